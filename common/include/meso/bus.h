@@ -1,0 +1,168 @@
+/* bus.h -- the request/reply bus: a ROUTER server and a DEALER client.
+ *
+ * Wire format (see proto/meso/v1/rpc.proto): a client sends two frames,
+ * an empty delimiter and one packed meso.v1.Request; the server answers on
+ * the same route with an empty delimiter and one packed meso.v1.Reply. (A
+ * REQ socket in any language speaks this too.) Every request gets exactly
+ * one reply: an undecodable frame, an unknown method, a frame over the size
+ * cap, a missing request id or method each get an error reply with the
+ * right status and a message a person can act on.
+ *
+ * Ownership: the server owns its sockets; handlers borrow the request and
+ * fill a reply the server owns. The client owns its socket; results own
+ * their unpacked reply until meso_result_reset(). */
+#ifndef MESO_BUS_H
+#define MESO_BUS_H
+
+#include <czmq.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "meso/status.h"
+#include "rpc.pb-c.h"
+
+/* Largest request or reply the bus accepts, in bytes. Frames up to 4x this
+ * are read and refused with RESOURCE_EXHAUSTED; larger ones make libzmq drop
+ * the connection (ZMQ_MAXMSGSIZE). */
+#define MESO_BUS_MAX_FRAME (1024 * 1024)
+
+/* ---------------------------------------------------------------- reply */
+
+/* What a handler fills. Starts as OK with no body. */
+typedef struct meso_reply_t meso_reply_t;
+
+/* Sets status OK and packs body (may be NULL for an empty body). */
+void meso_reply_ok (meso_reply_t *reply, const ProtobufCMessage *body);
+/* Sets an error status and its one-line message. */
+void meso_reply_error (meso_reply_t *reply, meso_status_t status, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+/* Sets the detail line. */
+void meso_reply_detail (meso_reply_t *reply, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+/* Adds a reason (code, field may be NULL). */
+void meso_reply_reason (meso_reply_t *reply, const char *code, const char *field,
+                        const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+/* Back to OK with no body, message, detail or reasons (a transaction
+ * callback calls this at its start, since it may run more than once). */
+void meso_reply_reset (meso_reply_t *reply);
+/* Current status. */
+int meso_reply_status (const meso_reply_t *reply);
+/* Sets the error from the database handle's last error: status from
+ * meso_db_status, message = what + database message, detail = SQLSTATE and
+ * the database detail. */
+struct meso_db_t;
+void meso_reply_db_error (meso_reply_t *reply, struct meso_db_t *db, const char *what);
+
+/* The packed reply envelope without request_id (for the idempotency store)
+ * and its inverse. meso_reply_pack returns a malloc'd buffer. */
+uint8_t *meso_reply_pack (const meso_reply_t *reply, size_t *len);
+int meso_reply_unpack_into (meso_reply_t *reply, const uint8_t *data, size_t len);
+
+/* --------------------------------------------------------------- server */
+
+typedef struct meso_bus_server_t meso_bus_server_t;
+
+/* A handler: decode req->body, validate, do the work, fill reply. Must not
+ * block for long: one server serves one request at a time. */
+typedef void (meso_handler_fn) (const Meso__V1__Request *req, meso_reply_t *reply, void *arg);
+
+typedef enum {
+    MESO_METHOD_READ = 0,       /* no effect; idempotency key optional */
+    MESO_METHOD_MUTATING = 1    /* idempotency key required */
+} meso_method_kind_t;
+
+typedef struct {
+    const char *name;           /* full method name, "scheduling.BookCourse" */
+    meso_handler_fn *fn;
+    meso_method_kind_t kind;
+} meso_method_t;
+
+/* Health hook: fills the service-specific parts (lag_ms, state, notes) of
+ * a health reply; db_ok/db_error are filled by the server from the db handle
+ * given to meso_bus_server_new, before the hook runs. */
+typedef void (meso_health_fn) (Meso__V1__HealthReply *health, void *arg);
+
+/* Creates a server named service (e.g. "events") bound to endpoint (e.g.
+ * "tcp://*:7105"). methods is a table ending with a {NULL} entry; it must
+ * outlive the server. arg is passed to every handler. db (may be NULL) is
+ * pinged by the built-in Health method. Returns NULL (and logs why) when
+ * the endpoint cannot be bound. */
+meso_bus_server_t *meso_bus_server_new (const char *service, const char *endpoint,
+                                        const meso_method_t *methods, void *arg,
+                                        struct meso_db_t *db);
+void meso_bus_server_destroy (meso_bus_server_t **self_p);
+
+void meso_bus_server_set_health (meso_bus_server_t *self, meso_health_fn *fn, void *arg);
+
+/* The ROUTER socket, to put in a caller's own zmq_poll / zpoller. */
+zsock_t *meso_bus_server_socket (meso_bus_server_t *self);
+
+/* Reads and answers every request that is ready without blocking. Returns
+ * the number served, or -1 when interrupted. */
+int meso_bus_server_handle (meso_bus_server_t *self);
+
+/* Serves until SIGINT/SIGTERM (zsys_interrupted) or meso_bus_server_stop.
+ * When tick is non-NULL it is called at least every tick_ms milliseconds.
+ * Returns 0. */
+typedef void (meso_tick_fn) (void *arg);
+int meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg, int tick_ms);
+void meso_bus_server_stop (meso_bus_server_t *self);
+
+/* Requests answered so far (all statuses). */
+uint64_t meso_bus_server_served (meso_bus_server_t *self);
+
+/* --------------------------------------------------------------- client */
+
+typedef struct meso_bus_client_t meso_bus_client_t;
+
+/* The outcome of a call. */
+typedef struct {
+    int status;                 /* meso_status_t, or MESO_DEADLINE_EXCEEDED /
+                                   MESO_UNAVAILABLE when no reply came */
+    Meso__V1__Reply *reply;     /* NULL when no reply came; owned here */
+    char message[256];          /* reply message, or why there is no reply */
+} meso_result_t;
+
+/* The reply body of a result, NULL-safe: data and len of reply->body. */
+const uint8_t *meso_result_body (const meso_result_t *r, size_t *len);
+/* Frees the unpacked reply; the result can be reused. */
+void meso_result_reset (meso_result_t *r);
+
+/* Creates a client connected to one or more endpoints, comma-separated
+ * ("tcp://10.0.0.1:7101,tcp://10.0.0.2:7101"). Requests are spread over the
+ * connected endpoints (ZMQ_IMMEDIATE, so nothing queues to a peer that is
+ * down). actor_id names the caller in every request. */
+meso_bus_client_t *meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind,
+                                        const char *actor_id);
+void meso_bus_client_destroy (meso_bus_client_t **self_p);
+
+/* How long to wait for one attempt before sending the same request again
+ * (default 1000 ms). The total for a call is its deadline. */
+void meso_bus_client_set_attempt_timeout (meso_bus_client_t *self, int ms);
+
+/* Calls method with body (NULL: empty) and waits up to deadline_ms in
+ * total. On an attempt timeout the same request (same request id, same
+ * idempotency key) is sent again, so the server's idempotency store makes
+ * the effect happen once. idempotency_key may be NULL for read methods.
+ * Returns 0 when a reply with status OK arrived, -1 otherwise; result is
+ * always filled (reset it before reuse). */
+int meso_bus_client_call (meso_bus_client_t *self, const char *method,
+                          const ProtobufCMessage *body, const char *idempotency_key,
+                          int deadline_ms, meso_result_t *result);
+
+/* Low-level pipelining, for several requests in flight (benchmarks, fan
+ * out): send one request without waiting; the request id is written to
+ * request_id (at least 40 bytes). recv waits up to timeout_ms for the next
+ * reply, whatever request it answers. Both return 0 or -1. */
+int meso_bus_client_send (meso_bus_client_t *self, const char *method,
+                          const ProtobufCMessage *body, const char *idempotency_key,
+                          int deadline_ms, char *request_id);
+int meso_bus_client_recv (meso_bus_client_t *self, int timeout_ms, meso_result_t *result);
+
+/* Reads the request_id (field 1) of a packed Request without unpacking the
+ * rest; for answering frames that do not decode or are too large. Returns
+ * 0 and copies at most size-1 bytes, or -1. */
+int meso_wire_peek_request_id (const uint8_t *data, size_t len, char *out, size_t size);
+
+#endif

@@ -1,0 +1,38 @@
+/* idem.h -- the idempotency store.
+ *
+ * Every mutating method runs its effect in one transaction that also records
+ * (key, method, sha256 of method + request body, the reply) in the service's
+ * own table <schema>.idempotency (created by its migration with the shape of
+ * deploy/sql's idempotency tables). Inside the transaction callback:
+ *
+ *     meso_reply_reset (reply);
+ *     int rc = meso_idem_claim (db, "demo", req, reply);
+ *     if (rc != 0)                       // 1: replayed, -1: refused/failed
+ *         return rc > 0 ? 0 : -1;
+ *     ... the effect ...
+ *     meso_reply_ok (reply, &body);
+ *     return meso_idem_store (db, "demo", req, reply);
+ *
+ * claim inserts the key first (INSERT ... ON CONFLICT DO NOTHING): a second
+ * request with the same key blocks on that row until the first commits or
+ * rolls back, then finds the stored reply and replays it. Only successful
+ * replies are stored: an error rolls back the whole transaction, key
+ * included, so a retry runs again (it changed nothing the first time). */
+#ifndef MESO_IDEM_H
+#define MESO_IDEM_H
+
+#include "meso/bus.h"
+#include "meso/db.h"
+
+/* Returns 0 when the key is new (claimed; go on with the effect), 1 when a
+ * stored reply was copied into reply (replayed; commit and answer), -1 when
+ * the key was used for a different request (reply set to
+ * FAILED_PRECONDITION) or the database failed (reply set from the error). */
+int meso_idem_claim (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
+                     meso_reply_t *reply);
+
+/* Stores reply for the claimed key. Returns 0 or -1 (reply set). */
+int meso_idem_store (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
+                     const meso_reply_t *reply);
+
+#endif

@@ -1,0 +1,52 @@
+/* harness.h -- what integration and fault tests need: a fresh database in
+ * the run's throwaway cluster, the real daemons as child processes, and
+ * waiting for them to be healthy. Processes the harness starts are killed
+ * when the test process exits (also on a failed assertion). */
+#ifndef MESO_HARNESS_H
+#define MESO_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Source and build folders (MESO_SOURCE_DIR / MESO_BUILD_DIR from ctest). */
+const char *mt_source_dir (void);
+const char *mt_build_dir (void);
+
+/* Conninfo of the cluster's superuser to database dbname. */
+void mt_admin_conninfo (const char *dbname, char *out, size_t size);
+
+/* Drops and creates database name, applies deploy/sql migrations to it (as
+ * `mesoctl migrate` does), and writes its superuser conninfo to out.
+ * Returns 0 or -1 (and prints why). */
+int mt_db_create (const char *name, char *out, size_t size);
+
+/* Conninfo to database name as role (e.g. "meso_events"). */
+void mt_role_conninfo (const char *name, const char *role, char *out, size_t size);
+
+/* A fresh ipc:// endpoint in a private temporary folder, unique per call. */
+void mt_ipc_endpoint (const char *tag, char *out, size_t size);
+/* A TCP port free right now on 127.0.0.1. */
+int mt_free_port (void);
+
+/* Starts executable path (absolute, or relative to the build folder) with
+ * argv (NULL-terminated, argv[0] included) and extra environment entries
+ * "KEY=VALUE" (NULL-terminated, may be NULL). stderr goes to
+ * <build>/test-logs/<basename>-<pid>.log. Returns the pid or -1. */
+pid_t mt_spawn (const char *path, const char *const argv[], const char *const env[]);
+
+/* Sends sig to pid and reaps it (waits up to 10 s, then SIGKILL). Returns
+ * the exit status as from waitpid, or -1. */
+int mt_stop (pid_t pid, int sig);
+
+/* Calls "Health" on endpoint until it answers OK or timeout_ms passes.
+ * Returns 0 when healthy. */
+int mt_wait_healthy (const char *endpoint, int timeout_ms);
+
+/* Runs a shell command and returns its exit status (for psql, pg_ctl...). */
+int mt_sh (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Sleeps ms milliseconds (for pacing load, never for synchronisation). */
+void mt_sleep_ms (int ms);
+
+#endif
