@@ -33,6 +33,8 @@ typedef struct meso_reply_t meso_reply_t;
 
 /* Sets status OK and packs body (may be NULL for an empty body). */
 void meso_reply_ok (meso_reply_t *reply, const ProtobufCMessage *body);
+/* Sets status OK with an already packed body (copied). */
+void meso_reply_ok_bytes (meso_reply_t *reply, const uint8_t *data, size_t len);
 /* Sets an error status and its one-line message. */
 void meso_reply_error (meso_reply_t *reply, meso_status_t status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -159,6 +161,16 @@ int meso_bus_client_send (meso_bus_client_t *self, const char *method,
                           const ProtobufCMessage *body, const char *idempotency_key,
                           int deadline_ms, char *request_id);
 int meso_bus_client_recv (meso_bus_client_t *self, int timeout_ms, meso_result_t *result);
+
+/* Decodes and validates one request frame: a meso.v1.Request with a
+ * non-empty request_id (at most 64 bytes), a non-empty method (at most 128
+ * bytes) and an idempotency_key of at most 128 bytes. This is the whole
+ * decoding path of the server (and what tests/fuzz drives). Returns 0 with
+ * *out set (free with meso__v1__request__free_unpacked (*out, NULL)), or
+ * -1 with *out NULL and a message for the reply in err; *field names the
+ * offending field ("" when the frame itself is broken). */
+int meso_wire_decode_request (const uint8_t *data, size_t len, Meso__V1__Request **out,
+                              char *err, size_t errsize, const char **field);
 
 /* Reads the request_id (field 1) of a packed Request without unpacking the
  * rest; for answering frames that do not decode or are too large. Returns
