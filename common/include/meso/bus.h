@@ -31,6 +31,11 @@
 /* What a handler fills. Starts as OK with no body. */
 typedef struct meso_reply_t meso_reply_t;
 
+/* A standalone reply (the server makes its own; tests and tools use these).
+ * Returns NULL on out-of-memory. */
+meso_reply_t *meso_reply_new (void);
+void meso_reply_destroy (meso_reply_t **self_p);
+
 /* Sets status OK and packs body (may be NULL for an empty body). */
 void meso_reply_ok (meso_reply_t *reply, const ProtobufCMessage *body);
 /* Sets status OK with an already packed body (copied). */
@@ -57,7 +62,11 @@ struct meso_db_t;
 void meso_reply_db_error (meso_reply_t *reply, struct meso_db_t *db, const char *what);
 
 /* The packed reply envelope without request_id (for the idempotency store)
- * and its inverse. meso_reply_pack returns a malloc'd buffer. */
+ * and its inverse. meso_reply_pack returns a malloc'd buffer (NULL on
+ * out-of-memory). meso_reply_unpack_into replaces everything in reply and
+ * marks it replayed (Reply.replayed = true: a stored reply read back is a
+ * replay); it returns -1, leaving reply unchanged, when data does not
+ * decode. */
 uint8_t *meso_reply_pack (const meso_reply_t *reply, size_t *len);
 int meso_reply_unpack_into (meso_reply_t *reply, const uint8_t *data, size_t len);
 
@@ -86,7 +95,7 @@ typedef struct {
 typedef void (meso_health_fn) (Meso__V1__HealthReply *health, void *arg);
 
 /* Creates a server named service (e.g. "events") bound to endpoint (e.g.
- * "tcp://*:7105"). methods is a table ending with a {NULL} entry; it must
+ * "tcp://0.0.0.0:7105"). methods is a table ending with a {NULL} entry; it must
  * outlive the server. arg is passed to every handler. db (may be NULL) is
  * pinged by the built-in Health method. Returns NULL (and logs why) when
  * the endpoint cannot be bound. */

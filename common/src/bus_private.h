@@ -1,0 +1,22 @@
+/* bus_private.h -- what reply.c, wire.c, bus_server.c and bus_client.c
+ * share but the rest of libmeso does not need: building the wire envelope
+ * from a meso_reply_t without copying, and the UTF-8 check that keeps
+ * strings we echo back valid for strict proto3 decoders. */
+#ifndef MESO_BUS_PRIVATE_H
+#define MESO_BUS_PRIVATE_H
+
+#include "meso/bus.h"
+
+/* Points env (already initialised with MESO__V1__REPLY__INIT) at the
+ * reply's fields: no copy, valid until the reply is changed. request_id is
+ * borrowed too (may be NULL). */
+void meso_reply_envelope (meso_reply_t *reply, Meso__V1__Reply *env, const char *request_id);
+
+/* The reply's one-line message ("" when none). */
+const char *meso_reply_message (const meso_reply_t *reply);
+
+/* True when the len bytes at s are valid UTF-8 (what proto3 requires of a
+ * string field) and contain no NUL. */
+bool meso_utf8_valid (const char *s, size_t len);
+
+#endif
