@@ -1,0 +1,83 @@
+/* outbox.c -- appending an event to events.outbox in the caller's
+ * transaction (see outbox.h).
+ *
+ * The row's xid column defaults to pg_current_xact_id(): the events daemon
+ * moves a row only once every transaction older than the oldest running one
+ * has finished, so a transaction that inserted early and commits late is
+ * never skipped. pg_notify inside the transaction is delivered at commit and
+ * not at all on rollback, which is exactly when the daemon should wake. */
+#include "meso/outbox.h"
+#include "meso/mtime.h"
+#include "meso/uuid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+meso_outbox_append (meso_db_t *db, const Meso__V1__Event *ev)
+{
+    if (!db || !ev) {
+        if (db)
+            meso_db_set_error (db, "22023", "event missing");
+        return -1;
+    }
+    char stream[16];
+    if (meso_event_stream (ev->type, stream, sizeof stream) != 0) {
+        meso_db_set_error (db, "22023", "event type \"%s\" is not <stream>.<kind> of a known stream",
+                           ev->type ? ev->type : "");
+        return -1;
+    }
+    Meso__V1__Event__PayloadCase want = meso_event_payload_case (ev->type);
+    if (want == MESO__V1__EVENT__PAYLOAD__NOT_SET) {
+        meso_db_set_error (db, "22023", "unknown event type \"%s\"", ev->type);
+        return -1;
+    }
+    if (ev->payload_case != want) {
+        meso_db_set_error (db, "22023", "event \"%s\" carries payload %d, expected %d",
+                           ev->type, (int) ev->payload_case, (int) want);
+        return -1;
+    }
+
+    /* The stored copy: fill what the caller left empty, clear sequences. */
+    Meso__V1__Event copy = *ev;
+    char id[MESO_UUID_LEN + 1];
+    if (!copy.id || !*copy.id) {
+        if (meso_uuid_v4 (id) != 0) {
+            meso_db_set_error (db, "58000", "no randomness for an event id");
+            return -1;
+        }
+        copy.id = id;
+    }
+    if (copy.occurred_at_us == 0)
+        copy.occurred_at_us = meso_time_now_us ();
+    copy.stream = stream;
+    copy.stream_seq = 0;
+    copy.global_seq = 0;
+
+    size_t len = meso__v1__event__get_packed_size (&copy);
+    uint8_t *buf = malloc (len ? len : 1);
+    if (!buf) {
+        meso_db_set_error (db, "53200", "out of memory packing an event");
+        return -1;
+    }
+    meso__v1__event__pack (&copy, buf);
+
+    char occurred[32];
+    snprintf (occurred, sizeof occurred, "%lld", (long long) copy.occurred_at_us);
+    const char *values[5] = { stream, copy.type,
+                              copy.clinic_id && *copy.clinic_id ? copy.clinic_id : NULL,
+                              occurred, (const char *) buf };
+    int lengths[5] = { 0, 0, 0, 0, (int) len };
+    int formats[5] = { 0, 0, 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "WITH ins AS (INSERT INTO events.outbox (stream, type, clinic_id, occurred_at, payload)"
+        " VALUES ($1, $2, $3, 'epoch'::timestamptz + $4::bigint * interval '1 microsecond', $5))"
+        " SELECT pg_notify ('" MESO_OUTBOX_CHANNEL "', '')",
+        5, values, lengths, formats);
+    free (buf);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/* events.h -- the events daemon's state, shared by its files.
+ *
+ * main.c owns the loop, handlers.c the RPC methods, store.c the SQL of the
+ * events schema, seqwire.c the packed-bytes arithmetic. */
+#ifndef EVENTS_EVENTS_H
+#define EVENTS_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+
+/* The streams, in the order of every per-stream array here. */
+#define EVENTS_NSTREAMS 4
+extern const char *const events_streams[EVENTS_NSTREAMS];
+
+/* Index of a stream name, or -1. */
+static inline int
+events_stream_index (const char *name)
+{
+    for (int i = 0; i < EVENTS_NSTREAMS; i++)
+        if (name && strcmp (name, events_streams[i]) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct {
+    meso_db_t *db;
+    zsock_t *pub;
+    meso_bus_server_t *server;
+    bool active;                    /* holds the writer lock */
+    int lock_pid;                   /* backend pid of the session holding it */
+    int batch;                      /* outbox rows per relay statement */
+    int64_t retention_s;            /* prune log rows older than this */
+    uint64_t heads[EVENTS_NSTREAMS];
+    uint64_t global_head;
+    uint64_t published;             /* events sent on PUB since start */
+    bool relay_due;                 /* a notification arrived */
+} events_t;
+
+/* ---- store.c: the SQL of the events schema ---- */
+
+/* Tries to become the writer (session advisory lock). 1 got it, 0 not, -1 error. */
+int store_try_lock (meso_db_t *db);
+/* LISTEN on the outbox channel. */
+int store_listen (meso_db_t *db);
+/* Reads every stream head (heads[], global) and, when first is non-NULL,
+ * each stream's first retained sequence. */
+int store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *global,
+                 uint64_t first[EVENTS_NSTREAMS]);
+/* Moves up to limit finished outbox rows into the log, numbered, in one
+ * statement (atomic). Returns the moved rows, binary format, columns:
+ * global_seq int8, stream text, stream_seq int8, type text, payload bytea
+ * (caller PQclear()s), or NULL on error. */
+PGresult *store_relay (meso_db_t *db, int limit);
+/* The events of stream after after_seq, at most limit, binary format,
+ * columns stream_seq int8, global_seq int8, payload bytea. */
+PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit);
+/* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
+long store_prune (meso_db_t *db, int64_t retention_s);
+/* Milliseconds since the oldest outbox row was written (0 when empty), or -1. */
+int64_t store_outbox_lag_ms (meso_db_t *db);
+
+/* Reads a big-endian int8 from a binary result. */
+uint64_t store_get_u64 (const PGresult *res, int row, int col);
+
+/* ---- handlers.c ---- */
+extern const meso_method_t events_methods[];
+void events_health (Meso__V1__HealthReply *health, void *arg);
+
+#endif

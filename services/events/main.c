@@ -1,0 +1,275 @@
+/* main.c -- the events daemon: configuration, sockets, the loop.
+ *
+ * One process, one thread, one database connection. Several instances may
+ * run: the one that holds the writer lock (a session advisory lock, released
+ * by PostgreSQL the moment its connection dies) relays and publishes; the
+ * others answer Replay and Head from the log and try for the lock twice a
+ * second, so a standby takes over within about a second of the writer's
+ * death.
+ *
+ * The loop waits on the ROUTER, the database socket (NOTIFY from a commit
+ * that wrote to the outbox) and a timer. Relaying runs when notified and
+ * every RELAY_POLL_MS anyway: a notification is only a hint (it is lost
+ * while the connection is down, and a row whose transaction is finished but
+ * is still held back by an older running transaction needs a later look).
+ * After each relay statement commits, its events are published; an event
+ * committed but not published (crash in between) is found by subscribers
+ * through the heartbeat and replayed from the log. */
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "events.h"
+#include "seqwire.h"
+#include "events.pb-c.h"
+#include "meso/config.h"
+#include "meso/log.h"
+#include "meso/mtime.h"
+#include "meso/version.h"
+
+#define RELAY_POLL_MS 100
+#define LOCK_RETRY_MS 500
+#define HEARTBEAT_MS 1000
+#define PRUNE_EVERY_MS 60000
+
+static void
+s_publish_heartbeat (events_t *self)
+{
+    Meso__V1__StreamHead sh[EVENTS_NSTREAMS];
+    Meso__V1__StreamHead *shp[EVENTS_NSTREAMS];
+    for (int i = 0; i < EVENTS_NSTREAMS; i++) {
+        meso__v1__stream_head__init (&sh[i]);
+        sh[i].stream = (char *) events_streams[i];
+        sh[i].head = self->heads[i];
+        shp[i] = &sh[i];
+    }
+    Meso__V1__Heartbeat hb = MESO__V1__HEARTBEAT__INIT;
+    hb.at_us = meso_time_now_us ();
+    hb.n_heads = EVENTS_NSTREAMS;
+    hb.heads = shp;
+    hb.global_head = self->global_head;
+    hb.active = true;
+    uint8_t buf[512];
+    size_t len = meso__v1__heartbeat__pack (&hb, buf);
+    zmq_send (zsock_resolve (self->pub), "_heartbeat", 10, ZMQ_SNDMORE);
+    zmq_send (zsock_resolve (self->pub), "0", 1, ZMQ_SNDMORE);
+    zmq_send (zsock_resolve (self->pub), buf, len, 0);
+}
+
+/* Publishes the rows a relay statement moved (already committed). */
+static void
+s_publish (events_t *self, PGresult *res)
+{
+    uint8_t stackbuf[4096];
+    void *pub = zsock_resolve (self->pub);
+    for (int r = 0; r < PQntuples (res); r++) {
+        uint64_t global = store_get_u64 (res, r, 0);
+        const char *stream = PQgetvalue (res, r, 1);
+        uint64_t seq = store_get_u64 (res, r, 2);
+        const char *type = PQgetvalue (res, r, 3);
+        size_t plen = (size_t) PQgetlength (res, r, 4);
+        uint8_t *buf = plen + SEQWIRE_EVENT_OVERHEAD <= sizeof stackbuf
+                     ? stackbuf : malloc (plen + SEQWIRE_EVENT_OVERHEAD);
+        if (!buf) {
+            meso_error ("out of memory publishing event %llu; subscribers will replay it",
+                        (unsigned long long) global);
+            continue;
+        }
+        size_t len = seqwire_event (buf, (const uint8_t *) PQgetvalue (res, r, 4), plen, seq, global);
+        char seqtext[24];
+        int seqlen = snprintf (seqtext, sizeof seqtext, "%llu", (unsigned long long) seq);
+        zmq_send (pub, type, strlen (type), ZMQ_SNDMORE);
+        zmq_send (pub, seqtext, (size_t) seqlen, ZMQ_SNDMORE);
+        zmq_send (pub, buf, len, 0);
+        if (buf != stackbuf)
+            free (buf);
+        int i = events_stream_index (stream);
+        if (i >= 0 && seq > self->heads[i])
+            self->heads[i] = seq;
+        if (global > self->global_head)
+            self->global_head = global;
+        self->published++;
+    }
+}
+
+/* Relays until the outbox has nothing ready or a batch limit of work was
+ * done (so requests are not starved). Returns rows moved, -1 on error. */
+static int
+s_relay (events_t *self)
+{
+    int total = 0;
+    for (int round = 0; round < 10; round++) {
+        PGconn *conn = meso_db_conn (self->db);
+        if (PQstatus (conn) != CONNECTION_OK || PQbackendPID (conn) != self->lock_pid) {
+            meso_warn ("database session changed: writer lock lost");
+            self->active = false;
+            return -1;
+        }
+        PGresult *res = store_relay (self->db, self->batch);
+        if (!res) {
+            const meso_db_error_t *e = meso_db_error (self->db);
+            meso_error ("relay failed: %s (SQLSTATE %s)", e->message, e->sqlstate);
+            return -1;
+        }
+        int n = PQntuples (res);
+        s_publish (self, res);
+        PQclear (res);
+        total += n;
+        if (n < self->batch)
+            break;
+    }
+    return total;
+}
+
+/* Drains notifications; returns true when any arrived. */
+static bool
+s_drain_notifies (events_t *self)
+{
+    PGconn *conn = meso_db_conn (self->db);
+    if (!conn || PQconsumeInput (conn) == 0)
+        return false;
+    bool any = false;
+    PGnotify *n;
+    while ((n = PQnotifies (conn)) != NULL) {
+        any = true;
+        PQfreemem (n);
+    }
+    return any;
+}
+
+static void
+s_become_active (events_t *self)
+{
+    if (store_listen (self->db) != 0
+        || store_heads (self->db, self->heads, &self->global_head, NULL) != 0) {
+        meso_error ("cannot start as the writer: %s", meso_db_error (self->db)->message);
+        /* Give the lock back (a dead connection has released it already). */
+        meso_db_exec (self->db, "SELECT pg_advisory_unlock_all ()", 0, NULL);
+        return;
+    }
+    self->active = true;
+    self->lock_pid = PQbackendPID (meso_db_conn (self->db));
+    self->relay_due = true;
+    meso_info ("writer lock taken: relaying and publishing (global head %llu)",
+               (unsigned long long) self->global_head);
+}
+
+int
+main (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_events",
+          "libpq conninfo of the meso database", NULL },
+        { "bind", "MESO_BIND", "tcp://127.0.0.1:7105", "ROUTER endpoint for Replay, Head and Health", NULL },
+        { "pub", "MESO_EVENTS_PUB_BIND", "tcp://127.0.0.1:7106", "PUB endpoint events are published on", NULL },
+        { "batch", "MESO_EVENTS_BATCH", "1000", "outbox rows relayed per statement (1..10000)", NULL },
+        { "retention-s", "MESO_EVENTS_RETENTION_S", "2592000",
+          "seconds the event log is kept before pruning (default 30 days)", NULL },
+        { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = meso_config_parse (opts, argc, argv, "meso-events",
+        "Relays committed outbox events into the replayable event log, publishes them, "
+        "and answers events.Replay / events.Head.", NULL, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    long batch, retention;
+    if (meso_config_int (opts, "batch", 1, 10000, &batch) != 0
+        || meso_config_int (opts, "retention-s", 1, 100L * 365 * 86400, &retention) != 0)
+        return 2;
+    meso_log_init ("events", meso_config_get (opts, "log-level"));
+    zsys_init ();
+    zsys_set_logstream (NULL);
+
+    events_t self;
+    memset (&self, 0, sizeof self);
+    self.batch = (int) batch;
+    self.retention_s = retention;
+    self.db = meso_db_new (meso_config_get (opts, "db"));
+    if (!self.db) {
+        meso_error ("out of memory");
+        return 1;
+    }
+    if (!meso_db_ok (self.db))
+        meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+
+    self.pub = zsock_new (ZMQ_PUB);
+    zsock_set_sndhwm (self.pub, 100000);
+    zsock_set_linger (self.pub, 1000);
+    if (!self.pub || zsock_bind (self.pub, "%s", meso_config_get (opts, "pub")) < 0) {
+        meso_error ("cannot bind PUB %s: %s", meso_config_get (opts, "pub"), zmq_strerror (zmq_errno ()));
+        return 1;
+    }
+    self.server = meso_bus_server_new ("events", meso_config_get (opts, "bind"),
+                                       events_methods, &self, self.db);
+    if (!self.server)
+        return 1;
+    meso_bus_server_set_health (self.server, events_health, &self);
+    meso_info ("serving on %s, publishing on %s", meso_config_get (opts, "bind"),
+               meso_config_get (opts, "pub"));
+
+    int64_t next_lock = 0, next_heartbeat = 0, next_relay = 0, next_prune = 0;
+    while (!zsys_interrupted) {
+        int64_t now = meso_time_mono_ms ();
+        /* The lock lives and dies with the connection: a handle that
+         * reconnected behind our back is a new session without it. */
+        if (self.active && (!meso_db_ok (self.db)
+                            || PQbackendPID (meso_db_conn (self.db)) != self.lock_pid)) {
+            meso_warn ("database connection lost: writer lock released");
+            self.active = false;
+        }
+        if (!self.active && now >= next_lock) {
+            next_lock = now + LOCK_RETRY_MS;
+            if (meso_db_ensure (self.db) == 0 && store_try_lock (self.db) == 1)
+                s_become_active (&self);
+        }
+        if (self.active && (self.relay_due || now >= next_relay)) {
+            self.relay_due = false;
+            int moved = s_relay (&self);
+            next_relay = now + RELAY_POLL_MS;
+            if (moved >= self.batch * 10)
+                self.relay_due = true;   /* more waiting: come back at once */
+        }
+        if (self.active && now >= next_heartbeat) {
+            s_publish_heartbeat (&self);
+            next_heartbeat = now + HEARTBEAT_MS;
+        }
+        if (self.active && now >= next_prune) {
+            long pruned = store_prune (self.db, self.retention_s);
+            if (pruned > 0)
+                meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
+            next_prune = now + PRUNE_EVERY_MS;
+        }
+
+        int64_t wake = self.active ? next_relay : next_lock;
+        if (self.active && next_heartbeat < wake)
+            wake = next_heartbeat;
+        int timeout = self.relay_due ? 0 : (int) (wake - meso_time_mono_ms ());
+        if (timeout < 0)
+            timeout = 0;
+        zmq_pollitem_t items[2] = {
+            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+            { NULL, -1, ZMQ_POLLIN, 0 }
+        };
+        int nitems = 1;
+        PGconn *conn = meso_db_conn (self.db);
+        if (self.active && conn && PQsocket (conn) >= 0) {
+            items[1].fd = PQsocket (conn);
+            nitems = 2;
+        }
+        if (zmq_poll (items, nitems, timeout) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            meso_bus_server_handle (self.server);
+        if (nitems == 2 && (items[1].revents & ZMQ_POLLIN) && s_drain_notifies (&self))
+            self.relay_due = true;
+    }
+    meso_info ("stopping");
+    meso_bus_server_destroy (&self.server);
+    zsock_destroy (&self.pub);
+    meso_db_destroy (&self.db);
+    return 0;
+}

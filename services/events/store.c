@@ -1,0 +1,162 @@
+/* store.c -- the SQL of the events schema, and only that.
+ *
+ * Relaying is one statement: take the finished transactions' outbox rows
+ * (xid older than the oldest running transaction: a row whose transaction
+ * took an early outbox id but commits late is not skipped, it is simply not
+ * taken yet), number them from the heads, insert them into the log, delete
+ * them from the outbox and advance the heads. A single statement is atomic:
+ * either all of it happened or none of it did, whatever dies in between. */
+#include "events.h"
+#include "meso/outbox.h"
+
+#include <endian.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* pg_try_advisory_lock key for "the active writer": 'meso' 'evts'. */
+#define WRITER_LOCK_KEY "7882822370106504307"
+
+const char *const events_streams[EVENTS_NSTREAMS] = { "session", "screening", "stock", "billing" };
+
+/* Runs a statement with text parameters and a binary result. */
+static PGresult *
+s_query_binary (meso_db_t *db, const char *sql, int n, const char *const *params)
+{
+    if (meso_db_ensure (db) != 0)
+        return NULL;
+    PGresult *res = PQexecParams (meso_db_conn (db), sql, n, NULL, params, NULL, NULL, 1);
+    ExecStatusType st = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!state && PQstatus (meso_db_conn (db)) != CONNECTION_OK)
+        state = "08006";
+    meso_db_set_error (db, state, "%s", msg ? msg : PQerrorMessage (meso_db_conn (db)));
+    PQclear (res);
+    return NULL;
+}
+
+uint64_t
+store_get_u64 (const PGresult *res, int row, int col)
+{
+    uint64_t v;
+    memcpy (&v, PQgetvalue (res, row, col), sizeof v);
+    return be64toh (v);
+}
+
+int
+store_try_lock (meso_db_t *db)
+{
+    PGresult *res = meso_db_query (db, "SELECT pg_try_advisory_lock (" WRITER_LOCK_KEY ")", 0, NULL);
+    if (!res)
+        return -1;
+    int got = PQgetvalue (res, 0, 0)[0] == 't';
+    PQclear (res);
+    return got;
+}
+
+int
+store_listen (meso_db_t *db)
+{
+    /* LISTEN takes an identifier, not a parameter; the channel is a constant. */
+    return meso_db_exec (db, "LISTEN " MESO_OUTBOX_CHANNEL, 0, NULL);
+}
+
+int
+store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *global,
+             uint64_t first[EVENTS_NSTREAMS])
+{
+    PGresult *res = meso_db_query (db,
+        "SELECT h.stream, h.seq,"
+        " coalesce ((SELECT min (l.stream_seq) FROM events.log l WHERE l.stream = h.stream), 0)"
+        " FROM events.stream_head h", 0, NULL);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples (res); r++) {
+        const char *name = PQgetvalue (res, r, 0);
+        uint64_t seq = strtoull (PQgetvalue (res, r, 1), NULL, 10);
+        int i = events_stream_index (name);
+        if (i >= 0) {
+            heads[i] = seq;
+            if (first)
+                first[i] = strtoull (PQgetvalue (res, r, 2), NULL, 10);
+        }
+        else if (strcmp (name, "*") == 0)
+            *global = seq;
+    }
+    PQclear (res);
+    return 0;
+}
+
+PGresult *
+store_relay (meso_db_t *db, int limit)
+{
+    char lim[16];
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *params[1] = { lim };
+    return s_query_binary (db,
+        "WITH batch AS ("
+        "  SELECT o.id, o.stream, o.type, o.clinic_id, o.occurred_at, o.payload,"
+        "         row_number () OVER (ORDER BY o.id) AS g,"
+        "         row_number () OVER (PARTITION BY o.stream ORDER BY o.id) AS s"
+        "  FROM (SELECT * FROM events.outbox"
+        "        WHERE xid < pg_snapshot_xmin (pg_current_snapshot ())"
+        "        ORDER BY id LIMIT $1::int) o),"
+        " heads AS (SELECT stream, seq FROM events.stream_head),"
+        " ins AS ("
+        "  INSERT INTO events.log (global_seq, stream, stream_seq, type, clinic_id, occurred_at, payload)"
+        "  SELECT (SELECT seq FROM heads WHERE stream = '*') + b.g, b.stream, h.seq + b.s,"
+        "         b.type, b.clinic_id, b.occurred_at, b.payload"
+        "  FROM batch b JOIN heads h ON h.stream = b.stream"
+        "  RETURNING global_seq, stream, stream_seq, type, payload),"
+        " del AS (DELETE FROM events.outbox WHERE id IN (SELECT id FROM batch)),"
+        " upd AS (UPDATE events.stream_head h SET seq = h.seq + c.n"
+        "  FROM (SELECT stream, count (*) AS n FROM batch GROUP BY stream"
+        "        UNION ALL SELECT '*', count (*) FROM batch) c"
+        "  WHERE h.stream = c.stream AND c.n > 0)"
+        " SELECT global_seq, stream, stream_seq, type, payload FROM ins ORDER BY global_seq",
+        1, params);
+}
+
+PGresult *
+store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit)
+{
+    char after[24], lim[16];
+    snprintf (after, sizeof after, "%llu", (unsigned long long) after_seq);
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *params[3] = { stream, after, lim };
+    return s_query_binary (db,
+        "SELECT stream_seq, global_seq, payload FROM events.log"
+        " WHERE stream = $1 AND stream_seq > $2::bigint ORDER BY stream_seq LIMIT $3::int",
+        3, params);
+}
+
+long
+store_prune (meso_db_t *db, int64_t retention_s)
+{
+    char secs[24];
+    snprintf (secs, sizeof secs, "%lld", (long long) retention_s);
+    const char *params[1] = { secs };
+    PGresult *res = meso_db_query (db,
+        "DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'",
+        1, params);
+    if (!res)
+        return -1;
+    long n = strtol (PQcmdTuples (res), NULL, 10);
+    PQclear (res);
+    return n;
+}
+
+int64_t
+store_outbox_lag_ms (meso_db_t *db)
+{
+    PGresult *res = meso_db_query (db,
+        "SELECT coalesce ((extract (epoch FROM clock_timestamp () - min (occurred_at)) * 1000)::bigint, 0)"
+        " FROM events.outbox", 0, NULL);
+    if (!res)
+        return -1;
+    int64_t lag = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return lag < 0 ? 0 : lag;
+}
