@@ -1,0 +1,410 @@
+/* bus_client.c -- the DEALER side of the bus: send a request, wait for its
+ * reply, resend it until the deadline.
+ *
+ * Why it is built this way:
+ * - DEALER, not REQ: a REQ socket locks up after one lost reply. With a
+ *   DEALER we match replies to requests by request_id ourselves and simply
+ *   drop replies to earlier attempts or earlier calls that arrive late.
+ * - ZMQ_IMMEDIATE=1: messages are only queued to peers whose connection
+ *   is up. Sends use ZMQ_DONTWAIT; with no connected peer they fail with
+ *   EAGAIN and we retry a little later, up to the deadline, instead of
+ *   blocking forever or queueing for a daemon that is down.
+ * - A resend is the very same bytes (same request_id, same idempotency
+ *   key): the server's idempotency store turns "maybe twice" into "once".
+ *   With several endpoints the DEALER round-robins, so the resend goes to
+ *   another instance when one died.
+ * - Request ids are "<pid>-<random>-<counter>": unique across the clients
+ *   of one process (one counter per process) and, thanks to the random
+ *   part, across processes that reuse a pid.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "meso/bus.h"
+#include "meso/log.h"
+#include "bus_private.h"
+
+#define DEFAULT_ATTEMPT_MS 1000
+#define SEND_RETRY_MS 20        /* pause between sends while no peer is connected */
+
+static atomic_ulong s_counter;
+
+struct meso_bus_client_t {
+    zsock_t *dealer;
+    void *handle;
+    char *endpoints;
+    Meso__V1__Actor__Kind actor_kind;
+    char *actor_id;
+    int attempt_ms;
+    char id_prefix [24];        /* "<pid>-<random>-" */
+    uint8_t *buf;               /* packed request, reused */
+    size_t buf_cap;
+    uint8_t *body_buf;          /* packed body, reused */
+    size_t body_cap;
+};
+
+/* ------------------------------------------------------------- results */
+
+const uint8_t *
+meso_result_body (const meso_result_t *r, size_t *len)
+{
+    assert (len);
+    if (!r || !r->reply || r->reply->body.len == 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = r->reply->body.len;
+    return r->reply->body.data;
+}
+
+void
+meso_result_reset (meso_result_t *r)
+{
+    assert (r);
+    if (r->reply)
+        meso__v1__reply__free_unpacked (r->reply, NULL);
+    r->reply = NULL;
+    r->status = MESO_OK;
+    r->message [0] = '\0';
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+meso_bus_client_t *
+meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind, const char *actor_id)
+{
+    assert (endpoints && *endpoints);
+    meso_bus_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoints = strdup (endpoints);
+    self->actor_id = strdup (actor_id ? actor_id : "");
+    self->actor_kind = kind;
+    self->attempt_ms = DEFAULT_ATTEMPT_MS;
+    uint32_t rnd = 0;
+    if (getrandom (&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t) sizeof rnd)
+        rnd = (uint32_t) zclock_usecs () ^ (uint32_t) (uintptr_t) self;
+    snprintf (self->id_prefix, sizeof self->id_prefix, "%u-%08x-", (unsigned) getpid (), rnd);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->endpoints || !self->actor_id || !self->dealer) {
+        meso_bus_client_destroy (&self);
+        return NULL;
+    }
+    self->handle = zsock_resolve (self->dealer);
+    zsock_set_immediate (self->dealer, 1);
+    zsock_set_linger (self->dealer, 0);
+    zsock_set_maxmsgsize (self->dealer, 4 * MESO_BUS_MAX_FRAME);
+    /* Reconnect quickly after a daemon restart. */
+    zsock_set_reconnect_ivl (self->dealer, 100);
+    zsock_set_reconnect_ivl_max (self->dealer, 1000);
+
+    char *list = strdup (endpoints);
+    char *save = NULL;
+    int connected = 0;
+    for (char *ep = list ? strtok_r (list, ",", &save) : NULL; ep;
+         ep = strtok_r (NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        if (!*ep)
+            continue;
+        if (zsock_connect (self->dealer, "%s", ep) < 0)
+            meso_warn ("cannot connect to %s: %s", ep, zmq_strerror (zmq_errno ()));
+        else
+            connected++;
+    }
+    free (list);
+    if (connected == 0) {
+        meso_error ("no usable endpoint in \"%s\"", endpoints);
+        meso_bus_client_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+meso_bus_client_destroy (meso_bus_client_t **self_p)
+{
+    assert (self_p);
+    meso_bus_client_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->dealer);
+    free (self->buf);
+    free (self->body_buf);
+    free (self->actor_id);
+    free (self->endpoints);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+meso_bus_client_set_attempt_timeout (meso_bus_client_t *self, int ms)
+{
+    assert (self);
+    assert (ms > 0);
+    self->attempt_ms = ms;
+}
+
+/* ------------------------------------------------------------- requests */
+
+/* Packs a request into self->buf; writes its id to request_id (>= 40
+ * bytes). Returns the packed size (never 0: request_id and method are
+ * set), or 0 when out of memory. */
+static size_t
+s_pack_request (meso_bus_client_t *self, const char *method, const ProtobufCMessage *body,
+                const char *idempotency_key, int deadline_ms, char *request_id)
+{
+    /* At most 7 + 1 + 8 + 1 + 20 characters: fits the documented 40. */
+    char id [64];
+    snprintf (id, sizeof id, "%s%lu", self->id_prefix,
+              (unsigned long) atomic_fetch_add (&s_counter, 1) + 1);
+    size_t id_len = strnlen (id, 39);
+    memcpy (request_id, id, id_len);
+    request_id [id_len] = '\0';
+    Meso__V1__Actor actor = MESO__V1__ACTOR__INIT;
+    actor.kind = self->actor_kind;
+    actor.id = self->actor_id;
+    Meso__V1__Request req = MESO__V1__REQUEST__INIT;
+    req.request_id = request_id;
+    req.method = (char *) method;
+    req.idempotency_key = (char *) (idempotency_key ? idempotency_key : "");
+    req.deadline_ms = deadline_ms > 0 ? (uint32_t) deadline_ms : 0;
+    req.actor = &actor;
+
+    /* Both buffers are kept across calls: no allocation per request in
+     * steady state. */
+    size_t body_len = body ? protobuf_c_message_get_packed_size (body) : 0;
+    if (self->body_cap < body_len) {
+        uint8_t *buf = realloc (self->body_buf, body_len);
+        if (!buf)
+            return 0;
+        self->body_buf = buf;
+        self->body_cap = body_len;
+    }
+    if (body) {
+        req.body.data = self->body_buf;
+        req.body.len = protobuf_c_message_pack (body, self->body_buf);
+    }
+    size_t need = meso__v1__request__get_packed_size (&req);
+    if (self->buf_cap < need) {
+        uint8_t *buf = realloc (self->buf, need);
+        if (!buf)
+            return 0;
+        self->buf = buf;
+        self->buf_cap = need;
+    }
+    return meso__v1__request__pack (&req, self->buf);
+}
+
+/* Sends the packed request once. Returns 0, or -1 with EAGAIN when no peer
+ * is connected (or its queue is full). */
+static int
+s_send (meso_bus_client_t *self, size_t size)
+{
+    if (zmq_send (self->handle, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    /* The first part went in, so the rest of the message does too. */
+    if (zmq_send (self->handle, self->buf, size, ZMQ_DONTWAIT) < 0)
+        return -1;
+    return 0;
+}
+
+/* Receives one message if one is waiting and unpacks its reply. Returns 1
+ * with *out set, 0 when nothing (usable) was waiting, -1 on a socket error. */
+static int
+s_recv_reply (meso_bus_client_t *self, Meso__V1__Reply **out)
+{
+    *out = NULL;
+    zmq_msg_t frames [2];
+    int n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t scratch;
+        zmq_msg_t *frame = n < 2 ? &frames [n] : &scratch;
+        zmq_msg_init (frame);
+        if (zmq_msg_recv (frame, self->handle, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            int err = zmq_errno ();
+            zmq_msg_close (frame);
+            if (n == 0)
+                return err == EAGAIN || err == EINTR ? 0 : -1;
+            if (err == EINTR)
+                continue;
+            break;
+        }
+        more = zmq_msg_more (frame);
+        if (frame == &scratch)
+            zmq_msg_close (frame);
+        else
+            n++;
+    }
+    /* [empty][Reply] from a meso server; tolerate [Reply] alone. */
+    zmq_msg_t *payload = NULL;
+    if (n == 2 && zmq_msg_size (&frames [0]) == 0)
+        payload = &frames [1];
+    else
+    if (n == 1)
+        payload = &frames [0];
+    if (payload)
+        *out = meso__v1__reply__unpack (NULL, zmq_msg_size (payload), zmq_msg_data (payload));
+    if (payload && !*out)
+        meso_warn ("dropped a reply frame of %zu bytes that does not decode",
+                   zmq_msg_size (payload));
+    for (int i = 0; i < n; i++)
+        zmq_msg_close (&frames [i]);
+    return *out ? 1 : 0;
+}
+
+static void
+s_result_fill (meso_result_t *result, Meso__V1__Reply *reply)
+{
+    result->reply = reply;
+    result->status = (int) reply->status;
+    snprintf (result->message, sizeof result->message, "%s",
+              reply->message ? reply->message : "");
+}
+
+int
+meso_bus_client_call (meso_bus_client_t *self, const char *method,
+                      const ProtobufCMessage *body, const char *idempotency_key,
+                      int deadline_ms, meso_result_t *result)
+{
+    assert (self);
+    assert (method && *method);
+    assert (result);
+    result->reply = NULL;
+    result->status = MESO_OK;
+    result->message [0] = '\0';
+    if (deadline_ms <= 0)
+        deadline_ms = self->attempt_ms;
+
+    char request_id [40];
+    size_t size = s_pack_request (self, method, body, idempotency_key, deadline_ms,
+                                  request_id);
+    if (size == 0) {
+        result->status = MESO_INTERNAL;
+        snprintf (result->message, sizeof result->message, "out of memory");
+        return -1;
+    }
+    int64_t deadline = zclock_mono () + deadline_ms;
+    int attempts = 0;
+    bool sent_ok = false;
+    while (zclock_mono () < deadline) {
+        if (s_send (self, size) < 0) {
+            if (zmq_errno () == ETERM)
+                break;
+            /* No connected peer yet (or it is full): wait a little and
+             * try again, without running past the deadline. */
+            int64_t left = deadline - zclock_mono ();
+            zclock_sleep ((int) (left < SEND_RETRY_MS ? (left > 0 ? left : 0) : SEND_RETRY_MS));
+            continue;
+        }
+        attempts++;
+        sent_ok = true;
+        int64_t attempt_end = zclock_mono () + self->attempt_ms;
+        if (attempt_end > deadline)
+            attempt_end = deadline;
+        while (true) {
+            int64_t left = attempt_end - zclock_mono ();
+            if (left <= 0)
+                break;
+            zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
+            int rc = zmq_poll (&item, 1, (long) left);
+            if (rc < 0) {
+                if (zmq_errno () == EINTR && !zsys_interrupted)
+                    continue;
+                result->status = MESO_CANCELLED;
+                snprintf (result->message, sizeof result->message,
+                          "%s to %s interrupted", method, self->endpoints);
+                return -1;
+            }
+            if (rc == 0)
+                break;
+            Meso__V1__Reply *reply;
+            while (s_recv_reply (self, &reply) == 1) {
+                if (strcmp (reply->request_id, request_id) == 0) {
+                    s_result_fill (result, reply);
+                    return result->status == MESO_OK ? 0 : -1;
+                }
+                /* A late reply to an earlier call: not ours. */
+                meso__v1__reply__free_unpacked (reply, NULL);
+            }
+        }
+    }
+    if (sent_ok) {
+        result->status = MESO_DEADLINE_EXCEEDED;
+        snprintf (result->message, sizeof result->message,
+                  "no reply to %s from %s within %d ms (%d attempt%s); "
+                  "the effect may or may not have happened",
+                  method, self->endpoints, deadline_ms, attempts, attempts == 1 ? "" : "s");
+    }
+    else {
+        result->status = MESO_UNAVAILABLE;
+        snprintf (result->message, sizeof result->message,
+                  "could not send %s: no connection to %s within %d ms",
+                  method, self->endpoints, deadline_ms);
+    }
+    return -1;
+}
+
+int
+meso_bus_client_send (meso_bus_client_t *self, const char *method,
+                      const ProtobufCMessage *body, const char *idempotency_key,
+                      int deadline_ms, char *request_id)
+{
+    assert (self);
+    assert (method && *method);
+    assert (request_id);
+    size_t size = s_pack_request (self, method, body, idempotency_key, deadline_ms,
+                                  request_id);
+    if (size == 0)
+        return -1;
+    /* Waits for a connected peer up to the deadline (or the attempt
+     * timeout when there is none). */
+    int64_t deadline = zclock_mono () + (deadline_ms > 0 ? deadline_ms : self->attempt_ms);
+    while (s_send (self, size) < 0) {
+        if (zmq_errno () != EAGAIN || zclock_mono () >= deadline)
+            return -1;
+        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLOUT, 0 };
+        zmq_poll (&item, 1, SEND_RETRY_MS);
+    }
+    return 0;
+}
+
+int
+meso_bus_client_recv (meso_bus_client_t *self, int timeout_ms, meso_result_t *result)
+{
+    assert (self);
+    assert (result);
+    result->reply = NULL;
+    result->status = MESO_OK;
+    result->message [0] = '\0';
+    int64_t end = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
+    while (true) {
+        Meso__V1__Reply *reply;
+        int rc = s_recv_reply (self, &reply);
+        if (rc == 1) {
+            s_result_fill (result, reply);
+            return 0;
+        }
+        if (rc < 0)
+            break;
+        int64_t left = end - zclock_mono ();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, (long) left) < 0 && zmq_errno () != EINTR)
+            break;
+        if (zsys_interrupted)
+            break;
+    }
+    result->status = MESO_DEADLINE_EXCEEDED;
+    snprintf (result->message, sizeof result->message,
+              "no reply from %s within %d ms", self->endpoints, timeout_ms);
+    return -1;
+}

@@ -1,0 +1,498 @@
+/* bus_server.c -- the ROUTER side of the bus: read a request, find its
+ * handler, answer exactly once.
+ *
+ * Why it is built this way:
+ * - It reads frames with zmq_msg_recv on the raw socket instead of zmsg_t:
+ *   a request costs no allocation beyond protobuf-c's unpack, and the
+ *   identity frame is sent straight back with zmq_msg_send.
+ * - Every message gets one reply, whatever its shape: the normal
+ *   [identity][empty][Request] (DEALER/REQ clients), [identity][Request]
+ *   (a DEALER that skips the delimiter), and anything else (too many
+ *   frames, an empty frame, a frame over the cap, bytes that do not
+ *   decode). The reply uses the same shape as the request, so the client
+ *   can route it. Frames beyond the first few are read and dropped.
+ * - Replies are sent with ZMQ_DONTWAIT and ZMQ_ROUTER_MANDATORY: a peer
+ *   that went away (EHOSTUNREACH) or stopped reading (EAGAIN at the HWM)
+ *   costs a log line, never a blocked server.
+ * - The handler's reply is normalised before it is packed (status out of
+ *   range, error without message, reply over the frame cap), so a buggy
+ *   handler produces a wrong answer, not a crash or a silent client.
+ * - Health is built in: "Health" and "<service>.Health" need no entry in
+ *   the method table. Strings a health hook puts in the HealthReply must
+ *   stay valid after the hook returns (static, or owned by its arg): the
+ *   server packs the reply after the hook and frees nothing of it, except
+ *   the notes array it made itself.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "meso/log.h"
+#include "meso/version.h"
+#include "bus_private.h"
+
+#define REQUEST_ID_PEEK 65      /* the 64-byte limit, plus the NUL */
+#define FRAMES_KEPT 3           /* identity excluded: delimiter, payload, one extra */
+#define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
+#define HWM 10000
+#define LINGER_MS 200
+
+struct meso_bus_server_t {
+    char *service;
+    char *health_method;        /* "<service>.Health" */
+    char *endpoint;
+    zsock_t *router;
+    void *handle;               /* the libzmq socket inside router */
+    const meso_method_t *methods;
+    char *method_list;          /* "demo.Echo, demo.Get, ..." for NOT_FOUND */
+    void *arg;
+    meso_db_t *db;
+    meso_health_fn *health_fn;
+    void *health_arg;
+    meso_reply_t *reply;        /* reused for every request */
+    uint8_t *out;               /* packed reply, reused */
+    size_t out_cap;
+    uint64_t served;
+    int64_t started_ms;
+    volatile int stopped;
+};
+
+static int64_t
+s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+meso_bus_server_t *
+meso_bus_server_new (const char *service, const char *endpoint,
+                     const meso_method_t *methods, void *arg, struct meso_db_t *db)
+{
+    assert (service && *service);
+    assert (endpoint && *endpoint);
+    assert (methods);
+
+    meso_bus_server_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->service = strdup (service);
+    self->endpoint = strdup (endpoint);
+    self->methods = methods;
+    self->arg = arg;
+    self->db = db;
+    self->reply = meso_reply_new ();
+    self->started_ms = zclock_mono ();
+    if (asprintf (&self->health_method, "%s.Health", service) < 0)
+        self->health_method = NULL;
+
+    /* The list of methods quoted by NOT_FOUND, built once. */
+    size_t size = strlen (self->health_method ? self->health_method : "") + 1;
+    for (const meso_method_t *m = methods; m->name; m++)
+        size += strlen (m->name) + 2;
+    self->method_list = malloc (size);
+    if (!self->service || !self->endpoint || !self->reply || !self->health_method
+        || !self->method_list) {
+        meso_bus_server_destroy (&self);
+        return NULL;
+    }
+    char *p = self->method_list;
+    for (const meso_method_t *m = methods; m->name; m++) {
+        assert (m->fn);
+        p += sprintf (p, "%s, ", m->name);
+    }
+    strcpy (p, self->health_method);
+
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router) {
+        meso_error ("cannot create the ROUTER socket: %s", zmq_strerror (zmq_errno ()));
+        meso_bus_server_destroy (&self);
+        return NULL;
+    }
+    self->handle = zsock_resolve (self->router);
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_maxmsgsize (self->router, 4 * MESO_BUS_MAX_FRAME);
+    zsock_set_linger (self->router, LINGER_MS);
+    zsock_set_sndhwm (self->router, HWM);
+    zsock_set_rcvhwm (self->router, HWM);
+    if (zsock_bind (self->router, "%s", endpoint) < 0) {
+        meso_error ("cannot bind %s on %s: %s", service, endpoint,
+                    zmq_strerror (zmq_errno ()));
+        meso_bus_server_destroy (&self);
+        return NULL;
+    }
+    meso_info ("%s serving on %s", service, endpoint);
+    return self;
+}
+
+void
+meso_bus_server_destroy (meso_bus_server_t **self_p)
+{
+    assert (self_p);
+    meso_bus_server_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy (&self->router);
+    meso_reply_destroy (&self->reply);
+    free (self->out);
+    free (self->method_list);
+    free (self->health_method);
+    free (self->endpoint);
+    free (self->service);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+meso_bus_server_set_health (meso_bus_server_t *self, meso_health_fn *fn, void *arg)
+{
+    assert (self);
+    self->health_fn = fn;
+    self->health_arg = arg;
+}
+
+zsock_t *
+meso_bus_server_socket (meso_bus_server_t *self)
+{
+    assert (self);
+    return self->router;
+}
+
+uint64_t
+meso_bus_server_served (meso_bus_server_t *self)
+{
+    assert (self);
+    return self->served;
+}
+
+void
+meso_bus_server_stop (meso_bus_server_t *self)
+{
+    assert (self);
+    self->stopped = 1;
+}
+
+/* ------------------------------------------------------------- health */
+
+static void
+s_health (meso_bus_server_t *self, meso_reply_t *reply)
+{
+    Meso__V1__HealthReply health = MESO__V1__HEALTH_REPLY__INIT;
+    health.service = self->service;
+    health.version = (char *) MESO_VERSION;
+    health.uptime_s = (uint64_t) ((zclock_mono () - self->started_ms) / 1000);
+    health.state = (char *) "ok";
+    char db_error [600] = "";
+    if (self->db) {
+        if (meso_db_ping (self->db) == 0)
+            health.db_ok = true;
+        else {
+            const meso_db_error_t *err = meso_db_error (self->db);
+            snprintf (db_error, sizeof db_error, "%s%s%s",
+                      err && err->sqlstate [0] ? err->sqlstate : "",
+                      err && err->sqlstate [0] ? ": " : "",
+                      err && err->message [0] ? err->message : "database unreachable");
+            health.db_error = db_error;
+            health.state = (char *) "degraded";
+        }
+    }
+    else {
+        static char *notes [] = { (char *) "db=none" };
+        health.n_notes = 1;
+        health.notes = notes;
+    }
+    if (self->health_fn)
+        self->health_fn (&health, self->health_arg);
+    meso_reply_ok (reply, &health.base);
+}
+
+/* ------------------------------------------------------------- serving */
+
+static const meso_method_t *
+s_lookup (meso_bus_server_t *self, const char *name)
+{
+    for (const meso_method_t *m = self->methods; m->name; m++)
+        if (strcmp (m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
+/* Makes whatever a handler left in reply sendable. */
+static void
+s_normalise (meso_bus_server_t *self, meso_reply_t *reply, const char *method)
+{
+    int status = meso_reply_status (reply);
+    if (status < MESO_OK || status > MESO_UNAUTHENTICATED) {
+        meso_reply_error (reply, MESO_INTERNAL,
+                          "%s returned an invalid status %d", method, status);
+        return;
+    }
+    if (status != MESO_OK && !*meso_reply_message (reply))
+        meso_reply_error (reply, (meso_status_t) status, "%s failed with %s",
+                          method, meso_status_name (status));
+}
+
+/* Runs one decoded request through its handler (or answers it directly). */
+static void
+s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t *reply)
+{
+    if (strcmp (req->method, "Health") == 0
+        || strcmp (req->method, self->health_method) == 0) {
+        s_health (self, reply);
+        return;
+    }
+    const meso_method_t *m = s_lookup (self, req->method);
+    if (!m) {
+        meso_reply_error (reply, MESO_NOT_FOUND, "unknown method \"%s\"; %s serves: %s",
+                          req->method, self->service, self->method_list);
+        meso_reply_reason (reply, "unknown_method", "method",
+                           "%s does not serve \"%s\"", self->service, req->method);
+        return;
+    }
+    if (m->kind == MESO_METHOD_MUTATING && !*req->idempotency_key) {
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                          "%s changes data and needs an idempotency_key", m->name);
+        meso_reply_reason (reply, "missing_field", "idempotency_key",
+                           "set idempotency_key to a value unique to this change "
+                           "and reuse it when retrying");
+        return;
+    }
+    m->fn (req, reply, self->arg);
+    s_normalise (self, reply, m->name);
+}
+
+/* Packs reply into self->out; replaces a reply over the cap by an error. */
+static size_t
+s_pack (meso_bus_server_t *self, meso_reply_t *reply, const char *request_id)
+{
+    Meso__V1__Reply env = MESO__V1__REPLY__INIT;
+    meso_reply_envelope (reply, &env, request_id);
+    size_t size = meso__v1__reply__get_packed_size (&env);
+    if (size > MESO_BUS_MAX_FRAME) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
+                          "reply of %zu bytes exceeds the %d-byte limit", size,
+                          MESO_BUS_MAX_FRAME);
+        meso_reply_detail (reply, "ask for less (paging) or report this as a bug");
+        meso__v1__reply__init (&env);
+        meso_reply_envelope (reply, &env, request_id);
+        size = meso__v1__reply__get_packed_size (&env);
+        if (size > MESO_BUS_MAX_FRAME) {
+            /* Reasons alone cannot get here (they are capped), but be sure. */
+            meso_reply_reset (reply);
+            meso_reply_error (reply, MESO_INTERNAL, "reply too large");
+            meso__v1__reply__init (&env);
+            meso_reply_envelope (reply, &env, request_id);
+            size = meso__v1__reply__get_packed_size (&env);
+        }
+    }
+    if (self->out_cap < size) {
+        uint8_t *out = realloc (self->out, size);
+        if (!out)
+            return 0;
+        self->out = out;
+        self->out_cap = size;
+    }
+    return meso__v1__reply__pack (&env, self->out);
+}
+
+/* Sends [identity][empty?][reply]. identity is consumed. */
+static void
+s_send (meso_bus_server_t *self, zmq_msg_t *identity, bool delimited, size_t size,
+        const char *request_id)
+{
+    if (zmq_msg_send (identity, self->handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
+        meso_warn ("reply to %s dropped: %s", request_id, zmq_strerror (zmq_errno ()));
+        zmq_msg_close (identity);
+        return;
+    }
+    /* Once the first part is accepted the rest of the message is too. */
+    if (delimited)
+        zmq_send (self->handle, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send (self->handle, self->out, size, ZMQ_DONTWAIT);
+}
+
+/* Reads one whole message (identity and every frame after it). Keeps the
+ * first FRAMES_KEPT frames after the identity; counts the rest. Returns
+ * the number of frames after the identity, 0 when nothing was waiting, -1
+ * on EINTR or a socket error. */
+static int
+s_recv (meso_bus_server_t *self, zmq_msg_t *identity, zmq_msg_t *frames, int *kept)
+{
+    *kept = 0;
+    zmq_msg_init (identity);
+    if (zmq_msg_recv (identity, self->handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (identity);
+        return zmq_errno () == EAGAIN ? 0 : -1;
+    }
+    int count = 0;
+    int more = zmq_msg_more (identity);
+    while (more) {
+        zmq_msg_t scratch;
+        zmq_msg_t *frame = count < FRAMES_KEPT ? &frames [count] : &scratch;
+        zmq_msg_init (frame);
+        /* Parts of a message arrive together: this does not block. */
+        if (zmq_msg_recv (frame, self->handle, 0) < 0) {
+            zmq_msg_close (frame);
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        more = zmq_msg_more (frame);
+        if (frame == &scratch)
+            zmq_msg_close (frame);
+        else
+            (*kept)++;
+        count++;
+    }
+    return count > 0 ? count : 1;
+}
+
+/* Reads and answers one message. Returns 1 when one was served, 0 when
+ * nothing was waiting, -1 on error. */
+static int
+s_serve_one (meso_bus_server_t *self)
+{
+    zmq_msg_t identity;
+    zmq_msg_t frames [FRAMES_KEPT];
+    int kept;
+    int count = s_recv (self, &identity, frames, &kept);
+    if (count <= 0)
+        return count;
+    int64_t start = s_now_us ();
+
+    meso_reply_t *reply = self->reply;
+    meso_reply_reset (reply);
+    char peeked [REQUEST_ID_PEEK] = "";
+    const char *request_id = "";
+    const char *method = "";
+    Meso__V1__Request *req = NULL;
+
+    /* The shape: [empty][payload], or [payload] alone. */
+    bool delimited = kept >= 1 && zmq_msg_size (&frames [0]) == 0 && count >= 2;
+    zmq_msg_t *payload = NULL;
+    if (kept == 0)
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                          "message has no frame after the routing identity");
+    else
+    if (delimited ? count == 2 : count == 1)
+        payload = &frames [delimited ? 1 : 0];
+    else {
+        /* Too many frames: still answer, with the request id if the first
+         * frame after the delimiter carries one. */
+        zmq_msg_t *first = &frames [delimited ? 1 : 0];
+        if (meso_wire_peek_request_id (zmq_msg_data (first), zmq_msg_size (first),
+                                       peeked, sizeof peeked) == 0
+            && meso_utf8_valid (peeked, strlen (peeked)))
+            request_id = peeked;
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                          "expected one packed meso.v1.Request frame%s, got %d frames",
+                          delimited ? " after the empty delimiter" : "",
+                          delimited ? count - 1 : count);
+        meso_reply_detail (reply, "send one protobuf message per ZeroMQ frame");
+    }
+
+    if (payload) {
+        const uint8_t *data = zmq_msg_data (payload);
+        size_t size = zmq_msg_size (payload);
+        if (size > MESO_BUS_MAX_FRAME) {
+            if (meso_wire_peek_request_id (data, size, peeked, sizeof peeked) == 0
+                && meso_utf8_valid (peeked, strlen (peeked)))
+                request_id = peeked;
+            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
+                              "request of %zu bytes exceeds the %d-byte limit",
+                              size, MESO_BUS_MAX_FRAME);
+        }
+        else {
+            char err [256];
+            const char *field = "";
+            if (meso_wire_decode_request (data, size, &req, err, sizeof err, &field) == 0) {
+                request_id = req->request_id;
+                method = req->method;
+                s_dispatch (self, req, reply);
+            }
+            else {
+                if (meso_wire_peek_request_id (data, size, peeked, sizeof peeked) == 0
+                    && meso_utf8_valid (peeked, strlen (peeked)))
+                    request_id = peeked;
+                meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", err);
+                if (*field)
+                    meso_reply_reason (reply, "invalid_field", field, "%s", err);
+            }
+        }
+    }
+
+    /* s_pack only returns 0 for an empty OK envelope or when out of
+     * memory; either way an (empty) frame still tells the client. */
+    size_t size = s_pack (self, reply, request_id);
+    s_send (self, &identity, delimited, size, request_id);
+    self->served++;
+    meso_log_request (request_id, method, meso_reply_status (reply),
+                      s_now_us () - start,
+                      meso_reply_status (reply) == MESO_OK ? NULL : meso_reply_message (reply));
+
+    if (req)
+        meso__v1__request__free_unpacked (req, NULL);
+    for (int i = 0; i < kept; i++)
+        zmq_msg_close (&frames [i]);
+    return 1;
+}
+
+int
+meso_bus_server_handle (meso_bus_server_t *self)
+{
+    assert (self);
+    int served = 0;
+    while (served < BATCH_MAX) {
+        int rc = s_serve_one (self);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            if (zmq_errno () == EINTR && !zsys_interrupted)
+                continue;
+            return zsys_interrupted || zmq_errno () == ETERM ? -1 : served;
+        }
+        served++;
+    }
+    return served;
+}
+
+int
+meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg, int tick_ms)
+{
+    assert (self);
+    assert (!tick || tick_ms > 0);
+    /* Without a tick, wake now and then to notice meso_bus_server_stop
+     * called from another thread. */
+    const int idle_ms = 200;
+    int64_t next_tick = tick ? zclock_mono () + tick_ms : 0;
+    while (!self->stopped && !zsys_interrupted) {
+        long timeout = idle_ms;
+        if (tick) {
+            int64_t left = next_tick - zclock_mono ();
+            timeout = left < 0 ? 0 : left < idle_ms ? left : idle_ms;
+        }
+        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
+        int rc = zmq_poll (&item, 1, timeout);
+        if (rc < 0) {
+            if (zmq_errno () == EINTR)
+                continue;       /* the loop condition sees zsys_interrupted */
+            meso_error ("zmq_poll: %s", zmq_strerror (zmq_errno ()));
+            break;
+        }
+        if (rc > 0 && meso_bus_server_handle (self) < 0)
+            break;
+        if (tick && zclock_mono () >= next_tick) {
+            tick (tick_arg);
+            next_tick = zclock_mono () + tick_ms;
+        }
+    }
+    return 0;
+}

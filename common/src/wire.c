@@ -1,0 +1,206 @@
+/* wire.c -- decoding the request envelope, and reading a request id out of
+ * frames that do not decode.
+ *
+ * This is the whole path from untrusted bytes to a Meso__V1__Request, kept
+ * apart from the socket code (hiredis style: the parser knows no I/O) so
+ * that tests/fuzz can drive exactly what the server runs.
+ *
+ * protobuf-c checks the structure of the message but not what proto3
+ * promises about strings: it accepts invalid UTF-8, and a NUL inside a
+ * string silently cuts the C string short. Both would make us log, look up
+ * or echo something other than what the client sent, so the string fields
+ * are checked here against the raw field lengths found by the same small
+ * scanner that peeks request ids. */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "meso/bus.h"
+#include "bus_private.h"
+
+#define REQUEST_ID_MAX 64
+#define METHOD_MAX 128
+#define IDEMPOTENCY_KEY_MAX 128
+#define ACTOR_ID_MAX 256
+
+/* Reads a base-128 varint at *pos, at most 10 bytes, never past len.
+ * Returns 0 or -1 (truncated or too long). */
+static int
+s_varint (const uint8_t *data, size_t len, size_t *pos, uint64_t *out)
+{
+    uint64_t value = 0;
+    for (int shift = 0, i = 0; i < 10; i++, shift += 7) {
+        if (*pos >= len)
+            return -1;
+        uint8_t b = data [(*pos)++];
+        value |= (uint64_t) (b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *out = value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Walks the top-level fields of a packed message and reports the last
+ * length-delimited occurrence of field `want` (the last one wins in
+ * protobuf). Stops at the first malformed byte; returns 1 when the field
+ * was seen before that point (even if the rest is broken), 0 when not,
+ * and sets *clean to whether the whole buffer was well formed. */
+static int
+s_scan_field (const uint8_t *data, size_t len, uint32_t want,
+              const uint8_t **value, size_t *value_len, bool *clean)
+{
+    size_t pos = 0;
+    int found = 0;
+    *clean = false;
+    while (pos < len) {
+        uint64_t key;
+        if (s_varint (data, len, &pos, &key) != 0)
+            return found;
+        uint64_t field = key >> 3;
+        unsigned type = (unsigned) (key & 7);
+        if (field == 0 || field > 0x1FFFFFFF)
+            return found;
+        switch (type) {
+            case 0: {       /* varint */
+                uint64_t ignored;
+                if (s_varint (data, len, &pos, &ignored) != 0)
+                    return found;
+                break;
+            }
+            case 1:         /* fixed64 */
+                if (len - pos < 8)
+                    return found;
+                pos += 8;
+                break;
+            case 2: {       /* length-delimited */
+                uint64_t n;
+                if (s_varint (data, len, &pos, &n) != 0)
+                    return found;
+                /* Compare against what is left, never compute pos + n
+                 * first: n can be anything up to 2^64-1. */
+                if (n > len - pos)
+                    return found;
+                if (field == want) {
+                    *value = data + pos;
+                    *value_len = (size_t) n;
+                    found = 1;
+                }
+                pos += (size_t) n;
+                break;
+            }
+            case 5:         /* fixed32 */
+                if (len - pos < 4)
+                    return found;
+                pos += 4;
+                break;
+            default:        /* groups (3, 4) and 6, 7: not in our messages */
+                return found;
+        }
+    }
+    *clean = true;
+    return found;
+}
+
+int
+meso_wire_peek_request_id (const uint8_t *data, size_t len, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return -1;
+    out [0] = '\0';
+    if (!data || len == 0)
+        return -1;
+    const uint8_t *value = NULL;
+    size_t value_len = 0;
+    bool clean;
+    if (s_scan_field (data, len, 1, &value, &value_len, &clean) != 1)
+        return -1;
+    size_t n = value_len < size - 1 ? value_len : size - 1;
+    memcpy (out, value, n);
+    out [n] = '\0';
+    return 0;
+}
+
+/* Checks one string field of the unpacked request against its raw bytes. */
+static int
+s_check_string (const uint8_t *data, size_t len, uint32_t number, const char *name,
+                const char *value, size_t max, bool required,
+                char *err, size_t errsize, const char **field)
+{
+    size_t n = value ? strlen (value) : 0;
+    if (required && n == 0) {
+        snprintf (err, errsize, "%s is required", name);
+        *field = name;
+        return -1;
+    }
+    if (n > max) {
+        snprintf (err, errsize, "%s is %zu bytes long; the limit is %zu", name, n, max);
+        *field = name;
+        return -1;
+    }
+    const uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    bool clean;
+    if (n > 0 && s_scan_field (data, len, number, &raw, &raw_len, &clean) == 1
+        && raw_len != n) {
+        snprintf (err, errsize, "%s contains a NUL byte", name);
+        *field = name;
+        return -1;
+    }
+    if (!meso_utf8_valid (value ? value : "", n)) {
+        snprintf (err, errsize, "%s is not valid UTF-8", name);
+        *field = name;
+        return -1;
+    }
+    return 0;
+}
+
+int
+meso_wire_decode_request (const uint8_t *data, size_t len, Meso__V1__Request **out,
+                          char *err, size_t errsize, const char **field)
+{
+    assert (out);
+    assert (err && errsize > 0);
+    assert (field);
+    *out = NULL;
+    *field = "";
+    err [0] = '\0';
+    if (!data || len == 0) {
+        snprintf (err, errsize, "empty frame: expected one packed meso.v1.Request");
+        return -1;
+    }
+    if (len > MESO_BUS_MAX_FRAME) {
+        snprintf (err, errsize, "request of %zu bytes exceeds the %d-byte limit",
+                  len, MESO_BUS_MAX_FRAME);
+        return -1;
+    }
+    Meso__V1__Request *req = meso__v1__request__unpack (NULL, len, data);
+    if (!req) {
+        snprintf (err, errsize,
+                  "frame of %zu bytes is not a packed meso.v1.Request (protobuf decoding failed)",
+                  len);
+        return -1;
+    }
+    if (s_check_string (data, len, 1, "request_id", req->request_id, REQUEST_ID_MAX,
+                        true, err, errsize, field)
+    ||  s_check_string (data, len, 2, "method", req->method, METHOD_MAX,
+                        true, err, errsize, field)
+    ||  s_check_string (data, len, 3, "idempotency_key", req->idempotency_key,
+                        IDEMPOTENCY_KEY_MAX, false, err, errsize, field)) {
+        meso__v1__request__free_unpacked (req, NULL);
+        return -1;
+    }
+    if (req->actor && req->actor->id) {
+        size_t n = strlen (req->actor->id);
+        if (n > ACTOR_ID_MAX || !meso_utf8_valid (req->actor->id, n)) {
+            snprintf (err, errsize, "actor.id must be valid UTF-8 of at most %d bytes",
+                      ACTOR_ID_MAX);
+            *field = "actor.id";
+            meso__v1__request__free_unpacked (req, NULL);
+            return -1;
+        }
+    }
+    *out = req;
+    return 0;
+}
