@@ -40,17 +40,31 @@ s_is_boolean (const meso_opt_t *opt)
 }
 
 static void
+s_flag (const meso_opt_t *o, char *buf, size_t size)
+{
+    snprintf (buf, size, "--%s%s", o->name, s_is_boolean (o) ? "" : " VALUE");
+}
+
+static void
 s_help (const meso_opt_t *opts, const char *program, const char *summary)
 {
+    /* One column wide enough for the longest flag. */
+    int width = 11;
+    for (const meso_opt_t *o = opts; o->name; o++) {
+        char flag[128];
+        s_flag (o, flag, sizeof flag);
+        if ((int) strlen (flag) > width)
+            width = (int) strlen (flag);
+    }
     printf ("Usage: %s [options]\n", program);
     if (summary && *summary)
         printf ("\n%s\n", summary);
     printf ("\nOptions (a flag overrides its environment variable, which overrides the default):\n");
     for (const meso_opt_t *o = opts; o->name; o++) {
         char flag[128];
-        snprintf (flag, sizeof flag, "--%s%s", o->name, s_is_boolean (o) ? "" : " VALUE");
-        printf ("  %-24s %s\n", flag, o->help ? o->help : "");
-        printf ("  %-24s ", "");
+        s_flag (o, flag, sizeof flag);
+        printf ("  %-*s  %s\n", width, flag, o->help ? o->help : "");
+        printf ("  %-*s  ", width, "");
         if (o->env)
             printf ("env %s, ", o->env);
         if (o->def)
@@ -58,8 +72,8 @@ s_help (const meso_opt_t *opts, const char *program, const char *summary)
         else
             printf ("no default\n");
     }
-    printf ("  %-24s %s\n", "--help", "print this help and exit");
-    printf ("  %-24s %s\n", "--version", "print the version and exit");
+    printf ("  %-*s  %s\n", width, "--help", "print this help and exit");
+    printf ("  %-*s  %s\n", width, "--version", "print the version and exit");
 }
 
 int

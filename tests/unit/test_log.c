@@ -209,6 +209,17 @@ s_get (const s_object_t *obj, const char *key)
     return NULL;
 }
 
+/* The field key, which the line must have. */
+static const s_field_t *
+s_must (const s_object_t *obj, const char *key)
+{
+    const s_field_t *f = s_get (obj, key);
+    if (!f)
+        fail_msg ("the line has no \"%s\"", key);
+    assert_non_null (f);
+    return f;
+}
+
 /* Ends the capture, checks that exactly one valid line came out and parses
  * it into obj. Returns the raw text (caller frees). */
 static char *
@@ -234,12 +245,12 @@ test_fields (void **state)
     meso_info ("started on %s with %d workers", "tcp://127.0.0.1:7105", 4);
     s_object_t obj;
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "level")->value, "info");
-    assert_string_equal (s_get (&obj, "service")->value, "events");
-    assert_string_equal (s_get (&obj, "msg")->value, "started on tcp://127.0.0.1:7105 with 4 workers");
+    assert_string_equal (s_must (&obj, "level")->value, "info");
+    assert_string_equal (s_must (&obj, "service")->value, "events");
+    assert_string_equal (s_must (&obj, "msg")->value, "started on tcp://127.0.0.1:7105 with 4 workers");
     assert_null (s_get (&obj, "truncated"));
     /* "2026-11-21T12:00:00.123Z" */
-    const char *ts = s_get (&obj, "ts")->value;
+    const char *ts = s_must (&obj, "ts")->value;
     assert_int_equal (strlen (ts), 24);
     assert_true (ts[4] == '-' && ts[10] == 'T' && ts[19] == '.' && ts[23] == 'Z');
 }
@@ -263,17 +274,17 @@ test_level_filter (void **state)
     char first_line[4200];
     snprintf (first_line, sizeof first_line, "%s\n", text);
     assert_true (s_parse_line (first_line, &obj));
-    assert_string_equal (s_get (&obj, "level")->value, "warn");
+    assert_string_equal (s_must (&obj, "level")->value, "warn");
     assert_true (s_parse_line (second + 1, &obj));
-    assert_string_equal (s_get (&obj, "level")->value, "error");
-    assert_string_equal (s_get (&obj, "msg")->value, "shown 4");
+    assert_string_equal (s_must (&obj, "level")->value, "error");
+    assert_string_equal (s_must (&obj, "msg")->value, "shown 4");
     free (text);
 
     meso_log_init ("billing", "debug");
     s_capture_start ();
     meso_debug ("now shown");
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "level")->value, "debug");
+    assert_string_equal (s_must (&obj, "level")->value, "debug");
     meso_log_init ("billing", NULL);      /* back to info */
     s_capture_start ();
     meso_debug ("hidden again");
@@ -290,8 +301,8 @@ test_escaping (void **state)
     meso_info ("quote \" backslash \\ newline \n tab \t bell \a esc \x1b end");
     s_object_t obj;
     char *text = s_one_line (&obj);
-    assert_string_equal (s_get (&obj, "service")->value, "sched\"uling");
-    assert_string_equal (s_get (&obj, "msg")->value,
+    assert_string_equal (s_must (&obj, "service")->value, "sched\"uling");
+    assert_string_equal (s_must (&obj, "msg")->value,
                          "quote \" backslash \\ newline \n tab \t bell \a esc \x1b end");
     assert_non_null (strstr (text, "\\u001b"));
     assert_non_null (strstr (text, "\\u000a"));
@@ -301,7 +312,7 @@ test_escaping (void **state)
     s_capture_start ();
     meso_info ("café 東京 \xF0\x9F\x92\x89");
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "msg")->value, "café 東京 \xF0\x9F\x92\x89");
+    assert_string_equal (s_must (&obj, "msg")->value, "café 東京 \xF0\x9F\x92\x89");
 }
 
 static void
@@ -315,7 +326,7 @@ test_invalid_utf8 (void **state)
     meso_info ("%s", bad);
     s_object_t obj;
     free (s_one_line (&obj));
-    const char *msg = s_get (&obj, "msg")->value;
+    const char *msg = s_must (&obj, "msg")->value;
     const char *head = "a\xEF\xBF\xBD b\xEF\xBF\xBD c\xEF\xBF\xBD\xEF\xBF\xBD d";
     assert_true (strncmp (msg, head, strlen (head)) == 0);
     assert_null (strchr (msg, '\x80'));
@@ -338,16 +349,16 @@ test_truncation (void **state)
     meso_info ("%s", big);
     s_object_t obj;
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "truncated")->value, "true");
-    assert_true (strlen (s_get (&obj, "msg")->value) > 1000);
+    assert_string_equal (s_must (&obj, "truncated")->value, "true");
+    assert_true (strlen (s_must (&obj, "msg")->value) > 1000);
 
     static char ctl[3000];
     memset (ctl, '\x01', sizeof ctl - 1);
     s_capture_start ();
     meso_warn ("%s", ctl);
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "truncated")->value, "true");
-    const char *msg = s_get (&obj, "msg")->value;
+    assert_string_equal (s_must (&obj, "truncated")->value, "true");
+    const char *msg = s_must (&obj, "msg")->value;
     for (const char *c = msg; *c; c++)
         assert_int_equal (*c, '\x01');
 
@@ -358,7 +369,7 @@ test_truncation (void **state)
     s_capture_start ();
     meso_info ("%s", euro);
     free (s_one_line (&obj));
-    assert_int_equal (strlen (s_get (&obj, "msg")->value) % 3, 0);
+    assert_int_equal (strlen (s_must (&obj, "msg")->value) % 3, 0);
 }
 
 static void
@@ -370,25 +381,25 @@ test_request_line (void **state)
                       "room \"B\" is taken");
     s_object_t obj;
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "level")->value, "info");
-    assert_string_equal (s_get (&obj, "request_id")->value, "req-1");
-    assert_string_equal (s_get (&obj, "method")->value, "scheduling.BookCourse");
-    assert_string_equal (s_get (&obj, "code")->value, "FAILED_PRECONDITION");
-    assert_false (s_get (&obj, "duration_us")->is_string);
-    assert_string_equal (s_get (&obj, "duration_us")->value, "1234");
-    assert_string_equal (s_get (&obj, "message")->value, "room \"B\" is taken");
+    assert_string_equal (s_must (&obj, "level")->value, "info");
+    assert_string_equal (s_must (&obj, "request_id")->value, "req-1");
+    assert_string_equal (s_must (&obj, "method")->value, "scheduling.BookCourse");
+    assert_string_equal (s_must (&obj, "code")->value, "FAILED_PRECONDITION");
+    assert_false (s_must (&obj, "duration_us")->is_string);
+    assert_string_equal (s_must (&obj, "duration_us")->value, "1234");
+    assert_string_equal (s_must (&obj, "message")->value, "room \"B\" is taken");
 
     /* OK replies carry no message; internal errors are logged as errors. */
     s_capture_start ();
     meso_log_request ("req-2", "scheduling.GetCourse", MESO_OK, 17, "ignored");
     free (s_one_line (&obj));
     assert_null (s_get (&obj, "message"));
-    assert_string_equal (s_get (&obj, "code")->value, "OK");
+    assert_string_equal (s_must (&obj, "code")->value, "OK");
     s_capture_start ();
     meso_log_request (NULL, NULL, MESO_INTERNAL, 5, NULL);
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "level")->value, "error");
-    assert_string_equal (s_get (&obj, "request_id")->value, "");
+    assert_string_equal (s_must (&obj, "level")->value, "error");
+    assert_string_equal (s_must (&obj, "request_id")->value, "");
 
     /* A huge request id still gives a valid, marked line. */
     static char id[6000];
@@ -396,7 +407,7 @@ test_request_line (void **state)
     s_capture_start ();
     meso_log_request (id, "m", MESO_INVALID_ARGUMENT, 1, "bad");
     free (s_one_line (&obj));
-    assert_string_equal (s_get (&obj, "truncated")->value, "true");
+    assert_string_equal (s_must (&obj, "truncated")->value, "true");
 }
 
 static void

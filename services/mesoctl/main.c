@@ -1,0 +1,68 @@
+/* main.c -- mesoctl, the operator's command line: finds the command and
+ * runs it.
+ *
+ *     mesoctl health [--json] [--services a,b] [--timeout MS] [--endpoint EP]
+ *     mesoctl migrate [--db CONNINFO] [--dir DIR]
+ *
+ * Commands are a table so that new ones (events, patients, book...) are one
+ * file each; every command parses its own flags with meso_config, so each
+ * has --help and takes MESO_* variables like the daemons. Logs (from libmeso,
+ * e.g. the bus client) go to stderr as JSON lines at level warn unless
+ * MESO_LOG_LEVEL says otherwise, keeping stdout for the command's output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meso/log.h"
+#include "meso/version.h"
+#include "mesoctl.h"
+
+static const mesoctl_cmd_t s_commands[] = {
+    { "health", "ask each daemon whether it is healthy (exit 1 when one is not)", mesoctl_health },
+    { "migrate", "apply pending database migrations from deploy/sql", mesoctl_migrate },
+    { NULL, NULL, NULL }
+};
+
+int
+mesoctl_parsed (int rc)
+{
+    if (rc == 0)
+        return -1;
+    return rc == 1 ? MESOCTL_OK : MESOCTL_USAGE;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out, "Usage: mesoctl <command> [options]\n\n"
+                  "Operate a meso installation.\n\nCommands:\n");
+    for (const mesoctl_cmd_t *c = s_commands; c->name; c++)
+        fprintf (out, "  %-10s %s\n", c->name, c->help);
+    fprintf (out, "\nRun \"mesoctl <command> --help\" for a command's options.\n"
+                  "Options:\n  --help     print this help and exit\n"
+                  "  --version  print the version and exit\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    meso_log_init ("mesoctl", getenv ("MESO_LOG_LEVEL") ? getenv ("MESO_LOG_LEVEL") : "warn");
+    if (argc < 2) {
+        s_usage (stderr);
+        return MESOCTL_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0) {
+        s_usage (stdout);
+        return MESOCTL_OK;
+    }
+    if (strcmp (name, "--version") == 0) {
+        printf ("mesoctl %s\n", MESO_VERSION);
+        return MESOCTL_OK;
+    }
+    for (const mesoctl_cmd_t *c = s_commands; c->name; c++)
+        if (strcmp (c->name, name) == 0)
+            return c->fn (argc - 1, argv + 1);
+    fprintf (stderr, "mesoctl: unknown command '%s' (see mesoctl --help)\n", name);
+    return MESOCTL_USAGE;
+}
