@@ -238,7 +238,9 @@ main (int argc, char **argv)
             long pruned = store_prune (self.db, self.retention_s);
             if (pruned > 0)
                 meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
-            next_prune = now + PRUNE_EVERY_MS;
+            /* At least once per retention period, at most once a minute. */
+            next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
+                                ? self.retention_s * 1000 : PRUNE_EVERY_MS);
         }
 
         int64_t wake = self.active ? next_relay : next_lock;

@@ -69,7 +69,7 @@ store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *global,
 {
     PGresult *res = meso_db_query (db,
         "SELECT h.stream, h.seq,"
-        " coalesce ((SELECT min (l.stream_seq) FROM events.log l WHERE l.stream = h.stream), 0)"
+        " coalesce ((SELECT min (l.stream_seq) FROM events.log l WHERE l.stream = h.stream), h.seq + 1)"
         " FROM events.stream_head h", 0, NULL);
     if (!res)
         return -1;
