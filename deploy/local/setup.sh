@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# setup.sh -- installs what building, running and testing meso needs on
+# Debian 12 (or a derivative), and nothing when everything is there.
+#
+#   deploy/local/setup.sh
+#
+# Only packages that are missing are installed, after an `apt-get update`,
+# non-interactively. When packages are missing and we are not root, nothing
+# is changed: the script prints the apt-get command to run and fails.
+#
+# Installing the Debian "postgresql" package may create and start a system
+# cluster on port 5432. meso does not use it: the local run and the tests
+# start their own throwaway clusters (deploy/local/pg.sh) on other ports.
+set -euo pipefail
+
+PROG=$(basename "$0")
+
+# Everything meso needs, in one place.
+PACKAGES=(
+    build-essential cmake pkg-config            # the build
+    libczmq-dev libzmq3-dev                     # the bus
+    libprotobuf-c-dev protobuf-c-compiler       # the wire format (C)
+    protobuf-compiler python3 python3-zmq python3-protobuf  # integrations, examples
+    libpq-dev postgresql postgresql-contrib     # the database (btree_gist is in contrib)
+    libcmocka-dev valgrind clang                # tests, sanitizers, fuzzers
+    libmicrohttpd-dev                           # HTTP endpoints
+    docker-compose                              # the container set-up
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "$PROG: all ${#PACKAGES[@]} packages are installed"
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "$PROG: missing packages: ${missing[*]}" >&2
+    echo "$PROG: this script knows Debian/Ubuntu (apt-get) only; install their equivalents by hand" >&2
+    exit 1
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "$PROG: missing packages: ${missing[*]}" >&2
+    echo "$PROG: installing them needs root; run" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    echo "or run this script with sudo." >&2
+    exit 1
+fi
+
+echo "$PROG: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "$PROG: done"

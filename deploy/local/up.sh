@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# up.sh -- builds meso and runs the whole set on this machine: a throwaway
+# PostgreSQL cluster in <checkout>/.local/pg, the migrations, and every
+# daemon that has been built, each with its own database role.
+#
+#   deploy/local/up.sh            (stop with deploy/local/down.sh)
+#
+# Environment:
+#   MESO_LOCAL_PGPORT   port of the local cluster (default 54320)
+#   MESO_BUILD_TYPE     CMake build type of build/ (default RelWithDebInfo)
+#
+# Layout under <checkout>/.local: pg/ (the cluster; socket in pg/run),
+# logs/<service>.log (JSON lines), run/<service>.pid.
+#
+# Running it again is harmless: the build is incremental, the cluster and
+# daemons that are already up are left alone, migrations apply once.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+PROG=$(basename "$0")
+LOCAL=$ROOT/.local
+PGDIR=$LOCAL/pg
+PGPORT=${MESO_LOCAL_PGPORT:-54320}
+SOCK=$PGDIR/run
+BUILD=$ROOT/build
+BIN=$BUILD/bin
+LOGS=$LOCAL/logs
+RUN=$LOCAL/run
+
+# name port: the daemons and their ROUTER ports, in start order (events
+# first: the others write to its outbox and it publishes their events).
+SERVICES=(events:7105 screening:7101 inventory:7103 billing:7104 scheduling:7102)
+
+die() { echo "$PROG: $*" >&2; exit 1; }
+say() { echo "== $*"; }
+
+admin_conninfo() { echo "host=$SOCK port=$PGPORT user=meso dbname=${1:-meso}"; }
+
+# True when the pid file names a live process running binary $2.
+alive() {
+    local pidfile=$1 bin=$2 pid
+    [ -f "$pidfile" ] || return 1
+    pid=$(cat "$pidfile" 2>/dev/null) || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    # Guard against a recycled pid: the process must be our binary (the
+    # link ends in " (deleted)" when the binary was rebuilt since).
+    local exe
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    [ "${exe% (deleted)}" = "$(readlink -f "$bin")" ]
+}
+
+psql_bin() {
+    if command -v psql >/dev/null 2>&1; then command -v psql; return; fi
+    ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -t/ -k5,5 -rn | head -n1
+}
+
+# ------------------------------------------------------------------ build
+say "building into $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${MESO_BUILD_TYPE:-RelWithDebInfo}" \
+      -DMESO_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1 || {
+    tail -n 40 "$BUILD/build.log" >&2
+    die "build failed (full output in $BUILD/build.log)"
+}
+[ -x "$BIN/mesoctl" ] || die "$BIN/mesoctl was not built"
+
+# --------------------------------------------------------------- database
+say "starting PostgreSQL in $PGDIR on port $PGPORT"
+mkdir -p "$LOGS" "$RUN"
+"$ROOT/deploy/local/pg.sh" start "$PGDIR" "$PGPORT"
+
+PSQL=$(psql_bin)
+[ -n "$PSQL" ] || die "psql not found (apt-get install postgresql-client)"
+if [ "$("$PSQL" "$(admin_conninfo postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname = 'meso'")" != "1" ]; then
+    "$PSQL" "$(admin_conninfo postgres)" -q -c "CREATE DATABASE meso" \
+        || die "cannot create database meso"
+fi
+
+say "migrating"
+"$BIN/mesoctl" migrate --db "$(admin_conninfo)" --dir "$ROOT/deploy/sql"
+
+# ---------------------------------------------------------------- daemons
+ENV_COMMON=(
+    MESO_SCREENING_ENDPOINT=tcp://127.0.0.1:7101
+    MESO_SCHEDULING_ENDPOINT=tcp://127.0.0.1:7102
+    MESO_INVENTORY_ENDPOINT=tcp://127.0.0.1:7103
+    MESO_BILLING_ENDPOINT=tcp://127.0.0.1:7104
+    MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:7105
+)
+
+started=()
+absent=()
+for entry in "${SERVICES[@]}"; do
+    svc=${entry%%:*}
+    port=${entry##*:}
+    bin=$BIN/meso-$svc
+    pidfile=$RUN/$svc.pid
+    if [ ! -x "$bin" ]; then
+        absent+=("$svc")
+        continue
+    fi
+    started+=("$svc")
+    if alive "$pidfile" "$bin"; then
+        if [ "$(readlink "/proc/$(cat "$pidfile")/exe")" != "$(readlink -f "$bin")" ]; then
+            echo "meso-$svc already running (pid $(cat "$pidfile")) an older build;" \
+                 "down.sh then up.sh to restart it"
+        else
+            echo "meso-$svc already running (pid $(cat "$pidfile"))"
+        fi
+        continue
+    fi
+    extra=()
+    [ "$svc" = events ] && extra+=(MESO_EVENTS_PUB_BIND=tcp://127.0.0.1:7106)
+    # setsid: the daemon leaves this script's session, so closing the
+    # terminal or ^C on a later command does not reach it.
+    env "${ENV_COMMON[@]}" "${extra[@]}" \
+        MESO_DB="host=$SOCK port=$PGPORT user=meso_$svc dbname=meso" \
+        MESO_BIND="tcp://127.0.0.1:$port" \
+        setsid "$bin" >>"$LOGS/$svc.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    echo "meso-$svc started (pid $!, tcp://127.0.0.1:$port, log $LOGS/$svc.log)"
+done
+
+if [ ${#started[@]} -gt 0 ]; then
+    list=$(IFS=,; echo "${started[*]}")
+    say "waiting for $list to be healthy"
+    ok=0
+    for _ in $(seq 1 60); do
+        if "$BIN/mesoctl" health --services "$list" --timeout 500 >/dev/null 2>&1; then
+            ok=1
+            break
+        fi
+        # A daemon that exited will not become healthy: say so now.
+        for svc in "${started[@]}"; do
+            if ! alive "$RUN/$svc.pid" "$BIN/meso-$svc"; then
+                echo "--- last lines of $LOGS/$svc.log:" >&2
+                tail -n 20 "$LOGS/$svc.log" >&2 || true
+                die "meso-$svc exited during start-up"
+            fi
+        done
+        sleep 0.5
+    done
+    if [ $ok -ne 1 ]; then
+        "$BIN/mesoctl" health --services "$list" || true
+        die "not every daemon became healthy within 30 s (logs in $LOGS)"
+    fi
+fi
+
+# ------------------------------------------------------------------- demo
+if [ -x "$ROOT/deploy/local/demo.sh" ]; then
+    say "running deploy/local/demo.sh"
+    env "${ENV_COMMON[@]}" MESO_DB="$(admin_conninfo)" MESOCTL="$BIN/mesoctl" \
+        "$ROOT/deploy/local/demo.sh"
+fi
+
+# ---------------------------------------------------------------- summary
+echo
+if [ ${#started[@]} -gt 0 ]; then
+    "$BIN/mesoctl" health --services "$(IFS=,; echo "${started[*]}")" || true
+else
+    echo "no daemon has been built yet; only the database is running"
+fi
+[ ${#absent[@]} -eq 0 ] || echo "(not built, so not started: ${absent[*]})"
+echo
+echo "database:  psql \"$(admin_conninfo)\""
+echo "logs:      $LOGS/<service>.log"
+echo "health:    $BIN/mesoctl health${started:+ --services $(IFS=,; echo "${started[*]}")}"
