@@ -42,6 +42,26 @@ s_varint (const uint8_t *data, size_t len, size_t *pos, uint64_t *out)
     return -1;
 }
 
+/* Reads a key or a length the way protobuf-c does (so that both agree on
+ * which bytes are field 1): at most 5 bytes, bits beyond 32 dropped.
+ * Returns 0 or -1 (truncated, or a 6th byte would be needed). */
+static int
+s_varint32 (const uint8_t *data, size_t len, size_t *pos, uint32_t *out)
+{
+    uint32_t value = 0;
+    for (int i = 0; i < 5; i++) {
+        if (*pos >= len)
+            return -1;
+        uint8_t b = data [(*pos)++];
+        value |= (uint32_t) (i < 4 ? (b & 0x7F) : b) << (7 * i);
+        if (!(b & 0x80)) {
+            *out = value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Walks the top-level fields of a packed message and reports the last
  * length-delimited occurrence of field `want` (the last one wins in
  * protobuf). Stops at the first malformed byte; returns 1 when the field
@@ -55,13 +75,14 @@ s_scan_field (const uint8_t *data, size_t len, uint32_t want,
     int found = 0;
     *clean = false;
     while (pos < len) {
-        uint64_t key;
-        if (s_varint (data, len, &pos, &key) != 0)
+        /* A first byte that says field 0 is refused (by protobuf-c too). */
+        if ((data [pos] & 0xF8) == 0)
             return found;
-        uint64_t field = key >> 3;
-        unsigned type = (unsigned) (key & 7);
-        if (field == 0 || field > 0x1FFFFFFF)
+        uint32_t key;
+        if (s_varint32 (data, len, &pos, &key) != 0)
             return found;
+        uint32_t field = key >> 3;
+        unsigned type = key & 7;
         switch (type) {
             case 0: {       /* varint */
                 uint64_t ignored;
@@ -75,11 +96,11 @@ s_scan_field (const uint8_t *data, size_t len, uint32_t want,
                 pos += 8;
                 break;
             case 2: {       /* length-delimited */
-                uint64_t n;
-                if (s_varint (data, len, &pos, &n) != 0)
+                uint32_t n;
+                if (s_varint32 (data, len, &pos, &n) != 0)
                     return found;
                 /* Compare against what is left, never compute pos + n
-                 * first: n can be anything up to 2^64-1. */
+                 * first (it could wrap on a 32-bit size_t). */
                 if (n > len - pos)
                     return found;
                 if (field == want) {
