@@ -1,0 +1,55 @@
+/* main.c -- the screening daemon: configuration, the socket, the loop.
+ *
+ * One process, one thread, one database connection; no state outside
+ * PostgreSQL, so several instances can serve the same database behind one
+ * client (requests for one patient serialise on the patient's row lock).
+ * Everything a request does is in handlers.c. */
+#include <czmq.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "screening.h"
+#include "meso/config.h"
+#include "meso/log.h"
+
+int
+main (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_screening",
+          "libpq conninfo of the meso database", NULL },
+        { "bind", "MESO_BIND", "tcp://127.0.0.1:7101", "ROUTER endpoint for screening.* and Health", NULL },
+        { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = meso_config_parse (opts, argc, argv, "meso-screening",
+        "Keeps patients and their screenings and decides, with every reason, whether a "
+        "patient may receive a cocktail on a date (screening.*).", NULL, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    meso_log_init ("screening", meso_config_get (opts, "log-level"));
+    zsys_init ();
+    zsys_set_logstream (NULL);
+
+    screening_t self;
+    memset (&self, 0, sizeof self);
+    self.db = meso_db_new (meso_config_get (opts, "db"));
+    if (!self.db) {
+        meso_error ("out of memory");
+        return 1;
+    }
+    if (!meso_db_ok (self.db))
+        meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+    self.server = meso_bus_server_new ("screening", meso_config_get (opts, "bind"),
+                                       screening_methods, &self, self.db);
+    if (!self.server) {
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    meso_info ("serving on %s", meso_config_get (opts, "bind"));
+    meso_bus_server_run (self.server, NULL, NULL, 0);
+    meso_info ("stopping");
+    meso_bus_server_destroy (&self.server);
+    meso_db_destroy (&self.db);
+    return 0;
+}

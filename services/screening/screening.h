@@ -1,0 +1,98 @@
+/* screening.h -- the screening daemon's state and the interface between
+ * its files.
+ *
+ * main.c owns the loop, handlers.c the RPC methods (decode, validate, one
+ * transaction, reply), rules.c the pure rules, store.c the SQL of the
+ * screening schema and nothing else. */
+#ifndef SCREENING_SCREENING_H
+#define SCREENING_SCREENING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "rules.h"
+#include "screening.pb-c.h"
+
+typedef struct {
+    meso_db_t *db;
+    meso_bus_server_t *server;
+} screening_t;
+
+/* A patient row, as text (sizes are the schema's limits + NUL). */
+typedef struct {
+    char id[40];
+    char given_name[804];               /* 200 characters of up to 4 bytes */
+    char family_name[804];
+    char birth_date[16];                /* "YYYY-MM-DD" */
+    int sex;
+    char phone[260];
+    char email[1020];
+    char home_clinic_id[260];
+    int64_t created_at_us;
+    int64_t updated_at_us;
+} store_patient_t;
+
+/* A screening row as the store needs it. */
+typedef struct {
+    const char *patient_id;
+    const char *clinic_id;
+    int64_t screened_at_us;
+    int32_t screened_on;
+    const rules_answers_t *answers;
+    const rules_verdict_t *verdict;
+    const rules_settings_t *settings;
+    const uint8_t *record;              /* packed meso.v1.Screening */
+    size_t record_len;
+} store_screening_t;
+
+/* ---- store.c: the SQL of the screening schema ---- */
+
+/* The settings of clinic (defaults when it has none). 0 or -1. */
+int store_settings_get (meso_db_t *db, const char *clinic_id, rules_settings_t *out);
+/* Creates or replaces clinic's settings. 0 or -1. */
+int store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t *s);
+
+/* Inserts p (fields as validated by the handler); fills out with the row
+ * as stored (id, timestamps). 0 or -1. */
+int store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patient_t *out);
+/* Reads patient id; lock takes a row lock (FOR UPDATE). 1 found, 0 not
+ * found, -1 error. */
+int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out);
+/* Writes every field of p (a full row) back. 0 or -1. */
+int store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out);
+
+/* 1 when code is in the ingredient list, 0 when not, -1 on error. */
+int store_ingredient_known (meso_db_t *db, const char *code);
+
+/* The current time (clock_timestamp()), microseconds. 0 or -1. */
+int store_now (meso_db_t *db, int64_t *out_us);
+
+/* Inserts a screening with its areas and allergies; writes its new id
+ * (the caller made it, so the packed record can carry it). 0 or -1. */
+int store_screening_insert (meso_db_t *db, const char *id, const store_screening_t *s);
+
+/* The newest screenings of patient, newest first, at most limit: columns
+ * id, screened_at_us, record (bytea as returned by libpq in text form;
+ * use store_bytea). Caller PQclear()s; NULL on error. */
+PGresult *store_screenings (meso_db_t *db, const char *patient_id, int limit);
+/* Unescapes a bytea text value; caller PQfreemem()s. */
+uint8_t *store_bytea (const PGresult *res, int row, int col, size_t *len);
+
+/* Changes of patient reported after since_us (all when since_us is
+ * INT64_MIN), oldest first: columns changes (text "{a,b}"), note,
+ * reported_at_us, ineligible ('t'/'f'). NULL on error. */
+PGresult *store_changes_since (meso_db_t *db, const char *patient_id, int64_t since_us);
+/* Records a change (codes already validated as [a-z0-9_]). 0 or -1. */
+int store_change_insert (meso_db_t *db, const char *patient_id, const char *const *codes,
+                         size_t n, const char *note, bool ineligible, int64_t *reported_us);
+/* Splits a text[] value of plain codes ("{a,b}") into out (pointers into
+ * buf, which receives a copy). Returns the count. */
+size_t store_split_codes (const char *value, char *buf, size_t bufsize, const char **out,
+                          size_t max);
+
+/* ---- handlers.c ---- */
+extern const meso_method_t screening_methods[];
+
+#endif

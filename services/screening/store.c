@@ -1,0 +1,319 @@
+/* store.c -- the SQL of the screening schema, and only that.
+ *
+ * Every statement is parameterised. Instants cross as microseconds since
+ * the epoch (computed in SQL, so no time zone is involved), dates as
+ * "YYYY-MM-DD" text. The handlers call these inside their own
+ * transactions (meso_db_txn); nothing here begins or commits. */
+#include "screening.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meso/mtime.h"
+
+#define US_OF(col) "(extract (epoch FROM " col ") * 1000000)::int8"
+
+static void
+s_copy (char *dst, size_t size, const char *src)
+{
+    snprintf (dst, size, "%s", src ? src : "");
+}
+
+int
+store_settings_get (meso_db_t *db, const char *clinic_id, rules_settings_t *out)
+{
+    rules_settings_default (out);
+    const char *params[] = { clinic_id };
+    PGresult *res = meso_db_query (db,
+        "SELECT max_age, bmi_obesity_x10, validity_days FROM screening.clinic_settings"
+        " WHERE clinic_id = $1", 1, params);
+    if (!res)
+        return -1;
+    if (PQntuples (res) == 1) {
+        out->max_age = atoi (PQgetvalue (res, 0, 0));
+        out->bmi_obesity_x10 = atoi (PQgetvalue (res, 0, 1));
+        out->validity_days = atoi (PQgetvalue (res, 0, 2));
+    }
+    PQclear (res);
+    return 0;
+}
+
+int
+store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t *s)
+{
+    char a[16], b[16], c[16];
+    snprintf (a, sizeof a, "%d", s->max_age);
+    snprintf (b, sizeof b, "%d", s->bmi_obesity_x10);
+    snprintf (c, sizeof c, "%d", s->validity_days);
+    const char *params[] = { clinic_id, a, b, c };
+    return meso_db_exec (db,
+        "INSERT INTO screening.clinic_settings (clinic_id, max_age, bmi_obesity_x10, validity_days)"
+        " VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (clinic_id) DO UPDATE SET max_age = EXCLUDED.max_age,"
+        "   bmi_obesity_x10 = EXCLUDED.bmi_obesity_x10, validity_days = EXCLUDED.validity_days,"
+        "   updated_at = now ()", 4, params);
+}
+
+#define PATIENT_COLS \
+    "id, given_name, family_name, birth_date::text, sex, phone, email, home_clinic_id, " \
+    US_OF ("created_at") ", " US_OF ("updated_at")
+
+static void
+s_patient_row (PGresult *res, store_patient_t *out)
+{
+    s_copy (out->id, sizeof out->id, PQgetvalue (res, 0, 0));
+    s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, 0, 1));
+    s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, 0, 2));
+    s_copy (out->birth_date, sizeof out->birth_date, PQgetvalue (res, 0, 3));
+    out->sex = atoi (PQgetvalue (res, 0, 4));
+    s_copy (out->phone, sizeof out->phone, PQgetvalue (res, 0, 5));
+    s_copy (out->email, sizeof out->email, PQgetvalue (res, 0, 6));
+    s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, 0, 7));
+    out->created_at_us = strtoll (PQgetvalue (res, 0, 8), NULL, 10);
+    out->updated_at_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
+}
+
+int
+store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patient_t *out)
+{
+    char sex[8];
+    snprintf (sex, sizeof sex, "%d", (int) p->sex);
+    const char *params[] = { p->given_name, p->family_name, p->birth_date, sex,
+                             p->phone, p->email, p->home_clinic_id };
+    PGresult *res = meso_db_query (db,
+        "INSERT INTO screening.patients (given_name, family_name, birth_date, sex, phone, email,"
+        " home_clinic_id) VALUES ($1, $2, $3::date, $4, $5, $6, $7) RETURNING " PATIENT_COLS,
+        7, params);
+    if (!res)
+        return -1;
+    s_patient_row (res, out);
+    PQclear (res);
+    return 0;
+}
+
+int
+store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out)
+{
+    const char *params[] = { id };
+    PGresult *res = meso_db_query (db, lock
+        ? "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = $1::uuid FOR UPDATE"
+        : "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = $1::uuid", 1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples (res) == 1;
+    if (found)
+        s_patient_row (res, out);
+    PQclear (res);
+    return found;
+}
+
+int
+store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out)
+{
+    char sex[8];
+    snprintf (sex, sizeof sex, "%d", p->sex);
+    const char *params[] = { p->id, p->given_name, p->family_name, p->birth_date, sex,
+                             p->phone, p->email, p->home_clinic_id };
+    PGresult *res = meso_db_query (db,
+        "UPDATE screening.patients SET given_name = $2, family_name = $3, birth_date = $4::date,"
+        " sex = $5, phone = $6, email = $7, home_clinic_id = $8, updated_at = now ()"
+        " WHERE id = $1::uuid RETURNING " PATIENT_COLS, 8, params);
+    if (!res)
+        return -1;
+    if (PQntuples (res) != 1) {
+        PQclear (res);
+        meso_db_set_error (db, NULL, "patient %s vanished during the update", p->id);
+        return -1;
+    }
+    s_patient_row (res, out);
+    PQclear (res);
+    return 0;
+}
+
+int
+store_ingredient_known (meso_db_t *db, const char *code)
+{
+    const char *params[] = { code };
+    PGresult *res = meso_db_query (db, "SELECT 1 FROM screening.ingredients WHERE code = $1",
+                                   1, params);
+    if (!res)
+        return -1;
+    int known = PQntuples (res) == 1;
+    PQclear (res);
+    return known;
+}
+
+int
+store_now (meso_db_t *db, int64_t *out_us)
+{
+    PGresult *res = meso_db_query (db, "SELECT " US_OF ("clock_timestamp ()"), 0, NULL);
+    if (!res)
+        return -1;
+    *out_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return 0;
+}
+
+static const char *
+s_verdict_text (rules_verdict_kind_t v)
+{
+    return v == RULES_ELIGIBLE ? "eligible"
+         : v == RULES_ELIGIBLE_WITH_PRECAUTIONS ? "eligible_with_precautions" : "ineligible";
+}
+
+int
+store_screening_insert (meso_db_t *db, const char *id, const store_screening_t *s)
+{
+    const rules_answers_t *a = s->answers;
+    /* Parameters: 1 id, 2 patient, 3 clinic, 4 screened_at_us, 5 screened_on,
+     * 6..18 conditions, 19 height, 20 weight, 21 last dose, 22 medication
+     * count, 23 verdict, 24 valid_until, 25 earliest, 26..28 settings,
+     * 29 record (binary). */
+    char at[24], on[16], cond[RULES_NCONDITIONS][2], h[16], w[16], dose[16], meds[8],
+         until[16], earliest[16], s1[16], s2[16], s3[16];
+    snprintf (at, sizeof at, "%" PRId64, s->screened_at_us);
+    meso_date_format (s->screened_on, on, sizeof on);
+    for (int c = 0; c < RULES_NCONDITIONS; c++)
+        snprintf (cond[c], sizeof cond[c], "%c", a->conditions[c] == RULES_YES ? 't' : 'f');
+    snprintf (h, sizeof h, "%d", (int) a->height_mm);
+    snprintf (w, sizeof w, "%d", (int) a->weight_g);
+    if (a->last_nsaid_dose != RULES_NO_DATE)
+        meso_date_format (a->last_nsaid_dose, dose, sizeof dose);
+    snprintf (meds, sizeof meds, "%zu", a->nmedications);
+    meso_date_format (s->verdict->valid_until, until, sizeof until);
+    if (s->verdict->earliest_first_session != RULES_NO_DATE)
+        meso_date_format (s->verdict->earliest_first_session, earliest, sizeof earliest);
+    snprintf (s1, sizeof s1, "%d", s->settings->max_age);
+    snprintf (s2, sizeof s2, "%d", s->settings->bmi_obesity_x10);
+    snprintf (s3, sizeof s3, "%d", s->settings->validity_days);
+
+    const char *values[29];
+    int lengths[29] = { 0 }, formats[29] = { 0 };
+    values[0] = id;
+    values[1] = s->patient_id;
+    values[2] = s->clinic_id;
+    values[3] = at;
+    values[4] = on;
+    for (int c = 0; c < RULES_NCONDITIONS; c++)
+        values[5 + c] = cond[c];
+    values[18] = h;
+    values[19] = w;
+    values[20] = a->last_nsaid_dose != RULES_NO_DATE ? dose : NULL;
+    values[21] = meds;
+    values[22] = s_verdict_text (s->verdict->verdict);
+    values[23] = until;
+    values[24] = s->verdict->earliest_first_session != RULES_NO_DATE ? earliest : NULL;
+    values[25] = s1;
+    values[26] = s2;
+    values[27] = s3;
+    values[28] = (const char *) s->record;
+    lengths[28] = (int) s->record_len;
+    formats[28] = 1;
+    PGresult *res = meso_db_query_bin (db,
+        "INSERT INTO screening.screenings (id, patient_id, clinic_id, screened_at, screened_on,"
+        " pregnancy, breastfeeding, diabetes, active_infection, septicaemia, immunocompromised,"
+        " liver_failure, kidney_failure, coagulation_disorder, menstrual_disorder, cancer,"
+        " heart_arrhythmia, blood_clots, height_mm, weight_g, last_nsaid_dose, medication_count,"
+        " verdict, valid_until, earliest_first_session, max_age, bmi_obesity_x10, validity_days,"
+        " record)"
+        " VALUES ($1::uuid, $2::uuid, $3, timestamptz 'epoch' + $4::int8 * interval '1 microsecond', $5::date,"
+        " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21::date, $22,"
+        " $23, $24::date, $25::date, $26, $27, $28, $29)",
+        29, values, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+
+    for (size_t i = 0; i < a->nareas; i++) {
+        char grade[8];
+        snprintf (grade, sizeof grade, "%d", a->areas[i].grade);
+        const char *p[] = { id, a->areas[i].area, grade, a->areas[i].mild ? "t" : "f" };
+        if (meso_db_exec (db, "INSERT INTO screening.screening_areas (screening_id, area, grade, mild)"
+                              " VALUES ($1::uuid, $2, $3, $4)", 4, p) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < a->nallergies; i++) {
+        const char *p[] = { id, a->allergies[i] };
+        if (meso_db_exec (db, "INSERT INTO screening.screening_allergies (screening_id, ingredient_code)"
+                              " VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", 2, p) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+PGresult *
+store_screenings (meso_db_t *db, const char *patient_id, int limit)
+{
+    char lim[16];
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *params[] = { patient_id, lim };
+    return meso_db_query (db,
+        "SELECT id, " US_OF ("screened_at") ", record FROM screening.screenings"
+        " WHERE patient_id = $1::uuid ORDER BY screened_at DESC, id LIMIT $2::int", 2, params);
+}
+
+uint8_t *
+store_bytea (const PGresult *res, int row, int col, size_t *len)
+{
+    return PQunescapeBytea ((const unsigned char *) PQgetvalue (res, row, col), len);
+}
+
+PGresult *
+store_changes_since (meso_db_t *db, const char *patient_id, int64_t since_us)
+{
+    char since[24];
+    snprintf (since, sizeof since, "%" PRId64, since_us);
+    const char *params[] = { patient_id, since_us == INT64_MIN ? NULL : since };
+    return meso_db_query (db,
+        "SELECT changes::text, note, " US_OF ("reported_at") ", ineligible"
+        " FROM screening.patient_changes WHERE patient_id = $1::uuid"
+        " AND ($2::int8 IS NULL OR reported_at > timestamptz 'epoch' + $2::int8 * interval '1 microsecond')"
+        " ORDER BY reported_at, id", 2, params);
+}
+
+int
+store_change_insert (meso_db_t *db, const char *patient_id, const char *const *codes,
+                     size_t n, const char *note, bool ineligible, int64_t *reported_us)
+{
+    /* Codes are [a-z0-9_] only (validated), so the array literal needs no
+     * quoting. */
+    char arr[16 * (RULES_CODE_MAX + 1) + 4];
+    size_t len = 0;
+    arr[len++] = '{';
+    for (size_t i = 0; i < n && i < 16; i++)
+        len += (size_t) snprintf (arr + len, sizeof arr - len, "%s%s", i ? "," : "", codes[i]);
+    snprintf (arr + len, sizeof arr - len, "}");
+    const char *params[] = { patient_id, arr, note ? note : "", ineligible ? "t" : "f" };
+    PGresult *res = meso_db_query (db,
+        "INSERT INTO screening.patient_changes (patient_id, changes, note, ineligible)"
+        " VALUES ($1::uuid, $2::text[], $3, $4) RETURNING " US_OF ("reported_at"), 4, params);
+    if (!res)
+        return -1;
+    *reported_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return 0;
+}
+
+size_t
+store_split_codes (const char *value, char *buf, size_t bufsize, const char **out, size_t max)
+{
+    s_copy (buf, bufsize, value);
+    char *p = buf;
+    if (*p == '{')
+        p++;
+    size_t n = 0;
+    while (*p && *p != '}' && n < max) {
+        out[n++] = p;
+        while (*p && *p != ',' && *p != '}')
+            p++;
+        if (!*p)
+            break;
+        char sep = *p;
+        *p++ = '\0';
+        if (sep == '}')
+            break;
+    }
+    return n;
+}
