@@ -401,6 +401,38 @@ test_streams (void **state)
     s_env_end (&e);
 }
 
+/* Events lost on the live feed with no later event to show the gap (the
+ * tail of a burst) are found through the heartbeat and replayed. The loss
+ * is made certain by unsubscribing from the stream's topics on the
+ * subscriber's own SUB socket while the events are published. */
+static void
+test_heartbeat_finds_a_lost_tail (void **state)
+{
+    env_t e;
+    s_env (&e, "sub_heartbeat", true);
+    meso_db_t *db = meso_db_new (e.conninfo);
+    s_emit (db, "stock", 10);
+    rec_t rec;
+    s_rec_init (&rec, "stock");
+    meso_subscriber_t *sub = meso_subscriber_new (e.router, e.pub, "t-hb", s_record, &rec);
+    assert_int_equal (meso_subscriber_follow (sub, "stock", 0), 0);
+    assert_int_equal (s_drive (sub, "stock", 10, 10000), 10);
+    uint64_t replayed = meso_subscriber_replayed (sub);
+
+    zsock_set_unsubscribe (meso_subscriber_socket (sub), "stock.");
+    /* Let the unsubscription reach the daemon: a poll that sees a
+     * heartbeat has seen the SUB socket's commands through. */
+    meso_subscriber_poll (sub, 1200);
+    s_emit (db, "stock", 5);
+    assert_int_equal (s_drive (sub, "stock", 15, 10000), 15);
+    assert_int_equal (rec.count, 15);
+    assert_int_equal (rec.disorder, 0);
+    assert_int_equal (meso_subscriber_replayed (sub), replayed + 5);
+    meso_subscriber_destroy (&sub);
+    meso_db_destroy (&db);
+    s_env_end (&e);
+}
+
 /* A cursor beyond the head (a restored database) is refused loudly: poll
  * returns -1 rather than skipping. */
 static void
@@ -588,6 +620,7 @@ main (void)
         cmocka_unit_test (test_restart_from_cursor_while_writing),
         cmocka_unit_test (test_refused_event_comes_again),
         cmocka_unit_test (test_streams),
+        cmocka_unit_test (test_heartbeat_finds_a_lost_tail),
         cmocka_unit_test (test_cursor_beyond_head_is_refused),
         cmocka_unit_test (test_daemon_down_then_up),
         cmocka_unit_test (test_consumer_effects_once),
