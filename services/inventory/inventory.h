@@ -1,0 +1,164 @@
+/* inventory.h -- the inventory daemon's state and the interfaces between
+ * its files.
+ *
+ * main.c owns configuration, sockets and the loop; handlers.c the RPC
+ * methods and the effect of session events; fefo.c the pure lot picking;
+ * store.c the SQL of the inventory schema and nothing else.
+ *
+ * Quantities are int64 thousandths of the ingredient's unit everywhere.
+ * Dates cross the store as "YYYY-MM-DD" text. Every function of the store
+ * that changes rows is meant to run inside a transaction of meso_db_txn
+ * (the caller's); lots are always locked in lot_id order so concurrent
+ * transactions cannot deadlock on them. */
+#ifndef INVENTORY_INVENTORY_H
+#define INVENTORY_INVENTORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "meso/subscriber.h"
+#include "events.pb-c.h"
+#include "inventory.pb-c.h"
+
+#define INVENTORY_SCHEMA "inventory"
+
+typedef struct {
+    meso_db_t *db;
+    meso_bus_server_t *server;
+    meso_consumer_t *consumer;      /* NULL when no events endpoint is set */
+    uint64_t events_applied;        /* session events applied since start */
+    uint64_t expiring_sent;         /* stock.expiring events emitted */
+} inventory_t;
+
+/* ---- handlers.c ---- */
+extern const meso_method_t inventory_methods[];
+void inventory_health (Meso__V1__HealthReply *health, void *arg);
+/* The effect of one session event, inside the consumer's transaction
+ * (meso_consumer_fn): completed consumes, cancelled and no_show release. */
+int inventory_on_event (meso_db_t *db, const Meso__V1__Event *event, void *arg);
+/* Announces lots about to expire (stock.expiring), at most limit per call.
+ * Returns how many were announced, or -1. */
+int inventory_announce_expiring (inventory_t *self, int limit);
+
+/* ---- store.c: the SQL of the inventory schema ----
+ *
+ * Results are text format; the caller PQclear()s them. NULL / -1 mean a
+ * database error (meso_db_error says which). */
+
+/* Columns of every lot result, in this order. */
+enum {
+    LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
+    LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
+    LOT_RECEIVED_US, LOT_NCOLS
+};
+/* Points lot's fields into row r of res (valid until PQclear). */
+void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
+int64_t store_i64 (const PGresult *res, int r, int c);
+
+/* Today (UTC) as days since 1970-01-01 from the database clock. */
+int store_today (meso_db_t *db, int32_t *days);
+
+/* Catalogue. ingredient: code, name, unit, form; 0 rows when unknown. */
+PGresult *store_ingredient_get (meso_db_t *db, const char *code);
+/* Inserts or updates; *created set. Returns 0 or -1. */
+int store_ingredient_upsert (meso_db_t *db, const Meso__V1__Ingredient *ing, bool *created);
+/* 1 when some lot of the ingredient exists, 0 not, -1 error. */
+int store_ingredient_has_lots (meso_db_t *db, const char *code);
+
+/* Recipes. Serialises upserts of one recipe id (transaction lock). */
+int store_recipe_lock (meso_db_t *db, const char *recipe_id);
+/* Latest version (0 when none) and its name into name (size bytes). */
+int store_recipe_latest (meso_db_t *db, const char *recipe_id, uint32_t *version,
+                         char *name, size_t size);
+/* Lines of a version: area, ingredient_code, amount_milli, ordered. */
+PGresult *store_recipe_lines (meso_db_t *db, const char *recipe_id, uint32_t version);
+int store_recipe_insert (meso_db_t *db, const char *recipe_id, uint32_t version,
+                         const char *name);
+int store_recipe_line_insert (meso_db_t *db, const char *recipe_id, uint32_t version,
+                              const Meso__V1__RecipeLine *line);
+/* What a session needs: rows ingredient_code, unit, total amount_milli over
+ * areas (areas is a text[] literal), ordered by ingredient_code. */
+PGresult *store_recipe_need (meso_db_t *db, const char *recipe_id, uint32_t version,
+                             const char *areas);
+/* Areas of the list the recipe version does not cover: one column. */
+PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
+                                      const char *areas);
+
+/* Lots. */
+/* A lot, locked when for_update. */
+PGresult *store_lot_get (meso_db_t *db, const char *clinic, const char *lot_id, bool for_update);
+/* Locks and returns every lot of clinic whose ingredient is in codes (a
+ * text[] literal), in lot_id order. */
+PGresult *store_lots_lock (meso_db_t *db, const char *clinic, const char *codes);
+/* Receives into (clinic, ingredient, lot_number): a new lot or more of an
+ * existing one with the same expiry. Writes the lot id (>= 40 bytes).
+ * Returns 1 done, 0 when the lot exists with another expiry, -1 error. */
+int store_lot_receive (meso_db_t *db, const char *clinic, const char *ingredient,
+                       const char *lot_number, const char *supplier, const char *expiry,
+                       int64_t qty, char *lot_id);
+/* on_hand += d_on_hand, reserved += d_reserved. */
+int store_lot_change (meso_db_t *db, const char *clinic, const char *lot_id,
+                      int64_t d_on_hand, int64_t d_reserved);
+/* Appends to the ledger. */
+int store_movement (meso_db_t *db, const char *clinic, const char *lot_id, const char *kind,
+                    int64_t delta, const char *appointment_id, const char *reason);
+/* Lots of clinic (optionally one ingredient), ingredient then FEFO order. */
+PGresult *store_stock_lots (meso_db_t *db, const char *clinic, const char *ingredient,
+                            bool include_empty);
+/* Totals: ingredient_code, unit, on_hand, reserved, available,
+ * reorder_point, low. */
+PGresult *store_stock_totals (meso_db_t *db, const char *clinic, const char *ingredient);
+/* Locks lots of clinic expired before as_of with something unreserved. */
+PGresult *store_lots_expired_lock (meso_db_t *db, const char *clinic, const char *as_of);
+
+/* Reorder points. Recomputes whether (clinic, ingredient) is low; returns
+ * 1 when it just became low (available and point written), 0 otherwise,
+ * -1 error. */
+int store_low_check (meso_db_t *db, const char *clinic, const char *ingredient,
+                     int64_t *available, int64_t *point);
+int store_reorder_set (meso_db_t *db, const char *clinic, const char *ingredient,
+                       int64_t point, uint32_t warn_days);
+
+/* Reservations. Columns: clinic_id, appointment_id, patient_id,
+ * session_date, recipe_id, recipe_version, areas (comma-joined), status. */
+PGresult *store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
+                                 bool for_update);
+/* 1 inserted, 0 existed already, -1 error. */
+int store_reservation_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                              const char *patient, const char *session_date,
+                              const char *recipe_id, uint32_t version, const char *areas,
+                              const char *status);
+int store_reservation_close (meso_db_t *db, const char *clinic, const char *appointment,
+                             const char *status, const char *reason);
+/* Lines (reserved or consumed): ingredient_code, unit, amount_milli,
+ * lot_id, lot_number, ordered by ingredient then lot expiry. */
+PGresult *store_reservation_lines (meso_db_t *db, const char *clinic, const char *appointment);
+PGresult *store_consumption_lines (meso_db_t *db, const char *clinic, const char *appointment);
+int store_reservation_line_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                                   const char *lot_id, const char *ingredient, int64_t amount);
+int store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                              const char *lot_id, const char *ingredient, int64_t amount);
+
+/* Recall: marks the lots (by lot_id, or ingredient + lot_number, clinic
+ * optional "") and returns them (lot columns). */
+PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic, const char *reason);
+/* Sessions that drew from the lots a recall names (same selection as
+ * store_recall_mark): clinic_id, appointment_id, patient_id, session_date,
+ * state ("consumed" or "reserved"), lot_id, amount_milli. */
+PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic);
+
+/* Forecast lines for clinic and horizon (days): ingredient_code, unit,
+ * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
+ * horizon's dates as the last two columns. */
+PGresult *store_forecast (meso_db_t *db, const char *clinic, int horizon_days);
+
+/* Lots due a stock.expiring announcement, locked (SKIP LOCKED): lot
+ * columns. */
+PGresult *store_expiring_due (meso_db_t *db, int limit);
+int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
+
+#endif

@@ -1,0 +1,127 @@
+/* main.c -- the inventory daemon: configuration, sockets, the loop.
+ *
+ * One process, one thread, one database connection (a PGconn belongs to one
+ * thread). The loop waits on the ROUTER and, when an events endpoint is
+ * configured, on the session-event consumer's SUB socket; a timer announces
+ * lots about to expire. Everything the daemon knows is in PostgreSQL, so
+ * several instances may run against one database, and a daemon killed at
+ * any point loses nothing: a request's effect and its idempotency record
+ * commit together, and a session event's effect and the consumer cursor
+ * commit together. */
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inventory.h"
+#include "meso/config.h"
+#include "meso/log.h"
+#include "meso/mtime.h"
+#include "meso/version.h"
+
+#define EXPIRING_EVERY_MS 60000
+#define POLL_MS 200
+
+int
+main (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_inventory",
+          "libpq conninfo of the meso database", NULL },
+        { "bind", "MESO_BIND", "tcp://127.0.0.1:7103", "ROUTER endpoint for inventory.* and Health", NULL },
+        { "events", "MESO_EVENTS_ENDPOINT", "",
+          "events daemon ROUTER endpoint(s) for replay; empty: do not consume session events", NULL },
+        { "events-pub", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
+          "events daemon PUB endpoint(s)", NULL },
+        { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = meso_config_parse (opts, argc, argv, "meso-inventory",
+        "Keeps the ingredient catalogue, cocktail recipes and each clinic's stock; reserves, "
+        "releases and consumes stock for sessions (also from session events).", NULL, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    meso_log_init ("inventory", meso_config_get (opts, "log-level"));
+    zsys_init ();
+    zsys_set_logstream (NULL);
+
+    inventory_t self;
+    memset (&self, 0, sizeof self);
+    self.db = meso_db_new (meso_config_get (opts, "db"));
+    if (!self.db) {
+        meso_error ("out of memory");
+        return 1;
+    }
+    if (!meso_db_ok (self.db))
+        meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+
+    self.server = meso_bus_server_new ("inventory", meso_config_get (opts, "bind"),
+                                       inventory_methods, &self, self.db);
+    if (!self.server) {
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    meso_bus_server_set_health (self.server, inventory_health, &self);
+
+    /* The consumer has its own connection: its transactions (cursor and
+     * effect) must never interleave with a request's on one PGconn. */
+    meso_db_t *consumer_db = NULL;
+    const char *events = meso_config_get (opts, "events");
+    if (events && *events) {
+        consumer_db = meso_db_new (meso_config_get (opts, "db"));
+        if (consumer_db)
+            self.consumer = meso_consumer_new (consumer_db, INVENTORY_SCHEMA, "session", events,
+                                               meso_config_get (opts, "events-pub"), "inventory",
+                                               inventory_on_event, &self);
+        if (!self.consumer) {
+            meso_error ("cannot start the session-event consumer (events %s)", events);
+            meso_bus_server_destroy (&self.server);
+            meso_db_destroy (&consumer_db);
+            meso_db_destroy (&self.db);
+            return 1;
+        }
+    }
+    meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
+               self.consumer ? ", consuming session events from " : "", self.consumer ? events : "");
+
+    int64_t next_expiring = 0;
+    while (!zsys_interrupted) {
+        int64_t now = meso_time_mono_ms ();
+        if (now >= next_expiring) {
+            next_expiring = now + EXPIRING_EVERY_MS;
+            if (meso_db_ensure (self.db) == 0) {
+                int n = inventory_announce_expiring (&self, 200);
+                if (n < 0)
+                    meso_warn ("cannot announce expiring lots: %s", meso_db_error (self.db)->message);
+                else if (n == 200)
+                    next_expiring = now;   /* more waiting */
+            }
+        }
+        zmq_pollitem_t items[2] = {
+            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+            { NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        int nitems = 1;
+        if (self.consumer) {
+            items[1].socket = zsock_resolve (meso_consumer_socket (self.consumer));
+            nitems = 2;
+        }
+        if (zmq_poll (items, nitems, self.consumer ? POLL_MS / 4 : POLL_MS) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            meso_bus_server_handle (self.server);
+        /* Every turn, not only on live input: catch-up replays and
+         * heartbeat checks are the consumer's own business. */
+        if (self.consumer && meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
+            zclock_sleep (50);         /* a failed effect: it comes again */
+    }
+    meso_info ("stopping");
+    meso_consumer_destroy (&self.consumer);
+    meso_bus_server_destroy (&self.server);
+    meso_db_destroy (&consumer_db);
+    meso_db_destroy (&self.db);
+    return 0;
+}
