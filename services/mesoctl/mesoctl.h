@@ -27,5 +27,7 @@ int mesoctl_parsed (int rc);
 int mesoctl_health (int argc, char **argv);
 int mesoctl_migrate (int argc, char **argv);
 int mesoctl_events (int argc, char **argv);
+int mesoctl_patient (int argc, char **argv);
+int mesoctl_screening (int argc, char **argv);
 
 #endif
