@@ -23,6 +23,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "events", "tail an event stream or show the stream heads", mesoctl_events },
     { "patient", "register a patient (screening)", mesoctl_patient },
     { "screening", "record, show or check a patient's screening", mesoctl_screening },
+    { "inventory", "receive, stock, transfer, recall, forecast (inventory)", mesoctl_inventory },
     { NULL, NULL, NULL }
 };
 

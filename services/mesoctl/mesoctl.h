@@ -29,5 +29,6 @@ int mesoctl_migrate (int argc, char **argv);
 int mesoctl_events (int argc, char **argv);
 int mesoctl_patient (int argc, char **argv);
 int mesoctl_screening (int argc, char **argv);
+int mesoctl_inventory (int argc, char **argv);
 
 #endif
