@@ -1,13 +1,12 @@
 /* test_fefo.c -- lot picking: first-expiring-first, never a lot that
  * expires before the session, never a recalled one, splits across lots,
- * all or nothing. The pure file is compiled into this test directly (unit
- * tests build no service library; fefo.c has no dependencies). */
+ * all or nothing. fefo.c is pure: the test links meso_inventory_logic. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "inventory/fefo.c"
+#include "inventory/fefo.h"
 
 #include "meso/mtime.h"
 
