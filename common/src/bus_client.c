@@ -32,6 +32,7 @@
 
 #define DEFAULT_ATTEMPT_MS 1000
 #define SEND_RETRY_MS 20        /* pause between sends while no peer is connected */
+#define RECV_SLICE_MS 20        /* longest single wait for a reply (ZMQ_RCVTIMEO) */
 
 static atomic_ulong s_counter;
 
@@ -103,6 +104,7 @@ meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind, const ch
     /* Reconnect quickly after a daemon restart. */
     zsock_set_reconnect_ivl (self->dealer, 100);
     zsock_set_reconnect_ivl_max (self->dealer, 1000);
+    zsock_set_rcvtimeo (self->dealer, RECV_SLICE_MS);
 
     char *list = strdup (endpoints);
     char *save = NULL;
@@ -215,22 +217,34 @@ s_send (meso_bus_client_t *self, size_t size)
     return 0;
 }
 
-/* Receives one message if one is waiting and unpacks its reply. Returns 1
- * with *out set, 0 when nothing (usable) was waiting, -1 on a socket error. */
+/* Takes one message and unpacks its reply: what is already there, else
+ * (when wait) whatever comes within one RECV_SLICE_MS. Callers loop until
+ * their own deadline. A blocking receive bounded by a constant ZMQ_RCVTIMEO
+ * (set once: zmq_setsockopt is not free) costs less than zmq_poll and a
+ * second receive, and this runs for every reply. Returns 1 with *out set,
+ * 0 when nothing (usable) came or a signal interrupted the wait, -1 on a
+ * socket error. */
 static int
-s_recv_reply (meso_bus_client_t *self, Meso__V1__Reply **out)
+s_recv_reply (meso_bus_client_t *self, bool wait, Meso__V1__Reply **out)
 {
     *out = NULL;
     zmq_msg_t frames [2];
     int n = 0;
     int more = 1;
+    bool waited = false;
     while (more) {
         zmq_msg_t scratch;
         zmq_msg_t *frame = n < 2 ? &frames [n] : &scratch;
         zmq_msg_init (frame);
-        if (zmq_msg_recv (frame, self->handle, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+        /* Later parts of a message are always there. */
+        int flags = n > 0 || !waited ? ZMQ_DONTWAIT : 0;
+        if (zmq_msg_recv (frame, self->handle, flags) < 0) {
             int err = zmq_errno ();
             zmq_msg_close (frame);
+            if (n == 0 && err == EAGAIN && !waited && wait) {
+                waited = true;
+                continue;
+            }
             if (n == 0)
                 return err == EAGAIN || err == EINTR ? 0 : -1;
             if (err == EINTR)
@@ -313,27 +327,25 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
             int64_t left = attempt_end - zclock_mono ();
             if (left <= 0)
                 break;
-            zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-            int rc = zmq_poll (&item, 1, (long) left);
-            if (rc < 0) {
-                if (zmq_errno () == EINTR && !zsys_interrupted)
-                    continue;
-                result->status = MESO_CANCELLED;
-                snprintf (result->message, sizeof result->message,
-                          "%s to %s interrupted", method, self->endpoints);
-                return -1;
-            }
-            if (rc == 0)
-                break;
             Meso__V1__Reply *reply;
-            while (s_recv_reply (self, &reply) == 1) {
-                if (strcmp (reply->request_id, request_id) == 0) {
-                    s_result_fill (result, reply);
-                    return result->status == MESO_OK ? 0 : -1;
+            int rc = s_recv_reply (self, true, &reply);
+            if (rc < 0)
+                break;
+            if (rc == 0) {
+                if (zsys_interrupted) {
+                    result->status = MESO_CANCELLED;
+                    snprintf (result->message, sizeof result->message,
+                              "%s to %s interrupted", method, self->endpoints);
+                    return -1;
                 }
-                /* A late reply to an earlier call: not ours. */
-                meso__v1__reply__free_unpacked (reply, NULL);
+                continue;       /* timed out (left <= 0 next) or a stray frame */
             }
+            if (strcmp (reply->request_id, request_id) == 0) {
+                s_result_fill (result, reply);
+                return result->status == MESO_OK ? 0 : -1;
+            }
+            /* A late reply to an earlier attempt or call: not ours. */
+            meso__v1__reply__free_unpacked (reply, NULL);
         }
     }
     if (sent_ok) {
@@ -386,21 +398,14 @@ meso_bus_client_recv (meso_bus_client_t *self, int timeout_ms, meso_result_t *re
     result->message [0] = '\0';
     int64_t end = zclock_mono () + (timeout_ms > 0 ? timeout_ms : 0);
     while (true) {
+        int64_t left = end - zclock_mono ();
         Meso__V1__Reply *reply;
-        int rc = s_recv_reply (self, &reply);
+        int rc = s_recv_reply (self, left > 0, &reply);
         if (rc == 1) {
             s_result_fill (result, reply);
             return 0;
         }
-        if (rc < 0)
-            break;
-        int64_t left = end - zclock_mono ();
-        if (left <= 0)
-            break;
-        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, (long) left) < 0 && zmq_errno () != EINTR)
-            break;
-        if (zsys_interrupted)
+        if (rc < 0 || left <= 0 || zsys_interrupted)
             break;
     }
     result->status = MESO_DEADLINE_EXCEEDED;

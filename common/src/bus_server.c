@@ -450,6 +450,7 @@ meso_bus_server_handle (meso_bus_server_t *self)
 {
     assert (self);
     int served = 0;
+    meso_log_batch_begin ();
     while (served < BATCH_MAX) {
         int rc = s_serve_one (self);
         if (rc == 0)
@@ -457,10 +458,12 @@ meso_bus_server_handle (meso_bus_server_t *self)
         if (rc < 0) {
             if (zmq_errno () == EINTR && !zsys_interrupted)
                 continue;
+            meso_log_batch_end ();
             return zsys_interrupted || zmq_errno () == ETERM ? -1 : served;
         }
         served++;
     }
+    meso_log_batch_end ();
     return served;
 }
 

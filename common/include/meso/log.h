@@ -30,6 +30,13 @@ void meso_log (meso_log_level_t level, const char *fmt, ...)
 void meso_log_request (const char *request_id, const char *method, int status,
                        int64_t duration_us, const char *message);
 
+/* Between these two calls the calling thread's lines are gathered and
+ * written together (whole lines, at most PIPE_BUF bytes per write) when the
+ * buffer fills and at the end; for a server answering a burst of requests.
+ * Calls nest. */
+void meso_log_batch_begin (void);
+void meso_log_batch_end (void);
+
 /* Appends the JSON string escape of src (without quotes) to dst, never
  * writing more than size bytes including the terminating NUL. Returns the
  * length written (truncated output is still valid JSON text). */
