@@ -17,6 +17,11 @@
  * - The handler's reply is normalised before it is packed (status out of
  *   range, error without message, reply over the frame cap), so a buggy
  *   handler produces a wrong answer, not a crash or a silent client.
+ * - One JSON log line per request (meso_log_request). The lines of one
+ *   burst (what meso_bus_server_handle serves in one call) are written
+ *   together through meso_log_batch_begin/end: one write(2) per ~15 lines
+ *   instead of per line. The price: a line can wait for the handlers
+ *   served after it in the same burst, and a kill -9 mid-burst loses it.
  * - Health is built in: "Health" and "<service>.Health" need no entry in
  *   the method table. Strings a health hook puts in the HealthReply must
  *   stay valid after the hook returns (static, or owned by its arg): the
