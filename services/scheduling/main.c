@@ -1,0 +1,107 @@
+/* main.c -- the scheduling daemon: configuration, the sockets, the loop.
+ *
+ * One process, one thread, one database connection, and a DEALER client
+ * each for screening and inventory (the booking saga calls them). No
+ * state outside PostgreSQL: several instances may serve one database; the
+ * exclusion constraints keep their bookings apart, and the saga's advisory
+ * locks tell each instance which pending bookings belong to a dead one.
+ * Recovery of those runs at start-up and then every few seconds (tick). */
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduling.h"
+#include "meso/config.h"
+#include "meso/log.h"
+#include "meso/mtime.h"
+
+#define RECOVERY_EVERY_MS 5000
+
+static void
+s_tick (void *arg)
+{
+    scheduling_t *self = arg;
+    int64_t now = meso_time_mono_ms ();
+    if (now < self->next_recovery_ms)
+        return;
+    self->next_recovery_ms = now + RECOVERY_EVERY_MS;
+    if (meso_db_ensure (self->db) != 0)
+        return;
+    int n = saga_recover (self);
+    if (n > 0)
+        meso_info ("recovered %d pending booking%s", n, n > 1 ? "s" : "");
+}
+
+int
+main (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_scheduling",
+          "libpq conninfo of the meso database", NULL },
+        { "bind", "MESO_BIND", "tcp://127.0.0.1:7102", "ROUTER endpoint for scheduling.* and Health", NULL },
+        { "screening", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101",
+          "screening daemon endpoint(s), comma-separated", NULL },
+        { "inventory", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103",
+          "inventory daemon endpoint(s), comma-separated", NULL },
+        { "call-deadline-ms", "MESO_CALL_DEADLINE_MS", "5000",
+          "deadline of one call to screening or inventory", NULL },
+        { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = meso_config_parse (opts, argc, argv, "meso-scheduling",
+        "Plans and books courses of sessions across practitioners and rooms, checked against "
+        "screening and stock, never double-booked (scheduling.*).", NULL, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    meso_log_init ("scheduling", meso_config_get (opts, "log-level"));
+    zsys_init ();
+    zsys_set_logstream (NULL);
+
+    scheduling_t self;
+    memset (&self, 0, sizeof self);
+    long deadline;
+    if (meso_config_int (opts, "call-deadline-ms", 100, 600000, &deadline) != 0)
+        return 2;
+    self.call_deadline_ms = (int) deadline;
+    /* Tests only: stop for good at a step of the saga (see saga.c). */
+    const char *pause_at = getenv ("MESO_SCHEDULING_TEST_PAUSE_AT");
+    if (pause_at && pause_at[0]) {
+        self.pause_at = atoi (pause_at);
+        const char *pf = getenv ("MESO_SCHEDULING_TEST_PAUSE_FILE");
+        snprintf (self.pause_file, sizeof self.pause_file, "%s", pf ? pf : "");
+    }
+    self.db = meso_db_new (meso_config_get (opts, "db"));
+    if (!self.db) {
+        meso_error ("out of memory");
+        return 1;
+    }
+    if (!meso_db_ok (self.db))
+        meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+    self.screening = meso_bus_client_new (meso_config_get (opts, "screening"),
+                                          MESO__V1__ACTOR__KIND__KIND_SERVICE, "scheduling");
+    self.inventory = meso_bus_client_new (meso_config_get (opts, "inventory"),
+                                          MESO__V1__ACTOR__KIND__KIND_SERVICE, "scheduling");
+    if (!self.screening || !self.inventory) {
+        meso_error ("cannot create the screening or inventory client");
+        return 1;
+    }
+    self.server = meso_bus_server_new ("scheduling", meso_config_get (opts, "bind"),
+                                       scheduling_methods, &self, self.db);
+    if (!self.server) {
+        meso_bus_client_destroy (&self.screening);
+        meso_bus_client_destroy (&self.inventory);
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    meso_info ("serving on %s", meso_config_get (opts, "bind"));
+    /* Recovery before serving: bookings a previous life left pending. */
+    s_tick (&self);
+    meso_bus_server_run (self.server, s_tick, &self, 1000);
+    meso_info ("stopping");
+    meso_bus_server_destroy (&self.server);
+    meso_bus_client_destroy (&self.screening);
+    meso_bus_client_destroy (&self.inventory);
+    meso_db_destroy (&self.db);
+    return 0;
+}

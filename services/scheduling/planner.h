@@ -1,0 +1,76 @@
+/* planner.h -- the pure rules of course planning: how many sessions, how
+ * far apart, which slots of a day, in which order to try them, and the
+ * non-responder and late-cancellation rules.
+ *
+ * No I/O and no clock: dates are civil days (days since 1970-01-01, see
+ * meso/mtime.h) in the clinic's local calendar, times of day are minutes
+ * since local midnight. Turning a local date and time into an instant is
+ * PostgreSQL's job (AT TIME ZONE), so that "10:00" stays 10:00 local across
+ * daylight-saving changes; this file never needs to know the zone. */
+#ifndef SCHEDULING_PLANNER_H
+#define SCHEDULING_PLANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLANNER_MAX_SESSIONS 64         /* course + maintenance */
+#define PLANNER_MAX_COURSE 40
+#define PLANNER_MAX_MAINTENANCE 24
+#define PLANNER_MAX_SLOTS 96            /* a day in 15-minute slots */
+#define PLANNER_SEARCH_DAYS 7           /* days tried after a full target day */
+
+typedef struct {
+    int spacing_min_days;               /* >= 7 */
+    int taper_max_days;                 /* 14..31 */
+    int maintenance_sessions;           /* 0..24 */
+} planner_settings_t;
+
+/* Sessions of a course for a grade (1..3) when none is requested:
+ * grade 1: 1 (the yearly preventive treatment), grade 2 mild: 4, grade 2:
+ * 10, grade 3: 20. requested (1..PLANNER_MAX_COURSE) overrides. Returns
+ * the count, or -1 for a grade out of range or requested too large. */
+int planner_course_sessions (int grade, bool mild, unsigned requested);
+
+/* The spacing of a course of n sessions: gap before session i (0-based; 0
+ * for the first). At least spacing_min_days; the last gaps widen towards
+ * the end of the course (two weeks, three, four, capped at taper_max_days)
+ * for courses of 4 or more sessions (the last gap only for 3). Fills
+ * gaps[0..n-1]; returns 0 or -1 (bad arguments). */
+int planner_gaps (int n, const planner_settings_t *s, int *gaps);
+
+/* Adds months to a civil day, clamping the day of month (Jan 31 + 1 month
+ * = Feb 28/29). */
+int32_t planner_add_months (int32_t day, int months);
+
+/* Slot starts of a day: every slot_min from opens while start + slot_min
+ * <= closes (minutes since midnight). Returns the count written (at most
+ * max). */
+int planner_slot_starts (int opens, int closes, int slot_min, int *out, int max);
+
+/* Orders minute-of-day values by closeness to preferred (earlier first on
+ * a tie), in place. */
+void planner_order_by_preference (int *minutes, int n, int preferred);
+
+/* Whether a session on day may sit between prev and next (either may be
+ * INT32_MIN / INT32_MAX for none) with at least min_days on both sides. */
+bool planner_spacing_ok (int32_t prev, int32_t day, int32_t next, int min_days);
+
+/* The non-responder rule: after the 5th completed session, a course in
+ * which no session scored an improvement (score > 0) is flagged. scores
+ * are the completed sessions' scores in order. */
+bool planner_non_responder (const int *scores, int n);
+
+/* Late cancellation: less notice than the clinic's policy (notice may be
+ * negative: cancelled after the start). */
+bool planner_cancel_late (int64_t notice_hours, int policy_hours);
+
+/* Parses "HH:MM" (00:00..23:59; "24:00" too when allow_24) into minutes.
+ * Returns 0 or -1. */
+int planner_parse_hhmm (const char *text, bool allow_24, int *minutes);
+
+/* Parses a local instant "YYYY-MM-DDTHH:MM" into a day and minutes.
+ * Returns 0 or -1. */
+int planner_parse_local (const char *text, int32_t *day, int *minutes);
+
+#endif

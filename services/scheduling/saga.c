@@ -1,0 +1,622 @@
+/* saga.c -- booking a course: a saga across scheduling, screening and
+ * inventory, and its recovery after a crash.
+ *
+ *   0. replay: a request whose idempotency key already booked gets the
+ *      stored reply; a key whose booking is still running is refused
+ *      (ABORTED, retry later);
+ *   1. screening.Check for the cocktail's ingredients on the first day;
+ *   2. one transaction inserts the course and its appointments as
+ *      'pending' (the exclusion constraints refuse any double booking),
+ *      while this process takes a session advisory lock on the course: the
+ *      lock says "a live process is running this saga";
+ *   3. inventory.Reserve per appointment (idempotent by appointment id);
+ *   4. one transaction marks everything 'booked', appends one
+ *      session.booked per session to the outbox and stores the reply under
+ *      the idempotency key.
+ *
+ * A refusal at step 3 undoes: Release every appointment (releasing one
+ * never reserved is a no-op), delete the pending appointments, mark the
+ * course failed. When inventory cannot be reached the course stays
+ * pending and recovery finishes it later.
+ *
+ * Recovery (at start-up, then every few seconds) takes every pending
+ * course whose advisory lock is free -- its process died, since a live one
+ * holds the lock until the end -- and drives it forward: Reserve again
+ * (idempotent, so a reservation made before the crash is found, not made
+ * twice), then step 4; or, when a Reserve is refused, the undo. Either way
+ * the booking ends complete (booked, stock held, events out, reply stored
+ * for the client's retry) or absent (no appointment, nothing held).
+ *
+ * MESO_SCHEDULING_TEST_PAUSE_AT=N (tests only) stops the process for good
+ * at step N (1 after the screening check, 2 after the pending insert, 3
+ * after the first reservation, 4 after all reservations, 5 after the final
+ * commit, before the reply), so tests can SIGKILL it exactly there. */
+#include "scheduling.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.pb-c.h"
+#include "inventory.pb-c.h"
+#include "screening.pb-c.h"
+#include "meso/idem.h"
+#include "meso/log.h"
+#include "meso/mtime.h"
+#include "meso/outbox.h"
+#include "meso/uuid.h"
+
+#define LOCK_CLASS "74201"
+
+void
+saga_pause_point (scheduling_t *self, int step)
+{
+    if (self->pause_at != step)
+        return;
+    meso_warn ("test pause at saga step %d", step);
+    if (self->pause_file[0]) {
+        FILE *f = fopen (self->pause_file, "w");
+        if (f) {
+            fprintf (f, "%d\n", step);
+            fclose (f);
+        }
+    }
+    for (;;)
+        pause ();
+}
+
+static int
+s_lock (meso_db_t *db, const char *course_id, bool try_only)
+{
+    const char *p[] = { course_id };
+    PGresult *res = meso_db_query (db, try_only
+        ? "SELECT pg_try_advisory_lock(" LOCK_CLASS ", hashtext($1))"
+        : "SELECT pg_advisory_lock(" LOCK_CLASS ", hashtext($1)), true", 1, p);
+    if (!res)
+        return -1;
+    int got = strcmp (PQgetvalue (res, 0, PQnfields (res) - 1), "t") == 0;
+    PQclear (res);
+    return got;
+}
+
+static void
+s_unlock (meso_db_t *db, const char *course_id)
+{
+    const char *p[] = { course_id };
+    PGresult *res = meso_db_query (db, "SELECT pg_advisory_unlock(" LOCK_CLASS ", hashtext($1))", 1, p);
+    PQclear (res);
+}
+
+/* Copies a remote refusal into reply: its status, message and reasons. */
+static void
+s_copy_refusal (meso_reply_t *reply, const meso_result_t *r, const char *who)
+{
+    int status = r->status == MESO_OK ? MESO_INTERNAL : r->status;
+    meso_reply_error (reply, status, "%s: %s", who, r->message);
+    if (r->reply) {
+        if (r->reply->detail && r->reply->detail[0])
+            meso_reply_detail (reply, "%s", r->reply->detail);
+        for (size_t i = 0; i < r->reply->n_reasons; i++) {
+            const Meso__V1__Reason *x = r->reply->reasons[i];
+            meso_reply_reason (reply, x->code, x->field && x->field[0] ? x->field : NULL, "%s",
+                               x->message ? x->message : "");
+        }
+    }
+}
+
+/* ------------------------------------------------------- step 0: replay */
+
+typedef struct {
+    const Meso__V1__Request *req;
+    meso_reply_t *reply;
+    int outcome;                /* 1 replayed, 2 in progress, 0 new */
+} s_replay_t;
+
+static int
+s_replay_txn (meso_db_t *db, void *arg)
+{
+    s_replay_t *r = arg;
+    meso_reply_reset (r->reply);
+    r->outcome = 0;
+    int rc = meso_idem_claim (db, SCHED_SCHEMA, r->req, r->reply);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        r->outcome = 1;
+        return 0;
+    }
+    const char *p[] = { r->req->idempotency_key };
+    PGresult *res = meso_db_query (db, "SELECT course_id FROM scheduling.course"
+                                   " WHERE idem_key = $1 AND status = 'pending'", 1, p);
+    if (!res) {
+        meso_reply_db_error (r->reply, db, "booking lookup");
+        return -1;
+    }
+    if (PQntuples (res) > 0) {
+        r->outcome = 2;
+        meso_reply_error (r->reply, MESO_ABORTED, "the booking with this idempotency key is still in progress");
+        meso_reply_detail (r->reply, "course %s; retry in a few seconds", PQgetvalue (res, 0, 0));
+    }
+    PQclear (res);
+    return -1;                  /* never keep the claim: the saga stores the reply at its end */
+}
+
+/* ------------------------------------------------- step 2: pending rows */
+
+typedef struct {
+    sched_booking_t *b;
+    char course_id[40];
+    int recipe_version;
+    meso_reply_t *reply;
+} s_insert_t;
+
+static int
+s_insert_txn (meso_db_t *db, void *arg)
+{
+    s_insert_t *x = arg;
+    sched_booking_t *b = x->b;
+    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4], sessions[16], grade[8], ver[16];
+    store_array_literal (areas, sizeof areas, b->areas, b->n_areas);
+    snprintf (sessions, sizeof sessions, "%d", b->n);
+    snprintf (grade, sizeof grade, "%d", b->grade);
+    snprintf (ver, sizeof ver, "%d", x->recipe_version);
+    const char *key = b->req->idempotency_key && b->req->idempotency_key[0] ? b->req->idempotency_key : NULL;
+    const char *cp[] = { b->clinic.clinic_id, x->course_id, b->patient_id, grade, b->mild ? "t" : "f",
+                         areas, b->recipe_id, ver, sessions, key, b->req->method };
+    PGresult *res = meso_db_query (db,
+        "INSERT INTO scheduling.course (clinic_id, course_id, patient_id, grade, mild, areas,"
+        " recipe_id, recipe_version, sessions, status, idem_key, method)"
+        " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, 'pending', $10, $11)", 11, cp);
+    if (!res)
+        goto db_error;
+    PQclear (res);
+    /* The request body, so recovery can store the reply for the key. */
+    const char *bv[] = { x->course_id, (const char *) b->req->body.data };
+    int bl[] = { 0, (int) b->req->body.len };
+    int bf[] = { 0, 1 };
+    res = meso_db_query_bin (db, "UPDATE scheduling.course SET request = $2::bytea WHERE course_id = $1",
+                             2, bv, bl, bf);
+    if (!res)
+        goto db_error;
+    PQclear (res);
+    for (int i = 0; i < b->n; i++) {
+        sched_slot_t *s = &b->slots[i];
+        char st[32], en[32], num[16];
+        snprintf (st, sizeof st, "%" PRId64, s->starts_us);
+        snprintf (en, sizeof en, "%" PRId64, s->ends_us);
+        snprintf (num, sizeof num, "%d", s->session_number);
+        const char *ap[] = { b->clinic.clinic_id, s->appointment_id, x->course_id, b->patient_id,
+                             s->practitioner_id, s->room_id, st, en, num, s->maintenance ? "t" : "f",
+                             areas, b->recipe_id, ver };
+        res = meso_db_query (db,
+            "INSERT INTO scheduling.appointment (clinic_id, appointment_id, course_id, patient_id,"
+            " practitioner_id, room_id, during, status, session_number, maintenance, areas,"
+            " recipe_id, recipe_version) VALUES ($1, $2, $3, $4, $5, $6,"
+            " tstzrange('epoch'::timestamptz + $7::bigint * interval '1 microsecond',"
+            "           'epoch'::timestamptz + $8::bigint * interval '1 microsecond', '[)'),"
+            " 'pending', $9, $10, $11::text[], $12, $13)", 13, ap);
+        if (!res) {
+            const meso_db_error_t *e = meso_db_error (db);
+            if (strcmp (e->sqlstate, "23P01") == 0) {
+                const char *what = strstr (e->message, "practitioner") ? "the practitioner"
+                                 : strstr (e->message, "room") ? "the room"
+                                 : strstr (e->message, "patient") ? "the patient" : "the slot";
+                meso_reply_error (x->reply, MESO_ALREADY_EXISTS,
+                                  "session %d at %s: %s is already booked", s->session_number,
+                                  s->local_start, what);
+                meso_reply_detail (x->reply, "%s", e->detail);
+                meso_reply_reason (x->reply, "slot_taken", "local_start",
+                                   "session %d (%s, practitioner %s, room %s) overlaps an active booking",
+                                   s->session_number, s->local_start, s->practitioner_id, s->room_id);
+                return -1;
+            }
+            goto db_error;
+        }
+        PQclear (res);
+    }
+    return 0;
+db_error:
+    if (strcmp (meso_db_error (db)->sqlstate, "23505") == 0)
+        meso_reply_error (x->reply, MESO_ABORTED,
+                          "a booking with this idempotency key is in progress; retry in a few seconds");
+    else
+        meso_reply_db_error (x->reply, db, "booking");
+    return -1;
+}
+
+/* ------------------------------------------- step 3: reserve / release */
+
+typedef struct {
+    char appointment_id[40];
+    char clinic_id[SCHED_ID_MAX + 1];
+    char patient_id[SCHED_ID_MAX + 1];
+    char date[11];
+    char recipe_id[SCHED_ID_MAX + 1];
+    int recipe_version;
+    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1)];
+} s_res_t;
+
+/* 0 reserved; 1 refused (reply set); -1 unreachable (reply set). */
+static int
+s_reserve (scheduling_t *self, const s_res_t *x, meso_reply_t *reply)
+{
+    char areas[sizeof x->areas];
+    snprintf (areas, sizeof areas, "%s", x->areas);
+    char *list[SCHED_MAX_AREAS];
+    size_t n = handlers_split (areas, list, SCHED_MAX_AREAS);
+    Meso__V1__ReserveRequest rq = MESO__V1__RESERVE_REQUEST__INIT;
+    rq.appointment_id = (char *) x->appointment_id;
+    rq.patient_id = (char *) x->patient_id;
+    rq.clinic_id = (char *) x->clinic_id;
+    rq.session_date = (char *) x->date;
+    rq.areas = list;
+    rq.n_areas = n;
+    rq.recipe_id = (char *) x->recipe_id;
+    rq.recipe_version = (uint32_t) x->recipe_version;
+    char key[96];
+    snprintf (key, sizeof key, "scheduling-reserve-%s", x->appointment_id);
+    meso_result_t r = { 0 };
+    int rc = meso_bus_client_call (self->inventory, "inventory.Reserve", &rq.base, key,
+                                   self->call_deadline_ms, &r);
+    if (rc != 0) {
+        s_copy_refusal (reply, &r, "inventory");
+        rc = r.reply ? 1 : -1;
+    }
+    meso_result_reset (&r);
+    return rc;
+}
+
+/* 0 released (or nothing to release); -1 unreachable or refused. */
+static int
+s_release (scheduling_t *self, const char *clinic_id, const char *appointment_id)
+{
+    Meso__V1__ReleaseRequest rq = MESO__V1__RELEASE_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic_id;
+    rq.appointment_id = (char *) appointment_id;
+    rq.reason = "booking undone";
+    char key[96];
+    snprintf (key, sizeof key, "scheduling-release-%s", appointment_id);
+    meso_result_t r = { 0 };
+    int rc = meso_bus_client_call (self->inventory, "inventory.Release", &rq.base, key,
+                                   self->call_deadline_ms, &r);
+    if (rc != 0 && r.status == MESO_NOT_FOUND)
+        rc = 0;                 /* never reserved: nothing to give back */
+    if (rc != 0)
+        meso_warn ("release of appointment %s failed: %s", appointment_id, r.message);
+    meso_result_reset (&r);
+    return rc;
+}
+
+/* The pending appointments of a course as reservation requests. */
+static int
+s_pending (meso_db_t *db, const char *course_id, s_res_t **out)
+{
+    const char *p[] = { course_id };
+    PGresult *res = meso_db_query (db,
+        "SELECT a.appointment_id, a.clinic_id, a.patient_id,"
+        " to_char(lower(a.during) AT TIME ZONE c.time_zone, 'YYYY-MM-DD'), a.recipe_id,"
+        " a.recipe_version, array_to_string(a.areas, ',')"
+        " FROM scheduling.appointment a JOIN scheduling.clinic c ON c.clinic_id = a.clinic_id"
+        " WHERE a.course_id = $1 AND a.status = 'pending' ORDER BY a.session_number", 1, p);
+    if (!res)
+        return -1;
+    int n = PQntuples (res);
+    *out = calloc ((size_t) n + 1, sizeof **out);
+    if (!*out) {
+        PQclear (res);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        s_res_t *x = &(*out)[i];
+        snprintf (x->appointment_id, sizeof x->appointment_id, "%s", PQgetvalue (res, i, 0));
+        snprintf (x->clinic_id, sizeof x->clinic_id, "%s", PQgetvalue (res, i, 1));
+        snprintf (x->patient_id, sizeof x->patient_id, "%s", PQgetvalue (res, i, 2));
+        snprintf (x->date, sizeof x->date, "%s", PQgetvalue (res, i, 3));
+        snprintf (x->recipe_id, sizeof x->recipe_id, "%s", PQgetvalue (res, i, 4));
+        x->recipe_version = atoi (PQgetvalue (res, i, 5));
+        snprintf (x->areas, sizeof x->areas, "%s", PQgetvalue (res, i, 6));
+    }
+    PQclear (res);
+    return n;
+}
+
+/* --------------------------------------------------- undo and finalize */
+
+typedef struct {
+    const char *course_id;
+    const char *why;
+} s_undo_t;
+
+static int
+s_undo_txn (meso_db_t *db, void *arg)
+{
+    s_undo_t *u = arg;
+    const char *p[] = { u->course_id, u->why };
+    if (meso_db_exec (db, "DELETE FROM scheduling.appointment WHERE course_id = $1 AND status = 'pending'",
+                      1, p) != 0)
+        return -1;
+    return meso_db_exec (db, "UPDATE scheduling.course SET status = 'failed', failure = $2,"
+                         " updated_at = now() WHERE course_id = $1 AND status = 'pending'", 2, p);
+}
+
+/* Releases what may be held and removes the pending booking. 0 done, -1
+ * when inventory could not confirm a release (the course stays pending
+ * for recovery to try again). */
+static int
+s_undo (scheduling_t *self, const char *course_id, s_res_t *items, int n, const char *why)
+{
+    int failed = 0;
+    for (int i = 0; i < n; i++)
+        if (s_release (self, items[i].clinic_id, items[i].appointment_id) != 0)
+            failed++;
+    if (failed)
+        return -1;
+    s_undo_t u = { course_id, why };
+    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_undo_txn, &u) != 0) {
+        meso_error ("undo of course %s failed: %s", course_id, meso_db_error (self->db)->message);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *course_id;
+    const Meso__V1__Request *req;      /* NULL: no key to store under */
+    meso_reply_t *reply;
+} s_final_t;
+
+static int
+s_final_txn (meso_db_t *db, void *arg)
+{
+    s_final_t *f = arg;
+    meso_reply_reset (f->reply);
+    if (f->req) {
+        int rc = meso_idem_claim (db, SCHED_SCHEMA, f->req, f->reply);
+        if (rc != 0)
+            return -1;
+    }
+    const char *p[] = { f->course_id };
+    PGresult *res = meso_db_query (db, "UPDATE scheduling.course SET status = 'booked', updated_at = now()"
+                                   " WHERE course_id = $1 AND status = 'pending'", 1, p);
+    if (!res)
+        goto db_error;
+    bool changed = strcmp (PQcmdTuples (res), "1") == 0;
+    PQclear (res);
+    if (!changed) {
+        meso_reply_error (f->reply, MESO_ABORTED, "course %s is no longer pending", f->course_id);
+        return -1;
+    }
+    if (meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'booked', updated_at = now()"
+                      " WHERE course_id = $1 AND status = 'pending'", 1, p) != 0)
+        goto db_error;
+    res = store_course_sessions (db, f->course_id);
+    if (!res)
+        goto db_error;
+    for (int i = 0; i < PQntuples (res); i++) {
+        Meso__V1__SessionInfo info;
+        char *areas[SCHED_MAX_AREAS];
+        handlers_info_from_row (res, i, &info, areas);
+        Meso__V1__SessionBooked sb = MESO__V1__SESSION_BOOKED__INIT;
+        sb.session = &info;
+        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+        ev.type = "session.booked";
+        ev.clinic_id = info.clinic_id;
+        ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_BOOKED;
+        ev.session_booked = &sb;
+        if (meso_outbox_append (db, &ev) != 0) {
+            PQclear (res);
+            goto db_error;
+        }
+    }
+    PQclear (res);
+    if (handlers_reply_course (db, f->course_id, f->reply) != 0)
+        return -1;
+    if (f->req && meso_idem_store (db, SCHED_SCHEMA, f->req, f->reply) != 0)
+        return -1;
+    return 0;
+db_error:
+    meso_reply_db_error (f->reply, db, "booking");
+    return -1;
+}
+
+/* ------------------------------------------------------------ the saga */
+
+void
+saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
+{
+    const Meso__V1__Request *req = b->req;
+    bool keyed = req->idempotency_key && req->idempotency_key[0];
+    if (keyed) {
+        s_replay_t r = { req, reply, 0 };
+        int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_replay_txn, &r);
+        if (r.outcome == 1 || r.outcome == 2)
+            return;
+        if (rc != 0 && meso_reply_status (reply) != MESO_OK)
+            return;
+        meso_reply_reset (reply);
+    }
+
+    /* Step 1: the recipe's ingredients, and screening. */
+    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4];
+    store_array_literal (areas, sizeof areas, b->areas, b->n_areas);
+    char buf[4096], *ingredients[64];
+    int version = 0;
+    int ni = store_recipe_ingredients (self->db, b->recipe_id, areas, &version, buf, sizeof buf,
+                                       ingredients, 64);
+    if (ni < 0) {
+        meso_reply_db_error (reply, self->db, "recipe lookup");
+        return;
+    }
+    if (ni == 0) {
+        meso_reply_error (reply, MESO_NOT_FOUND, "no recipe %s covering the areas %s", b->recipe_id, areas);
+        meso_reply_reason (reply, "unknown_recipe", "recipe_id",
+                           "record the recipe in inventory (inventory.UpsertRecipe) for these areas");
+        return;
+    }
+    Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
+    ck.patient_id = (char *) b->patient_id;
+    ck.ingredients = ingredients;
+    ck.n_ingredients = (size_t) ni;
+    ck.date = b->slots[0].local_date;
+    ck.clinic_id = b->clinic.clinic_id;
+    meso_result_t r = { 0 };
+    if (meso_bus_client_call (self->screening, "screening.Check", &ck.base, NULL,
+                              self->call_deadline_ms, &r) != 0) {
+        s_copy_refusal (reply, &r, "screening refused the booking");
+        meso_result_reset (&r);
+        return;
+    }
+    meso_result_reset (&r);
+    saga_pause_point (self, 1);
+
+    /* Step 2: pending appointments, under this process's lock. */
+    s_insert_t ins = { b, "", version, reply };
+    if (meso_uuid_v4 (ins.course_id) != 0) {
+        meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
+        return;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (meso_uuid_v4 (b->slots[i].appointment_id) != 0) {
+            meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
+            return;
+        }
+    if (s_lock (self->db, ins.course_id, false) != 1) {
+        meso_reply_db_error (reply, self->db, "booking lock");
+        return;
+    }
+    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_insert_txn, &ins) != 0) {
+        if (meso_reply_status (reply) == MESO_OK)
+            meso_reply_db_error (reply, self->db, "booking");
+        s_unlock (self->db, ins.course_id);
+        return;
+    }
+    saga_pause_point (self, 2);
+
+    /* Step 3: stock per session. */
+    s_res_t *items = NULL;
+    int n = s_pending (self->db, ins.course_id, &items);
+    if (n < 0) {
+        meso_reply_db_error (reply, self->db, "booking");
+        s_unlock (self->db, ins.course_id);
+        return;         /* recovery finishes it */
+    }
+    int refused = 0, unreachable = 0;
+    for (int i = 0; i < n && !refused && !unreachable; i++) {
+        int rc = s_reserve (self, &items[i], reply);
+        if (rc > 0)
+            refused = 1;
+        else if (rc < 0)
+            unreachable = 1;
+        else if (i == 0)
+            saga_pause_point (self, 3);
+    }
+    if (refused || unreachable) {
+        /* keep the refusal in reply; the undo only logs */
+        if (s_undo (self, ins.course_id, items, n, meso_reply_status (reply) == MESO_RESOURCE_EXHAUSTED
+                    ? "not enough stock" : "stock could not be reserved") != 0)
+            meso_warn ("course %s left pending for recovery", ins.course_id);
+        free (items);
+        s_unlock (self->db, ins.course_id);
+        return;
+    }
+    free (items);
+    saga_pause_point (self, 4);
+
+    /* Step 4: booked, events, reply stored under the key. */
+    s_final_t f = { ins.course_id, keyed ? req : NULL, reply };
+    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_final_txn, &f) != 0) {
+        if (meso_reply_status (reply) == MESO_OK)
+            meso_reply_db_error (reply, self->db, "booking");
+        meso_warn ("course %s: final step failed; recovery will finish it", ins.course_id);
+    }
+    s_unlock (self->db, ins.course_id);
+    saga_pause_point (self, 5);
+}
+
+/* ------------------------------------------------------------ recovery */
+
+static int
+s_recover_one (scheduling_t *self, const char *course_id)
+{
+    const char *p[] = { course_id };
+    PGresult *res = meso_db_query (self->db, "SELECT status, idem_key, method, request"
+                                   " FROM scheduling.course WHERE course_id = $1", 1, p);
+    if (!res)
+        return -1;
+    if (PQntuples (res) != 1 || strcmp (PQgetvalue (res, 0, 0), "pending") != 0) {
+        PQclear (res);
+        return 0;               /* finished meanwhile */
+    }
+    Meso__V1__Request req = MESO__V1__REQUEST__INIT;
+    char key[256], method[128];
+    size_t blen = 0;
+    unsigned char *body = NULL;
+    bool keyed = !PQgetisnull (res, 0, 1);
+    if (keyed) {
+        snprintf (key, sizeof key, "%s", PQgetvalue (res, 0, 1));
+        snprintf (method, sizeof method, "%s", PQgetvalue (res, 0, 2));
+        body = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 3), &blen);
+        req.idempotency_key = key;
+        req.method = method;
+        req.request_id = "recovery";
+        req.body.data = body;
+        req.body.len = blen;
+    }
+    PQclear (res);
+
+    meso_reply_t *reply = meso_reply_new ();
+    s_res_t *items = NULL;
+    int n = s_pending (self->db, course_id, &items);
+    int rc = 0;
+    if (n < 0 || !reply)
+        rc = -1;
+    int refused = 0, unreachable = 0;
+    for (int i = 0; rc == 0 && i < n && !refused && !unreachable; i++) {
+        int x = s_reserve (self, &items[i], reply);
+        refused = x > 0;
+        unreachable = x < 0;
+    }
+    if (rc == 0 && unreachable)
+        rc = -1;
+    else if (rc == 0 && refused) {
+        meso_info ("recovery: course %s undone (%s)", course_id, "a reservation was refused");
+        rc = s_undo (self, course_id, items, n, "undone by recovery: stock could not be reserved");
+    }
+    else if (rc == 0) {
+        s_final_t f = { course_id, keyed ? &req : NULL, reply };
+        rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_final_txn, &f);
+        if (rc == 0)
+            meso_info ("recovery: course %s booked", course_id);
+        else
+            meso_warn ("recovery: course %s not finished: %s", course_id,
+                       meso_db_error (self->db)->message);
+    }
+    free (items);
+    meso_reply_destroy (&reply);
+    if (body)
+        PQfreemem (body);
+    return rc;
+}
+
+int
+saga_recover (scheduling_t *self)
+{
+    PGresult *res = meso_db_query (self->db, "SELECT course_id FROM scheduling.course"
+                                   " WHERE status = 'pending' ORDER BY created_at LIMIT 100", 0, NULL);
+    if (!res)
+        return -1;
+    int handled = 0;
+    for (int i = 0; i < PQntuples (res); i++) {
+        const char *id = PQgetvalue (res, i, 0);
+        int got = s_lock (self->db, id, true);
+        if (got != 1)
+            continue;           /* a live process runs it */
+        if (s_recover_one (self, id) == 0)
+            handled++;
+        s_unlock (self->db, id);
+    }
+    PQclear (res);
+    return handled;
+}

@@ -1,0 +1,146 @@
+/* scheduling.h -- the scheduling daemon's state and the interface between
+ * its files.
+ *
+ * main.c owns the loop; handlers.c the RPC methods (decode, validate, one
+ * transaction, reply); saga.c the booking saga across screening and
+ * inventory and its recovery after a crash; planner.c the pure planning
+ * rules; store.c the SQL of the scheduling schema and nothing else. */
+#ifndef SCHEDULING_SCHEDULING_H
+#define SCHEDULING_SCHEDULING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "planner.h"
+#include "scheduling.pb-c.h"
+
+#define SCHED_SCHEMA "scheduling"
+#define SCHED_ID_MAX 64
+#define SCHED_MAX_AREAS 16
+
+typedef struct {
+    meso_db_t *db;
+    meso_bus_server_t *server;
+    meso_bus_client_t *screening;       /* screening.Check */
+    meso_bus_client_t *inventory;       /* inventory.Reserve / Release */
+    int call_deadline_ms;
+    int pause_at;                       /* test only: saga step to stop at (0: none) */
+    char pause_file[512];               /* test only: created when paused */
+    int64_t next_recovery_ms;
+} scheduling_t;
+
+/* A clinic row. */
+typedef struct {
+    char clinic_id[SCHED_ID_MAX + 1];
+    char name[804];
+    char time_zone[65];
+    int slot_minutes;
+    planner_settings_t course;
+    int cancel_notice_hours;
+} store_clinic_t;
+
+/* One session to book (a planned slot). */
+typedef struct {
+    char appointment_id[40];
+    char practitioner_id[SCHED_ID_MAX + 1];
+    char room_id[SCHED_ID_MAX + 1];
+    int64_t starts_us;
+    int64_t ends_us;
+    char local_start[20];               /* "YYYY-MM-DDTHH:MM" */
+    char local_date[11];
+    int session_number;
+    bool maintenance;
+} sched_slot_t;
+
+/* A booking for the saga: one course of n slots. */
+typedef struct {
+    const Meso__V1__Request *req;       /* for the idempotency key and stored reply */
+    store_clinic_t clinic;
+    const char *patient_id;
+    int grade;
+    bool mild;
+    char **areas;
+    size_t n_areas;
+    const char *recipe_id;
+    sched_slot_t *slots;
+    int n;
+} sched_booking_t;
+
+/* ---- store.c: the SQL of the scheduling schema ---- */
+
+/* Columns of a session row (store_session_* results), in this order. */
+enum {
+    SC_APPT, SC_COURSE, SC_PATIENT, SC_CLINIC, SC_PRACT, SC_ROOM, SC_START, SC_END,
+    SC_LOCAL, SC_TZ, SC_NUMBER, SC_MAINT, SC_STATUS, SC_SCORE, SC_AREAS, SC_RECIPE,
+    SC_RECIPE_VERSION, SC_COURSE_SESSIONS, SC_LOCAL_DATE, SC_NOTICE_H, SC_POLICY_H
+};
+
+int store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out);
+/* Inserts or replaces the clinic and its hours. 1 created, 0 updated, -1. */
+int store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c);
+/* 1 when PostgreSQL knows the zone, 0 not, -1 error. */
+int store_zone_known (meso_db_t *db, const char *zone);
+/* The clinic's hours as a result: isodow, opens "HH:MM", closes. */
+PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
+
+int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
+int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
+
+/* Free slots of a clinic on a local day: columns minute, start_us, end_us,
+ * practitioner_id, room_id, local_start. prefer: a practitioner tried
+ * first ("" none); only: keep to prefer. patient: whose own appointments
+ * must not overlap ("" none). */
+PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *date,
+                            const char *prefer, bool only, const char *patient);
+
+/* Why a practitioner/room cannot take [local start, + minutes) in the
+ * clinic: writes a message and returns 1; 0 when all is well; -1 error.
+ * Fills the UTC instants. */
+int store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
+                      const char *room, const char *local_start, int minutes,
+                      int64_t *start_us, int64_t *end_us, char *why, size_t whysize);
+
+/* Latest version of a recipe and the ingredient codes it needs for areas
+ * ("{a,b}" literal): ingredients[] points into buf. Returns the number of
+ * ingredients (0: unknown recipe or nothing for these areas), -1 error. */
+int store_recipe_ingredients (meso_db_t *db, const char *recipe_id, const char *areas_lit,
+                              int *version, char *buf, size_t bufsize, char **ingredients,
+                              int max);
+
+/* Session rows (columns SC_*). */
+PGresult *store_session_get (meso_db_t *db, const char *appointment_id, bool lock);
+PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
+
+/* Today's date in zone. 0 or -1. */
+int store_local_today (meso_db_t *db, const char *zone, int32_t *out);
+
+/* "{a,b}" of codes (validated [a-z0-9_-]). */
+void store_array_literal (char *out, size_t size, char *const *items, size_t n);
+
+/* ---- saga.c ---- */
+
+/* Runs the booking saga for b (slots planned, appointment ids unset) and
+ * fills reply (BookCourseReply or the refusal). */
+void saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply);
+/* Finishes or undoes every pending course whose saga has no live owner.
+ * Returns the number handled, -1 on error. */
+int saga_recover (scheduling_t *self);
+/* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
+void saga_pause_point (scheduling_t *self, int step);
+
+/* ---- handlers.c ---- */
+extern const meso_method_t scheduling_methods[];
+
+/* Fills a Session / SessionInfo from row i of a session result (strings
+ * point into res). areas_buf receives the split areas (at least
+ * SCHED_MAX_AREAS pointers). */
+void handlers_session_from_row (const PGresult *res, int i, Meso__V1__Session *s, char **areas);
+void handlers_info_from_row (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas);
+/* Splits "a,b" in place into out; returns the count. */
+size_t handlers_split (char *text, char **out, size_t max);
+/* Reads the BookedCourse of course_id into reply (OK). 0 or -1 (reply set). */
+int handlers_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply);
+
+#endif
