@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# run.sh -- builds and runs every benchmark, printing each figure next to its
+# reference. Nothing here passes or fails on time.
+#
+#   tests/bench/run.sh            all benchmarks
+#   tests/bench/run.sh bus        only bench_bus (no database needed)
+#   tests/bench/run.sh events     only bench_events
+#
+# Benchmarks that need PostgreSQL get a throwaway cluster of their own in
+# build-bench/pg (port 54327), stopped on exit.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+BUILD=$ROOT/build-bench
+PGDIR=$BUILD/pg
+PGPORT=${MESO_BENCH_PGPORT:-54327}
+
+"$ROOT/deploy/local/setup.sh" >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMESO_TEST_PGPORT="$PGPORT" >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+
+which=${1:-all}
+pg_started=0
+start_pg() {
+    MESO_PG_FAST=1 "$ROOT/deploy/local/pg.sh" start "$PGDIR" "$PGPORT" >/dev/null
+    pg_started=1
+    export MESO_TEST_PGHOST=$PGDIR/run MESO_TEST_PGPORT=$PGPORT
+}
+trap '[ $pg_started -eq 1 ] && "$ROOT/deploy/local/pg.sh" stop "$PGDIR" "$PGPORT" >/dev/null' EXIT
+export MESO_SOURCE_DIR=$ROOT MESO_BUILD_DIR=$BUILD
+
+if [ "$which" = all ] || [ "$which" = bus ]; then
+    "$BUILD/tests/bench/bench_bus"
+fi
+if [ "$which" = all ] || [ "$which" = events ]; then
+    start_pg
+    "$BUILD/tests/bench/bench_events"
+fi
