@@ -1,0 +1,122 @@
+/* main.c -- the billing daemon: configuration, sockets, the loop.
+ *
+ * One process, one thread, two database connections: one for requests,
+ * one for the event consumer (a consumer transaction -- cursor plus
+ * effect -- must never interleave with a request's on one PGconn). The
+ * loop waits on the ROUTER and the consumer's SUB socket. Everything the
+ * daemon knows is in PostgreSQL, so several instances may run against one
+ * database, and a daemon killed at any point loses nothing: a request's
+ * effect and its idempotency record commit together, and an event's charge
+ * and the consumer cursor commit together.
+ *
+ * The consumer follows the "session" stream (charges and fees) and the
+ * "screening" stream (the patients billing may bill). */
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "billing.h"
+#include "meso/config.h"
+#include "meso/log.h"
+#include "meso/version.h"
+
+#define POLL_MS 200
+
+int
+main (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_billing",
+          "libpq conninfo of the meso database", NULL },
+        { "bind", "MESO_BIND", "tcp://127.0.0.1:7104", "ROUTER endpoint for billing.* and Health", NULL },
+        { "events", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
+          "events daemon ROUTER endpoint(s) for replay; empty: do not consume events", NULL },
+        { "events-pub", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
+          "events daemon PUB endpoint(s)", NULL },
+        { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = meso_config_parse (opts, argc, argv, "meso-billing",
+        "Keeps price lists, packages, invoices, payments and refunds; charges performed "
+        "sessions (from session events) exactly once on an append-only ledger.", NULL, NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    meso_log_init ("billing", meso_config_get (opts, "log-level"));
+    zsys_init ();
+    zsys_set_logstream (NULL);
+
+    billing_t self;
+    memset (&self, 0, sizeof self);
+    self.provider = &pricing_provider_record_only;
+    const char *pause = getenv ("MESO_BILLING_TEST_PAUSE_MS");
+    if (pause && *pause) {
+        self.test_pause_ms = atoi (pause);
+        meso_warn ("MESO_BILLING_TEST_PAUSE_MS=%d: pausing inside event transactions (tests only)",
+                   self.test_pause_ms);
+    }
+    self.db = meso_db_new (meso_config_get (opts, "db"));
+    if (!self.db) {
+        meso_error ("out of memory");
+        return 1;
+    }
+    if (!meso_db_ok (self.db))
+        meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+
+    self.server = meso_bus_server_new ("billing", meso_config_get (opts, "bind"),
+                                       billing_methods, &self, self.db);
+    if (!self.server) {
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    meso_bus_server_set_health (self.server, billing_health, &self);
+
+    meso_db_t *consumer_db = NULL;
+    const char *events = meso_config_get (opts, "events");
+    if (events && *events) {
+        consumer_db = meso_db_new (meso_config_get (opts, "db"));
+        if (consumer_db)
+            self.consumer = meso_consumer_new (consumer_db, BILLING_SCHEMA, "session,screening", events,
+                                               meso_config_get (opts, "events-pub"), "billing",
+                                               billing_on_event, &self);
+        if (!self.consumer) {
+            meso_error ("cannot start the event consumer (events %s)", events);
+            meso_bus_server_destroy (&self.server);
+            meso_db_destroy (&consumer_db);
+            meso_db_destroy (&self.db);
+            return 1;
+        }
+    }
+    meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
+               self.consumer ? ", consuming session and screening events from " : "",
+               self.consumer ? events : "");
+
+    while (!zsys_interrupted) {
+        zmq_pollitem_t items[2] = {
+            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+            { NULL, 0, ZMQ_POLLIN, 0 }
+        };
+        int nitems = 1;
+        if (self.consumer) {
+            items[1].socket = zsock_resolve (meso_consumer_socket (self.consumer));
+            nitems = 2;
+        }
+        if (zmq_poll (items, nitems, self.consumer ? POLL_MS / 4 : POLL_MS) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            meso_bus_server_handle (self.server);
+        /* Every turn, not only on live input: catch-up replays and
+         * heartbeat checks are the consumer's own business. */
+        if (self.consumer && meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
+            zclock_sleep (50);         /* a failed effect: it comes again */
+    }
+    meso_info ("stopping");
+    meso_consumer_destroy (&self.consumer);
+    meso_bus_server_destroy (&self.server);
+    meso_db_destroy (&consumer_db);
+    meso_db_destroy (&self.db);
+    return 0;
+}

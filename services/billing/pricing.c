@@ -1,0 +1,126 @@
+/* pricing.c -- billing's pure logic (see pricing.h). No I/O, no clock. */
+#include "pricing.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+bool
+pricing_price_ok (int64_t cents)
+{
+    return cents >= PRICING_MIN_CENTS && cents <= PRICING_MAX_CENTS;
+}
+
+int
+pricing_pick (const pricing_entry_t *rows, size_t n, int32_t on, uint32_t areas,
+              int64_t *price, int32_t *list_from)
+{
+    assert (price);
+    if (areas == 0)
+        areas = 1;
+    /* The list in effect: latest effective_from not after on. */
+    bool found = false;
+    int32_t from = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].effective_from <= on && (!found || rows[i].effective_from > from)) {
+            from = rows[i].effective_from;
+            found = true;
+        }
+    if (!found)
+        return -1;
+    /* In it: the largest entry with areas <= the session's, else the
+     * smallest entry. */
+    const pricing_entry_t *below = NULL, *smallest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const pricing_entry_t *e = &rows[i];
+        if (e->effective_from != from)
+            continue;
+        if (e->areas <= areas && (!below || e->areas > below->areas))
+            below = e;
+        if (!smallest || e->areas < smallest->areas)
+            smallest = e;
+    }
+    const pricing_entry_t *e = below ? below : smallest;
+    if (!e)
+        return -1;
+    *price = e->price_cents;
+    if (list_from)
+        *list_from = from;
+    return 0;
+}
+
+int
+pricing_package_check (uint32_t sessions, int64_t price_cents, int64_t *per_session)
+{
+    if (sessions < 1 || sessions > PRICING_MAX_PACKAGE_SESSIONS)
+        return -1;
+    /* Compare without dividing so no rounding lets a price slip through. */
+    if (price_cents < (int64_t) sessions * PRICING_MIN_CENTS
+        || price_cents > (int64_t) sessions * PRICING_MAX_CENTS)
+        return -2;
+    if (per_session)
+        *per_session = price_cents / (int64_t) sessions;
+    return 0;
+}
+
+int64_t
+pricing_refundable (int64_t paid, int64_t refunded)
+{
+    int64_t left = paid - refunded;
+    return left > 0 ? left : 0;
+}
+
+bool
+pricing_refund_ok (int64_t paid, int64_t refunded, int64_t amount)
+{
+    return amount > 0 && amount <= pricing_refundable (paid, refunded);
+}
+
+int64_t
+pricing_invoice_after_payment (int64_t total, int64_t net_paid, int64_t amount)
+{
+    int64_t due = total - net_paid;
+    if (amount <= 0 || amount > due)
+        return -1;
+    return due - amount;
+}
+
+int64_t
+pricing_fee (const pricing_fees_t *fees, pricing_event_t kind, bool late, int by)
+{
+    assert (fees);
+    if (kind == PRICING_EVENT_NO_SHOW)
+        return fees->no_show_cents > 0 ? fees->no_show_cents : 0;
+    /* The clinic cancelling, or the booking saga undoing itself, never
+     * costs the patient anything. */
+    if (!late || by == PRICING_BY_CLINIC || by == PRICING_BY_SYSTEM)
+        return 0;
+    return fees->late_cancel_cents > 0 ? fees->late_cancel_cents : 0;
+}
+
+bool
+pricing_method_ok (const char *method)
+{
+    return method && (strcmp (method, "card") == 0 || strcmp (method, "cash") == 0
+                      || strcmp (method, "bank_transfer") == 0);
+}
+
+static int
+s_record_only (void *ctx, const char *method, int64_t amount_cents, const char *currency,
+               const char *idempotency_key, char *ref, size_t refsize, char *err, size_t errsize)
+{
+    (void) ctx;
+    (void) currency;
+    if (!pricing_method_ok (method)) {
+        snprintf (err, errsize, "unknown payment method \"%.32s\"", method ? method : "");
+        return -1;
+    }
+    if (amount_cents <= 0) {
+        snprintf (err, errsize, "amount must be positive");
+        return -1;
+    }
+    snprintf (ref, refsize, "%s:%s", method, idempotency_key ? idempotency_key : "");
+    return 0;
+}
+
+const pricing_provider_t pricing_provider_record_only = { "record-only", s_record_only, NULL };

@@ -1,0 +1,112 @@
+/* pricing.h -- billing's pure logic: which price applies, what a package
+ * may cost, what may be refunded, which fee an event incurs; and the
+ * payment-provider interface with its "record only" implementation.
+ *
+ * No I/O here (unit tested directly by tests/unit/test_pricing.c): the
+ * daemon reads rows, this decides, the daemon writes. Money is int64 cents,
+ * dates are int32 days since 1970-01-01 (meso/mtime.h). */
+#ifndef BILLING_PRICING_H
+#define BILLING_PRICING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A session costs $300 to $500 (DOMAIN.md, Billing). */
+#define PRICING_MIN_CENTS 30000
+#define PRICING_MAX_CENTS 50000
+/* Areas a price entry may name. */
+#define PRICING_MAX_AREAS 12
+/* Sessions a package may hold. */
+#define PRICING_MAX_PACKAGE_SESSIONS 100
+/* Largest single payment (a million dollars: a typing error beyond). */
+#define PRICING_MAX_PAYMENT_CENTS (INT64_C (100000000))
+/* Largest fee a clinic may set. */
+#define PRICING_MAX_FEE_CENTS PRICING_MAX_CENTS
+
+/* One row of a clinic's price lists. */
+typedef struct {
+    int32_t effective_from;     /* first day the list applies */
+    uint32_t areas;             /* number of areas of the session, 1..12 */
+    int64_t price_cents;
+} pricing_entry_t;
+
+/* True when cents is a valid session price (30000..50000). */
+bool pricing_price_ok (int64_t cents);
+
+/* The price of a session treating areas areas (0 counts as 1) on day on,
+ * from rows (any order) of every list of one clinic: the list in effect is
+ * the one with the latest effective_from <= on; in it, the entry for the
+ * session's number of areas, else the largest entry below it, else (only
+ * larger entries exist) the smallest entry. Returns 0 with *price (and
+ * *list_from when non-NULL) set, or -1 when no list is in effect. */
+int pricing_pick (const pricing_entry_t *rows, size_t n, int32_t on, uint32_t areas,
+                  int64_t *price, int32_t *list_from);
+
+/* Package check: sessions 1..100 and price / sessions within the session
+ * range (so price itself lies in [30000 * sessions, 50000 * sessions]).
+ * Returns 0 with *per_session = price / sessions (rounded down), -1 when
+ * sessions is out of range, -2 when the price per session is. */
+int pricing_package_check (uint32_t sessions, int64_t price_cents, int64_t *per_session);
+
+/* What may still be refunded of a payment of paid cents from which
+ * refunded cents were already given back (never negative). */
+int64_t pricing_refundable (int64_t paid, int64_t refunded);
+
+/* True when a refund of amount is allowed: 0 < amount <= refundable. */
+bool pricing_refund_ok (int64_t paid, int64_t refunded, int64_t amount);
+
+/* What a payment of amount to an invoice of total, on which net (payments
+ * less refunds) was already paid, leaves due; -1 when amount is not
+ * positive or exceeds what is due (no overpaying an invoice). */
+int64_t pricing_invoice_after_payment (int64_t total, int64_t net_paid, int64_t amount);
+
+/* The clinic's fee policy. 0 means no fee. */
+typedef struct {
+    int64_t no_show_cents;
+    int64_t late_cancel_cents;
+} pricing_fees_t;
+
+typedef enum {
+    PRICING_EVENT_NO_SHOW,
+    PRICING_EVENT_CANCELLED
+} pricing_event_t;
+
+/* Who cancelled (values of meso.v1.SessionCancelled.By). */
+typedef enum {
+    PRICING_BY_UNSPECIFIED = 0,
+    PRICING_BY_PATIENT = 1,
+    PRICING_BY_CLINIC = 2,
+    PRICING_BY_SYSTEM = 3
+} pricing_by_t;
+
+/* The fee an event incurs: a no-show its fee; a cancellation the late fee
+ * only when late and not by the clinic or the system (a cancellation whose
+ * author is unspecified counts as the patient's). 0: no fee. */
+int64_t pricing_fee (const pricing_fees_t *fees, pricing_event_t kind, bool late, int by);
+
+/* ------------------------------------------------------ payment provider
+ *
+ * How money is taken is outside meso today: payments are recorded, not
+ * processed. A provider that processes them (a card gateway) can be plugged
+ * in later behind this interface; the daemon calls record() inside the
+ * payment's transaction and stores the reference it returns. */
+typedef struct {
+    const char *name;
+    /* Records a payment; writes the provider's reference into ref. Returns
+     * 0, or -1 with a message in err when the provider refuses it. */
+    int (*record) (void *ctx, const char *method, int64_t amount_cents, const char *currency,
+                   const char *idempotency_key, char *ref, size_t refsize,
+                   char *err, size_t errsize);
+    void *ctx;
+} pricing_provider_t;
+
+/* The "record only" provider: accepts "card", "cash" and "bank_transfer"
+ * with a positive amount and refers to the payment as
+ * "<method>:<idempotency key>". */
+extern const pricing_provider_t pricing_provider_record_only;
+
+/* True for "card", "cash", "bank_transfer". */
+bool pricing_method_ok (const char *method);
+
+#endif
