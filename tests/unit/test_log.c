@@ -251,7 +251,7 @@ test_fields (void **state)
     assert_null (s_get (&obj, "truncated"));
     /* "2026-11-21T12:00:00.123Z" */
     const char *ts = s_must (&obj, "ts")->value;
-    assert_int_equal (strlen (ts), 24);
+    assert_int_equal (strnlen (ts, sizeof s_must (&obj, "ts")->value), 24);
     assert_true (ts[4] == '-' && ts[10] == 'T' && ts[19] == '.' && ts[23] == 'Z');
 }
 
