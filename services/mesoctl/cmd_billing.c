@@ -1,0 +1,528 @@
+/* cmd_billing.c -- "mesoctl billing ...": the front desk's view of the
+ * billing daemon.
+ *
+ *     mesoctl billing prices set  --clinic C --from YYYY-MM-DD --prices 1:350,2:420 [--currency USD]
+ *     mesoctl billing prices show --clinic C [--date YYYY-MM-DD]
+ *     mesoctl billing fees        --clinic C --no-show 100 --late-cancel 50
+ *     mesoctl billing package sell --clinic C --patient P --sessions N --price 3800
+ *     mesoctl billing package show --clinic C --package ID
+ *     mesoctl billing invoice     --clinic C --patient P (--amount 350 | --areas N) [--description D]
+ *     mesoctl billing pay         --clinic C (--invoice I | --patient P) --amount 350 --method card
+ *     mesoctl billing refund      --clinic C --payment ID --amount 50 --reason "..."
+ *     mesoctl billing statement   --clinic C --patient P
+ *
+ * Amounts on the command line are decimal currency units ("350", "350.50"),
+ * turned into integer cents by meso_money_parse: never a float. Each prints
+ * a readable form, or with --json the reply message as one JSON line
+ * (meso/pbjson.h: field names as in proto/meso/v1/billing.proto). A refusal
+ * prints every reason and exits 1. Mutating commands take --key (default: a
+ * new UUID): run again with the same key to retry safely. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meso/bus.h"
+#include "meso/config.h"
+#include "meso/money.h"
+#include "meso/mtime.h"
+#include "meso/pbjson.h"
+#include "meso/status.h"
+#include "meso/uuid.h"
+#include "mesoctl.h"
+#include "billing.pb-c.h"
+
+#define ENDPOINT_OPT { "endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL }
+#define JSON_OPT { "json", NULL, "false", "print the reply as JSON", NULL }
+#define KEY_OPT { "key", NULL, "", "idempotency key (default: a new UUID; reuse it to retry safely)", NULL }
+#define END_OPT { NULL, NULL, NULL, NULL, NULL }
+
+static const char *
+s_opt (const meso_opt_t *opts, const char *name)
+{
+    const char *v = meso_config_get (opts, name);
+    return v ? v : "";
+}
+
+static void
+s_print_json (const ProtobufCMessage *m)
+{
+    char *text = meso_pbjson_encode (m, 0, NULL);
+    printf ("%s\n", text ? text : "null");
+    free (text);
+}
+
+/* Calls method; on success unpacks the body with desc into *out (and
+ * prints it as JSON with --json). Prints a refusal otherwise. */
+static int
+s_call (const meso_opt_t *opts, const char *method, const ProtobufCMessage *body, bool mutating,
+        const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+    bool json = meso_config_bool (opts, "json");
+    meso_bus_client_t *client = meso_bus_client_new (s_opt (opts, "endpoint"),
+                                                     MESO__V1__ACTOR__KIND__KIND_OPERATOR, "mesoctl");
+    if (!client) {
+        fprintf (stderr, "mesoctl: cannot use endpoint \"%s\"\n", s_opt (opts, "endpoint"));
+        return MESOCTL_USAGE;
+    }
+    char key[MESO_UUID_LEN + 1] = "";
+    const char *k = mutating ? s_opt (opts, "key") : NULL;
+    if (mutating && !*k) {
+        meso_uuid_v4 (key);
+        k = key;
+    }
+    meso_result_t r = { 0 };
+    int rc = meso_bus_client_call (client, method, body, k, 10000, &r);
+    meso_bus_client_destroy (&client);
+    if (rc != 0) {
+        if (json && r.reply) {
+            Meso__V1__Reply copy = *r.reply;
+            copy.body.len = 0;
+            s_print_json (&copy.base);
+        }
+        else if (json)
+            printf ("{\"status\":\"%s\"}\n", meso_status_name (r.status));
+        fprintf (stderr, "%s: %s\n", meso_status_name (r.status), r.message);
+        for (size_t i = 0; r.reply && i < r.reply->n_reasons; i++) {
+            Meso__V1__Reason *re = r.reply->reasons[i];
+            fprintf (stderr, "  - %s%s%s: %s\n", re->code, *re->field ? " @ " : "", re->field, re->message);
+        }
+        if (r.reply && *r.reply->detail)
+            fprintf (stderr, "  %s\n", r.reply->detail);
+        meso_result_reset (&r);
+        return MESOCTL_FAILED;
+    }
+    size_t len;
+    const uint8_t *data = meso_result_body (&r, &len);
+    *out = protobuf_c_message_unpack (desc, NULL, len, data);
+    meso_result_reset (&r);
+    if (!*out) {
+        fprintf (stderr, "mesoctl: the reply of %s does not decode\n", method);
+        return MESOCTL_FAILED;
+    }
+    if (json)
+        s_print_json (*out);
+    return MESOCTL_OK;
+}
+
+/* Parses an amount option into cents; prints why not. */
+static int
+s_amount (const meso_opt_t *opts, const char *name, int64_t *cents)
+{
+    const char *v = s_opt (opts, name);
+    if (!*v || meso_money_parse (v, cents) != 0) {
+        fprintf (stderr, "mesoctl: --%s must be an amount such as 350 or 350.50 (got \"%s\")\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *
+s_money (int64_t cents, const char *currency, char *buf, size_t size)
+{
+    meso_money_format (cents, currency, buf, size);
+    return buf;
+}
+
+static int
+s_parse (meso_opt_t *opts, int argc, char **argv, const char *name, const char *summary)
+{
+    return mesoctl_parsed (meso_config_parse (opts, argc, argv, name, summary, NULL, NULL));
+}
+
+/* ---------------------------------------------------------------- prices */
+
+static int
+s_prices_set (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "from", NULL, NULL, "first day the list applies, YYYY-MM-DD (required)", NULL },
+        { "prices", NULL, NULL, "areas:price pairs, e.g. 1:350,2:420 (required)", NULL },
+        { "currency", NULL, "", "the clinic's currency (default: keep, USD)", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing prices set",
+                      "Sets a clinic's price list per number of areas from a date on.");
+    if (rc >= 0)
+        return rc;
+    char list[512];
+    snprintf (list, sizeof list, "%s", s_opt (opts, "prices"));
+    Meso__V1__PriceEntry e[12], *ep[12];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r (list, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        char *colon = strchr (t, ':');
+        int64_t cents;
+        if (n == 12 || !colon || (*colon = '\0', meso_money_parse (colon + 1, &cents) != 0)) {
+            fprintf (stderr, "mesoctl: --prices takes up to 12 areas:price pairs, e.g. 1:350,2:420\n");
+            return MESOCTL_USAGE;
+        }
+        meso__v1__price_entry__init (&e[n]);
+        e[n].areas = (uint32_t) atoi (t);
+        e[n].price_cents = cents;
+        ep[n] = &e[n];
+        n++;
+    }
+    Meso__V1__PriceList pl = MESO__V1__PRICE_LIST__INIT;
+    pl.clinic_id = (char *) s_opt (opts, "clinic");
+    pl.effective_from = (char *) s_opt (opts, "from");
+    pl.currency = (char *) s_opt (opts, "currency");
+    pl.prices = ep;
+    pl.n_prices = n;
+    Meso__V1__SetPriceListRequest rq = MESO__V1__SET_PRICE_LIST_REQUEST__INIT;
+    rq.price_list = &pl;
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.SetPriceList", &rq.base, true, &meso__v1__set_price_list_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__SetPriceListReply *rep = (Meso__V1__SetPriceListReply *) out;
+    if (!meso_config_bool (opts, "json"))
+        printf ("price list of %s from %s set (%zu prices, %s)\n", rep->price_list->clinic_id,
+                rep->price_list->effective_from, rep->price_list->n_prices, rep->price_list->currency);
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static int
+s_prices_show (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "date", NULL, "", "the day to show the list in effect for (default today)", NULL },
+        JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing prices show",
+                      "Shows a clinic's price lists, the one in effect, and its fee policy.");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__GetPriceListRequest rq = MESO__V1__GET_PRICE_LIST_REQUEST__INIT;
+    rq.clinic_id = (char *) s_opt (opts, "clinic");
+    rq.on_date = (char *) s_opt (opts, "date");
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.GetPriceList", &rq.base, false, &meso__v1__get_price_list_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__GetPriceListReply *rep = (Meso__V1__GetPriceListReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        char b[64];
+        printf ("clinic %s, currency %s\n", rq.clinic_id, rep->currency);
+        for (size_t i = 0; i < rep->n_all; i++) {
+            Meso__V1__PriceList *l = rep->all[i];
+            bool now = rep->in_effect && strcmp (rep->in_effect->effective_from, l->effective_from) == 0;
+            printf ("  from %s%s\n", l->effective_from, now ? "  (in effect)" : "");
+            for (size_t k = 0; k < l->n_prices; k++)
+                printf ("    %2u area%s  %s\n", l->prices[k]->areas, l->prices[k]->areas > 1 ? "s" : " ",
+                        s_money (l->prices[k]->price_cents, rep->currency, b, sizeof b));
+        }
+        if (rep->n_all == 0)
+            printf ("  no price list\n");
+        if (rep->fee_policy) {
+            char c[64];
+            printf ("  fees: no-show %s, late cancellation %s\n",
+                    s_money (rep->fee_policy->no_show_fee_cents, rep->currency, b, sizeof b),
+                    s_money (rep->fee_policy->late_cancel_fee_cents, rep->currency, c, sizeof c));
+        }
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static int
+s_fees (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "no-show", NULL, "0", "fee for a no-show (0: none)", NULL },
+        { "late-cancel", NULL, "0", "fee for a late cancellation by the patient (0: none)", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing fees", "Sets a clinic's no-show and late-cancellation fees.");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__FeePolicy fp = MESO__V1__FEE_POLICY__INIT;
+    fp.clinic_id = (char *) s_opt (opts, "clinic");
+    if (s_amount (opts, "no-show", &fp.no_show_fee_cents) != 0
+        || s_amount (opts, "late-cancel", &fp.late_cancel_fee_cents) != 0)
+        return MESOCTL_USAGE;
+    Meso__V1__SetFeePolicyRequest rq = MESO__V1__SET_FEE_POLICY_REQUEST__INIT;
+    rq.policy = &fp;
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.SetFeePolicy", &rq.base, true, &meso__v1__set_fee_policy_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    if (!meso_config_bool (opts, "json"))
+        printf ("fee policy of %s set\n", fp.clinic_id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+/* -------------------------------------------------------------- packages */
+
+static void
+s_print_package (const Meso__V1__Package *p)
+{
+    char b[64], c[64];
+    printf ("package %s of patient %s at %s: %u of %u sessions left, %s (%s per session), invoice %s\n",
+            p->package_id, p->patient_id, p->clinic_id, p->sessions_left, p->sessions_total,
+            s_money (p->price_cents, p->currency, b, sizeof b),
+            s_money (p->per_session_cents, p->currency, c, sizeof c), p->invoice_id);
+}
+
+static int
+s_package (int argc, char **argv)
+{
+    const char *sub = argc >= 2 ? argv[1] : "";
+    bool sell = strcmp (sub, "sell") == 0;
+    if (!sell && strcmp (sub, "show") != 0) {
+        fprintf (stderr, "Usage: mesoctl billing package sell|show [options]\n");
+        return MESOCTL_USAGE;
+    }
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "patient", NULL, "", "patient id (sell)", NULL },
+        { "sessions", NULL, "0", "sessions in the package (sell)", NULL },
+        { "price", NULL, "", "price of the whole package (sell)", NULL },
+        { "package", NULL, "", "package id (show)", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc - 1, argv + 1, sell ? "mesoctl billing package sell" : "mesoctl billing package show",
+                      sell ? "Sells a prepaid package of sessions and invoices it." : "Shows a package and what is left of it.");
+    if (rc >= 0)
+        return rc;
+    ProtobufCMessage *out = NULL;
+    if (sell) {
+        Meso__V1__SellPackageRequest rq = MESO__V1__SELL_PACKAGE_REQUEST__INIT;
+        rq.clinic_id = (char *) s_opt (opts, "clinic");
+        rq.patient_id = (char *) s_opt (opts, "patient");
+        long sessions = 0;
+        if (meso_config_int (opts, "sessions", 0, 1000, &sessions) != 0 || s_amount (opts, "price", &rq.price_cents) != 0)
+            return MESOCTL_USAGE;
+        rq.sessions = (uint32_t) sessions;
+        rc = s_call (opts, "billing.SellPackage", &rq.base, true, &meso__v1__sell_package_reply__descriptor, &out);
+        if (rc == MESOCTL_OK && !meso_config_bool (opts, "json"))
+            s_print_package (((Meso__V1__SellPackageReply *) out)->package);
+    }
+    else {
+        Meso__V1__GetPackageRequest rq = MESO__V1__GET_PACKAGE_REQUEST__INIT;
+        rq.clinic_id = (char *) s_opt (opts, "clinic");
+        rq.package_id = (char *) s_opt (opts, "package");
+        rc = s_call (opts, "billing.GetPackage", &rq.base, false, &meso__v1__get_package_reply__descriptor, &out);
+        if (rc == MESOCTL_OK && !meso_config_bool (opts, "json")) {
+            Meso__V1__GetPackageReply *rep = (Meso__V1__GetPackageReply *) out;
+            s_print_package (rep->package);
+            for (size_t i = 0; i < rep->n_appointment_ids; i++)
+                printf ("  session %zu: appointment %s\n", i + 1, rep->appointment_ids[i]);
+        }
+    }
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+/* ----------------------------------------------------- invoice, pay, refund */
+
+static int
+s_invoice (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "patient", NULL, NULL, "patient id (required)", NULL },
+        { "amount", NULL, "", "amount of the line (or --areas for the list price)", NULL },
+        { "areas", NULL, "0", "areas of a session priced from the list", NULL },
+        { "date", NULL, "", "service date for the list price (default today)", NULL },
+        { "description", NULL, "", "what is charged", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing invoice", "Issues an invoice of one line.");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__InvoiceLine l = MESO__V1__INVOICE_LINE__INIT;
+    long areas = 0;
+    if (meso_config_int (opts, "areas", 0, 12, &areas) != 0)
+        return MESOCTL_USAGE;
+    l.areas = (uint32_t) areas;
+    if (*s_opt (opts, "amount") && s_amount (opts, "amount", &l.amount_cents) != 0)
+        return MESOCTL_USAGE;
+    l.description = (char *) s_opt (opts, "description");
+    Meso__V1__InvoiceLine *lp[] = { &l };
+    Meso__V1__IssueInvoiceRequest rq = MESO__V1__ISSUE_INVOICE_REQUEST__INIT;
+    rq.clinic_id = (char *) s_opt (opts, "clinic");
+    rq.patient_id = (char *) s_opt (opts, "patient");
+    rq.service_date = (char *) s_opt (opts, "date");
+    rq.lines = lp;
+    rq.n_lines = 1;
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.IssueInvoice", &rq.base, true, &meso__v1__issue_invoice_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__Invoice *inv = ((Meso__V1__IssueInvoiceReply *) out)->invoice;
+    char b[64];
+    if (!meso_config_bool (opts, "json"))
+        printf ("invoice %s: %s to patient %s\n", inv->invoice_id,
+                s_money (inv->total_cents, inv->currency, b, sizeof b), inv->patient_id);
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static int
+s_pay (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "invoice", NULL, "", "invoice paid (empty: a deposit on account)", NULL },
+        { "patient", NULL, "", "patient id (required for a deposit)", NULL },
+        { "amount", NULL, NULL, "amount received (required)", NULL },
+        { "currency", NULL, "", "currency (default: the clinic's)", NULL },
+        { "method", NULL, "card", "card, cash or bank_transfer", NULL },
+        { "reference", NULL, "", "slip or transfer reference", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing pay",
+                      "Records a payment received (recorded, not processed).");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
+    rq.clinic_id = (char *) s_opt (opts, "clinic");
+    rq.invoice_id = (char *) s_opt (opts, "invoice");
+    rq.patient_id = (char *) s_opt (opts, "patient");
+    rq.currency = (char *) s_opt (opts, "currency");
+    rq.method = (char *) s_opt (opts, "method");
+    rq.reference = (char *) s_opt (opts, "reference");
+    if (s_amount (opts, "amount", &rq.amount_cents) != 0)
+        return MESOCTL_USAGE;
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.RecordPayment", &rq.base, true, &meso__v1__record_payment_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__RecordPaymentReply *rep = (Meso__V1__RecordPaymentReply *) out;
+    char a[64], b[64], c[64];
+    if (!meso_config_bool (opts, "json"))
+        printf ("payment %s: %s by %s recorded%s%s; left on the invoice %s; patient owes %s\n",
+                rep->payment->payment_id, s_money (rep->payment->amount_cents, rep->payment->currency, a, sizeof a),
+                rep->payment->method, *rep->payment->invoice_id ? " on invoice " : " as a deposit",
+                rep->payment->invoice_id, s_money (rep->invoice_due_cents, rep->payment->currency, b, sizeof b),
+                s_money (rep->balance_due_cents, rep->payment->currency, c, sizeof c));
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static int
+s_refund (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "payment", NULL, NULL, "payment refunded (required)", NULL },
+        { "amount", NULL, NULL, "amount given back (required)", NULL },
+        { "reason", NULL, NULL, "why (required)", NULL },
+        KEY_OPT, JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing refund",
+                      "Records a refund of (part of) a payment, at most what is left of it.");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__RecordRefundRequest rq = MESO__V1__RECORD_REFUND_REQUEST__INIT;
+    rq.clinic_id = (char *) s_opt (opts, "clinic");
+    rq.payment_id = (char *) s_opt (opts, "payment");
+    rq.reason = (char *) s_opt (opts, "reason");
+    if (s_amount (opts, "amount", &rq.amount_cents) != 0)
+        return MESOCTL_USAGE;
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.RecordRefund", &rq.base, true, &meso__v1__record_refund_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__RecordRefundReply *rep = (Meso__V1__RecordRefundReply *) out;
+    char a[64], b[64], c[64];
+    if (!meso_config_bool (opts, "json"))
+        printf ("refund %s: %s of payment %s; refundable left %s; patient owes %s\n", rep->refund->refund_id,
+                s_money (rep->refund->amount_cents, rep->refund->currency, a, sizeof a), rep->refund->payment_id,
+                s_money (rep->refundable_left_cents, rep->refund->currency, b, sizeof b),
+                s_money (rep->balance_due_cents, rep->refund->currency, c, sizeof c));
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+/* ------------------------------------------------------------- statement */
+
+static int
+s_statement (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "clinic", NULL, NULL, "clinic id (required)", NULL },
+        { "patient", NULL, NULL, "patient id (required)", NULL },
+        JSON_OPT, ENDPOINT_OPT, END_OPT
+    };
+    int rc = s_parse (opts, argc, argv, "mesoctl billing statement",
+                      "Shows a patient's charges, payments, refunds, packages and amount due.");
+    if (rc >= 0)
+        return rc;
+    Meso__V1__GetStatementRequest rq = MESO__V1__GET_STATEMENT_REQUEST__INIT;
+    rq.clinic_id = (char *) s_opt (opts, "clinic");
+    rq.patient_id = (char *) s_opt (opts, "patient");
+    ProtobufCMessage *out = NULL;
+    rc = s_call (opts, "billing.GetStatement", &rq.base, false, &meso__v1__get_statement_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__GetStatementReply *s = (Meso__V1__GetStatementReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        char b[64];
+        const char *cur = s->currency;
+        printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
+        for (size_t i = 0; i < s->n_entries; i++) {
+            Meso__V1__StatementEntry *e = s->entries[i];
+            char when[32];
+            meso_time_format_utc (e->at_us, when, sizeof when);
+            when[10] = '\0';
+            const char *ref = *e->refund_id ? e->refund_id : *e->payment_id ? e->payment_id : e->invoice_id;
+            printf ("  %s  %-8s %14s  %-36s  %s\n", when, e->kind, s_money (e->amount_cents, NULL, b, sizeof b),
+                    ref, e->description);
+        }
+        printf ("  charged  %s\n", s_money (s->charged_cents, cur, b, sizeof b));
+        printf ("  paid     %s\n", s_money (s->paid_cents, cur, b, sizeof b));
+        printf ("  refunded %s\n", s_money (s->refunded_cents, cur, b, sizeof b));
+        printf ("  %s %s\n", s->amount_due_cents < 0 ? "credit  " : "due     ",
+                s_money (s->amount_due_cents < 0 ? -s->amount_due_cents : s->amount_due_cents, cur, b, sizeof b));
+        for (size_t i = 0; i < s->n_packages; i++)
+            printf ("  package %s: %u of %u sessions left\n", s->packages[i]->package_id,
+                    s->packages[i]->sessions_left, s->packages[i]->sessions_total);
+        for (size_t i = 0; i < s->n_unpriced_appointments; i++)
+            printf ("  unpriced session (no price list in effect): appointment %s\n", s->unpriced_appointments[i]);
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+int
+mesoctl_billing (int argc, char **argv)
+{
+    const char *sub = argc >= 2 ? argv[1] : "";
+    if (strcmp (sub, "prices") == 0) {
+        const char *what = argc >= 3 ? argv[2] : "";
+        if (strcmp (what, "set") == 0)
+            return s_prices_set (argc - 2, argv + 2);
+        if (strcmp (what, "show") == 0)
+            return s_prices_show (argc - 2, argv + 2);
+    }
+    else if (strcmp (sub, "fees") == 0)
+        return s_fees (argc - 1, argv + 1);
+    else if (strcmp (sub, "package") == 0)
+        return s_package (argc - 1, argv + 1);
+    else if (strcmp (sub, "invoice") == 0)
+        return s_invoice (argc - 1, argv + 1);
+    else if (strcmp (sub, "pay") == 0)
+        return s_pay (argc - 1, argv + 1);
+    else if (strcmp (sub, "refund") == 0)
+        return s_refund (argc - 1, argv + 1);
+    else if (strcmp (sub, "statement") == 0)
+        return s_statement (argc - 1, argv + 1);
+    FILE *out = strcmp (sub, "--help") == 0 ? stdout : stderr;
+    fprintf (out, "Usage: mesoctl billing <command> [options]\n"
+                  "  prices set|show   a clinic's price lists (per number of areas, from a date)\n"
+                  "  fees              a clinic's no-show and late-cancellation fees\n"
+                  "  package sell|show a prepaid package of sessions\n"
+                  "  invoice           issue an invoice of one line\n"
+                  "  pay               record a payment (card, cash, bank_transfer)\n"
+                  "  refund            refund (part of) a payment, with a reason\n"
+                  "  statement         a patient's charges, payments, refunds and amount due\n"
+                  "Amounts are decimal (350 or 350.50); --json prints the reply as JSON.\n");
+    return out == stdout ? MESOCTL_OK : MESOCTL_USAGE;
+}
