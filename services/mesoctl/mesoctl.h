@@ -30,6 +30,7 @@ int mesoctl_events (int argc, char **argv);
 int mesoctl_patient (int argc, char **argv);
 int mesoctl_screening (int argc, char **argv);
 int mesoctl_inventory (int argc, char **argv);
+int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
 
 #endif
