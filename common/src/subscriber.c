@@ -49,7 +49,7 @@
 #include "subscriber_private.h"
 
 #define MAX_STREAMS 4
-#define REPLAY_PAGE 1000        /* events asked per events.Replay */
+#define REPLAY_PAGE 5000        /* events asked per events.Replay (the daemon caps the bytes) */
 #define PAGES_PER_POLL 20       /* replay pages per stream per poll at most */
 #define LIVE_BATCH 1000         /* live messages read per pass at most */
 #define RETRY_MS 500            /* pause after a failed replay */

@@ -5,7 +5,7 @@
  * subscriber therefore:
  *   1. opens its SUB socket first (topics "<stream>." and "_heartbeat"),
  *   2. replays from its cursor through the events daemon's ROUTER
- *      ("events.Replay", pages of up to 1000) until it reaches the head,
+ *      ("events.Replay", pages of up to 5000) until it reaches the head,
  *   3. then takes the live feed, dropping what it has already seen
  *      (stream_seq <= cursor) and replaying again when it sees a gap
  *      (stream_seq > cursor + 1) or when a heartbeat shows a head beyond
