@@ -239,3 +239,31 @@ meso_idem_store (meso_db_t *db, const char *schema, const Meso__V1__Request *req
     }
     return 0;
 }
+
+/* ------------------------------------------------------ the method frame */
+
+static int
+s_job_txn (meso_db_t *db, void *arg)
+{
+    meso_idem_job_t *job = arg;
+    meso_reply_reset (job->reply);
+    int rc = meso_idem_claim (db, job->schema, job->req, job->reply);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if (job->effect (db, job) != 0) {
+        if (meso_reply_status (job->reply) == MESO_OK)
+            meso_reply_db_error (job->reply, db, job->req->method);
+        return -1;
+    }
+    return meso_idem_store (db, job->schema, job->req, job->reply);
+}
+
+void
+meso_idem_run (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
+               meso_reply_t *reply, void *in, meso_idem_effect_fn *effect, void *arg)
+{
+    meso_idem_job_t job = { schema, req, reply, in, arg, effect };
+    if (meso_db_txn (db, MESO_DB_READ_COMMITTED, s_job_txn, &job) != 0
+        && meso_reply_status (reply) == MESO_OK)
+        meso_reply_db_error (reply, db, req->method);
+}

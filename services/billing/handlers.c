@@ -140,40 +140,14 @@ s_patient_known (meso_db_t *db, meso_reply_t *reply, const char *patient)
 
 /* ----------------------------------------------------- mutating runner */
 
-typedef struct s_job_t s_job_t;
-typedef int (s_effect_fn) (meso_db_t *db, s_job_t *job);
-struct s_job_t {
-    billing_t *self;
-    const Meso__V1__Request *req;
-    meso_reply_t *reply;
-    void *in;
-    s_effect_fn *effect;
-};
-
-static int
-s_txn (meso_db_t *db, void *arg)
-{
-    s_job_t *job = arg;
-    meso_reply_reset (job->reply);
-    int rc = meso_idem_claim (db, BILLING_SCHEMA, job->req, job->reply);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    if (job->effect (db, job) != 0) {
-        if (meso_reply_status (job->reply) == MESO_OK)
-            meso_reply_db_error (job->reply, db, job->req->method);
-        return -1;
-    }
-    return meso_idem_store (db, BILLING_SCHEMA, job->req, job->reply);
-}
+/* Every mutating method runs through meso_idem_run (idem.h). */
+typedef meso_idem_job_t s_job_t;
 
 static void
 s_run (billing_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
-       s_effect_fn *effect)
+       meso_idem_effect_fn *effect)
 {
-    s_job_t job = { self, req, reply, in, effect };
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_txn, &job) != 0
-        && meso_reply_status (reply) == MESO_OK)
-        meso_reply_db_error (reply, self->db, req->method);
+    meso_idem_run (self->db, BILLING_SCHEMA, req, reply, in, effect, self);
 }
 
 /* -------------------------------------------------------------- events */
@@ -921,7 +895,7 @@ s_record_payment_effect (meso_db_t *db, s_job_t *job)
         if (s_currency_match (reply, "currency", in->currency, currency, "the clinic") != 0)
             return -1;
     }
-    billing_t *self = job->self;
+    billing_t *self = job->arg;
     char ref[256], err[256] = "";
     if (self->provider->record (self->provider->ctx, in->method, in->amount_cents, currency,
                                 job->req->idempotency_key, ref, sizeof ref, err, sizeof err) != 0) {

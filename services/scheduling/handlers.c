@@ -108,41 +108,14 @@ s_undecodable (const void *msg, meso_reply_t *reply, const char *what)
 
 /* ------------------------------------------------- the mutating frame */
 
-typedef struct s_job_t s_job_t;
-typedef int (s_effect_fn) (meso_db_t *db, s_job_t *job);
-
-struct s_job_t {
-    scheduling_t *self;
-    const Meso__V1__Request *req;
-    meso_reply_t *reply;
-    void *in;
-    s_effect_fn *effect;
-};
-
-static int
-s_job_txn (meso_db_t *db, void *arg)
-{
-    s_job_t *job = arg;
-    meso_reply_reset (job->reply);
-    int rc = meso_idem_claim (db, SCHED_SCHEMA, job->req, job->reply);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    if (job->effect (db, job) != 0) {
-        if (meso_reply_status (job->reply) == MESO_OK)
-            meso_reply_db_error (job->reply, db, job->req->method);
-        return -1;
-    }
-    return meso_idem_store (db, SCHED_SCHEMA, job->req, job->reply);
-}
+/* Every mutating method runs through meso_idem_run (idem.h). */
+typedef meso_idem_job_t s_job_t;
 
 static void
 s_run (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
-       s_effect_fn *effect)
+       meso_idem_effect_fn *effect)
 {
-    s_job_t job = { self, req, reply, in, effect };
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_job_txn, &job) != 0
-        && meso_reply_status (reply) == MESO_OK)
-        meso_reply_db_error (reply, self->db, req->method);
+    meso_idem_run (self->db, SCHED_SCHEMA, req, reply, in, effect, self);
 }
 
 /* ----------------------------------------------------- session rows */
@@ -1287,7 +1260,7 @@ s_complete (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
 }
 
 static void
-s_session_ref (const Meso__V1__Request *req, meso_reply_t *reply, void *arg, s_effect_fn *effect,
+s_session_ref (const Meso__V1__Request *req, meso_reply_t *reply, void *arg, meso_idem_effect_fn *effect,
                bool screen)
 {
     Meso__V1__SessionRef *in = meso__v1__session_ref__unpack (NULL, req->body.len, req->body.data);

@@ -35,4 +35,29 @@ int meso_idem_claim (meso_db_t *db, const char *schema, const Meso__V1__Request 
 int meso_idem_store (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
                      const meso_reply_t *reply);
 
+/* ------------------------------------------------------------------------
+ * The frame of every mutating method: one READ COMMITTED transaction (retried
+ * on 40001/40P01 by meso_db_txn) that claims the key, runs the effect and
+ * stores its reply. A replayed key answers the stored reply without running
+ * the effect. An effect that fails without setting an error status gets the
+ * database error as its reply. */
+typedef struct meso_idem_job_t meso_idem_job_t;
+
+/* The effect: fill job->reply (meso_reply_ok) and return 0 to commit, or
+ * set an error and return -1 to roll back. It may run more than once (a
+ * retried transaction): keep no state across calls. */
+typedef int (meso_idem_effect_fn) (meso_db_t *db, meso_idem_job_t *job);
+
+struct meso_idem_job_t {
+    const char *schema;             /* the service's schema */
+    const Meso__V1__Request *req;
+    meso_reply_t *reply;
+    void *in;                       /* the decoded request body */
+    void *arg;                      /* the service's own state */
+    meso_idem_effect_fn *effect;
+};
+
+void meso_idem_run (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
+                    meso_reply_t *reply, void *in, meso_idem_effect_fn *effect, void *arg);
+
 #endif
