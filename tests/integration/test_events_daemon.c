@@ -18,6 +18,7 @@
 #include "meso/db.h"
 #include "meso/mtime.h"
 #include "meso/outbox.h"
+#include "meso/subscriber.h"
 #include "events.pb-c.h"
 
 typedef struct {
@@ -302,6 +303,60 @@ test_log_is_pruned_after_retention (void **state)
     assert_int_equal (mt_stop (pid, SIGTERM), 0);
 }
 
+typedef struct {
+    uint64_t next;                  /* the stream_seq expected next */
+    int wrong;                      /* out of order, duplicate or foreign */
+} s_catchup_t;
+
+static int
+s_on_catchup (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg)
+{
+    s_catchup_t *c = arg;
+    if (ev->stream_seq != c->next || strcmp (ev->type, "stock.low") != 0
+        || ev->stock_low->available_milli != (int64_t) (c->next - 1) % 500)
+        c->wrong++;
+    c->next = ev->stream_seq + 1;
+    return 0;
+}
+
+static void
+test_late_subscriber_catches_up_on_ten_thousand_events (void **state)
+{
+    char conninfo[512], router[256], pub[256];
+    assert_int_equal (mt_db_create ("events_catchup", conninfo, sizeof conninfo), 0);
+    mt_ipc_endpoint ("r", router, sizeof router);
+    mt_ipc_endpoint ("p", pub, sizeof pub);
+    pid_t pid = s_start (conninfo, router, pub, NULL);
+    for (int i = 0; i < 20; i++)
+        s_emit_n (conninfo, 500);   /* available_milli = 0..499 per batch */
+    int64_t t0 = meso_time_mono_ms ();
+    while (s_head (router, NULL) < 10000 && meso_time_mono_ms () - t0 < 20000)
+        mt_sleep_ms (50);
+    assert_int_equal (s_head (router, NULL), 10000);
+
+    /* Only now does the subscriber start, from sequence 0. */
+    s_catchup_t c = { 1, 0 };
+    meso_subscriber_t *sub = meso_subscriber_new (router, pub, "late", s_on_catchup, &c);
+    assert_non_null (sub);
+    assert_int_equal (meso_subscriber_follow (sub, "stock", 0), 0);
+    t0 = meso_time_mono_ms ();
+    while (meso_subscriber_cursor (sub, "stock") < 10000 && meso_time_mono_ms () - t0 < 30000)
+        meso_subscriber_poll (sub, 100);
+    print_message ("caught up on 10000 events in %lld ms\n", (long long) (meso_time_mono_ms () - t0));
+    assert_int_equal (meso_subscriber_cursor (sub, "stock"), 10000);
+    assert_int_equal (c.next, 10001);
+    assert_int_equal (c.wrong, 0);
+    /* And it goes on live from there. */
+    s_emit_n (conninfo, 1);
+    t0 = meso_time_mono_ms ();
+    while (meso_subscriber_cursor (sub, "stock") < 10001 && meso_time_mono_ms () - t0 < 5000)
+        meso_subscriber_poll (sub, 100);
+    assert_int_equal (meso_subscriber_cursor (sub, "stock"), 10001);
+    assert_int_equal (c.wrong, 0);
+    meso_subscriber_destroy (&sub);
+    assert_int_equal (mt_stop (pid, SIGTERM), 0);
+}
+
 int
 main (void)
 {
@@ -310,6 +365,7 @@ main (void)
         cmocka_unit_test (test_malformed_replays_get_clear_errors),
         cmocka_unit_test (test_replay_pages_are_contiguous),
         cmocka_unit_test (test_log_is_pruned_after_retention),
+        cmocka_unit_test (test_late_subscriber_catches_up_on_ten_thousand_events),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
