@@ -5,7 +5,13 @@
  * The folder defaults to ./deploy/sql when run from a checkout, else to
  * /usr/share/meso/sql where a package or the image installs it. Run it as
  * a role that may create schemas and roles (the cluster's superuser in a
- * local run); the daemons then connect with their own roles. */
+ * local run); the daemons then connect with their own roles.
+ *
+ * --<service>-db-password (MESO_<SERVICE>_DB_PASSWORD) sets the password of
+ * role meso_<service> after migrating, for deployments where the daemons
+ * log in with passwords (docker-compose.yml); 001_foundation.sql creates the
+ * roles without one. ALTER ROLE takes no bind parameters, so the statement
+ * is built by the server with format(%I, %L), which quotes both safely. */
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -22,6 +28,34 @@ s_is_dir (const char *path)
 {
     struct stat st;
     return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+static const char *const s_services[] = { "screening", "scheduling", "inventory", "billing", "events" };
+#define NSERVICES (sizeof s_services / sizeof s_services[0])
+
+/* Sets role meso_<service>'s password from its option when non-empty. */
+static int
+s_set_passwords (meso_db_t *db, const meso_opt_t *opts)
+{
+    for (size_t i = 0; i < NSERVICES; i++) {
+        char opt[64], role[64];
+        snprintf (opt, sizeof opt, "%s-db-password", s_services[i]);
+        snprintf (role, sizeof role, "meso_%s", s_services[i]);
+        const char *pw = meso_config_get (opts, opt);
+        if (!pw || !*pw)
+            continue;
+        const char *params[] = { role, pw };
+        PGresult *res = meso_db_query (db, "SELECT format ('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
+                                       2, params);
+        if (!res)
+            return -1;
+        int rc = meso_db_exec (db, PQgetvalue (res, 0, 0), 0, NULL);
+        PQclear (res);
+        if (rc != 0)
+            return -1;
+        printf ("password of role %s set\n", role);
+    }
+    return 0;
 }
 
 static void
@@ -45,6 +79,16 @@ mesoctl_migrate (int argc, char **argv)
         { "dir", "MESO_MIGRATIONS_DIR", NULL,
           "folder of NNN_name.sql files (default: ./" CHECKOUT_SQL_DIR " if it exists, else "
           INSTALLED_SQL_DIR ")", NULL },
+        { "screening-db-password", "MESO_SCREENING_DB_PASSWORD", "",
+          "after migrating, set role meso_screening's password (empty: leave it)", NULL },
+        { "scheduling-db-password", "MESO_SCHEDULING_DB_PASSWORD", "",
+          "the same for meso_scheduling", NULL },
+        { "inventory-db-password", "MESO_INVENTORY_DB_PASSWORD", "",
+          "the same for meso_inventory", NULL },
+        { "billing-db-password", "MESO_BILLING_DB_PASSWORD", "",
+          "the same for meso_billing", NULL },
+        { "events-db-password", "MESO_EVENTS_DB_PASSWORD", "",
+          "the same for meso_events", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl migrate",
@@ -88,6 +132,11 @@ mesoctl_migrate (int argc, char **argv)
     }
     printf ("applied %d migration%s from %s; database at version %d\n", applied,
             applied == 1 ? "" : "s", dir, version);
+    if (s_set_passwords (db, opts) != 0) {
+        s_print_error (db, "cannot set a role's password");
+        meso_db_destroy (&db);
+        return MESOCTL_FAILED;
+    }
     meso_db_destroy (&db);
     return MESOCTL_OK;
 }
