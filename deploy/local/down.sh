@@ -2,14 +2,13 @@
 # down.sh -- stops what deploy/local/up.sh started: the daemons (SIGTERM,
 # then SIGKILL after MESO_STOP_TIMEOUT seconds, default 10) and the local
 # PostgreSQL cluster. The data in <checkout>/.local/pg is kept; remove that
-# folder to start from an empty database.
+# folder to start from an empty database. MESO_LOCAL_DIR: as for up.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 PROG=$(basename "$0")
-LOCAL=$ROOT/.local
+LOCAL=${MESO_LOCAL_DIR:-$ROOT/.local}
 RUN=$LOCAL/run
-BIN=$ROOT/build/bin
 TIMEOUT=${MESO_STOP_TIMEOUT:-10}
 
 # Is pid a live meso daemon? (A stale pid file may name a recycled pid.)

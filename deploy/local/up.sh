@@ -8,6 +8,11 @@
 # Environment:
 #   MESO_LOCAL_PGPORT   port of the local cluster (default 54320)
 #   MESO_BUILD_TYPE     CMake build type of build/ (default RelWithDebInfo)
+#   MESO_BUILD_DIR      use the executables already built in this folder
+#                       (e.g. a test build) instead of building build/
+#   MESO_LOCAL_DIR      state folder instead of <checkout>/.local (keep it
+#                       short: the PostgreSQL socket path must fit 107 bytes)
+#   MESO_LOCAL_PORT_BASE  daemons listen on base+1..base+6 (default 7100)
 #
 # Layout under <checkout>/.local: pg/ (the cluster; socket in pg/run),
 # logs/<service>.log (JSON lines), run/<service>.pid.
@@ -18,18 +23,20 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 PROG=$(basename "$0")
-LOCAL=$ROOT/.local
+LOCAL=${MESO_LOCAL_DIR:-$ROOT/.local}
 PGDIR=$LOCAL/pg
 PGPORT=${MESO_LOCAL_PGPORT:-54320}
 SOCK=$PGDIR/run
-BUILD=$ROOT/build
+BUILD=${MESO_BUILD_DIR:-$ROOT/build}
 BIN=$BUILD/bin
 LOGS=$LOCAL/logs
 RUN=$LOCAL/run
 
 # name port: the daemons and their ROUTER ports, in start order (events
 # first: the others write to its outbox and it publishes their events).
-SERVICES=(events:7105 screening:7101 inventory:7103 billing:7104 scheduling:7102)
+PB=${MESO_LOCAL_PORT_BASE:-7100}
+SERVICES=(events:$((PB + 5)) screening:$((PB + 1)) inventory:$((PB + 3)) billing:$((PB + 4))
+          scheduling:$((PB + 2)))
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 say() { echo "== $*"; }
@@ -55,13 +62,17 @@ psql_bin() {
 }
 
 # ------------------------------------------------------------------ build
-say "building into $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${MESO_BUILD_TYPE:-RelWithDebInfo}" \
-      -DMESO_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1 || {
-    tail -n 40 "$BUILD/build.log" >&2
-    die "build failed (full output in $BUILD/build.log)"
-}
+if [ -n "${MESO_BUILD_DIR:-}" ]; then
+    say "using the executables in $BIN (MESO_BUILD_DIR; not building)"
+else
+    say "building into $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="${MESO_BUILD_TYPE:-RelWithDebInfo}" \
+          -DMESO_TESTS=OFF >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/build.log" 2>&1 || {
+        tail -n 40 "$BUILD/build.log" >&2
+        die "build failed (full output in $BUILD/build.log)"
+    }
+fi
 [ -x "$BIN/mesoctl" ] || die "$BIN/mesoctl was not built"
 
 # --------------------------------------------------------------- database
@@ -81,12 +92,15 @@ say "migrating"
 
 # ---------------------------------------------------------------- daemons
 ENV_COMMON=(
-    MESO_SCREENING_ENDPOINT=tcp://127.0.0.1:7101
-    MESO_SCHEDULING_ENDPOINT=tcp://127.0.0.1:7102
-    MESO_INVENTORY_ENDPOINT=tcp://127.0.0.1:7103
-    MESO_BILLING_ENDPOINT=tcp://127.0.0.1:7104
-    MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:7105
+    MESO_SCREENING_ENDPOINT=tcp://127.0.0.1:$((PB + 1))
+    MESO_SCHEDULING_ENDPOINT=tcp://127.0.0.1:$((PB + 2))
+    MESO_INVENTORY_ENDPOINT=tcp://127.0.0.1:$((PB + 3))
+    MESO_BILLING_ENDPOINT=tcp://127.0.0.1:$((PB + 4))
+    MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:$((PB + 5))
+    MESO_EVENTS_PUB_ENDPOINT=tcp://127.0.0.1:$((PB + 6))
 )
+# mesoctl below (health) talks to these endpoints too.
+export "${ENV_COMMON[@]}"
 
 started=()
 absent=()
@@ -110,7 +124,7 @@ for entry in "${SERVICES[@]}"; do
         continue
     fi
     extra=()
-    [ "$svc" = events ] && extra+=(MESO_EVENTS_PUB_BIND=tcp://127.0.0.1:7106)
+    [ "$svc" = events ] && extra+=(MESO_EVENTS_PUB_BIND=tcp://127.0.0.1:$((PB + 6)))
     # setsid: the daemon leaves this script's session, so closing the
     # terminal or ^C on a later command does not reach it.
     env "${ENV_COMMON[@]}" "${extra[@]}" \

@@ -7,6 +7,11 @@
  *     mesoctl inventory transfer --from C1 --to C2 --lot-id ID --qty Q [--reason R]
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
  *     mesoctl inventory forecast --clinic C [--days 28]
+ *     mesoctl inventory ingredient --code C --name N --unit mg|ml [--form F]
+ *     mesoctl inventory recipe   --recipe R --name N --lines area:ingredient:qty,...
+ *
+ * receive, ingredient and recipe take --key K (a fixed idempotency key, so
+ * a script can run them again without effect).
  *
  * Quantities are typed and shown in the ingredient's unit with up to three
  * decimals ("12.5" mg); on the wire they are integer thousandths, so the
@@ -35,6 +40,17 @@
     { "endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL }
 #define JSON_OPT { "json", NULL, "false", "print the reply as JSON", NULL }
 #define TIMEOUT_OPT { "timeout", NULL, "5000", "milliseconds to wait for the reply", NULL }
+#define KEY_OPT { "key", NULL, "", "idempotency key (default: a new UUID; reuse it to retry safely)", NULL }
+
+/* The --key option's value when the command has one and it is set. */
+static const char *
+s_opt_key (const meso_opt_t *opts)
+{
+    for (const meso_opt_t *o = opts; o->name; o++)
+        if (strcmp (o->name, "key") == 0)
+            return meso_config_get (opts, "key");
+    return NULL;
+}
 
 /* ------------------------------------------------------ JSON printing */
 
@@ -192,8 +208,11 @@ s_call (const meso_opt_t *opts, const char *method, const ProtobufCMessage *body
         fprintf (stderr, "mesoctl: cannot use endpoint \"%s\"\n", meso_config_get (opts, "endpoint"));
         return MESOCTL_USAGE;
     }
-    char key[MESO_UUID_LEN + 1] = "";
-    if (mutating && meso_uuid_v4 (key) != 0) {
+    char key[129] = "";     /* a UUID, or --key (at most 128 bytes on the wire) */
+    const char *fixed = s_opt_key (opts);
+    if (mutating && fixed && *fixed)
+        snprintf (key, sizeof key, "%s", fixed);
+    else if (mutating && meso_uuid_v4 (key) != 0) {
         meso_bus_client_destroy (&c);
         fprintf (stderr, "mesoctl: no randomness for an idempotency key\n");
         return MESOCTL_FAILED;
@@ -244,7 +263,7 @@ s_receive (int argc, char **argv)
         { "expiry", NULL, NULL, "expiry date YYYY-MM-DD", NULL },
         { "qty", NULL, NULL, "quantity in the ingredient's unit, e.g. 250 or 12.5", NULL },
         { "supplier", NULL, "", "supplier name", NULL },
-        ENDPOINT_OPT, JSON_OPT, TIMEOUT_OPT,
+        KEY_OPT, ENDPOINT_OPT, JSON_OPT, TIMEOUT_OPT,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl inventory receive",
@@ -499,6 +518,114 @@ s_forecast (int argc, char **argv)
     return out ? MESOCTL_OK : MESOCTL_FAILED;
 }
 
+/* --------------------------------------------------------- catalogue */
+
+static int
+s_ingredient (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "code", NULL, NULL, "ingredient code, [a-z0-9_-], e.g. caffeine", NULL },
+        { "name", NULL, NULL, "display name", NULL },
+        { "unit", NULL, NULL, "mg or ml", NULL },
+        { "form", NULL, "", "the form it comes in, e.g. \"ampoule 5 ml\"", NULL },
+        KEY_OPT, ENDPOINT_OPT, JSON_OPT, TIMEOUT_OPT,
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl inventory ingredient",
+        "Creates or updates an ingredient of the catalogue.", NULL, NULL));
+    if (rc >= 0)
+        return rc;
+    Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
+    ing.code = (char *) (meso_config_get (opts, "code") ? meso_config_get (opts, "code") : "");
+    ing.name = (char *) (meso_config_get (opts, "name") ? meso_config_get (opts, "name") : "");
+    ing.unit = (char *) (meso_config_get (opts, "unit") ? meso_config_get (opts, "unit") : "");
+    ing.form = (char *) meso_config_get (opts, "form");
+    Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
+    rq.ingredient = &ing;
+    meso_result_t r = { 0 };
+    if ((rc = s_call (opts, "inventory.UpsertIngredient", &rq.base, true, &r)) != 0)
+        return rc;
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__UpsertIngredientReply *out = meso__v1__upsert_ingredient_reply__unpack (NULL, len, body);
+    if (out && meso_config_bool (opts, "json")) {
+        s_json_message (&out->base);
+        printf ("\n");
+    }
+    else if (out && out->ingredient)
+        printf ("ingredient %-14s %-4s %s (%s)\n", out->ingredient->code, out->ingredient->unit,
+                out->ingredient->name, out->created ? "created" : "updated");
+    if (out)
+        meso__v1__upsert_ingredient_reply__free_unpacked (out, NULL);
+    meso_result_reset (&r);
+    return out ? MESOCTL_OK : MESOCTL_FAILED;
+}
+
+#define MAX_RECIPE_LINES 64
+
+static int
+s_recipe (int argc, char **argv)
+{
+    meso_opt_t opts[] = {
+        { "recipe", NULL, NULL, "recipe id, [a-z0-9_-], e.g. lipo-std", NULL },
+        { "name", NULL, NULL, "display name", NULL },
+        { "lines", NULL, NULL, "area:ingredient:qty per session, comma-separated (e.g. thighs:caffeine:100)", NULL },
+        KEY_OPT, ENDPOINT_OPT, JSON_OPT, TIMEOUT_OPT,
+        { NULL, NULL, NULL, NULL, NULL }
+    };
+    int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl inventory recipe",
+        "Records a cocktail recipe: a new version when its lines or name changed, else the\n"
+        "current version unchanged.", NULL, NULL));
+    if (rc >= 0)
+        return rc;
+    const char *text = meso_config_get (opts, "lines") ? meso_config_get (opts, "lines") : "";
+    char buf[4096];
+    snprintf (buf, sizeof buf, "%s", text);
+    Meso__V1__RecipeLine lines[MAX_RECIPE_LINES], *lp[MAX_RECIPE_LINES];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        char *c1 = strchr (t, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+        if (!c2 || n == MAX_RECIPE_LINES) {
+            fprintf (stderr, "mesoctl: --lines wants area:ingredient:qty,... (at most %d), got \"%s\"\n",
+                     MAX_RECIPE_LINES, t);
+            return MESOCTL_USAGE;
+        }
+        *c1 = *c2 = '\0';
+        meso__v1__recipe_line__init (&lines[n]);
+        lines[n].area = t;
+        lines[n].ingredient_code = c1 + 1;
+        if (s_parse_qty (c2 + 1, &lines[n].amount_milli) != 0) {
+            fprintf (stderr, "mesoctl: quantity \"%s\" must be a number with at most 3 decimals\n", c2 + 1);
+            return MESOCTL_USAGE;
+        }
+        lp[n] = &lines[n];
+        n++;
+    }
+    Meso__V1__UpsertRecipeRequest rq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
+    rq.recipe_id = (char *) (meso_config_get (opts, "recipe") ? meso_config_get (opts, "recipe") : "");
+    rq.name = (char *) (meso_config_get (opts, "name") ? meso_config_get (opts, "name") : "");
+    rq.lines = lp;
+    rq.n_lines = n;
+    meso_result_t r = { 0 };
+    if ((rc = s_call (opts, "inventory.UpsertRecipe", &rq.base, true, &r)) != 0)
+        return rc;
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__UpsertRecipeReply *out = meso__v1__upsert_recipe_reply__unpack (NULL, len, body);
+    if (out && meso_config_bool (opts, "json")) {
+        s_json_message (&out->base);
+        printf ("\n");
+    }
+    else if (out)
+        printf ("recipe %s v%u (%zu lines)%s\n", out->recipe_id, out->version, n,
+                out->changed ? "" : " unchanged");
+    if (out)
+        meso__v1__upsert_recipe_reply__free_unpacked (out, NULL);
+    meso_result_reset (&r);
+    return out ? MESOCTL_OK : MESOCTL_FAILED;
+}
+
 /* --------------------------------------------------------------- entry */
 
 int
@@ -515,13 +642,20 @@ mesoctl_inventory (int argc, char **argv)
         return s_recall (argc - 1, argv + 1);
     if (strcmp (sub, "forecast") == 0)
         return s_forecast (argc - 1, argv + 1);
+    if (strcmp (sub, "ingredient") == 0)
+        return s_ingredient (argc - 1, argv + 1);
+    if (strcmp (sub, "recipe") == 0)
+        return s_recipe (argc - 1, argv + 1);
     FILE *out = strcmp (sub, "--help") == 0 || strcmp (sub, "-h") == 0 ? stdout : stderr;
-    fprintf (out, "Usage: mesoctl inventory <receive|stock|transfer|recall|forecast> [options]\n\n"
+    fprintf (out, "Usage: mesoctl inventory <receive|stock|transfer|recall|forecast|ingredient|recipe>"
+                  " [options]\n\n"
                   "  receive   receive a delivery into a clinic\n"
                   "  stock     a clinic's stock by ingredient and lot\n"
                   "  transfer  move part of a lot to another clinic\n"
                   "  recall    recall a lot; list the sessions that drew from it\n"
-                  "  forecast  what booked sessions need against what is on hand\n\n"
+                  "  forecast  what booked sessions need against what is on hand\n"
+                  "  ingredient  add or change an ingredient of the catalogue\n"
+                  "  recipe    record a cocktail recipe (lines per treatment area)\n\n"
                   "Run \"mesoctl inventory <command> --help\" for its options.\n");
     return out == stdout ? MESOCTL_OK : MESOCTL_USAGE;
 }

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# demo.sh -- the scripted demo of the local run: loads a small chain of
+# clinics and walks one patient from registration to her first completed
+# session, through mesoctl against the running daemons, printing each
+# command before its output.
+#
+#   deploy/local/demo.sh          (deploy/local/up.sh runs it after start-up)
+#
+# Environment: MESOCTL (the mesoctl binary; default build/bin/mesoctl) and
+# the MESO_*_ENDPOINT variables up.sh exports (defaults: the standard ports).
+#
+# What it does:
+#   1. three clinics in three time zones (New York, Paris, Sydney) with
+#      opening hours, practitioners and rooms;
+#   2. the ingredient catalogue and the cocktail recipes;
+#   3. stock lots with their expiry dates in every clinic;
+#   4. price lists per clinic, when meso-billing is running;
+#   5. a patient registered and screened (eligible), her course planned
+#      (shown as a calendar in the clinic's local time) and booked, the
+#      first session started and completed;
+#   6. the events all of this produced, per stream.
+#
+# Why it is built this way:
+# - Running it again must succeed and change nothing: every mutating call
+#   carries a fixed idempotency key (a retry returns the stored reply), and
+#   what depends on today's date (lots expire relative to today, the course
+#   starts in two days) is looked up first and only created when absent.
+# - Only mesoctl is used, so the demo doubles as a tour of its commands.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+M=${MESOCTL:-$ROOT/build/bin/mesoctl}
+[ -x "$M" ] || { echo "demo.sh: $M not found (build first, or set MESOCTL)" >&2; exit 1; }
+
+section() { printf '\n==================== %s\n' "$*"; }
+note() { printf -- '-- %s\n' "$*"; }
+# Prints the command, then runs it.
+show_cmd() {
+    local a line='$ mesoctl'
+    for a in "$@"; do
+        case "$a" in *[[:space:]\'\"\;\&\|\(\)\$]*) line+=" '$a'" ;; *) line+=" $a" ;; esac
+    done
+    printf '%s\n' "$line"
+}
+run() {
+    show_cmd "$@"
+    "$M" "$@"
+}
+# Runs quietly; prints the output only when the command fails.
+quiet() {
+    local out
+    if ! out=$("$M" "$@" 2>&1); then
+        show_cmd "$@" >&2
+        printf '%s\n' "$out" >&2
+        return 1
+    fi
+}
+# First value of "field":"..." in JSON on stdin.
+json_field() { { grep -o "\"$1\":\"[^\"]*\"" || true; } | head -n 1 | cut -d'"' -f4; }
+
+day() { date -u -d "$1" +%F; }
+
+# ------------------------------------------------------------ the chain
+# id|name|zone|opening hours|days|currency|prices by number of areas
+CLINICS=(
+    "nyc|Meso Manhattan|America/New_York|09:00-19:00|1-6|USD|1:350,2:420,3:480"
+    "par|Meso Paris Marais|Europe/Paris|09:00-18:00|1-6|EUR|1:300,2:360,3:420"
+    "syd|Meso Sydney Harbour|Australia/Sydney|08:00-17:00|1-5|AUD|1:380,2:440,3:500"
+)
+# clinic|practitioner id|name|working hours|days
+PRACTITIONERS=(
+    "nyc|nyc-ortiz|Dr Elena Ortiz|09:00-17:00|1-5"
+    "nyc|nyc-chen|Dr Wei Chen|11:00-19:00|2-6"
+    "par|par-moreau|Dr Claire Moreau|09:00-18:00|1-5"
+    "par|par-benali|Dr Samir Benali|09:00-14:00|1-6"
+    "syd|syd-walker|Dr Kate Walker|08:00-17:00|1-5"
+    "syd|syd-nguyen|Dr Minh Nguyen|08:00-13:00|1-5"
+)
+# clinic|room id|name
+ROOMS=(
+    "nyc|nyc-r1|Treatment room 1" "nyc|nyc-r2|Treatment room 2"
+    "par|par-r1|Salle 1" "par|par-r2|Salle 2"
+    "syd|syd-r1|Room Bondi" "syd|syd-r2|Room Manly"
+)
+# code|name|unit|form
+INGREDIENTS=(
+    "caffeine|Caffeine|mg|ampoule 5 ml, 250 mg"
+    "l_carnitine|L-carnitine|mg|ampoule 5 ml, 1 g"
+    "artichoke|Artichoke extract|mg|ampoule 5 ml, 200 mg"
+    "phosphatidylcholine|Phosphatidylcholine|mg|ampoule 5 ml, 250 mg"
+    "procaine|Procaine 1%|ml|ampoule 2 ml"
+)
+# id|name|lines (area:ingredient:quantity per session)
+RECIPES=(
+    "lipo-std|Lipolytic: caffeine and L-carnitine|thighs:caffeine:100,thighs:l_carnitine:200,hips:caffeine:80,hips:l_carnitine:150,abdomen:caffeine:120,abdomen:l_carnitine:250,thighs:procaine:0.5,hips:procaine:0.5,abdomen:procaine:0.5"
+    "drain-std|Draining: artichoke and caffeine|thighs:artichoke:100,thighs:caffeine:50,legs:artichoke:150,legs:caffeine:60"
+    "firm-pc|Firming: phosphatidylcholine|abdomen:phosphatidylcholine:250,arms:phosphatidylcholine:150,abdomen:procaine:0.5,arms:procaine:0.5"
+)
+# ingredient|lot prefix|quantity|expiry in days from the first load
+LOTS=(
+    "caffeine|CAF1|2500|40" "caffeine|CAF2|10000|400"
+    "l_carnitine|LCA1|20000|300"
+    "artichoke|ART1|8000|200"
+    "phosphatidylcholine|PC1|5000|250"
+    "procaine|PRO1|100|500"
+)
+
+section "1. Clinics, practitioners and rooms (scheduling)"
+note "three clinics in three time zones; every time below is the clinic's local time"
+for c in "${CLINICS[@]}"; do
+    IFS='|' read -r id name zone hours days _ _ <<<"$c"
+    run scheduling clinic --clinic "$id" --name "$name" --zone "$zone" --hours "$hours" --days "$days" \
+        --key "demo-clinic-$id"
+done
+for p in "${PRACTITIONERS[@]}"; do
+    IFS='|' read -r clinic id name hours days <<<"$p"
+    run scheduling practitioner --practitioner "$id" --name "$name" --clinic "$clinic" --hours "$hours" \
+        --days "$days" --key "demo-practitioner-$id"
+done
+for r in "${ROOMS[@]}"; do
+    IFS='|' read -r clinic id name <<<"$r"
+    run scheduling room --clinic "$clinic" --room "$id" --name "$name" --key "demo-room-$id"
+done
+
+section "2. Ingredient catalogue and cocktail recipes (inventory)"
+for i in "${INGREDIENTS[@]}"; do
+    IFS='|' read -r code name unit form <<<"$i"
+    run inventory ingredient --code "$code" --name "$name" --unit "$unit" --form "$form" \
+        --key "demo-ingredient-$code"
+done
+for r in "${RECIPES[@]}"; do
+    IFS='|' read -r id name lines <<<"$r"
+    run inventory recipe --recipe "$id" --name "$name" --lines "$lines" --key "demo-recipe-$id"
+done
+
+section "3. Stock lots with their expiry, per clinic (inventory)"
+for c in "${CLINICS[@]}"; do
+    IFS='|' read -r clinic _ <<<"$c"
+    have=$("$M" inventory stock --clinic "$clinic" --all --json)
+    for l in "${LOTS[@]}"; do
+        IFS='|' read -r ing prefix qty days <<<"$l"
+        lot="$prefix-${clinic^^}"
+        if grep -q "\"lot_number\":\"$lot\"" <<<"$have"; then
+            continue    # received by an earlier run
+        fi
+        quiet inventory receive --clinic "$clinic" --ingredient "$ing" --lot "$lot" \
+            --expiry "$(day "+$days days")" --qty "$qty" --supplier "Meso Pharma" --key "demo-receive-$lot"
+    done
+    run inventory stock --clinic "$clinic"
+done
+
+section "4. Prices per clinic (billing)"
+BILLING=0
+if "$M" health --services billing --timeout 1000 >/dev/null 2>&1; then
+    BILLING=1
+    for c in "${CLINICS[@]}"; do
+        IFS='|' read -r id _ _ _ _ currency prices <<<"$c"
+        run billing prices set --clinic "$id" --from 2024-01-01 --prices "$prices" --currency "$currency" \
+            --key "demo-prices-$id"
+        run billing fees --clinic "$id" --no-show 50 --late-cancel 30 --key "demo-fees-$id"
+    done
+else
+    note "meso-billing is not running: no prices (the rest of the demo does not need them)"
+fi
+
+section "5. A patient: registration and screening (screening)"
+reg=$("$M" patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female \
+        --email ana.lopez@example.org --key demo-patient-ana --json)
+PATIENT=$(json_field id <<<"$reg")
+[ -n "$PATIENT" ] || { echo "demo.sh: no patient id in: $reg" >&2; exit 1; }
+echo "\$ mesoctl patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par ..."
+echo "patient $PATIENT (Ana Lopez, home clinic par)"
+run screening record --patient "$PATIENT" --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2 \
+    --diet yes --exercise yes --localised_fat_deposits yes --early_stage_cellulite yes --key demo-screening-ana
+
+section "6. Planning her course: a preview, nothing is booked (scheduling)"
+existing=$("$M" scheduling course --patient "$PATIENT" --json)
+COURSE=$(json_field course_id <<<"$existing")
+if [ -z "$COURSE" ]; then
+    FIRST=$(day "+2 days")
+    run scheduling plan --clinic par --patient "$PATIENT" --grade 2 --areas thighs,hips --first "$FIRST" \
+        --time 10:00 --recipe lipo-std
+
+    section "7. Booking it: screening checked, every session placed, stock reserved (the saga)"
+    run scheduling book --clinic par --patient "$PATIENT" --grade 2 --areas thighs,hips --first "$FIRST" \
+        --time 10:00 --recipe lipo-std --key "demo-book-ana-$FIRST"
+    existing=$("$M" scheduling course --patient "$PATIENT" --json)
+    COURSE=$(json_field course_id <<<"$existing")
+else
+    note "her course was booked by an earlier run of this demo (course $COURSE)"
+
+    section "7. Her booked course"
+    run scheduling course --course "$COURSE"
+fi
+APPT=$(json_field appointment_id <<<"$existing")
+[ -n "$APPT" ] || { echo "demo.sh: the course has no session" >&2; exit 1; }
+note "the course's stock is reserved in the Paris clinic:"
+run inventory stock --clinic par
+
+section "8. The first session: started (screening checked again), then completed"
+run scheduling start --appointment "$APPT" --key "demo-start-$APPT"
+run scheduling complete --appointment "$APPT" --score 1 --key "demo-complete-$APPT"
+if [ $BILLING -eq 1 ]; then
+    # Billing charges the session from its session.completed event: wait
+    # for the charge to appear (a second or so).
+    for _ in $(seq 1 30); do
+        st=$("$M" billing statement --clinic par --patient "$PATIENT" --json 2>/dev/null || true)
+        grep -q "\"appointment_id\":\"$APPT\"" <<<"$st" && break
+        sleep 0.1
+    done
+    run billing statement --clinic par --patient "$PATIENT"
+fi
+
+section "9. The events all this produced (events)"
+# The events daemon moves committed changes into the log within moments.
+sleep 0.3
+head=$("$M" events head --json)
+for stream in session screening stock billing; do
+    n=$(grep -o "\"stream\":\"$stream\",\"head\":[0-9]*" <<<"$head" | grep -o '[0-9]*$' || echo 0)
+    n=${n:-0}
+    last=12
+    [ "$stream" = session ] && last=14
+    from=$(( n > last ? n - last : 0 ))
+    if [ "$n" -eq 0 ]; then
+        note "stream $stream: no events yet"
+        continue
+    fi
+    note "stream $stream: the last $(( n - from )) of $n events"
+    run events tail --stream "$stream" --from "$from" --count "$(( n - from ))"
+done
+
+section "Done"
+echo "patient $PATIENT, course $COURSE; first session $APPT completed."
+echo "Try: $M scheduling course --patient $PATIENT"
+echo "     $M events tail --stream session          (follows new events; Ctrl-C to stop)"
