@@ -596,6 +596,19 @@ s_record_txn (meso_db_t *db, void *arg)
         return -1;
     }
     protobuf_c_message_pack (&sc.base, record);
+    /* The answers keep the client's unknown fields, and protobuf-c 1.4
+     * accepts a field number 0 written as an overlong varint (80 00) that
+     * it packs back as 00 and then refuses: such a record would never
+     * decode again (DATA_LOSS on every Get and Check of the patient). */
+    ProtobufCMessage *again = protobuf_c_message_unpack (&meso__v1__screening__descriptor, NULL,
+                                                         len, record);
+    if (!again) {
+        free (record);
+        meso_reply_error (c->reply, MESO_INVALID_ARGUMENT,
+                          "answers hold a field with number 0; the screening cannot be stored");
+        return -1;
+    }
+    protobuf_c_message_free_unpacked (again, NULL);
     store_screening_t row = { p.id, clinic, now_us, today, &a, &v, &settings, record, len };
     int rc = store_screening_insert (db, id, &row);
     free (record);
