@@ -38,6 +38,7 @@
 #include "meso/bus.h"
 #include "meso/db.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/version.h"
 #include "bus_private.h"
 
@@ -439,8 +440,14 @@ s_serve_one (meso_bus_server_t *self)
     size_t size = s_pack (self, reply, request_id);
     s_send (self, &identity, delimited, size, request_id);
     self->served++;
+    int64_t took = s_now_us () - start;
+    /* The method label only names methods this server has: a client's
+     * made-up names must not grow the metrics without bound. */
+    meso_metrics_request (*method && (s_lookup (self, method) || strcmp (method, "Health") == 0
+                                      || strcmp (method, self->health_method) == 0)
+                          ? method : "unknown", meso_reply_status (reply), took);
     meso_log_request (request_id, method, meso_reply_status (reply),
-                      s_now_us () - start,
+                      took,
                       meso_reply_status (reply) == MESO_OK ? NULL : meso_reply_message (reply));
 
     if (req)

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/subscriber.h"
 #include "subscriber_private.h"
 
@@ -107,8 +108,14 @@ s_on_event (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg
 {
     meso_consumer_t *self = arg;
     s_txn_t t = { .self = self, .ev = ev };
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_apply, &t) == 0)
+    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_apply, &t) == 0) {
+        /* Ops compare it with meso_events_stream_head: the consumer's lag. */
+        meso_metrics_set ("meso_consumer_cursor",
+                          "Last stream sequence whose effect this consumer committed.",
+                          "stream", ev->stream,
+                          (double) (t.skipped && t.stored > ev->stream_seq ? t.stored : ev->stream_seq));
         return 0;
+    }
     if (t.rewind) {
         meso_warn ("consumer %s: stored cursor of %s is %" PRIu64 ", below event %" PRIu64
                    "; replaying from the stored cursor", self->name, ev->stream, t.stored,

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "meso/metrics.h"
 #include "meso/status.h"
 #include "db_private.h"
 
@@ -458,6 +459,7 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
             return -1;
         }
         self->retries++;
+        meso_metrics_db_retry ();
         s_backoff (self, (unsigned long) attempt);
     }
 }

@@ -19,6 +19,7 @@
 #include "billing.h"
 #include "meso/config.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/version.h"
 
 #define POLL_MS 200
@@ -34,6 +35,8 @@ main (int argc, char **argv)
           "events daemon ROUTER endpoint(s) for replay; empty: do not consume events", NULL },
         { "events-pub", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
           "events daemon PUB endpoint(s)", NULL },
+        { "metrics", "MESO_METRICS_BIND", "",
+          "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -43,6 +46,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("billing", meso_config_get (opts, "log-level"));
+    if (meso_metrics_start ("billing", meso_config_get (opts, "metrics")) != 0)
+        return 1;
     zsys_init ();
     zsys_set_logstream (NULL);
 
@@ -118,5 +123,6 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&consumer_db);
     meso_db_destroy (&self.db);
+    meso_metrics_stop ();
     return 0;
 }

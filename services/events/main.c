@@ -24,6 +24,7 @@
 #include "events.pb-c.h"
 #include "meso/config.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/mtime.h"
 #include "meso/version.h"
 
@@ -48,6 +49,9 @@ s_publish_heartbeat (events_t *self)
     hb.n_heads = EVENTS_NSTREAMS;
     hb.heads = shp;
     hb.global_head = self->global_head;
+    for (int i = 0; i < EVENTS_NSTREAMS; i++)
+        meso_metrics_set ("meso_events_stream_head", "Last stream sequence published, by stream.",
+                          "stream", events_streams[i], (double) self->heads[i]);
     hb.active = true;
     uint8_t buf[512];
     size_t len = meso__v1__heartbeat__pack (&hb, buf);
@@ -89,6 +93,22 @@ s_publish (events_t *self, PGresult *res)
         if (global > self->global_head)
             self->global_head = global;
         self->published++;
+    }
+    int n = PQntuples (res);
+    if (n > 0) {
+        /* The lag of the newest event of the batch: from its commit
+         * (occurred_at, stamped in the writer's transaction) to its send. */
+        Meso__V1__Event *ev = meso__v1__event__unpack (NULL, (size_t) PQgetlength (res, n - 1, 4),
+                                                      (const uint8_t *) PQgetvalue (res, n - 1, 4));
+        if (ev) {
+            int64_t lag = meso_time_now_us () - ev->occurred_at_us;
+            meso_metrics_set ("meso_events_publish_lag_seconds",
+                              "Time from an event's occurrence to its publication (newest published).",
+                              NULL, NULL, lag > 0 ? (double) lag / 1e6 : 0);
+            meso__v1__event__free_unpacked (ev, NULL);
+        }
+        meso_metrics_add ("meso_events_published_total", "Events published on the PUB socket.",
+                          NULL, NULL, n);
     }
 }
 
@@ -165,6 +185,8 @@ main (int argc, char **argv)
         { "batch", "MESO_EVENTS_BATCH", "1000", "outbox rows relayed per statement (1..10000)", NULL },
         { "retention-s", "MESO_EVENTS_RETENTION_S", "2592000",
           "seconds the event log is kept before pruning (default 30 days)", NULL },
+        { "metrics", "MESO_METRICS_BIND", "",
+          "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -178,6 +200,8 @@ main (int argc, char **argv)
         || meso_config_int (opts, "retention-s", 1, 100L * 365 * 86400, &retention) != 0)
         return 2;
     meso_log_init ("events", meso_config_get (opts, "log-level"));
+    if (meso_metrics_start ("events", meso_config_get (opts, "metrics")) != 0)
+        return 1;
     zsys_init ();
     zsys_set_logstream (NULL);
 
@@ -243,6 +267,9 @@ main (int argc, char **argv)
                                 ? self.retention_s * 1000 : PRUNE_EVERY_MS);
         }
 
+        meso_metrics_set ("meso_events_writer_active",
+                          "1 when this instance holds the writer lock (relays and publishes), 0 on standby.",
+                          NULL, NULL, self.active ? 1 : 0);
         int64_t wake = self.active ? next_relay : next_lock;
         if (self.active && next_heartbeat < wake)
             wake = next_heartbeat;
@@ -273,5 +300,6 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     zsock_destroy (&self.pub);
     meso_db_destroy (&self.db);
+    meso_metrics_stop ();
     return 0;
 }

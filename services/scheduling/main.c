@@ -14,6 +14,7 @@
 #include "scheduling.h"
 #include "meso/config.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/mtime.h"
 
 #define RECOVERY_EVERY_MS 5000
@@ -46,6 +47,8 @@ main (int argc, char **argv)
           "inventory daemon endpoint(s), comma-separated", NULL },
         { "call-deadline-ms", "MESO_CALL_DEADLINE_MS", "5000",
           "deadline of one call to screening or inventory", NULL },
+        { "metrics", "MESO_METRICS_BIND", "",
+          "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -55,6 +58,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("scheduling", meso_config_get (opts, "log-level"));
+    if (meso_metrics_start ("scheduling", meso_config_get (opts, "metrics")) != 0)
+        return 1;
     zsys_init ();
     zsys_set_logstream (NULL);
 
@@ -103,5 +108,6 @@ main (int argc, char **argv)
     meso_bus_client_destroy (&self.screening);
     meso_bus_client_destroy (&self.inventory);
     meso_db_destroy (&self.db);
+    meso_metrics_stop ();
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "screening.h"
 #include "meso/config.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 
 int
 main (int argc, char **argv)
@@ -19,6 +20,8 @@ main (int argc, char **argv)
         { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_screening",
           "libpq conninfo of the meso database", NULL },
         { "bind", "MESO_BIND", "tcp://127.0.0.1:7101", "ROUTER endpoint for screening.* and Health", NULL },
+        { "metrics", "MESO_METRICS_BIND", "",
+          "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -28,6 +31,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("screening", meso_config_get (opts, "log-level"));
+    if (meso_metrics_start ("screening", meso_config_get (opts, "metrics")) != 0)
+        return 1;
     zsys_init ();
     zsys_set_logstream (NULL);
 
@@ -51,5 +56,6 @@ main (int argc, char **argv)
     meso_info ("stopping");
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db);
+    meso_metrics_stop ();
     return 0;
 }

@@ -31,7 +31,8 @@ Driven by test_compose_loopback.sh (ctest). No Docker engine is needed:
      data without a mesoctl command, the ingredients and the recipe, go over
      the bus from here); then `mesoctl events tail` and the Python
      subscriber example must both see the session.booked events of exactly
-     those appointments, and inventory must hold the stock for them.
+     those appointments, inventory must hold the stock for them, and each
+     daemon's metrics port (MESO_METRICS_BIND) must serve its metrics.
 
 Exit status 0 when all holds; on failure, the last lines of each log.
 """
@@ -394,6 +395,19 @@ def book_and_check(ports, env_base):
     # The recipe, for 2 sessions: 2 x 100 mg caffeine, 2 x 50 mg l-carnitine.
     if reserved != {"caffeine": 200000, "l_carnitine": 100000}:
         fail("inventory does not hold the course's stock: " + text)
+    # Every daemon serves its metrics where the compose file says, and the
+    # booking is counted by scheduling.
+    import urllib.request
+    for (svc, port), local in sorted(ports.items()):
+        if not (9100 <= port < 9200):
+            continue
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % local, timeout=5) as r:
+            text = r.read().decode()
+        if 'meso_build_info{service="%s"' % svc not in text:
+            fail(f"{svc}: metrics port {port} does not serve {svc}'s metrics")
+        if svc == "scheduling" and \
+                'meso_requests_total{method="scheduling.BookCourse",code="OK"} 1\n' not in text:
+            fail("scheduling metrics do not count the booking:\n" + text)
     print("booked %s; session events seen by mesoctl and the subscriber example" % appts)
 
 

@@ -5,7 +5,7 @@
 # rules the runbook relies on: postgres:15 with a named volume and a
 # pg_isready health check; every daemon with restart unless-stopped, a
 # `mesoctl health --endpoint` health check, depends_on conditions, its own
-# role in MESO_DB, and a 0.0.0.0 bind; the one-shot migrate
+# role in MESO_DB, a 0.0.0.0 bind and a metrics port; the one-shot migrate
 # that the daemons wait for. No Docker engine is needed.
 set -euo pipefail
 : "${MESO_SOURCE_DIR:?}"
@@ -37,6 +37,7 @@ check(mig.get("command", [None])[:2] == ["mesoctl", "migrate"], "migrate: mesoct
 check(mig.get("depends_on", {}).get("postgres", {}).get("condition") == "service_healthy",
       "migrate: waits for postgres healthy")
 daemons = {"screening": 7101, "scheduling": 7102, "inventory": 7103, "billing": 7104, "events": 7105}
+metrics = {"screening": 9101, "scheduling": 9102, "inventory": 9103, "billing": 9104, "events": 9105}
 for name, port in daemons.items():
     d = svc.get(name)
     if d is None:
@@ -46,6 +47,7 @@ for name, port in daemons.items():
     check(d.get("restart") == "unless-stopped", name + ": restart unless-stopped")
     check(env.get("MESO_BIND") == "tcp://0.0.0.0:%d" % port, name + ": MESO_BIND on 0.0.0.0:%d" % port)
     check(("user=meso_" + name + " ") in env.get("MESO_DB", "") + " ", name + ": own role in MESO_DB")
+    check(env.get("MESO_METRICS_BIND") == "0.0.0.0:%d" % metrics[name], name + ": MESO_METRICS_BIND 0.0.0.0:%d" % metrics[name])
     test = d.get("healthcheck", {}).get("test", [])
     check(test[:4] == ["CMD", "mesoctl", "health", "--endpoint"] and test[4] == "tcp://127.0.0.1:%d" % port,
           name + ": health check mesoctl health --endpoint tcp://127.0.0.1:%d" % port)
@@ -57,7 +59,7 @@ for name, port in daemons.items():
               name + ": depends_on " + dep + " has a health condition")
     published = {p.get("target") if isinstance(p, dict) else int(str(p).split(":")[-1].split("/")[0])
                  for p in d.get("ports", [])}
-    check(port in published, name + ": port %d published" % port)
+    check(port in published and metrics[name] in published, name + ": ports %d and %d published" % (port, metrics[name]))
 sub = svc.get("subscriber", {})
 check(sub.get("profiles") == ["examples"], "subscriber: behind the examples profile")
 if errors:
