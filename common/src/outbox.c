@@ -62,6 +62,19 @@ meso_outbox_append (meso_db_t *db, const Meso__V1__Event *ev)
         return -1;
     }
     meso__v1__event__pack (&copy, buf);
+    /* Events carry messages a client sent (the request's actor), unknown
+     * fields included, and protobuf-c 1.4 accepts a field number 0 written
+     * as an overlong varint (80 00) that it packs back as 00 and then
+     * refuses: such an event would sit in the log undecodable by every
+     * subscriber. Found by tests/fuzz/fuzz_messages.c. */
+    Meso__V1__Event *again = meso__v1__event__unpack (NULL, len, buf);
+    if (!again) {
+        free (buf);
+        meso_db_set_error (db, "22P03", "event %s does not decode once packed "
+                           "(a field number 0 in the request?)", copy.type ? copy.type : "");
+        return -1;
+    }
+    meso__v1__event__free_unpacked (again, NULL);
 
     char occurred[32];
     snprintf (occurred, sizeof occurred, "%lld", (long long) copy.occurred_at_us);
