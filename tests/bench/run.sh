@@ -5,6 +5,7 @@
 #   tests/bench/run.sh            all benchmarks
 #   tests/bench/run.sh bus        only bench_bus (no database needed)
 #   tests/bench/run.sh events     only bench_events
+#   tests/bench/run.sh scheduling only bench_scheduling (needs pgbench)
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -34,4 +35,8 @@ fi
 if [ "$which" = all ] || [ "$which" = events ]; then
     start_pg
     "$BUILD/tests/bench/bench_events"
+fi
+if [ "$which" = all ] || [ "$which" = scheduling ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_scheduling"
 fi

@@ -1,0 +1,573 @@
+/* bench_scheduling.c -- booking through the daemons against the database's
+ * own limit for the same work, and course planning in a busy clinic.
+ *
+ * Needs a PostgreSQL cluster and pgbench: run it through tests/bench/run.sh,
+ * which starts a throwaway cluster and sets MESO_TEST_PGHOST/PGPORT.
+ * Measures and prints; never passes or fails on time.
+ *
+ *   1. booking: 8 client threads call scheduling.BookSession through real
+ *      meso-screening, meso-inventory and meso-scheduling daemons for 10 s,
+ *      each in its own clinic (own practitioner, room, patient and stock
+ *      lot: the bookings do not conflict), one session after the other.
+ *      Printed: bookings/s and p50/p99 latency.
+ *   2. the same SQL directly: pgbench -M prepared with 8 clients runs
+ *      tests/bench/booking.pgbench -- every statement a booking sends, in
+ *      the same transactions, across scheduling, screening and inventory --
+ *      for 10 s in 8 other clinics. Printed next to 1, with the ratio
+ *      (target >= 0.6) and the p99 (target < 15 ms).
+ *   3. PlanCourse of 20 sessions in a clinic with 20 practitioners, 10 rooms
+ *      and a year of bookings (about 70% of the room-hours taken), 200
+ *      calls through the daemon (or as many as fit in 20 s): p50/p99
+ *      against the 5 ms target.
+ *
+ * Why it is built this way: the daemons' figure alone says little on a
+ * shared 2-core machine; pgbench in the same run, on the same cluster and
+ * the same statements, is the reference that moves with the machine. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "meso/mtime.h"
+#include "meso/status.h"
+#include "inventory.pb-c.h"
+#include "scheduling.pb-c.h"
+#include "screening.pb-c.h"
+
+#define NCLIENTS 8
+#define RUN_S 10
+#define MAXLAT 200000
+#define PLAN_CALLS 200
+
+static char s_admin[512], s_scr_ep[256], s_inv_ep[256], s_sch_ep[256];
+static meso_bus_client_t *s_scr, *s_inv, *s_sch;
+static int s_key;
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* Calls method with a fresh key; on failure prints why. Returns the status. */
+static int
+s_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *body, meso_result_t *r)
+{
+    char key[64];
+    snprintf (key, sizeof key, "bench-setup-%d-%d", (int) getpid (), ++s_key);
+    meso_result_reset (r);
+    meso_bus_client_call (c, method, body, key, 20000, r);
+    if (r->status != MESO_OK)
+        fprintf (stderr, "bench_scheduling: %s: %s: %s\n", method, meso_status_name (r->status), r->message);
+    return r->status;
+}
+
+static void
+s_day (int offset, char *out)
+{
+    int32_t today = (int32_t) (meso_time_now_us () / INT64_C (86400000000));
+    meso_date_format (today + offset, out, 11);
+}
+
+/* A clinic open every day (days 1..ndays) opens-closes, npract
+ * practitioners "<id>-p<k>" and nrooms rooms "<id>-r<k>". */
+static int
+s_clinic (const char *id, const char *zone, const char *opens, const char *closes, int ndays, int npract,
+          int nrooms)
+{
+    meso_result_t r = { 0 };
+    Meso__V1__DayHours h[7], *hp[7];
+    for (int d = 0; d < ndays; d++) {
+        meso__v1__day_hours__init (&h[d]);
+        h[d].weekday = d + 1;
+        h[d].opens = (char *) opens;
+        h[d].closes = (char *) closes;
+        hp[d] = &h[d];
+    }
+    Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
+    c.clinic_id = (char *) id;
+    c.name = (char *) id;
+    c.time_zone = (char *) zone;
+    c.hours = hp;
+    c.n_hours = (size_t) ndays;
+    Meso__V1__UpsertClinicRequest cr = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
+    cr.clinic = &c;
+    int rc = s_call (s_sch, "scheduling.UpsertClinic", &cr.base, &r);
+    for (int i = 0; rc == MESO_OK && i < npract; i++) {
+        char pid[64];
+        snprintf (pid, sizeof pid, "%s-p%d", id, i);
+        Meso__V1__PractitionerClinic pc = MESO__V1__PRACTITIONER_CLINIC__INIT;
+        pc.clinic_id = (char *) id;
+        pc.hours = hp;
+        pc.n_hours = (size_t) ndays;
+        Meso__V1__PractitionerClinic *pcp[] = { &pc };
+        Meso__V1__Practitioner p = MESO__V1__PRACTITIONER__INIT;
+        p.practitioner_id = pid;
+        p.name = pid;
+        p.clinics = pcp;
+        p.n_clinics = 1;
+        Meso__V1__UpsertPractitionerRequest pr = MESO__V1__UPSERT_PRACTITIONER_REQUEST__INIT;
+        pr.practitioner = &p;
+        rc = s_call (s_sch, "scheduling.UpsertPractitioner", &pr.base, &r);
+    }
+    for (int i = 0; rc == MESO_OK && i < nrooms; i++) {
+        char rid[64];
+        snprintf (rid, sizeof rid, "%s-r%d", id, i);
+        Meso__V1__Room rm = MESO__V1__ROOM__INIT;
+        rm.clinic_id = (char *) id;
+        rm.room_id = rid;
+        rm.name = rid;
+        rm.active = true;
+        Meso__V1__UpsertRoomRequest rr = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
+        rr.room = &rm;
+        rc = s_call (s_sch, "scheduling.UpsertRoom", &rr.base, &r);
+    }
+    meso_result_reset (&r);
+    return rc == MESO_OK ? 0 : -1;
+}
+
+/* Plenty of caffeine in the clinic. */
+static int
+s_stock (const char *clinic)
+{
+    meso_result_t r = { 0 };
+    char expiry[16];
+    s_day (700, expiry);
+    Meso__V1__ReceiveRequest rv = MESO__V1__RECEIVE_REQUEST__INIT;
+    rv.clinic_id = (char *) clinic;
+    rv.ingredient_code = "caffeine";
+    rv.lot_number = "BENCH-1";
+    rv.expiry_date = expiry;
+    rv.quantity_milli = INT64_C (1000000000);          /* 1 kg: a million bookings */
+    int rc = s_call (s_inv, "inventory.Receive", &rv.base, &r);
+    meso_result_reset (&r);
+    return rc == MESO_OK ? 0 : -1;
+}
+
+/* A registered, eligible patient of the clinic; id (>= 40 bytes). */
+static int
+s_patient (const char *clinic, char *id)
+{
+    meso_result_t r = { 0 };
+    Meso__V1__Patient p = MESO__V1__PATIENT__INIT;
+    p.given_name = "Bench";
+    p.family_name = (char *) clinic;
+    p.birth_date = "1990-05-04";
+    p.sex = MESO__V1__SEX__SEX_FEMALE;
+    p.home_clinic_id = (char *) clinic;
+    Meso__V1__RegisterPatientRequest rq = MESO__V1__REGISTER_PATIENT_REQUEST__INIT;
+    rq.patient = &p;
+    if (s_call (s_scr, "screening.RegisterPatient", &rq.base, &r) != MESO_OK)
+        return -1;
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__RegisterPatientReply *rep = meso__v1__register_patient_reply__unpack (NULL, len, body);
+    if (!rep)
+        return -1;
+    snprintf (id, 40, "%s", rep->patient->id);
+    meso__v1__register_patient_reply__free_unpacked (rep, NULL);
+    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
+    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
+    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
+    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
+    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
+    q.heart_arrhythmia = q.blood_clots = no;
+    q.height_mm = 1700;
+    q.weight_g = 65000;
+    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
+    ag.area = "thighs";
+    ag.grade = 3;
+    Meso__V1__AreaGrade *ags[] = { &ag };
+    q.areas = ags;
+    q.n_areas = 1;
+    Meso__V1__RecordScreeningRequest sr = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
+    sr.patient_id = id;
+    sr.clinic_id = (char *) clinic;
+    sr.answers = &q;
+    int rc = s_call (s_scr, "screening.RecordScreening", &sr.base, &r);
+    meso_result_reset (&r);
+    return rc == MESO_OK ? 0 : -1;
+}
+
+static int
+s_catalogue (void)
+{
+    meso_result_t r = { 0 };
+    Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
+    ing.code = "caffeine";
+    ing.name = "Caffeine";
+    ing.unit = "mg";
+    Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
+    ir.ingredient = &ing;
+    if (s_call (s_inv, "inventory.UpsertIngredient", &ir.base, &r) != MESO_OK)
+        return -1;
+    Meso__V1__RecipeLine l = MESO__V1__RECIPE_LINE__INIT;
+    l.area = "thighs";
+    l.ingredient_code = "caffeine";
+    l.amount_milli = 1000;
+    Meso__V1__RecipeLine *lines[] = { &l };
+    Meso__V1__UpsertRecipeRequest rq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
+    rq.recipe_id = "bench";
+    rq.name = "Bench";
+    rq.lines = lines;
+    rq.n_lines = 1;
+    int rc = s_call (s_inv, "inventory.UpsertRecipe", &rq.base, &r);
+    meso_result_reset (&r);
+    return rc == MESO_OK ? 0 : -1;
+}
+
+/* ------------------------------------------------ 1. through the daemons */
+
+typedef struct {
+    int index;
+    char patient[40];
+    int64_t *lat;
+    int n, failed;
+    int64_t deadline_us;
+} client_t;
+
+static void *
+s_client (void *arg)
+{
+    client_t *c = arg;
+    meso_bus_client_t *bus = meso_bus_client_new (s_sch_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    char clinic[32], pract[48], room[48], start[32], day[16], key[96];
+    snprintf (clinic, sizeof clinic, "bc%d", c->index);
+    snprintf (pract, sizeof pract, "%s-p0", clinic);
+    snprintf (room, sizeof room, "%s-r0", clinic);
+    char *areas[] = { "thighs" };
+    meso_result_t r = { 0 };
+    for (int k = 0; meso_time_mono_us () < c->deadline_us && c->n < MAXLAT; k++) {
+        /* 16 one-hour slots a day, 06:00..21:00 UTC, from tomorrow on. */
+        s_day (1 + k / 16, day);
+        snprintf (start, sizeof start, "%sT%02d:00", day, 6 + k % 16);
+        Meso__V1__BookSessionRequest rq = MESO__V1__BOOK_SESSION_REQUEST__INIT;
+        rq.clinic_id = clinic;
+        rq.patient_id = c->patient;
+        rq.practitioner_id = pract;
+        rq.room_id = room;
+        rq.local_start = start;
+        rq.areas = areas;
+        rq.n_areas = 1;
+        rq.recipe_id = "bench";
+        snprintf (key, sizeof key, "bench-%d-%d-%d", (int) getpid (), c->index, k);
+        int64_t t0 = meso_time_mono_us ();
+        meso_result_reset (&r);
+        meso_bus_client_call (bus, "scheduling.BookSession", &rq.base, key, 20000, &r);
+        int64_t t1 = meso_time_mono_us ();
+        if (r.status != MESO_OK) {
+            if (c->failed++ < 3)
+                fprintf (stderr, "bench_scheduling: client %d: BookSession %s: %s: %s\n", c->index, start,
+                         meso_status_name (r.status), r.message);
+            continue;
+        }
+        c->lat[c->n++] = t1 - t0;
+    }
+    meso_result_reset (&r);
+    meso_bus_client_destroy (&bus);
+    return NULL;
+}
+
+/* ------------------------------------------------------ 2. pgbench */
+
+static const char *
+s_pgbench_bin (void)
+{
+    static const char *const cand[] = { "/usr/lib/postgresql/15/bin/pgbench", "/usr/lib/postgresql/16/bin/pgbench",
+                                        "/usr/lib/postgresql/17/bin/pgbench", "/usr/bin/pgbench", NULL };
+    for (int i = 0; cand[i]; i++)
+        if (access (cand[i], X_OK) == 0)
+            return cand[i];
+    return NULL;
+}
+
+/* Runs pgbench; fills tps and the sorted latencies (µs) from its logs. */
+static int
+s_pgbench (double *tps, int64_t **lat, size_t *nlat, long *failed)
+{
+    const char *bin = s_pgbench_bin ();
+    if (!bin) {
+        fprintf (stderr, "bench_scheduling: pgbench not found (apt-get install postgresql-contrib)\n");
+        return -1;
+    }
+    char dir[] = "/tmp/meso-pgbench-XXXXXX";
+    if (!mkdtemp (dir))
+        return -1;
+    char cmd[2048];
+    snprintf (cmd, sizeof cmd,
+              "cd %s && %s -n -M prepared -c %d -j 2 -T %d -l --log-prefix=%s/pgb -f %s/tests/bench/booking.pgbench"
+              " -h %s -p %s -U meso bench_scheduling > %s/out.txt 2>&1",
+              dir, bin, NCLIENTS, RUN_S, dir, mt_source_dir (), getenv ("MESO_TEST_PGHOST"),
+              getenv ("MESO_TEST_PGPORT"), dir);
+    int rc = system (cmd);
+    char path[512], line[512];
+    snprintf (path, sizeof path, "%s/out.txt", dir);
+    FILE *f = fopen (path, "r");
+    *tps = 0;
+    *failed = 0;
+    while (f && fgets (line, sizeof line, f)) {
+        double v;
+        long n;
+        if (sscanf (line, "tps = %lf (without initial connection time)", &v) == 1)
+            *tps = v;
+        if (sscanf (line, "number of failed transactions: %ld", &n) == 1)
+            *failed = n;
+        if (rc != 0 || strstr (line, "ERROR") || strstr (line, "error"))
+            fprintf (stderr, "pgbench: %s", line);
+    }
+    if (f)
+        fclose (f);
+    /* Per-transaction logs: "client_id transaction_no time_us script_no epoch epoch_us". */
+    *lat = malloc (sizeof (int64_t) * MAXLAT * 2);
+    *nlat = 0;
+    snprintf (cmd, sizeof cmd, "cat %s/pgb.* 2>/dev/null", dir);
+    FILE *p = popen (cmd, "r");
+    while (p && fgets (line, sizeof line, p) && *nlat < MAXLAT * 2) {
+        long cl, tx, us;
+        if (sscanf (line, "%ld %ld %ld", &cl, &tx, &us) == 3)
+            (*lat)[(*nlat)++] = us;
+    }
+    if (p)
+        pclose (p);
+    qsort (*lat, *nlat, sizeof **lat, s_cmp);
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "bench_scheduling: could not remove %s\n", dir);
+    return rc == 0 && *tps > 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- main */
+
+static pid_t
+s_spawn (const char *name, const char *role, const char *ep, const char *extra1, const char *extra2)
+{
+    char conn[512], db[600], bind[300], path[64];
+    mt_role_conninfo ("bench_scheduling", role, conn, sizeof conn);
+    snprintf (db, sizeof db, "--db=%s", conn);
+    snprintf (bind, sizeof bind, "--bind=%s", ep);
+    snprintf (path, sizeof path, "bin/%s", name);
+    const char *argv[] = { name, db, bind, "--log-level=warn", extra1, extra2, NULL };
+    return mt_spawn (path, argv, NULL);
+}
+
+int
+main (void)
+{
+    if (!getenv ("MESO_TEST_PGHOST")) {
+        fprintf (stderr, "bench_scheduling: run it through tests/bench/run.sh (needs PostgreSQL)\n");
+        return 2;
+    }
+    if (mt_db_create ("bench_scheduling", s_admin, sizeof s_admin) != 0)
+        return 1;
+    mt_ipc_endpoint ("scr", s_scr_ep, sizeof s_scr_ep);
+    mt_ipc_endpoint ("inv", s_inv_ep, sizeof s_inv_ep);
+    mt_ipc_endpoint ("sch", s_sch_ep, sizeof s_sch_ep);
+    char scr[300], inv[300];
+    snprintf (scr, sizeof scr, "--screening=%s", s_scr_ep);
+    snprintf (inv, sizeof inv, "--inventory=%s", s_inv_ep);
+    pid_t pscr = s_spawn ("meso-screening", "meso_screening", s_scr_ep, NULL, NULL);
+    pid_t pinv = s_spawn ("meso-inventory", "meso_inventory", s_inv_ep, "--events=", NULL);
+    pid_t psch = s_spawn ("meso-scheduling", "meso_scheduling", s_sch_ep, scr, inv);
+    if (pscr < 0 || pinv < 0 || psch < 0 || mt_wait_healthy (s_scr_ep, 10000) != 0
+        || mt_wait_healthy (s_inv_ep, 10000) != 0 || mt_wait_healthy (s_sch_ep, 10000) != 0) {
+        fprintf (stderr, "bench_scheduling: the daemons did not start\n");
+        return 1;
+    }
+    s_scr = meso_bus_client_new (s_scr_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_inv = meso_bus_client_new (s_inv_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_sch = meso_bus_client_new (s_sch_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    meso_db_t *db = meso_db_new (s_admin);
+    if (!meso_db_ok (db) || s_catalogue () != 0)
+        return 1;
+
+    /* Clinics bc<i> for the daemon clients, gc<i> for pgbench. */
+    client_t cl[NCLIENTS];
+    memset (cl, 0, sizeof cl);
+    if (meso_db_exec (db, "CREATE SCHEMA bench", 0, NULL) || meso_db_exec (db, "CREATE SEQUENCE bench.seq", 0, NULL)
+        || meso_db_exec (db, "CREATE TABLE bench.client (c int PRIMARY KEY, patient_id text, lot_id text)", 0, NULL)) {
+        fprintf (stderr, "bench_scheduling: %s\n", meso_db_error (db)->message);
+        return 1;
+    }
+    for (int i = 0; i < NCLIENTS; i++) {
+        char bc[16], gc[16], gp[40], gpid[40], gr[40], ci[8];
+        snprintf (bc, sizeof bc, "bc%d", i);
+        snprintf (gc, sizeof gc, "gc%d", i);
+        if (s_clinic (bc, "UTC", "06:00", "22:00", 7, 1, 1) != 0 || s_stock (bc) != 0
+            || s_patient (bc, cl[i].patient) != 0 || s_clinic (gc, "UTC", "06:00", "22:00", 7, 0, 0) != 0
+            || s_stock (gc) != 0 || s_patient (gc, gpid) != 0)
+            return 1;
+        /* pgbench's practitioner gp<i> and room gr<i> (the script's names). */
+        snprintf (gp, sizeof gp, "gp%d", i);
+        snprintf (gr, sizeof gr, "gr%d", i);
+        snprintf (ci, sizeof ci, "%d", i);
+        const char *p1[] = { gp }, *p2[] = { gc, gr }, *p3[] = { gc, ci, gpid };
+        if (meso_db_exec (db, "INSERT INTO scheduling.practitioner (practitioner_id, name) VALUES ($1, $1)", 1, p1)
+            || meso_db_exec (db, "INSERT INTO scheduling.room (clinic_id, room_id, name, active)"
+                             " VALUES ($1, $2, $2, true)", 2, p2)
+            || meso_db_exec (db, "INSERT INTO bench.client SELECT $2::int, $3, lot_id FROM inventory.lot"
+                             " WHERE clinic_id = $1", 3, p3)) {
+            fprintf (stderr, "bench_scheduling: pgbench setup: %s\n", meso_db_error (db)->message);
+            return 1;
+        }
+    }
+
+    /* ---- 1. through the daemons ---- */
+    pthread_t th[NCLIENTS];
+    int64_t t0 = meso_time_mono_us ();
+    for (int i = 0; i < NCLIENTS; i++) {
+        cl[i].index = i;
+        cl[i].lat = malloc (sizeof (int64_t) * MAXLAT);
+        cl[i].deadline_us = t0 + RUN_S * INT64_C (1000000);
+        pthread_create (&th[i], NULL, s_client, &cl[i]);
+    }
+    for (int i = 0; i < NCLIENTS; i++)
+        pthread_join (th[i], NULL);
+    double elapsed = (double) (meso_time_mono_us () - t0) / 1e6;
+    size_t n = 0;
+    int failed = 0;
+    for (int i = 0; i < NCLIENTS; i++)
+        n += (size_t) cl[i].n, failed += cl[i].failed;
+    int64_t *lat = malloc (sizeof (int64_t) * (n ? n : 1));
+    size_t k = 0;
+    for (int i = 0; i < NCLIENTS; i++) {
+        memcpy (lat + k, cl[i].lat, sizeof (int64_t) * (size_t) cl[i].n);
+        k += (size_t) cl[i].n;
+        free (cl[i].lat);
+    }
+    qsort (lat, n, sizeof *lat, s_cmp);
+    double rate = (double) n / elapsed;
+    int64_t held = -1, booked = -1;
+    PGresult *res = meso_db_query (db,
+        "SELECT (SELECT count(*) FROM scheduling.appointment WHERE status = 'booked' AND clinic_id LIKE 'bc%'),"
+        " (SELECT count(*) FROM inventory.reservation WHERE status = 'held' AND clinic_id LIKE 'bc%')", 0, NULL);
+    if (res) {
+        booked = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+        held = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+        PQclear (res);
+    }
+
+    /* ---- 2. pgbench, same statements ---- */
+    double tps = 0;
+    int64_t *plat = NULL;
+    size_t pn = 0;
+    long pfailed = 0;
+    int prc = s_pgbench (&tps, &plat, &pn, &pfailed);
+
+    printf ("scheduling: BookSession, %d concurrent clients, %d s each, distinct clinics\n", NCLIENTS, RUN_S);
+    printf ("  %-26s %12s %10s %10s\n", "", "bookings/s", "p50", "p99");
+    if (n)
+        printf ("  %-26s %12.1f %7.2f ms %7.2f ms   (%zu booked, %d failed; %" PRId64 " appointments booked,"
+                " %" PRId64 " reservations held)\n", "through the daemons", rate, lat[n / 2] / 1000.0,
+                lat[n * 99 / 100] / 1000.0, n, failed, booked, held);
+    if (prc == 0 && pn)
+        printf ("  %-26s %12.1f %7.2f ms %7.2f ms   (%zu transactions, %ld failed)\n",
+                "pgbench, same SQL", tps, plat[pn / 2] / 1000.0, plat[pn * 99 / 100] / 1000.0, pn, pfailed);
+    else
+        printf ("  %-26s did not run (see above)\n", "pgbench, same SQL");
+    if (n && prc == 0 && tps > 0)
+        printf ("  ratio daemons/pgbench %.2f (target >= 0.60); p99 %.2f ms (target < 15 ms)\n", rate / tps,
+                lat[n * 99 / 100] / 1000.0);
+    free (lat);
+    free (plat);
+
+    /* ---- 3. PlanCourse in a busy clinic ---- */
+    if (s_clinic ("busy", "Europe/Paris", "08:00", "20:00", 6, 20, 10) != 0 || s_stock ("busy") != 0)
+        return 1;
+    char patient[40];
+    if (s_patient ("busy", patient) != 0)
+        return 1;
+    /* A year of bookings from tomorrow: every room-hour of the opening
+     * hours, 70% of them taken, room r by practitioner 2r or 2r+1 on
+     * alternate days (so no practitioner is in two rooms at once). */
+    if (meso_db_exec (db,
+            "INSERT INTO scheduling.course (clinic_id, course_id, patient_id, grade, areas, recipe_id,"
+            " sessions, status) VALUES ('busy', 'busy-year', 'someone', 2, '{thighs}', 'bench', 64, 'booked')",
+            0, NULL)
+        || meso_db_exec (db,
+            "INSERT INTO scheduling.appointment (clinic_id, appointment_id, course_id, patient_id,"
+            " practitioner_id, room_id, during, status, session_number, areas, recipe_id, recipe_version)"
+            " SELECT 'busy', 'busy-' || d || '-' || h || '-' || r, 'busy-year', 'busy-patient-' || d || '-' || h || '-' || r,"
+            "  'busy-p' || (2 * r + d % 2), 'busy-r' || r,"
+            "  tstzrange(((current_date + d) + make_interval(hours => h)) AT TIME ZONE 'Europe/Paris',"
+            "            ((current_date + d) + make_interval(hours => h + 1)) AT TIME ZONE 'Europe/Paris', '[)'),"
+            "  'booked', 1, '{thighs}', 'bench', 1"
+            " FROM generate_series(1, 365) d, generate_series(8, 19) h, generate_series(0, 9) r"
+            " WHERE extract(isodow FROM current_date + d) < 7 AND random() < 0.7", 0, NULL)
+        || meso_db_exec (db, "ANALYZE scheduling.appointment", 0, NULL)) {
+        fprintf (stderr, "bench_scheduling: busy clinic: %s\n", meso_db_error (db)->message);
+        return 1;
+    }
+    res = meso_db_query (db, "SELECT count(*) FROM scheduling.appointment WHERE clinic_id = 'busy'", 0, NULL);
+    long busy = res ? strtol (PQgetvalue (res, 0, 0), NULL, 10) : 0;
+    PQclear (res);
+    char first[16];
+    s_day (2, first);
+    char *areas[] = { "thighs" };
+    Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
+    sp.clinic_id = "busy";
+    sp.patient_id = patient;
+    sp.grade = 3;
+    sp.areas = areas;
+    sp.n_areas = 1;
+    sp.first_date = first;
+    sp.preferred_time = "10:00";
+    sp.sessions = 20;
+    sp.recipe_id = "bench";
+    Meso__V1__PlanCourseRequest pq = MESO__V1__PLAN_COURSE_REQUEST__INIT;
+    pq.spec = &sp;
+    int64_t *plan = malloc (sizeof (int64_t) * PLAN_CALLS);
+    int np = 0, placed = -1, conflicts = 0;
+    meso_result_t r = { 0 };
+    int64_t plan_deadline = meso_time_mono_us () + 20 * INT64_C (1000000);   /* at most 20 s */
+    for (int i = 0; i < PLAN_CALLS + 10 && meso_time_mono_us () < plan_deadline; i++) {
+        int64_t a = meso_time_mono_us ();
+        meso_result_reset (&r);
+        meso_bus_client_call (s_sch, "scheduling.PlanCourse", &pq.base, NULL, 20000, &r);
+        int64_t b = meso_time_mono_us ();
+        if (r.status != MESO_OK) {
+            fprintf (stderr, "bench_scheduling: PlanCourse: %s: %s\n", meso_status_name (r.status), r.message);
+            break;
+        }
+        if (i == 0) {
+            size_t len;
+            const uint8_t *body = meso_result_body (&r, &len);
+            Meso__V1__PlanCourseReply *out = meso__v1__plan_course_reply__unpack (NULL, len, body);
+            if (out) {
+                placed = 0;
+                for (size_t s = 0; s < out->n_sessions; s++) {
+                    placed += !out->sessions[s]->unplaced;
+                    conflicts += (int) out->sessions[s]->n_conflicts;
+                }
+                meso__v1__plan_course_reply__free_unpacked (out, NULL);
+            }
+        }
+        if (i >= 10)                    /* the first calls warm the caches */
+            plan[np++] = b - a;
+    }
+    meso_result_reset (&r);
+    if (np) {
+        qsort (plan, (size_t) np, sizeof *plan, s_cmp);
+        printf ("scheduling: PlanCourse, 20 sessions, 20 practitioners, 10 rooms, %ld bookings over a year"
+                " (%d placed, %d conflicts worked around)\n", busy, placed, conflicts);
+        printf ("  p50 %.2f ms, p99 %.2f ms (target p99 < 5 ms), %d calls\n", plan[np / 2] / 1000.0,
+                plan[np * 99 / 100] / 1000.0, np);
+    }
+    free (plan);
+
+    meso_bus_client_destroy (&s_scr);
+    meso_bus_client_destroy (&s_inv);
+    meso_bus_client_destroy (&s_sch);
+    meso_db_destroy (&db);
+    mt_stop (psch, SIGTERM);
+    mt_stop (pinv, SIGTERM);
+    mt_stop (pscr, SIGTERM);
+    return 0;
+}
