@@ -22,7 +22,20 @@
  * event path is lenient where the method is strict: an event is a fact
  * that already happened, so a state that makes it moot (already consumed,
  * never reserved) is a no-op rather than an error that would stop the
- * stream forever. */
+ * stream forever.
+ *
+ * A Release of an appointment that holds nothing still records it, as a
+ * released reservation without lines (a tombstone), and a Reserve of a
+ * released appointment is refused. So a Reserve that arrives after the
+ * booking it served was undone (a request left queued by a scheduling
+ * process that died, delivered after recovery released the appointment)
+ * cannot hold stock for a booking that does not exist.
+ *
+ * Redate moves a held reservation to another session date (a rescheduled
+ * session) in one transaction: lines in lots that expire before the new
+ * date are given back and picked again FEFO, or the move is refused and
+ * nothing changes. GetRecipe is how other services learn a recipe: they
+ * never read the recipe tables themselves. */
 #include "inventory.h"
 #include "fefo.h"
 
@@ -668,6 +681,142 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     meso__v1__upsert_recipe_request__free_unpacked (in, NULL);
 }
 
+/* ------------------------------------------------------------ GetRecipe */
+
+/* Validates a list of treatment areas (optional when !required). */
+static void
+s_need_areas (meso_reply_t *reply, int *bad, char **areas, size_t n, bool required)
+{
+    if ((required && n == 0) || n > MAX_AREAS) {
+        meso_reply_reason (reply, n ? "out_of_range" : "missing_field", "areas",
+                           "give 1 to %d treatment areas", MAX_AREAS);
+        (*bad)++;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!s_code_ok (areas[i], false)) {
+            meso_reply_reason (reply, "invalid_area", "areas",
+                               "area \"%.64s\" is not a treatment area code (a-z, 0-9, _)", areas[i]);
+            (*bad)++;
+            return;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp (areas[i], areas[j]) == 0) {
+                meso_reply_reason (reply, "duplicate_area", "areas", "area %s is listed twice", areas[i]);
+                (*bad)++;
+                return;
+            }
+    }
+}
+
+/* A read: recipe versions are never changed once written, so the head,
+ * the lines and the needs are read without a transaction and still agree. */
+static void
+s_get_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+{
+    inventory_t *self = arg;
+    Meso__V1__GetRecipeRequest *in =
+        meso__v1__get_recipe_request__unpack (NULL, req->body.len, req->body.data);
+    if (!in) {
+        s_undecodable (reply, req->method, "GetRecipeRequest");
+        return;
+    }
+    int bad = 0;
+    s_need_code (reply, &bad, "recipe_id", in->recipe_id);
+    s_need_areas (reply, &bad, in->areas, in->n_areas, false);
+    char lit[MAX_AREAS * (ID_MAX + 1) + 4];
+    const char *areas = NULL;
+    if (!bad && in->n_areas) {
+        s_array_literal (lit, sizeof lit, in->areas, in->n_areas);
+        areas = lit;
+    }
+    PGresult *head = NULL, *missing = NULL, *lines = NULL, *need = NULL;
+    Meso__V1__RecipeLine *la = NULL, **lp = NULL;
+    Meso__V1__IngredientAmount *na = NULL, **np = NULL;
+    if (s_invalid (reply, bad, req->method))
+        goto done;
+    uint32_t latest = 0;
+    if (store_recipe_latest (self->db, in->recipe_id, &latest, NULL, 0) != 0)
+        goto db_error;
+    uint32_t version = in->version ? in->version : latest;
+    head = latest && version <= latest ? store_recipe_get (self->db, in->recipe_id, version) : NULL;
+    if (latest && version <= latest && !head)
+        goto db_error;
+    if (!head || PQntuples (head) != 1) {
+        meso_reply_error (reply, MESO_NOT_FOUND, "no recipe %s%s%.0u", in->recipe_id,
+                          in->version ? " version " : "", in->version);
+        meso_reply_reason (reply, "unknown_recipe", in->version ? "version" : "recipe_id",
+                           "record the recipe with inventory.UpsertRecipe first");
+        goto done;
+    }
+    if (areas) {
+        missing = store_recipe_missing_areas (self->db, in->recipe_id, version, areas);
+        if (!missing)
+            goto db_error;
+        for (int i = 0; i < PQntuples (missing); i++)
+            meso_reply_reason (reply, "unknown_area", "areas",
+                               "recipe %s version %u has nothing for area \"%s\"", in->recipe_id,
+                               version, PQgetvalue (missing, i, 0));
+        if (PQntuples (missing)) {
+            meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                              "recipe %s version %u does not cover %d of the areas", in->recipe_id,
+                              version, PQntuples (missing));
+            goto done;
+        }
+    }
+    lines = store_recipe_lines_units (self->db, in->recipe_id, version, areas);
+    need = lines ? store_recipe_need (self->db, in->recipe_id, version, areas) : NULL;
+    if (!lines || !need)
+        goto db_error;
+    int nl = PQntuples (lines), nn = PQntuples (need);
+    la = calloc ((size_t) nl + 1, sizeof *la);
+    lp = calloc ((size_t) nl + 1, sizeof *lp);
+    na = calloc ((size_t) nn + 1, sizeof *na);
+    np = calloc ((size_t) nn + 1, sizeof *np);
+    if (!la || !lp || !na || !np) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < nl; i++) {
+        meso__v1__recipe_line__init (&la[i]);
+        la[i].area = PQgetvalue (lines, i, 0);
+        la[i].ingredient_code = PQgetvalue (lines, i, 1);
+        la[i].amount_milli = store_i64 (lines, i, 2);
+        la[i].unit = PQgetvalue (lines, i, 3);
+        lp[i] = &la[i];
+    }
+    for (int i = 0; i < nn; i++) {
+        meso__v1__ingredient_amount__init (&na[i]);
+        na[i].ingredient_code = PQgetvalue (need, i, 0);
+        na[i].unit = PQgetvalue (need, i, 1);
+        na[i].amount_milli = store_i64 (need, i, 2);
+        np[i] = &na[i];
+    }
+    Meso__V1__GetRecipeReply out = MESO__V1__GET_RECIPE_REPLY__INIT;
+    out.recipe_id = in->recipe_id;
+    out.version = version;
+    out.name = PQgetvalue (head, 0, 1);
+    out.n_lines = (size_t) nl;
+    out.lines = lp;
+    out.n_needs = (size_t) nn;
+    out.needs = np;
+    out.latest_version = latest;
+    meso_reply_ok (reply, &out.base);
+    goto done;
+db_error:
+    meso_reply_db_error (reply, self->db, "cannot read the recipe");
+done:
+    free (la);
+    free (lp);
+    free (na);
+    free (np);
+    PQclear (head);
+    PQclear (missing);
+    PQclear (lines);
+    PQclear (need);
+    meso__v1__get_recipe_request__free_unpacked (in, NULL);
+}
+
 /* -------------------------------------------------------------- Receive */
 
 static int
@@ -1034,15 +1183,19 @@ s_reserve_existing (meso_db_t *db, s_job_t *job)
         return 0;
     }
     int rc = 1;
-    if (strcmp (PQgetvalue (res, 0, 2), r->in->patient_id) != 0) {
-        meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
-                          "appointment %s is reserved for another patient", r->in->appointment_id);
-        rc = -1;
-    }
-    else if (strcmp (PQgetvalue (res, 0, 7), "released") == 0) {
+    /* Released first: a tombstone (Release before any Reserve) has no
+     * patient. */
+    if (strcmp (PQgetvalue (res, 0, 7), "released") == 0) {
         meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
                           "the reservation of appointment %s was released; a new booking needs a new appointment",
                           r->in->appointment_id);
+        meso_reply_reason (job->reply, "released", "appointment_id",
+                           "appointment %s was released and cannot be reserved again", r->in->appointment_id);
+        rc = -1;
+    }
+    else if (strcmp (PQgetvalue (res, 0, 2), r->in->patient_id) != 0) {
+        meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
+                          "appointment %s is reserved for another patient", r->in->appointment_id);
         rc = -1;
     }
     PQclear (res);
@@ -1254,9 +1407,18 @@ s_release_apply (meso_db_t *db, const char *clinic, const char *appointment, con
         PQclear (head);
         if (!strict)
             return 1;
-        meso_reply_error (reply, MESO_NOT_FOUND, "no reservation for appointment %.64s in clinic %.64s",
-                          appointment, clinic);
-        return -1;
+        /* Never reserved: record the release (a tombstone, no lines), so
+         * that a Reserve for this appointment still in flight -- sent by a
+         * booking that has since been undone -- is refused when it lands
+         * instead of holding stock for nothing. */
+        char today[16];
+        meso_date_format (s_today (), today, sizeof today);
+        int ins = store_reservation_insert (db, clinic, appointment, "", today, "", 0, "{}", "released");
+        if (ins < 0)
+            return -1;
+        if (ins == 0)           /* a concurrent Reserve committed first: release what it holds */
+            return s_release_apply (db, clinic, appointment, reason, actor, strict, reply);
+        return store_reservation_close (db, clinic, appointment, "released", reason) != 0 ? -1 : 1;
     }
     char status[16];
     snprintf (status, sizeof status, "%s", PQgetvalue (head, 0, 7));
@@ -1338,6 +1500,251 @@ s_release (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     if (!s_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_release_effect);
     meso__v1__release_request__free_unpacked (in, NULL);
+}
+
+/* --------------------------------------------------------------- Redate */
+
+/* Moves a held reservation to in->session_date. The reservation row is
+ * locked first, then its lots (lot_id order), as Reserve and Release do.
+ * Only the lines in lots that expire before the new date move; their
+ * amounts are picked again, per ingredient, first-expiring-first among the
+ * lots usable on the new date. Any shortage refuses the whole move (the
+ * transaction rolls back). */
+static int
+s_redate_effect (meso_db_t *db, s_job_t *job)
+{
+    Meso__V1__RedateRequest *in = job->in;
+    const char *clinic = in->clinic_id, *appt = in->appointment_id;
+    int32_t session;
+    char date[16];
+    meso_date_parse (in->session_date, &session);
+    meso_date_format (session, date, sizeof date);
+
+    PGresult *head = store_reservation_get (db, clinic, appt, true);
+    if (!head)
+        return -1;
+    if (PQntuples (head) == 0) {
+        PQclear (head);
+        meso_reply_error (job->reply, MESO_NOT_FOUND, "no reservation for appointment %.64s in clinic %.64s",
+                          appt, clinic);
+        meso_reply_reason (job->reply, "unknown_reservation", "appointment_id",
+                           "reserve the session (inventory.Reserve) before moving it");
+        return -1;
+    }
+    char prev[16], status[16], patient[ID_MAX + 1];
+    snprintf (prev, sizeof prev, "%s", PQgetvalue (head, 0, 3));
+    snprintf (patient, sizeof patient, "%s", PQgetvalue (head, 0, 2));
+    snprintf (status, sizeof status, "%s", PQgetvalue (head, 0, 7));
+    PQclear (head);
+    if (strcmp (status, "held") != 0) {
+        meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
+                          "the reservation of appointment %s is %s: only a held reservation can move",
+                          appt, status);
+        meso_reply_reason (job->reply, "wrong_status", "appointment_id", "the reservation is %s", status);
+        return -1;
+    }
+
+    PGresult *lines = NULL;
+    s_lots_t lots = { 0 };
+    char **codes = NULL, *lit = NULL;
+    fefo_pick_t *picks = NULL;
+    size_t *sub = NULL;
+    fefo_lot_t *subl = NULL;
+    Meso__V1__IngredientAmount *ra = NULL, *ta = NULL, **rp = NULL, **tp = NULL;
+    size_t nr = 0, nt = 0;
+    int rc = -1;
+    if (strcmp (prev, date) == 0)
+        goto reply;             /* already there: nothing moves */
+
+    lines = store_reservation_lines (db, clinic, appt);
+    if (!lines)
+        goto done;
+    int n = PQntuples (lines);
+    size_t lit_size = (size_t) n * (ID_MAX + 1) + 4;
+    codes = calloc ((size_t) n + 1, sizeof *codes);
+    lit = malloc (lit_size);
+    if (!codes || !lit)
+        goto oom;
+    for (int i = 0; i < n; i++)
+        codes[i] = PQgetvalue (lines, i, 0);
+    s_array_literal (lit, lit_size, codes, (size_t) n);
+    if (s_lots_lock (db, clinic, lit, &lots) != 0)
+        goto done;
+    picks = calloc ((size_t) lots.n + 1, sizeof *picks);
+    sub = calloc ((size_t) lots.n + 1, sizeof *sub);
+    subl = calloc ((size_t) lots.n + 1, sizeof *subl);
+    ra = calloc ((size_t) n + 1, sizeof *ra);
+    rp = calloc ((size_t) n + 1, sizeof *rp);
+    ta = calloc ((size_t) lots.n + 1, sizeof *ta);
+    tp = calloc ((size_t) lots.n + 1, sizeof *tp);
+    if (!picks || !sub || !subl || !ra || !rp || !ta || !tp)
+        goto oom;
+
+    /* Give back what sits in lots that expire before the new date. The
+     * lines are ordered by ingredient, so each ingredient's lines are
+     * contiguous: [g, e). */
+    int short_count = 0;
+    for (int g = 0, e; g < n; g = e) {
+        int64_t moved = 0;
+        for (e = g; e < n && strcmp (codes[e], codes[g]) == 0; e++) {
+            int li = s_lots_find (&lots, PQgetvalue (lines, e, 3));
+            if (li < 0 || lots.fl[li].expiry >= session)
+                continue;
+            int64_t amount = store_i64 (lines, e, 2);
+            lots.d_reserved[li] -= amount;
+            lots.reserved[li] -= amount;
+            lots.fl[li].available += amount;
+            moved += amount;
+            Meso__V1__IngredientAmount *a = &ra[nr];
+            meso__v1__ingredient_amount__init (a);
+            a->ingredient_code = codes[e];
+            a->unit = PQgetvalue (lines, e, 1);
+            a->amount_milli = amount;
+            a->lot_id = PQgetvalue (lines, e, 3);
+            a->lot_number = PQgetvalue (lines, e, 4);
+            rp[nr++] = a;
+            if (store_reservation_line_delete (db, clinic, appt, a->lot_id) != 0)
+                goto done;
+        }
+        if (moved == 0)
+            continue;
+        /* ... and take it again from lots usable on the new date. */
+        size_t ns = 0;
+        for (int i = 0; i < lots.n; i++)
+            if (strcmp (s_lot_ingredient (&lots, i), codes[g]) == 0) {
+                sub[ns] = (size_t) i;
+                subl[ns] = lots.fl[i];
+                ns++;
+            }
+        int64_t usable = 0;
+        int np = fefo_pick (subl, ns, session, moved, picks, &usable);
+        if (np == -1) {
+            meso_reply_reason (job->reply, "insufficient_stock", codes[g],
+                               "%s: %" PRId64 " to move, %" PRId64 " usable on %s (thousandths of %s)",
+                               codes[g], moved, usable, date, PQgetvalue (lines, g, 1));
+            short_count++;
+            continue;
+        }
+        if (np < 0) {
+            meso_reply_error (job->reply, MESO_INTERNAL, "lot picking failed for %s", codes[g]);
+            goto done;
+        }
+        for (int p = 0; p < np; p++) {
+            size_t i = sub[picks[p].lot];
+            lots.d_reserved[i] += picks[p].amount;
+            lots.reserved[i] += picks[p].amount;
+            lots.fl[i].available -= picks[p].amount;
+            Meso__V1__IngredientAmount *a = &ta[nt];
+            meso__v1__ingredient_amount__init (a);
+            a->ingredient_code = codes[g];
+            a->unit = PQgetvalue (lines, g, 1);
+            a->amount_milli = picks[p].amount;
+            a->lot_id = PQgetvalue (lots.res, (int) i, LOT_ID);
+            a->lot_number = PQgetvalue (lots.res, (int) i, LOT_NUMBER);
+            tp[nt++] = a;
+            if (store_reservation_line_add (db, clinic, appt, a->lot_id, codes[g], a->amount_milli) != 0)
+                goto done;
+        }
+    }
+    if (short_count) {
+        meso_reply_error (job->reply, MESO_RESOURCE_EXHAUSTED,
+                          "not enough stock in clinic %s to move appointment %s to %s: %d ingredient%s short",
+                          clinic, appt, date, short_count, short_count > 1 ? "s" : "");
+        meso_reply_detail (job->reply, "the reservation stays on %s", prev);
+        goto done;
+    }
+    if (s_lots_write (db, clinic, &lots) != 0 || store_reservation_redate (db, clinic, appt, date) != 0)
+        goto done;
+    if (nr) {
+        char why[300];
+        snprintf (why, sizeof why, "session moved from %s to %s: lot expires before%s%.200s", prev, date,
+                  in->reason && in->reason[0] ? "; " : "", in->reason ? in->reason : "");
+        Meso__V1__StockReleased sl = MESO__V1__STOCK_RELEASED__INIT;
+        sl.appointment_id = (char *) appt;
+        sl.n_lines = nr;
+        sl.lines = rp;
+        sl.reason = why;
+        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RELEASED;
+        ev.stock_released = &sl;
+        if (s_emit (db, &ev, "stock.released", clinic, job->req->actor) != 0)
+            goto done;
+        Meso__V1__StockReserved sr = MESO__V1__STOCK_RESERVED__INIT;
+        sr.appointment_id = (char *) appt;
+        sr.patient_id = patient;
+        sr.session_date = date;
+        sr.n_lines = nt;
+        sr.lines = tp;
+        Meso__V1__Event ev2 = MESO__V1__EVENT__INIT;
+        ev2.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RESERVED;
+        ev2.stock_reserved = &sr;
+        if (s_emit (db, &ev2, "stock.reserved", clinic, job->req->actor) != 0)
+            goto done;
+        for (size_t k = 0; k < nr; k++)
+            if (s_low_check (db, clinic, ra[k].ingredient_code, ra[k].unit) < 0)
+                goto done;
+    }
+reply:;
+    s_resv_t r;
+    int found = s_resv_load (db, clinic, appt, &r);
+    if (found <= 0)
+        goto done;
+    Meso__V1__RedateReply out = MESO__V1__REDATE_REPLY__INIT;
+    out.reservation = &r.msg;
+    out.previous_date = prev;
+    out.n_released = nr;
+    out.released = rp;
+    out.n_reserved = nt;
+    out.reserved = tp;
+    meso_reply_ok (job->reply, &out.base);
+    s_resv_free (&r);
+    rc = 0;
+    goto done;
+oom:
+    meso_db_set_error (db, NULL, "out of memory");
+done:
+    free (picks);
+    free (sub);
+    free (subl);
+    free (ra);
+    free (rp);
+    free (ta);
+    free (tp);
+    s_lots_free (&lots);
+    free (codes);
+    free (lit);
+    PQclear (lines);
+    return rc;
+}
+
+static void
+s_redate (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+{
+    Meso__V1__RedateRequest *in =
+        meso__v1__redate_request__unpack (NULL, req->body.len, req->body.data);
+    if (!in) {
+        s_undecodable (reply, req->method, "RedateRequest");
+        return;
+    }
+    int bad = 0;
+    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    s_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    int32_t session;
+    /* A day of slack, as for Reserve: a clinic east of UTC is already on
+     * tomorrow. */
+    if (s_need_date (reply, &bad, "session_date", in->session_date, &session)
+        && session < s_today () - 1) {
+        meso_reply_reason (reply, "in_the_past", "session_date",
+                           "the session date %s is in the past", in->session_date);
+        bad++;
+    }
+    if (in->reason && strlen (in->reason) > TEXT_MAX) {
+        meso_reply_reason (reply, "out_of_range", "reason", "reason must be at most %d bytes", TEXT_MAX);
+        bad++;
+    }
+    if (!s_invalid (reply, bad, req->method))
+        s_run (arg, req, reply, in, s_redate_effect);
+    meso__v1__redate_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- Consume */
@@ -1977,11 +2384,13 @@ const meso_method_t inventory_methods[] = {
     { "inventory.Transfer", s_transfer, MESO_METHOD_MUTATING },
     { "inventory.Reserve", s_reserve, MESO_METHOD_MUTATING },
     { "inventory.Release", s_release, MESO_METHOD_MUTATING },
+    { "inventory.Redate", s_redate, MESO_METHOD_MUTATING },
     { "inventory.Consume", s_consume, MESO_METHOD_MUTATING },
     { "inventory.SetReorderPoint", s_set_reorder_point, MESO_METHOD_MUTATING },
     { "inventory.Recall", s_recall, MESO_METHOD_MUTATING },
     { "inventory.GetStock", s_get_stock, MESO_METHOD_READ },
     { "inventory.Forecast", s_forecast, MESO_METHOD_READ },
+    { "inventory.GetRecipe", s_get_recipe, MESO_METHOD_READ },
     { NULL, NULL, 0 }
 };
 

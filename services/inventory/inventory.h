@@ -79,9 +79,16 @@ int store_recipe_insert (meso_db_t *db, const char *recipe_id, uint32_t version,
 int store_recipe_line_insert (meso_db_t *db, const char *recipe_id, uint32_t version,
                               const Meso__V1__RecipeLine *line);
 /* What a session needs: rows ingredient_code, unit, total amount_milli over
- * areas (areas is a text[] literal), ordered by ingredient_code. */
+ * areas (areas is a text[] literal; NULL: every area), ordered by
+ * ingredient_code. */
 PGresult *store_recipe_need (meso_db_t *db, const char *recipe_id, uint32_t version,
                              const char *areas);
+/* One version of a recipe: version, name; 0 rows when unknown. */
+PGresult *store_recipe_get (meso_db_t *db, const char *recipe_id, uint32_t version);
+/* Lines of a version for areas (text[] literal; NULL: all): area,
+ * ingredient_code, amount_milli, unit; ordered by area, ingredient. */
+PGresult *store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32_t version,
+                                    const char *areas);
 /* Areas of the list the recipe version does not cover: one column. */
 PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
                                       const char *areas);
@@ -138,6 +145,13 @@ PGresult *store_reservation_lines (meso_db_t *db, const char *clinic, const char
 PGresult *store_consumption_lines (meso_db_t *db, const char *clinic, const char *appointment);
 int store_reservation_line_insert (meso_db_t *db, const char *clinic, const char *appointment,
                                    const char *lot_id, const char *ingredient, int64_t amount);
+/* Adds amount to the line of lot (inserted when there is none). */
+int store_reservation_line_add (meso_db_t *db, const char *clinic, const char *appointment,
+                                const char *lot_id, const char *ingredient, int64_t amount);
+int store_reservation_line_delete (meso_db_t *db, const char *clinic, const char *appointment,
+                                   const char *lot_id);
+int store_reservation_redate (meso_db_t *db, const char *clinic, const char *appointment,
+                              const char *session_date);
 int store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
                               const char *lot_id, const char *ingredient, int64_t amount);
 

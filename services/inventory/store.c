@@ -185,8 +185,34 @@ store_recipe_need (meso_db_t *db, const char *recipe_id, uint32_t version, const
     return meso_db_query (db,
         "SELECT rl.ingredient_code, i.unit, sum (rl.amount_milli)::bigint "
         "FROM inventory.recipe_line rl JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
-        "WHERE rl.recipe_id = $1 AND rl.version = $2::int AND rl.area = ANY ($3::text[]) "
+        "WHERE rl.recipe_id = $1 AND rl.version = $2::int "
+        "  AND ($3::text[] IS NULL OR rl.area = ANY ($3::text[])) "
         "GROUP BY rl.ingredient_code, i.unit ORDER BY rl.ingredient_code", 3, p);
+}
+
+PGresult *
+store_recipe_get (meso_db_t *db, const char *recipe_id, uint32_t version)
+{
+    char v[16];
+    snprintf (v, sizeof v, "%u", version);
+    const char *p[] = { recipe_id, v };
+    return meso_db_query (db,
+        "SELECT version, name FROM inventory.recipe WHERE recipe_id = $1 AND version = $2::int", 2, p);
+}
+
+PGresult *
+store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32_t version,
+                          const char *areas)
+{
+    char v[16];
+    snprintf (v, sizeof v, "%u", version);
+    const char *p[] = { recipe_id, v, areas };
+    return meso_db_query (db,
+        "SELECT rl.area, rl.ingredient_code, rl.amount_milli, i.unit "
+        "FROM inventory.recipe_line rl JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
+        "WHERE rl.recipe_id = $1 AND rl.version = $2::int "
+        "  AND ($3::text[] IS NULL OR rl.area = ANY ($3::text[])) "
+        "ORDER BY rl.area, rl.ingredient_code", 3, p);
 }
 
 PGresult *
@@ -449,6 +475,40 @@ store_reservation_line_insert (meso_db_t *db, const char *clinic, const char *ap
     return s_exec (db,
         "INSERT INTO inventory.reservation_line (clinic_id, appointment_id, lot_id, "
         "  ingredient_code, amount_milli) VALUES ($1, $2, $3, $4, $5::bigint)", 5, p);
+}
+
+int
+store_reservation_line_add (meso_db_t *db, const char *clinic, const char *appointment,
+                            const char *lot_id, const char *ingredient, int64_t amount)
+{
+    char a[24];
+    s_i64text (a, sizeof a, amount);
+    const char *p[] = { clinic, appointment, lot_id, ingredient, a };
+    return s_exec (db,
+        "INSERT INTO inventory.reservation_line (clinic_id, appointment_id, lot_id, "
+        "  ingredient_code, amount_milli) VALUES ($1, $2, $3, $4, $5::bigint) "
+        "ON CONFLICT (clinic_id, appointment_id, lot_id) DO UPDATE "
+        "SET amount_milli = inventory.reservation_line.amount_milli + EXCLUDED.amount_milli", 5, p);
+}
+
+int
+store_reservation_line_delete (meso_db_t *db, const char *clinic, const char *appointment,
+                               const char *lot_id)
+{
+    const char *p[] = { clinic, appointment, lot_id };
+    return s_exec (db,
+        "DELETE FROM inventory.reservation_line "
+        "WHERE clinic_id = $1 AND appointment_id = $2 AND lot_id = $3", 3, p);
+}
+
+int
+store_reservation_redate (meso_db_t *db, const char *clinic, const char *appointment,
+                          const char *session_date)
+{
+    const char *p[] = { clinic, appointment, session_date };
+    return s_exec (db,
+        "UPDATE inventory.reservation SET session_date = $3::date "
+        "WHERE clinic_id = $1 AND appointment_id = $2", 3, p);
 }
 
 int

@@ -866,6 +866,9 @@ typedef struct {
     Meso__V1__RescheduleRequest *in;
     int64_t prev_start, prev_end;
     char prev_pract[SCHED_ID_MAX + 1], prev_room[SCHED_ID_MAX + 1];
+    char clinic_id[SCHED_ID_MAX + 1];
+    char prev_date[11];                 /* the session's local date before */
+    bool redate_sent;                   /* inventory may have moved the reservation */
 } s_resched_t;
 
 static void
@@ -961,6 +964,25 @@ s_reschedule_effect (meso_db_t *db, s_job_t *job)
         }
         goto done;
     }
+    /* The stock follows the session: inventory moves the reservation to
+     * the new date, swapping lots that would have expired by then, or
+     * refuses (not enough stock usable on that day) and this transaction
+     * rolls the move back. It is asked while the appointment row is
+     * locked and before anything commits; s_reschedule puts the
+     * reservation back if this transaction then fails. A move within the
+     * same local day leaves the reservation as it is. */
+    char new_date[11];
+    meso_date_format (day, new_date, sizeof new_date);
+    snprintf (r->clinic_id, sizeof r->clinic_id, "%s", clinic.clinic_id);
+    snprintf (r->prev_date, sizeof r->prev_date, "%s", PQgetvalue (res, 0, SC_LOCAL_DATE));
+    if (strcmp (new_date, r->prev_date) != 0) {
+        int moved = saga_redate (job->arg, clinic.clinic_id, in->appointment_id, new_date,
+                                 "session rescheduled", job->reply);
+        if (moved <= 0)
+            r->redate_sent = true;
+        if (moved != 0)
+            goto done;
+    }
     if (s_emit (db, in->appointment_id, s_fill_rescheduled, r) != 0)
         goto done;
     rc = s_reply_session (db, job->reply, in->appointment_id, false, 0, false);
@@ -987,9 +1009,22 @@ s_reschedule (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_bad (reply, &bad, "invalid_id", "practitioner_id", "a practitioner id");
     if (in->room_id && in->room_id[0] && !s_code_ok (in->room_id))
         s_bad (reply, &bad, "invalid_id", "room_id", "a room id");
-    s_resched_t r = { in, 0, 0, "", "" };
+    s_resched_t r = { in, 0, 0, "", "", "", "", false };
     if (!bad)
         s_run (arg, req, reply, &r, s_reschedule_effect);
+    if (r.redate_sent && meso_reply_status (reply) != MESO_OK) {
+        /* The move did not commit, but inventory may have moved the
+         * reservation: put it back on the session's date. Going back
+         * never needs other lots (a lot usable on the later of two days
+         * is usable on the earlier one, and a move to an earlier day
+         * swaps nothing), so only an unreachable inventory can fail it. */
+        meso_reply_t *undo = meso_reply_new ();
+        if (!undo || saga_redate (arg, r.clinic_id, in->appointment_id, r.prev_date,
+                                  "reschedule undone", undo) != 0)
+            meso_error ("reservation of appointment %s may be left dated away from %s",
+                        in->appointment_id, r.prev_date);
+        meso_reply_destroy (&undo);
+    }
     meso__v1__reschedule_request__free_unpacked (in, NULL);
 }
 
@@ -1135,22 +1170,24 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         meso_reply_reason (reply, "unknown_appointment", "appointment_id", "no session has this id");
         return -1;
     }
-    char lit[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4], buf[4096], *ingredients[64];
-    snprintf (lit, sizeof lit, "{%s}", PQgetvalue (res, 0, SC_AREAS));
-    int version = 0;
-    int ni = store_recipe_ingredients (self->db, PQgetvalue (res, 0, SC_RECIPE), lit, &version, buf,
-                                       sizeof buf, ingredients, 64);
+    /* The ingredients of the recipe version the session was booked with. */
+    char areas_text[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4], *areas[SCHED_MAX_AREAS];
+    snprintf (areas_text, sizeof areas_text, "%s", PQgetvalue (res, 0, SC_AREAS));
+    size_t na = handlers_split (areas_text, areas, SCHED_MAX_AREAS);
+    uint32_t version = (uint32_t) strtoul (PQgetvalue (res, 0, SC_RECIPE_VERSION), NULL, 10);
+    sched_recipe_t *recipe = malloc (sizeof *recipe);
     int rc = 0;
-    if (ni <= 0) {
-        meso_reply_error (reply, MESO_FAILED_PRECONDITION, "the recipe of appointment %s is unknown",
-                          appointment_id);
+    if (!recipe) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
         rc = -1;
     }
+    else if (saga_recipe (self, PQgetvalue (res, 0, SC_RECIPE), version, areas, na, recipe, reply) != 0)
+        rc = -1;
     else {
         Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
         ck.patient_id = PQgetvalue (res, 0, SC_PATIENT);
-        ck.ingredients = ingredients;
-        ck.n_ingredients = (size_t) ni;
+        ck.ingredients = recipe->ingredients;
+        ck.n_ingredients = (size_t) recipe->n;
         ck.date = PQgetvalue (res, 0, SC_LOCAL_DATE);
         ck.clinic_id = PQgetvalue (res, 0, SC_CLINIC);
         meso_result_t r = { 0 };
@@ -1167,6 +1204,7 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         }
         meso_result_reset (&r);
     }
+    free (recipe);
     PQclear (res);
     return rc;
 }

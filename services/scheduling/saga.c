@@ -4,7 +4,10 @@
  *   0. replay: a request whose idempotency key already booked gets the
  *      stored reply; a key whose booking is still running is refused
  *      (ABORTED, retry later);
- *   1. screening.Check for the cocktail's ingredients on the first day;
+ *   1. inventory.GetRecipe for the cocktail (the recipes are inventory's:
+ *      scheduling never reads its tables; the version it returns is the one
+ *      the appointments record and Reserve uses), then screening.Check for
+ *      its ingredients on the first day;
  *   2. one transaction inserts the course and its appointments as
  *      'pending' (the exclusion constraints refuse any double booking),
  *      while this process takes a session advisory lock on the course: the
@@ -26,6 +29,12 @@
  * twice), then step 4; or, when a Reserve is refused, the undo. Either way
  * the booking ends complete (booked, stock held, events out, reply stored
  * for the client's retry) or absent (no appointment, nothing held).
+ *
+ * The window this leaves: a Reserve sent by a process that then died may
+ * still be queued at inventory when recovery releases the appointment.
+ * Inventory closes it: a Release of an appointment it never reserved
+ * records a released reservation, and a later Reserve of a released
+ * appointment is refused, so the late Reserve holds nothing.
  *
  * MESO_SCHEDULING_TEST_PAUSE_AT=N (tests only) stops the process for good
  * at step N (1 after the screening check, 2 after the pending insert, 3
@@ -104,6 +113,84 @@ s_copy_refusal (meso_reply_t *reply, const meso_result_t *r, const char *who)
                                x->message ? x->message : "");
         }
     }
+}
+
+/* ------------------------------------------- inventory: recipe, redate */
+
+int
+saga_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
+             size_t n_areas, sched_recipe_t *out, meso_reply_t *reply)
+{
+    memset (out, 0, sizeof *out);
+    Meso__V1__GetRecipeRequest rq = MESO__V1__GET_RECIPE_REQUEST__INIT;
+    rq.recipe_id = (char *) recipe_id;
+    rq.version = version;
+    rq.areas = (char **) areas;
+    rq.n_areas = n_areas;
+    meso_result_t r = { 0 };
+    if (meso_bus_client_call (self->inventory, "inventory.GetRecipe", &rq.base, NULL,
+                              self->call_deadline_ms, &r) != 0) {
+        s_copy_refusal (reply, &r, "recipe lookup at inventory");
+        meso_result_reset (&r);
+        return -1;
+    }
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__GetRecipeReply *rep = meso__v1__get_recipe_reply__unpack (NULL, len, body);
+    int rc = -1;
+    if (!rep)
+        meso_reply_error (reply, MESO_INTERNAL, "inventory sent an undecodable GetRecipeReply");
+    else if (rep->n_needs == 0 || rep->version == 0) {
+        meso_reply_error (reply, MESO_NOT_FOUND, "recipe %s needs nothing for these areas", recipe_id);
+        meso_reply_reason (reply, "unknown_recipe", "recipe_id",
+                           "record the recipe in inventory (inventory.UpsertRecipe) for these areas");
+    }
+    else if (rep->n_needs > SCHED_MAX_INGREDIENTS)
+        meso_reply_error (reply, MESO_FAILED_PRECONDITION, "recipe %s has more than %d ingredients",
+                          recipe_id, SCHED_MAX_INGREDIENTS);
+    else {
+        out->version = rep->version;
+        for (size_t i = 0; i < rep->n_needs; i++) {
+            snprintf (out->codes[i], sizeof out->codes[i], "%s", rep->needs[i]->ingredient_code);
+            out->ingredients[i] = out->codes[i];
+        }
+        out->n = (int) rep->n_needs;
+        rc = 0;
+    }
+    if (rep)
+        meso__v1__get_recipe_reply__free_unpacked (rep, NULL);
+    meso_result_reset (&r);
+    return rc;
+}
+
+int
+saga_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
+             const char *date, const char *reason, meso_reply_t *reply)
+{
+    Meso__V1__RedateRequest rq = MESO__V1__REDATE_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic_id;
+    rq.appointment_id = (char *) appointment_id;
+    rq.session_date = (char *) date;
+    rq.reason = (char *) reason;
+    /* A fresh key per call: the client's own retries of this call share
+     * it, but a later call (the move undone, then made again) must be
+     * applied, not answered with an old stored reply. Redate is
+     * idempotent by its target date anyway. */
+    char key[96], uuid[40];
+    if (meso_uuid_v4 (uuid) != 0) {
+        meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
+        return -1;
+    }
+    snprintf (key, sizeof key, "scheduling-redate-%s", uuid);
+    meso_result_t r = { 0 };
+    int rc = meso_bus_client_call (self->inventory, "inventory.Redate", &rq.base, key,
+                                   self->call_deadline_ms, &r);
+    if (rc != 0) {
+        s_copy_refusal (reply, &r, "inventory");
+        rc = r.reply ? 1 : -1;
+    }
+    meso_result_reset (&r);
+    return rc;
 }
 
 /* ------------------------------------------------------- step 0: replay */
@@ -438,27 +525,16 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
         meso_reply_reset (reply);
     }
 
-    /* Step 1: the recipe's ingredients, and screening. */
-    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4];
-    store_array_literal (areas, sizeof areas, b->areas, b->n_areas);
-    char buf[4096], *ingredients[64];
-    int version = 0;
-    int ni = store_recipe_ingredients (self->db, b->recipe_id, areas, &version, buf, sizeof buf,
-                                       ingredients, 64);
-    if (ni < 0) {
-        meso_reply_db_error (reply, self->db, "recipe lookup");
+    /* Step 1: the recipe's ingredients (inventory's latest version, which
+     * the appointments record and Reserve uses), and screening. */
+    sched_recipe_t recipe;
+    if (saga_recipe (self, b->recipe_id, 0, b->areas, b->n_areas, &recipe, reply) != 0)
         return;
-    }
-    if (ni == 0) {
-        meso_reply_error (reply, MESO_NOT_FOUND, "no recipe %s covering the areas %s", b->recipe_id, areas);
-        meso_reply_reason (reply, "unknown_recipe", "recipe_id",
-                           "record the recipe in inventory (inventory.UpsertRecipe) for these areas");
-        return;
-    }
+    int version = (int) recipe.version;
     Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
     ck.patient_id = (char *) b->patient_id;
-    ck.ingredients = ingredients;
-    ck.n_ingredients = (size_t) ni;
+    ck.ingredients = recipe.ingredients;
+    ck.n_ingredients = (size_t) recipe.n;
     ck.date = b->slots[0].local_date;
     ck.clinic_id = b->clinic.clinic_id;
     meso_result_t r = { 0 };

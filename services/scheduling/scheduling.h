@@ -24,7 +24,7 @@ typedef struct {
     meso_db_t *db;
     meso_bus_server_t *server;
     meso_bus_client_t *screening;       /* screening.Check */
-    meso_bus_client_t *inventory;       /* inventory.Reserve / Release */
+    meso_bus_client_t *inventory;       /* inventory.GetRecipe / Reserve / Redate / Release */
     int call_deadline_ms;
     int pause_at;                       /* test only: saga step to stop at (0: none) */
     char pause_file[512];               /* test only: created when paused */
@@ -102,13 +102,6 @@ int store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practi
                       const char *room, const char *local_start, int minutes,
                       int64_t *start_us, int64_t *end_us, char *why, size_t whysize);
 
-/* Latest version of a recipe and the ingredient codes it needs for areas
- * ("{a,b}" literal): ingredients[] points into buf. Returns the number of
- * ingredients (0: unknown recipe or nothing for these areas), -1 error. */
-int store_recipe_ingredients (meso_db_t *db, const char *recipe_id, const char *areas_lit,
-                              int *version, char *buf, size_t bufsize, char **ingredients,
-                              int max);
-
 /* Session rows (columns SC_*). */
 PGresult *store_session_get (meso_db_t *db, const char *appointment_id, bool lock);
 PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
@@ -120,6 +113,29 @@ int store_local_today (meso_db_t *db, const char *zone, int32_t *out);
 void store_array_literal (char *out, size_t size, char *const *items, size_t n);
 
 /* ---- saga.c ---- */
+
+#define SCHED_MAX_INGREDIENTS 64
+
+/* A recipe as inventory.GetRecipe gave it: the version and the codes of
+ * the ingredients a session over the areas asked needs. */
+typedef struct {
+    uint32_t version;
+    int n;
+    char codes[SCHED_MAX_INGREDIENTS][SCHED_ID_MAX + 1];
+    char *ingredients[SCHED_MAX_INGREDIENTS];   /* point into codes */
+} sched_recipe_t;
+
+/* Asks inventory for recipe_id (version 0: the latest) over areas. The
+ * recipes are inventory's: scheduling never reads its tables. 0, or -1
+ * with reply set (inventory's refusal, or why it could not be asked). */
+int saga_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
+                 size_t n_areas, sched_recipe_t *out, meso_reply_t *reply);
+/* inventory.Redate: moves the appointment's reservation to date
+ * ("YYYY-MM-DD"), swapping lots that expire before it. 0 moved; 1
+ * refused (reply set, nothing changed at inventory); -1 no answer (reply
+ * set; inventory may or may not have moved it). */
+int saga_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
+                 const char *date, const char *reason, meso_reply_t *reply);
 
 /* Runs the booking saga for b (slots planned, appointment ids unset) and
  * fills reply (BookCourseReply or the refusal). */

@@ -248,37 +248,6 @@ store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practition
     return rc;
 }
 
-int
-store_recipe_ingredients (meso_db_t *db, const char *recipe_id, const char *areas_lit,
-                          int *version, char *buf, size_t bufsize, char **ingredients, int max)
-{
-    /* The recipes are inventory's reference data, readable by every
-     * service role (004_inventory.sql); the reservation itself goes
-     * through inventory.Reserve. */
-    const char *p[] = { recipe_id, areas_lit };
-    PGresult *res = meso_db_query (db,
-        "WITH v AS (SELECT max(version) AS version FROM inventory.recipe WHERE recipe_id = $1)"
-        " SELECT DISTINCT v.version, l.ingredient_code FROM v JOIN inventory.recipe_line l"
-        "  ON l.recipe_id = $1 AND l.version = v.version AND l.area = ANY ($2::text[])"
-        " ORDER BY 2", 2, p);
-    if (!res)
-        return -1;
-    int n = 0;
-    size_t used = 0;
-    for (int i = 0; i < PQntuples (res) && n < max; i++) {
-        const char *code = PQgetvalue (res, i, 1);
-        size_t len = strlen (code) + 1;
-        if (used + len > bufsize)
-            break;
-        memcpy (buf + used, code, len);
-        ingredients[n++] = buf + used;
-        used += len;
-        *version = atoi (PQgetvalue (res, i, 0));
-    }
-    PQclear (res);
-    return n;
-}
-
 #define SESSION_SELECT \
     "SELECT a.appointment_id, a.course_id, a.patient_id, a.clinic_id, a.practitioner_id, a.room_id," \
     " " US ("lower(a.during)") ", " US ("upper(a.during)") "," \

@@ -8,7 +8,10 @@
  *   - the scheduling daemon SIGKILLed at each step of the booking saga
  *     (MESO_SCHEDULING_TEST_PAUSE_AT), then restarted: every booking is
  *     complete (booked, stock held) or absent (neither), and the client's
- *     retry with the same key gets a consistent answer. */
+ *     retry with the same key gets a consistent answer;
+ *   - stock short midway: the booking is undone, and a Reserve of its
+ *     appointments arriving late (queued by a process that died) is
+ *     refused, so nothing stays held. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -231,6 +234,30 @@ test_stock_short_midway_undoes (void **state)
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment", NULL), 0);
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM inventory.reservation WHERE status = 'held'", NULL), 0);
     assert_int_equal (fx_sql (fx, "SELECT coalesce(sum(reserved_milli), 0) FROM inventory.lot", NULL), 0);
+    /* The undo released all four appointments, the two never reserved
+     * included (tombstones). A Reserve for any of them still in flight --
+     * sent by a scheduling process that died before it was delivered --
+     * is refused when it lands: nothing is held for the undone booking. */
+    PGresult *res = meso_db_query (fx->db, "SELECT clinic_id, appointment_id FROM inventory.reservation"
+                                   " WHERE status = 'released' ORDER BY appointment_id", 0, NULL);
+    assert_non_null (res);
+    assert_int_equal (PQntuples (res), 4);
+    for (int i = 0; i < PQntuples (res); i++) {
+        Meso__V1__ReserveRequest rv = MESO__V1__RESERVE_REQUEST__INIT;
+        rv.appointment_id = PQgetvalue (res, i, 1);
+        rv.patient_id = pat;
+        rv.clinic_id = PQgetvalue (res, i, 0);
+        rv.session_date = first;
+        rv.areas = areas;
+        rv.n_areas = 1;
+        rv.recipe_id = "lipo";
+        assert_int_equal (fx_call (fx, fx->inv, "inventory.Reserve", &rv.base, NULL, &r), MESO_FAILED_PRECONDITION);
+        assert_true (fx_has_reason (&r, "released"));
+    }
+    PQclear (res);
+    meso_result_reset (&r);
+    assert_int_equal (fx_sql (fx, "SELECT coalesce(sum(reserved_milli), 0) FROM inventory.lot", NULL), 0);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM inventory.reservation WHERE status = 'held'", NULL), 0);
     fx_check_complete_or_absent (fx);
     fx_teardown (fx);
 }

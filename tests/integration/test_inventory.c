@@ -10,7 +10,12 @@
  *   - Recall returns exactly the sessions that drew from the lot;
  *   - Transfer is atomic and refuses the same clinic;
  *   - session.completed / session.cancelled drive consumption and release,
- *     once each, also when redelivered. */
+ *     once each, also when redelivered;
+ *   - a Release before any Reserve leaves a tombstone: the late Reserve is
+ *     refused;
+ *   - GetRecipe gives a version's lines and needs; Redate moves a
+ *     reservation off lots that expire before the new date, or refuses
+ *     and changes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -494,9 +499,23 @@ test_consume_release_and_books (void **state)
     rl.appointment_id = "appt-1";
     assert_int_equal (s_call (fx, "inventory.Release", &rl.base, NULL, &r), MESO_FAILED_PRECONDITION);
     meso_result_reset (&r);
+    /* Releasing an appointment never reserved records a tombstone: a
+     * Reserve of it arriving later (a retry queued by a booking since
+     * undone) is refused and holds nothing. */
     rl.appointment_id = "appt-404";
-    assert_int_equal (s_call (fx, "inventory.Release", &rl.base, NULL, &r), MESO_NOT_FOUND);
+    assert_int_equal (s_call (fx, "inventory.Release", &rl.base, NULL, &r), MESO_OK);
+    body = meso_result_body (&r, &len);
+    Meso__V1__ReleaseReply *tomb = meso__v1__release_reply__unpack (NULL, len, body);
+    assert_non_null (tomb);
+    assert_string_equal (tomb->reservation->status, "released");
+    assert_int_equal (tomb->reservation->n_lines, 0);
+    meso__v1__release_reply__free_unpacked (tomb, NULL);
     meso_result_reset (&r);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-404", "pat-4", 5, "thighs", NULL, NULL, NULL),
+                      MESO_FAILED_PRECONDITION);
+    assert_int_equal (s_sql (fx, "SELECT sum (reserved_milli) FROM inventory.lot", NULL), 0);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.reservation_line WHERE appointment_id = 'appt-404'",
+                             NULL), 0);
 
     /* GetStock agrees. */
     Meso__V1__GetStockRequest gq = MESO__V1__GET_STOCK_REQUEST__INIT;
@@ -659,11 +678,22 @@ test_schema_refuses_negative_and_over_reserved (void **state)
     /* The service role cannot drop its tables; other roles read the catalogue only. */
     assert_int_equal (meso_db_exec (db, "DROP TABLE inventory.lot", 0, NULL), -1);
     meso_db_destroy (&db);
-    mt_role_conninfo (fx->dbname, "meso_scheduling", role, sizeof role);
+    mt_role_conninfo (fx->dbname, "meso_billing", role, sizeof role);
     db = meso_db_new (role);
     PGresult *res = meso_db_query (db, "SELECT count (*) FROM inventory.recipe_line", 0, NULL);
     assert_non_null (res);
     PQclear (res);
+    assert_null (meso_db_query (db, "SELECT count (*) FROM inventory.lot", 0, NULL));
+    meso_db_destroy (&db);
+    /* Scheduling asks inventory.GetRecipe instead (007): it reads the
+     * ingredient catalogue, not the recipes. */
+    mt_role_conninfo (fx->dbname, "meso_scheduling", role, sizeof role);
+    db = meso_db_new (role);
+    res = meso_db_query (db, "SELECT count (*) FROM inventory.ingredient", 0, NULL);
+    assert_non_null (res);
+    PQclear (res);
+    assert_null (meso_db_query (db, "SELECT count (*) FROM inventory.recipe_line", 0, NULL));
+    assert_null (meso_db_query (db, "SELECT count (*) FROM inventory.recipe", 0, NULL));
     assert_null (meso_db_query (db, "SELECT count (*) FROM inventory.lot", 0, NULL));
     meso_db_destroy (&db);
 
@@ -906,6 +936,210 @@ test_session_events_consume_and_release_once (void **state)
     s_teardown (fx);
 }
 
+/* GetRecipe: the version, the lines with their unit and what a session
+ * over some areas needs; an older version stays readable after a change. */
+static void
+test_get_recipe (void **state)
+{
+    fx_t *fx = s_setup ("inv_recipe", false);
+    s_catalogue (fx);
+    meso_result_t r = { 0 };
+    char *areas[] = { "thighs", "abdomen" };
+    Meso__V1__GetRecipeRequest gq = MESO__V1__GET_RECIPE_REQUEST__INIT;
+    gq.recipe_id = "lipo";
+    gq.areas = areas;
+    gq.n_areas = 2;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_OK);
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__GetRecipeReply *g = meso__v1__get_recipe_reply__unpack (NULL, len, body);
+    assert_non_null (g);
+    assert_int_equal (g->version, 1);
+    assert_int_equal (g->latest_version, 1);
+    assert_string_equal (g->name, "Lipolytic standard");
+    assert_int_equal (g->n_lines, 3);
+    assert_string_equal (g->lines[0]->area, "abdomen");
+    assert_string_equal (g->lines[0]->unit, "mg");
+    /* thighs + abdomen: caffeine 100 + 80 mg, L-carnitine 50 mg */
+    assert_int_equal (g->n_needs, 2);
+    assert_string_equal (g->needs[0]->ingredient_code, "caffeine");
+    assert_int_equal (g->needs[0]->amount_milli, 180000);
+    assert_string_equal (g->needs[1]->ingredient_code, "lcarnitine");
+    assert_int_equal (g->needs[1]->amount_milli, 50000);
+    meso__v1__get_recipe_reply__free_unpacked (g, NULL);
+    meso_result_reset (&r);
+
+    /* A new version (abdomen: 120 mg); the session booked with version 1
+     * still reads version 1. */
+    Meso__V1__RecipeLine l1 = MESO__V1__RECIPE_LINE__INIT;
+    l1.area = "abdomen"; l1.ingredient_code = "caffeine"; l1.amount_milli = 120000;
+    Meso__V1__RecipeLine *lines[] = { &l1 };
+    Meso__V1__UpsertRecipeRequest uq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
+    uq.recipe_id = "lipo";
+    uq.name = "Lipolytic v2";
+    uq.n_lines = 1;
+    uq.lines = lines;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.UpsertRecipe", &uq.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+    gq.n_areas = 1;
+    gq.areas = areas + 1;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_OK);
+    body = meso_result_body (&r, &len);
+    g = meso__v1__get_recipe_reply__unpack (NULL, len, body);
+    assert_int_equal (g->version, 2);
+    assert_int_equal (g->n_needs, 1);
+    assert_int_equal (g->needs[0]->amount_milli, 120000);
+    meso__v1__get_recipe_reply__free_unpacked (g, NULL);
+    gq.version = 1;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_OK);
+    body = meso_result_body (&r, &len);
+    g = meso__v1__get_recipe_reply__unpack (NULL, len, body);
+    assert_int_equal (g->version, 1);
+    assert_int_equal (g->latest_version, 2);
+    assert_string_equal (g->name, "Lipolytic standard");
+    assert_int_equal (g->needs[0]->amount_milli, 80000);
+    meso__v1__get_recipe_reply__free_unpacked (g, NULL);
+
+    /* Refusals: an area version 2 lacks, an unknown version or recipe, a
+     * bad area code. */
+    gq.version = 0;
+    gq.areas = areas;
+    gq.n_areas = 2;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+    assert_string_equal (r.reply->reasons[0]->code, "unknown_area");
+    gq.version = 3;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_NOT_FOUND);
+    gq.version = 0;
+    gq.recipe_id = "nope";
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_NOT_FOUND);
+    assert_string_equal (r.reply->reasons[0]->code, "unknown_recipe");
+    char *bad[] = { "Thighs!" };
+    gq.recipe_id = "lipo";
+    gq.areas = bad;
+    gq.n_areas = 1;
+    meso_result_reset (&r);
+    assert_int_equal (s_call (fx, "inventory.GetRecipe", &gq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+    meso_result_reset (&r);
+    s_teardown (fx);
+}
+
+static int
+s_redate (fx_t *fx, const char *appt, int day_offset, const char *key, Meso__V1__RedateReply **out)
+{
+    char date[16];
+    s_date (day_offset, date);
+    Meso__V1__RedateRequest rq = MESO__V1__REDATE_REQUEST__INIT;
+    rq.clinic_id = "clinic-a";
+    rq.appointment_id = (char *) appt;
+    rq.session_date = date;
+    meso_result_t r = { 0 };
+    int st = s_call (fx, "inventory.Redate", &rq.base, key, &r);
+    if (st == MESO_OK && out) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        *out = meso__v1__redate_reply__unpack (NULL, len, body);
+        assert_non_null (*out);
+    }
+    meso_result_reset (&r);
+    return st;
+}
+
+/* Redate: a session moved past the expiry of its lot moves to a lot that
+ * lasts; lots still good stay; when no lot lasts the move is refused and
+ * nothing changes. */
+static void
+test_redate_moves_expiring_lots (void **state)
+{
+    fx_t *fx = s_setup ("inv_redate", false);
+    s_catalogue (fx);
+    char a[40], b[40], lc[40];
+    s_receive (fx, "clinic-a", "caffeine", "CAF-A", 10, 200000, a);     /* expires in 10 days */
+    s_receive (fx, "clinic-a", "caffeine", "CAF-B", 40, 100000, b);     /* in 40 days */
+    s_receive (fx, "clinic-a", "lcarnitine", "LC-1", 60, 500000, lc);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 5, "thighs", NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", a), 100000);
+
+    /* Day 5 -> day 20: CAF-A is gone by then, CAF-B takes the 100 mg;
+     * L-carnitine stays where it is. */
+    Meso__V1__RedateReply *out = NULL;
+    assert_int_equal (s_redate (fx, "appt-1", 20, "redate-1", &out), MESO_OK);
+    char d5[16], d20[16];
+    s_date (5, d5);
+    s_date (20, d20);
+    assert_string_equal (out->previous_date, d5);
+    assert_string_equal (out->reservation->session_date, d20);
+    assert_string_equal (out->reservation->status, "held");
+    assert_int_equal (s_line_amount (out->reservation, a), 0);
+    assert_int_equal (s_line_amount (out->reservation, b), 100000);
+    assert_int_equal (s_line_amount (out->reservation, lc), 50000);
+    assert_int_equal (out->n_released, 1);
+    assert_string_equal (out->released[0]->lot_id, a);
+    assert_int_equal (out->n_reserved, 1);
+    assert_string_equal (out->reserved[0]->lot_id, b);
+    meso__v1__redate_reply__free_unpacked (out, NULL);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", a), 0);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", b), 100000);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", lc), 50000);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = 'stock.released'", NULL), 1);
+    s_check_books (fx);
+
+    /* A retry with the key replays; a new call to the same date changes
+     * nothing. */
+    char fp1[64], fp2[64];
+    s_fingerprint (fx, fp1, sizeof fp1);
+    assert_int_equal (s_redate (fx, "appt-1", 20, "redate-1", NULL), MESO_OK);
+    s_fingerprint (fx, fp2, sizeof fp2);
+    assert_string_equal (fp1, fp2);
+    assert_int_equal (s_redate (fx, "appt-1", 20, NULL, NULL), MESO_OK);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", b), 100000);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = 'stock.released'", NULL), 1);
+
+    /* appt-2 on day 5 takes CAF-A; day 25 would need CAF-B, which is all
+     * held: refused, and nothing moves. */
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-2", "pat-2", 5, "thighs", NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", a), 100000);
+    s_fingerprint (fx, fp1, sizeof fp1);
+    meso_result_t r = { 0 };
+    char d25[16];
+    s_date (25, d25);
+    Meso__V1__RedateRequest rq = MESO__V1__REDATE_REQUEST__INIT;
+    rq.clinic_id = "clinic-a";
+    rq.appointment_id = "appt-2";
+    rq.session_date = d25;
+    assert_int_equal (s_call (fx, "inventory.Redate", &rq.base, NULL, &r), MESO_RESOURCE_EXHAUSTED);
+    assert_string_equal (r.reply->reasons[0]->code, "insufficient_stock");
+    assert_string_equal (r.reply->reasons[0]->field, "caffeine");
+    meso_result_reset (&r);
+    s_fingerprint (fx, fp2, sizeof fp2);
+    assert_string_equal (fp1, fp2);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.reservation WHERE appointment_id = 'appt-2'"
+                             " AND session_date = $1::date", d5), 1);
+    /* An earlier day keeps the lots (still good then). */
+    assert_int_equal (s_redate (fx, "appt-2", 3, NULL, &out), MESO_OK);
+    assert_int_equal (out->n_released, 0);
+    assert_int_equal (s_line_amount (out->reservation, a), 100000);
+    meso__v1__redate_reply__free_unpacked (out, NULL);
+
+    /* Refusals: unknown appointment, a released reservation, a past date. */
+    assert_int_equal (s_redate (fx, "appt-404", 6, NULL, NULL), MESO_NOT_FOUND);
+    Meso__V1__ReleaseRequest rl = MESO__V1__RELEASE_REQUEST__INIT;
+    rl.clinic_id = "clinic-a";
+    rl.appointment_id = "appt-2";
+    assert_int_equal (s_call (fx, "inventory.Release", &rl.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_redate (fx, "appt-2", 6, NULL, NULL), MESO_FAILED_PRECONDITION);
+    assert_int_equal (s_redate (fx, "appt-1", -5, NULL, NULL), MESO_INVALID_ARGUMENT);
+    s_check_books (fx);
+    s_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -917,6 +1151,8 @@ main (void)
         cmocka_unit_test (test_schema_refuses_negative_and_over_reserved),
         cmocka_unit_test (test_recall_transfer_and_forecast),
         cmocka_unit_test (test_session_events_consume_and_release_once),
+        cmocka_unit_test (test_get_recipe),
+        cmocka_unit_test (test_redate_moves_expiring_lots),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

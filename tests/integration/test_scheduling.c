@@ -12,6 +12,9 @@
  *     a change is stopped), complete with a score (non-responder after the
  *     5th session without improvement), cancel with notice, no-show,
  *     reschedule keeping the spacing; each with its event;
+ *   - a reschedule moves the stock with the session: past the expiry of
+ *     the lot it holds, to a lot that lasts, or refused when none does;
+ *     the recipe version inventory gave is the one recorded;
  *   - bad input gets a clear error and changes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -369,6 +372,140 @@ test_bad_input_changes_nothing (void **state)
     fx_teardown (fx);
 }
 
+static void
+s_receive (fx_t *fx, const char *clinic, const char *ingredient, const char *lot_number, int expiry_days,
+           int64_t qty)
+{
+    char expiry[11];
+    fx_day (expiry_days, expiry);
+    Meso__V1__ReceiveRequest rv = MESO__V1__RECEIVE_REQUEST__INIT;
+    rv.clinic_id = (char *) clinic;
+    rv.ingredient_code = (char *) ingredient;
+    rv.lot_number = (char *) lot_number;
+    rv.expiry_date = expiry;
+    rv.quantity_milli = qty;
+    meso_result_t r = { 0 };
+    assert_int_equal (fx_call (fx, fx->inv, "inventory.Receive", &rv.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+}
+
+/* Reserved amount of an appointment in the lot with this number. */
+static int64_t
+s_held_in (fx_t *fx, const char *appt, const char *lot_number)
+{
+    char sql[400];
+    snprintf (sql, sizeof sql,
+              "SELECT coalesce(sum(rl.amount_milli), 0) FROM inventory.reservation_line rl"
+              " JOIN inventory.lot l USING (clinic_id, lot_id)"
+              " JOIN inventory.reservation r USING (clinic_id, appointment_id)"
+              " WHERE rl.appointment_id = $1 AND r.status = 'held' AND l.lot_number = '%s'", lot_number);
+    return fx_sql (fx, sql, appt);
+}
+
+/* Reschedule keeps the stock right: a session moved past the expiry of
+ * the lot it holds moves to a lot that lasts, or, when none does, the
+ * reschedule is refused and nothing changes. The recipe version comes
+ * from inventory and is recorded on both sides. */
+static void
+test_reschedule_moves_stock (void **state)
+{
+    fx_t *fx = fx_setup ("sched_it_resched", 1);
+    fx_clinic (fx, "paris", "Europe/Paris", s_practs, 2, s_rooms, 2, false);
+    s_receive (fx, "paris", "caffeine", "CAF-SHORT", 10, INT64_C (1000000));   /* 1 g, 10 days */
+    s_receive (fx, "paris", "caffeine", "CAF-LONG", 60, INT64_C (100000));     /* one session */
+    s_receive (fx, "paris", "l_carnitine", "LC-1", 700, INT64_C (1000000));
+    char p1[40], p2[40], p3[40], d5[11], d6[11], d7[11], d20[11], d25[11], ls[20];
+    fx_patient (fx, "paris", NULL, false, p1);
+    fx_patient (fx, "paris", NULL, false, p2);
+    fx_patient (fx, "paris", NULL, false, p3);
+    fx_day (5, d5);
+    fx_day (6, d6);
+    fx_day (7, d7);
+    fx_day (20, d20);
+    fx_day (25, d25);
+    meso_result_t r = { 0 };
+    char a1[40], a2[40], a3[40];
+    snprintf (ls, sizeof ls, "%sT10:00", d5);
+    assert_int_equal (fx_book_session (fx, fx->sch, "paris", p1, "dr-a", "room-1", ls, 60, a1, &r), MESO_OK);
+    assert_int_equal (s_held_in (fx, a1, "CAF-SHORT"), 100000);
+    assert_int_equal (fx_sql (fx, "SELECT recipe_version FROM scheduling.appointment WHERE appointment_id = $1", a1), 1);
+
+    /* Day 5 -> day 20: CAF-SHORT expires on day 10, so the 100 mg move to
+     * CAF-LONG; L-carnitine stays. */
+    Meso__V1__RescheduleRequest rs = MESO__V1__RESCHEDULE_REQUEST__INIT;
+    rs.appointment_id = a1;
+    snprintf (ls, sizeof ls, "%sT11:00", d20);
+    rs.local_start = ls;
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.Reschedule", &rs.base, NULL, &r), MESO_OK);
+    assert_int_equal (s_held_in (fx, a1, "CAF-SHORT"), 0);
+    assert_int_equal (s_held_in (fx, a1, "CAF-LONG"), 100000);
+    assert_int_equal (s_held_in (fx, a1, "LC-1"), 50000);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM inventory.reservation WHERE appointment_id = $1"
+                              " AND session_date = (SELECT (lower(during) AT TIME ZONE 'Europe/Paris')::date"
+                              "  FROM scheduling.appointment WHERE appointment_id = $1)", a1), 1);
+    assert_int_equal (fx_sql (fx, "SELECT reserved_milli FROM inventory.lot WHERE lot_number = 'CAF-SHORT'", NULL), 0);
+    assert_int_equal (fx_sql (fx, "SELECT reserved_milli FROM inventory.lot WHERE lot_number = 'CAF-LONG'", NULL), 100000);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM events.outbox WHERE type = 'session.rescheduled'", NULL), 1);
+
+    /* A second session on day 6 holds CAF-SHORT; day 25 would need a lot
+     * that lasts, and CAF-LONG is all held: refused, nothing moves. */
+    snprintf (ls, sizeof ls, "%sT10:00", d6);
+    assert_int_equal (fx_book_session (fx, fx->sch, "paris", p2, "dr-a", "room-1", ls, 60, a2, &r), MESO_OK);
+    assert_int_equal (s_held_in (fx, a2, "CAF-SHORT"), 100000);
+    rs.appointment_id = a2;
+    snprintf (ls, sizeof ls, "%sT10:00", d25);
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.Reschedule", &rs.base, NULL, &r), MESO_RESOURCE_EXHAUSTED);
+    assert_true (fx_has_reason (&r, "insufficient_stock"));
+    char want[20];
+    snprintf (want, sizeof want, "%sT10:00", d6);
+    PGresult *res = meso_db_query (fx->db, "SELECT to_char(lower(during) AT TIME ZONE 'Europe/Paris',"
+                                   " 'YYYY-MM-DD\"T\"HH24:MI') FROM scheduling.appointment WHERE appointment_id = $1",
+                                   1, (const char *[]) { a2 });
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), want);
+    PQclear (res);
+    assert_int_equal (s_held_in (fx, a2, "CAF-SHORT"), 100000);
+    res = meso_db_query (fx->db, "SELECT session_date::text FROM inventory.reservation WHERE appointment_id = $1",
+                         1, (const char *[]) { a2 });
+    assert_non_null (res);
+    assert_string_equal (PQgetvalue (res, 0, 0), d6);
+    PQclear (res);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM events.outbox WHERE type = 'session.rescheduled'", NULL), 1);
+    /* Within the same day, the reservation is left as it is. */
+    snprintf (ls, sizeof ls, "%sT16:00", d6);
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.Reschedule", &rs.base, NULL, &r), MESO_OK);
+    assert_int_equal (s_held_in (fx, a2, "CAF-SHORT"), 100000);
+
+    /* A new recipe version (thighs: caffeine 120 mg): the next booking
+     * records version 2, as inventory gave it, and holds 120 mg. */
+    Meso__V1__RecipeLine l1 = MESO__V1__RECIPE_LINE__INIT, l2 = MESO__V1__RECIPE_LINE__INIT;
+    l1.area = "thighs"; l1.ingredient_code = "caffeine"; l1.amount_milli = 120000;
+    l2.area = "thighs"; l2.ingredient_code = "l_carnitine"; l2.amount_milli = 50000;
+    Meso__V1__RecipeLine *lines[] = { &l1, &l2 };
+    Meso__V1__UpsertRecipeRequest uq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
+    uq.recipe_id = "lipo";
+    uq.name = "Lipolytic v2";
+    uq.lines = lines;
+    uq.n_lines = 2;
+    assert_int_equal (fx_call (fx, fx->inv, "inventory.UpsertRecipe", &uq.base, NULL, &r), MESO_OK);
+    snprintf (ls, sizeof ls, "%sT10:00", d7);
+    assert_int_equal (fx_book_session (fx, fx->sch, "paris", p3, "dr-b", "room-2", ls, 60, a3, &r), MESO_OK);
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__BookCourseReply *bc = meso__v1__book_course_reply__unpack (NULL, len, body);
+    assert_non_null (bc);
+    assert_int_equal (bc->course->recipe_version, 2);
+    meso__v1__book_course_reply__free_unpacked (bc, NULL);
+    assert_int_equal (fx_sql (fx, "SELECT recipe_version FROM scheduling.appointment WHERE appointment_id = $1", a3), 2);
+    assert_int_equal (fx_sql (fx, "SELECT recipe_version FROM inventory.reservation WHERE appointment_id = $1", a3), 2);
+    assert_int_equal (s_held_in (fx, a3, "CAF-SHORT"), 120000);
+    /* The first session keeps the version it was booked with. */
+    assert_int_equal (fx_sql (fx, "SELECT recipe_version FROM scheduling.appointment WHERE appointment_id = $1", a1), 1);
+    meso_result_reset (&r);
+    fx_check_complete_or_absent (fx);
+    fx_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -377,6 +514,7 @@ main (void)
         cmocka_unit_test (test_dst_keeps_local_time),
         cmocka_unit_test (test_refusals_leave_nothing),
         cmocka_unit_test (test_bad_input_changes_nothing),
+        cmocka_unit_test (test_reschedule_moves_stock),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
