@@ -200,6 +200,10 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__statement_entry__descriptor,
     &meso__v1__get_statement_request__descriptor,
     &meso__v1__get_statement_reply__descriptor,
+    &meso__v1__get_recipe_request__descriptor,
+    &meso__v1__get_recipe_reply__descriptor,
+    &meso__v1__redate_request__descriptor,
+    &meso__v1__redate_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
