@@ -30,7 +30,9 @@ trap '[ $pg_started -eq 1 ] && "$ROOT/deploy/local/pg.sh" stop "$PGDIR" "$PGPORT
 export MESO_SOURCE_DIR=$ROOT MESO_BUILD_DIR=$BUILD
 
 if [ "$which" = all ] || [ "$which" = bus ]; then
-    "$BUILD/tests/bench/bench_bus"
+    # The bus logs every request, as in production: to a file, not a terminal.
+    "$BUILD/tests/bench/bench_bus" 2>"$BUILD/bench_bus.log"
+    echo "(request log of bench_bus: $BUILD/bench_bus.log)"
 fi
 if [ "$which" = all ] || [ "$which" = events ]; then
     start_pg
