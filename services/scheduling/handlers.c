@@ -10,9 +10,13 @@
  *
  * Planning (PlanCourse, and BookCourse before it books) walks the course
  * session by session: the pure rules of planner.c say which day to aim at
- * after the previous session; store_free_slots gives the free slots of
- * that day (PostgreSQL turning the clinic's local hours into instants);
- * the slot nearest the preferred time wins, else the next days are tried.
+ * after the previous session; the free slots of that day come from the
+ * clinic's calendar, loaded in a few statements (store_calendar_*: the
+ * hours, days off, rooms, each day's midnight as an instant -- PostgreSQL
+ * does the zone arithmetic -- and the active appointments of the days
+ * looked at) and searched in memory (planner_free_slots), instead of a
+ * query per candidate day; the slot nearest the preferred time wins,
+ * else the next days are tried.
  * The plan is a preview: two bookings may plan the same slot, and the
  * exclusion constraints let exactly one of them insert it. */
 #include "scheduling.h"
@@ -520,11 +524,27 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
     int preferred = 0;
     if (sp->preferred_time && sp->preferred_time[0])
         planner_parse_hhmm (sp->preferred_time, false, &preferred);
-    char prefer[SCHED_ID_MAX + 1];
-    snprintf (prefer, sizeof prefer, "%s", sp->practitioner_id ? sp->practitioner_id : "");
     int32_t prev = 0, first;
     meso_date_parse (sp->first_date, &first);
-    for (int i = 0; i < total; i++) {
+    /* The days the search can reach: each session at most its gap (a
+     * month for maintenance) plus the days tried after a full one. */
+    int horizon = PLANNER_SEARCH_DAYS + 1;
+    for (int i = 1; i < total; i++)
+        horizon += (i < ncourse ? gaps[i] : 31) + PLANNER_SEARCH_DAYS;
+    store_calendar_t *cal = store_calendar_new (self->db, clinic, sp->patient_id, first, horizon);
+    if (!cal) {
+        meso_reply_db_error (reply, self->db, "free slots");
+        return -1;
+    }
+    int prefer = store_calendar_practitioner (cal, sp->practitioner_id);
+    planner_free_t *fr = calloc (PLANNER_MAX_SLOTS, sizeof *fr);
+    if (!fr) {
+        store_calendar_destroy (&cal);
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        return -1;
+    }
+    int rc = total;
+    for (int i = 0; i < total && rc >= 0; i++) {
         s_planned_t *p = &out[i];
         memset (p, 0, sizeof *p);
         p->slot.session_number = i + 1;
@@ -535,32 +555,44 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
         meso_date_format (target, p->target, sizeof p->target);
         int32_t placed = INT32_MIN;
         for (int d = 0; d < PLANNER_SEARCH_DAYS && placed == INT32_MIN; d++) {
-            char date[11];
-            meso_date_format (target + d, date, sizeof date);
-            PGresult *res = store_free_slots (self->db, clinic->clinic_id, date, prefer, false,
-                                              sp->patient_id);
-            if (!res) {
-                meso_reply_db_error (reply, self->db, "free slots");
-                return -1;
+            int32_t day = target + d;
+            if (!store_calendar_loaded (cal, day)) {
+                /* One statement for this day and the days the later
+                 * sessions aim at if each lands on its target; a session
+                 * that moves costs one more. */
+                int32_t batch[PLANNER_MAX_SESSIONS + 1];
+                int nb = 0;
+                batch[nb++] = day;
+                for (int j = i + 1; j < total; j++, nb++)
+                    batch[nb] = j < ncourse ? batch[nb - 1] + gaps[j] : planner_add_months (batch[nb - 1], 1);
+                if (store_calendar_load (cal, batch, nb) != 0) {
+                    meso_reply_db_error (reply, self->db, "free slots");
+                    rc = -1;
+                    break;
+                }
             }
+            char date[11];
+            meso_date_format (day, date, sizeof date);
+            int nfree = store_calendar_free_slots (cal, day, prefer, fr, PLANNER_MAX_SLOTS);
             int best = -1, bestdist = 0;
-            for (int k = 0; k < PQntuples (res); k++) {
-                int m = atoi (PQgetvalue (res, k, 0));
-                int dist = abs (m - preferred);
+            for (int k = 0; k < nfree; k++) {
+                int dist = abs (fr[k].minute - preferred);
                 if (best < 0 || dist < bestdist) {
                     best = k;
                     bestdist = dist;
                 }
             }
             if (best >= 0) {
-                placed = target + d;
+                placed = day;
                 sched_slot_t *s = &p->slot;
-                s->starts_us = strtoll (PQgetvalue (res, best, 1), NULL, 10);
-                s->ends_us = strtoll (PQgetvalue (res, best, 2), NULL, 10);
-                snprintf (s->practitioner_id, sizeof s->practitioner_id, "%s", PQgetvalue (res, best, 3));
-                snprintf (s->room_id, sizeof s->room_id, "%s", PQgetvalue (res, best, 4));
-                snprintf (s->local_start, sizeof s->local_start, "%s", PQgetvalue (res, best, 5));
-                snprintf (s->local_date, sizeof s->local_date, "%.10s", s->local_start);
+                s->starts_us = fr[best].start_us;
+                s->ends_us = fr[best].end_us;
+                snprintf (s->practitioner_id, sizeof s->practitioner_id, "%s",
+                          store_calendar_practitioner_id (cal, fr[best].practitioner));
+                snprintf (s->room_id, sizeof s->room_id, "%s", store_calendar_room_id (cal, fr[best].room));
+                int hh = (fr[best].minute / 60) % 100, mm = fr[best].minute % 60;
+                snprintf (s->local_start, sizeof s->local_start, "%.10sT%02d:%02d", date, hh, mm);
+                snprintf (s->local_date, sizeof s->local_date, "%s", date);
                 if (d > 0)
                     s_conflict (p, "%s has no free slot; moved to %s", p->target, date);
                 if (bestdist > 0 && sp->preferred_time && sp->preferred_time[0])
@@ -568,11 +600,12 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
                 if (sp->practitioner_id && sp->practitioner_id[0]
                     && strcmp (sp->practitioner_id, s->practitioner_id) != 0)
                     s_conflict (p, "practitioner %s busy; %s instead", sp->practitioner_id, s->practitioner_id);
-                if (!prefer[0])
-                    snprintf (prefer, sizeof prefer, "%s", s->practitioner_id);
+                if (prefer < 0 && !(sp->practitioner_id && sp->practitioner_id[0]))
+                    prefer = fr[best].practitioner;
             }
-            PQclear (res);
         }
+        if (rc < 0)
+            break;
         if (placed == INT32_MIN) {
             p->unplaced = true;
             s_conflict (p, "no free slot from %s for %s days", p->target, "7");
@@ -582,7 +615,9 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
             p->gap = i == 0 ? 0 : (int) (placed - prev);
         prev = placed;
     }
-    return total;
+    free (fr);
+    store_calendar_destroy (&cal);
+    return rc;
 }
 
 static void

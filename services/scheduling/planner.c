@@ -180,3 +180,120 @@ planner_parse_local (const char *text, int32_t *day, int *minutes)
         return -1;
     return planner_parse_hhmm (text + 11, false, minutes);
 }
+
+/* ------------------------------------------------ the slot search of a day */
+
+int
+planner_isodow (int32_t day)
+{
+    /* 1970-01-01 was a Thursday (4). */
+    int r = (int) (((int64_t) day + 3) % 7);
+    if (r < 0)
+        r += 7;
+    return r + 1;
+}
+
+static bool
+s_day_off (const planner_practitioner_t *p, int32_t day)
+{
+    int lo = 0, hi = p->n_days_off - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (p->days_off[mid] == day)
+            return true;
+        if (p->days_off[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return false;
+}
+
+/* The instant of minute on day; false when the day has a clock change and
+ * PostgreSQL gave no instant for that minute. */
+static bool
+s_instant (const planner_day_t *day, int minute, int64_t *us)
+{
+    if (!day->exact) {
+        *us = day->midnight_us + (int64_t) minute * 60000000;
+        return true;
+    }
+    for (int i = 0; i < day->n_exact; i++)
+        if (day->exact_min[i] == minute) {
+            *us = day->exact_us[i];
+            return true;
+        }
+    return false;
+}
+
+int
+planner_free_slots (const planner_day_t *day, const planner_week_t *clinic, int slot_min,
+                    const planner_practitioner_t *pract, int n_pract, int prefer, int n_rooms,
+                    planner_free_t *out, int max)
+{
+    assert (day);
+    assert (clinic);
+    assert (n_pract == 0 || pract);
+    assert (out);
+    int dow = planner_isodow (day->day);
+    if (clinic->from[dow] < 0 || slot_min <= 0 || n_pract <= 0 || n_rooms <= 0)
+        return 0;
+    int starts[PLANNER_MAX_SLOTS];
+    int ns = planner_slot_starts (clinic->from[dow], clinic->to[dow], slot_min, starts, PLANNER_MAX_SLOTS);
+    /* Who is busy during the slot being looked at (reset per slot). */
+    bool *pbusy = calloc ((size_t) n_pract + (size_t) n_rooms, sizeof *pbusy);
+    if (!pbusy)
+        return 0;
+    bool *rbusy = pbusy + n_pract;
+    int n = 0;
+    for (int k = 0; k < ns && n < max; k++) {
+        int m = starts[k];
+        int64_t st;
+        if (!s_instant (day, m, &st))
+            continue;
+        int64_t en = st + (int64_t) slot_min * 60000000;
+        memset (pbusy, 0, ((size_t) n_pract + (size_t) n_rooms) * sizeof *pbusy);
+        bool patient_busy = false;
+        for (int b = 0; b < day->n_busy; b++) {
+            const planner_busy_t *x = &day->busy[b];
+            if (!(x->start_us < en && st < x->end_us))
+                continue;
+            if (x->patient)
+                patient_busy = true;
+            if (x->practitioner >= 0 && x->practitioner < n_pract)
+                pbusy[x->practitioner] = true;
+            if (x->room >= 0 && x->room < n_rooms)
+                rbusy[x->room] = true;
+        }
+        if (patient_busy)
+            continue;
+        int who = -1;
+        for (int i = -1; i < n_pract && who < 0; i++) {
+            int p = i < 0 ? prefer : i;
+            if (p < 0 || p >= n_pract || (i >= 0 && p == prefer))
+                continue;
+            const planner_week_t *h = &pract[p].hours;
+            if (h->from[dow] < 0 || h->from[dow] > m || m + slot_min > h->to[dow])
+                continue;
+            if (pbusy[p] || s_day_off (&pract[p], day->day))
+                continue;
+            who = p;
+        }
+        if (who < 0)
+            continue;
+        int room = -1;
+        for (int r = 0; r < n_rooms && room < 0; r++)
+            if (!rbusy[r])
+                room = r;
+        if (room < 0)
+            continue;
+        out[n].minute = m;
+        out[n].start_us = st;
+        out[n].end_us = en;
+        out[n].practitioner = who;
+        out[n].room = room;
+        n++;
+    }
+    free (pbusy);
+    return n;
+}

@@ -73,4 +73,68 @@ int planner_parse_hhmm (const char *text, bool allow_24, int *minutes);
  * Returns 0 or -1. */
 int planner_parse_local (const char *text, int32_t *day, int *minutes);
 
+/* ---- the slot search of one day, in memory ----
+ *
+ * PlanCourse loads a clinic's calendar in a few queries (store.c:
+ * store_calendar_*) and searches it here instead of asking PostgreSQL per
+ * candidate day. The zone stays PostgreSQL's business: it gives each day's
+ * local midnight as an instant, and on a day with a clock change the
+ * instant of every slot start; this file only adds minutes. */
+
+/* Working hours on a weekday (minutes since local midnight; to may be
+ * 1440). from < 0: closed / not working that day. */
+typedef struct {
+    int from[8];                        /* [1..7] by isodow */
+    int to[8];
+} planner_week_t;
+
+typedef struct {
+    planner_week_t hours;               /* in this clinic */
+    const int32_t *days_off;            /* sorted civil days */
+    int n_days_off;
+} planner_practitioner_t;
+
+/* An active appointment that blocks: its practitioner (index among the
+ * clinic's practitioners, -1 none of them), its room (index among the
+ * clinic's active rooms, -1 none) and whether it is the patient's own. */
+typedef struct {
+    int64_t start_us, end_us;           /* [start, end) */
+    int practitioner;
+    int room;
+    bool patient;
+} planner_busy_t;
+
+/* One local day of the clinic as loaded. */
+typedef struct {
+    int32_t day;                        /* civil day */
+    int64_t midnight_us;                /* local midnight as an instant */
+    bool exact;                         /* a clock change: use exact_* */
+    int n_exact;
+    int exact_min[PLANNER_MAX_SLOTS];   /* slot start (minutes) ... */
+    int64_t exact_us[PLANNER_MAX_SLOTS];/* ... and its instant */
+    const planner_busy_t *busy;         /* appointments overlapping the day */
+    int n_busy;
+} planner_day_t;
+
+/* A free slot: minute of day, instants, and who takes it. */
+typedef struct {
+    int minute;
+    int64_t start_us, end_us;
+    int practitioner;
+    int room;
+} planner_free_t;
+
+/* ISO weekday (1 Monday .. 7 Sunday) of a civil day. */
+int planner_isodow (int32_t day);
+
+/* The free slots of a day, in order of time: each slot start of the
+ * clinic's hours that day (every slot_min from opening while the slot
+ * ends by closing) at which the patient has no appointment and a
+ * practitioner (prefer first when >= 0, then by index) works the whole
+ * slot, is not off, and has no appointment, and a room (by index) is
+ * free. Writes at most max; returns the count. */
+int planner_free_slots (const planner_day_t *day, const planner_week_t *clinic, int slot_min,
+                        const planner_practitioner_t *pract, int n_pract, int prefer, int n_rooms,
+                        planner_free_t *out, int max);
+
 #endif

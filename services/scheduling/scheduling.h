@@ -95,6 +95,32 @@ int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
 PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *date,
                             const char *prefer, bool only, const char *patient);
 
+/* A clinic's calendar for the slot search of PlanCourse / BookCourse:
+ * loaded in a few statements, searched in memory by planner.c. new loads
+ * what does not depend on the day (the clinic's hours, its practitioners'
+ * hours and days off over [first, first + ndays), its active rooms);
+ * load fetches days (civil days; those outside the range or loaded
+ * already are skipped) in one statement: each day's local midnight as an
+ * instant (PostgreSQL's zone arithmetic), the instants of the slot starts
+ * on a day with a clock change, and every active appointment overlapping
+ * the day of the clinic's rooms, its practitioners (in any clinic) and the
+ * patient (in any clinic). Practitioners and rooms are indexed in id
+ * order. */
+typedef struct store_calendar_t store_calendar_t;
+
+store_calendar_t *store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
+                                      int32_t first, int ndays);
+void store_calendar_destroy (store_calendar_t **self_p);
+int store_calendar_load (store_calendar_t *self, const int32_t *days, int n);
+bool store_calendar_loaded (const store_calendar_t *self, int32_t day);
+/* planner_free_slots of a loaded day; prefer: a practitioner index or -1. */
+int store_calendar_free_slots (const store_calendar_t *self, int32_t day, int prefer, planner_free_t *out,
+                               int max);
+/* Index of a practitioner id (-1 not one of the clinic's), and the ids. */
+int store_calendar_practitioner (const store_calendar_t *self, const char *id);
+const char *store_calendar_practitioner_id (const store_calendar_t *self, int index);
+const char *store_calendar_room_id (const store_calendar_t *self, int index);
+
 /* Why a practitioner/room cannot take [local start, + minutes) in the
  * clinic: writes a message and returns 1; 0 when all is well; -1 error.
  * Fills the UTC instants. */

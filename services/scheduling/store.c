@@ -9,6 +9,7 @@
  * and lets the exclusion constraints decide. */
 #include "scheduling.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,4 +296,333 @@ store_local_today (meso_db_t *db, const char *zone, int32_t *out)
     int rc = meso_date_parse (PQgetvalue (res, 0, 0), out);
     PQclear (res);
     return rc;
+}
+
+/* ------------------------------------------------------------- calendar */
+
+struct store_calendar_t {
+    meso_db_t *db;
+    char clinic_id[SCHED_ID_MAX + 1];
+    char patient[SCHED_ID_MAX + 1];
+    int slot_min;
+    int32_t first;
+    int ndays;
+    planner_week_t hours;
+    int n_pract;
+    char (*pract_id)[SCHED_ID_MAX + 1];
+    planner_practitioner_t *pract;
+    int32_t *days_off;                  /* grouped by practitioner, sorted */
+    int n_rooms;
+    char (*room_id)[SCHED_ID_MAX + 1];
+    bool *loaded;                       /* [ndays] */
+    planner_day_t *days;                /* [ndays] */
+    planner_busy_t **busy;              /* [ndays], owned */
+    int *busy_cap;                      /* [ndays] */
+};
+
+static void
+s_week_closed (planner_week_t *w)
+{
+    for (int d = 0; d < 8; d++)
+        w->from[d] = w->to[d] = -1;
+}
+
+void
+store_calendar_destroy (store_calendar_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_calendar_t *self = *self_p;
+    for (int i = 0; self->busy && i < self->ndays; i++)
+        free (self->busy[i]);
+    free (self->busy);
+    free (self->busy_cap);
+    free (self->days);
+    free (self->loaded);
+    free (self->pract_id);
+    free (self->pract);
+    free (self->days_off);
+    free (self->room_id);
+    free (self);
+    *self_p = NULL;
+}
+
+store_calendar_t *
+store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient, int32_t first, int ndays)
+{
+    assert (db && c && ndays > 0);
+    store_calendar_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->db = db;
+    s_copy (self->clinic_id, sizeof self->clinic_id, c->clinic_id);
+    s_copy (self->patient, sizeof self->patient, patient);
+    self->slot_min = c->slot_minutes;
+    self->first = first;
+    self->ndays = ndays;
+    s_week_closed (&self->hours);
+    self->loaded = calloc ((size_t) ndays, sizeof *self->loaded);
+    self->days = calloc ((size_t) ndays, sizeof *self->days);
+    self->busy = calloc ((size_t) ndays, sizeof *self->busy);
+    self->busy_cap = calloc ((size_t) ndays, sizeof *self->busy_cap);
+    if (!self->loaded || !self->days || !self->busy || !self->busy_cap) {
+        meso_db_set_error (db, "53200", "out of memory for the calendar");
+        store_calendar_destroy (&self);
+        return NULL;
+    }
+    char from[11], to[11];
+    meso_date_format (first, from, sizeof from);
+    meso_date_format (first + ndays - 1, to, sizeof to);
+    const char *p[] = { self->clinic_id, from, to };
+    /* Ordered by kind, then id: practitioners and rooms come in id order
+     * (the database's collation, as the free-slot query orders them). */
+    PGresult *res = meso_db_query (db,
+        "SELECT 'h', '', isodow, (extract(epoch FROM opens) / 60)::int, (extract(epoch FROM closes) / 60)::int"
+        "  FROM scheduling.clinic_hours WHERE clinic_id = $1"
+        " UNION ALL SELECT 'o', d.practitioner_id, 0, d.day - date '1970-01-01', 0"
+        "  FROM scheduling.practitioner_day_off d WHERE d.day BETWEEN $2::date AND $3::date"
+        "   AND d.practitioner_id IN (SELECT practitioner_id FROM scheduling.practitioner_hours"
+        "                             WHERE clinic_id = $1)"
+        " UNION ALL SELECT 'p', practitioner_id, isodow, (extract(epoch FROM starts) / 60)::int,"
+        "  (extract(epoch FROM ends) / 60)::int FROM scheduling.practitioner_hours WHERE clinic_id = $1"
+        " UNION ALL SELECT 'r', room_id, 0, 0, 0 FROM scheduling.room WHERE clinic_id = $1 AND active"
+        " ORDER BY 1, 2, 3, 4", 3, p);
+    if (!res) {
+        store_calendar_destroy (&self);
+        return NULL;
+    }
+    int rows = PQntuples (res);
+    int n_off = 0;
+    for (int i = 0; i < rows; i++) {
+        char k = PQgetvalue (res, i, 0)[0];
+        const char *id = PQgetvalue (res, i, 1);
+        if (k == 'p' && (i == 0 || PQgetvalue (res, i - 1, 0)[0] != 'p'
+                         || strcmp (PQgetvalue (res, i - 1, 1), id) != 0))
+            self->n_pract++;
+        else if (k == 'r')
+            self->n_rooms++;
+        else if (k == 'o')
+            n_off++;
+    }
+    self->pract_id = calloc ((size_t) self->n_pract + 1, sizeof *self->pract_id);
+    self->pract = calloc ((size_t) self->n_pract + 1, sizeof *self->pract);
+    self->days_off = calloc ((size_t) n_off + 1, sizeof *self->days_off);
+    self->room_id = calloc ((size_t) self->n_rooms + 1, sizeof *self->room_id);
+    if (!self->pract_id || !self->pract || !self->days_off || !self->room_id) {
+        PQclear (res);
+        meso_db_set_error (db, "53200", "out of memory for the calendar");
+        store_calendar_destroy (&self);
+        return NULL;
+    }
+    /* The 'o' rows come before the 'p' rows: first the practitioners, so
+     * days off can find their practitioner. */
+    int np = 0, nr = 0;
+    for (int i = 0; i < rows; i++) {
+        char k = PQgetvalue (res, i, 0)[0];
+        const char *id = PQgetvalue (res, i, 1);
+        int dow = atoi (PQgetvalue (res, i, 2));
+        int a = atoi (PQgetvalue (res, i, 3)), b = atoi (PQgetvalue (res, i, 4));
+        if (k == 'h' && dow >= 1 && dow <= 7) {
+            self->hours.from[dow] = a;
+            self->hours.to[dow] = b;
+        }
+        else if (k == 'p') {
+            if (np == 0 || strcmp (self->pract_id[np - 1], id) != 0) {
+                s_copy (self->pract_id[np], sizeof self->pract_id[np], id);
+                s_week_closed (&self->pract[np].hours);
+                np++;
+            }
+            if (dow >= 1 && dow <= 7) {
+                self->pract[np - 1].hours.from[dow] = a;
+                self->pract[np - 1].hours.to[dow] = b;
+            }
+        }
+        else if (k == 'r')
+            s_copy (self->room_id[nr++], sizeof self->room_id[0], id);
+    }
+    int no = 0;
+    for (int i = 0; i < rows; i++) {
+        if (PQgetvalue (res, i, 0)[0] != 'o')
+            continue;
+        int p_i = store_calendar_practitioner (self, PQgetvalue (res, i, 1));
+        if (p_i < 0)
+            continue;
+        planner_practitioner_t *pr = &self->pract[p_i];
+        if (pr->n_days_off == 0)
+            pr->days_off = &self->days_off[no];
+        self->days_off[no++] = (int32_t) atoi (PQgetvalue (res, i, 3));
+        pr->n_days_off++;
+    }
+    PQclear (res);
+    return self;
+}
+
+int
+store_calendar_practitioner (const store_calendar_t *self, const char *id)
+{
+    if (!id || !id[0])
+        return -1;
+    for (int i = 0; i < self->n_pract; i++)
+        if (strcmp (self->pract_id[i], id) == 0)
+            return i;
+    return -1;
+}
+
+static int
+s_room_index (const store_calendar_t *self, const char *id)
+{
+    for (int i = 0; i < self->n_rooms; i++)
+        if (strcmp (self->room_id[i], id) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+store_calendar_practitioner_id (const store_calendar_t *self, int index)
+{
+    return index >= 0 && index < self->n_pract ? self->pract_id[index] : "";
+}
+
+const char *
+store_calendar_room_id (const store_calendar_t *self, int index)
+{
+    return index >= 0 && index < self->n_rooms ? self->room_id[index] : "";
+}
+
+bool
+store_calendar_loaded (const store_calendar_t *self, int32_t day)
+{
+    int64_t i = (int64_t) day - self->first;
+    return i >= 0 && i < self->ndays && self->loaded[i];
+}
+
+static int
+s_busy_add (store_calendar_t *self, int i, const planner_busy_t *b)
+{
+    planner_day_t *d = &self->days[i];
+    if (d->n_busy == self->busy_cap[i]) {
+        int cap = self->busy_cap[i] ? self->busy_cap[i] * 2 : 64;
+        planner_busy_t *x = realloc (self->busy[i], (size_t) cap * sizeof *x);
+        if (!x)
+            return -1;
+        self->busy[i] = x;
+        self->busy_cap[i] = cap;
+    }
+    self->busy[i][d->n_busy++] = *b;
+    d->busy = self->busy[i];
+    return 0;
+}
+
+int
+store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
+{
+    assert (self);
+    /* "{d1,d2,...}" of the days still to load (offsets from 1970-01-01). */
+    size_t cap = (size_t) n * 12 + 4, used = 0;
+    char *list = malloc (cap);
+    if (!list) {
+        meso_db_set_error (self->db, "53200", "out of memory for the calendar");
+        return -1;
+    }
+    used += (size_t) snprintf (list, cap, "{");
+    int wanted = 0;
+    for (int k = 0; k < n; k++) {
+        int64_t i = (int64_t) days[k] - self->first;
+        if (i < 0 || i >= self->ndays || self->loaded[i])
+            continue;
+        bool dup = false;
+        for (int j = 0; j < k && !dup; j++)
+            dup = days[j] == days[k];
+        if (dup)
+            continue;
+        used += (size_t) snprintf (list + used, cap - used, "%s%d", wanted ? "," : "", (int) days[k]);
+        wanted++;
+    }
+    snprintf (list + used, cap - used, "}");
+    if (wanted == 0) {
+        free (list);
+        return 0;
+    }
+    const char *p[] = { self->clinic_id, list, self->patient };
+    /* z: a day's local midnight as an instant, and whether the day is not
+     * 24 hours long (a clock change); m: on such a day, each slot start
+     * (minute) and its instant, as PostgreSQL maps it; a: appointments
+     * overlapping the day (an hour's margin each side, and the last slot's
+     * length past midnight), with practitioner, room (this clinic's only)
+     * and whether they are the patient's. */
+    PGresult *res = meso_db_query (self->db,
+        "WITH c AS (SELECT time_zone AS tz, make_interval(mins => slot_minutes) AS len"
+        "           FROM scheduling.clinic WHERE clinic_id = $1),"
+        " d AS (SELECT x AS n, date '1970-01-01' + x AS day, c.tz, c.len,"
+        "              (date '1970-01-01' + x)::timestamp AT TIME ZONE c.tz AS t0,"
+        "              (date '1970-01-01' + x + 1)::timestamp AT TIME ZONE c.tz AS t1"
+        "       FROM c, unnest($2::int[]) AS x),"
+        " w AS (SELECT n, tstzrange(t0 - interval '1 hour', t1 + len + interval '1 hour') AS r FROM d)"
+        " SELECT 'z', n, 0, " US ("t0") ", (extract(epoch FROM t1) - extract(epoch FROM t0) <> 86400)::int,"
+        "  NULL::text, NULL::text, false FROM d"
+        " UNION ALL SELECT 'm', d.n, (extract(hour FROM t) * 60 + extract(minute FROM t))::int,"
+        "  " US ("t AT TIME ZONE d.tz") ", 0, NULL, NULL, false"
+        "  FROM d JOIN scheduling.clinic_hours h ON h.clinic_id = $1 AND h.isodow = extract(isodow FROM d.day)"
+        "  CROSS JOIN generate_series(d.day + h.opens, d.day + h.closes - d.len, d.len) AS t"
+        "  WHERE extract(epoch FROM d.t1) - extract(epoch FROM d.t0) <> 86400"
+        " UNION ALL SELECT 'a', w.n, 0, " US ("lower(a.during)") ", " US ("upper(a.during)") ","
+        "  a.practitioner_id, a.room_id, a.patient_id = $3"
+        "  FROM w JOIN scheduling.appointment a ON a.clinic_id = $1 AND a.during && w.r"
+        "   AND a.status IN " ACTIVE
+        " UNION ALL SELECT 'a', w.n, 0, " US ("lower(a.during)") ", " US ("upper(a.during)") ","
+        "  a.practitioner_id, NULL, a.patient_id = $3"
+        "  FROM w JOIN scheduling.appointment a ON a.during && w.r AND a.status IN " ACTIVE
+        "   AND a.clinic_id <> $1 AND a.practitioner_id IN (SELECT practitioner_id"
+        "       FROM scheduling.practitioner_hours WHERE clinic_id = $1)"
+        " UNION ALL SELECT 'a', w.n, 0, " US ("lower(a.during)") ", " US ("upper(a.during)") ","
+        "  a.practitioner_id, NULL, true"
+        "  FROM w JOIN scheduling.appointment a ON a.patient_id = $3 AND a.during && w.r"
+        "   AND a.status IN " ACTIVE " AND a.clinic_id <> $1", 3, p);
+    free (list);
+    if (!res)
+        return -1;
+    int rc = 0;
+    for (int r = 0; r < PQntuples (res) && rc == 0; r++) {
+        char k = PQgetvalue (res, r, 0)[0];
+        int64_t i = strtoll (PQgetvalue (res, r, 1), NULL, 10) - self->first;
+        if (i < 0 || i >= self->ndays)
+            continue;
+        planner_day_t *d = &self->days[i];
+        int64_t a = strtoll (PQgetvalue (res, r, 3), NULL, 10);
+        if (k == 'z') {
+            d->day = (int32_t) (self->first + i);
+            d->midnight_us = a;
+            d->exact = strcmp (PQgetvalue (res, r, 4), "1") == 0;
+            self->loaded[i] = true;
+        }
+        else if (k == 'm') {
+            if (d->n_exact < PLANNER_MAX_SLOTS) {
+                d->exact_min[d->n_exact] = atoi (PQgetvalue (res, r, 2));
+                d->exact_us[d->n_exact++] = a;
+            }
+        }
+        else {
+            planner_busy_t b;
+            b.start_us = a;
+            b.end_us = strtoll (PQgetvalue (res, r, 4), NULL, 10);
+            b.practitioner = store_calendar_practitioner (self, PQgetvalue (res, r, 5));
+            b.room = PQgetisnull (res, r, 6) ? -1 : s_room_index (self, PQgetvalue (res, r, 6));
+            b.patient = strcmp (PQgetvalue (res, r, 7), "t") == 0;
+            if ((b.practitioner >= 0 || b.room >= 0 || b.patient) && s_busy_add (self, (int) i, &b) != 0) {
+                meso_db_set_error (self->db, "53200", "out of memory for the calendar");
+                rc = -1;
+            }
+        }
+    }
+    PQclear (res);
+    return rc;
+}
+
+int
+store_calendar_free_slots (const store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max)
+{
+    if (!store_calendar_loaded (self, day))
+        return 0;
+    return planner_free_slots (&self->days[day - self->first], &self->hours, self->slot_min, self->pract,
+                               self->n_pract, prefer, self->n_rooms, out, max);
 }

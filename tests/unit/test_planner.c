@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "scheduling/planner.h"
 #include "meso/mtime.h"
@@ -119,6 +120,130 @@ test_parsers (void **state)
     assert_int_equal (planner_parse_local ("2026-03-29 10:00", &d, &m), -1);
 }
 
+
+/* ---- the slot search of one day (planner_free_slots) ---- */
+
+#define H(x) ((int64_t) (x) * 3600000000)
+#define MIN(x) ((int64_t) (x) * 60000000)
+
+static void
+s_week (planner_week_t *w, int from, int to)
+{
+    for (int d = 0; d < 8; d++) {
+        w->from[d] = d >= 1 ? from : -1;
+        w->to[d] = d >= 1 ? to : -1;
+    }
+}
+
+static void
+test_isodow (void **state)
+{
+    (void) state;
+    assert_int_equal (planner_isodow (0), 4);                     /* 1970-01-01, a Thursday */
+    int32_t d;
+    assert_int_equal (meso_date_parse ("2024-03-31", &d), 0);
+    assert_int_equal (planner_isodow (d), 7);
+    assert_int_equal (planner_isodow (d + 1), 1);
+    assert_int_equal (planner_isodow (-1), 3);                    /* 1969-12-31, a Wednesday */
+}
+
+static void
+test_free_slots_who_takes_the_slot (void **state)
+{
+    (void) state;
+    int32_t day;
+    assert_int_equal (meso_date_parse ("2030-01-07", &day), 0);  /* a Monday */
+    int64_t mid = (int64_t) day * 86400000000 - H (1);            /* midnight at UTC+1 */
+    planner_week_t clinic;
+    s_week (&clinic, 9 * 60, 13 * 60);                            /* 09:00-13:00: 4 hour slots */
+    planner_practitioner_t pr[2];
+    memset (pr, 0, sizeof pr);
+    s_week (&pr[0].hours, 9 * 60, 13 * 60);
+    s_week (&pr[1].hours, 10 * 60, 12 * 60);                      /* only 10:00 and 11:00 */
+    /* p0 busy 10:00-10:30, room 0 busy 12:00-13:00 (room 1 free), the
+     * patient busy 11:30-12:30 (11:00 and 12:00 are out for her). */
+    planner_busy_t busy[] = {
+        { mid + H (10), mid + H (10) + MIN (30), 0, -1, false },
+        { mid + H (12), mid + H (13), -1, 0, false },
+        { mid + H (11) + MIN (30), mid + H (12) + MIN (30), -1, -1, true },
+        { mid + H (9) - MIN (5), mid + H (9), 0, 0, false },     /* touching [08:55,09:00): no overlap */
+    };
+    planner_day_t d;
+    memset (&d, 0, sizeof d);
+    d.day = day;
+    d.midnight_us = mid;
+    d.busy = busy;
+    d.n_busy = 4;
+    planner_free_t out[PLANNER_MAX_SLOTS];
+    int n = planner_free_slots (&d, &clinic, 60, pr, 2, -1, 2, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 2);
+    assert_int_equal (out[0].minute, 9 * 60);
+    assert_int_equal (out[0].practitioner, 0);
+    assert_int_equal (out[0].room, 0);
+    assert_true (out[0].start_us == mid + H (9) && out[0].end_us == mid + H (10));
+    assert_int_equal (out[1].minute, 10 * 60);                   /* p0 busy: p1 takes it */
+    assert_int_equal (out[1].practitioner, 1);
+    /* prefer p1: it takes 10:00, and 09:00 still goes to p0 (p1 is not working). */
+    n = planner_free_slots (&d, &clinic, 60, pr, 2, 1, 2, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 2);
+    assert_int_equal (out[0].practitioner, 0);
+    assert_int_equal (out[1].practitioner, 1);
+    /* Without the patient's appointment, 11:00 (p0) and 12:00 (p0, room 1). */
+    d.n_busy = 2;
+    n = planner_free_slots (&d, &clinic, 60, pr, 2, -1, 2, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 4);
+    assert_int_equal (out[3].minute, 12 * 60);
+    assert_int_equal (out[3].room, 1);
+    /* One room only: 12:00 is gone. */
+    n = planner_free_slots (&d, &clinic, 60, pr, 2, -1, 1, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 3);
+    /* p0 off that day: only p1's 10:00 and 11:00. */
+    int32_t off[] = { day - 3, day, day + 9 };
+    pr[0].days_off = off;
+    pr[0].n_days_off = 3;
+    n = planner_free_slots (&d, &clinic, 60, pr, 2, -1, 2, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 2);
+    assert_int_equal (out[0].minute, 10 * 60);
+    assert_int_equal (out[0].practitioner, 1);
+    assert_int_equal (out[1].minute, 11 * 60);
+    /* Closed on Sundays. */
+    clinic.from[7] = clinic.to[7] = -1;
+    d.day = day + 6;
+    assert_int_equal (planner_free_slots (&d, &clinic, 60, pr, 2, -1, 2, out, PLANNER_MAX_SLOTS), 0);
+}
+
+static void
+test_free_slots_clock_change (void **state)
+{
+    (void) state;
+    /* A day with a clock change: the instants are the ones PostgreSQL
+     * gave per slot start, never midnight + minutes; a start it gave no
+     * instant for is not offered. */
+    int32_t day;
+    assert_int_equal (meso_date_parse ("2030-03-31", &day), 0);
+    planner_week_t clinic;
+    s_week (&clinic, 8 * 60, 11 * 60);
+    planner_practitioner_t pr;
+    memset (&pr, 0, sizeof pr);
+    s_week (&pr.hours, 0, 1440);
+    planner_day_t d;
+    memset (&d, 0, sizeof d);
+    d.day = day;
+    d.midnight_us = 1000;
+    d.exact = true;
+    d.n_exact = 2;
+    d.exact_min[0] = 8 * 60;
+    d.exact_us[0] = 5000000;
+    d.exact_min[1] = 10 * 60;
+    d.exact_us[1] = 7000000;
+    planner_free_t out[PLANNER_MAX_SLOTS];
+    int n = planner_free_slots (&d, &clinic, 60, &pr, 1, 0, 1, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 2);
+    assert_true (out[0].start_us == 5000000 && out[0].end_us == 5000000 + H (1));
+    assert_int_equal (out[1].minute, 10 * 60);
+    assert_true (out[1].start_us == 7000000);
+}
+
 int
 main (void)
 {
@@ -129,6 +254,9 @@ main (void)
         cmocka_unit_test (test_slots_and_preference),
         cmocka_unit_test (test_spacing_non_responder_late),
         cmocka_unit_test (test_parsers),
+        cmocka_unit_test (test_isodow),
+        cmocka_unit_test (test_free_slots_who_takes_the_slot),
+        cmocka_unit_test (test_free_slots_clock_change),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
