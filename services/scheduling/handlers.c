@@ -482,12 +482,7 @@ s_spec_check (scheduling_t *self, const Meso__V1__CourseSpec *sp, bool booking, 
         meso_reply_reason (reply, "unknown_clinic", "spec.clinic_id", "no clinic has this id");
         return -1;
     }
-    int32_t today;
-    if (store_local_today (self->db, clinic->time_zone, &today) != 0) {
-        meso_reply_db_error (reply, self->db, "clinic date");
-        return -1;
-    }
-    if (first < today) {
+    if (first < clinic->today) {
         meso_reply_error (reply, MESO_INVALID_ARGUMENT, "spec.first_date %s is in the past", sp->first_date);
         meso_reply_reason (reply, "in_the_past", "spec.first_date", "plan from today on (clinic local date)");
         return -1;
@@ -768,12 +763,7 @@ s_book_session (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         }
         goto done;
     }
-    int32_t today;
-    if (store_local_today (self->db, b.clinic.time_zone, &today) != 0) {
-        meso_reply_db_error (reply, self->db, "clinic date");
-        goto done;
-    }
-    if (day < today) {
+    if (day < b.clinic.today) {
         meso_reply_error (reply, MESO_INVALID_ARGUMENT, "local_start %s is in the past", in->local_start);
         meso_reply_reason (reply, "in_the_past", "local_start", "book from today on");
         goto done;

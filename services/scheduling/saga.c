@@ -195,39 +195,72 @@ saga_redate (scheduling_t *self, const char *clinic_id, const char *appointment_
 
 /* ------------------------------------------------------- step 0: replay */
 
-typedef struct {
-    const Meso__V1__Request *req;
-    meso_reply_t *reply;
-    int outcome;                /* 1 replayed, 2 in progress, 0 new */
-} s_replay_t;
-
+/* One statement, no transaction: the key's stored reply (replayed), the
+ * key used for another request (refused), or a booking with the key still
+ * pending (refused: ABORTED, retry later). Not a claim: two requests with
+ * one key that both pass here still book once, since the course's unique
+ * idempotency index lets one insert its course and the other gets
+ * ABORTED, and the final step claims the key in its transaction. The
+ * request hash is meso_idem_claim's: sha256(method || '\0' || body).
+ * Returns 1 answered (reply set), 0 new, -1 error (reply set). */
 static int
-s_replay_txn (meso_db_t *db, void *arg)
+s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
 {
-    s_replay_t *r = arg;
-    meso_reply_reset (r->reply);
-    r->outcome = 0;
-    int rc = meso_idem_claim (db, SCHED_SCHEMA, r->req, r->reply);
-    if (rc < 0)
+    const char *method = req->method ? req->method : "";
+    size_t mlen = strlen (method);
+    size_t hlen = mlen + 1 + req->body.len;
+    char *hin = malloc (hlen);
+    if (!hin) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
         return -1;
-    if (rc == 1) {
-        r->outcome = 1;
-        return 0;
     }
-    const char *p[] = { r->req->idempotency_key };
-    PGresult *res = meso_db_query (db, "SELECT course_id FROM scheduling.course"
-                                   " WHERE idem_key = $1 AND status = 'pending'", 1, p);
+    memcpy (hin, method, mlen + 1);
+    if (req->body.len)
+        memcpy (hin + mlen + 1, req->body.data, req->body.len);
+    const char *v[] = { req->idempotency_key, hin };
+    int l[] = { 0, (int) hlen };
+    int f[] = { 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "SELECT i.method, i.request_hash = sha256($2::bytea), i.reply IS NULL, i.reply,"
+        " (SELECT course_id FROM scheduling.course WHERE idem_key = $1 AND status = 'pending' LIMIT 1)"
+        " FROM (SELECT 1) AS one LEFT JOIN scheduling.idempotency i ON i.key = $1", 2, v, l, f);
+    free (hin);
     if (!res) {
-        meso_reply_db_error (r->reply, db, "booking lookup");
+        meso_reply_db_error (reply, db, "idempotency lookup");
         return -1;
     }
-    if (PQntuples (res) > 0) {
-        r->outcome = 2;
-        meso_reply_error (r->reply, MESO_ABORTED, "the booking with this idempotency key is still in progress");
-        meso_reply_detail (r->reply, "course %s; retry in a few seconds", PQgetvalue (res, 0, 0));
+    int rc = 1;
+    if (!PQgetisnull (res, 0, 0)) {
+        if (strcmp (PQgetvalue (res, 0, 0), method) != 0 || strcmp (PQgetvalue (res, 0, 1), "t") != 0) {
+            meso_reply_error (reply, MESO_FAILED_PRECONDITION,
+                              "idempotency key %s was already used for a different request",
+                              req->idempotency_key);
+            meso_reply_detail (reply, "the key was first used with method %s; "
+                               "use a new key for a new request", PQgetvalue (res, 0, 0));
+            meso_reply_reason (reply, "idempotency_key_reused", "idempotency_key",
+                               "this key belongs to another request");
+        }
+        else if (strcmp (PQgetvalue (res, 0, 2), "t") == 0)
+            meso_reply_error (reply, MESO_INTERNAL,
+                              "request with idempotency key %s completed without a stored reply",
+                              req->idempotency_key);
+        else {
+            size_t len = 0;
+            unsigned char *data = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 3), &len);
+            if (!data || meso_reply_unpack_into (reply, data, len) != 0)
+                meso_reply_error (reply, MESO_INTERNAL,
+                                  "stored reply for idempotency key %s does not decode", req->idempotency_key);
+            PQfreemem (data);
+        }
     }
+    else if (!PQgetisnull (res, 0, 4)) {
+        meso_reply_error (reply, MESO_ABORTED, "the booking with this idempotency key is still in progress");
+        meso_reply_detail (reply, "course %s; retry in a few seconds", PQgetvalue (res, 0, 4));
+    }
+    else
+        rc = 0;
     PQclear (res);
-    return -1;                  /* never keep the claim: the saga stores the reply at its end */
+    return rc;
 }
 
 /* ------------------------------------------------- step 2: pending rows */
@@ -250,21 +283,19 @@ s_insert_txn (meso_db_t *db, void *arg)
     snprintf (grade, sizeof grade, "%d", b->grade);
     snprintf (ver, sizeof ver, "%d", x->recipe_version);
     const char *key = b->req->idempotency_key && b->req->idempotency_key[0] ? b->req->idempotency_key : NULL;
+    /* With the request body, so recovery can store the reply for the key. */
     const char *cp[] = { b->clinic.clinic_id, x->course_id, b->patient_id, grade, b->mild ? "t" : "f",
-                         areas, b->recipe_id, ver, sessions, key, b->req->method };
-    PGresult *res = meso_db_query (db,
+                         areas, b->recipe_id, ver, sessions, key, b->req->method,
+                         (const char *) b->req->body.data };
+    int cl[12] = { 0 };
+    int cf[12] = { 0 };
+    cl[11] = (int) b->req->body.len;
+    cf[11] = 1;
+    PGresult *res = meso_db_query_bin (db,
         "INSERT INTO scheduling.course (clinic_id, course_id, patient_id, grade, mild, areas,"
-        " recipe_id, recipe_version, sessions, status, idem_key, method)"
-        " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, 'pending', $10, $11)", 11, cp);
-    if (!res)
-        goto db_error;
-    PQclear (res);
-    /* The request body, so recovery can store the reply for the key. */
-    const char *bv[] = { x->course_id, (const char *) b->req->body.data };
-    int bl[] = { 0, (int) b->req->body.len };
-    int bf[] = { 0, 1 };
-    res = meso_db_query_bin (db, "UPDATE scheduling.course SET request = $2::bytea WHERE course_id = $1",
-                             2, bv, bl, bf);
+        " recipe_id, recipe_version, sessions, status, idem_key, method, request)"
+        " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, 'pending', $10, $11, $12::bytea)",
+        12, cp, cl, cf);
     if (!res)
         goto db_error;
     PQclear (res);
@@ -464,20 +495,22 @@ s_final_txn (meso_db_t *db, void *arg)
         if (rc != 0)
             return -1;
     }
+    /* The course and its appointments in one statement. */
     const char *p[] = { f->course_id };
-    PGresult *res = meso_db_query (db, "UPDATE scheduling.course SET status = 'booked', updated_at = now()"
-                                   " WHERE course_id = $1 AND status = 'pending'", 1, p);
+    PGresult *res = meso_db_query (db,
+        "WITH c AS (UPDATE scheduling.course SET status = 'booked', updated_at = now()"
+        "           WHERE course_id = $1 AND status = 'pending' RETURNING course_id),"
+        " a AS (UPDATE scheduling.appointment SET status = 'booked', updated_at = now()"
+        "       WHERE course_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM c) RETURNING 1)"
+        " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM a)", 1, p);
     if (!res)
         goto db_error;
-    bool changed = strcmp (PQcmdTuples (res), "1") == 0;
+    bool changed = strcmp (PQgetvalue (res, 0, 0), "1") == 0;
     PQclear (res);
     if (!changed) {
         meso_reply_error (f->reply, MESO_ABORTED, "course %s is no longer pending", f->course_id);
         return -1;
     }
-    if (meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'booked', updated_at = now()"
-                      " WHERE course_id = $1 AND status = 'pending'", 1, p) != 0)
-        goto db_error;
     res = store_course_sessions (db, f->course_id);
     if (!res)
         goto db_error;
@@ -515,15 +548,8 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
 {
     const Meso__V1__Request *req = b->req;
     bool keyed = req->idempotency_key && req->idempotency_key[0];
-    if (keyed) {
-        s_replay_t r = { req, reply, 0 };
-        int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_replay_txn, &r);
-        if (r.outcome == 1 || r.outcome == 2)
-            return;
-        if (rc != 0 && meso_reply_status (reply) != MESO_OK)
-            return;
-        meso_reply_reset (reply);
-    }
+    if (keyed && s_replay (self->db, req, reply) != 0)
+        return;
 
     /* Step 1: the recipe's ingredients (inventory's latest version, which
      * the appointments record and Reserve uses), and screening. */
@@ -570,13 +596,29 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     }
     saga_pause_point (self, 2);
 
-    /* Step 3: stock per session. */
-    s_res_t *items = NULL;
-    int n = s_pending (self->db, ins.course_id, &items);
-    if (n < 0) {
-        meso_reply_db_error (reply, self->db, "booking");
+    /* Step 3: stock per session (the rows just inserted, from memory;
+     * recovery reads them back with s_pending). */
+    int n = b->n;
+    s_res_t *items = calloc ((size_t) n + 1, sizeof *items);
+    if (!items) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
         s_unlock (self->db, ins.course_id);
         return;         /* recovery finishes it */
+    }
+    char list[sizeof items[0].areas];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t k = 0; k < b->n_areas && used < sizeof list; k++)
+        used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", k ? "," : "", b->areas[k]);
+    for (int i = 0; i < n; i++) {
+        s_res_t *x = &items[i];
+        snprintf (x->appointment_id, sizeof x->appointment_id, "%s", b->slots[i].appointment_id);
+        snprintf (x->clinic_id, sizeof x->clinic_id, "%s", b->clinic.clinic_id);
+        snprintf (x->patient_id, sizeof x->patient_id, "%s", b->patient_id);
+        snprintf (x->date, sizeof x->date, "%s", b->slots[i].local_date);
+        snprintf (x->recipe_id, sizeof x->recipe_id, "%s", b->recipe_id);
+        x->recipe_version = version;
+        snprintf (x->areas, sizeof x->areas, "%s", list);
     }
     int refused = 0, unreachable = 0;
     for (int i = 0; i < n && !refused && !unreachable; i++) {

@@ -39,6 +39,7 @@ typedef struct {
     int slot_minutes;
     planner_settings_t course;
     int cancel_notice_hours;
+    int32_t today;                      /* the clinic's local date when read (civil day) */
 } store_clinic_t;
 
 /* One session to book (a planned slot). */
@@ -131,9 +132,6 @@ int store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practi
 /* Session rows (columns SC_*). */
 PGresult *store_session_get (meso_db_t *db, const char *appointment_id, bool lock);
 PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
-
-/* Today's date in zone. 0 or -1. */
-int store_local_today (meso_db_t *db, const char *zone, int32_t *out);
 
 /* "{a,b}" of codes (validated [a-z0-9_-]). */
 void store_array_literal (char *out, size_t size, char *const *items, size_t n);

@@ -31,7 +31,8 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
     const char *p[] = { clinic_id };
     PGresult *res = meso_db_query (db,
         "SELECT clinic_id, name, time_zone, slot_minutes, spacing_min_days, taper_max_days,"
-        " maintenance_sessions, cancel_notice_hours FROM scheduling.clinic WHERE clinic_id = $1",
+        " maintenance_sessions, cancel_notice_hours, (now() AT TIME ZONE time_zone)::date - date '1970-01-01'"
+        " FROM scheduling.clinic WHERE clinic_id = $1",
         1, p);
     if (!res)
         return -1;
@@ -45,6 +46,7 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
         out->course.taper_max_days = atoi (PQgetvalue (res, 0, 5));
         out->course.maintenance_sessions = atoi (PQgetvalue (res, 0, 6));
         out->cancel_notice_hours = atoi (PQgetvalue (res, 0, 7));
+        out->today = (int32_t) atoi (PQgetvalue (res, 0, 8));
     }
     PQclear (res);
     return found;
@@ -286,19 +288,47 @@ store_array_literal (char *out, size_t size, char *const *items, size_t n)
         snprintf (out + used, size - used, "}");
 }
 
-int
-store_local_today (meso_db_t *db, const char *zone, int32_t *out)
-{
-    const char *p[] = { zone };
-    PGresult *res = meso_db_query (db, "SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD')", 1, p);
-    if (!res)
-        return -1;
-    int rc = meso_date_parse (PQgetvalue (res, 0, 0), out);
-    PQclear (res);
-    return rc;
-}
-
 /* ------------------------------------------------------------- calendar */
+
+/* Runs sql as a statement prepared once per connection (recognised by its
+ * PGconn and backend pid: a reconnect gets a new one). The calendar's
+ * statements are long unions whose planning costs as much as running
+ * them; prepared, the daemon plans them once. Errors go into db like
+ * meso_db_query's. */
+typedef struct {
+    const char *name;
+    PGconn *conn;
+    int pid;
+} s_stmt_t;
+
+static PGresult *
+s_prepared (meso_db_t *db, s_stmt_t *st, const char *sql, int n, const char *const *values)
+{
+    if (meso_db_ensure (db) != 0)
+        return NULL;
+    PGconn *conn = meso_db_conn (db);
+    PGresult *res = NULL;
+    if (st->conn != conn || st->pid != PQbackendPID (conn)) {
+        res = PQprepare (conn, st->name, sql, n, NULL);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK)
+            goto error;
+        PQclear (res);
+        st->conn = conn;
+        st->pid = PQbackendPID (conn);
+    }
+    res = PQexecPrepared (conn, st->name, n, values, NULL, NULL, 0);
+    if (PQresultStatus (res) == PGRES_TUPLES_OK || PQresultStatus (res) == PGRES_COMMAND_OK)
+        return res;
+error:;
+    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    meso_db_set_error (db, state && state[0] ? state : "08006", "%s",
+                       msg ? msg : PQerrorMessage (conn));
+    if (state && strcmp (state, "26000") == 0)
+        st->conn = NULL;                /* gone (DISCARD ALL?): prepare again next time */
+    PQclear (res);
+    return NULL;
+}
 
 struct store_calendar_t {
     meso_db_t *db;
@@ -376,7 +406,8 @@ store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
     const char *p[] = { self->clinic_id, from, to };
     /* Ordered by kind, then id: practitioners and rooms come in id order
      * (the database's collation, as the free-slot query orders them). */
-    PGresult *res = meso_db_query (db,
+    static s_stmt_t stmt = { "scheduling_calendar_static", NULL, 0 };
+    PGresult *res = s_prepared (db, &stmt,
         "SELECT 'h', '', isodow, (extract(epoch FROM opens) / 60)::int, (extract(epoch FROM closes) / 60)::int"
         "  FROM scheduling.clinic_hours WHERE clinic_id = $1"
         " UNION ALL SELECT 'o', d.practitioner_id, 0, d.day - date '1970-01-01', 0"
@@ -549,8 +580,15 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
      * (minute) and its instant, as PostgreSQL maps it; a: appointments
      * overlapping the day (an hour's margin each side, and the last slot's
      * length past midnight), with practitioner, room (this clinic's only)
-     * and whether they are the patient's. */
-    PGresult *res = meso_db_query (self->db,
+     * and whether they are the patient's. Appointments of the clinic's
+     * practitioners in other clinics are looked up only for those who
+     * have hours in another clinic: a probe per practitioner and day costs
+     * more than the rest together. The one miss: a practitioner whose
+     * hours in another clinic were removed while sessions there remain;
+     * the preview may then offer such a slot, and booking it is refused
+     * by the exclusion constraint (slot_taken), never double-booked. */
+    static s_stmt_t stmt = { "scheduling_calendar_days", NULL, 0 };
+    PGresult *res = s_prepared (self->db, &stmt,
         "WITH c AS (SELECT time_zone AS tz, make_interval(mins => slot_minutes) AS len"
         "           FROM scheduling.clinic WHERE clinic_id = $1),"
         " d AS (SELECT x AS n, date '1970-01-01' + x AS day, c.tz, c.len,"
@@ -573,7 +611,8 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
         "  a.practitioner_id, NULL, a.patient_id = $3"
         "  FROM w JOIN scheduling.appointment a ON a.during && w.r AND a.status IN " ACTIVE
         "   AND a.clinic_id <> $1 AND a.practitioner_id IN (SELECT practitioner_id"
-        "       FROM scheduling.practitioner_hours WHERE clinic_id = $1)"
+        "       FROM scheduling.practitioner_hours WHERE clinic_id = $1"
+        "       INTERSECT SELECT practitioner_id FROM scheduling.practitioner_hours WHERE clinic_id <> $1)"
         " UNION ALL SELECT 'a', w.n, 0, " US ("lower(a.during)") ", " US ("upper(a.during)") ","
         "  a.practitioner_id, NULL, true"
         "  FROM w JOIN scheduling.appointment a ON a.patient_id = $3 AND a.during && w.r"

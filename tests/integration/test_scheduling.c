@@ -139,6 +139,10 @@ test_course_booked_lifecycle (void **state)
     assert_string_equal (bc->course->course_id, course);
     meso__v1__book_course_reply__free_unpacked (bc, NULL);
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment", NULL), 10);
+    /* The same key with another request (11:00) is refused and books nothing. */
+    assert_null (s_book_course (fx, "paris", pat, first, "11:00", 2, 0, "course-1", &r));
+    assert_int_equal (r.status, MESO_FAILED_PRECONDITION);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment", NULL), 10);
 
     /* Reschedule session 6 one day later: 8 days after 5, but 6 days
      * before 7: refused; a slot of the same day at 15:00 is fine. */
