@@ -9,20 +9,34 @@
  *      meso-screening, meso-inventory and meso-scheduling daemons for 10 s,
  *      each in its own clinic (own practitioner, room, patient and stock
  *      lot: the bookings do not conflict), one session after the other.
- *      Printed: bookings/s and p50/p99 latency.
- *   2. the same SQL directly: pgbench -M prepared with 8 clients runs
- *      tests/bench/booking.pgbench -- every statement a booking sends, in
- *      the same transactions, across scheduling, screening and inventory --
- *      for 10 s in 8 other clinics. Printed next to 1, with the ratio
- *      (target >= 0.6) and the p99 (target < 15 ms).
+ *      This runs once per configuration of MESO_BENCH_INSTANCES (default
+ *      "1,4"): n scheduling instances with max(1, n/2) screening and as
+ *      many inventory instances, each on its own endpoint and its own
+ *      database connection; every scheduling instance is given the lists of
+ *      screening and inventory endpoints, and client i calls scheduling
+ *      instance i mod n (as a pool of connections would). Every instance
+ *      answers Health before the clients start; all are stopped after.
+ *   2. the same SQL directly: pgbench -M prepared with 8 clients (8
+ *      connections) runs tests/bench/booking.pgbench -- every statement a
+ *      booking sends, in the same transactions, across scheduling,
+ *      screening and inventory -- for 10 s in 8 other clinics. One table
+ *      prints every configuration of 1 beside it: connections, bookings/s,
+ *      p50, p99 and the ratio to pgbench (target >= 0.6; p99 target
+ *      < 15 ms).
  *   3. PlanCourse of 20 sessions in a clinic with 20 practitioners, 10 rooms
  *      and a year of bookings (about 70% of the room-hours taken), 200
- *      calls through the daemon (or as many as fit in 20 s): p50/p99
- *      against the 5 ms target.
+ *      calls through one scheduling instance (or as many as fit in 20 s):
+ *      p50/p99 against the 5 ms target.
  *
  * Why it is built this way: the daemons' figure alone says little on a
  * shared 2-core machine; pgbench in the same run, on the same cluster and
- * the same statements, is the reference that moves with the machine. */
+ * the same statements, is the reference that moves with the machine. A
+ * daemon is one thread with one connection, serving one request at a time,
+ * and meso scales a service by running several instances of it; pgbench's
+ * 8 clients hold 8 connections, so the configuration to hold against it
+ * is the one with as many connections (4 + 2 + 2), printed beside the
+ * single-instance one to show what the instances buy. */
+#include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,8 +59,11 @@
 #define RUN_S 10
 #define MAXLAT 200000
 #define PLAN_CALLS 200
+#define MAXINST 16              /* instances of one service */
+#define MAXCONF 8               /* configurations in MESO_BENCH_INSTANCES */
+#define EPLEN 128
 
-static char s_admin[512], s_scr_ep[256], s_inv_ep[256], s_sch_ep[256];
+static char s_admin[512];
 static meso_bus_client_t *s_scr, *s_inv, *s_sch;
 static int s_key;
 static int s_nclients = NCLIENTS;
@@ -231,6 +248,8 @@ s_catalogue (void)
 typedef struct {
     int index;
     char patient[40];
+    const char *endpoint;       /* the scheduling instance it calls */
+    int next_slot;              /* slots already used by earlier runs */
     int64_t *lat;
     int n, failed;
     int64_t deadline_us;
@@ -240,14 +259,15 @@ static void *
 s_client (void *arg)
 {
     client_t *c = arg;
-    meso_bus_client_t *bus = meso_bus_client_new (s_sch_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    meso_bus_client_t *bus = meso_bus_client_new (c->endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
     char clinic[32], pract[48], room[48], start[32], day[16], key[96];
     snprintf (clinic, sizeof clinic, "bc%d", c->index);
     snprintf (pract, sizeof pract, "%s-p0", clinic);
     snprintf (room, sizeof room, "%s-r0", clinic);
     char *areas[] = { "thighs" };
     meso_result_t r = { 0 };
-    for (int k = 0; meso_time_mono_us () < c->deadline_us && c->n < MAXLAT; k++) {
+    int k = c->next_slot;
+    for (; meso_time_mono_us () < c->deadline_us && c->n < MAXLAT; k++) {
         /* 16 one-hour slots a day, 06:00..21:00 UTC, from tomorrow on. */
         s_day (1 + k / 16, day);
         snprintf (start, sizeof start, "%sT%02d:00", day, 6 + k % 16);
@@ -273,6 +293,7 @@ s_client (void *arg)
         }
         c->lat[c->n++] = t1 - t0;
     }
+    c->next_slot = k;           /* the next configuration books later slots */
     meso_result_reset (&r);
     meso_bus_client_destroy (&bus);
     return NULL;
@@ -360,6 +381,211 @@ s_spawn (const char *name, const char *role, const char *ep, const char *extra1,
     return mt_spawn (path, argv, NULL);
 }
 
+/* One configuration's daemons: nsch scheduling instances, nscr screening
+ * and ninv inventory, each on its own endpoint. */
+typedef struct {
+    int nsch, nscr, ninv;
+    pid_t pid[3 * MAXINST];
+    int npid;
+    char sch[MAXINST][EPLEN];
+    char sch_list[MAXINST * EPLEN], scr_list[MAXINST * EPLEN], inv_list[MAXINST * EPLEN];
+} fleet_t;
+
+/* Stops every instance (scheduling first, so no booking is left half-way
+ * by a missing screening or inventory) and frees the fleet. */
+static void
+s_fleet_stop (fleet_t **self_p)
+{
+    fleet_t *self = *self_p;
+    if (!self)
+        return;
+    for (int i = self->npid - 1; i >= 0; i--) {
+        int status = mt_stop (self->pid[i], SIGTERM);
+        if (status != 0)
+            fprintf (stderr, "bench_scheduling: instance %d did not exit cleanly (status %d)\n",
+                     (int) self->pid[i], status);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_list_add (char *list, size_t size, const char *ep)
+{
+    size_t len = strlen (list);
+    snprintf (list + len, size - len, "%s%s", len ? "," : "", ep);
+}
+
+/* Starts the instances and waits until every one answers Health. Returns
+ * the fleet, or NULL (all stopped) if one did not start. */
+static fleet_t *
+s_fleet_start (int nsch, int nscr, int ninv)
+{
+    assert (nsch >= 1 && nsch <= MAXINST && nscr >= 1 && nscr <= MAXINST && ninv >= 1 && ninv <= MAXINST);
+    fleet_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->nsch = nsch;
+    self->nscr = nscr;
+    self->ninv = ninv;
+    char ep[EPLEN];
+    for (int i = 0; i < nscr; i++) {
+        mt_ipc_endpoint ("scr", ep, sizeof ep);
+        s_list_add (self->scr_list, sizeof self->scr_list, ep);
+        self->pid[self->npid++] = s_spawn ("meso-screening", "meso_screening", ep, NULL, NULL);
+        if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
+            goto fail;
+    }
+    for (int i = 0; i < ninv; i++) {
+        mt_ipc_endpoint ("inv", ep, sizeof ep);
+        s_list_add (self->inv_list, sizeof self->inv_list, ep);
+        self->pid[self->npid++] = s_spawn ("meso-inventory", "meso_inventory", ep, "--events=", NULL);
+        if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
+            goto fail;
+    }
+    static char scr[MAXINST * EPLEN + 16], inv[MAXINST * EPLEN + 16];
+    snprintf (scr, sizeof scr, "--screening=%s", self->scr_list);
+    snprintf (inv, sizeof inv, "--inventory=%s", self->inv_list);
+    for (int i = 0; i < nsch; i++) {
+        mt_ipc_endpoint ("sch", self->sch[i], EPLEN);
+        s_list_add (self->sch_list, sizeof self->sch_list, self->sch[i]);
+        self->pid[self->npid++] = s_spawn ("meso-scheduling", "meso_scheduling", self->sch[i], scr, inv);
+        if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (self->sch[i], 10000) != 0)
+            goto fail;
+    }
+    return self;
+fail:
+    fprintf (stderr, "bench_scheduling: the daemons did not start (%d scheduling, %d screening, %d inventory)\n",
+             nsch, nscr, ninv);
+    if (self->pid[self->npid - 1] < 0)
+        self->npid--;
+    s_fleet_stop (&self);
+    return NULL;
+}
+
+/* The setup clients (catalogue, clinics, PlanCourse) on the fleet's lists. */
+static void
+s_setup_clients (const fleet_t *f)
+{
+    meso_bus_client_destroy (&s_scr);
+    meso_bus_client_destroy (&s_inv);
+    meso_bus_client_destroy (&s_sch);
+    if (!f)
+        return;
+    s_scr = meso_bus_client_new (f->scr_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_inv = meso_bus_client_new (f->inv_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_sch = meso_bus_client_new (f->sch_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    assert (s_scr && s_inv && s_sch);
+}
+
+/* Connections the daemons hold to the bench database, as PostgreSQL counts
+ * them (-1 if it cannot tell). */
+static int
+s_daemon_connections (meso_db_t *db)
+{
+    PGresult *res = meso_db_query (db,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND usename IN ('meso_scheduling', 'meso_screening', 'meso_inventory')", 0, NULL);
+    int n = res ? atoi (PQgetvalue (res, 0, 0)) : -1;
+    PQclear (res);
+    return n;
+}
+
+/* One configuration's figures. */
+typedef struct {
+    int nsch, nscr, ninv, connections;
+    double rate;
+    int64_t p50, p99;
+    size_t n;
+    int failed;
+    int64_t booked, held;       /* appointments booked, reservations held (this run) */
+} booking_t;
+
+/* Counts of booked appointments and held reservations in the bc clinics. */
+static void
+s_booked_counts (meso_db_t *db, int64_t *booked, int64_t *held)
+{
+    *booked = *held = -1;
+    PGresult *res = meso_db_query (db,
+        "SELECT (SELECT count(*) FROM scheduling.appointment WHERE status = 'booked' AND clinic_id LIKE 'bc%'),"
+        " (SELECT count(*) FROM inventory.reservation WHERE status = 'held' AND clinic_id LIKE 'bc%')", 0, NULL);
+    if (res) {
+        *booked = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+        *held = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+        PQclear (res);
+    }
+}
+
+/* RUN_S seconds of bookings by the clients through fleet f. */
+static void
+s_booking_run (const fleet_t *f, meso_db_t *db, client_t *cl, booking_t *out)
+{
+    memset (out, 0, sizeof *out);
+    out->nsch = f->nsch;
+    out->nscr = f->nscr;
+    out->ninv = f->ninv;
+    out->connections = s_daemon_connections (db);
+    int64_t booked0, held0;
+    s_booked_counts (db, &booked0, &held0);
+    pthread_t th[NCLIENTS];
+    int64_t t0 = meso_time_mono_us ();
+    for (int i = 0; i < s_nclients; i++) {
+        cl[i].index = i;
+        cl[i].endpoint = f->sch[i % f->nsch];
+        cl[i].lat = malloc (sizeof (int64_t) * MAXLAT);
+        assert (cl[i].lat);
+        cl[i].n = cl[i].failed = 0;
+        cl[i].deadline_us = t0 + RUN_S * INT64_C (1000000);
+        pthread_create (&th[i], NULL, s_client, &cl[i]);
+    }
+    for (int i = 0; i < s_nclients; i++)
+        pthread_join (th[i], NULL);
+    double elapsed = (double) (meso_time_mono_us () - t0) / 1e6;
+    size_t n = 0;
+    for (int i = 0; i < s_nclients; i++)
+        n += (size_t) cl[i].n, out->failed += cl[i].failed;
+    int64_t *lat = malloc (sizeof (int64_t) * (n ? n : 1));
+    assert (lat);
+    size_t k = 0;
+    for (int i = 0; i < s_nclients; i++) {
+        memcpy (lat + k, cl[i].lat, sizeof (int64_t) * (size_t) cl[i].n);
+        k += (size_t) cl[i].n;
+        free (cl[i].lat);
+        cl[i].lat = NULL;
+    }
+    qsort (lat, n, sizeof *lat, s_cmp);
+    out->n = n;
+    out->rate = (double) n / elapsed;
+    if (n) {
+        out->p50 = lat[n / 2];
+        out->p99 = lat[n * 99 / 100];
+    }
+    free (lat);
+    int64_t booked1, held1;
+    s_booked_counts (db, &booked1, &held1);
+    out->booked = booked0 >= 0 && booked1 >= 0 ? booked1 - booked0 : -1;
+    out->held = held0 >= 0 && held1 >= 0 ? held1 - held0 : -1;
+}
+
+/* Parses "1,4" into counts of scheduling instances (1..MAXINST). */
+static int
+s_parse_instances (const char *text, int *counts)
+{
+    int n = 0;
+    char *copy = strdup (text), *save = NULL;
+    assert (copy);
+    for (char *tok = strtok_r (copy, ", ", &save); tok && n < MAXCONF; tok = strtok_r (NULL, ", ", &save)) {
+        int v = atoi (tok);
+        if (v < 1 || v > MAXINST) {
+            fprintf (stderr, "bench_scheduling: MESO_BENCH_INSTANCES: %s is not 1..%d\n", tok, MAXINST);
+            n = -1;
+            break;
+        }
+        counts[n++] = v;
+    }
+    free (copy);
+    return n;
+}
+
 int
 main (void)
 {
@@ -370,7 +596,8 @@ main (void)
     /* Knobs for looking closer (not for the figures of record): fewer
      * clients (1: one booking at a time, its own latency), the daemons'
      * log level (debug: a line per request with duration_us, in
-     * <build>/test-logs), and which parts run. */
+     * <build>/test-logs), which parts run, and the configurations of the
+     * booking run (MESO_BENCH_INSTANCES, below). */
     const char *env = getenv ("MESO_BENCH_CLIENTS");
     if (env && atoi (env) >= 1 && atoi (env) <= NCLIENTS)
         s_nclients = atoi (env);
@@ -383,25 +610,19 @@ main (void)
     const char *only = getenv ("MESO_BENCH_ONLY");      /* "booking", "plan" or unset: both */
     bool do_booking = !only || strcmp (only, "plan") != 0;
     bool do_plan = !only || strcmp (only, "booking") != 0;
+    /* Scheduling instances per booking configuration; screening and
+     * inventory get half as many (at least 1). */
+    int counts[MAXCONF], nconf = 0;
+    env = getenv ("MESO_BENCH_INSTANCES");
+    nconf = s_parse_instances (env && env[0] ? env : "1,4", counts);
+    if (nconf <= 0)
+        return 2;
     if (mt_db_create ("bench_scheduling", s_admin, sizeof s_admin) != 0)
         return 1;
-    mt_ipc_endpoint ("scr", s_scr_ep, sizeof s_scr_ep);
-    mt_ipc_endpoint ("inv", s_inv_ep, sizeof s_inv_ep);
-    mt_ipc_endpoint ("sch", s_sch_ep, sizeof s_sch_ep);
-    char scr[300], inv[300];
-    snprintf (scr, sizeof scr, "--screening=%s", s_scr_ep);
-    snprintf (inv, sizeof inv, "--inventory=%s", s_inv_ep);
-    pid_t pscr = s_spawn ("meso-screening", "meso_screening", s_scr_ep, NULL, NULL);
-    pid_t pinv = s_spawn ("meso-inventory", "meso_inventory", s_inv_ep, "--events=", NULL);
-    pid_t psch = s_spawn ("meso-scheduling", "meso_scheduling", s_sch_ep, scr, inv);
-    if (pscr < 0 || pinv < 0 || psch < 0 || mt_wait_healthy (s_scr_ep, 10000) != 0
-        || mt_wait_healthy (s_inv_ep, 10000) != 0 || mt_wait_healthy (s_sch_ep, 10000) != 0) {
-        fprintf (stderr, "bench_scheduling: the daemons did not start\n");
+    fleet_t *fleet = s_fleet_start (1, 1, 1);
+    if (!fleet)
         return 1;
-    }
-    s_scr = meso_bus_client_new (s_scr_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
-    s_inv = meso_bus_client_new (s_inv_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
-    s_sch = meso_bus_client_new (s_sch_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_setup_clients (fleet);
     meso_db_t *db = meso_db_new (s_admin);
     if (!meso_db_ok (db) || s_catalogue () != 0)
         return 1;
@@ -438,39 +659,19 @@ main (void)
     }
 
     if (do_booking) {
-        /* ---- 1. through the daemons ---- */
-        pthread_t th[NCLIENTS];
-        int64_t t0 = meso_time_mono_us ();
-        for (int i = 0; i < s_nclients; i++) {
-            cl[i].index = i;
-            cl[i].lat = malloc (sizeof (int64_t) * MAXLAT);
-            cl[i].deadline_us = t0 + RUN_S * INT64_C (1000000);
-            pthread_create (&th[i], NULL, s_client, &cl[i]);
-        }
-        for (int i = 0; i < s_nclients; i++)
-            pthread_join (th[i], NULL);
-        double elapsed = (double) (meso_time_mono_us () - t0) / 1e6;
-        size_t n = 0;
-        int failed = 0;
-        for (int i = 0; i < s_nclients; i++)
-            n += (size_t) cl[i].n, failed += cl[i].failed;
-        int64_t *lat = malloc (sizeof (int64_t) * (n ? n : 1));
-        size_t k = 0;
-        for (int i = 0; i < s_nclients; i++) {
-            memcpy (lat + k, cl[i].lat, sizeof (int64_t) * (size_t) cl[i].n);
-            k += (size_t) cl[i].n;
-            free (cl[i].lat);
-        }
-        qsort (lat, n, sizeof *lat, s_cmp);
-        double rate = (double) n / elapsed;
-        int64_t held = -1, booked = -1;
-        PGresult *res = meso_db_query (db,
-            "SELECT (SELECT count(*) FROM scheduling.appointment WHERE status = 'booked' AND clinic_id LIKE 'bc%'),"
-            " (SELECT count(*) FROM inventory.reservation WHERE status = 'held' AND clinic_id LIKE 'bc%')", 0, NULL);
-        if (res) {
-            booked = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-            held = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-            PQclear (res);
+        /* ---- 1. through the daemons, one run per configuration ---- */
+        booking_t runs[MAXCONF];
+        for (int c = 0; c < nconf; c++) {
+            int nsch = counts[c], nside = counts[c] / 2 > 1 ? counts[c] / 2 : 1;
+            if (fleet->nsch != nsch || fleet->nscr != nside || fleet->ninv != nside) {
+                s_setup_clients (NULL);
+                s_fleet_stop (&fleet);
+                fleet = s_fleet_start (nsch, nside, nside);
+                if (!fleet)
+                    return 1;
+                s_setup_clients (fleet);
+            }
+            s_booking_run (fleet, db, cl, &runs[c]);
         }
 
         /* ---- 2. pgbench, same statements ---- */
@@ -480,27 +681,47 @@ main (void)
         long pfailed = 0;
         int prc = s_pgbench (&tps, &plat, &pn, &pfailed);
 
-        printf ("scheduling: BookSession, %d concurrent client%s, %d s each, distinct clinics\n", s_nclients,
-                s_nclients > 1 ? "s" : "", RUN_S);
-        printf ("  %-26s %12s %10s %10s\n", "", "bookings/s", "p50", "p99");
-        if (n)
-            printf ("  %-26s %12.1f %7.2f ms %7.2f ms   (%zu booked, %d failed; %" PRId64 " appointments booked,"
-                    " %" PRId64 " reservations held)\n", "through the daemons", rate, lat[n / 2] / 1000.0,
-                    lat[n * 99 / 100] / 1000.0, n, failed, booked, held);
+        printf ("scheduling: BookSession, %d concurrent client%s, %d s per configuration, distinct clinics\n",
+                s_nclients, s_nclients > 1 ? "s" : "", RUN_S);
+        printf ("  %-34s %11s %10s %9s %9s %8s\n", "configuration", "connections", "bookings/s", "p50", "p99",
+                "ratio");
         if (prc == 0 && pn)
-            printf ("  %-26s %12.1f %7.2f ms %7.2f ms   (%zu transactions, %ld failed)\n",
-                    "pgbench, same SQL", tps, plat[pn / 2] / 1000.0, plat[pn * 99 / 100] / 1000.0, pn, pfailed);
+            printf ("  %-34s %11d %10.1f %6.2f ms %6.2f ms %8s\n", "pgbench, same SQL", s_nclients, tps,
+                    plat[pn / 2] / 1000.0, plat[pn * 99 / 100] / 1000.0, "1.00");
         else
-            printf ("  %-26s did not run (see above)\n", "pgbench, same SQL");
-        if (n && prc == 0 && tps > 0)
-            printf ("  ratio daemons/pgbench %.2f (target >= 0.60); p99 %.2f ms (target < 15 ms)\n", rate / tps,
-                    lat[n * 99 / 100] / 1000.0);
-        free (lat);
+            printf ("  %-34s did not run (see above)\n", "pgbench, same SQL");
+        for (int c = 0; c < nconf; c++) {
+            booking_t *b = &runs[c];
+            char name[64], ratio[16] = "-";
+            snprintf (name, sizeof name, "daemons: %d sch + %d scr + %d inv", b->nsch, b->nscr, b->ninv);
+            if (prc == 0 && tps > 0)
+                snprintf (ratio, sizeof ratio, "%.2f", b->rate / tps);
+            if (b->n)
+                printf ("  %-34s %11d %10.1f %6.2f ms %6.2f ms %8s\n", name, b->connections, b->rate,
+                        b->p50 / 1000.0, b->p99 / 1000.0, ratio);
+            else
+                printf ("  %-34s %11d no booking succeeded\n", name, b->connections);
+        }
+        printf ("  targets: ratio >= 0.60, p99 < 15 ms\n");
+        if (prc == 0 && pn)
+            printf ("  pgbench: %zu transactions, %ld failed\n", pn, pfailed);
+        for (int c = 0; c < nconf; c++)
+            printf ("  %d sch + %d scr + %d inv: %zu booked, %d failed; %" PRId64 " appointments booked,"
+                    " %" PRId64 " reservations held\n", runs[c].nsch, runs[c].nscr, runs[c].ninv, runs[c].n,
+                    runs[c].failed, runs[c].booked, runs[c].held);
         free (plat);
     }
 
     if (do_plan) {
-        /* ---- 3. PlanCourse in a busy clinic ---- */
+        /* ---- 3. PlanCourse in a busy clinic, one instance of each ---- */
+        if (fleet->nsch != 1 || fleet->nscr != 1 || fleet->ninv != 1) {
+            s_setup_clients (NULL);
+            s_fleet_stop (&fleet);
+            fleet = s_fleet_start (1, 1, 1);
+            if (!fleet)
+                return 1;
+            s_setup_clients (fleet);
+        }
         if (s_clinic ("busy", "Europe/Paris", "08:00", "20:00", 6, 20, 10) != 0 || s_stock ("busy") != 0)
             return 1;
         char patient[40];
@@ -585,12 +806,8 @@ main (void)
         free (plan);
     }
 
-    meso_bus_client_destroy (&s_scr);
-    meso_bus_client_destroy (&s_inv);
-    meso_bus_client_destroy (&s_sch);
+    s_setup_clients (NULL);
     meso_db_destroy (&db);
-    mt_stop (psch, SIGTERM);
-    mt_stop (pinv, SIGTERM);
-    mt_stop (pscr, SIGTERM);
+    s_fleet_stop (&fleet);
     return 0;
 }

@@ -5,7 +5,11 @@
 #   tests/bench/run.sh            all benchmarks
 #   tests/bench/run.sh bus        only bench_bus (no database needed)
 #   tests/bench/run.sh events     only bench_events
-#   tests/bench/run.sh scheduling only bench_scheduling (needs pgbench)
+#   tests/bench/run.sh scheduling only bench_scheduling (needs pgbench);
+#                                 MESO_BENCH_INSTANCES=1,4 (the default)
+#                                 lists the booking configurations: n
+#                                 scheduling instances, n/2 (>= 1) each of
+#                                 screening and inventory
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
