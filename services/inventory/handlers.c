@@ -197,7 +197,8 @@ s_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic
 }
 
 /* Emits stock.low for (clinic, ingredient) when available just fell below
- * its reorder point. */
+ * its reorder point. unit NULL or "": looked up (only on a crossing, which
+ * is rare), so the event always says what the quantities count. */
 static int
 s_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const char *unit)
 {
@@ -205,9 +206,19 @@ s_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const ch
     int crossed = store_low_check (db, clinic, ingredient, &available, &point);
     if (crossed <= 0)
         return crossed;
+    char unit_buf[8] = "";
+    if (!unit || !*unit) {
+        PGresult *res = store_ingredient_get (db, ingredient);
+        if (!res)
+            return -1;
+        if (PQntuples (res) == 1)
+            snprintf (unit_buf, sizeof unit_buf, "%s", PQgetvalue (res, 0, 2));
+        PQclear (res);
+        unit = unit_buf;
+    }
     Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
     low.ingredient_code = (char *) ingredient;
-    low.unit = (char *) (unit ? unit : "");
+    low.unit = (char *) unit;
     low.available_milli = available;
     low.reorder_point_milli = point;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
@@ -503,6 +514,18 @@ s_upsert_ingredient_effect (meso_db_t *db, s_job_t *job)
                               "the unit of ingredient %s cannot change while stock of it exists",
                               in->ingredient->code);
             meso_reply_detail (job->reply, "quantities of its lots are counted in the old unit");
+            return -1;
+        }
+        /* Recipe amounts are counted in the unit too: 100 mg would
+         * silently become 100 ml. */
+        int used = store_ingredient_in_recipes (db, in->ingredient->code);
+        if (used < 0)
+            return -1;
+        if (used) {
+            meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
+                              "the unit of ingredient %s cannot change while recipes use it",
+                              in->ingredient->code);
+            meso_reply_detail (job->reply, "recipe amounts of it are counted in the old unit");
             return -1;
         }
     }
@@ -1027,6 +1050,12 @@ s_discard_effect (meso_db_t *db, s_job_t *job)
         lp[i] = &lots[i];
         ap[i] = &am[i];
     }
+    /* A lot may be discarded before it expires (as_of in the future): what
+     * is usable today falls, as with any other removal. After every lot,
+     * so the event carries the final figure. */
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (s_low_check (db, d->in->clinic_id, lots[i].ingredient_code, lots[i].unit) < 0)
+            rc = -1;
     if (rc == 0) {
         Meso__V1__DiscardExpiredReply out = MESO__V1__DISCARD_EXPIRED_REPLY__INIT;
         out.n_lots = (size_t) n;

@@ -66,6 +66,8 @@ PGresult *store_ingredient_get (meso_db_t *db, const char *code);
 int store_ingredient_upsert (meso_db_t *db, const Meso__V1__Ingredient *ing, bool *created);
 /* 1 when some lot of the ingredient exists, 0 not, -1 error. */
 int store_ingredient_has_lots (meso_db_t *db, const char *code);
+/* 1 when some recipe line names the ingredient, 0 not, -1 error. */
+int store_ingredient_in_recipes (meso_db_t *db, const char *code);
 
 /* Recipes. Serialises upserts of one recipe id (transaction lock). */
 int store_recipe_lock (meso_db_t *db, const char *recipe_id);

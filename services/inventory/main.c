@@ -3,8 +3,10 @@
  * One process, one thread, one database connection (a PGconn belongs to one
  * thread). The loop waits on the ROUTER and, when an events endpoint is
  * configured, on the session-event consumer's SUB socket; a timer announces
- * lots about to expire. Everything the daemon knows is in PostgreSQL, so
- * several instances may run against one database, and a daemon killed at
+ * lots about to expire (each once; every minute by default,
+ * --expiring-check-ms, which the tests shorten). Everything the daemon
+ * knows is in PostgreSQL, so several instances may run against one
+ * database, and a daemon killed at
  * any point loses nothing: a request's effect and its idempotency record
  * commit together, and a session event's effect and the consumer cursor
  * commit together. */
@@ -20,7 +22,6 @@
 #include "meso/mtime.h"
 #include "meso/version.h"
 
-#define EXPIRING_EVERY_MS 60000
 #define POLL_MS 200
 
 int
@@ -37,6 +38,8 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { "expiring-check-ms", "MESO_INVENTORY_EXPIRING_CHECK_MS", "60000",
+          "how often to look for lots to announce as stock.expiring (ms, 50..86400000)", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-inventory",
@@ -45,6 +48,9 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("inventory", meso_config_get (opts, "log-level"));
+    long expiring_every_ms = 0;
+    if (meso_config_int (opts, "expiring-check-ms", 50, 86400000L, &expiring_every_ms) != 0)
+        return 2;
     if (meso_metrics_start ("inventory", meso_config_get (opts, "metrics")) != 0)
         return 1;
     zsys_init ();
@@ -93,7 +99,7 @@ main (int argc, char **argv)
     while (!zsys_interrupted) {
         int64_t now = meso_time_mono_ms ();
         if (now >= next_expiring) {
-            next_expiring = now + EXPIRING_EVERY_MS;
+            next_expiring = now + expiring_every_ms;
             if (meso_db_ensure (self.db) == 0) {
                 int n = inventory_announce_expiring (&self, 200);
                 if (n < 0)

@@ -111,6 +111,19 @@ store_ingredient_has_lots (meso_db_t *db, const char *code)
     return has;
 }
 
+int
+store_ingredient_in_recipes (meso_db_t *db, const char *code)
+{
+    const char *p[] = { code };
+    PGresult *res = meso_db_query (db,
+        "SELECT EXISTS (SELECT 1 FROM inventory.recipe_line WHERE ingredient_code = $1)::int", 1, p);
+    if (!res)
+        return -1;
+    int used = (int) store_i64 (res, 0, 0);
+    PQclear (res);
+    return used;
+}
+
 /* -------------------------------------------------------------- recipes */
 
 int

@@ -15,7 +15,15 @@
  *     refused;
  *   - GetRecipe gives a version's lines and needs; Redate moves a
  *     reservation off lots that expire before the new date, or refuses
- *     and changes nothing. */
+ *     and changes nothing;
+ *   - stock.low once per crossing of a reorder point (Reserve, Consume,
+ *     Adjust, SetReorderPoint, DiscardExpired), with the unit;
+ *   - stock.expiring once per lot inside the warning horizon (the daemon's
+ *     check sped up to 100 ms);
+ *   - DiscardExpired takes the unreserved part of expired lots, in the
+ *     ledger, and the totals add up;
+ *   - an ingredient's unit cannot change once quantities are counted in
+ *     it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +54,7 @@ typedef struct {
     meso_bus_client_t *c;
     meso_db_t *db;              /* superuser connection, for checks */
     int key;
+    const char *const *env;     /* extra environment of meso-inventory */
 } fx_t;
 
 /* ------------------------------------------------------------ helpers */
@@ -67,17 +76,18 @@ s_spawn_inventory (fx_t *fx, const char *events_router, const char *events_pub)
     snprintf (ev, sizeof ev, "--events=%s", events_router ? events_router : "");
     snprintf (evp, sizeof evp, "--events-pub=%s", events_pub ? events_pub : "");
     const char *argv[] = { "meso-inventory", db, bind, ev, evp, NULL };
-    pid_t pid = mt_spawn ("bin/meso-inventory", argv, NULL);
+    pid_t pid = mt_spawn ("bin/meso-inventory", argv, fx->env);
     assert_true (pid > 0);
     assert_int_equal (mt_wait_healthy (fx->router, 10000), 0);
     return pid;
 }
 
 static fx_t *
-s_setup (const char *name, bool with_events)
+s_setup_env (const char *name, bool with_events, const char *const *env)
 {
     fx_t *fx = calloc (1, sizeof *fx);
     assert_non_null (fx);
+    fx->env = env;
     snprintf (fx->dbname, sizeof fx->dbname, "%s", name);
     assert_int_equal (mt_db_create (name, fx->admin, sizeof fx->admin), 0);
     mt_ipc_endpoint ("inv", fx->router, sizeof fx->router);
@@ -103,6 +113,12 @@ s_setup (const char *name, bool with_events)
     fx->db = meso_db_new (fx->admin);
     assert_true (meso_db_ok (fx->db));
     return fx;
+}
+
+static fx_t *
+s_setup (const char *name, bool with_events)
+{
+    return s_setup_env (name, with_events, NULL);
 }
 
 static void
@@ -1140,6 +1156,518 @@ test_redate_moves_expiring_lots (void **state)
     s_teardown (fx);
 }
 
+/* ------------------------------------------- reorder points and expiry */
+
+/* Decodes every event of type in events.outbox, in the order written, into
+ * out (up to max; the caller frees each). Returns how many there are. */
+static int
+s_outbox_events (fx_t *fx, const char *type, Meso__V1__Event **out, int max)
+{
+    const char *p[] = { type };
+    PGresult *res = meso_db_query (fx->db,
+        "SELECT payload FROM events.outbox WHERE type = $1 ORDER BY id", 1, p);
+    assert_non_null (res);
+    int n = PQntuples (res);
+    for (int i = 0; i < n && i < max; i++) {
+        size_t len = 0;
+        uint8_t *raw = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 0), &len);
+        assert_non_null (raw);
+        out[i] = meso__v1__event__unpack (NULL, len, raw);
+        PQfreemem (raw);
+        assert_non_null (out[i]);
+        assert_string_equal (out[i]->type, type);
+        assert_string_equal (out[i]->stream, "stock");
+    }
+    PQclear (res);
+    return n;
+}
+
+static void
+s_events_free (Meso__V1__Event **ev, int n)
+{
+    for (int i = 0; i < n; i++)
+        meso__v1__event__free_unpacked (ev[i], NULL);
+}
+
+static int64_t
+s_count_type (fx_t *fx, const char *type)
+{
+    return s_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = $1", type);
+}
+
+/* Checks the last stock.low event: clinic, ingredient, unit, available,
+ * point; and that there are exactly `count` of them. */
+static void
+s_check_low (fx_t *fx, int count, const char *clinic, const char *ingredient, const char *unit,
+             int64_t available, int64_t point)
+{
+    Meso__V1__Event *ev[16] = { 0 };
+    int n = s_outbox_events (fx, "stock.low", ev, 16);
+    assert_int_equal (n, count);
+    Meso__V1__Event *last = ev[n - 1];
+    assert_int_equal (last->payload_case, MESO__V1__EVENT__PAYLOAD_STOCK_LOW);
+    assert_string_equal (last->clinic_id, clinic);
+    assert_string_equal (last->stock_low->ingredient_code, ingredient);
+    assert_string_equal (last->stock_low->unit, unit);
+    assert_int_equal (last->stock_low->available_milli, available);
+    assert_int_equal (last->stock_low->reorder_point_milli, point);
+    s_events_free (ev, n);
+}
+
+static void
+s_set_reorder (fx_t *fx, const char *clinic, const char *ingredient, int64_t point, uint32_t days)
+{
+    Meso__V1__SetReorderPointRequest rq = MESO__V1__SET_REORDER_POINT_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic;
+    rq.ingredient_code = (char *) ingredient;
+    rq.reorder_point_milli = point;
+    rq.expiring_warn_days = days;
+    meso_result_t r = { 0 };
+    if (s_call (fx, "inventory.SetReorderPoint", &rq.base, NULL, &r) != MESO_OK)
+        fail_msg ("SetReorderPoint failed: %s", r.message);
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__SetReorderPointReply *out = meso__v1__set_reorder_point_reply__unpack (NULL, len, body);
+    assert_non_null (out);
+    assert_int_equal (out->reorder_point_milli, point);
+    assert_int_equal (out->expiring_warn_days, days ? days : 30);
+    meso__v1__set_reorder_point_reply__free_unpacked (out, NULL);
+    meso_result_reset (&r);
+}
+
+/* GetStock's total of one ingredient in a clinic: available and low. */
+static void
+s_total (fx_t *fx, const char *clinic, const char *ingredient, int64_t *available, bool *low)
+{
+    Meso__V1__GetStockRequest gq = MESO__V1__GET_STOCK_REQUEST__INIT;
+    gq.clinic_id = (char *) clinic;
+    gq.ingredient_code = (char *) ingredient;
+    meso_result_t r = { 0 };
+    assert_int_equal (s_call (fx, "inventory.GetStock", &gq.base, NULL, &r), MESO_OK);
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__GetStockReply *out = meso__v1__get_stock_reply__unpack (NULL, len, body);
+    assert_non_null (out);
+    assert_int_equal (out->n_totals, 1);
+    assert_string_equal (out->totals[0]->ingredient_code, ingredient);
+    *available = out->totals[0]->available_milli;
+    *low = out->totals[0]->low;
+    meso__v1__get_stock_reply__free_unpacked (out, NULL);
+    meso_result_reset (&r);
+}
+
+static void
+s_adjust (fx_t *fx, const char *clinic, const char *lot_id, int64_t delta)
+{
+    Meso__V1__AdjustRequest rq = MESO__V1__ADJUST_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic;
+    rq.lot_id = (char *) lot_id;
+    rq.delta_milli = delta;
+    rq.reason = "stock count";
+    meso_result_t r = { 0 };
+    if (s_call (fx, "inventory.Adjust", &rq.base, NULL, &r) != MESO_OK)
+        fail_msg ("Adjust failed: %s", r.message);
+    meso_result_reset (&r);
+}
+
+static void
+s_release (fx_t *fx, const char *clinic, const char *appt)
+{
+    Meso__V1__ReleaseRequest rl = MESO__V1__RELEASE_REQUEST__INIT;
+    rl.clinic_id = (char *) clinic;
+    rl.appointment_id = (char *) appt;
+    rl.reason = "cancelled";
+    meso_result_t r = { 0 };
+    assert_int_equal (s_call (fx, "inventory.Release", &rl.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+}
+
+/* Available must be 'want' and the low flag 'low' (GetStock). */
+static void
+s_expect_total (fx_t *fx, const char *clinic, const char *ingredient, int64_t want, bool low)
+{
+    int64_t available;
+    bool is_low;
+    s_total (fx, clinic, ingredient, &available, &is_low);
+    assert_int_equal (available, want);
+    assert_int_equal (is_low, low);
+}
+
+/* stock.low is sent when available falls below the reorder point, once per
+ * crossing (reorder_point.low_since in 004_inventory.sql): not again while
+ * it stays below, again after it has been back at or above the point. */
+static void
+test_stock_low_once_per_crossing (void **state)
+{
+    (void) state;
+    fx_t *fx = s_setup ("inv_low", false);
+    s_catalogue (fx);
+    char caf1[40], caf2[40];
+    s_receive (fx, "clinic-a", "caffeine", "CAF-1", 60, 500000, caf1);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-2", 60, 10000, caf2);
+    s_receive (fx, "clinic-a", "lcarnitine", "LC-1", 60, 1000000, NULL);
+    s_receive (fx, "clinic-b", "caffeine", "CAF-B", 60, 100000, NULL);   /* no point in clinic-b */
+
+    s_set_reorder (fx, "clinic-a", "caffeine", 300000, 0);
+    assert_int_equal (s_count_type (fx, "stock.low"), 0);
+    s_expect_total (fx, "clinic-a", "caffeine", 510000, false);
+
+    /* 510 - 100 = 410: still above. */
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 10, "thighs", NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (s_count_type (fx, "stock.low"), 0);
+    /* 410 - 180 = 230: below 300, one stock.low. */
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-2", "pat-2", 10, "thighs", "abdomen", NULL, NULL), MESO_OK);
+    s_check_low (fx, 1, "clinic-a", "caffeine", "mg", 230000, 300000);
+    s_expect_total (fx, "clinic-a", "caffeine", 230000, true);
+    /* Further down (130), and back up a little (230): still the one. */
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-3", "pat-3", 10, "thighs", NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (s_count_type (fx, "stock.low"), 1);
+    s_release (fx, "clinic-a", "appt-3");
+    assert_int_equal (s_count_type (fx, "stock.low"), 1);
+    s_expect_total (fx, "clinic-a", "caffeine", 230000, true);
+
+    /* A delivery takes it back above (430): no event, no longer low. */
+    s_receive (fx, "clinic-a", "caffeine", "CAF-3", 60, 200000, NULL);
+    s_expect_total (fx, "clinic-a", "caffeine", 430000, false);
+    assert_int_equal (s_count_type (fx, "stock.low"), 1);
+
+    /* A session consumed without a reservation takes 150 mg: 280, below
+     * again, a second stock.low (with the unit: the consume path knows
+     * only the ingredient code). */
+    char d0[16];
+    s_date (0, d0);
+    Meso__V1__IngredientAmount x = MESO__V1__INGREDIENT_AMOUNT__INIT;
+    x.ingredient_code = "caffeine";
+    x.amount_milli = 150000;
+    Meso__V1__IngredientAmount *actual[] = { &x };
+    Meso__V1__ConsumeRequest cq = MESO__V1__CONSUME_REQUEST__INIT;
+    cq.clinic_id = "clinic-a";
+    cq.appointment_id = "appt-walkin";
+    cq.patient_id = "pat-9";
+    cq.session_date = d0;
+    cq.n_actual = 1;
+    cq.actual = actual;
+    meso_result_t r = { 0 };
+    if (s_call (fx, "inventory.Consume", &cq.base, NULL, &r) != MESO_OK)
+        fail_msg ("Consume failed: %s", r.message);
+    meso_result_reset (&r);
+    s_check_low (fx, 2, "clinic-a", "caffeine", "mg", 280000, 300000);
+
+    /* Exactly at the point is not below it: low clears, no event; one
+     * milligram less crosses again. */
+    s_adjust (fx, "clinic-a", caf2, 20000);
+    s_expect_total (fx, "clinic-a", "caffeine", 300000, false);
+    assert_int_equal (s_count_type (fx, "stock.low"), 2);
+    s_adjust (fx, "clinic-a", caf2, -1000);
+    s_check_low (fx, 3, "clinic-a", "caffeine", "mg", 299000, 300000);
+
+    /* Moving the point: below available clears it silently; above it is a
+     * crossing too, announced with the new point. */
+    s_set_reorder (fx, "clinic-a", "caffeine", 100000, 0);
+    s_expect_total (fx, "clinic-a", "caffeine", 299000, false);
+    assert_int_equal (s_count_type (fx, "stock.low"), 3);
+    s_set_reorder (fx, "clinic-a", "caffeine", 400000, 0);
+    s_check_low (fx, 4, "clinic-a", "caffeine", "mg", 299000, 400000);
+    s_expect_total (fx, "clinic-a", "caffeine", 299000, true);
+
+    /* Only clinic-a's caffeine has a point: nothing else was announced. */
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = 'stock.low' "
+                             "AND clinic_id <> 'clinic-a'", NULL), 0);
+    s_check_books (fx);
+    s_teardown (fx);
+}
+
+/* Waits until sql (one integer) returns want; fails after timeout_ms. */
+static void
+s_wait_sql (fx_t *fx, const char *sql, const char *p1, int64_t want, int timeout_ms)
+{
+    int64_t deadline = meso_time_mono_ms () + timeout_ms, got = -1;
+    while (meso_time_mono_ms () < deadline) {
+        got = s_sql (fx, sql, p1);
+        if (got == want)
+            return;
+        zclock_sleep (50);
+    }
+    fail_msg ("waited %d ms for %s to be %" PRId64 ", it is %" PRId64, timeout_ms, sql, want, got);
+}
+
+/* Events of type stock.expiring naming lot_id. */
+static int
+s_expiring_for (Meso__V1__Event **ev, int n, const char *lot_id, Meso__V1__Event **found)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp (ev[i]->stock_expiring->lot_id, lot_id) == 0) {
+            count++;
+            *found = ev[i];
+        }
+    return count;
+}
+
+/* The timer announces each lot that expires within the clinic's warning
+ * horizon (expiring_warn_days, 30 by default) once, with what is still
+ * usable of it. The daemon runs its check every 100 ms here
+ * (MESO_INVENTORY_EXPIRING_CHECK_MS) instead of every minute. */
+static void
+test_stock_expiring_once_per_lot (void **state)
+{
+    (void) state;
+    static const char *const env[] = { "MESO_INVENTORY_EXPIRING_CHECK_MS=100", NULL };
+    fx_t *fx = s_setup_env ("inv_expiring", false, env);
+    s_catalogue (fx);
+    char near[40], far[40], lid[40], d10[16], d90[16], d5[16];
+    s_date (10, d10);
+    s_date (90, d90);
+    s_date (5, d5);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-NEAR", 10, 300000, near);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-FAR", 90, 200000, far);
+    s_receive (fx, "clinic-a", "lcarnitine", "LC-FAR", 90, 200000, NULL);
+    s_receive (fx, "clinic-b", "lidocaine", "LID-NEAR", 5, 50000, lid);
+
+    s_wait_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = $1", "stock.expiring", 2, 10000);
+    Meso__V1__Event *ev[16] = { 0 }, *e = NULL;
+    int n = s_outbox_events (fx, "stock.expiring", ev, 16);
+    assert_int_equal (n, 2);
+    assert_int_equal (s_expiring_for (ev, n, near, &e), 1);
+    assert_int_equal (e->payload_case, MESO__V1__EVENT__PAYLOAD_STOCK_EXPIRING);
+    assert_string_equal (e->clinic_id, "clinic-a");
+    assert_string_equal (e->stock_expiring->ingredient_code, "caffeine");
+    assert_string_equal (e->stock_expiring->lot_number, "CAF-NEAR");
+    assert_string_equal (e->stock_expiring->expiry_date, d10);
+    assert_int_equal (e->stock_expiring->quantity_milli, 300000);
+    assert_int_equal (s_expiring_for (ev, n, lid, &e), 1);
+    assert_string_equal (e->clinic_id, "clinic-b");
+    assert_string_equal (e->stock_expiring->ingredient_code, "lidocaine");
+    assert_string_equal (e->stock_expiring->expiry_date, d5);
+    assert_int_equal (e->stock_expiring->quantity_milli, 50000);
+    s_events_free (ev, n);
+
+    /* A session on day 60 holds 100 mg of CAF-FAR (CAF-NEAR is gone by
+     * then); then clinic-a warns 120 days ahead for caffeine: CAF-FAR is
+     * announced with the 100 mg still usable. That it comes proves the
+     * timer kept running; CAF-NEAR must not come again. */
+    zclock_sleep (500);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 60, "thighs", NULL, NULL, NULL), MESO_OK);
+    s_set_reorder (fx, "clinic-a", "caffeine", 0, 120);
+    s_wait_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = $1", "stock.expiring", 3, 10000);
+    zclock_sleep (500);          /* five more checks */
+    n = s_outbox_events (fx, "stock.expiring", ev, 16);
+    assert_int_equal (n, 3);
+    assert_int_equal (s_expiring_for (ev, n, near, &e), 1);
+    assert_int_equal (s_expiring_for (ev, n, lid, &e), 1);
+    assert_int_equal (s_expiring_for (ev, n, far, &e), 1);
+    assert_string_equal (e->stock_expiring->lot_number, "CAF-FAR");
+    assert_string_equal (e->stock_expiring->expiry_date, d90);
+    assert_int_equal (e->stock_expiring->quantity_milli, 100000);
+    s_events_free (ev, n);
+    /* lcarnitine keeps the default 30 days: LC-FAR is not announced. */
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.lot WHERE lot_number = 'LC-FAR' "
+                             "AND expiring_sent_at IS NOT NULL", NULL), 0);
+    s_teardown (fx);
+}
+
+static int
+s_discard (fx_t *fx, const char *clinic, const char *as_of, Meso__V1__DiscardExpiredReply **out)
+{
+    Meso__V1__DiscardExpiredRequest rq = MESO__V1__DISCARD_EXPIRED_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic;
+    rq.as_of = (char *) (as_of ? as_of : "");
+    meso_result_t r = { 0 };
+    int st = s_call (fx, "inventory.DiscardExpired", &rq.base, NULL, &r);
+    if (st == MESO_OK) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        *out = meso__v1__discard_expired_reply__unpack (NULL, len, body);
+        assert_non_null (*out);
+    }
+    meso_result_reset (&r);
+    return st;
+}
+
+static int64_t
+s_discarded (const Meso__V1__DiscardExpiredReply *out, const char *lot_id)
+{
+    for (size_t i = 0; i < out->n_discarded; i++)
+        if (strcmp (out->discarded[i]->lot_id, lot_id) == 0)
+            return out->discarded[i]->amount_milli;
+    return -1;
+}
+
+/* DiscardExpired takes the unreserved quantity of lots that expired
+ * before as_of off the shelf (a reservation on such a lot stays until it
+ * is released or consumed), records it in the ledger, and the books still
+ * add up: received - consumed - discarded = on hand. */
+static void
+test_discard_expired (void **state)
+{
+    (void) state;
+    fx_t *fx = s_setup ("inv_discard", false);
+    s_catalogue (fx);
+    char old[40], fresh[40], lc[40], cb[40], d3[16];
+    s_date (3, d3);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-OLD", 2, 300000, old);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-NEW", 40, 200000, fresh);
+    s_receive (fx, "clinic-a", "lcarnitine", "LC-OLD", 2, 200000, lc);
+    s_receive (fx, "clinic-b", "caffeine", "CAF-B", 2, 100000, cb);
+    s_set_reorder (fx, "clinic-a", "caffeine", 250000, 0);
+
+    /* appt-1 (day 1) is consumed, appt-2 (day 2) holds; both from the
+     * lots expiring on day 2 (first to expire first). */
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 1, "thighs", NULL, NULL, NULL), MESO_OK);
+    Meso__V1__ConsumeRequest cq = MESO__V1__CONSUME_REQUEST__INIT;
+    cq.clinic_id = "clinic-a";
+    cq.appointment_id = "appt-1";
+    meso_result_t r = { 0 };
+    assert_int_equal (s_call (fx, "inventory.Consume", &cq.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-2", "pat-2", 2, "thighs", NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", old), 200000);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", old), 100000);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", lc), 50000);
+    s_expect_total (fx, "clinic-a", "caffeine", 300000, false);
+
+    /* Today nothing has expired: nothing is discarded. */
+    Meso__V1__DiscardExpiredReply *out = NULL;
+    assert_int_equal (s_discard (fx, "clinic-a", NULL, &out), MESO_OK);
+    assert_int_equal (out->n_discarded, 0);
+    meso__v1__discard_expired_reply__free_unpacked (out, NULL);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.movement WHERE kind = 'discard'", NULL), 0);
+
+    /* As of day 3 the day-2 lots have expired: their unreserved part goes;
+     * appt-2's 100 mg stay on hand, held. CAF-NEW and clinic-b are
+     * untouched. */
+    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    assert_int_equal (out->n_discarded, 2);
+    assert_int_equal (s_discarded (out, old), 100000);
+    assert_int_equal (s_discarded (out, lc), 100000);
+    for (size_t i = 0; i < out->n_lots; i++) {
+        assert_int_equal (out->lots[i]->available_milli, 0);
+        assert_int_equal (out->lots[i]->on_hand_milli, out->lots[i]->reserved_milli);
+    }
+    meso__v1__discard_expired_reply__free_unpacked (out, NULL);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", old), 100000);
+    assert_int_equal (s_lot_col (fx, "reserved_milli", old), 100000);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", lc), 50000);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", fresh), 200000);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", cb), 100000);
+    assert_int_equal (s_sql (fx, "SELECT sum (delta_milli) FROM inventory.movement WHERE kind = 'discard' "
+                             "AND reason = 'expired' AND lot_id = $1", old), -100000);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.movement WHERE kind = 'discard'", NULL), 2);
+    assert_int_equal (s_sql (fx, "SELECT (status = 'held')::int FROM inventory.reservation "
+                             "WHERE appointment_id = 'appt-2'", NULL), 1);
+    /* Caffeine usable today fell from 300 to 200 mg, below the 250 mg
+     * point: the discard announces it like any other fall. */
+    s_expect_total (fx, "clinic-a", "caffeine", 200000, true);
+    s_check_low (fx, 1, "clinic-a", "caffeine", "mg", 200000, 250000);
+    /* The same discard again: nothing left to discard. */
+    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    assert_int_equal (out->n_discarded, 0);
+    meso__v1__discard_expired_reply__free_unpacked (out, NULL);
+
+    /* appt-2 cancelled: its 100 mg and 50 mg are unreserved in expired
+     * lots, and the next discard takes them: nothing left on hand. */
+    s_release (fx, "clinic-a", "appt-2");
+    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    assert_int_equal (out->n_discarded, 2);
+    assert_int_equal (s_discarded (out, old), 100000);
+    assert_int_equal (s_discarded (out, lc), 50000);
+    meso__v1__discard_expired_reply__free_unpacked (out, NULL);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", old), 0);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", lc), 0);
+
+    /* clinic-a's caffeine books: 500 received - 100 consumed - 200
+     * discarded = 200 on hand. */
+    assert_int_equal (s_sql (fx, "SELECT sum (m.delta_milli) FROM inventory.movement m JOIN inventory.lot l "
+                             "USING (clinic_id, lot_id) WHERE m.kind = 'receive' AND l.clinic_id = 'clinic-a' "
+                             "AND l.ingredient_code = $1", "caffeine"), 500000);
+    assert_int_equal (s_sql (fx, "SELECT sum (amount_milli) FROM inventory.consumption "
+                             "WHERE clinic_id = 'clinic-a' AND ingredient_code = $1", "caffeine"), 100000);
+    assert_int_equal (s_sql (fx, "SELECT sum (m.delta_milli) FROM inventory.movement m JOIN inventory.lot l "
+                             "USING (clinic_id, lot_id) WHERE m.kind = 'discard' AND l.clinic_id = 'clinic-a' "
+                             "AND l.ingredient_code = $1", "caffeine"), -200000);
+    assert_int_equal (s_sql (fx, "SELECT sum (on_hand_milli) FROM inventory.lot WHERE clinic_id = 'clinic-a' "
+                             "AND ingredient_code = $1", "caffeine"), 200000);
+
+    /* Time passing for clinic-b without as_of: Receive refuses a past
+     * expiry, so the lot's expiry is moved to yesterday in SQL (as the
+     * superuser), as if two days had gone by. */
+    assert_int_equal (s_sql (fx, "WITH u AS (UPDATE inventory.lot SET expiry_date = current_date - 1 "
+                             "WHERE lot_id = $1 RETURNING 1) SELECT count (*) FROM u", cb), 1);
+    assert_int_equal (s_discard (fx, "clinic-b", NULL, &out), MESO_OK);
+    assert_int_equal (out->n_discarded, 1);
+    assert_int_equal (s_discarded (out, cb), 100000);
+    assert_string_equal (out->discarded[0]->unit, "mg");
+    meso__v1__discard_expired_reply__free_unpacked (out, NULL);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", cb), 0);
+    assert_int_equal (s_lot_col (fx, "on_hand_milli", fresh), 200000);
+
+    /* Bad input changes nothing. */
+    char fp1[64], fp2[64];
+    s_fingerprint (fx, fp1, sizeof fp1);
+    assert_int_equal (s_discard (fx, "clinic-a", "tomorrow", &out), MESO_INVALID_ARGUMENT);
+    assert_int_equal (s_discard (fx, "", NULL, &out), MESO_INVALID_ARGUMENT);
+    s_fingerprint (fx, fp2, sizeof fp2);
+    assert_string_equal (fp1, fp2);
+    s_check_books (fx);
+    s_teardown (fx);
+}
+
+static int
+s_upsert_ingredient (fx_t *fx, const char *code, const char *name, const char *unit, meso_result_t *r)
+{
+    Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
+    ing.code = (char *) code;
+    ing.name = (char *) name;
+    ing.unit = (char *) unit;
+    ing.form = "ampoule";
+    Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
+    rq.ingredient = &ing;
+    return s_call (fx, "inventory.UpsertIngredient", &rq.base, NULL, r);
+}
+
+/* An ingredient's quantities (lots, ledger, recipes) are counted in its
+ * unit: changing mg to ml while any of them exists would silently turn
+ * 100 mg into 100 ml. Refused; an unused ingredient may change. */
+static void
+test_ingredient_unit_change (void **state)
+{
+    (void) state;
+    fx_t *fx = s_setup ("inv_unit", false);
+    s_catalogue (fx);
+    s_ingredient (fx, "glycolic", "ml");
+    s_ingredient (fx, "artichoke", "mg");
+    s_receive (fx, "clinic-a", "artichoke", "ART-1", 60, 100000, NULL);
+    char fp1[64], fp2[64];
+    s_fingerprint (fx, fp1, sizeof fp1);
+
+    /* Stock on hand. */
+    meso_result_t r = { 0 };
+    assert_int_equal (s_upsert_ingredient (fx, "artichoke", "Artichoke extract", "ml", &r),
+                      MESO_FAILED_PRECONDITION);
+    assert_non_null (strstr (r.message, "unit of ingredient artichoke"));
+    meso_result_reset (&r);
+    /* In a recipe (caffeine: 100 mg for thighs), with no stock. */
+    assert_int_equal (s_upsert_ingredient (fx, "caffeine", "Caffeine", "ml", &r), MESO_FAILED_PRECONDITION);
+    assert_non_null (strstr (r.message, "unit of ingredient caffeine"));
+    meso_result_reset (&r);
+    s_fingerprint (fx, fp2, sizeof fp2);
+    assert_string_equal (fp1, fp2);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.ingredient WHERE unit = 'mg' "
+                             "AND code IN ('artichoke', 'caffeine')", NULL), 2);
+
+    /* The same unit with a new name is fine. */
+    assert_int_equal (s_upsert_ingredient (fx, "artichoke", "Artichoke extract 5%", "mg", &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.ingredient WHERE code = 'artichoke' "
+                             "AND name = $1", "Artichoke extract 5%"), 1);
+    /* Nothing counted in glycolic's unit yet: it may change. */
+    assert_int_equal (s_upsert_ingredient (fx, "glycolic", "Glycolic acid", "mg", &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.ingredient WHERE code = 'glycolic' "
+                             "AND unit = 'mg'", NULL), 1);
+    s_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -1153,6 +1681,10 @@ main (void)
         cmocka_unit_test (test_session_events_consume_and_release_once),
         cmocka_unit_test (test_get_recipe),
         cmocka_unit_test (test_redate_moves_expiring_lots),
+        cmocka_unit_test (test_stock_low_once_per_crossing),
+        cmocka_unit_test (test_stock_expiring_once_per_lot),
+        cmocka_unit_test (test_discard_expired),
+        cmocka_unit_test (test_ingredient_unit_change),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
