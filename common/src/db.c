@@ -1,9 +1,45 @@
 /* db.c -- PostgreSQL access through libpq (see db.h).
  *
- * One handle, one PGconn, one thread. Everything goes through PQexecParams:
- * values travel as parameters, never inside the SQL text (the one exception
- * is migrate.c, which runs trusted migration files). The only SQL this file
- * writes itself is BEGIN / COMMIT / ROLLBACK.
+ * One handle, one PGconn, one thread. Values always travel as parameters,
+ * never inside the SQL text (the one exception is migrate.c, which runs
+ * trusted migration files). The only SQL this file writes itself is BEGIN /
+ * COMMIT / ROLLBACK / DEALLOCATE.
+ *
+ * Statement cache: an unnamed PQexecParams makes the server parse, analyse
+ * and plan the statement on every call, which on the booking path cost
+ * about as much as running it. So each handle keeps a cache of the
+ * statements it has prepared on its session, keyed on the SQL text (hashed,
+ * then compared in full: some callers build their SQL with snprintf, so the
+ * pointer says nothing). The first call of a query (SELECT, INSERT, UPDATE,
+ * DELETE, WITH, VALUES, TABLE, MERGE; utility statements have no plan to
+ * save) PQprepare()s it as "meso_<n>" with the parameter types left to the
+ * server, exactly as PQexecParams does; every call runs PQexecPrepared with
+ * the caller's values, lengths and formats. Callers see no difference but
+ * the time.
+ *  - Bounded: at most MESO_DB_PREPARE_MAX statements per connection. Past
+ *    that, new statements run unnamed as before, so SQL built dynamically
+ *    cannot grow the cache (here or in the backend) without bound.
+ *  - The cache belongs to the session: s_connect empties it, and every call
+ *    also checks that the PGconn and its backend pid are still the ones the
+ *    statements were prepared on (in case someone reset the connection
+ *    behind our back).
+ *  - A schema change makes the server re-plan by itself, except when the
+ *    result columns of a statement changed: it then refuses with 0A000
+ *    ("cached plan must not change result type"). A 26000 ("prepared
+ *    statement does not exist") means the session lost its statements
+ *    (DISCARD ALL by a pooler) and empties the whole cache. Either way, for
+ *    a statement prepared by an earlier call: outside a transaction the
+ *    entry is dropped (DEALLOCATEd) and the statement prepared and run once
+ *    more, invisibly; inside meso_db_txn the transaction is already
+ *    aborted, so the entry is dropped (DEALLOCATE deferred until the session
+ *    is idle), the error goes to the callback as usual, and meso_db_txn
+ *    retries the attempt as it does for 40001 -- the new attempt prepares
+ *    afresh. The same error from a statement prepared during this very call
+ *    (or, in a transaction, during this attempt) is genuine and is returned
+ *    as is: a stale statement costs one extra run, or one extra attempt.
+ *  - MESO_DB_PREPARE=0 in the environment (read by meso_db_new) or
+ *    meso_db_set_prepare(db, false) turns the cache off: every statement
+ *    then runs unnamed, as before (for debugging and to measure it).
  *
  * Errors are copied out of the PGresult (SQLSTATE, primary message, detail,
  * hint) into the handle, so the caller can clear the result and still map
@@ -37,6 +73,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +85,20 @@
 /* How long a connection attempt may take unless the conninfo says otherwise:
  * libpq's default is to wait forever on an unreachable host. */
 #define MESO_DB_CONNECT_TIMEOUT "5"
+/* Statement cache (see the top of the file): entries per connection, hash
+ * buckets (a power of two), and names waiting for a DEALLOCATE. */
+#define MESO_DB_PREPARE_MAX 512
+#define MESO_DB_PREPARE_BUCKETS 1024
+#define MESO_DB_PENDING_MAX 32
+
+typedef struct s_stmt_t s_stmt_t;
+struct s_stmt_t {
+    s_stmt_t *next;             /* in its bucket */
+    uint32_t hash;
+    unsigned long id;           /* prepared as "meso_<id>" */
+    unsigned long call;         /* the handle's call counter when prepared */
+    char sql[];
+};
 
 struct meso_db_t {
     PGconn *conn;
@@ -58,6 +109,18 @@ struct meso_db_t {
     unsigned int seed;          /* rand_r state for the back-off */
     bool in_txn;                /* between our BEGIN and COMMIT/ROLLBACK */
     bool txn_conflict;          /* a 40001/40P01 was seen in this attempt */
+    bool txn_stale;             /* a cached statement went stale in this attempt */
+    unsigned long txn_calls;    /* the call counter when this attempt began */
+    /* Statement cache */
+    bool prepare;               /* on */
+    s_stmt_t *stmts[MESO_DB_PREPARE_BUCKETS];
+    size_t nstmts;
+    unsigned long next_id;      /* never reused, even across reconnects */
+    unsigned long calls;        /* statements run through the cache */
+    PGconn *stmts_conn;         /* the session the entries were prepared on */
+    int stmts_pid;
+    unsigned long pending[MESO_DB_PENDING_MAX];     /* ids to DEALLOCATE */
+    int npending;
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -162,9 +225,187 @@ meso_db_set_error_result (meso_db_t *self, const PGresult *res, const char *pref
     }
 }
 
+static bool
+s_result_ok (const PGresult *res)
+{
+    if (!res)
+        return false;
+    ExecStatusType st = PQresultStatus (res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* ------------------------------------------------------ statement cache */
+
+static void
+s_stmts_clear (meso_db_t *self)
+{
+    for (size_t b = 0; b < MESO_DB_PREPARE_BUCKETS; b++) {
+        s_stmt_t *st = self->stmts[b];
+        while (st) {
+            s_stmt_t *next = st->next;
+            free (st);
+            st = next;
+        }
+        self->stmts[b] = NULL;
+    }
+    self->nstmts = 0;
+    self->npending = 0;
+    self->stmts_conn = NULL;
+    self->stmts_pid = 0;
+}
+
+/* FNV-1a */
+static uint32_t
+s_hash (const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char) *s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static s_stmt_t *
+s_stmt_find (meso_db_t *self, const char *sql, uint32_t hash)
+{
+    for (s_stmt_t *st = self->stmts[hash & (MESO_DB_PREPARE_BUCKETS - 1)]; st; st = st->next)
+        if (st->hash == hash && strcmp (st->sql, sql) == 0)
+            return st;
+    return NULL;
+}
+
+/* Unlinks and frees st; its server-side statement is DEALLOCATEd as soon as
+ * the session is idle. */
+static void
+s_stmt_drop (meso_db_t *self, s_stmt_t *st)
+{
+    s_stmt_t **pp = &self->stmts[st->hash & (MESO_DB_PREPARE_BUCKETS - 1)];
+    while (*pp != st)
+        pp = &(*pp)->next;
+    *pp = st->next;
+    self->nstmts--;
+    /* When the list is full the statement stays in the session until it
+     * ends: harmless, its name is never reused. */
+    if (self->npending < MESO_DB_PENDING_MAX)
+        self->pending[self->npending++] = st->id;
+    free (st);
+}
+
+static void
+s_stmt_name (char *out, size_t size, unsigned long id)
+{
+    snprintf (out, size, "meso_%lu", id);
+}
+
+/* DEALLOCATEs dropped statements when no transaction is open (inside one,
+ * an aborted transaction would refuse, a live one would be touched). */
+static void
+s_flush_pending (meso_db_t *self)
+{
+    if (self->npending == 0 || PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+        return;
+    for (int i = 0; i < self->npending; i++) {
+        char sql[48];
+        snprintf (sql, sizeof sql, "DEALLOCATE meso_%lu", self->pending[i]);
+        /* Failure (already gone after a DISCARD ALL) does not matter. */
+        PQclear (PQexec (self->conn, sql));
+    }
+    self->npending = 0;
+}
+
+/* Whether sql is a query worth preparing (it has a plan to keep). */
+static bool
+s_cacheable (const char *sql)
+{
+    static const char *const words[] = {
+        "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "TABLE", "MERGE"
+    };
+    while (*sql == '(' || isspace ((unsigned char) *sql))
+        sql++;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen (words[i]);
+        if (strncasecmp (sql, words[i], n) == 0
+            && !isalnum ((unsigned char) sql[n]) && sql[n] != '_')
+            return true;
+    }
+    return false;
+}
+
+/* Runs sql through the cache. Returns what PQexecParams would have (a
+ * result, maybe failed, or NULL): the caller turns it into the error. */
+static PGresult *
+s_exec_cached (meso_db_t *self, const char *sql, int nparams, const char *const *values,
+               const int *lengths, const int *formats, int result_format)
+{
+    int pid = PQbackendPID (self->conn);
+    if (self->stmts_conn != self->conn || self->stmts_pid != pid) {
+        s_stmts_clear (self);
+        self->stmts_conn = self->conn;
+        self->stmts_pid = pid;
+    }
+    s_flush_pending (self);
+    unsigned long call = ++self->calls;
+    uint32_t hash = s_hash (sql);
+    char name[32];
+    for (int pass = 0;; pass++) {
+        s_stmt_t *st = s_stmt_find (self, sql, hash);
+        if (!st) {
+            size_t len = strlen (sql);
+            if (self->nstmts >= MESO_DB_PREPARE_MAX
+                || !(st = malloc (sizeof *st + len + 1)))
+                return PQexecParams (self->conn, sql, nparams, NULL, values, lengths,
+                                     formats, result_format);
+            st->hash = hash;
+            st->id = self->next_id++;
+            st->call = call;
+            memcpy (st->sql, sql, len + 1);
+            s_stmt_name (name, sizeof name, st->id);
+            PGresult *res = PQprepare (self->conn, name, sql, nparams, NULL);
+            if (!res || PQresultStatus (res) != PGRES_COMMAND_OK) {
+                free (st);
+                return res;
+            }
+            PQclear (res);
+            size_t b = hash & (MESO_DB_PREPARE_BUCKETS - 1);
+            st->next = self->stmts[b];
+            self->stmts[b] = st;
+            self->nstmts++;
+        }
+        s_stmt_name (name, sizeof name, st->id);
+        PGresult *res = PQexecPrepared (self->conn, name, nparams, values, lengths,
+                                        formats, result_format);
+        if (s_result_ok (res) || pass > 0 || st->call == call)
+            return res;
+        const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+        if (!state || s_connection_bad (self))
+            return res;
+        unsigned long st_call = st->call;
+        if (strcmp (state, "26000") == 0)
+            s_stmts_clear (self);       /* the session lost all of them */
+        else if (strcmp (state, "0A000") == 0)
+            s_stmt_drop (self, st);     /* the result columns changed */
+        else
+            return res;
+        self->stmts_conn = self->conn;
+        self->stmts_pid = pid;
+        if (PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
+            /* The transaction is aborted: meso_db_txn starts it again,
+             * unless the statement was prepared within this very attempt
+             * (by DDL in the callback itself: a retry would meet it again). */
+            if (self->in_txn && st_call <= self->txn_calls)
+                self->txn_stale = true;
+            return res;
+        }
+        PQclear (res);
+        s_flush_pending (self);
+    }
+}
+
 static int
 s_connect (meso_db_t *self)
 {
+    s_stmts_clear (self);           /* a new session has no statements */
     if (self->conn)
         PQfinish (self->conn);
     /* connect_timeout comes before dbname so that a value in the conninfo
@@ -189,15 +430,6 @@ s_exec_raw (meso_db_t *self, const char *sql)
     if (s_connection_bad (self))
         return NULL;
     return PQexecParams (self->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-}
-
-static bool
-s_result_ok (const PGresult *res)
-{
-    if (!res)
-        return false;
-    ExecStatusType st = PQresultStatus (res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
 static void
@@ -235,6 +467,8 @@ meso_db_new (const char *conninfo)
         return NULL;
     }
     self->max_attempts = MESO_DB_DEFAULT_ATTEMPTS;
+    const char *prepare = getenv ("MESO_DB_PREPARE");
+    self->prepare = !(prepare && strcmp (prepare, "0") == 0);
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
     self->seed = (unsigned int) now.tv_nsec ^ (unsigned int) getpid ()
@@ -252,6 +486,7 @@ meso_db_destroy (meso_db_t **self_p)
         return;
     if (self->conn)
         PQfinish (self->conn);
+    s_stmts_clear (self);
     free (self->conninfo);
     free (self);
     *self_p = NULL;
@@ -287,9 +522,9 @@ meso_db_ensure (meso_db_t *self)
     return s_connect (self);
 }
 
-PGresult *
-meso_db_query_bin (meso_db_t *self, const char *sql, int nparams,
-                   const char *const *values, const int *lengths, const int *formats)
+static PGresult *
+s_query (meso_db_t *self, const char *sql, int nparams, const char *const *values,
+         const int *lengths, const int *formats, int result_format)
 {
     assert (self);
     assert (sql);
@@ -297,8 +532,10 @@ meso_db_query_bin (meso_db_t *self, const char *sql, int nparams,
     assert (nparams == 0 || values);
     if (meso_db_ensure (self) != 0)
         return NULL;
-    PGresult *res = PQexecParams (self->conn, sql, nparams, NULL, values, lengths,
-                                  formats, 0);
+    PGresult *res = self->prepare && s_cacheable (sql)
+                  ? s_exec_cached (self, sql, nparams, values, lengths, formats, result_format)
+                  : PQexecParams (self->conn, sql, nparams, NULL, values, lengths, formats,
+                                  result_format);
     if (!s_result_ok (res)) {
         s_set_error_from (self, res);
         PQclear (res);
@@ -309,9 +546,36 @@ meso_db_query_bin (meso_db_t *self, const char *sql, int nparams,
 }
 
 PGresult *
+meso_db_query_bin (meso_db_t *self, const char *sql, int nparams,
+                   const char *const *values, const int *lengths, const int *formats)
+{
+    return s_query (self, sql, nparams, values, lengths, formats, 0);
+}
+
+PGresult *
 meso_db_query (meso_db_t *self, const char *sql, int nparams, const char *const *params)
 {
-    return meso_db_query_bin (self, sql, nparams, params, NULL, NULL);
+    return s_query (self, sql, nparams, params, NULL, NULL, 0);
+}
+
+PGresult *
+meso_db_query_binres (meso_db_t *self, const char *sql, int nparams, const char *const *params)
+{
+    return s_query (self, sql, nparams, params, NULL, NULL, 1);
+}
+
+void
+meso_db_set_prepare (meso_db_t *self, bool on)
+{
+    assert (self);
+    self->prepare = on;
+}
+
+size_t
+meso_db_prepared (meso_db_t *self)
+{
+    assert (self);
+    return self->nstmts;
 }
 
 int
@@ -397,6 +661,7 @@ s_begin (meso_db_t *self, meso_db_isolation_t iso)
     for (int pass = 0; pass < 2; pass++) {
         if (meso_db_ensure (self) != 0)
             return -1;
+        s_flush_pending (self);
         PGresult *res = s_exec_raw (self, s_begin_sql (iso));
         if (s_result_ok (res)) {
             PQclear (res);
@@ -422,6 +687,8 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
             return -1;
         self->in_txn = true;
         self->txn_conflict = false;
+        self->txn_stale = false;
+        self->txn_calls = self->calls;
 
         int rc = fn (self, arg);
         if (rc == 0) {
@@ -444,13 +711,23 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
             PQclear (res);
         }
         /* Rolled back, by the callback or by a failed COMMIT. */
-        bool retry = self->txn_conflict || meso_db_error_retryable (self->err.sqlstate);
+        bool conflict = self->txn_conflict || meso_db_error_retryable (self->err.sqlstate);
+        bool retry = conflict || self->txn_stale;
         bool lost = s_connection_bad (self);
         if (!lost)
             s_rollback (self);
         self->in_txn = false;
         if (lost || !retry)
             return -1;
+        if (!conflict) {
+            /* A cached statement went stale (schema change, DISCARD ALL):
+             * its entry is gone, the next attempt prepares it afresh. No
+             * back-off, nobody to wait for; still bounded by the limit. */
+            if (attempt >= self->max_attempts)
+                return -1;
+            s_flush_pending (self);
+            continue;
+        }
         if (attempt >= self->max_attempts) {
             /* Report the conflict itself, even if the callback overwrote it. */
             if (!meso_db_error_retryable (self->err.sqlstate))

@@ -18,23 +18,12 @@
 
 const char *const events_streams[EVENTS_NSTREAMS] = { "session", "screening", "stock", "billing" };
 
-/* Runs a statement with text parameters and a binary result. */
+/* Runs a statement with text parameters and a binary result (through the
+ * db handle's statement cache: relay and replay run constantly). */
 static PGresult *
 s_query_binary (meso_db_t *db, const char *sql, int n, const char *const *params)
 {
-    if (meso_db_ensure (db) != 0)
-        return NULL;
-    PGresult *res = PQexecParams (meso_db_conn (db), sql, n, NULL, params, NULL, NULL, 1);
-    ExecStatusType st = res ? PQresultStatus (res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return res;
-    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!state && PQstatus (meso_db_conn (db)) != CONNECTION_OK)
-        state = "08006";
-    meso_db_set_error (db, state, "%s", msg ? msg : PQerrorMessage (meso_db_conn (db)));
-    PQclear (res);
-    return NULL;
+    return meso_db_query_binres (db, sql, n, params);
 }
 
 uint64_t

@@ -1,8 +1,10 @@
 /* db.h -- PostgreSQL access through libpq.
  *
  * One meso_db_t owns one PGconn and belongs to one thread. Queries are
- * always parameterised (PQexecParams): there is no call that takes SQL with
- * values pasted in. Errors carry the SQLSTATE, the primary message, detail
+ * always parameterised: there is no call that takes SQL with values pasted
+ * in. Each handle prepares the queries it runs once per connection and
+ * reuses them (a bounded cache keyed on the SQL text, see db.c); callers
+ * see no difference except the time. Errors carry the SQLSTATE, the primary message, detail
  * and hint, so a handler can map them to a status and a person can act.
  *
  * Transactions go through meso_db_txn, which runs a callback between BEGIN
@@ -63,6 +65,18 @@ PGresult *meso_db_query_bin (meso_db_t *self, const char *sql, int nparams,
                              const char *const *values, const int *lengths,
                              const int *formats);
 
+/* Same as meso_db_query with every result column in binary format
+ * (integers in network byte order, as PQexecParams with resultFormat 1). */
+PGresult *meso_db_query_binres (meso_db_t *self, const char *sql, int nparams,
+                                const char *const *params);
+
+/* Turns the handle's statement cache on or off (default: on, unless the
+ * environment had MESO_DB_PREPARE=0 when the handle was made). Off, every
+ * statement is parsed and planned on each call (unnamed PQexecParams). */
+void meso_db_set_prepare (meso_db_t *self, bool on);
+/* Number of statements the handle has prepared on its current connection. */
+size_t meso_db_prepared (meso_db_t *self);
+
 /* Runs a statement and discards its result: 0 or -1. */
 int meso_db_exec (meso_db_t *self, const char *sql, int nparams,
                   const char *const *params);
@@ -83,7 +97,10 @@ bool meso_db_error_retryable (const char *sqlstate);
 typedef int (meso_db_txn_fn) (meso_db_t *db, void *arg);
 
 /* Runs fn inside BEGIN ISOLATION LEVEL iso ... COMMIT, retrying from the
- * start on 40001/40P01 up to the handle's attempt limit (default 10).
+ * start on 40001/40P01 up to the handle's attempt limit (default 10), and
+ * also (without back-off) when a cached statement went stale inside the
+ * transaction (0A000 "cached plan must not change result type" after a
+ * schema change, 26000 after DISCARD ALL).
  * Returns 0 when committed; -1 when fn returned -1 (rolled back) or the
  * database failed (error set; sqlstate "40001"/"40P01" when the attempts ran
  * out). A lost connection is not retried here: its effect is unknown, the
