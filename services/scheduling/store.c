@@ -290,45 +290,9 @@ store_array_literal (char *out, size_t size, char *const *items, size_t n)
 
 /* ------------------------------------------------------------- calendar */
 
-/* Runs sql as a statement prepared once per connection (recognised by its
- * PGconn and backend pid: a reconnect gets a new one). The calendar's
- * statements are long unions whose planning costs as much as running
- * them; prepared, the daemon plans them once. Errors go into db like
- * meso_db_query's. */
-typedef struct {
-    const char *name;
-    PGconn *conn;
-    int pid;
-} s_stmt_t;
-
-static PGresult *
-s_prepared (meso_db_t *db, s_stmt_t *st, const char *sql, int n, const char *const *values)
-{
-    if (meso_db_ensure (db) != 0)
-        return NULL;
-    PGconn *conn = meso_db_conn (db);
-    PGresult *res = NULL;
-    if (st->conn != conn || st->pid != PQbackendPID (conn)) {
-        res = PQprepare (conn, st->name, sql, n, NULL);
-        if (PQresultStatus (res) != PGRES_COMMAND_OK)
-            goto error;
-        PQclear (res);
-        st->conn = conn;
-        st->pid = PQbackendPID (conn);
-    }
-    res = PQexecPrepared (conn, st->name, n, values, NULL, NULL, 0);
-    if (PQresultStatus (res) == PGRES_TUPLES_OK || PQresultStatus (res) == PGRES_COMMAND_OK)
-        return res;
-error:;
-    const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-    const char *msg = res ? PQresultErrorField (res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    meso_db_set_error (db, state && state[0] ? state : "08006", "%s",
-                       msg ? msg : PQerrorMessage (conn));
-    if (state && strcmp (state, "26000") == 0)
-        st->conn = NULL;                /* gone (DISCARD ALL?): prepare again next time */
-    PQclear (res);
-    return NULL;
-}
+/* The calendar's statements are long unions whose planning costs as much
+ * as running them: meso_db_query prepares them once per connection (db.c's
+ * statement cache), so the daemon plans them once. */
 
 struct store_calendar_t {
     meso_db_t *db;
@@ -406,8 +370,7 @@ store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
     const char *p[] = { self->clinic_id, from, to };
     /* Ordered by kind, then id: practitioners and rooms come in id order
      * (the database's collation, as the free-slot query orders them). */
-    static s_stmt_t stmt = { "scheduling_calendar_static", NULL, 0 };
-    PGresult *res = s_prepared (db, &stmt,
+    PGresult *res = meso_db_query (db,
         "SELECT 'h', '', isodow, (extract(epoch FROM opens) / 60)::int, (extract(epoch FROM closes) / 60)::int"
         "  FROM scheduling.clinic_hours WHERE clinic_id = $1"
         " UNION ALL SELECT 'o', d.practitioner_id, 0, d.day - date '1970-01-01', 0"
@@ -587,8 +550,7 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
      * hours in another clinic were removed while sessions there remain;
      * the preview may then offer such a slot, and booking it is refused
      * by the exclusion constraint (slot_taken), never double-booked. */
-    static s_stmt_t stmt = { "scheduling_calendar_days", NULL, 0 };
-    PGresult *res = s_prepared (self->db, &stmt,
+    PGresult *res = meso_db_query (self->db,
         "WITH c AS (SELECT time_zone AS tz, make_interval(mins => slot_minutes) AS len"
         "           FROM scheduling.clinic WHERE clinic_id = $1),"
         " d AS (SELECT x AS n, date '1970-01-01' + x AS day, c.tz, c.len,"
