@@ -26,266 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
-#include "meso/bus.h"
-#include "meso/db.h"
-#include "meso/mtime.h"
-#include "meso/outbox.h"
-#include "events.pb-c.h"
-#include "billing.pb-c.h"
-
-typedef struct {
-    char dbname[64];
-    char admin[512];            /* superuser conninfo */
-    char router[256];
-    pid_t pid;
-    pid_t events_pid;
-    char events_router[256];
-    char events_pub[256];
-    meso_bus_client_t *c;
-    meso_db_t *db;              /* superuser connection, for checks */
-    int key;
-    int64_t session_seq;        /* events emitted per stream, to wait on */
-    int64_t screening_seq;
-} fx_t;
-
-static pid_t
-s_spawn_billing (fx_t *fx, const char *pause_ms)
-{
-    char role[512], db[600], bind[300], ev[300], evp[300], env_pause[64];
-    mt_role_conninfo (fx->dbname, "meso_billing", role, sizeof role);
-    snprintf (db, sizeof db, "--db=%s", role);
-    snprintf (bind, sizeof bind, "--bind=%s", fx->router);
-    snprintf (ev, sizeof ev, "--events=%s", fx->events_router);
-    snprintf (evp, sizeof evp, "--events-pub=%s", fx->events_pub);
-    snprintf (env_pause, sizeof env_pause, "MESO_BILLING_TEST_PAUSE_MS=%s", pause_ms ? pause_ms : "");
-    const char *argv[] = { "meso-billing", db, bind, ev, evp, NULL };
-    const char *env[] = { env_pause, NULL };
-    pid_t pid = mt_spawn ("bin/meso-billing", argv, env);
-    assert_true (pid > 0);
-    assert_int_equal (mt_wait_healthy (fx->router, 10000), 0);
-    return pid;
-}
-
-static fx_t *
-s_setup (const char *name)
-{
-    fx_t *fx = calloc (1, sizeof *fx);
-    assert_non_null (fx);
-    snprintf (fx->dbname, sizeof fx->dbname, "%s", name);
-    assert_int_equal (mt_db_create (name, fx->admin, sizeof fx->admin), 0);
-    mt_ipc_endpoint ("bil", fx->router, sizeof fx->router);
-    char role[512], db[600], bind[300], pub[300];
-    mt_ipc_endpoint ("evr", fx->events_router, sizeof fx->events_router);
-    mt_ipc_endpoint ("evp", fx->events_pub, sizeof fx->events_pub);
-    mt_role_conninfo (name, "meso_events", role, sizeof role);
-    snprintf (db, sizeof db, "--db=%s", role);
-    snprintf (bind, sizeof bind, "--bind=%s", fx->events_router);
-    snprintf (pub, sizeof pub, "--pub=%s", fx->events_pub);
-    const char *argv[] = { "meso-events", db, bind, pub, NULL };
-    fx->events_pid = mt_spawn ("bin/meso-events", argv, NULL);
-    assert_true (fx->events_pid > 0);
-    assert_int_equal (mt_wait_healthy (fx->events_router, 10000), 0);
-    fx->pid = s_spawn_billing (fx, NULL);
-    fx->c = meso_bus_client_new (fx->router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
-    assert_non_null (fx->c);
-    fx->db = meso_db_new (fx->admin);
-    assert_true (meso_db_ok (fx->db));
-    return fx;
-}
-
-static void
-s_teardown (fx_t *fx)
-{
-    meso_bus_client_destroy (&fx->c);
-    meso_db_destroy (&fx->db);
-    if (fx->pid > 0)
-        assert_int_equal (mt_stop (fx->pid, SIGTERM), 0);
-    mt_stop (fx->events_pid, SIGTERM);
-    free (fx);
-}
-
-/* Calls method; returns the status. key NULL: a fresh key. */
-static int
-s_call (fx_t *fx, const char *method, const ProtobufCMessage *body, const char *key,
-        meso_result_t *r)
-{
-    char k[64];
-    if (!key) {
-        snprintf (k, sizeof k, "test-key-%d", ++fx->key);
-        key = k;
-    }
-    meso_bus_client_call (fx->c, method, body, key, 5000, r);
-    return r->status;
-}
-
-/* One integer from SQL (superuser). */
-static int64_t
-s_sql (fx_t *fx, const char *sql, const char *p1)
-{
-    const char *params[] = { p1 };
-    PGresult *res = meso_db_query (fx->db, sql, p1 ? 1 : 0, p1 ? params : NULL);
-    if (!res)
-        fail_msg ("SQL failed: %s: %s", sql, meso_db_error (fx->db)->message);
-    assert_int_equal (PQntuples (res), 1);
-    int64_t v = PQgetisnull (res, 0, 0) ? 0 : strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-    PQclear (res);
-    return v;
-}
-
-static int
-s_emit_txn (meso_db_t *db, void *arg)
-{
-    return meso_outbox_append (db, arg);
-}
-
-static void
-s_emit (fx_t *fx, Meso__V1__Event *ev)
-{
-    meso_db_t *db = meso_db_new (fx->admin);
-    assert_int_equal (meso_db_txn (db, MESO_DB_READ_COMMITTED, s_emit_txn, ev), 0);
-    meso_db_destroy (&db);
-}
-
-/* Waits until the consumer's cursor of stream reaches seq. */
-static void
-s_wait_cursor (fx_t *fx, const char *stream, int64_t seq)
-{
-    int64_t t0 = meso_time_mono_ms (), cur = 0;
-    while (meso_time_mono_ms () - t0 < 15000) {
-        cur = s_sql (fx, stream[1] == 'e'
-                     ? "SELECT coalesce (max (seq), 0) FROM billing.event_cursor WHERE stream = 'session'"
-                     : "SELECT coalesce (max (seq), 0) FROM billing.event_cursor WHERE stream = 'screening'",
-                     NULL);
-        if (cur >= seq)
-            break;
-        mt_sleep_ms (30);
-    }
-    assert_int_equal (cur, seq);
-}
-
-/* screening.completed for patient: billing learns the patient. */
-static void
-s_screened (fx_t *fx, const char *patient)
-{
-    Meso__V1__ScreeningCompleted sc = MESO__V1__SCREENING_COMPLETED__INIT;
-    sc.patient_id = (char *) patient;
-    sc.screening_id = "scr";
-    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
-    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-    ev.type = "screening.completed";
-    ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;
-    ev.screening_completed = &sc;
-    s_emit (fx, &ev);
-    s_wait_cursor (fx, "screening", ++fx->screening_seq);
-}
-
-/* A session event: type "session.completed", "session.no_show" or
- * "session.cancelled" (late, by). date_offset: days from today. Does not
- * wait. */
-static void
-s_session (fx_t *fx, const char *type, const char *clinic, const char *appt, const char *patient,
-           size_t n_areas, int date_offset, bool late, int by)
-{
-    Meso__V1__SessionInfo si = MESO__V1__SESSION_INFO__INIT;
-    si.appointment_id = (char *) appt;
-    si.patient_id = (char *) patient;
-    si.clinic_id = (char *) clinic;
-    char *areas[] = { "thighs", "hips", "knees", "arms" };
-    si.areas = areas;
-    si.n_areas = n_areas;
-    char date[16], local[32];
-    int32_t today = (int32_t) (meso_time_now_us () / INT64_C (86400000000));
-    meso_date_format (today + date_offset, date, sizeof date);
-    snprintf (local, sizeof local, "%sT10:00", date);
-    si.local_start = local;
-    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-    Meso__V1__SessionCompleted sc = MESO__V1__SESSION_COMPLETED__INIT;
-    Meso__V1__SessionCancelled sx = MESO__V1__SESSION_CANCELLED__INIT;
-    Meso__V1__SessionNoShow sn = MESO__V1__SESSION_NO_SHOW__INIT;
-    ev.type = (char *) type;
-    ev.clinic_id = (char *) clinic;
-    if (strcmp (type, "session.completed") == 0) {
-        sc.session = &si;
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_COMPLETED;
-        ev.session_completed = &sc;
-    }
-    else if (strcmp (type, "session.cancelled") == 0) {
-        sx.session = &si;
-        sx.late = late;
-        sx.by = by;
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_CANCELLED;
-        ev.session_cancelled = &sx;
-    }
-    else {
-        sn.session = &si;
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_NO_SHOW;
-        ev.session_no_show = &sn;
-    }
-    s_emit (fx, &ev);
-    fx->session_seq++;
-}
-
-static void
-s_date (int offset, char *out)
-{
-    int32_t today = (int32_t) (meso_time_now_us () / INT64_C (86400000000));
-    meso_date_format (today + offset, out, 11);
-}
-
-/* Sets clinic's price list from today + offset: prices[i] for i+1 areas. */
-static int
-s_prices (fx_t *fx, const char *clinic, int offset, const int64_t *prices, size_t n,
-          const char *currency)
-{
-    Meso__V1__PriceEntry e[8], *ep[8];
-    for (size_t i = 0; i < n; i++) {
-        meso__v1__price_entry__init (&e[i]);
-        e[i].areas = (uint32_t) i + 1;
-        e[i].price_cents = prices[i];
-        ep[i] = &e[i];
-    }
-    char from[16];
-    s_date (offset, from);
-    Meso__V1__PriceList pl = MESO__V1__PRICE_LIST__INIT;
-    pl.clinic_id = (char *) clinic;
-    pl.effective_from = from;
-    pl.currency = (char *) (currency ? currency : "");
-    pl.prices = ep;
-    pl.n_prices = n;
-    Meso__V1__SetPriceListRequest rq = MESO__V1__SET_PRICE_LIST_REQUEST__INIT;
-    rq.price_list = &pl;
-    meso_result_t r = { 0 };
-    int st = s_call (fx, "billing.SetPriceList", &rq.base, NULL, &r);
-    meso_result_reset (&r);
-    return st;
-}
-
-/* Records a payment; payment id into pid (>= 40 bytes) when OK. */
-static int
-s_pay (fx_t *fx, const char *clinic, const char *patient, const char *invoice, int64_t cents,
-       const char *currency, const char *key, char *pid)
-{
-    Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
-    rq.clinic_id = (char *) clinic;
-    rq.patient_id = (char *) (patient ? patient : "");
-    rq.invoice_id = (char *) (invoice ? invoice : "");
-    rq.amount_cents = cents;
-    rq.currency = (char *) (currency ? currency : "");
-    rq.method = "card";
-    meso_result_t r = { 0 };
-    int st = s_call (fx, "billing.RecordPayment", &rq.base, key, &r);
-    if (st == MESO_OK && pid) {
-        size_t len;
-        const uint8_t *b = meso_result_body (&r, &len);
-        Meso__V1__RecordPaymentReply *out = meso__v1__record_payment_reply__unpack (NULL, len, b);
-        assert_non_null (out);
-        snprintf (pid, 40, "%s", out->payment->payment_id);
-        meso__v1__record_payment_reply__free_unpacked (out, NULL);
-    }
-    meso_result_reset (&r);
-    return st;
-}
+#include "billing_fixture.h"
 
 /* GetStatement; returns the unpacked reply (caller frees) or NULL with
  * *status set. */
@@ -296,7 +37,7 @@ s_statement (fx_t *fx, const char *clinic, const char *patient, int *status)
     rq.clinic_id = (char *) clinic;
     rq.patient_id = (char *) patient;
     meso_result_t r = { 0 };
-    *status = s_call (fx, "billing.GetStatement", &rq.base, NULL, &r);
+    *status = fx_call (fx, "billing.GetStatement", &rq.base, NULL, &r);
     Meso__V1__GetStatementReply *out = NULL;
     if (*status == MESO_OK) {
         size_t len;
@@ -337,7 +78,7 @@ s_invoice (fx_t *fx, const char *clinic, const char *patient, int64_t cents, uin
     rq.lines = lp;
     rq.n_lines = 1;
     meso_result_t r = { 0 };
-    int st = s_call (fx, "billing.IssueInvoice", &rq.base, NULL, &r);
+    int st = fx_call (fx, "billing.IssueInvoice", &rq.base, NULL, &r);
     if (st == MESO_OK) {
         size_t len;
         const uint8_t *b = meso_result_body (&r, &len);
@@ -362,7 +103,7 @@ s_refund (fx_t *fx, const char *clinic, const char *payment, int64_t cents, cons
     rq.amount_cents = cents;
     rq.reason = (char *) reason;
     meso_result_t r = { 0 };
-    int st = s_call (fx, "billing.RecordRefund", &rq.base, NULL, &r);
+    int st = fx_call (fx, "billing.RecordRefund", &rq.base, NULL, &r);
     meso_result_reset (&r);
     return st;
 }
@@ -378,7 +119,7 @@ s_package (fx_t *fx, const char *clinic, const char *patient, uint32_t sessions,
     rq.sessions = sessions;
     rq.price_cents = price;
     meso_result_t r = { 0 };
-    int st = s_call (fx, "billing.SellPackage", &rq.base, NULL, &r);
+    int st = fx_call (fx, "billing.SellPackage", &rq.base, NULL, &r);
     if (st == MESO_OK && pkg) {
         size_t len;
         const uint8_t *b = meso_result_body (&r, &len);
@@ -400,7 +141,7 @@ s_package (fx_t *fx, const char *clinic, const char *patient, uint32_t sessions,
 static void
 s_check_books (fx_t *fx)
 {
-    assert_int_equal (s_sql (fx,
+    assert_int_equal (fx_sql (fx,
         "SELECT count (*) FROM ("
         " SELECT clinic_id, patient_id, sum (amount_cents) AS l FROM billing.ledger GROUP BY 1, 2) led"
         " FULL JOIN ("
@@ -409,7 +150,7 @@ s_check_books (fx_t *fx)
         "   UNION ALL SELECT clinic_id, patient_id, -amount_cents FROM billing.payment"
         "   UNION ALL SELECT clinic_id, patient_id, amount_cents FROM billing.refund) x GROUP BY 1, 2) tab"
         " USING (clinic_id, patient_id) WHERE led.l IS DISTINCT FROM tab.t", NULL), 0);
-    assert_int_equal (s_sql (fx,
+    assert_int_equal (fx_sql (fx,
         "SELECT count (*) FROM billing.ledger l LEFT JOIN billing.invoice i USING (clinic_id, invoice_id)"
         " WHERE l.kind = 'charge' AND l.amount_cents IS DISTINCT FROM i.total_cents", NULL), 0);
 }
@@ -419,37 +160,37 @@ s_check_books (fx_t *fx)
 static void
 test_session_charging_prices_and_packages (void **state)
 {
-    fx_t *fx = s_setup ("bil_charging");
+    fx_t *fx = fx_setup ("bil_charging");
     /* 1 area 35000, 2 areas 42000 from 30 days ago; from 10 days ago the
      * 1-area price is 38000 (2 areas 45000). */
     int64_t old_prices[] = { 35000, 42000 }, new_prices[] = { 38000, 45000 };
-    assert_int_equal (s_prices (fx, "clinic-a", -30, old_prices, 2, NULL), MESO_OK);
-    s_screened (fx, "pat-1");
-    s_screened (fx, "pat-2");
+    assert_int_equal (fx_prices (fx, "clinic-a", -30, old_prices, 2, NULL), MESO_OK);
+    fx_screened (fx, "pat-1");
+    fx_screened (fx, "pat-2");
     /* A session 20 days ago at the old price, before the change exists. */
-    s_session (fx, "session.completed", "clinic-a", "a-old", "pat-1", 1, -20, false, 0);
-    s_wait_cursor (fx, "session", fx->session_seq);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'a-old'", NULL), 35000);
-    assert_int_equal (s_prices (fx, "clinic-a", -10, new_prices, 2, NULL), MESO_OK);
+    fx_session (fx, "session.completed", "clinic-a", "a-old", "pat-1", 1, -20, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'a-old'", NULL), 35000);
+    assert_int_equal (fx_prices (fx, "clinic-a", -10, new_prices, 2, NULL), MESO_OK);
     /* The change rewrites no invoice. */
-    assert_int_equal (s_sql (fx, "SELECT total_cents FROM billing.invoice i JOIN billing.session_charge c"
+    assert_int_equal (fx_sql (fx, "SELECT total_cents FROM billing.invoice i JOIN billing.session_charge c"
                                  " USING (clinic_id, invoice_id) WHERE c.appointment_id = 'a-old'", NULL), 35000);
 
     /* pat-1 buys a 2-session package (2 x 40000); pat-2 has none. */
     char pkg[40];
     assert_int_equal (s_package (fx, "clinic-a", "pat-1", 2, 80000, pkg), MESO_OK);
-    s_session (fx, "session.completed", "clinic-a", "a1", "pat-1", 2, 0, false, 0);
-    s_session (fx, "session.completed", "clinic-a", "a2", "pat-1", 1, 0, false, 0);
-    s_session (fx, "session.completed", "clinic-a", "a3", "pat-1", 1, 0, false, 0);   /* package used up */
-    s_session (fx, "session.completed", "clinic-a", "b1", "pat-2", 2, 0, false, 0);
+    fx_session (fx, "session.completed", "clinic-a", "a1", "pat-1", 2, 0, false, 0);
+    fx_session (fx, "session.completed", "clinic-a", "a2", "pat-1", 1, 0, false, 0);
+    fx_session (fx, "session.completed", "clinic-a", "a3", "pat-1", 1, 0, false, 0);   /* package used up */
+    fx_session (fx, "session.completed", "clinic-a", "b1", "pat-2", 2, 0, false, 0);
     /* A session dated before the change, reported late, gets the old price. */
-    s_session (fx, "session.completed", "clinic-a", "b0", "pat-2", 2, -15, false, 0);
-    s_wait_cursor (fx, "session", fx->session_seq);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.session_charge WHERE how = 'package'", NULL), 2);
-    assert_int_equal (s_sql (fx, "SELECT sessions_used FROM billing.package", NULL), 2);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'a3' AND how = 'invoiced'", NULL), 38000);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'b1' AND how = 'invoiced'", NULL), 45000);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'b0' AND how = 'invoiced'", NULL), 42000);
+    fx_session (fx, "session.completed", "clinic-a", "b0", "pat-2", 2, -15, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.session_charge WHERE how = 'package'", NULL), 2);
+    assert_int_equal (fx_sql (fx, "SELECT sessions_used FROM billing.package", NULL), 2);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'a3' AND how = 'invoiced'", NULL), 38000);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'b1' AND how = 'invoiced'", NULL), 45000);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'b0' AND how = 'invoiced'", NULL), 42000);
 
     /* pat-1 owes: old session 35000 + package 80000 + a3 38000. */
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 35000 + 80000 + 38000);
@@ -467,7 +208,7 @@ test_session_charging_prices_and_packages (void **state)
     gp.clinic_id = "clinic-a";
     gp.package_id = pkg;
     meso_result_t r = { 0 };
-    assert_int_equal (s_call (fx, "billing.GetPackage", &gp.base, NULL, &r), MESO_OK);
+    assert_int_equal (fx_call (fx, "billing.GetPackage", &gp.base, NULL, &r), MESO_OK);
     size_t len;
     const uint8_t *b = meso_result_body (&r, &len);
     Meso__V1__GetPackageReply *gpr = meso__v1__get_package_reply__unpack (NULL, len, b);
@@ -480,46 +221,46 @@ test_session_charging_prices_and_packages (void **state)
     /* The producer sends a1 and b1 completed again (new events): nothing
      * more. Then the daemon is killed, its cursor rewound so that every
      * event is delivered again: still nothing more. */
-    int64_t charges = s_sql (fx, "SELECT count (*) FROM billing.ledger WHERE kind = 'charge'", NULL);
-    s_session (fx, "session.completed", "clinic-a", "a1", "pat-1", 2, 0, false, 0);
-    s_session (fx, "session.completed", "clinic-a", "b1", "pat-2", 2, 0, false, 0);
-    s_wait_cursor (fx, "session", fx->session_seq);
+    int64_t charges = fx_sql (fx, "SELECT count (*) FROM billing.ledger WHERE kind = 'charge'", NULL);
+    fx_session (fx, "session.completed", "clinic-a", "a1", "pat-1", 2, 0, false, 0);
+    fx_session (fx, "session.completed", "clinic-a", "b1", "pat-2", 2, 0, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);
     assert_int_equal (mt_stop (fx->pid, SIGKILL) != -1, 1);
     assert_int_equal (meso_db_exec (fx->db, "UPDATE billing.event_cursor SET seq = 0", 0, NULL), 0);
-    fx->pid = s_spawn_billing (fx, NULL);
-    s_wait_cursor (fx, "session", fx->session_seq);
-    s_wait_cursor (fx, "screening", fx->screening_seq);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.ledger WHERE kind = 'charge'", NULL), charges);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.session_charge", NULL), 6);
-    assert_int_equal (s_sql (fx, "SELECT sessions_used FROM billing.package", NULL), 2);
+    fx->pid = fx_spawn_billing (fx, NULL);
+    fx_wait_cursor (fx, "session", fx->session_seq);
+    fx_wait_cursor (fx, "screening", fx->screening_seq);
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.ledger WHERE kind = 'charge'", NULL), charges);
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.session_charge", NULL), 6);
+    assert_int_equal (fx_sql (fx, "SELECT sessions_used FROM billing.package", NULL), 2);
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 35000 + 80000 + 38000);
     /* invoice_issued announced once per invoice. */
-    assert_int_equal (s_sql (fx, "SELECT (SELECT count (*) FROM events.outbox WHERE type = 'billing.invoice_issued')"
+    assert_int_equal (fx_sql (fx, "SELECT (SELECT count (*) FROM events.outbox WHERE type = 'billing.invoice_issued')"
                                  " + (SELECT count (*) FROM events.log WHERE type = 'billing.invoice_issued')", NULL),
-                      s_sql (fx, "SELECT count (*) FROM billing.invoice", NULL));
+                      fx_sql (fx, "SELECT count (*) FROM billing.invoice", NULL));
 
     /* A clinic without a price list: the session is recorded unpriced and
      * shown on the statement, the stream goes on. */
-    s_session (fx, "session.completed", "clinic-z", "z1", "pat-2", 1, 0, false, 0);
-    s_wait_cursor (fx, "session", fx->session_seq);
+    fx_session (fx, "session.completed", "clinic-z", "z1", "pat-2", 1, 0, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);
     stm = s_statement (fx, "clinic-z", "pat-2", &st);
     assert_int_equal (stm->n_unpriced_appointments, 1);
     assert_string_equal (stm->unpriced_appointments[0], "z1");
     assert_int_equal (stm->amount_due_cents, 0);
     meso__v1__get_statement_reply__free_unpacked (stm, NULL);
     s_check_books (fx);
-    s_teardown (fx);
+    fx_teardown (fx);
 }
 
 static void
 test_fees (void **state)
 {
-    fx_t *fx = s_setup ("bil_fees");
+    fx_t *fx = fx_setup ("bil_fees");
     /* Default: no fee. */
-    s_session (fx, "session.no_show", "clinic-a", "n0", "pat-1", 1, 0, false, 0);
-    s_session (fx, "session.cancelled", "clinic-a", "c0", "pat-1", 1, 0, true, 1);
-    s_wait_cursor (fx, "session", fx->session_seq);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.invoice", NULL), 0);
+    fx_session (fx, "session.no_show", "clinic-a", "n0", "pat-1", 1, 0, false, 0);
+    fx_session (fx, "session.cancelled", "clinic-a", "c0", "pat-1", 1, 0, true, 1);
+    fx_wait_cursor (fx, "session", fx->session_seq);
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.invoice", NULL), 0);
     /* The patient is known from the events alone. */
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 0);
 
@@ -530,39 +271,39 @@ test_fees (void **state)
     Meso__V1__SetFeePolicyRequest rq = MESO__V1__SET_FEE_POLICY_REQUEST__INIT;
     rq.policy = &fp;
     meso_result_t r = { 0 };
-    assert_int_equal (s_call (fx, "billing.SetFeePolicy", &rq.base, NULL, &r), MESO_OK);
+    assert_int_equal (fx_call (fx, "billing.SetFeePolicy", &rq.base, NULL, &r), MESO_OK);
     meso_result_reset (&r);
-    s_session (fx, "session.no_show", "clinic-a", "n1", "pat-1", 1, 0, false, 0);
-    s_session (fx, "session.cancelled", "clinic-a", "c1", "pat-1", 1, 0, true, 1);    /* late, patient */
-    s_session (fx, "session.cancelled", "clinic-a", "c2", "pat-1", 1, 0, false, 1);   /* on time */
-    s_session (fx, "session.cancelled", "clinic-a", "c3", "pat-1", 1, 0, true, 2);    /* by the clinic */
-    s_session (fx, "session.no_show", "clinic-a", "n1", "pat-1", 1, 0, false, 0);     /* again */
-    s_wait_cursor (fx, "session", fx->session_seq);
+    fx_session (fx, "session.no_show", "clinic-a", "n1", "pat-1", 1, 0, false, 0);
+    fx_session (fx, "session.cancelled", "clinic-a", "c1", "pat-1", 1, 0, true, 1);    /* late, patient */
+    fx_session (fx, "session.cancelled", "clinic-a", "c2", "pat-1", 1, 0, false, 1);   /* on time */
+    fx_session (fx, "session.cancelled", "clinic-a", "c3", "pat-1", 1, 0, true, 2);    /* by the clinic */
+    fx_session (fx, "session.no_show", "clinic-a", "n1", "pat-1", 1, 0, false, 0);     /* again */
+    fx_wait_cursor (fx, "session", fx->session_seq);
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 15000);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.invoice WHERE kind = 'fee'", NULL), 2);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'n1' AND kind = 'no_show'", NULL), 10000);
-    assert_int_equal (s_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'c1' AND kind = 'late_cancel'", NULL), 5000);
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.invoice WHERE kind = 'fee'", NULL), 2);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'n1' AND kind = 'no_show'", NULL), 10000);
+    assert_int_equal (fx_sql (fx, "SELECT amount_cents FROM billing.session_charge WHERE appointment_id = 'c1' AND kind = 'late_cancel'", NULL), 5000);
     s_check_books (fx);
-    s_teardown (fx);
+    fx_teardown (fx);
 }
 
 static void
 test_payments_refunds_and_random_books (void **state)
 {
-    fx_t *fx = s_setup ("bil_random");
+    fx_t *fx = fx_setup ("bil_random");
     int64_t prices[] = { 35000, 42000, 48000 };
-    assert_int_equal (s_prices (fx, "clinic-a", -1, prices, 3, NULL), MESO_OK);
-    assert_int_equal (s_prices (fx, "clinic-b", -1, prices, 3, NULL), MESO_OK);
-    s_screened (fx, "pat-1");
+    assert_int_equal (fx_prices (fx, "clinic-a", -1, prices, 3, NULL), MESO_OK);
+    assert_int_equal (fx_prices (fx, "clinic-b", -1, prices, 3, NULL), MESO_OK);
+    fx_screened (fx, "pat-1");
 
     /* Partial payments, overpaying refused, refunds up to what was paid. */
     char inv[40], p1[40], p2[40];
     int64_t total = 0;
     assert_int_equal (s_invoice (fx, "clinic-a", "pat-1", 0, 2, NULL, inv, &total), MESO_OK);
     assert_int_equal (total, 42000);
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, inv, 10000, NULL, NULL, p1), MESO_OK);
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, inv, 32001, NULL, NULL, NULL), MESO_FAILED_PRECONDITION);
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-1", inv, 32000, "USD", NULL, p2), MESO_OK);
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, inv, 10000, NULL, NULL, p1), MESO_OK);
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, inv, 32001, NULL, NULL, NULL), MESO_FAILED_PRECONDITION);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-1", inv, 32000, "USD", NULL, p2), MESO_OK);
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 0);
     assert_int_equal (s_refund (fx, "clinic-a", p1, 10001, "too much"), MESO_FAILED_PRECONDITION);
     assert_int_equal (s_refund (fx, "clinic-a", p1, 6000, "goodwill"), MESO_OK);
@@ -571,7 +312,7 @@ test_payments_refunds_and_random_books (void **state)
     assert_int_equal (s_refund (fx, "clinic-a", p1, 1, "nothing left"), MESO_FAILED_PRECONDITION);
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), 10000);
     /* A deposit on account gives credit. */
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-1", NULL, 25000, NULL, NULL, NULL), MESO_OK);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-1", NULL, 25000, NULL, NULL, NULL), MESO_OK);
     assert_int_equal (s_due (fx, "clinic-a", "pat-1"), -15000);
 
     /* Randomised run over 6 patients and 2 clinics. */
@@ -582,7 +323,7 @@ test_payments_refunds_and_random_books (void **state)
     char pats[NPAT][16];
     for (int i = 0; i < NPAT; i++) {
         snprintf (pats[i], sizeof pats[i], "rp-%d", i);
-        s_screened (fx, pats[i]);
+        fx_screened (fx, pats[i]);
     }
     char invs[NOPS][40], pays[NOPS][40];
     const char *inv_clinic[NOPS], *pay_clinic[NOPS];
@@ -595,7 +336,7 @@ test_payments_refunds_and_random_books (void **state)
         if (what == 0) {
             char appt[32];
             snprintf (appt, sizeof appt, "r-%d", nsess++);
-            s_session (fx, "session.completed", clinic, appt, pats[p], (size_t) (1 + rand () % 3), 0, false, 0);
+            fx_session (fx, "session.completed", clinic, appt, pats[p], (size_t) (1 + rand () % 3), 0, false, 0);
             continue;
         }
         else if (what == 1) {
@@ -605,12 +346,12 @@ test_payments_refunds_and_random_books (void **state)
         }
         else if (what == 2 && ninv > 0) {
             int i = rand () % ninv;
-            st = s_pay (fx, inv_clinic[i], NULL, invs[i], 1 + rand () % 30000, NULL, NULL, pays[npay]);
+            st = fx_pay (fx, inv_clinic[i], NULL, invs[i], 1 + rand () % 30000, NULL, NULL, pays[npay]);
             if (st == MESO_OK)
                 pay_clinic[npay++] = inv_clinic[i];
         }
         else if (what == 3) {
-            st = s_pay (fx, clinic, pats[p], NULL, 1 + rand () % 20000, NULL, NULL, pays[npay]);
+            st = fx_pay (fx, clinic, pats[p], NULL, 1 + rand () % 20000, NULL, NULL, pays[npay]);
             if (st == MESO_OK)
                 pay_clinic[npay++] = clinic;
         }
@@ -626,14 +367,14 @@ test_payments_refunds_and_random_books (void **state)
         else
             refused++;
     }
-    s_wait_cursor (fx, "session", fx->session_seq);
+    fx_wait_cursor (fx, "session", fx->session_seq);
     printf ("random run: %d accepted, %d refused (overpayment/over-refund), %d sessions\n", ok, refused, nsess);
     s_check_books (fx);
     /* No payment ever refunded beyond itself; no invoice paid beyond it. */
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.payment p WHERE amount_cents <"
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.payment p WHERE amount_cents <"
                                  " (SELECT coalesce (sum (amount_cents), 0) FROM billing.refund r"
                                  "  WHERE r.clinic_id = p.clinic_id AND r.payment_id = p.payment_id)", NULL), 0);
-    assert_int_equal (s_sql (fx, "SELECT count (*) FROM billing.invoice i WHERE total_cents <"
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.invoice i WHERE total_cents <"
                                  " (SELECT coalesce (sum (amount_cents), 0) FROM billing.payment p"
                                  "  WHERE p.clinic_id = i.clinic_id AND p.invoice_id = i.invoice_id)"
                                  " - (SELECT coalesce (sum (r.amount_cents), 0) FROM billing.refund r"
@@ -650,7 +391,7 @@ test_payments_refunds_and_random_books (void **state)
             assert_int_equal (s_due (fx, clinics[c], pats[i]), strtoll (PQgetvalue (res, 0, 0), NULL, 10));
             PQclear (res);
         }
-    s_teardown (fx);
+    fx_teardown (fx);
 }
 
 /* A fingerprint of every billing row: equal before and after means
@@ -674,43 +415,43 @@ s_fingerprint (fx_t *fx, char *out, size_t size)
 static void
 test_bad_input_changes_nothing (void **state)
 {
-    fx_t *fx = s_setup ("bil_bad");
+    fx_t *fx = fx_setup ("bil_bad");
     int64_t ok_prices[] = { 35000 };
-    assert_int_equal (s_prices (fx, "clinic-a", -1, ok_prices, 1, NULL), MESO_OK);
-    s_screened (fx, "pat-1");
+    assert_int_equal (fx_prices (fx, "clinic-a", -1, ok_prices, 1, NULL), MESO_OK);
+    fx_screened (fx, "pat-1");
     char inv[40], pay[40];
     assert_int_equal (s_invoice (fx, "clinic-a", "pat-1", 0, 1, NULL, inv, NULL), MESO_OK);
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, inv, 20000, NULL, NULL, pay), MESO_OK);
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, inv, 20000, NULL, NULL, pay), MESO_OK);
     char before[512], after[512];
     s_fingerprint (fx, before, sizeof before);
     printf ("rows before: %s\n", before);
 
     int64_t low[] = { 29999 }, high[] = { 35000, 50001 };
-    assert_int_equal (s_prices (fx, "clinic-a", 0, low, 1, NULL), MESO_INVALID_ARGUMENT);
-    assert_int_equal (s_prices (fx, "clinic-a", 0, high, 2, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_prices (fx, "clinic-a", 0, low, 1, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_prices (fx, "clinic-a", 0, high, 2, NULL), MESO_INVALID_ARGUMENT);
     /* Switching currency once the clinic has invoices. */
-    assert_int_equal (s_prices (fx, "clinic-a", 0, ok_prices, 1, "EUR"), MESO_FAILED_PRECONDITION);
+    assert_int_equal (fx_prices (fx, "clinic-a", 0, ok_prices, 1, "EUR"), MESO_FAILED_PRECONDITION);
     /* Negative amounts. */
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, inv, -100, NULL, NULL, NULL), MESO_INVALID_ARGUMENT);
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-1", NULL, 0, NULL, NULL, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, inv, -100, NULL, NULL, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-1", NULL, 0, NULL, NULL, NULL), MESO_INVALID_ARGUMENT);
     assert_int_equal (s_invoice (fx, "clinic-a", "pat-1", -35000, 0, NULL, NULL, NULL), MESO_INVALID_ARGUMENT);
     assert_int_equal (s_refund (fx, "clinic-a", pay, -5, "negative"), MESO_INVALID_ARGUMENT);
     assert_int_equal (s_refund (fx, "clinic-a", pay, 5, ""), MESO_INVALID_ARGUMENT);
     /* Unknown patient, invoice, payment. */
     assert_int_equal (s_invoice (fx, "clinic-a", "pat-nobody", 35000, 0, NULL, NULL, NULL), MESO_NOT_FOUND);
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-nobody", NULL, 1000, NULL, NULL, NULL), MESO_NOT_FOUND);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-nobody", NULL, 1000, NULL, NULL, NULL), MESO_NOT_FOUND);
     assert_int_equal (s_package (fx, "clinic-a", "pat-nobody", 5, 200000, NULL), MESO_NOT_FOUND);
     int st;
     assert_null (s_statement (fx, "clinic-a", "pat-nobody", &st));
     assert_int_equal (st, MESO_NOT_FOUND);
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, "no-such-invoice", 1000, NULL, NULL, NULL), MESO_NOT_FOUND);
-    assert_int_equal (s_pay (fx, "clinic-b", NULL, inv, 1000, NULL, NULL, NULL), MESO_NOT_FOUND);   /* other clinic */
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, "no-such-invoice", 1000, NULL, NULL, NULL), MESO_NOT_FOUND);
+    assert_int_equal (fx_pay (fx, "clinic-b", NULL, inv, 1000, NULL, NULL, NULL), MESO_NOT_FOUND);   /* other clinic */
     assert_int_equal (s_refund (fx, "clinic-a", "no-such-payment", 100, "x"), MESO_NOT_FOUND);
     /* Currency mismatch. */
-    assert_int_equal (s_pay (fx, "clinic-a", NULL, inv, 1000, "EUR", NULL, NULL), MESO_INVALID_ARGUMENT);
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-1", NULL, 1000, "EUR", NULL, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_pay (fx, "clinic-a", NULL, inv, 1000, "EUR", NULL, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-1", NULL, 1000, "EUR", NULL, NULL), MESO_INVALID_ARGUMENT);
     assert_int_equal (s_invoice (fx, "clinic-a", "pat-1", 35000, 0, "GBP", NULL, NULL), MESO_INVALID_ARGUMENT);
-    assert_int_equal (s_pay (fx, "clinic-a", "pat-1", NULL, 1000, "usd", NULL, NULL), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_pay (fx, "clinic-a", "pat-1", NULL, 1000, "usd", NULL, NULL), MESO_INVALID_ARGUMENT);
     /* Packages whose price per session is out of range. */
     assert_int_equal (s_package (fx, "clinic-a", "pat-1", 10, 299999, NULL), MESO_INVALID_ARGUMENT);
     assert_int_equal (s_package (fx, "clinic-a", "pat-1", 10, 500001, NULL), MESO_INVALID_ARGUMENT);
@@ -733,7 +474,7 @@ test_bad_input_changes_nothing (void **state)
     pl.n_prices = 1;
     Meso__V1__SetPriceListRequest rq = MESO__V1__SET_PRICE_LIST_REQUEST__INIT;
     rq.price_list = &pl;
-    assert_int_equal (s_call (fx, "billing.SetPriceList", &rq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+    assert_int_equal (fx_call (fx, "billing.SetPriceList", &rq.base, NULL, &r), MESO_INVALID_ARGUMENT);
     assert_int_equal (r.reply->n_reasons, 1);
     assert_string_equal (r.reply->reasons[0]->field, "price_list.prices[0].price_cents");
     assert_non_null (strstr (r.reply->reasons[0]->message, "29999"));
@@ -759,7 +500,7 @@ test_bad_input_changes_nothing (void **state)
     meso_db_destroy (&rdb);
     s_fingerprint (fx, after, sizeof after);
     assert_string_equal (before, after);
-    s_teardown (fx);
+    fx_teardown (fx);
 }
 
 int

@@ -92,19 +92,10 @@ s_setup_env (const char *name, bool with_events, const char *const *env)
     assert_int_equal (mt_db_create (name, fx->admin, sizeof fx->admin), 0);
     mt_ipc_endpoint ("inv", fx->router, sizeof fx->router);
     if (with_events) {
-        char role[512], db[600], bind[300], pub[300];
-        char *er = fx->events_router, *ep = fx->events_pub;
-        mt_ipc_endpoint ("evr", er, sizeof fx->events_router);
-        mt_ipc_endpoint ("evp", ep, sizeof fx->events_pub);
-        mt_role_conninfo (name, "meso_events", role, sizeof role);
-        snprintf (db, sizeof db, "--db=%s", role);
-        snprintf (bind, sizeof bind, "--bind=%s", er);
-        snprintf (pub, sizeof pub, "--pub=%s", ep);
-        const char *argv[] = { "meso-events", db, bind, pub, NULL };
-        fx->events_pid = mt_spawn ("bin/meso-events", argv, NULL);
+        fx->events_pid = mt_spawn_events (name, fx->events_router, sizeof fx->events_router,
+                                          fx->events_pub, sizeof fx->events_pub);
         assert_true (fx->events_pid > 0);
-        assert_int_equal (mt_wait_healthy (er, 10000), 0);
-        fx->pid = s_spawn_inventory (fx, er, ep);
+        fx->pid = s_spawn_inventory (fx, fx->events_router, fx->events_pub);
     }
     else
         fx->pid = s_spawn_inventory (fx, NULL, NULL);
@@ -137,26 +128,15 @@ static int
 s_call (fx_t *fx, const char *method, const ProtobufCMessage *body, const char *key,
         meso_result_t *r)
 {
-    char k[64];
-    if (!key) {
-        snprintf (k, sizeof k, "test-key-%d", ++fx->key);
-        key = k;
-    }
-    meso_bus_client_call (fx->c, method, body, key, 5000, r);
-    return r->status;
+    return mt_call (fx->c, method, body, key, &fx->key, r);
 }
 
 /* One integer from SQL (superuser). */
 static int64_t
 s_sql (fx_t *fx, const char *sql, const char *p1)
 {
-    const char *params[] = { p1 };
-    PGresult *res = meso_db_query (fx->db, sql, p1 ? 1 : 0, p1 ? params : NULL);
-    if (!res)
-        fail_msg ("SQL failed: %s: %s", sql, meso_db_error (fx->db)->message);
-    assert_int_equal (PQntuples (res), 1);
-    int64_t v = PQgetisnull (res, 0, 0) ? 0 : strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-    PQclear (res);
+    int64_t v = 0;
+    assert_int_equal (mt_sql_int (fx->db, sql, p1, &v), 0);
     return v;
 }
 

@@ -445,6 +445,61 @@ mt_wait_healthy (const char *endpoint, int timeout_ms)
     return rc;
 }
 
+pid_t
+mt_spawn_events (const char *dbname, char *router, size_t router_size, char *pub,
+                 size_t pub_size)
+{
+    char role[512], db[600], bind[300], pubarg[300];
+    mt_ipc_endpoint ("evr", router, router_size);
+    mt_ipc_endpoint ("evp", pub, pub_size);
+    mt_role_conninfo (dbname, "meso_events", role, sizeof role);
+    snprintf (db, sizeof db, "--db=%s", role);
+    snprintf (bind, sizeof bind, "--bind=%s", router);
+    snprintf (pubarg, sizeof pubarg, "--pub=%s", pub);
+    const char *argv[] = { "meso-events", db, bind, pubarg, NULL };
+    pid_t pid = mt_spawn ("bin/meso-events", argv, NULL);
+    if (pid <= 0)
+        return -1;
+    if (mt_wait_healthy (router, 10000) != 0) {
+        mt_stop (pid, SIGKILL);
+        return -1;
+    }
+    return pid;
+}
+
+int
+mt_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *body,
+         const char *key, int *seq, meso_result_t *r)
+{
+    char k[64];
+    if (!key) {
+        snprintf (k, sizeof k, "test-key-%d", ++*seq);
+        key = k;
+    }
+    meso_bus_client_call (c, method, body, key, 5000, r);
+    return r->status;
+}
+
+int
+mt_sql_int (meso_db_t *db, const char *sql, const char *p1, int64_t *value)
+{
+    const char *params[] = { p1 };
+    PGresult *res = meso_db_query (db, sql, p1 ? 1 : 0, p1 ? params : NULL);
+    if (!res) {
+        fprintf (stderr, "mt_sql_int: SQL failed: %s: %s\n", sql, meso_db_error (db)->message);
+        return -1;
+    }
+    int rows = PQntuples (res);
+    if (rows != 1) {
+        fprintf (stderr, "mt_sql_int: %d rows, not 1: %s\n", rows, sql);
+        PQclear (res);
+        return -1;
+    }
+    *value = PQgetisnull (res, 0, 0) ? 0 : strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    return 0;
+}
+
 int
 mt_sh (const char *fmt, ...)
 {

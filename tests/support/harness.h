@@ -7,7 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
 
 /* Source and build folders (MESO_SOURCE_DIR / MESO_BUILD_DIR from ctest). */
 const char *mt_source_dir (void);
@@ -42,6 +46,24 @@ int mt_stop (pid_t pid, int sig);
 /* Calls "Health" on endpoint until it answers OK or timeout_ms passes.
  * Returns 0 when healthy. */
 int mt_wait_healthy (const char *endpoint, int timeout_ms);
+
+/* Starts meso-events on database dbname (as role meso_events) with fresh
+ * ipc:// endpoints written to router and pub, and waits until it is
+ * healthy. Returns the pid, or -1 (and prints why). */
+pid_t mt_spawn_events (const char *dbname, char *router, size_t router_size, char *pub,
+                       size_t pub_size);
+
+/* Calls method on client c with idempotency key, or (key NULL) with a fresh
+ * key "test-key-<++*seq>", waiting up to 5 s. Returns the reply's status
+ * (also in r). */
+int mt_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *body,
+             const char *key, int *seq, meso_result_t *r);
+
+/* Runs sql (one text parameter p1, or none when NULL) on db and writes the
+ * integer of its single row's first column to *value (NULL reads as 0).
+ * Returns 0, or -1 (and prints why) when the query fails or does not
+ * return exactly one row. */
+int mt_sql_int (meso_db_t *db, const char *sql, const char *p1, int64_t *value);
 
 /* Runs a shell command and returns its exit status (for psql, pg_ctl...). */
 int mt_sh (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
