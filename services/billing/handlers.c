@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "meso/handler.h"
 #include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/money.h"
@@ -50,20 +51,6 @@ static Meso__V1__Actor s_service_actor = {
 /* ----------------------------------------------------------- validation */
 
 static void
-s_need_id (meso_reply_t *reply, int *bad, const char *field, const char *v)
-{
-    size_t n = v ? strlen (v) : 0;
-    if (n == 0) {
-        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
-        (*bad)++;
-    }
-    else if (n > ID_MAX) {
-        meso_reply_reason (reply, "out_of_range", field, "%s must be at most %d bytes", field, ID_MAX);
-        (*bad)++;
-    }
-}
-
-static void
 s_need_currency (meso_reply_t *reply, int *bad, const char *field, const char *v)
 {
     if (v && *v && !meso_currency_valid (v)) {
@@ -82,22 +69,6 @@ s_need_amount (meso_reply_t *reply, int *bad, const char *field, int64_t v, int6
                            field, max, v);
         (*bad)++;
     }
-}
-
-static bool
-s_invalid (meso_reply_t *reply, int bad, const char *method)
-{
-    if (bad)
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invalid %s request", method);
-    return bad != 0;
-}
-
-static void
-s_undecodable (meso_reply_t *reply, const char *method, const char *type)
-{
-    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s body is not a packed meso.v1.%s",
-                      method, type);
-    meso_reply_reason (reply, "undecodable", "body", "send a packed meso.v1.%s", type);
 }
 
 static int32_t
@@ -152,14 +123,13 @@ s_run (billing_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void 
 
 /* -------------------------------------------------------------- events */
 
+/* An actor that names nobody (no id) counts as billing's own. */
 static int
 s_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
         const Meso__V1__Actor *actor)
 {
-    ev->type = (char *) type;
-    ev->clinic_id = (char *) (clinic ? clinic : "");
-    ev->actor = (Meso__V1__Actor *) (actor && actor->id && *actor->id ? actor : &s_service_actor);
-    return meso_outbox_append (db, ev);
+    return meso_handler_emit (db, ev, type, clinic, actor && actor->id && *actor->id ? actor : NULL,
+                              &s_service_actor);
 }
 
 /* ------------------------------------------------------------ invoices */
@@ -393,7 +363,7 @@ s_set_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__SetPriceListRequest *in =
         meso__v1__set_price_list_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "SetPriceListRequest");
+        meso_handler_undecodable (reply, req->method, "SetPriceListRequest");
         return;
     }
     int bad = 0;
@@ -403,7 +373,7 @@ s_set_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     else {
-        s_need_id (reply, &bad, "price_list.clinic_id", pl->clinic_id);
+        meso_handler_need_id (reply, &bad, "price_list.clinic_id", pl->clinic_id);
         s_need_currency (reply, &bad, "price_list.currency", pl->currency);
         int32_t d;
         if (!pl->effective_from || meso_date_parse (pl->effective_from, &d) != 0) {
@@ -441,7 +411,7 @@ s_set_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
             }
         }
     }
-    if (!s_invalid (reply, bad, req->method)) {
+    if (!meso_handler_invalid (reply, bad, req->method)) {
         s_price_in_t job_in = { pl };
         s_run (arg, req, reply, &job_in, s_set_price_list_effect);
     }
@@ -455,17 +425,17 @@ s_get_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__GetPriceListRequest *in =
         meso__v1__get_price_list_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "GetPriceListRequest");
+        meso_handler_undecodable (reply, req->method, "GetPriceListRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     int32_t on = s_today ();
     if (in->on_date && *in->on_date && meso_date_parse (in->on_date, &on) != 0) {
         meso_reply_reason (reply, "invalid_date", "on_date", "on_date must be a date YYYY-MM-DD");
         bad++;
     }
-    if (s_invalid (reply, bad, req->method)) {
+    if (meso_handler_invalid (reply, bad, req->method)) {
         meso__v1__get_price_list_request__free_unpacked (in, NULL);
         return;
     }
@@ -550,7 +520,7 @@ s_set_fee_policy (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__SetFeePolicyRequest *in =
         meso__v1__set_fee_policy_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "SetFeePolicyRequest");
+        meso_handler_undecodable (reply, req->method, "SetFeePolicyRequest");
         return;
     }
     int bad = 0;
@@ -559,7 +529,7 @@ s_set_fee_policy (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     else {
-        s_need_id (reply, &bad, "policy.clinic_id", in->policy->clinic_id);
+        meso_handler_need_id (reply, &bad, "policy.clinic_id", in->policy->clinic_id);
         int64_t v[2] = { in->policy->no_show_fee_cents, in->policy->late_cancel_fee_cents };
         const char *f[2] = { "policy.no_show_fee_cents", "policy.late_cancel_fee_cents" };
         for (int i = 0; i < 2; i++)
@@ -570,7 +540,7 @@ s_set_fee_policy (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                 bad++;
             }
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in->policy, s_set_fee_policy_effect);
     meso__v1__set_fee_policy_request__free_unpacked (in, NULL);
 }
@@ -626,12 +596,12 @@ s_sell_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__SellPackageRequest *in =
         meso__v1__sell_package_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "SellPackageRequest");
+        meso_handler_undecodable (reply, req->method, "SellPackageRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    s_need_id (reply, &bad, "patient_id", in->patient_id);
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     s_need_currency (reply, &bad, "currency", in->currency);
     int rc = pricing_package_check (in->sessions, in->price_cents, NULL);
     if (rc == -1) {
@@ -648,7 +618,7 @@ s_sell_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                            (int64_t) in->sessions * PRICING_MAX_CENTS, in->price_cents);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_sell_package_effect);
     meso__v1__sell_package_request__free_unpacked (in, NULL);
 }
@@ -660,13 +630,13 @@ s_get_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__GetPackageRequest *in =
         meso__v1__get_package_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "GetPackageRequest");
+        meso_handler_undecodable (reply, req->method, "GetPackageRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    s_need_id (reply, &bad, "package_id", in->package_id);
-    if (s_invalid (reply, bad, req->method)) {
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "package_id", in->package_id);
+    if (meso_handler_invalid (reply, bad, req->method)) {
         meso__v1__get_package_request__free_unpacked (in, NULL);
         return;
     }
@@ -766,12 +736,12 @@ s_issue_invoice (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__IssueInvoiceRequest *in =
         meso__v1__issue_invoice_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "IssueInvoiceRequest");
+        meso_handler_undecodable (reply, req->method, "IssueInvoiceRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    s_need_id (reply, &bad, "patient_id", in->patient_id);
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     s_need_currency (reply, &bad, "currency", in->currency);
     int32_t d;
     if (in->service_date && *in->service_date && meso_date_parse (in->service_date, &d) != 0) {
@@ -814,7 +784,7 @@ s_issue_invoice (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
             bad++;
         }
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_issue_invoice_effect);
     meso__v1__issue_invoice_request__free_unpacked (in, NULL);
 }
@@ -950,16 +920,16 @@ s_record_payment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__RecordPaymentRequest *in =
         meso__v1__record_payment_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "RecordPaymentRequest");
+        meso_handler_undecodable (reply, req->method, "RecordPaymentRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     bool has_invoice = in->invoice_id && *in->invoice_id;
     if (has_invoice)
-        s_need_id (reply, &bad, "invoice_id", in->invoice_id);
+        meso_handler_need_id (reply, &bad, "invoice_id", in->invoice_id);
     if (!has_invoice || (in->patient_id && *in->patient_id))
-        s_need_id (reply, &bad, "patient_id", in->patient_id);
+        meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     s_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
     s_need_currency (reply, &bad, "currency", in->currency);
     if (!pricing_method_ok (in->method)) {
@@ -972,7 +942,7 @@ s_record_payment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         meso_reply_reason (reply, "out_of_range", "reference", "reference must be at most %d bytes", TEXT_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_record_payment_effect);
     meso__v1__record_payment_request__free_unpacked (in, NULL);
 }
@@ -1068,12 +1038,12 @@ s_record_refund (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__RecordRefundRequest *in =
         meso__v1__record_refund_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "RecordRefundRequest");
+        meso_handler_undecodable (reply, req->method, "RecordRefundRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    s_need_id (reply, &bad, "payment_id", in->payment_id);
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "payment_id", in->payment_id);
     s_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
     s_need_currency (reply, &bad, "currency", in->currency);
     size_t rl = in->reason ? strlen (in->reason) : 0;
@@ -1082,7 +1052,7 @@ s_record_refund (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                            "a refund needs a reason of 1 to %d bytes", REASON_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_record_refund_effect);
     meso__v1__record_refund_request__free_unpacked (in, NULL);
 }
@@ -1096,13 +1066,13 @@ s_get_statement (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__GetStatementRequest *in =
         meso__v1__get_statement_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "GetStatementRequest");
+        meso_handler_undecodable (reply, req->method, "GetStatementRequest");
         return;
     }
     int bad = 0;
-    s_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    s_need_id (reply, &bad, "patient_id", in->patient_id);
-    if (s_invalid (reply, bad, req->method)) {
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
+    if (meso_handler_invalid (reply, bad, req->method)) {
         meso__v1__get_statement_request__free_unpacked (in, NULL);
         return;
     }

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/handler.h"
 #include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/mtime.h"
@@ -63,50 +64,6 @@ static Meso__V1__Actor s_service_actor = {
 };
 
 /* ----------------------------------------------------------- validation */
-
-static bool
-s_code_ok (const char *s, bool allow_dash)
-{
-    size_t n = s ? strlen (s) : 0;
-    if (n == 0 || n > ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
-              || (allow_dash && c == '-')))
-            return false;
-    }
-    return true;
-}
-
-static void
-s_need_text (meso_reply_t *reply, int *bad, const char *field, const char *v, size_t max)
-{
-    size_t n = v ? strlen (v) : 0;
-    if (n == 0) {
-        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
-        (*bad)++;
-    }
-    else if (n > max) {
-        meso_reply_reason (reply, "out_of_range", field, "%s must be at most %zu bytes", field, max);
-        (*bad)++;
-    }
-}
-
-static void
-s_need_code (meso_reply_t *reply, int *bad, const char *field, const char *v)
-{
-    if (!v || !*v) {
-        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
-        (*bad)++;
-    }
-    else if (!s_code_ok (v, true)) {
-        meso_reply_reason (reply, "invalid_code", field,
-                           "%s must be 1 to %d characters of a-z, 0-9, _ or - (got \"%.64s\")",
-                           field, ID_MAX, v);
-        (*bad)++;
-    }
-}
 
 static void
 s_need_qty (meso_reply_t *reply, int *bad, const char *field, int64_t v)
@@ -144,23 +101,8 @@ s_today (void)
     return (int32_t) (us / INT64_C (86400000000));
 }
 
-static bool
-s_invalid (meso_reply_t *reply, int bad, const char *method)
-{
-    if (bad)
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invalid %s request", method);
-    return bad != 0;
-}
-
-static void
-s_undecodable (meso_reply_t *reply, const char *method, const char *type)
-{
-    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s body is not a packed meso.v1.%s",
-                      method, type);
-    meso_reply_reason (reply, "undecodable", "body", "send a packed meso.v1.%s", type);
-}
-
-/* '{a,b}' from codes already checked by s_code_ok (no quoting needed). */
+/* '{a,b}' from codes already checked by meso_handler_code_ok (no quoting
+ * needed). */
 static void
 s_array_literal (char *out, size_t size, char *const *names, size_t n)
 {
@@ -185,16 +127,6 @@ s_run (inventory_t *self, const Meso__V1__Request *req, meso_reply_t *reply, voi
 }
 
 /* -------------------------------------------------------------- events */
-
-static int
-s_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
-        const Meso__V1__Actor *actor)
-{
-    ev->type = (char *) type;
-    ev->clinic_id = (char *) (clinic ? clinic : "");
-    ev->actor = (Meso__V1__Actor *) (actor ? actor : &s_service_actor);
-    return meso_outbox_append (db, ev);
-}
 
 /* Emits stock.low for (clinic, ingredient) when available just fell below
  * its reorder point. unit NULL or "": looked up (only on a crossing, which
@@ -224,7 +156,7 @@ s_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const ch
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_LOW;
     ev.stock_low = &low;
-    return s_emit (db, &ev, "stock.low", clinic, NULL);
+    return meso_handler_emit (db, &ev, "stock.low", clinic, NULL, &s_service_actor);
 }
 
 /* --------------------------------------------------- reservations read */
@@ -406,7 +338,7 @@ s_emit_reservation (meso_db_t *db, const char *clinic, const char *appointment, 
         ev.stock_consumed = &sc;
         type = "stock.consumed";
     }
-    rc = s_emit (db, &ev, type, clinic, actor);
+    rc = meso_handler_emit (db, &ev, type, clinic, actor, &s_service_actor);
     s_resv_free (&r);
     return rc;
 }
@@ -545,7 +477,7 @@ s_upsert_ingredient (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
     Meso__V1__UpsertIngredientRequest *in =
         meso__v1__upsert_ingredient_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "UpsertIngredientRequest");
+        meso_handler_undecodable (reply, req->method, "UpsertIngredientRequest");
         return;
     }
     int bad = 0;
@@ -554,8 +486,8 @@ s_upsert_ingredient (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
         bad++;
     }
     else {
-        s_need_code (reply, &bad, "ingredient.code", in->ingredient->code);
-        s_need_text (reply, &bad, "ingredient.name", in->ingredient->name, TEXT_MAX);
+        meso_handler_need_code (reply, &bad, "ingredient.code", in->ingredient->code);
+        meso_handler_need_text (reply, &bad, "ingredient.name", in->ingredient->name, TEXT_MAX);
         if (!in->ingredient->unit || (strcmp (in->ingredient->unit, "mg") != 0
                                       && strcmp (in->ingredient->unit, "ml") != 0)) {
             meso_reply_reason (reply, "invalid_unit", "ingredient.unit",
@@ -568,7 +500,7 @@ s_upsert_ingredient (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
             bad++;
         }
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_upsert_ingredient_effect);
     meso__v1__upsert_ingredient_request__free_unpacked (in, NULL);
 }
@@ -655,11 +587,11 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__UpsertRecipeRequest *in =
         meso__v1__upsert_recipe_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "UpsertRecipeRequest");
+        meso_handler_undecodable (reply, req->method, "UpsertRecipeRequest");
         return;
     }
     int bad = 0;
-    s_need_code (reply, &bad, "recipe_id", in->recipe_id);
+    meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     if (in->name && strlen (in->name) > TEXT_MAX) {
         meso_reply_reason (reply, "out_of_range", "name", "name must be at most %d bytes", TEXT_MAX);
         bad++;
@@ -676,7 +608,7 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     for (size_t i = 0; !bad && i < in->n_lines; i++) {
         char field[48];
         Meso__V1__RecipeLine *l = in->lines[i];
-        if (!s_code_ok (l->area, false) || strchr (l->area, '-')) {
+        if (!meso_handler_code_ok (l->area, false) || strchr (l->area, '-')) {
             snprintf (field, sizeof field, "lines[%zu].area", i);
             meso_reply_reason (reply, "invalid_area", field,
                                "area must be a treatment area code of a-z, 0-9 and _ (got \"%.64s\")",
@@ -684,7 +616,7 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
             bad++;
         }
         snprintf (field, sizeof field, "lines[%zu].ingredient_code", i);
-        s_need_code (reply, &bad, field, l->ingredient_code);
+        meso_handler_need_code (reply, &bad, field, l->ingredient_code);
         snprintf (field, sizeof field, "lines[%zu].amount_milli", i);
         s_need_qty (reply, &bad, field, l->amount_milli);
     }
@@ -699,7 +631,7 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                 break;
             }
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_upsert_recipe_effect);
     meso__v1__upsert_recipe_request__free_unpacked (in, NULL);
 }
@@ -717,7 +649,7 @@ s_need_areas (meso_reply_t *reply, int *bad, char **areas, size_t n, bool requir
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!s_code_ok (areas[i], false)) {
+        if (!meso_handler_code_ok (areas[i], false)) {
             meso_reply_reason (reply, "invalid_area", "areas",
                                "area \"%.64s\" is not a treatment area code (a-z, 0-9, _)", areas[i]);
             (*bad)++;
@@ -741,11 +673,11 @@ s_get_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__GetRecipeRequest *in =
         meso__v1__get_recipe_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "GetRecipeRequest");
+        meso_handler_undecodable (reply, req->method, "GetRecipeRequest");
         return;
     }
     int bad = 0;
-    s_need_code (reply, &bad, "recipe_id", in->recipe_id);
+    meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     s_need_areas (reply, &bad, in->areas, in->n_areas, false);
     char lit[MAX_AREAS * (ID_MAX + 1) + 4];
     const char *areas = NULL;
@@ -756,7 +688,7 @@ s_get_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     PGresult *head = NULL, *missing = NULL, *lines = NULL, *need = NULL;
     Meso__V1__RecipeLine *la = NULL, **lp = NULL;
     Meso__V1__IngredientAmount *na = NULL, **np = NULL;
-    if (s_invalid (reply, bad, req->method))
+    if (meso_handler_invalid (reply, bad, req->method))
         goto done;
     uint32_t latest = 0;
     if (store_recipe_latest (self->db, in->recipe_id, &latest, NULL, 0) != 0)
@@ -914,7 +846,8 @@ s_receive_effect (meso_db_t *db, s_job_t *job)
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RECEIVED;
     ev.stock_received = &ev_in;
-    if (s_emit (db, &ev, "stock.received", in->clinic_id, job->req->actor) != 0
+    if (meso_handler_emit (db, &ev, "stock.received", in->clinic_id,
+                           job->req->actor, &s_service_actor) != 0
         || s_low_check (db, in->clinic_id, in->ingredient_code, unit) < 0)
         return -1;
     return s_reply_lot (db, job->reply, in->clinic_id, lot_id, job->req->method);
@@ -926,14 +859,14 @@ s_receive (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__ReceiveRequest *in =
         meso__v1__receive_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "ReceiveRequest");
+        meso_handler_undecodable (reply, req->method, "ReceiveRequest");
         return;
     }
     int bad = 0;
     int32_t expiry;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
-    s_need_text (reply, &bad, "lot_number", in->lot_number, 128);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
     if (in->supplier && strlen (in->supplier) > TEXT_MAX) {
         meso_reply_reason (reply, "out_of_range", "supplier", "supplier must be at most %d bytes",
                            TEXT_MAX);
@@ -946,7 +879,7 @@ s_receive (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     s_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_receive_effect);
     meso__v1__receive_request__free_unpacked (in, NULL);
 }
@@ -993,19 +926,19 @@ s_adjust (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__AdjustRequest *in =
         meso__v1__adjust_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "AdjustRequest");
+        meso_handler_undecodable (reply, req->method, "AdjustRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
-    s_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
     if (in->delta_milli == 0 || in->delta_milli > QTY_MAX || in->delta_milli < -QTY_MAX) {
         meso_reply_reason (reply, "out_of_range", "delta_milli",
                            "delta_milli must be non-zero and at most %" PRId64 " in size", QTY_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_adjust_effect);
     meso__v1__adjust_request__free_unpacked (in, NULL);
 }
@@ -1078,17 +1011,17 @@ s_discard_expired (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__DiscardExpiredRequest *in =
         meso__v1__discard_expired_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "DiscardExpiredRequest");
+        meso_handler_undecodable (reply, req->method, "DiscardExpiredRequest");
         return;
     }
     int bad = 0;
     s_discard_t d = { in, "" };
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     int32_t as_of = s_today ();
     if (in->as_of && *in->as_of)
         s_need_date (reply, &bad, "as_of", in->as_of, &as_of);
     meso_date_format (as_of, d.as_of, sizeof d.as_of);
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, &d, s_discard_effect);
     meso__v1__discard_expired_request__free_unpacked (in, NULL);
 }
@@ -1168,13 +1101,13 @@ s_transfer (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__TransferRequest *in =
         meso__v1__transfer_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "TransferRequest");
+        meso_handler_undecodable (reply, req->method, "TransferRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "from_clinic_id", in->from_clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "to_clinic_id", in->to_clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "from_clinic_id", in->from_clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "to_clinic_id", in->to_clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
     s_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
     if (in->reason && strlen (in->reason) > TEXT_MAX) {
         meso_reply_reason (reply, "out_of_range", "reason", "reason must be at most %d bytes", TEXT_MAX);
@@ -1186,7 +1119,7 @@ s_transfer (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                            "a transfer needs two different clinics (both are %.64s)", in->to_clinic_id);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_transfer_effect);
     meso__v1__transfer_request__free_unpacked (in, NULL);
 }
@@ -1377,15 +1310,15 @@ s_reserve (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__ReserveRequest *in =
         meso__v1__reserve_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "ReserveRequest");
+        meso_handler_undecodable (reply, req->method, "ReserveRequest");
         return;
     }
     int bad = 0;
     s_reserve_t r = { in, "" };
-    s_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
-    s_need_text (reply, &bad, "patient_id", in->patient_id, ID_MAX);
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_code (reply, &bad, "recipe_id", in->recipe_id);
+    meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "patient_id", in->patient_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     int32_t session;
     /* A day of slack: a clinic east of UTC is already on tomorrow. */
     if (s_need_date (reply, &bad, "session_date", in->session_date, &session)
@@ -1400,7 +1333,7 @@ s_reserve (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     for (size_t i = 0; !bad && i < in->n_areas; i++) {
-        if (!s_code_ok (in->areas[i], false)) {
+        if (!meso_handler_code_ok (in->areas[i], false)) {
             meso_reply_reason (reply, "invalid_area", "areas",
                                "area \"%.64s\" is not a treatment area code (a-z, 0-9, _)", in->areas[i]);
             bad++;
@@ -1415,7 +1348,7 @@ s_reserve (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!bad)
         s_array_literal (r.areas, sizeof r.areas, in->areas, in->n_areas);
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, &r, s_reserve_effect);
     meso__v1__reserve_request__free_unpacked (in, NULL);
 }
@@ -1516,17 +1449,17 @@ s_release (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__ReleaseRequest *in =
         meso__v1__release_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "ReleaseRequest");
+        meso_handler_undecodable (reply, req->method, "ReleaseRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     if (in->reason && strlen (in->reason) > TEXT_MAX) {
         meso_reply_reason (reply, "out_of_range", "reason", "reason must be at most %d bytes", TEXT_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_release_effect);
     meso__v1__release_request__free_unpacked (in, NULL);
 }
@@ -1696,7 +1629,8 @@ s_redate_effect (meso_db_t *db, s_job_t *job)
         Meso__V1__Event ev = MESO__V1__EVENT__INIT;
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RELEASED;
         ev.stock_released = &sl;
-        if (s_emit (db, &ev, "stock.released", clinic, job->req->actor) != 0)
+        if (meso_handler_emit (db, &ev, "stock.released", clinic,
+                               job->req->actor, &s_service_actor) != 0)
             goto done;
         Meso__V1__StockReserved sr = MESO__V1__STOCK_RESERVED__INIT;
         sr.appointment_id = (char *) appt;
@@ -1707,7 +1641,8 @@ s_redate_effect (meso_db_t *db, s_job_t *job)
         Meso__V1__Event ev2 = MESO__V1__EVENT__INIT;
         ev2.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RESERVED;
         ev2.stock_reserved = &sr;
-        if (s_emit (db, &ev2, "stock.reserved", clinic, job->req->actor) != 0)
+        if (meso_handler_emit (db, &ev2, "stock.reserved", clinic,
+                               job->req->actor, &s_service_actor) != 0)
             goto done;
         for (size_t k = 0; k < nr; k++)
             if (s_low_check (db, clinic, ra[k].ingredient_code, ra[k].unit) < 0)
@@ -1752,12 +1687,12 @@ s_redate (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__RedateRequest *in =
         meso__v1__redate_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "RedateRequest");
+        meso_handler_undecodable (reply, req->method, "RedateRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     int32_t session;
     /* A day of slack, as for Reserve: a clinic east of UTC is already on
      * tomorrow. */
@@ -1771,7 +1706,7 @@ s_redate (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         meso_reply_reason (reply, "out_of_range", "reason", "reason must be at most %d bytes", TEXT_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_redate_effect);
     meso__v1__redate_request__free_unpacked (in, NULL);
 }
@@ -1915,7 +1850,7 @@ s_consume_apply (meso_db_t *db, const s_consume_args_t *a, meso_reply_t *reply)
         const Meso__V1__IngredientAmount *x = a->actual[k];
         char field[48];
         snprintf (field, sizeof field, "actual[%zu]", k);
-        bool ok = s_code_ok (x->ingredient_code, true) && x->amount_milli > 0
+        bool ok = meso_handler_code_ok (x->ingredient_code, true) && x->amount_milli > 0
                && x->amount_milli <= QTY_MAX;
         if (ok) {
             PGresult *res = store_ingredient_get (db, x->ingredient_code);
@@ -2047,12 +1982,12 @@ s_consume (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__ConsumeRequest *in =
         meso__v1__consume_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "ConsumeRequest");
+        meso_handler_undecodable (reply, req->method, "ConsumeRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     if (in->n_actual > MAX_LINES) {
         meso_reply_reason (reply, "out_of_range", "actual", "at most %d actual amounts", MAX_LINES);
         bad++;
@@ -2060,11 +1995,11 @@ s_consume (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     for (size_t k = 0; k < in->n_actual && k < MAX_LINES; k++) {
         char field[48];
         snprintf (field, sizeof field, "actual[%zu].ingredient_code", k);
-        s_need_code (reply, &bad, field, in->actual[k]->ingredient_code);
+        meso_handler_need_code (reply, &bad, field, in->actual[k]->ingredient_code);
         snprintf (field, sizeof field, "actual[%zu].amount_milli", k);
         s_need_qty (reply, &bad, field, in->actual[k]->amount_milli);
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_consume_effect);
     meso__v1__consume_request__free_unpacked (in, NULL);
 }
@@ -2078,14 +2013,14 @@ s_get_stock (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__GetStockRequest *in =
         meso__v1__get_stock_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "GetStockRequest");
+        meso_handler_undecodable (reply, req->method, "GetStockRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     if (in->ingredient_code && *in->ingredient_code)
-        s_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
-    if (s_invalid (reply, bad, req->method)) {
+        meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    if (meso_handler_invalid (reply, bad, req->method)) {
         meso__v1__get_stock_request__free_unpacked (in, NULL);
         return;
     }
@@ -2172,12 +2107,12 @@ s_set_reorder_point (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
     Meso__V1__SetReorderPointRequest *in =
         meso__v1__set_reorder_point_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "SetReorderPointRequest");
+        meso_handler_undecodable (reply, req->method, "SetReorderPointRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    s_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     if (in->reorder_point_milli < 0 || in->reorder_point_milli > QTY_MAX) {
         meso_reply_reason (reply, "out_of_range", "reorder_point_milli",
                            "reorder_point_milli must be 0 to %" PRId64, QTY_MAX);
@@ -2188,7 +2123,7 @@ s_set_reorder_point (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
                            "expiring_warn_days must be 1 to 365 (0: 30)");
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_reorder_effect);
     meso__v1__set_reorder_point_request__free_unpacked (in, NULL);
 }
@@ -2271,7 +2206,8 @@ s_recall_effect (meso_db_t *db, s_job_t *job)
         Meso__V1__Event ev = MESO__V1__EVENT__INIT;
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RECALLED;
         ev.stock_recalled = &sr;
-        if (s_emit (db, &ev, "stock.recalled", la[l].clinic_id, job->req->actor) != 0
+        if (meso_handler_emit (db, &ev, "stock.recalled", la[l].clinic_id,
+                               job->req->actor, &s_service_actor) != 0
             || s_low_check (db, la[l].clinic_id, la[l].ingredient_code, la[l].unit) < 0)
             goto done;
     }
@@ -2300,11 +2236,11 @@ s_recall (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__RecallRequest *in =
         meso__v1__recall_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "RecallRequest");
+        meso_handler_undecodable (reply, req->method, "RecallRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
+    meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
     bool by_id = in->lot_id && *in->lot_id;
     if (by_id && strlen (in->lot_id) > ID_MAX) {
         meso_reply_reason (reply, "out_of_range", "lot_id", "lot_id must be at most %d bytes", ID_MAX);
@@ -2317,15 +2253,15 @@ s_recall (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
             bad++;
         }
         else {
-            s_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
-            s_need_text (reply, &bad, "lot_number", in->lot_number, 128);
+            meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+            meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
         }
     }
     if (in->clinic_id && strlen (in->clinic_id) > ID_MAX) {
         meso_reply_reason (reply, "out_of_range", "clinic_id", "clinic_id must be at most %d bytes", ID_MAX);
         bad++;
     }
-    if (!s_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_recall_effect);
     meso__v1__recall_request__free_unpacked (in, NULL);
 }
@@ -2339,16 +2275,16 @@ s_forecast (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     Meso__V1__ForecastRequest *in =
         meso__v1__forecast_request__unpack (NULL, req->body.len, req->body.data);
     if (!in) {
-        s_undecodable (reply, req->method, "ForecastRequest");
+        meso_handler_undecodable (reply, req->method, "ForecastRequest");
         return;
     }
     int bad = 0;
-    s_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     if (in->horizon_days > 365) {
         meso_reply_reason (reply, "out_of_range", "horizon_days", "horizon_days must be 1 to 365 (0: 28)");
         bad++;
     }
-    if (s_invalid (reply, bad, req->method)) {
+    if (meso_handler_invalid (reply, bad, req->method)) {
         meso__v1__forecast_request__free_unpacked (in, NULL);
         return;
     }
@@ -2508,7 +2444,7 @@ s_expiring_txn (meso_db_t *db, void *arg)
         Meso__V1__Event ev = MESO__V1__EVENT__INIT;
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_EXPIRING;
         ev.stock_expiring = &se;
-        if (s_emit (db, &ev, "stock.expiring", lot.clinic_id, NULL) != 0
+        if (meso_handler_emit (db, &ev, "stock.expiring", lot.clinic_id, NULL, &s_service_actor) != 0
             || store_expiring_mark (db, lot.clinic_id, lot.lot_id) != 0) {
             PQclear (res);
             return -1;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "events.pb-c.h"
+#include "meso/handler.h"
 #include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/mtime.h"
@@ -291,14 +292,6 @@ s_after_txn (screening_t *self, meso_reply_t *reply, int rc, const char *what)
         meso_reply_db_error (reply, self->db, what);
 }
 
-static int
-s_emit (meso_db_t *db, const Meso__V1__Request *req, const char *clinic_id, Meso__V1__Event *ev)
-{
-    ev->clinic_id = (char *) clinic_id;
-    ev->actor = req->actor;
-    return meso_outbox_append (db, ev);
-}
-
 typedef struct {
     screening_t *self;
     const Meso__V1__Request *req;
@@ -433,10 +426,10 @@ s_update_txn (meso_db_t *db, void *arg)
         pc.changed = changed;
         pc.ineligible = false;
         pc.effective_at_us = stored.updated_at_us;
-        ev.type = "screening.patient_changed";
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED;
         ev.patient_changed = &pc;
-        if (s_emit (db, c->req, stored.home_clinic_id, &ev) != 0) {
+        if (meso_handler_emit (db, &ev, "screening.patient_changed", stored.home_clinic_id,
+                               c->req->actor, NULL) != 0) {
             meso_reply_db_error (c->reply, db, "cannot record the patient_changed event");
             return -1;
         }
@@ -627,10 +620,9 @@ s_record_txn (meso_db_t *db, void *arg)
     done_ev.screened_at_us = now_us;
     done_ev.valid_until = until;
     done_ev.earliest_first_session = earliest;
-    ev.type = "screening.completed";
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;
     ev.screening_completed = &done_ev;
-    if (s_emit (db, c->req, clinic, &ev) != 0) {
+    if (meso_handler_emit (db, &ev, "screening.completed", clinic, c->req->actor, NULL) != 0) {
         meso_reply_db_error (c->reply, db, "cannot record the screening.completed event");
         return -1;
     }
@@ -981,10 +973,10 @@ s_change_txn (meso_db_t *db, void *arg)
     pc.changed = rq->changes;
     pc.ineligible = ineligible;
     pc.effective_at_us = at;
-    ev.type = "screening.patient_changed";
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED;
     ev.patient_changed = &pc;
-    if (s_emit (db, c->req, p.home_clinic_id, &ev) != 0) {
+    if (meso_handler_emit (db, &ev, "screening.patient_changed", p.home_clinic_id, c->req->actor,
+                           NULL) != 0) {
         meso_reply_db_error (c->reply, db, "cannot record the patient_changed event");
         return -1;
     }

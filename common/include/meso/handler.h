@@ -1,0 +1,55 @@
+/* handler.h -- the small pieces every service's method handlers repeat:
+ * refusing an undecodable body, naming each bad field of a request in a
+ * reason, turning those reasons into one INVALID_ARGUMENT reply, and
+ * recording an event with its type, clinic and actor filled in.
+ *
+ * Validation collects: each meso_handler_need_* adds a reason naming the
+ * field and counts it in *bad, so a client learns every problem of a
+ * request at once; meso_handler_invalid then sets the one error status.
+ * The reply texts are part of what clients see, and stay as they are. */
+#ifndef MESO_HANDLER_H
+#define MESO_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meso/bus.h"
+#include "meso/db.h"
+#include "events.pb-c.h"
+
+/* Longest id or code a request may carry, in bytes. */
+#define MESO_HANDLER_ID_MAX 64
+
+/* Replies INVALID_ARGUMENT "<method> body is not a packed meso.v1.<type>"
+ * with the reason "undecodable" on field "body". */
+void meso_handler_undecodable (meso_reply_t *reply, const char *method, const char *type);
+
+/* When bad is not 0, replies INVALID_ARGUMENT "invalid <method> request"
+ * (the reasons already added say what is wrong). Returns bad != 0. */
+bool meso_handler_invalid (meso_reply_t *reply, int bad, const char *method);
+
+/* True for a code: 1 to MESO_HANDLER_ID_MAX characters of a-z, 0-9, '_'
+ * and, when allow_dash, '-'. */
+bool meso_handler_code_ok (const char *s, bool allow_dash);
+
+/* Required text of at most max bytes. Else adds the reason "missing_field"
+ * ("<field> is required") or "out_of_range" ("<field> must be at most <max>
+ * bytes") on field and counts it in *bad. */
+void meso_handler_need_text (meso_reply_t *reply, int *bad, const char *field, const char *v,
+                             size_t max);
+
+/* Required id: meso_handler_need_text with max MESO_HANDLER_ID_MAX. */
+void meso_handler_need_id (meso_reply_t *reply, int *bad, const char *field, const char *v);
+
+/* Required code (meso_handler_code_ok, dashes allowed). Else adds "missing_field" or
+ * "invalid_code" on field and counts it in *bad. */
+void meso_handler_need_code (meso_reply_t *reply, int *bad, const char *field, const char *v);
+
+/* Sets ev's type, clinic_id (clinic NULL: "") and actor (actor, or
+ * fallback when actor is NULL) and appends it to the outbox in db's
+ * current transaction (meso_outbox_append). Returns 0, or -1 with the db
+ * error set. */
+int meso_handler_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
+                       const Meso__V1__Actor *actor, const Meso__V1__Actor *fallback);
+
+#endif

@@ -1,0 +1,95 @@
+/* handler.c -- the validation, refusal and event helpers the services'
+ * handlers share (see handler.h).
+ *
+ * They were copied from service to service (screening, inventory, billing
+ * each had their own); one copy keeps the texts a client sees the same
+ * everywhere and a fix in one place. They only fill a reply or append to
+ * the outbox: deciding what a request needs stays in each service. */
+#include "meso/handler.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "meso/outbox.h"
+
+void
+meso_handler_undecodable (meso_reply_t *reply, const char *method, const char *type)
+{
+    assert (reply && method && type);
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s body is not a packed meso.v1.%s",
+                      method, type);
+    meso_reply_reason (reply, "undecodable", "body", "send a packed meso.v1.%s", type);
+}
+
+bool
+meso_handler_invalid (meso_reply_t *reply, int bad, const char *method)
+{
+    assert (reply && method);
+    if (bad)
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invalid %s request", method);
+    return bad != 0;
+}
+
+bool
+meso_handler_code_ok (const char *s, bool allow_dash)
+{
+    size_t n = s ? strlen (s) : 0;
+    if (n == 0 || n > MESO_HANDLER_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'
+              || (allow_dash && c == '-')))
+            return false;
+    }
+    return true;
+}
+
+void
+meso_handler_need_text (meso_reply_t *reply, int *bad, const char *field, const char *v,
+                        size_t max)
+{
+    assert (reply && bad && field);
+    size_t n = v ? strlen (v) : 0;
+    if (n == 0) {
+        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
+        (*bad)++;
+    }
+    else if (n > max) {
+        meso_reply_reason (reply, "out_of_range", field, "%s must be at most %zu bytes", field, max);
+        (*bad)++;
+    }
+}
+
+void
+meso_handler_need_id (meso_reply_t *reply, int *bad, const char *field, const char *v)
+{
+    meso_handler_need_text (reply, bad, field, v, MESO_HANDLER_ID_MAX);
+}
+
+void
+meso_handler_need_code (meso_reply_t *reply, int *bad, const char *field, const char *v)
+{
+    assert (reply && bad && field);
+    if (!v || !*v) {
+        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
+        (*bad)++;
+    }
+    else if (!meso_handler_code_ok (v, true)) {
+        meso_reply_reason (reply, "invalid_code", field,
+                           "%s must be 1 to %d characters of a-z, 0-9, _ or - (got \"%.64s\")",
+                           field, MESO_HANDLER_ID_MAX, v);
+        (*bad)++;
+    }
+}
+
+int
+meso_handler_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
+                   const Meso__V1__Actor *actor, const Meso__V1__Actor *fallback)
+{
+    assert (db && ev && type);
+    ev->type = (char *) type;
+    ev->clinic_id = (char *) (clinic ? clinic : "");
+    ev->actor = (Meso__V1__Actor *) (actor ? actor : fallback);
+    return meso_outbox_append (db, ev);
+}

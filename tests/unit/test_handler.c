@@ -1,0 +1,166 @@
+/* test_handler.c -- the handler helpers every service shares (handler.h):
+ * the exact texts, codes and fields of the replies clients see, and the
+ * fields meso_handler_emit fills before the outbox sees the event. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "meso/handler.h"
+
+static Meso__V1__Reply *
+s_envelope (meso_reply_t *reply)
+{
+    size_t len = 0;
+    uint8_t *buf = meso_reply_pack (reply, &len);
+    assert_non_null (buf);
+    Meso__V1__Reply *env = meso__v1__reply__unpack (NULL, len, buf);
+    free (buf);
+    assert_non_null (env);
+    return env;
+}
+
+static void
+test_undecodable (void **state)
+{
+    meso_reply_t *reply = meso_reply_new ();
+    meso_handler_undecodable (reply, "billing.RecordPayment", "RecordPaymentRequest");
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->status, MESO__V1__STATUS__STATUS_INVALID_ARGUMENT);
+    assert_string_equal (env->message,
+                         "billing.RecordPayment body is not a packed meso.v1.RecordPaymentRequest");
+    assert_int_equal (env->n_reasons, 1);
+    assert_string_equal (env->reasons[0]->code, "undecodable");
+    assert_string_equal (env->reasons[0]->field, "body");
+    assert_string_equal (env->reasons[0]->message, "send a packed meso.v1.RecordPaymentRequest");
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
+static void
+test_invalid (void **state)
+{
+    meso_reply_t *reply = meso_reply_new ();
+    /* Nothing bad: the reply stays OK. */
+    assert_false (meso_handler_invalid (reply, 0, "inventory.Receive"));
+    assert_int_equal (meso_reply_status (reply), MESO_OK);
+    int bad = 0;
+    meso_handler_need_text (reply, &bad, "clinic_id", "", 64);
+    meso_handler_need_text (reply, &bad, "reason", "count", 200);
+    assert_int_equal (bad, 1);
+    assert_true (meso_handler_invalid (reply, bad, "inventory.Receive"));
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->status, MESO__V1__STATUS__STATUS_INVALID_ARGUMENT);
+    assert_string_equal (env->message, "invalid inventory.Receive request");
+    assert_int_equal (env->n_reasons, 1);
+    assert_string_equal (env->reasons[0]->field, "clinic_id");
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
+static void
+test_code_ok (void **state)
+{
+    assert_true (meso_handler_code_ok ("caffeine", true));
+    assert_true (meso_handler_code_ok ("clinic-a_2", true));
+    char longest[MESO_HANDLER_ID_MAX + 2];
+    memset (longest, 'a', sizeof longest);
+    longest[MESO_HANDLER_ID_MAX] = '\0';
+    assert_true (meso_handler_code_ok (longest, true));
+    longest[MESO_HANDLER_ID_MAX] = 'a';
+    longest[MESO_HANDLER_ID_MAX + 1] = '\0';
+    assert_false (meso_handler_code_ok (longest, true));
+    assert_false (meso_handler_code_ok (NULL, true));
+    assert_false (meso_handler_code_ok ("", true));
+    assert_false (meso_handler_code_ok ("Caffeine", true));
+    assert_false (meso_handler_code_ok ("bad code", true));
+    assert_false (meso_handler_code_ok ("caf\xc3\xa9", true));
+    /* Without dashes (treatment areas). */
+    assert_true (meso_handler_code_ok ("inner_thighs", false));
+    assert_false (meso_handler_code_ok ("inner-thighs", false));
+}
+
+static void
+test_need_reasons (void **state)
+{
+    meso_reply_t *reply = meso_reply_new ();
+    int bad = 0;
+    char over[80];
+    memset (over, 'x', sizeof over);
+    over[65] = '\0';
+    meso_handler_need_text (reply, &bad, "name", NULL, 200);        /* missing */
+    meso_handler_need_text (reply, &bad, "lot_number", over, 64);   /* too long */
+    meso_handler_need_id (reply, &bad, "patient_id", over);         /* too long */
+    meso_handler_need_id (reply, &bad, "clinic_id", "clinic-a");     /* fine */
+    over[64] = '\0';
+    meso_handler_need_id (reply, &bad, "invoice_id", over);         /* 64: fine */
+    meso_handler_need_code (reply, &bad, "recipe_id", "");          /* missing */
+    meso_handler_need_code (reply, &bad, "ingredient_code", "Bad Code!");
+    meso_handler_need_code (reply, &bad, "unit", "mg");             /* fine */
+    assert_int_equal (bad, 5);
+    /* Reasons alone do not make an error: meso_handler_invalid does. */
+    assert_int_equal (meso_reply_status (reply), MESO_OK);
+    meso_handler_invalid (reply, bad, "x.Y");
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->n_reasons, 5);
+    const char *want[5][3] = {
+        { "missing_field", "name", "name is required" },
+        { "out_of_range", "lot_number", "lot_number must be at most 64 bytes" },
+        { "out_of_range", "patient_id", "patient_id must be at most 64 bytes" },
+        { "missing_field", "recipe_id", "recipe_id is required" },
+        { "invalid_code", "ingredient_code",
+          "ingredient_code must be 1 to 64 characters of a-z, 0-9, _ or - (got \"Bad Code!\")" },
+    };
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal (env->reasons[i]->code, want[i][0]);
+        assert_string_equal (env->reasons[i]->field, want[i][1]);
+        assert_string_equal (env->reasons[i]->message, want[i][2]);
+    }
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
+static void
+test_emit_fills_the_event (void **state)
+{
+    /* A handle that never connects: the outbox refuses the mismatched
+     * payload before it would touch the database, after emit filled the
+     * event. */
+    meso_db_t *db = meso_db_new ("host=/nonexistent-meso-test port=1 connect_timeout=1");
+    assert_non_null (db);
+    Meso__V1__Actor service = MESO__V1__ACTOR__INIT;
+    service.id = "inventory";
+    Meso__V1__Actor client = MESO__V1__ACTOR__INIT;
+    client.id = "nurse-1";
+    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+    assert_int_equal (meso_handler_emit (db, &ev, "stock.low", NULL, NULL, &service), -1);
+    assert_string_equal (ev.type, "stock.low");
+    assert_string_equal (ev.clinic_id, "");
+    assert_ptr_equal (ev.actor, &service);
+    assert_int_equal (meso_handler_emit (db, &ev, "stock.received", "clinic-a", &client, &service),
+                      -1);
+    assert_string_equal (ev.type, "stock.received");
+    assert_string_equal (ev.clinic_id, "clinic-a");
+    assert_ptr_equal (ev.actor, &client);
+    /* No fallback: the actor as given, even none. */
+    assert_int_equal (meso_handler_emit (db, &ev, "screening.completed", "clinic-b", NULL, NULL), -1);
+    assert_null (ev.actor);
+    assert_string_equal (meso_db_error (db)->sqlstate, "22023");
+    meso_db_destroy (&db);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_undecodable),
+        cmocka_unit_test (test_invalid),
+        cmocka_unit_test (test_code_ok),
+        cmocka_unit_test (test_need_reasons),
+        cmocka_unit_test (test_emit_fills_the_event),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
