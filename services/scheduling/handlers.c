@@ -526,7 +526,13 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
     int horizon = PLANNER_SEARCH_DAYS + 1;
     for (int i = 1; i < total; i++)
         horizon += (i < ncourse ? gaps[i] : 31) + PLANNER_SEARCH_DAYS;
-    store_calendar_t *cal = store_calendar_new (self->db, clinic, sp->patient_id, first, horizon);
+    /* The calendar comes with the days the sessions aim at if each lands
+     * on its target: a plan without conflicts is one statement. */
+    int32_t aims[PLANNER_MAX_SESSIONS];
+    aims[0] = first;
+    for (int j = 1; j < total; j++)
+        aims[j] = j < ncourse ? aims[j - 1] + gaps[j] : planner_add_months (aims[j - 1], 1);
+    store_calendar_t *cal = store_calendar_new (self->db, clinic, sp->patient_id, first, horizon, aims, total);
     if (!cal) {
         meso_reply_db_error (reply, self->db, "free slots");
         return -1;

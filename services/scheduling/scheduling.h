@@ -99,8 +99,8 @@ PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *da
 /* A clinic's calendar for the slot search of PlanCourse / BookCourse:
  * loaded in a few statements, searched in memory by planner.c. new loads
  * what does not depend on the day (the clinic's hours, its practitioners'
- * hours and days off over [first, first + ndays), its active rooms);
- * load fetches days (civil days; those outside the range or loaded
+ * hours and days off over [first, first + ndays), its active rooms) and
+ * days[0..n) in one statement; load fetches days (civil days; those outside the range or loaded
  * already are skipped) in one statement: each day's local midnight as an
  * instant (PostgreSQL's zone arithmetic), the instants of the slot starts
  * on a day with a clock change, and every active appointment overlapping
@@ -110,7 +110,7 @@ PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *da
 typedef struct store_calendar_t store_calendar_t;
 
 store_calendar_t *store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
-                                      int32_t first, int ndays);
+                                      int32_t first, int ndays, const int32_t *days, int n);
 void store_calendar_destroy (store_calendar_t **self_p);
 int store_calendar_load (store_calendar_t *self, const int32_t *days, int n);
 bool store_calendar_loaded (const store_calendar_t *self, int32_t day);
