@@ -532,7 +532,8 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
     aims[0] = first;
     for (int j = 1; j < total; j++)
         aims[j] = j < ncourse ? aims[j - 1] + gaps[j] : planner_add_months (aims[j - 1], 1);
-    store_calendar_t *cal = store_calendar_new (self->db, clinic, sp->patient_id, first, horizon, aims, total);
+    store_calendar_t *cal = store_calendar_new (self->db, clinic, sp->patient_id, preferred, first, horizon, aims,
+                                                total);
     if (!cal) {
         meso_reply_db_error (reply, self->db, "free slots");
         return -1;
@@ -575,6 +576,11 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
             char date[11];
             meso_date_format (day, date, sizeof date);
             int nfree = store_calendar_free_slots (cal, day, prefer, fr, PLANNER_MAX_SLOTS);
+            if (nfree < 0) {
+                meso_reply_db_error (reply, self->db, "free slots");
+                rc = -1;
+                break;
+            }
             int best = -1, bestdist = 0;
             for (int k = 0; k < nfree; k++) {
                 int dist = abs (fr[k].minute - preferred);

@@ -104,19 +104,23 @@ PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *da
  * already are skipped) in one statement: each day's local midnight as an
  * instant (PostgreSQL's zone arithmetic), the instants of the slot starts
  * on a day with a clock change, and every active appointment overlapping
- * the day of the clinic's rooms, its practitioners (in any clinic) and the
- * patient (in any clinic). Practitioners and rooms are indexed in id
- * order. */
+ * the day (or the window of it around the preferred time) of the clinic's
+ * rooms, its practitioners (in any clinic) and the patient (in any
+ * clinic). Practitioners and rooms are indexed in id order. */
 typedef struct store_calendar_t store_calendar_t;
 
 store_calendar_t *store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
-                                      int32_t first, int ndays, const int32_t *days, int n);
+                                      int preferred, int32_t first, int ndays, const int32_t *days, int n);
 void store_calendar_destroy (store_calendar_t **self_p);
 int store_calendar_load (store_calendar_t *self, const int32_t *days, int n);
 bool store_calendar_loaded (const store_calendar_t *self, int32_t day);
-/* planner_free_slots of a loaded day; prefer: a practitioner index or -1. */
-int store_calendar_free_slots (const store_calendar_t *self, int32_t day, int prefer, planner_free_t *out,
-                               int max);
+/* The free slots of a loaded day that can be nearest to the preferred
+ * time (minutes) given to new: the day's slots nearest to it are loaded
+ * first (a window), the whole day only when the window cannot prove which
+ * free slot is nearest (earliest on a tie). The nearest of those returned
+ * is the nearest of planner_free_slots over the whole day. prefer: a
+ * practitioner index or -1. Returns the count or -1 (error set). */
+int store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max);
 /* Index of a practitioner id (-1 not one of the clinic's), and the ids. */
 int store_calendar_practitioner (const store_calendar_t *self, const char *id);
 const char *store_calendar_practitioner_id (const store_calendar_t *self, int index);

@@ -302,27 +302,53 @@ store_array_literal (char *out, size_t size, char *const *items, size_t n)
  *
  * Every row has the same ten columns: kind (text), n, i, j, l (int4), a, b
  * (timestamptz), f (bool), t1, t2 (text):
- *   z  n day, a its local midnight, f not 24 hours long (a clock change)
+ *   z  n day, a its local midnight, f not 24 hours long (a clock change),
+ *      l 1 when only a window of it was asked for: i..j, the slot starts
+ *      (minutes) nearest to the preferred time $4 (within $5 minutes of
+ *      it, or of the first/last slot start when it falls outside the
+ *      opening hours; $5 < 0 the whole day)
  *   m  n day, i a slot start (minute) on such a day, a its instant
  *   a  n day, a b an appointment overlapping the day (an hour's margin
- *      each side, and the last slot's length past midnight), f the
- *      patient's, t1 practitioner, t2 room (this clinic's only)
+ *      each side, and the last slot's length past midnight) or its window
+ *      (from the first slot start to the end of the last; an hour's margin
+ *      on a day with a clock change, where local times do not map to
+ *      instants in order), f the patient's, t1 practitioner, t2 room (this
+ *      clinic's only)
  *   h  i isodow, j opens, l closes (minutes)
  *   p  n rank of the practitioner in id order (from 1), i isodow, j starts,
  *      l ends, t1 practitioner
  *   r  n rank of the room in id order (from 1), t1 room
  *   o  n a day off of t1
- * Ranks use the database's collation, as the free-slot query orders. */
+ * Ranks use the database's collation, as the free-slot query orders.
+ *
+ * A day is first loaded in a window around the preferred time: a plan
+ * takes the free slot nearest to it, which is almost always close, and
+ * the window reads a fraction of the day's appointments. When the window
+ * cannot prove its nearest free slot is the day's (none free, or a slot
+ * outside it could be as near), the whole day is loaded and searched:
+ * the slot chosen is the same either way. */
+
+#define STORE_WINDOW_SLOTS 2            /* slots each side of the preferred time */
 
 #define CAL_DAYS \
-    "WITH c AS (SELECT time_zone AS tz, make_interval(mins => slot_minutes) AS len" \
+    "WITH c AS (SELECT time_zone AS tz, slot_minutes AS sm, make_interval(mins => slot_minutes) AS len" \
     "           FROM scheduling.clinic WHERE clinic_id = $1)," \
     " d AS (SELECT x AS n, date '1970-01-01' + x AS day, c.tz, c.len," \
     "              (date '1970-01-01' + x)::timestamp AT TIME ZONE c.tz AS t0," \
-    "              (date '1970-01-01' + x + 1)::timestamp AT TIME ZONE c.tz AS t1" \
-    "       FROM c, unnest($2::int[]) AS x)," \
-    " w AS (SELECT n, tstzrange(t0 - interval '1 hour', t1 + len + interval '1 hour') AS r FROM d)" \
-    " SELECT 'z'::text, n, 0, 0, 0, t0, NULL::timestamptz," \
+    "              (date '1970-01-01' + x + 1)::timestamp AT TIME ZONE c.tz AS t1," \
+    "              $5::int >= 0 AND h.opens IS NOT NULL AS win," \
+    "              least(greatest($4::int, (extract(epoch FROM h.opens) / 60)::int)," \
+    "                    (extract(epoch FROM h.closes) / 60)::int - c.sm) AS wc" \
+    "       FROM c CROSS JOIN unnest($2::int[]) AS x LEFT JOIN scheduling.clinic_hours h" \
+    "        ON h.clinic_id = $1 AND h.isodow = extract(isodow FROM date '1970-01-01' + x))," \
+    " w AS (SELECT n, CASE WHEN NOT win" \
+    "  THEN tstzrange(t0 - interval '1 hour', t1 + len + interval '1 hour')" \
+    "  ELSE tstzrange((day + make_interval(mins => greatest(wc - $5::int, 0))) AT TIME ZONE tz - g," \
+    "                 (day + make_interval(mins => least(wc + $5::int, 1440))) AT TIME ZONE tz + len + g) END AS r" \
+    "  FROM (SELECT d.*, CASE WHEN extract(epoch FROM t1) - extract(epoch FROM t0) <> 86400" \
+    "        THEN interval '1 hour' ELSE interval '0' END AS g FROM d) AS dg)" \
+    " SELECT 'z'::text, n, CASE WHEN win THEN wc - $5::int ELSE 0 END, CASE WHEN win THEN wc + $5::int ELSE 0 END," \
+    "  win::int, t0, NULL::timestamptz," \
     "  extract(epoch FROM t1) - extract(epoch FROM t0) <> 86400, NULL::text, NULL::text FROM d" \
     " UNION ALL SELECT 'm', d.n, (extract(hour FROM t) * 60 + extract(minute FROM t))::int, 0, 0," \
     "  t AT TIME ZONE d.tz, NULL, false, NULL, NULL" \
@@ -354,7 +380,7 @@ store_array_literal (char *out, size_t size, char *const *items, size_t n)
     " UNION ALL SELECT 'r', (row_number() OVER (ORDER BY room_id))::int, 0, 0, 0, NULL, NULL, false," \
     "  room_id, NULL FROM scheduling.room WHERE clinic_id = $1 AND active" \
     " UNION ALL SELECT 'o', o.day - date '1970-01-01', 0, 0, 0, NULL, NULL, false, o.practitioner_id, NULL" \
-    "  FROM scheduling.practitioner_day_off o WHERE o.day BETWEEN $4::date AND $5::date" \
+    "  FROM scheduling.practitioner_day_off o WHERE o.day BETWEEN $6::date AND $7::date" \
     "   AND o.practitioner_id IN (SELECT practitioner_id FROM scheduling.practitioner_hours" \
     "                             WHERE clinic_id = $1)"
 
@@ -365,6 +391,7 @@ struct store_calendar_t {
     char clinic_id[SCHED_ID_MAX + 1];
     char patient[SCHED_ID_MAX + 1];
     int slot_min;
+    int preferred;                      /* minutes: the time the plan prefers */
     int32_t first;
     int ndays;
     planner_week_t hours;
@@ -377,6 +404,7 @@ struct store_calendar_t {
     int *pract_hash, *room_hash;        /* open addressing: index + 1, 0 empty */
     int hash_cap;                       /* a power of two, > 2 * max(n_pract, n_rooms) */
     bool *loaded;                       /* [ndays] */
+    int *win_lo, *win_hi;               /* [ndays]: the window loaded, lo > hi: the whole day */
     planner_day_t *days;                /* [ndays] */
     planner_busy_t **busy;              /* [ndays], owned */
     int *busy_cap;                      /* [ndays] */
@@ -465,6 +493,8 @@ store_calendar_destroy (store_calendar_t **self_p)
     free (self->busy_cap);
     free (self->days);
     free (self->loaded);
+    free (self->win_lo);
+    free (self->win_hi);
     free (self->pract_id);
     free (self->pract);
     free (self->days_off);
@@ -600,6 +630,9 @@ s_take_days (store_calendar_t *self, const PGresult *res)
             d->midnight_us = a;
             d->exact = s_bin_bool (res, r, CAL_F);
             self->loaded[i] = true;
+            bool win = s_bin_i32 (res, r, CAL_L) != 0;
+            self->win_lo[i] = win ? s_bin_i32 (res, r, CAL_I) : 1;
+            self->win_hi[i] = win ? s_bin_i32 (res, r, CAL_J) : 0;
         }
         else if (k == 'm') {
             if (d->n_exact < PLANNER_MAX_SLOTS) {
@@ -664,8 +697,8 @@ s_shape_ok (store_calendar_t *self, const PGresult *res)
 }
 
 store_calendar_t *
-store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient, int32_t first, int ndays,
-                    const int32_t *days, int n)
+store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient, int preferred, int32_t first,
+                    int ndays, const int32_t *days, int n)
 {
     assert (db && c && ndays > 0);
     assert (n == 0 || days);
@@ -676,14 +709,17 @@ store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
     s_copy (self->clinic_id, sizeof self->clinic_id, c->clinic_id);
     s_copy (self->patient, sizeof self->patient, patient);
     self->slot_min = c->slot_minutes;
+    self->preferred = preferred;
     self->first = first;
     self->ndays = ndays;
     s_week_closed (&self->hours);
     self->loaded = calloc ((size_t) ndays, sizeof *self->loaded);
+    self->win_lo = calloc ((size_t) ndays, sizeof *self->win_lo);
+    self->win_hi = calloc ((size_t) ndays, sizeof *self->win_hi);
     self->days = calloc ((size_t) ndays, sizeof *self->days);
     self->busy = calloc ((size_t) ndays, sizeof *self->busy);
     self->busy_cap = calloc ((size_t) ndays, sizeof *self->busy_cap);
-    if (!self->loaded || !self->days || !self->busy || !self->busy_cap) {
+    if (!self->loaded || !self->win_lo || !self->win_hi || !self->days || !self->busy || !self->busy_cap) {
         meso_db_set_error (db, "53200", "out of memory for the calendar");
         store_calendar_destroy (&self);
         return NULL;
@@ -697,8 +733,11 @@ store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
     char from[11], to[11];
     meso_date_format (first, from, sizeof from);
     meso_date_format (first + ndays - 1, to, sizeof to);
-    const char *p[] = { self->clinic_id, list, self->patient, from, to };
-    PGresult *res = meso_db_query_binres (db, CAL_DAYS CAL_CLINIC, 5, p);
+    char pref[12], half[12];
+    snprintf (pref, sizeof pref, "%d", preferred);
+    snprintf (half, sizeof half, "%d", STORE_WINDOW_SLOTS * c->slot_minutes);
+    const char *p[] = { self->clinic_id, list, self->patient, pref, half, from, to };
+    PGresult *res = meso_db_query_binres (db, CAL_DAYS CAL_CLINIC, 7, p);
     free (list);
     if (!res || !s_shape_ok (self, res) || s_take_clinic (self, res) != 0 || s_take_days (self, res) != 0) {
         PQclear (res);
@@ -734,10 +773,11 @@ store_calendar_loaded (const store_calendar_t *self, int32_t day)
     return i >= 0 && i < self->ndays && self->loaded[i];
 }
 
-int
-store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
+/* Loads days[0..n) not loaded yet, in their windows (whole: the whole
+ * days). Returns 0 or -1 (error set). */
+static int
+s_load (store_calendar_t *self, const int32_t *days, int n, bool whole)
 {
-    assert (self);
     int wanted;
     char *list = s_day_list (self, days, n, &wanted);
     if (!list)
@@ -746,8 +786,11 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
         free (list);
         return 0;
     }
-    const char *p[] = { self->clinic_id, list, self->patient };
-    PGresult *res = meso_db_query_binres (self->db, CAL_DAYS, 3, p);
+    char pref[12], half[12];
+    snprintf (pref, sizeof pref, "%d", self->preferred);
+    snprintf (half, sizeof half, "%d", whole ? -1 : STORE_WINDOW_SLOTS * self->slot_min);
+    const char *p[] = { self->clinic_id, list, self->patient, pref, half };
+    PGresult *res = meso_db_query_binres (self->db, CAL_DAYS, 5, p);
     free (list);
     if (!res)
         return -1;
@@ -757,10 +800,73 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
 }
 
 int
-store_calendar_free_slots (const store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max)
+store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
 {
+    assert (self);
+    return s_load (self, days, n, false);
+}
+
+/* Whether the nearest of the free slots out[0..n) of a day loaded in the
+ * window [lo, hi] is the day's: every slot start outside the window is
+ * farther from the preferred time, or as far and later. */
+static bool
+s_window_decides (const store_calendar_t *self, int32_t day, int lo, int hi, const planner_free_t *out, int n)
+{
+    int best = -1, bestdist = 0;
+    for (int k = 0; k < n; k++) {
+        int dist = abs (out[k].minute - self->preferred);
+        if (best < 0 || dist < bestdist || (dist == bestdist && out[k].minute < out[best].minute)) {
+            best = k;
+            bestdist = dist;
+        }
+    }
+    int dow = planner_isodow (day);
+    if (self->hours.from[dow] < 0)
+        return true;                    /* closed: no slot anywhere */
+    int starts[PLANNER_MAX_SLOTS];
+    int ns = planner_slot_starts (self->hours.from[dow], self->hours.to[dow], self->slot_min, starts,
+                                  PLANNER_MAX_SLOTS);
+    for (int k = 0; k < ns; k++) {
+        int m = starts[k];
+        if (m >= lo && m <= hi)
+            continue;
+        if (best < 0)
+            return false;
+        int dist = abs (m - self->preferred);
+        if (dist < bestdist || (dist == bestdist && m < out[best].minute))
+            return false;
+    }
+    return true;
+}
+
+int
+store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max)
+{
+    assert (self);
     if (!store_calendar_loaded (self, day))
         return 0;
-    return planner_free_slots (&self->days[day - self->first], &self->hours, self->slot_min, self->pract,
-                               self->n_pract, prefer, self->n_rooms, out, max);
+    int64_t i = (int64_t) day - self->first;
+    planner_day_t *d = &self->days[i];
+    int n = planner_free_slots (d, &self->hours, self->slot_min, self->pract, self->n_pract, prefer,
+                                self->n_rooms, out, max);
+    int lo = self->win_lo[i], hi = self->win_hi[i];
+    if (lo > hi)
+        return n;                       /* the whole day */
+    /* Slots outside the window were judged without their appointments. */
+    int kept = 0;
+    for (int k = 0; k < n; k++)
+        if (out[k].minute >= lo && out[k].minute <= hi)
+            out[kept++] = out[k];
+    if (s_window_decides (self, day, lo, hi, out, kept))
+        return kept;
+    /* The whole day, from scratch. */
+    self->loaded[i] = false;
+    d->n_busy = 0;
+    d->n_exact = 0;
+    if (s_load (self, &day, 1, true) != 0)
+        return -1;
+    if (!store_calendar_loaded (self, day))
+        return 0;
+    return planner_free_slots (d, &self->hours, self->slot_min, self->pract, self->n_pract, prefer,
+                               self->n_rooms, out, max);
 }

@@ -28,6 +28,16 @@
  *      calls through one scheduling instance (or as many as fit in 20 s):
  *      p50/p99 against the 5 ms target.
  *
+ * MESO_BENCH_ONLY=compare MESO_BENCH_COMPARE=<another build folder> runs
+ * none of these: it starts this build's meso-scheduling and that build's
+ * on the same database (tests/bench/plan_compare.sh builds a git revision
+ * for it), fills clinics in Europe/Paris and America/New_York with random
+ * bookings, days off, a practitioner shared between clinics and patients
+ * booked elsewhere, sends both the same few hundred varied PlanCourse
+ * requests and compares the replies byte for byte (exit 1 on a
+ * difference): a change to how the calendar is loaded must not change a
+ * plan.
+ *
  * Why it is built this way: the daemons' figure alone says little on a
  * shared 2-core machine; pgbench in the same run, on the same cluster and
  * the same statements, is the reference that moves with the machine. A
@@ -586,6 +596,274 @@ s_parse_instances (const char *text, int *counts)
     return n;
 }
 
+/* ------------------------------------------------ compare two daemons */
+
+#define CMP_CALLS 400
+
+static int
+s_cmp_sql (meso_db_t *db, const char *sql)
+{
+    if (meso_db_exec (db, sql, 0, NULL) == 0)
+        return 0;
+    fprintf (stderr, "bench_scheduling: compare: %s\n%s\n", meso_db_error (db)->message, sql);
+    return -1;
+}
+
+/* Random bookings (some cancelled), of the clinic's own patients and of
+ * patient, over 400 days in the clinic's zone; slots of 15 minutes to 2
+ * hours at quarter hours; the exclusion constraints drop the overlaps. */
+static int
+s_cmp_fill (meso_db_t *db, const char *clinic, const char *zone, int npract, int nrooms, int tries,
+            const char *patient)
+{
+    char sql[2048];
+    snprintf (sql, sizeof sql,
+        "INSERT INTO scheduling.course (clinic_id, course_id, patient_id, grade, areas, recipe_id, sessions, status)"
+        " VALUES ('%s', 'cmp-%s', 'someone', 2, '{thighs}', 'bench', 64, 'booked')", clinic, clinic);
+    if (s_cmp_sql (db, sql) != 0)
+        return -1;
+    snprintf (sql, sizeof sql,
+        "INSERT INTO scheduling.appointment (clinic_id, appointment_id, course_id, patient_id,"
+        " practitioner_id, room_id, during, status, session_number, areas, recipe_id, recipe_version)"
+        " SELECT '%s', 'cmp-%s-' || g, 'cmp-%s',"
+        "  CASE WHEN g %% 97 = 0 THEN '%s' ELSE 'cmp-pat-' || g END,"
+        "  '%s-p' || floor(random() * %d)::int, '%s-r' || floor(random() * %d)::int,"
+        "  tstzrange(t, t + make_interval(mins => 15 * (1 + floor(random() * 8)::int)), '[)'),"
+        "  CASE WHEN random() < 0.1 THEN 'cancelled' ELSE 'booked' END, 1, '{thighs}', 'bench', 1"
+        " FROM (SELECT g, ((current_date + floor(random() * 400)::int)"
+        "        + make_interval(mins => 15 * floor(random() * 96)::int)) AT TIME ZONE '%s' AS t"
+        "       FROM generate_series(1, %d) g) s"
+        " ON CONFLICT DO NOTHING",
+        clinic, clinic, clinic, patient, clinic, npract, clinic, nrooms, zone, tries);
+    if (s_cmp_sql (db, sql) != 0)
+        return -1;
+    snprintf (sql, sizeof sql,
+        "INSERT INTO scheduling.practitioner_day_off (practitioner_id, day)"
+        " SELECT '%s-p' || floor(random() * %d)::int, current_date + floor(random() * 400)::int"
+        " FROM generate_series(1, %d) ON CONFLICT DO NOTHING", clinic, npract, 20 * npract);
+    return s_cmp_sql (db, sql);
+}
+
+/* The whole reply (status, message, detail, reasons, body) packed, but
+ * for its request id; malloc'ed, *len its size; NULL when none came. */
+static uint8_t *
+s_cmp_reply (const meso_result_t *r, size_t *len)
+{
+    *len = 0;
+    if (!r->reply)
+        return NULL;
+    char *id = r->reply->request_id;
+    r->reply->request_id = "";
+    *len = meso__v1__reply__get_packed_size (r->reply);
+    uint8_t *out = malloc (*len + 1);
+    assert (out);
+    meso__v1__reply__pack (r->reply, out);
+    r->reply->request_id = id;
+    return out;
+}
+
+/* The meso-scheduling of another build folder, on the fleet's screening
+ * and inventory; *pid its process. Returns a client to it, or NULL (not
+ * started, or stopped). */
+static meso_bus_client_t *
+s_other_start (const fleet_t *f, const char *other, pid_t *pid)
+{
+    char ep[EPLEN], scr[MAXINST * EPLEN + 16], inv[MAXINST * EPLEN + 16], path[4096];
+    char conn[512], dbarg[600], bind[300];
+    snprintf (scr, sizeof scr, "--screening=%s", f->scr_list);
+    snprintf (inv, sizeof inv, "--inventory=%s", f->inv_list);
+    snprintf (path, sizeof path, "%s/bin/meso-scheduling", other);
+    mt_ipc_endpoint ("sch-other", ep, sizeof ep);
+    mt_role_conninfo ("bench_scheduling", "meso_scheduling", conn, sizeof conn);
+    snprintf (dbarg, sizeof dbarg, "--db=%s", conn);
+    snprintf (bind, sizeof bind, "--bind=%s", ep);
+    const char *argv[] = { "meso-scheduling", dbarg, bind, s_log_level, scr, inv, NULL };
+    *pid = mt_spawn (path, argv, NULL);
+    if (*pid < 0 || mt_wait_healthy (ep, 10000) != 0) {
+        fprintf (stderr, "bench_scheduling: compare: %s did not start\n", path);
+        if (*pid > 0)
+            mt_stop (*pid, SIGKILL);
+        return NULL;
+    }
+    meso_bus_client_t *c = meso_bus_client_new (ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    assert (c);
+    return c;
+}
+
+/* The comparison (see the top of the file). Returns 0 when every reply is
+ * the same, 1 otherwise. */
+static int
+s_compare (meso_db_t *db, const fleet_t *f, const char *other)
+{
+    pid_t pid;
+    meso_bus_client_t *old = s_other_start (f, other, &pid);
+    if (!old)
+        return 1;
+
+    /* Clinics: Paris open every day, Paris with 30-minute slots and late
+     * hours, New York open Monday to Saturday with 45-minute slots. */
+    static const struct {
+        const char *id, *zone, *opens, *closes;
+        int ndays, npract, nrooms, slot, tries;
+    } cl[] = {
+        { "cmpa", "Europe/Paris", "08:00", "20:00", 7, 5, 3, 0, 20000 },
+        { "cmpb", "Europe/Paris", "10:00", "23:30", 7, 3, 2, 30, 9000 },
+        { "cmpc", "America/New_York", "07:00", "19:00", 6, 4, 4, 45, 14000 },
+    };
+    enum { NCL = 3, NPAT = 3 };
+    char pat[NCL][NPAT][40];
+    int rc = 0;
+    for (int c = 0; c < NCL && rc == 0; c++) {
+        rc = s_clinic (cl[c].id, cl[c].zone, cl[c].opens, cl[c].closes, cl[c].ndays, cl[c].npract, cl[c].nrooms);
+        for (int k = 0; k < NPAT && rc == 0; k++)
+            rc = s_patient (cl[c].id, pat[c][k]);
+        char sql[512];
+        if (rc == 0 && cl[c].slot) {
+            snprintf (sql, sizeof sql, "UPDATE scheduling.clinic SET slot_minutes = %d WHERE clinic_id = '%s'",
+                      cl[c].slot, cl[c].id);
+            rc = s_cmp_sql (db, sql);
+        }
+        /* Practitioner 1 works afternoons only, 2 not on Mondays. */
+        if (rc == 0) {
+            snprintf (sql, sizeof sql,
+                      "UPDATE scheduling.practitioner_hours SET starts = '13:00' WHERE practitioner_id = '%s-p1'",
+                      cl[c].id);
+            rc = s_cmp_sql (db, sql);
+        }
+        if (rc == 0) {
+            snprintf (sql, sizeof sql,
+                      "DELETE FROM scheduling.practitioner_hours WHERE practitioner_id = '%s-p2' AND isodow = 1",
+                      cl[c].id);
+            rc = s_cmp_sql (db, sql);
+        }
+        if (rc == 0)
+            rc = s_cmp_fill (db, cl[c].id, cl[c].zone, cl[c].npract, cl[c].nrooms, cl[c].tries, pat[c][0]);
+    }
+    /* cmpa-p0 works in cmpb too (booked there), and cmpa's first patient
+     * has sessions in cmpc. */
+    if (rc == 0)
+        rc = s_cmp_sql (db,
+            "INSERT INTO scheduling.practitioner_hours (clinic_id, practitioner_id, isodow, starts, ends)"
+            " SELECT 'cmpb', 'cmpa-p0', d, '10:00', '23:30' FROM generate_series(1, 7) d");
+    if (rc == 0) {
+        char sql[1024];
+        snprintf (sql, sizeof sql,
+            "INSERT INTO scheduling.appointment (clinic_id, appointment_id, course_id, patient_id,"
+            " practitioner_id, room_id, during, status, session_number, areas, recipe_id, recipe_version)"
+            " SELECT clinic, 'cmpx-' || clinic || g, 'cmp-' || clinic, CASE WHEN clinic = 'cmpc' THEN '%s'"
+            "  ELSE 'cmpx-pat-' || g END, CASE WHEN clinic = 'cmpc' THEN 'cmpc-p3' ELSE 'cmpa-p0' END,"
+            "  clinic || '-r1', tstzrange(t, t + interval '90 minutes'), 'booked', 1, '{thighs}', 'bench', 1"
+            " FROM (SELECT g, c AS clinic, ((current_date + floor(random() * 400)::int)"
+            "        + make_interval(mins => 15 * floor(random() * 96)::int)) AT TIME ZONE"
+            "        (SELECT time_zone FROM scheduling.clinic WHERE clinic_id = c) AS t"
+            "       FROM generate_series(1, 1500) g, unnest('{cmpb,cmpc}'::text[]) c) s ON CONFLICT DO NOTHING",
+            pat[0][0]);
+        rc = s_cmp_sql (db, sql);
+    }
+    if (rc == 0)
+        rc = s_cmp_sql (db, "ANALYZE scheduling.appointment");
+    if (rc != 0) {
+        meso_bus_client_destroy (&old);
+        mt_stop (pid, SIGTERM);
+        return 1;
+    }
+
+    static const char *times[] = { "", "00:00", "07:00", "08:00", "09:45", "10:00", "12:30", "13:15",
+                                   "16:00", "18:45", "19:30", "22:00", "23:59" };
+    char *areas[] = { "thighs" };
+    srand (20261121);
+    int same = 0, differ = 0, errors = 0, sessions = 0, moved = 0;
+    meso_result_t a = { 0 }, b = { 0 };
+    for (int i = 0; i < CMP_CALLS; i++) {
+        int c = rand () % NCL;
+        char first[16], hhmm[8], pract[64];
+        /* Mostly the coming year; a quarter around the clock changes
+         * (the last Sundays of March and October, the second Sunday of
+         * March and the first of November) by way of dense offsets. */
+        s_day (i % 4 == 0 ? rand () % 15 : rand () % 330, first);
+        if (i % 4 == 0) {
+            int32_t today = (int32_t) (meso_time_now_us () / INT64_C (86400000000)), d;
+            static const char *changes[] = { "03-08", "03-25", "10-25", "11-01" };
+            char txt[16];
+            meso_date_format (today, txt, sizeof txt);
+            int year = atoi (txt);
+            for (int y = year; y <= year + 1; y++) {
+                snprintf (txt, sizeof txt, "%d-%s", y, changes[rand () % 4]);
+                if (meso_date_parse (txt, &d) == 0 && d > today + 1) {
+                    meso_date_format (d + rand () % 10 - 3, first, sizeof first);
+                    break;
+                }
+            }
+        }
+        const char *pt = times[rand () % 13];
+        if (rand () % 3 == 0) {
+            snprintf (hhmm, sizeof hhmm, "%02d:%02d", 6 + rand () % 17, (rand () % 12) * 5);
+            pt = hhmm;
+        }
+        int pk = rand () % 8;
+        if (pk < cl[c].npract)
+            snprintf (pract, sizeof pract, "%s-p%d", cl[c].id, pk);
+        else
+            pract[0] = 0;
+        Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
+        sp.clinic_id = (char *) cl[c].id;
+        sp.patient_id = pat[c][rand () % NPAT];
+        if (rand () % 10 == 0)
+            sp.patient_id = pat[0][0];                  /* booked in cmpc and elsewhere */
+        sp.grade = 1 + rand () % 3;
+        sp.mild = rand () % 4 == 0;
+        sp.areas = areas;
+        sp.n_areas = 1;
+        sp.first_date = first;
+        sp.preferred_time = (char *) pt;
+        sp.sessions = rand () % 3 == 0 ? 0 : (unsigned) (1 + rand () % 25);
+        sp.maintenance_sessions = (unsigned) (rand () % 4);
+        sp.practitioner_id = pract;
+        sp.recipe_id = "bench";
+        Meso__V1__PlanCourseRequest pq = MESO__V1__PLAN_COURSE_REQUEST__INIT;
+        pq.spec = &sp;
+        meso_result_reset (&a);
+        meso_result_reset (&b);
+        meso_bus_client_call (s_sch, "scheduling.PlanCourse", &pq.base, NULL, 20000, &a);
+        meso_bus_client_call (old, "scheduling.PlanCourse", &pq.base, NULL, 20000, &b);
+        size_t la, pa, pb;
+        const uint8_t *ba = meso_result_body (&a, &la);
+        uint8_t *ra = s_cmp_reply (&a, &pa), *rb = s_cmp_reply (&b, &pb);
+        bool eq = a.status == b.status && strcmp (a.message, b.message) == 0 && ra && rb && pa == pb
+               && memcmp (ra, rb, pa) == 0;
+        free (ra);
+        free (rb);
+        if (eq)
+            same++;
+        else {
+            differ++;
+            fprintf (stderr, "bench_scheduling: compare: call %d differs (%s %s %s grade %d sessions %u"
+                     " practitioner '%s' patient %s): %s/%zu bytes vs %s/%zu bytes\n", i, cl[c].id, first, pt,
+                     sp.grade, sp.sessions, pract, sp.patient_id, meso_status_name (a.status), pa,
+                     meso_status_name (b.status), pb);
+        }
+        if (a.status != MESO_OK)
+            errors++;
+        else {
+            Meso__V1__PlanCourseReply *out = meso__v1__plan_course_reply__unpack (NULL, la, ba);
+            for (size_t k = 0; out && k < out->n_sessions; k++) {
+                sessions++;
+                moved += out->sessions[k]->n_conflicts > 0;
+            }
+            if (out)
+                meso__v1__plan_course_reply__free_unpacked (out, NULL);
+        }
+    }
+    meso_result_reset (&a);
+    meso_result_reset (&b);
+    printf ("scheduling: PlanCourse compared with %s: %d calls, %d identical, %d different"
+            " (%d refused by both or either, %d sessions planned, %d with a conflict worked around)\n",
+            other, CMP_CALLS, same, differ, errors, sessions, moved);
+    meso_bus_client_destroy (&old);
+    mt_stop (pid, SIGTERM);
+    return differ == 0 && same == CMP_CALLS ? 0 : 1;
+}
+
 int
 main (void)
 {
@@ -607,7 +885,7 @@ main (void)
         snprintf (level, sizeof level, "--log-level=%s", env);
         s_log_level = level;
     }
-    const char *only = getenv ("MESO_BENCH_ONLY");      /* "booking", "plan" or unset: both */
+    const char *only = getenv ("MESO_BENCH_ONLY");      /* "booking", "plan", "compare" or unset */
     bool do_booking = !only || strcmp (only, "plan") != 0;
     bool do_plan = !only || strcmp (only, "booking") != 0;
     /* Scheduling instances per booking configuration; screening and
@@ -626,6 +904,18 @@ main (void)
     meso_db_t *db = meso_db_new (s_admin);
     if (!meso_db_ok (db) || s_catalogue () != 0)
         return 1;
+    if (only && strcmp (only, "compare") == 0) {
+        const char *other = getenv ("MESO_BENCH_COMPARE");
+        if (!other || !other[0]) {
+            fprintf (stderr, "bench_scheduling: compare needs MESO_BENCH_COMPARE=<another build folder>\n");
+            return 2;
+        }
+        int rc = s_compare (db, fleet, other);
+        s_setup_clients (NULL);
+        meso_db_destroy (&db);
+        s_fleet_stop (&fleet);
+        return rc;
+    }
 
     /* Clinics bc<i> for the daemon clients, gc<i> for pgbench. */
     client_t cl[NCLIENTS];
@@ -766,15 +1056,38 @@ main (void)
         sp.recipe_id = "bench";
         Meso__V1__PlanCourseRequest pq = MESO__V1__PLAN_COURSE_REQUEST__INIT;
         pq.spec = &sp;
+        /* MESO_BENCH_COMPARE=<another build folder>: that build's daemon
+         * too, called alternately on the same data (the order swapped on
+         * every call), for a before/after in the same machine state. */
+        const char *other = getenv ("MESO_BENCH_COMPARE");
+        pid_t opid = -1;
+        meso_bus_client_t *oc = other && other[0] ? s_other_start (fleet, other, &opid) : NULL;
+        int64_t *oplan = malloc (sizeof (int64_t) * PLAN_CALLS);
+        int onp = 0;
         int64_t *plan = malloc (sizeof (int64_t) * PLAN_CALLS);
         int np = 0, placed = -1, conflicts = 0;
         meso_result_t r = { 0 };
         int64_t plan_deadline = meso_time_mono_us () + 20 * INT64_C (1000000);   /* at most 20 s */
         for (int i = 0; i < PLAN_CALLS + 10 && meso_time_mono_us () < plan_deadline; i++) {
+            if (oc && i % 2 == 1) {
+                int64_t oa = meso_time_mono_us ();
+                meso_result_reset (&r);
+                meso_bus_client_call (oc, "scheduling.PlanCourse", &pq.base, NULL, 20000, &r);
+                if (i >= 10 && r.status == MESO_OK)
+                    oplan[onp++] = meso_time_mono_us () - oa;
+            }
             int64_t a = meso_time_mono_us ();
             meso_result_reset (&r);
             meso_bus_client_call (s_sch, "scheduling.PlanCourse", &pq.base, NULL, 20000, &r);
             int64_t b = meso_time_mono_us ();
+            if (oc && i % 2 == 0) {
+                meso_result_t o = { 0 };
+                int64_t oa = meso_time_mono_us ();
+                meso_bus_client_call (oc, "scheduling.PlanCourse", &pq.base, NULL, 20000, &o);
+                if (i >= 10 && o.status == MESO_OK)
+                    oplan[onp++] = meso_time_mono_us () - oa;
+                meso_result_reset (&o);
+            }
             if (r.status != MESO_OK) {
                 fprintf (stderr, "bench_scheduling: PlanCourse: %s: %s\n", meso_status_name (r.status), r.message);
                 break;
@@ -803,6 +1116,15 @@ main (void)
             printf ("  p50 %.2f ms, p99 %.2f ms (target p99 < 5 ms), %d calls\n", plan[np / 2] / 1000.0,
                     plan[np * 99 / 100] / 1000.0, np);
         }
+        if (onp) {
+            qsort (oplan, (size_t) onp, sizeof *oplan, s_cmp);
+            printf ("  p50 %.2f ms, p99 %.2f ms, %d calls by %s's daemon, alternately\n", oplan[onp / 2] / 1000.0,
+                    oplan[onp * 99 / 100] / 1000.0, onp, other);
+        }
+        meso_bus_client_destroy (&oc);
+        if (opid > 0)
+            mt_stop (opid, SIGTERM);
+        free (oplan);
         free (plan);
     }
 
