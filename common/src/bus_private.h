@@ -19,4 +19,12 @@ const char *meso_reply_message (const meso_reply_t *reply);
  * string field) and contain no NUL. */
 bool meso_utf8_valid (const char *s, size_t len);
 
+/* meso_wire_decode_request with the allocator protobuf-c unpacks with
+ * (NULL: malloc); *out is then freed with
+ * meso__v1__request__free_unpacked (*out, allocator). The server passes
+ * an arena it reuses for every request. */
+int meso_wire_decode_request_with (const uint8_t *data, size_t len,
+                                   ProtobufCAllocator *allocator, Meso__V1__Request **out,
+                                   char *err, size_t errsize, const char **field);
+
 #endif

@@ -131,6 +131,11 @@ meso_utf8_valid (const char *s, size_t len)
     const unsigned char *p = (const unsigned char *) s;
     size_t i = 0;
     while (i < len) {
+        /* ASCII (ids, method names) without a call per byte. */
+        if (p [i] > 0 && p [i] < 0x80) {
+            i++;
+            continue;
+        }
         if (p [i] == 0)
             return false;
         size_t n = s_utf8_seq (p + i, len - i);

@@ -63,16 +63,18 @@ s_varint32 (const uint8_t *data, size_t len, size_t *pos, uint32_t *out)
 }
 
 /* Walks the top-level fields of a packed message and reports the last
- * length-delimited occurrence of field `want` (the last one wins in
- * protobuf). Stops at the first malformed byte; returns 1 when the field
- * was seen before that point (even if the rest is broken), 0 when not,
- * and sets *clean to whether the whole buffer was well formed. */
-static int
-s_scan_field (const uint8_t *data, size_t len, uint32_t want,
-              const uint8_t **value, size_t *value_len, bool *clean)
+ * length-delimited occurrence of each field numbered lo..hi (the last one
+ * wins in protobuf) in value[field - lo], value_len[field - lo], setting
+ * bit (field - lo) of the result. Stops at the first malformed byte; the
+ * fields seen before that point count (even if the rest is broken), and
+ * *clean tells whether the whole buffer was well formed. One pass for
+ * several fields: the decoder checks three strings per request. */
+static unsigned
+s_scan_fields (const uint8_t *data, size_t len, uint32_t lo, uint32_t hi,
+               const uint8_t **value, size_t *value_len, bool *clean)
 {
     size_t pos = 0;
-    int found = 0;
+    unsigned found = 0;
     *clean = false;
     while (pos < len) {
         /* A first byte that says field 0 is refused (by protobuf-c too). */
@@ -103,10 +105,10 @@ s_scan_field (const uint8_t *data, size_t len, uint32_t want,
                  * first (it could wrap on a 32-bit size_t). */
                 if (n > len - pos)
                     return found;
-                if (field == want) {
-                    *value = data + pos;
-                    *value_len = (size_t) n;
-                    found = 1;
+                if (field >= lo && field <= hi) {
+                    value [field - lo] = data + pos;
+                    value_len [field - lo] = (size_t) n;
+                    found |= 1u << (field - lo);
                 }
                 pos += (size_t) n;
                 break;
@@ -122,6 +124,14 @@ s_scan_field (const uint8_t *data, size_t len, uint32_t want,
     }
     *clean = true;
     return found;
+}
+
+/* The last occurrence of field want alone: 1 when seen, else 0. */
+static int
+s_scan_field (const uint8_t *data, size_t len, uint32_t want,
+              const uint8_t **value, size_t *value_len, bool *clean)
+{
+    return s_scan_fields (data, len, want, want, value, value_len, clean) ? 1 : 0;
 }
 
 int
@@ -143,9 +153,10 @@ meso_wire_peek_request_id (const uint8_t *data, size_t len, char *out, size_t si
     return 0;
 }
 
-/* Checks one string field of the unpacked request against its raw bytes. */
+/* Checks one string field of the unpacked request against its raw bytes
+ * (seen tells whether the scan found the field, raw_len its length). */
 static int
-s_check_string (const uint8_t *data, size_t len, uint32_t number, const char *name,
+s_check_string (bool seen, size_t raw_len, const char *name,
                 const char *value, size_t max, bool required,
                 char *err, size_t errsize, const char **field)
 {
@@ -160,11 +171,7 @@ s_check_string (const uint8_t *data, size_t len, uint32_t number, const char *na
         *field = name;
         return -1;
     }
-    const uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    bool clean;
-    if (n > 0 && s_scan_field (data, len, number, &raw, &raw_len, &clean) == 1
-        && raw_len != n) {
+    if (n > 0 && seen && raw_len != n) {
         snprintf (err, errsize, "%s contains a NUL byte", name);
         *field = name;
         return -1;
@@ -181,6 +188,14 @@ int
 meso_wire_decode_request (const uint8_t *data, size_t len, Meso__V1__Request **out,
                           char *err, size_t errsize, const char **field)
 {
+    return meso_wire_decode_request_with (data, len, NULL, out, err, errsize, field);
+}
+
+int
+meso_wire_decode_request_with (const uint8_t *data, size_t len, ProtobufCAllocator *allocator,
+                               Meso__V1__Request **out, char *err, size_t errsize,
+                               const char **field)
+{
     assert (out);
     assert (err && errsize > 0);
     assert (field);
@@ -196,20 +211,26 @@ meso_wire_decode_request (const uint8_t *data, size_t len, Meso__V1__Request **o
                   len, MESO_BUS_MAX_FRAME);
         return -1;
     }
-    Meso__V1__Request *req = meso__v1__request__unpack (NULL, len, data);
+    Meso__V1__Request *req = meso__v1__request__unpack (allocator, len, data);
     if (!req) {
         snprintf (err, errsize,
                   "frame of %zu bytes is not a packed meso.v1.Request (protobuf decoding failed)",
                   len);
         return -1;
     }
-    if (s_check_string (data, len, 1, "request_id", req->request_id, REQUEST_ID_MAX,
+    /* The raw lengths of fields 1 (request_id), 2 (method) and 3
+     * (idempotency_key), in one pass. */
+    const uint8_t *raw [3] = { NULL, NULL, NULL };
+    size_t raw_len [3] = { 0, 0, 0 };
+    bool clean;
+    unsigned seen = s_scan_fields (data, len, 1, 3, raw, raw_len, &clean);
+    if (s_check_string (seen & 1u, raw_len [0], "request_id", req->request_id,
+                        REQUEST_ID_MAX, true, err, errsize, field)
+    ||  s_check_string (seen & 2u, raw_len [1], "method", req->method, METHOD_MAX,
                         true, err, errsize, field)
-    ||  s_check_string (data, len, 2, "method", req->method, METHOD_MAX,
-                        true, err, errsize, field)
-    ||  s_check_string (data, len, 3, "idempotency_key", req->idempotency_key,
+    ||  s_check_string (seen & 4u, raw_len [2], "idempotency_key", req->idempotency_key,
                         IDEMPOTENCY_KEY_MAX, false, err, errsize, field)) {
-        meso__v1__request__free_unpacked (req, NULL);
+        meso__v1__request__free_unpacked (req, allocator);
         return -1;
     }
     if (req->actor && req->actor->id) {
@@ -218,7 +239,7 @@ meso_wire_decode_request (const uint8_t *data, size_t len, Meso__V1__Request **o
             snprintf (err, errsize, "actor.id must be valid UTF-8 of at most %d bytes",
                       ACTOR_ID_MAX);
             *field = "actor.id";
-            meso__v1__request__free_unpacked (req, NULL);
+            meso__v1__request__free_unpacked (req, allocator);
             return -1;
         }
     }
