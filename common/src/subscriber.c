@@ -422,7 +422,11 @@ s_catch_up (meso_subscriber_t *self, s_stream_t *st, int64_t poll_end)
         rq.limit = REPLAY_PAGE;
         meso_result_t r = { 0 };
         if (meso_bus_client_call (self->client, "events.Replay", &rq.base, NULL, deadline, &r) != 0) {
-            st->retry_at = meso_time_mono_ms () + RETRY_MS;
+            /* A daemon that got the request but answered too late is busy,
+             * not gone: ask again at the next poll, with the longer
+             * deadline below. Pause only when it could not be reached. */
+            st->retry_at = meso_time_mono_ms ()
+                         + (r.status == MESO_DEADLINE_EXCEEDED ? 0 : RETRY_MS);
             if (r.status == MESO_FAILED_PRECONDITION) {
                 /* Retrying will not help and skipping would lose events. */
                 st->refused = true;
