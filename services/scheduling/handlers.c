@@ -1142,8 +1142,11 @@ s_fill_no_show (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
     ev->session_no_show = &x;
 }
 
+/* A booked session moves to another status with one UPDATE and one event:
+ * MarkNoShow and StartSession differ only in the statement and the event. */
 static int
-s_no_show_effect (meso_db_t *db, s_job_t *job)
+s_from_booked (meso_db_t *db, s_job_t *job, const char *update_sql,
+               s_fill_fn *fill)
 {
     Meso__V1__SessionRef *in = job->in;
     static const char *const allowed[] = { "booked", NULL };
@@ -1152,11 +1155,18 @@ s_no_show_effect (meso_db_t *db, s_job_t *job)
         return -1;
     PQclear (res);
     const char *p[] = { in->appointment_id };
-    if (s_set (db, "UPDATE scheduling.appointment SET status = 'no_show', updated_at = now()"
-               " WHERE appointment_id = $1", 1, p) != 0
-        || s_emit (db, in->appointment_id, s_fill_no_show, NULL) != 0)
+    if (s_set (db, update_sql, 1, p) != 0
+        || s_emit (db, in->appointment_id, fill, NULL) != 0)
         return -1;
     return s_reply_session (db, job->reply, in->appointment_id, false, 0, false);
+}
+
+static int
+s_no_show_effect (meso_db_t *db, s_job_t *job)
+{
+    return s_from_booked (db, job,
+        "UPDATE scheduling.appointment SET status = 'no_show', updated_at = now()"
+        " WHERE appointment_id = $1", s_fill_no_show);
 }
 
 /* -- StartSession */
@@ -1176,18 +1186,9 @@ s_fill_started (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 static int
 s_start_effect (meso_db_t *db, s_job_t *job)
 {
-    Meso__V1__SessionRef *in = job->in;
-    static const char *const allowed[] = { "booked", NULL };
-    PGresult *res;
-    if (s_session_load (db, job->reply, in->appointment_id, allowed, &res) != 0)
-        return -1;
-    PQclear (res);
-    const char *p[] = { in->appointment_id };
-    if (s_set (db, "UPDATE scheduling.appointment SET status = 'started', started_at = now(),"
-               " updated_at = now() WHERE appointment_id = $1", 1, p) != 0
-        || s_emit (db, in->appointment_id, s_fill_started, NULL) != 0)
-        return -1;
-    return s_reply_session (db, job->reply, in->appointment_id, false, 0, false);
+    return s_from_booked (db, job,
+        "UPDATE scheduling.appointment SET status = 'started', started_at = now(),"
+        " updated_at = now() WHERE appointment_id = $1", s_fill_started);
 }
 
 /* Screening again before a session starts: a patient who reported a
