@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "meso/bus.h"
+#include "meso/handler.h"
 #include "meso/db.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -328,7 +329,17 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
                            "and reuse it when retrying");
         return req->method;
     }
-    m->fn (req, reply, self->arg);
+    void *body = NULL;
+    if (m->input) {
+        body = protobuf_c_message_unpack (m->input, NULL, req->body.len, req->body.data);
+        if (!body) {
+            meso_handler_undecodable (reply, m->name, m->input->name);
+            return req->method;
+        }
+    }
+    m->fn (req, body, reply, self->arg);
+    if (body)
+        protobuf_c_message_free_unpacked (body, NULL);
     s_normalise (self, reply, m->name);
     return req->method;
 }

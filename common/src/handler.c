@@ -16,9 +16,8 @@ void
 meso_handler_undecodable (meso_reply_t *reply, const char *method, const char *type)
 {
     assert (reply && method && type);
-    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s body is not a packed meso.v1.%s",
-                      method, type);
-    meso_reply_reason (reply, "undecodable", "body", "send a packed meso.v1.%s", type);
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s body is not a packed %s", method, type);
+    meso_reply_reason (reply, "undecodable", "body", "send a packed %s", type);
 }
 
 bool

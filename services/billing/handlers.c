@@ -358,14 +358,9 @@ s_set_price_list_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_set_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_set_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__SetPriceListRequest *in =
-        meso__v1__set_price_list_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "SetPriceListRequest");
-        return;
-    }
+    Meso__V1__SetPriceListRequest *in = body;
     int bad = 0;
     const Meso__V1__PriceList *pl = in->price_list;
     if (!pl) {
@@ -415,19 +410,13 @@ s_set_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_price_in_t job_in = { pl };
         s_run (arg, req, reply, &job_in, s_set_price_list_effect);
     }
-    meso__v1__set_price_list_request__free_unpacked (in, NULL);
 }
 
 static void
-s_get_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     billing_t *self = arg;
-    Meso__V1__GetPriceListRequest *in =
-        meso__v1__get_price_list_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "GetPriceListRequest");
-        return;
-    }
+    Meso__V1__GetPriceListRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     int32_t on = s_today ();
@@ -436,7 +425,6 @@ s_get_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     if (meso_handler_invalid (reply, bad, req->method)) {
-        meso__v1__get_price_list_request__free_unpacked (in, NULL);
         return;
     }
     char currency[4];
@@ -445,7 +433,6 @@ s_get_price_list (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     if (store_clinic_get (self->db, in->clinic_id, currency, &fees) != 0
         || !(res = store_prices (self->db, in->clinic_id))) {
         meso_reply_db_error (reply, self->db, req->method);
-        meso__v1__get_price_list_request__free_unpacked (in, NULL);
         return;
     }
     int n = PQntuples (res);
@@ -496,7 +483,6 @@ done:
     free (la);
     free (lp);
     PQclear (res);
-    meso__v1__get_price_list_request__free_unpacked (in, NULL);
 }
 
 /* ----------------------------------------------------------- fee policy */
@@ -515,14 +501,9 @@ s_set_fee_policy_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_set_fee_policy (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_set_fee_policy (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__SetFeePolicyRequest *in =
-        meso__v1__set_fee_policy_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "SetFeePolicyRequest");
-        return;
-    }
+    Meso__V1__SetFeePolicyRequest *in = body;
     int bad = 0;
     if (!in->policy) {
         meso_reply_reason (reply, "missing_field", "policy", "policy is required");
@@ -542,7 +523,6 @@ s_set_fee_policy (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in->policy, s_set_fee_policy_effect);
-    meso__v1__set_fee_policy_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- packages */
@@ -591,14 +571,9 @@ s_sell_package_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_sell_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_sell_package (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__SellPackageRequest *in =
-        meso__v1__sell_package_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "SellPackageRequest");
-        return;
-    }
+    Meso__V1__SellPackageRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
@@ -620,24 +595,17 @@ s_sell_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_sell_package_effect);
-    meso__v1__sell_package_request__free_unpacked (in, NULL);
 }
 
 static void
-s_get_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     billing_t *self = arg;
-    Meso__V1__GetPackageRequest *in =
-        meso__v1__get_package_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "GetPackageRequest");
-        return;
-    }
+    Meso__V1__GetPackageRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "package_id", in->package_id);
     if (meso_handler_invalid (reply, bad, req->method)) {
-        meso__v1__get_package_request__free_unpacked (in, NULL);
         return;
     }
     PGresult *pres = store_package_get (self->db, in->clinic_id, in->package_id);
@@ -667,7 +635,6 @@ s_get_package (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     PQclear (pres);
     PQclear (ares);
-    meso__v1__get_package_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- invoices */
@@ -731,14 +698,9 @@ s_issue_invoice_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_issue_invoice (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__IssueInvoiceRequest *in =
-        meso__v1__issue_invoice_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "IssueInvoiceRequest");
-        return;
-    }
+    Meso__V1__IssueInvoiceRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
@@ -786,7 +748,6 @@ s_issue_invoice (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_issue_invoice_effect);
-    meso__v1__issue_invoice_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- payments */
@@ -915,14 +876,9 @@ s_record_payment_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_record_payment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__RecordPaymentRequest *in =
-        meso__v1__record_payment_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "RecordPaymentRequest");
-        return;
-    }
+    Meso__V1__RecordPaymentRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     bool has_invoice = in->invoice_id && *in->invoice_id;
@@ -944,7 +900,6 @@ s_record_payment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_record_payment_effect);
-    meso__v1__record_payment_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- refunds */
@@ -1033,14 +988,9 @@ done:
 }
 
 static void
-s_record_refund (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__RecordRefundRequest *in =
-        meso__v1__record_refund_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "RecordRefundRequest");
-        return;
-    }
+    Meso__V1__RecordRefundRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "payment_id", in->payment_id);
@@ -1054,26 +1004,19 @@ s_record_refund (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_record_refund_effect);
-    meso__v1__record_refund_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------ statement */
 
 static void
-s_get_statement (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     billing_t *self = arg;
-    Meso__V1__GetStatementRequest *in =
-        meso__v1__get_statement_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "GetStatementRequest");
-        return;
-    }
+    Meso__V1__GetStatementRequest *in = body;
     int bad = 0;
     meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     if (meso_handler_invalid (reply, bad, req->method)) {
-        meso__v1__get_statement_request__free_unpacked (in, NULL);
         return;
     }
     PGresult *led = NULL, *pkgs = NULL, *unp = NULL;
@@ -1153,20 +1096,19 @@ done:
     PQclear (led);
     PQclear (pkgs);
     PQclear (unp);
-    meso__v1__get_statement_request__free_unpacked (in, NULL);
 }
 
 const meso_method_t billing_methods[] = {
-    { "billing.SetPriceList", s_set_price_list, MESO_METHOD_MUTATING },
-    { "billing.GetPriceList", s_get_price_list, MESO_METHOD_READ },
-    { "billing.SetFeePolicy", s_set_fee_policy, MESO_METHOD_MUTATING },
-    { "billing.SellPackage", s_sell_package, MESO_METHOD_MUTATING },
-    { "billing.GetPackage", s_get_package, MESO_METHOD_READ },
-    { "billing.IssueInvoice", s_issue_invoice, MESO_METHOD_MUTATING },
-    { "billing.RecordPayment", s_record_payment, MESO_METHOD_MUTATING },
-    { "billing.RecordRefund", s_record_refund, MESO_METHOD_MUTATING },
-    { "billing.GetStatement", s_get_statement, MESO_METHOD_READ },
-    { NULL, NULL, 0 }
+    { "billing.SetPriceList", s_set_price_list, MESO_METHOD_MUTATING, &meso__v1__set_price_list_request__descriptor },
+    { "billing.GetPriceList", s_get_price_list, MESO_METHOD_READ, &meso__v1__get_price_list_request__descriptor },
+    { "billing.SetFeePolicy", s_set_fee_policy, MESO_METHOD_MUTATING, &meso__v1__set_fee_policy_request__descriptor },
+    { "billing.SellPackage", s_sell_package, MESO_METHOD_MUTATING, &meso__v1__sell_package_request__descriptor },
+    { "billing.GetPackage", s_get_package, MESO_METHOD_READ, &meso__v1__get_package_request__descriptor },
+    { "billing.IssueInvoice", s_issue_invoice, MESO_METHOD_MUTATING, &meso__v1__issue_invoice_request__descriptor },
+    { "billing.RecordPayment", s_record_payment, MESO_METHOD_MUTATING, &meso__v1__record_payment_request__descriptor },
+    { "billing.RecordRefund", s_record_refund, MESO_METHOD_MUTATING, &meso__v1__record_refund_request__descriptor },
+    { "billing.GetStatement", s_get_statement, MESO_METHOD_READ, &meso__v1__get_statement_request__descriptor },
+    { NULL, NULL, 0, NULL }
 };
 
 /* --------------------------------------------------------------- events */

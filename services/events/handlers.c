@@ -19,16 +19,10 @@
 #define REPLAY_MAX_BYTES (MESO_BUS_MAX_FRAME - 64 * 1024)
 
 static void
-s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     events_t *self = arg;
-    Meso__V1__ReplayRequest *rq =
-        meso__v1__replay_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "events.Replay body is not a meso.v1.ReplayRequest");
-        return;
-    }
+    Meso__V1__ReplayRequest *rq = body;
     int bad = 0;
     if (events_stream_index (rq->stream) < 0) {
         meso_reply_reason (reply, "invalid_stream", "stream",
@@ -44,7 +38,6 @@ s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     if (bad) {
         /* meso_reply_error keeps the reasons added above. */
         meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invalid events.Replay request");
-        meso__v1__replay_request__free_unpacked (rq, NULL);
         return;
     }
     int limit = rq->limit ? (int) rq->limit : REPLAY_DEFAULT_LIMIT;
@@ -52,7 +45,6 @@ s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     uint64_t heads[EVENTS_NSTREAMS] = { 0 }, first[EVENTS_NSTREAMS] = { 0 }, global = 0;
     if (store_heads (self->db, heads, &global, first) != 0) {
         meso_reply_db_error (reply, self->db, "cannot read the stream heads");
-        meso__v1__replay_request__free_unpacked (rq, NULL);
         return;
     }
     int si = events_stream_index (rq->stream);
@@ -62,7 +54,6 @@ s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                           "after_seq %llu is beyond the head %llu of stream %s",
                           (unsigned long long) rq->after_seq, (unsigned long long) head, rq->stream);
         meso_reply_detail (reply, "a cursor ahead of the log means the database was restored from an older backup or belongs to another deployment");
-        meso__v1__replay_request__free_unpacked (rq, NULL);
         return;
     }
     if (rq->after_seq < head && first[si] > rq->after_seq + 1) {
@@ -71,12 +62,10 @@ s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                           (unsigned long long) rq->after_seq + 1, (unsigned long long) first[si] - 1,
                           rq->stream, (unsigned long long) first[si]);
         meso_reply_detail (reply, "the events daemon keeps the log for its retention period (MESO_EVENTS_RETENTION_S)");
-        meso__v1__replay_request__free_unpacked (rq, NULL);
         return;
     }
 
     PGresult *res = store_replay (self->db, rq->stream, rq->after_seq, limit);
-    meso__v1__replay_request__free_unpacked (rq, NULL);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the event log");
         return;
@@ -106,8 +95,9 @@ s_replay (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
 }
 
 static void
-s_head (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_head (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
+    (void) body;
     events_t *self = arg;
     uint64_t heads[EVENTS_NSTREAMS] = { 0 }, first[EVENTS_NSTREAMS] = { 0 }, global = 0;
     if (store_heads (self->db, heads, &global, first) != 0) {
@@ -133,9 +123,9 @@ s_head (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
 }
 
 const meso_method_t events_methods[] = {
-    { "events.Replay", s_replay, MESO_METHOD_READ },
-    { "events.Head", s_head, MESO_METHOD_READ },
-    { NULL, NULL, 0 }
+    { "events.Replay", s_replay, MESO_METHOD_READ, &meso__v1__replay_request__descriptor },
+    { "events.Head", s_head, MESO_METHOD_READ, NULL },
+    { NULL, NULL, 0, NULL }
 };
 
 void

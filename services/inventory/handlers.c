@@ -472,14 +472,9 @@ s_upsert_ingredient_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_upsert_ingredient (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_upsert_ingredient (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__UpsertIngredientRequest *in =
-        meso__v1__upsert_ingredient_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "UpsertIngredientRequest");
-        return;
-    }
+    Meso__V1__UpsertIngredientRequest *in = body;
     int bad = 0;
     if (!in->ingredient) {
         meso_reply_reason (reply, "missing_field", "ingredient", "ingredient is required");
@@ -502,7 +497,6 @@ s_upsert_ingredient (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_upsert_ingredient_effect);
-    meso__v1__upsert_ingredient_request__free_unpacked (in, NULL);
 }
 
 /* ---------------------------------------------------------- UpsertRecipe */
@@ -582,14 +576,9 @@ s_upsert_recipe_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_upsert_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__UpsertRecipeRequest *in =
-        meso__v1__upsert_recipe_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "UpsertRecipeRequest");
-        return;
-    }
+    Meso__V1__UpsertRecipeRequest *in = body;
     int bad = 0;
     meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     if (in->name && strlen (in->name) > TEXT_MAX) {
@@ -633,7 +622,6 @@ s_upsert_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_upsert_recipe_effect);
-    meso__v1__upsert_recipe_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------ GetRecipe */
@@ -667,15 +655,10 @@ s_need_areas (meso_reply_t *reply, int *bad, char **areas, size_t n, bool requir
 /* A read: recipe versions are never changed once written, so the head,
  * the lines and the needs are read without a transaction and still agree. */
 static void
-s_get_recipe (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     inventory_t *self = arg;
-    Meso__V1__GetRecipeRequest *in =
-        meso__v1__get_recipe_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "GetRecipeRequest");
-        return;
-    }
+    Meso__V1__GetRecipeRequest *in = body;
     int bad = 0;
     meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     s_need_areas (reply, &bad, in->areas, in->n_areas, false);
@@ -769,7 +752,6 @@ done:
     PQclear (missing);
     PQclear (lines);
     PQclear (need);
-    meso__v1__get_recipe_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- Receive */
@@ -854,14 +836,9 @@ s_receive_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_receive (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__ReceiveRequest *in =
-        meso__v1__receive_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "ReceiveRequest");
-        return;
-    }
+    Meso__V1__ReceiveRequest *in = body;
     int bad = 0;
     int32_t expiry;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
@@ -881,7 +858,6 @@ s_receive (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     s_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_receive_effect);
-    meso__v1__receive_request__free_unpacked (in, NULL);
 }
 
 /* --------------------------------------------------------------- Adjust */
@@ -921,14 +897,9 @@ s_adjust_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_adjust (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__AdjustRequest *in =
-        meso__v1__adjust_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "AdjustRequest");
-        return;
-    }
+    Meso__V1__AdjustRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
@@ -940,7 +911,6 @@ s_adjust (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_adjust_effect);
-    meso__v1__adjust_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------- DiscardExpired */
@@ -1006,14 +976,9 @@ s_discard_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_discard_expired (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_discard_expired (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__DiscardExpiredRequest *in =
-        meso__v1__discard_expired_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "DiscardExpiredRequest");
-        return;
-    }
+    Meso__V1__DiscardExpiredRequest *in = body;
     int bad = 0;
     s_discard_t d = { in, "" };
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
@@ -1023,7 +988,6 @@ s_discard_expired (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     meso_date_format (as_of, d.as_of, sizeof d.as_of);
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, &d, s_discard_effect);
-    meso__v1__discard_expired_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- Transfer */
@@ -1096,14 +1060,9 @@ done:
 }
 
 static void
-s_transfer (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_transfer (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__TransferRequest *in =
-        meso__v1__transfer_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "TransferRequest");
-        return;
-    }
+    Meso__V1__TransferRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "from_clinic_id", in->from_clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "to_clinic_id", in->to_clinic_id, ID_MAX);
@@ -1121,7 +1080,6 @@ s_transfer (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_transfer_effect);
-    meso__v1__transfer_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- Reserve */
@@ -1305,14 +1263,9 @@ done:
 }
 
 static void
-s_reserve (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_reserve (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__ReserveRequest *in =
-        meso__v1__reserve_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "ReserveRequest");
-        return;
-    }
+    Meso__V1__ReserveRequest *in = body;
     int bad = 0;
     s_reserve_t r = { in, "" };
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
@@ -1350,7 +1303,6 @@ s_reserve (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_array_literal (r.areas, sizeof r.areas, in->areas, in->n_areas);
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, &r, s_reserve_effect);
-    meso__v1__reserve_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- Release */
@@ -1444,14 +1396,9 @@ s_release_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_release (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_release (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__ReleaseRequest *in =
-        meso__v1__release_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "ReleaseRequest");
-        return;
-    }
+    Meso__V1__ReleaseRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
@@ -1461,7 +1408,6 @@ s_release (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_release_effect);
-    meso__v1__release_request__free_unpacked (in, NULL);
 }
 
 /* --------------------------------------------------------------- Redate */
@@ -1682,14 +1628,9 @@ done:
 }
 
 static void
-s_redate (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_redate (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__RedateRequest *in =
-        meso__v1__redate_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "RedateRequest");
-        return;
-    }
+    Meso__V1__RedateRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
@@ -1708,7 +1649,6 @@ s_redate (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_redate_effect);
-    meso__v1__redate_request__free_unpacked (in, NULL);
 }
 
 /* -------------------------------------------------------------- Consume */
@@ -1977,14 +1917,9 @@ s_consume_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_consume (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_consume (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__ConsumeRequest *in =
-        meso__v1__consume_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "ConsumeRequest");
-        return;
-    }
+    Meso__V1__ConsumeRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
@@ -2001,27 +1936,20 @@ s_consume (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_consume_effect);
-    meso__v1__consume_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- GetStock */
 
 static void
-s_get_stock (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     inventory_t *self = arg;
-    Meso__V1__GetStockRequest *in =
-        meso__v1__get_stock_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "GetStockRequest");
-        return;
-    }
+    Meso__V1__GetStockRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     if (in->ingredient_code && *in->ingredient_code)
         meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     if (meso_handler_invalid (reply, bad, req->method)) {
-        meso__v1__get_stock_request__free_unpacked (in, NULL);
         return;
     }
     PGresult *lots = store_stock_lots (self->db, in->clinic_id, in->ingredient_code, in->include_empty);
@@ -2067,7 +1995,6 @@ s_get_stock (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
 done:
     PQclear (lots);
     PQclear (tot);
-    meso__v1__get_stock_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------ SetReorderPoint */
@@ -2102,14 +2029,9 @@ s_reorder_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_set_reorder_point (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_set_reorder_point (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__SetReorderPointRequest *in =
-        meso__v1__set_reorder_point_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "SetReorderPointRequest");
-        return;
-    }
+    Meso__V1__SetReorderPointRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
@@ -2125,7 +2047,6 @@ s_set_reorder_point (const Meso__V1__Request *req, meso_reply_t *reply, void *ar
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_reorder_effect);
-    meso__v1__set_reorder_point_request__free_unpacked (in, NULL);
 }
 
 /* --------------------------------------------------------------- Recall */
@@ -2231,14 +2152,9 @@ done:
 }
 
 static void
-s_recall (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__RecallRequest *in =
-        meso__v1__recall_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "RecallRequest");
-        return;
-    }
+    Meso__V1__RecallRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
     bool by_id = in->lot_id && *in->lot_id;
@@ -2263,21 +2179,15 @@ s_recall (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         s_run (arg, req, reply, in, s_recall_effect);
-    meso__v1__recall_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- Forecast */
 
 static void
-s_forecast (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_forecast (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     inventory_t *self = arg;
-    Meso__V1__ForecastRequest *in =
-        meso__v1__forecast_request__unpack (NULL, req->body.len, req->body.data);
-    if (!in) {
-        meso_handler_undecodable (reply, req->method, "ForecastRequest");
-        return;
-    }
+    Meso__V1__ForecastRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     if (in->horizon_days > 365) {
@@ -2285,14 +2195,12 @@ s_forecast (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         bad++;
     }
     if (meso_handler_invalid (reply, bad, req->method)) {
-        meso__v1__forecast_request__free_unpacked (in, NULL);
         return;
     }
     int horizon = in->horizon_days ? (int) in->horizon_days : 28;
     PGresult *res = store_forecast (self->db, in->clinic_id, horizon);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot compute the forecast");
-        meso__v1__forecast_request__free_unpacked (in, NULL);
         return;
     }
     int n = PQntuples (res);
@@ -2335,28 +2243,27 @@ s_forecast (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     free (fa);
     free (fp);
     PQclear (res);
-    meso__v1__forecast_request__free_unpacked (in, NULL);
 }
 
 /* --------------------------------------------------------------- table */
 
 const meso_method_t inventory_methods[] = {
-    { "inventory.UpsertIngredient", s_upsert_ingredient, MESO_METHOD_MUTATING },
-    { "inventory.UpsertRecipe", s_upsert_recipe, MESO_METHOD_MUTATING },
-    { "inventory.Receive", s_receive, MESO_METHOD_MUTATING },
-    { "inventory.Adjust", s_adjust, MESO_METHOD_MUTATING },
-    { "inventory.DiscardExpired", s_discard_expired, MESO_METHOD_MUTATING },
-    { "inventory.Transfer", s_transfer, MESO_METHOD_MUTATING },
-    { "inventory.Reserve", s_reserve, MESO_METHOD_MUTATING },
-    { "inventory.Release", s_release, MESO_METHOD_MUTATING },
-    { "inventory.Redate", s_redate, MESO_METHOD_MUTATING },
-    { "inventory.Consume", s_consume, MESO_METHOD_MUTATING },
-    { "inventory.SetReorderPoint", s_set_reorder_point, MESO_METHOD_MUTATING },
-    { "inventory.Recall", s_recall, MESO_METHOD_MUTATING },
-    { "inventory.GetStock", s_get_stock, MESO_METHOD_READ },
-    { "inventory.Forecast", s_forecast, MESO_METHOD_READ },
-    { "inventory.GetRecipe", s_get_recipe, MESO_METHOD_READ },
-    { NULL, NULL, 0 }
+    { "inventory.UpsertIngredient", s_upsert_ingredient, MESO_METHOD_MUTATING, &meso__v1__upsert_ingredient_request__descriptor },
+    { "inventory.UpsertRecipe", s_upsert_recipe, MESO_METHOD_MUTATING, &meso__v1__upsert_recipe_request__descriptor },
+    { "inventory.Receive", s_receive, MESO_METHOD_MUTATING, &meso__v1__receive_request__descriptor },
+    { "inventory.Adjust", s_adjust, MESO_METHOD_MUTATING, &meso__v1__adjust_request__descriptor },
+    { "inventory.DiscardExpired", s_discard_expired, MESO_METHOD_MUTATING, &meso__v1__discard_expired_request__descriptor },
+    { "inventory.Transfer", s_transfer, MESO_METHOD_MUTATING, &meso__v1__transfer_request__descriptor },
+    { "inventory.Reserve", s_reserve, MESO_METHOD_MUTATING, &meso__v1__reserve_request__descriptor },
+    { "inventory.Release", s_release, MESO_METHOD_MUTATING, &meso__v1__release_request__descriptor },
+    { "inventory.Redate", s_redate, MESO_METHOD_MUTATING, &meso__v1__redate_request__descriptor },
+    { "inventory.Consume", s_consume, MESO_METHOD_MUTATING, &meso__v1__consume_request__descriptor },
+    { "inventory.SetReorderPoint", s_set_reorder_point, MESO_METHOD_MUTATING, &meso__v1__set_reorder_point_request__descriptor },
+    { "inventory.Recall", s_recall, MESO_METHOD_MUTATING, &meso__v1__recall_request__descriptor },
+    { "inventory.GetStock", s_get_stock, MESO_METHOD_READ, &meso__v1__get_stock_request__descriptor },
+    { "inventory.Forecast", s_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor },
+    { "inventory.GetRecipe", s_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor },
+    { NULL, NULL, 0, NULL }
 };
 
 /* ------------------------------------------------------- session events */

@@ -101,15 +101,6 @@ s_check_hours (meso_reply_t *reply, int *bad, const char *prefix, Meso__V1__DayH
     }
 }
 
-static bool
-s_undecodable (const void *msg, meso_reply_t *reply, const char *what)
-{
-    if (msg)
-        return false;
-    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "the body is not a valid %s", what);
-    return true;
-}
-
 /* ------------------------------------------------- the mutating frame */
 
 /* Every mutating method runs through meso_idem_run (idem.h). */
@@ -287,12 +278,9 @@ s_clinic_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_upsert_clinic (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_upsert_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__UpsertClinicRequest *in =
-        meso__v1__upsert_clinic_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "UpsertClinicRequest"))
-        return;
+    Meso__V1__UpsertClinicRequest *in = body;
     int bad = 0;
     Meso__V1__Clinic *c = in->clinic;
     if (!c)
@@ -318,7 +306,6 @@ s_upsert_clinic (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!bad)
         s_run (arg, req, reply, c, s_clinic_effect);
-    meso__v1__upsert_clinic_request__free_unpacked (in, NULL);
 }
 
 static int
@@ -347,12 +334,9 @@ s_practitioner_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_upsert_practitioner (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__UpsertPractitionerRequest *in =
-        meso__v1__upsert_practitioner_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "UpsertPractitionerRequest"))
-        return;
+    Meso__V1__UpsertPractitionerRequest *in = body;
     int bad = 0;
     Meso__V1__Practitioner *p = in->practitioner;
     if (!p)
@@ -377,7 +361,6 @@ s_upsert_practitioner (const Meso__V1__Request *req, meso_reply_t *reply, void *
     }
     if (!bad)
         s_run (arg, req, reply, p, s_practitioner_effect);
-    meso__v1__upsert_practitioner_request__free_unpacked (in, NULL);
 }
 
 static int
@@ -404,12 +387,9 @@ s_room_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_upsert_room (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_upsert_room (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__UpsertRoomRequest *in =
-        meso__v1__upsert_room_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "UpsertRoomRequest"))
-        return;
+    Meso__V1__UpsertRoomRequest *in = body;
     int bad = 0;
     if (!in->room)
         s_bad (reply, &bad, "missing_field", "room", "required");
@@ -419,7 +399,6 @@ s_upsert_room (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (!bad)
         s_run (arg, req, reply, in->room, s_room_effect);
-    meso__v1__upsert_room_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------ planning */
@@ -628,13 +607,10 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
 }
 
 static void
-s_plan_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_plan_course (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     scheduling_t *self = arg;
-    Meso__V1__PlanCourseRequest *in =
-        meso__v1__plan_course_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "PlanCourseRequest"))
-        return;
+    Meso__V1__PlanCourseRequest *in = body;
     store_clinic_t clinic;
     s_planned_t *plan = calloc (PLANNER_MAX_SESSIONS, sizeof *plan);
     Meso__V1__PlannedSession *ps = calloc (PLANNER_MAX_SESSIONS, sizeof *ps);
@@ -681,19 +657,15 @@ s_plan_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     free (ps);
     free (pp);
     free (conf);
-    meso__v1__plan_course_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- booking */
 
 static void
-s_book_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_book_course (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     scheduling_t *self = arg;
-    Meso__V1__BookCourseRequest *in =
-        meso__v1__book_course_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "BookCourseRequest"))
-        return;
+    Meso__V1__BookCourseRequest *in = body;
     sched_booking_t b;
     memset (&b, 0, sizeof b);
     s_planned_t *plan = calloc (PLANNER_MAX_SESSIONS, sizeof *plan);
@@ -730,17 +702,13 @@ s_book_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     free (plan);
     free (slots);
-    meso__v1__book_course_request__free_unpacked (in, NULL);
 }
 
 static void
-s_book_session (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     scheduling_t *self = arg;
-    Meso__V1__BookSessionRequest *in =
-        meso__v1__book_session_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "BookSessionRequest"))
-        return;
+    Meso__V1__BookSessionRequest *in = body;
     int bad = 0;
     s_need_id (reply, &bad, "clinic_id", in->clinic_id);
     if (!in->patient_id || !in->patient_id[0] || strlen (in->patient_id) > SCHED_ID_MAX)
@@ -812,7 +780,6 @@ s_book_session (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     b.n = 1;
     saga_book (self, &b, reply);
 done:
-    meso__v1__book_session_request__free_unpacked (in, NULL);
 }
 
 /* ---------------------------------------------------- session changes */
@@ -1029,12 +996,9 @@ done:
 }
 
 static void
-s_reschedule (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__RescheduleRequest *in =
-        meso__v1__reschedule_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "RescheduleRequest"))
-        return;
+    Meso__V1__RescheduleRequest *in = body;
     int bad = 0;
     int32_t d;
     int m;
@@ -1062,7 +1026,6 @@ s_reschedule (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                         in->appointment_id, r.prev_date);
         meso_reply_destroy (&undo);
     }
-    meso__v1__reschedule_request__free_unpacked (in, NULL);
 }
 
 /* -- Cancel */
@@ -1111,11 +1074,9 @@ s_cancel_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_cancel (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__CancelRequest *in = meso__v1__cancel_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "CancelRequest"))
-        return;
+    Meso__V1__CancelRequest *in = body;
     int bad = 0;
     if (!in->appointment_id || !in->appointment_id[0])
         s_bad (reply, &bad, "missing_field", "appointment_id", "required");
@@ -1126,7 +1087,6 @@ s_cancel (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     s_cancel_t c = { in, 0, false };
     if (!bad)
         s_run (arg, req, reply, &c, s_cancel_effect);
-    meso__v1__cancel_request__free_unpacked (in, NULL);
 }
 
 /* -- MarkNoShow */
@@ -1316,12 +1276,9 @@ s_complete_effect (meso_db_t *db, s_job_t *job)
 }
 
 static void
-s_complete (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__V1__CompleteSessionRequest *in =
-        meso__v1__complete_session_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "CompleteSessionRequest"))
-        return;
+    Meso__V1__CompleteSessionRequest *in = body;
     int bad = 0;
     if (!in->appointment_id || !in->appointment_id[0])
         s_bad (reply, &bad, "missing_field", "appointment_id", "required");
@@ -1332,47 +1289,39 @@ s_complete (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     s_complete_t c = { in, false };
     if (!bad)
         s_run (arg, req, reply, &c, s_complete_effect);
-    meso__v1__complete_session_request__free_unpacked (in, NULL);
 }
 
 static void
-s_session_ref (const Meso__V1__Request *req, meso_reply_t *reply, void *arg, meso_idem_effect_fn *effect,
-               bool screen)
+s_session_ref (const Meso__V1__Request *req, Meso__V1__SessionRef *in, meso_reply_t *reply, void *arg,
+               meso_idem_effect_fn *effect, bool screen)
 {
-    Meso__V1__SessionRef *in = meso__v1__session_ref__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "SessionRef"))
-        return;
     if (!in->appointment_id || !in->appointment_id[0]) {
         int bad = 0;
         s_bad (reply, &bad, "missing_field", "appointment_id", "required");
     }
     else if (!screen || s_start_screen (arg, in->appointment_id, reply) == 0)
         s_run (arg, req, reply, in, effect);
-    meso__v1__session_ref__free_unpacked (in, NULL);
 }
 
 static void
-s_no_show (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_no_show (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    s_session_ref (req, reply, arg, s_no_show_effect, false);
+    s_session_ref (req, body, reply, arg, s_no_show_effect, false);
 }
 
 static void
-s_start (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_start (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    s_session_ref (req, reply, arg, s_start_effect, true);
+    s_session_ref (req, body, reply, arg, s_start_effect, true);
 }
 
 /* --------------------------------------------------------------- reads */
 
 static void
-s_get_availability (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_availability (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     scheduling_t *self = arg;
-    Meso__V1__GetAvailabilityRequest *in =
-        meso__v1__get_availability_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "GetAvailabilityRequest"))
-        return;
+    Meso__V1__GetAvailabilityRequest *in = body;
     int bad = 0;
     int32_t d;
     s_need_id (reply, &bad, "clinic_id", in->clinic_id);
@@ -1422,17 +1371,13 @@ s_get_availability (const Meso__V1__Request *req, meso_reply_t *reply, void *arg
             }
         }
     }
-    meso__v1__get_availability_request__free_unpacked (in, NULL);
 }
 
 static void
-s_get_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get_course (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     scheduling_t *self = arg;
-    Meso__V1__GetCourseRequest *in =
-        meso__v1__get_course_request__unpack (NULL, req->body.len, req->body.data);
-    if (s_undecodable (in, reply, "GetCourseRequest"))
-        return;
+    Meso__V1__GetCourseRequest *in = body;
     bool by_course = in->course_id && in->course_id[0];
     bool by_patient = in->patient_id && in->patient_id[0];
     if (by_course == by_patient) {
@@ -1496,22 +1441,21 @@ s_get_course (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     meso_reply_destroy (&tmp);
     PQclear (ids);
 done:
-    meso__v1__get_course_request__free_unpacked (in, NULL);
 }
 
 const meso_method_t scheduling_methods[] = {
-    { "scheduling.UpsertClinic", s_upsert_clinic, MESO_METHOD_MUTATING },
-    { "scheduling.UpsertPractitioner", s_upsert_practitioner, MESO_METHOD_MUTATING },
-    { "scheduling.UpsertRoom", s_upsert_room, MESO_METHOD_MUTATING },
-    { "scheduling.PlanCourse", s_plan_course, MESO_METHOD_READ },
-    { "scheduling.BookCourse", s_book_course, MESO_METHOD_MUTATING },
-    { "scheduling.BookSession", s_book_session, MESO_METHOD_MUTATING },
-    { "scheduling.Reschedule", s_reschedule, MESO_METHOD_MUTATING },
-    { "scheduling.Cancel", s_cancel, MESO_METHOD_MUTATING },
-    { "scheduling.MarkNoShow", s_no_show, MESO_METHOD_MUTATING },
-    { "scheduling.StartSession", s_start, MESO_METHOD_MUTATING },
-    { "scheduling.CompleteSession", s_complete, MESO_METHOD_MUTATING },
-    { "scheduling.GetAvailability", s_get_availability, MESO_METHOD_READ },
-    { "scheduling.GetCourse", s_get_course, MESO_METHOD_READ },
-    { NULL, NULL, 0 }
+    { "scheduling.UpsertClinic", s_upsert_clinic, MESO_METHOD_MUTATING, &meso__v1__upsert_clinic_request__descriptor },
+    { "scheduling.UpsertPractitioner", s_upsert_practitioner, MESO_METHOD_MUTATING, &meso__v1__upsert_practitioner_request__descriptor },
+    { "scheduling.UpsertRoom", s_upsert_room, MESO_METHOD_MUTATING, &meso__v1__upsert_room_request__descriptor },
+    { "scheduling.PlanCourse", s_plan_course, MESO_METHOD_READ, &meso__v1__plan_course_request__descriptor },
+    { "scheduling.BookCourse", s_book_course, MESO_METHOD_MUTATING, &meso__v1__book_course_request__descriptor },
+    { "scheduling.BookSession", s_book_session, MESO_METHOD_MUTATING, &meso__v1__book_session_request__descriptor },
+    { "scheduling.Reschedule", s_reschedule, MESO_METHOD_MUTATING, &meso__v1__reschedule_request__descriptor },
+    { "scheduling.Cancel", s_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_request__descriptor },
+    { "scheduling.MarkNoShow", s_no_show, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor },
+    { "scheduling.StartSession", s_start, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor },
+    { "scheduling.CompleteSession", s_complete, MESO_METHOD_MUTATING, &meso__v1__complete_session_request__descriptor },
+    { "scheduling.GetAvailability", s_get_availability, MESO_METHOD_READ, &meso__v1__get_availability_request__descriptor },
+    { "scheduling.GetCourse", s_get_course, MESO_METHOD_READ, &meso__v1__get_course_request__descriptor },
+    { NULL, NULL, 0, NULL }
 };

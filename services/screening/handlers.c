@@ -354,16 +354,10 @@ s_register_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_register (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_register (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__RegisterPatientRequest *rq =
-        meso__v1__register_patient_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.RegisterPatient body is not a meso.v1.RegisterPatientRequest");
-        return;
-    }
+    Meso__V1__RegisterPatientRequest *rq = body;
     int32_t today = s_day_of (meso_time_now_us ());
     rules_reasons_t bad = { .n = 0 };
     if (!rq->patient)
@@ -372,13 +366,11 @@ s_register (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_validate_patient (rq->patient, true, today, &bad);
     if (bad.n) {
         s_invalid (reply, &bad, "screening.RegisterPatient");
-        meso__v1__register_patient_request__free_unpacked (rq, NULL);
         return;
     }
     s_ctx_t c = { self, req, reply, rq, today };
     int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_register_txn, &c);
     s_after_txn (self, reply, rc, "cannot register the patient");
-    meso__v1__register_patient_request__free_unpacked (rq, NULL);
 }
 
 /* -------------------------------------------------------- UpdatePatient */
@@ -445,16 +437,10 @@ s_update_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_update (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_update (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__UpdatePatientRequest *rq =
-        meso__v1__update_patient_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.UpdatePatient body is not a meso.v1.UpdatePatientRequest");
-        return;
-    }
+    Meso__V1__UpdatePatientRequest *rq = body;
     int32_t today = s_day_of (meso_time_now_us ());
     rules_reasons_t bad = { .n = 0 };
     if (!rq->patient)
@@ -466,13 +452,11 @@ s_update (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (bad.n) {
         s_invalid (reply, &bad, "screening.UpdatePatient");
-        meso__v1__update_patient_request__free_unpacked (rq, NULL);
         return;
     }
     s_ctx_t c = { self, req, reply, rq, today };
     int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_update_txn, &c);
     s_after_txn (self, reply, rc, "cannot update the patient");
-    meso__v1__update_patient_request__free_unpacked (rq, NULL);
 }
 
 /* ------------------------------------------------------ RecordScreening */
@@ -634,16 +618,10 @@ s_record_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_record (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_record (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__RecordScreeningRequest *rq =
-        meso__v1__record_screening_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.RecordScreening body is not a meso.v1.RecordScreeningRequest");
-        return;
-    }
+    Meso__V1__RecordScreeningRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     if (!s_uuid_valid (rq->patient_id))
         s_reason (&bad, "invalid_id", "patient_id", "patient_id must be a patient UUID.");
@@ -653,13 +631,11 @@ s_record (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_reason (&bad, "too_long", "clinic_id", "clinic_id is longer than 64 characters.");
     if (bad.n) {
         s_invalid (reply, &bad, "screening.RecordScreening");
-        meso__v1__record_screening_request__free_unpacked (rq, NULL);
         return;
     }
     s_ctx_t c = { self, req, reply, rq, 0 };
     int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_record_txn, &c);
     s_after_txn (self, reply, rc, "cannot record the screening");
-    meso__v1__record_screening_request__free_unpacked (rq, NULL);
 }
 
 /* --------------------------------------------------------- GetScreening */
@@ -711,16 +687,10 @@ s_pbchanges_free (s_pbchanges_t *c)
 }
 
 static void
-s_get (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__GetScreeningRequest *rq =
-        meso__v1__get_screening_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.GetScreening body is not a meso.v1.GetScreeningRequest");
-        return;
-    }
+    Meso__V1__GetScreeningRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     if (!s_uuid_valid (rq->patient_id))
         s_reason (&bad, "invalid_id", "patient_id", "patient_id must be a patient UUID.");
@@ -729,7 +699,6 @@ s_get (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
                   HISTORY_MAX);
     if (bad.n) {
         s_invalid (reply, &bad, "screening.GetScreening");
-        meso__v1__get_screening_request__free_unpacked (rq, NULL);
         return;
     }
     int limit = rq->history_limit ? (int) rq->history_limit : HISTORY_DEFAULT;
@@ -800,21 +769,15 @@ done:
         PQclear (res);
     if (ch)
         PQclear (ch);
-    meso__v1__get_screening_request__free_unpacked (rq, NULL);
 }
 
 /* ---------------------------------------------------------------- Check */
 
 static void
-s_check (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__CheckRequest *rq = meso__v1__check_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.Check body is not a meso.v1.CheckRequest");
-        return;
-    }
+    Meso__V1__CheckRequest *rq = body;
     PGresult *res = NULL, *ch = NULL;
     Meso__V1__Screening *sc = NULL;
     rules_reasons_t bad = { .n = 0 };
@@ -940,7 +903,6 @@ done:
         PQclear (res);
     if (ch)
         PQclear (ch);
-    meso__v1__check_request__free_unpacked (rq, NULL);
 }
 
 /* --------------------------------------------------------- ReportChange */
@@ -993,16 +955,10 @@ s_change_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_report_change (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_report_change (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__ReportChangeRequest *rq =
-        meso__v1__report_change_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.ReportChange body is not a meso.v1.ReportChangeRequest");
-        return;
-    }
+    Meso__V1__ReportChangeRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     if (!s_uuid_valid (rq->patient_id))
         s_reason (&bad, "invalid_id", "patient_id", "patient_id must be a patient UUID.");
@@ -1021,13 +977,11 @@ s_report_change (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
         s_reason (&bad, "too_long", "note", "note is longer than 1000 characters.");
     if (bad.n) {
         s_invalid (reply, &bad, "screening.ReportChange");
-        meso__v1__report_change_request__free_unpacked (rq, NULL);
         return;
     }
     s_ctx_t c = { self, req, reply, rq, 0 };
     int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_change_txn, &c);
     s_after_txn (self, reply, rc, "cannot record the change");
-    meso__v1__report_change_request__free_unpacked (rq, NULL);
 }
 
 /* ---------------------------------------------------- SetClinicSettings */
@@ -1061,16 +1015,10 @@ s_settings_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_set_settings (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_set_settings (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     screening_t *self = arg;
-    Meso__V1__SetClinicSettingsRequest *rq =
-        meso__v1__set_clinic_settings_request__unpack (NULL, req->body.len, req->body.data);
-    if (!rq) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "screening.SetClinicSettings body is not a meso.v1.SetClinicSettingsRequest");
-        return;
-    }
+    Meso__V1__SetClinicSettingsRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     s_settings_ctx_t sc = { { self, req, reply, rq, 0 }, NULL, { 0, 0, 0 } };
     rules_settings_default (&sc.settings);
@@ -1098,21 +1046,19 @@ s_set_settings (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
     }
     if (bad.n) {
         s_invalid (reply, &bad, "screening.SetClinicSettings");
-        meso__v1__set_clinic_settings_request__free_unpacked (rq, NULL);
         return;
     }
     int rc = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_settings_txn, &sc);
     s_after_txn (self, reply, rc, "cannot store the clinic settings");
-    meso__v1__set_clinic_settings_request__free_unpacked (rq, NULL);
 }
 
 const meso_method_t screening_methods[] = {
-    { "screening.RegisterPatient", s_register, MESO_METHOD_MUTATING },
-    { "screening.UpdatePatient", s_update, MESO_METHOD_MUTATING },
-    { "screening.RecordScreening", s_record, MESO_METHOD_MUTATING },
-    { "screening.GetScreening", s_get, MESO_METHOD_READ },
-    { "screening.Check", s_check, MESO_METHOD_READ },
-    { "screening.ReportChange", s_report_change, MESO_METHOD_MUTATING },
-    { "screening.SetClinicSettings", s_set_settings, MESO_METHOD_MUTATING },
-    { NULL, NULL, 0 }
+    { "screening.RegisterPatient", s_register, MESO_METHOD_MUTATING, &meso__v1__register_patient_request__descriptor },
+    { "screening.UpdatePatient", s_update, MESO_METHOD_MUTATING, &meso__v1__update_patient_request__descriptor },
+    { "screening.RecordScreening", s_record, MESO_METHOD_MUTATING, &meso__v1__record_screening_request__descriptor },
+    { "screening.GetScreening", s_get, MESO_METHOD_READ, &meso__v1__get_screening_request__descriptor },
+    { "screening.Check", s_check, MESO_METHOD_READ, &meso__v1__check_request__descriptor },
+    { "screening.ReportChange", s_report_change, MESO_METHOD_MUTATING, &meso__v1__report_change_request__descriptor },
+    { "screening.SetClinicSettings", s_set_settings, MESO_METHOD_MUTATING, &meso__v1__set_clinic_settings_request__descriptor },
+    { NULL, NULL, 0, NULL }
 };

@@ -214,14 +214,15 @@ s_raw_run (const char *endpoint, int n, int window)
 /* ------------------------------------------------------------- bus */
 
 static void
-s_echo (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_echo (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
+    (void) body;
     meso_reply_ok_bytes (reply, req->body.data, req->body.len);
 }
 
 static const meso_method_t s_methods [] = {
-    { "bench.Echo", s_echo, MESO_METHOD_READ },
-    { NULL, NULL, MESO_METHOD_READ }
+    { "bench.Echo", s_echo, MESO_METHOD_READ, NULL },
+    { NULL, NULL, MESO_METHOD_READ, NULL }
 };
 
 static void *

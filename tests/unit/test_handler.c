@@ -27,7 +27,7 @@ static void
 test_undecodable (void **state)
 {
     meso_reply_t *reply = meso_reply_new ();
-    meso_handler_undecodable (reply, "billing.RecordPayment", "RecordPaymentRequest");
+    meso_handler_undecodable (reply, "billing.RecordPayment", "meso.v1.RecordPaymentRequest");
     Meso__V1__Reply *env = s_envelope (reply);
     assert_int_equal (env->status, MESO__V1__STATUS__STATUS_INVALID_ARGUMENT);
     assert_string_equal (env->message,

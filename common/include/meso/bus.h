@@ -74,9 +74,13 @@ int meso_reply_unpack_into (meso_reply_t *reply, const uint8_t *data, size_t len
 
 typedef struct meso_bus_server_t meso_bus_server_t;
 
-/* A handler: decode req->body, validate, do the work, fill reply. Must not
- * block for long: one server serves one request at a time. */
-typedef void (meso_handler_fn) (const Meso__V1__Request *req, meso_reply_t *reply, void *arg);
+/* A handler: validate, do the work, fill reply. body is req->body decoded
+ * by the server as the method's input type (meso_method_t.input), owned by
+ * the server and freed after the handler returns; NULL when the method
+ * declares no input type (the handler then reads req->body itself). Must
+ * not block for long: one server serves one request at a time. */
+typedef void (meso_handler_fn) (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
+                                void *arg);
 
 typedef enum {
     MESO_METHOD_READ = 0,       /* no effect; idempotency key optional */
@@ -87,6 +91,11 @@ typedef struct {
     const char *name;           /* full method name, "scheduling.BookCourse" */
     meso_handler_fn *fn;
     meso_method_kind_t kind;
+    /* The request message. The server decodes the body with it before the
+     * handler runs, so no handler repeats the unpack: a body that does not
+     * decode is answered INVALID_ARGUMENT (meso_handler_undecodable) and the
+     * handler is not called. */
+    const ProtobufCMessageDescriptor *input;
 } meso_method_t;
 
 /* Health hook: fills the service-specific parts (lag_ms, state, notes) of

@@ -20,8 +20,10 @@
 /* Longest id or code a request may carry, in bytes. */
 #define MESO_HANDLER_ID_MAX 64
 
-/* Replies INVALID_ARGUMENT "<method> body is not a packed meso.v1.<type>"
- * with the reason "undecodable" on field "body". */
+/* Replies INVALID_ARGUMENT "<method> body is not a packed <type>" (type
+ * is the message's full name, "meso.v1.ReceiveRequest") with the reason
+ * "undecodable" on field "body". The bus server calls it for every method
+ * that declares its input type. */
 void meso_handler_undecodable (meso_reply_t *reply, const char *method, const char *type);
 
 /* When bad is not 0, replies INVALID_ARGUMENT "invalid <method> request"

@@ -110,17 +110,9 @@ s_counter_get (meso_db_t *db, const char *name, int64_t *value)
 /* ------------------------------------------------------------- Echo */
 
 static void
-s_echo (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_echo (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    Meso__Test__EchoRequest *in = meso__test__echo_request__unpack (NULL, req->body.len,
-                                                                    req->body.data);
-    if (!in) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "body is not a packed meso.test.EchoRequest");
-        meso_reply_reason (reply, "undecodable", "body", "send a packed EchoRequest");
-        return;
-    }
-    meso__test__echo_request__free_unpacked (in, NULL);
+    (void) body;     /* decoded by the server: only a valid EchoRequest gets here */
     /* EchoRequest and EchoReply have the same shape (bytes payload = 1):
      * the packed request body is the packed reply. */
     meso_reply_ok_bytes (reply, req->body.data, req->body.len);
@@ -169,8 +161,9 @@ s_increment_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_increment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_increment (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
+    (void) body;
     demo_t *self = arg;
     if (!s_need_db (self, req->method, reply))
         return;
@@ -199,18 +192,12 @@ s_increment (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
 /* ------------------------------------------------------------- Get */
 
 static void
-s_get (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     demo_t *self = arg;
     if (!s_need_db (self, req->method, reply))
         return;
-    Meso__Test__GetRequest *in = meso__test__get_request__unpack (NULL, req->body.len,
-                                                                  req->body.data);
-    if (!in) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "body is not a packed meso.test.GetRequest");
-        return;
-    }
+    Meso__Test__GetRequest *in = body;
     if (s_valid_name (in->name, reply)) {
         Meso__Test__GetReply out = MESO__TEST__GET_REPLY__INIT;
         int found = s_counter_get (self->db, in->name, &out.value);
@@ -221,7 +208,6 @@ s_get (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
             meso_reply_ok (reply, &out.base);
         }
     }
-    meso__test__get_request__free_unpacked (in, NULL);
 }
 
 /* ------------------------------------------------------------- Conflict */
@@ -279,8 +265,9 @@ s_conflict_txn (meso_db_t *db, void *arg)
 }
 
 static void
-s_conflict (const Meso__V1__Request *req, meso_reply_t *reply, void *arg)
+s_conflict (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
+    (void) body;
     demo_t *self = arg;
     if (!s_need_db (self, req->method, reply))
         return;
@@ -335,11 +322,11 @@ s_health (Meso__V1__HealthReply *health, void *arg)
 }
 
 static const meso_method_t s_methods [] = {
-    { "demo.Echo", s_echo, MESO_METHOD_READ },
-    { "demo.Increment", s_increment, MESO_METHOD_MUTATING },
-    { "demo.Get", s_get, MESO_METHOD_READ },
-    { "demo.Conflict", s_conflict, MESO_METHOD_MUTATING },
-    { NULL, NULL, MESO_METHOD_READ }
+    { "demo.Echo", s_echo, MESO_METHOD_READ, &meso__test__echo_request__descriptor },
+    { "demo.Increment", s_increment, MESO_METHOD_MUTATING, NULL },
+    { "demo.Get", s_get, MESO_METHOD_READ, &meso__test__get_request__descriptor },
+    { "demo.Conflict", s_conflict, MESO_METHOD_MUTATING, NULL },
+    { NULL, NULL, MESO_METHOD_READ, NULL }
 };
 
 int
