@@ -5,41 +5,7 @@
  * trusted migration files). The only SQL this file writes itself is BEGIN /
  * COMMIT / ROLLBACK / DEALLOCATE.
  *
- * Statement cache: an unnamed PQexecParams makes the server parse, analyse
- * and plan the statement on every call, which on the booking path cost
- * about as much as running it. So each handle keeps a cache of the
- * statements it has prepared on its session, keyed on the SQL text (hashed,
- * then compared in full: some callers build their SQL with snprintf, so the
- * pointer says nothing). The first call of a query (SELECT, INSERT, UPDATE,
- * DELETE, WITH, VALUES, TABLE, MERGE; utility statements have no plan to
- * save) PQprepare()s it as "meso_<n>" with the parameter types left to the
- * server, exactly as PQexecParams does; every call runs PQexecPrepared with
- * the caller's values, lengths and formats. Callers see no difference but
- * the time.
- *  - Bounded: at most MESO_DB_PREPARE_MAX statements per connection. Past
- *    that, new statements run unnamed as before, so SQL built dynamically
- *    cannot grow the cache (here or in the backend) without bound.
- *  - The cache belongs to the session: s_connect empties it, and every call
- *    also checks that the PGconn and its backend pid are still the ones the
- *    statements were prepared on (in case someone reset the connection
- *    behind our back).
- *  - A schema change makes the server re-plan by itself, except when the
- *    result columns of a statement changed: it then refuses with 0A000
- *    ("cached plan must not change result type"). A 26000 ("prepared
- *    statement does not exist") means the session lost its statements
- *    (DISCARD ALL by a pooler) and empties the whole cache. Either way, for
- *    a statement prepared by an earlier call: outside a transaction the
- *    entry is dropped (DEALLOCATEd) and the statement prepared and run once
- *    more, invisibly; inside meso_db_txn the transaction is already
- *    aborted, so the entry is dropped (DEALLOCATE deferred until the session
- *    is idle), the error goes to the callback as usual, and meso_db_txn
- *    retries the attempt as it does for 40001 -- the new attempt prepares
- *    afresh. The same error from a statement prepared during this very call
- *    (or, in a transaction, during this attempt) is genuine and is returned
- *    as is: a stale statement costs one extra run, or one extra attempt.
- *  - MESO_DB_PREPARE=0 in the environment (read by meso_db_new) or
- *    meso_db_set_prepare(db, false) turns the cache off: every statement
- *    then runs unnamed, as before (for debugging and to measure it).
+ * Statement cache: see db_stmt.c.
  *
  * Errors are copied out of the PGresult (SQLSTATE, primary message, detail,
  * hint) into the handle, so the caller can clear the result and still map
@@ -85,44 +51,6 @@
 /* How long a connection attempt may take unless the conninfo says otherwise:
  * libpq's default is to wait forever on an unreachable host. */
 #define MESO_DB_CONNECT_TIMEOUT "5"
-/* Statement cache (see the top of the file): entries per connection, hash
- * buckets (a power of two), and names waiting for a DEALLOCATE. */
-#define MESO_DB_PREPARE_MAX 512
-#define MESO_DB_PREPARE_BUCKETS 1024
-#define MESO_DB_PENDING_MAX 32
-
-typedef struct s_stmt_t s_stmt_t;
-struct s_stmt_t {
-    s_stmt_t *next;             /* in its bucket */
-    uint32_t hash;
-    unsigned long id;           /* prepared as "meso_<id>" */
-    unsigned long call;         /* the handle's call counter when prepared */
-    char sql[];
-};
-
-struct meso_db_t {
-    PGconn *conn;
-    char *conninfo;
-    meso_db_error_t err;
-    int max_attempts;
-    unsigned long retries;
-    unsigned int seed;          /* rand_r state for the back-off */
-    bool in_txn;                /* between our BEGIN and COMMIT/ROLLBACK */
-    bool txn_conflict;          /* a 40001/40P01 was seen in this attempt */
-    bool txn_stale;             /* a cached statement went stale in this attempt */
-    unsigned long txn_calls;    /* the call counter when this attempt began */
-    /* Statement cache */
-    bool prepare;               /* on */
-    s_stmt_t *stmts[MESO_DB_PREPARE_BUCKETS];
-    size_t nstmts;
-    unsigned long next_id;      /* never reused, even across reconnects */
-    unsigned long calls;        /* statements run through the cache */
-    PGconn *stmts_conn;         /* the session the entries were prepared on */
-    int stmts_pid;
-    unsigned long pending[MESO_DB_PENDING_MAX];     /* ids to DEALLOCATE */
-    int npending;
-};
-
 /* ------------------------------------------------------------- helpers */
 
 static void
@@ -152,8 +80,8 @@ s_clear_error (meso_db_t *self)
     memset (&self->err, 0, sizeof self->err);
 }
 
-static bool
-s_connection_bad (meso_db_t *self)
+bool
+meso_db_connection_bad (meso_db_t *self)
 {
     return !self->conn || PQstatus (self->conn) != CONNECTION_OK;
 }
@@ -196,7 +124,7 @@ s_set_error_from (meso_db_t *self, const PGresult *res)
         s_copy (self->err.hint, sizeof self->err.hint,
                 PQresultErrorField (res, PG_DIAG_MESSAGE_HINT));
     }
-    if (s_connection_bad (self) && strncmp (self->err.sqlstate, "08", 2) != 0) {
+    if (meso_db_connection_bad (self) && strncmp (self->err.sqlstate, "08", 2) != 0) {
         /* Keep the server's own code in the detail when there was one. */
         if (self->err.sqlstate[0] && !self->err.detail[0])
             snprintf (self->err.detail, sizeof self->err.detail,
@@ -225,8 +153,8 @@ meso_db_set_error_result (meso_db_t *self, const PGresult *res, const char *pref
     }
 }
 
-static bool
-s_result_ok (const PGresult *res)
+bool
+meso_db_result_ok (const PGresult *res)
 {
     if (!res)
         return false;
@@ -234,178 +162,10 @@ s_result_ok (const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* ------------------------------------------------------ statement cache */
-
-static void
-s_stmts_clear (meso_db_t *self)
-{
-    for (size_t b = 0; b < MESO_DB_PREPARE_BUCKETS; b++) {
-        s_stmt_t *st = self->stmts[b];
-        while (st) {
-            s_stmt_t *next = st->next;
-            free (st);
-            st = next;
-        }
-        self->stmts[b] = NULL;
-    }
-    self->nstmts = 0;
-    self->npending = 0;
-    self->stmts_conn = NULL;
-    self->stmts_pid = 0;
-}
-
-/* FNV-1a */
-static uint32_t
-s_hash (const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char) *s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static s_stmt_t *
-s_stmt_find (meso_db_t *self, const char *sql, uint32_t hash)
-{
-    for (s_stmt_t *st = self->stmts[hash & (MESO_DB_PREPARE_BUCKETS - 1)]; st; st = st->next)
-        if (st->hash == hash && strcmp (st->sql, sql) == 0)
-            return st;
-    return NULL;
-}
-
-/* Unlinks and frees st; its server-side statement is DEALLOCATEd as soon as
- * the session is idle. */
-static void
-s_stmt_drop (meso_db_t *self, s_stmt_t *st)
-{
-    s_stmt_t **pp = &self->stmts[st->hash & (MESO_DB_PREPARE_BUCKETS - 1)];
-    while (*pp != st)
-        pp = &(*pp)->next;
-    *pp = st->next;
-    self->nstmts--;
-    /* When the list is full the statement stays in the session until it
-     * ends: harmless, its name is never reused. */
-    if (self->npending < MESO_DB_PENDING_MAX)
-        self->pending[self->npending++] = st->id;
-    free (st);
-}
-
-static void
-s_stmt_name (char *out, size_t size, unsigned long id)
-{
-    snprintf (out, size, "meso_%lu", id);
-}
-
-/* DEALLOCATEs dropped statements when no transaction is open (inside one,
- * an aborted transaction would refuse, a live one would be touched). */
-static void
-s_flush_pending (meso_db_t *self)
-{
-    if (self->npending == 0 || PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-        return;
-    for (int i = 0; i < self->npending; i++) {
-        char sql[48];
-        snprintf (sql, sizeof sql, "DEALLOCATE meso_%lu", self->pending[i]);
-        /* Failure (already gone after a DISCARD ALL) does not matter. */
-        PQclear (PQexec (self->conn, sql));
-    }
-    self->npending = 0;
-}
-
-/* Whether sql is a query worth preparing (it has a plan to keep). */
-static bool
-s_cacheable (const char *sql)
-{
-    static const char *const words[] = {
-        "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES", "TABLE", "MERGE"
-    };
-    while (*sql == '(' || isspace ((unsigned char) *sql))
-        sql++;
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t n = strlen (words[i]);
-        if (strncasecmp (sql, words[i], n) == 0
-            && !isalnum ((unsigned char) sql[n]) && sql[n] != '_')
-            return true;
-    }
-    return false;
-}
-
-/* Runs sql through the cache. Returns what PQexecParams would have (a
- * result, maybe failed, or NULL): the caller turns it into the error. */
-static PGresult *
-s_exec_cached (meso_db_t *self, const char *sql, int nparams, const char *const *values,
-               const int *lengths, const int *formats, int result_format)
-{
-    int pid = PQbackendPID (self->conn);
-    if (self->stmts_conn != self->conn || self->stmts_pid != pid) {
-        s_stmts_clear (self);
-        self->stmts_conn = self->conn;
-        self->stmts_pid = pid;
-    }
-    s_flush_pending (self);
-    unsigned long call = ++self->calls;
-    uint32_t hash = s_hash (sql);
-    char name[32];
-    for (int pass = 0;; pass++) {
-        s_stmt_t *st = s_stmt_find (self, sql, hash);
-        if (!st) {
-            size_t len = strlen (sql);
-            if (self->nstmts >= MESO_DB_PREPARE_MAX
-                || !(st = malloc (sizeof *st + len + 1)))
-                return PQexecParams (self->conn, sql, nparams, NULL, values, lengths,
-                                     formats, result_format);
-            st->hash = hash;
-            st->id = self->next_id++;
-            st->call = call;
-            memcpy (st->sql, sql, len + 1);
-            s_stmt_name (name, sizeof name, st->id);
-            PGresult *res = PQprepare (self->conn, name, sql, nparams, NULL);
-            if (!res || PQresultStatus (res) != PGRES_COMMAND_OK) {
-                free (st);
-                return res;
-            }
-            PQclear (res);
-            size_t b = hash & (MESO_DB_PREPARE_BUCKETS - 1);
-            st->next = self->stmts[b];
-            self->stmts[b] = st;
-            self->nstmts++;
-        }
-        s_stmt_name (name, sizeof name, st->id);
-        PGresult *res = PQexecPrepared (self->conn, name, nparams, values, lengths,
-                                        formats, result_format);
-        if (s_result_ok (res) || pass > 0 || st->call == call)
-            return res;
-        const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
-        if (!state || s_connection_bad (self))
-            return res;
-        unsigned long st_call = st->call;
-        if (strcmp (state, "26000") == 0)
-            s_stmts_clear (self);       /* the session lost all of them */
-        else if (strcmp (state, "0A000") == 0)
-            s_stmt_drop (self, st);     /* the result columns changed */
-        else
-            return res;
-        self->stmts_conn = self->conn;
-        self->stmts_pid = pid;
-        if (PQtransactionStatus (self->conn) != PQTRANS_IDLE) {
-            /* The transaction is aborted: meso_db_txn starts it again,
-             * unless the statement was prepared within this very attempt
-             * (by DDL in the callback itself: a retry would meet it again). */
-            if (self->in_txn && st_call <= self->txn_calls)
-                self->txn_stale = true;
-            return res;
-        }
-        PQclear (res);
-        s_flush_pending (self);
-    }
-}
-
 static int
 s_connect (meso_db_t *self)
 {
-    s_stmts_clear (self);           /* a new session has no statements */
+    meso_db_stmts_clear (self);           /* a new session has no statements */
     if (self->conn)
         PQfinish (self->conn);
     /* connect_timeout comes before dbname so that a value in the conninfo
@@ -413,7 +173,7 @@ s_connect (meso_db_t *self)
     const char *const keys[] = { "connect_timeout", "dbname", NULL };
     const char *const vals[] = { MESO_DB_CONNECT_TIMEOUT, self->conninfo, NULL };
     self->conn = PQconnectdbParams (keys, vals, 1);
-    if (s_connection_bad (self)) {
+    if (meso_db_connection_bad (self)) {
         s_set_error_from (self, NULL);
         return -1;
     }
@@ -427,7 +187,7 @@ s_connect (meso_db_t *self)
 static PGresult *
 s_exec_raw (meso_db_t *self, const char *sql)
 {
-    if (s_connection_bad (self))
+    if (meso_db_connection_bad (self))
         return NULL;
     return PQexecParams (self->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 }
@@ -486,7 +246,7 @@ meso_db_destroy (meso_db_t **self_p)
         return;
     if (self->conn)
         PQfinish (self->conn);
-    s_stmts_clear (self);
+    meso_db_stmts_clear (self);
     free (self->conninfo);
     free (self);
     *self_p = NULL;
@@ -503,14 +263,14 @@ bool
 meso_db_ok (meso_db_t *self)
 {
     assert (self);
-    return !s_connection_bad (self);
+    return !meso_db_connection_bad (self);
 }
 
 int
 meso_db_ensure (meso_db_t *self)
 {
     assert (self);
-    if (!s_connection_bad (self))
+    if (!meso_db_connection_bad (self))
         return 0;
     if (self->in_txn) {
         /* The transaction is lost with its connection; do not reconnect
@@ -532,11 +292,11 @@ s_query (meso_db_t *self, const char *sql, int nparams, const char *const *value
     assert (nparams == 0 || values);
     if (meso_db_ensure (self) != 0)
         return NULL;
-    PGresult *res = self->prepare && s_cacheable (sql)
-                  ? s_exec_cached (self, sql, nparams, values, lengths, formats, result_format)
+    PGresult *res = self->prepare && meso_db_cacheable (sql)
+                  ? meso_db_exec_cached (self, sql, nparams, values, lengths, formats, result_format)
                   : PQexecParams (self->conn, sql, nparams, NULL, values, lengths, formats,
                                   result_format);
-    if (!s_result_ok (res)) {
+    if (!meso_db_result_ok (res)) {
         s_set_error_from (self, res);
         PQclear (res);
         return NULL;
@@ -595,7 +355,7 @@ meso_db_ping (meso_db_t *self)
     int rc = meso_db_exec (self, "SELECT 1", 0, NULL);
     /* SELECT 1 has no effect: when it found the connection dead (a restart
      * of the database), reconnect and ask once more. */
-    if (rc != 0 && !self->in_txn && s_connection_bad (self))
+    if (rc != 0 && !self->in_txn && meso_db_connection_bad (self))
         rc = meso_db_exec (self, "SELECT 1", 0, NULL);
     return rc;
 }
@@ -661,15 +421,15 @@ s_begin (meso_db_t *self, meso_db_isolation_t iso)
     for (int pass = 0; pass < 2; pass++) {
         if (meso_db_ensure (self) != 0)
             return -1;
-        s_flush_pending (self);
+        meso_db_stmts_flush (self);
         PGresult *res = s_exec_raw (self, s_begin_sql (iso));
-        if (s_result_ok (res)) {
+        if (meso_db_result_ok (res)) {
             PQclear (res);
             return 0;
         }
         s_set_error_from (self, res);
         PQclear (res);
-        if (!s_connection_bad (self))
+        if (!meso_db_connection_bad (self))
             return -1;
     }
     return -1;
@@ -693,13 +453,13 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
         int rc = fn (self, arg);
         if (rc == 0) {
             PGresult *res = s_exec_raw (self, "COMMIT");
-            if (s_result_ok (res) && strcmp (PQcmdStatus (res), "COMMIT") == 0) {
+            if (meso_db_result_ok (res) && strcmp (PQcmdStatus (res), "COMMIT") == 0) {
                 PQclear (res);
                 self->in_txn = false;
                 s_clear_error (self);
                 return 0;
             }
-            if (s_result_ok (res)) {
+            if (meso_db_result_ok (res)) {
                 /* COMMIT of an aborted transaction "succeeds" as ROLLBACK: a
                  * statement failed and the callback went on regardless. */
                 if (!self->err.sqlstate[0] && !self->err.message[0])
@@ -713,7 +473,7 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
         /* Rolled back, by the callback or by a failed COMMIT. */
         bool conflict = self->txn_conflict || meso_db_error_retryable (self->err.sqlstate);
         bool retry = conflict || self->txn_stale;
-        bool lost = s_connection_bad (self);
+        bool lost = meso_db_connection_bad (self);
         if (!lost)
             s_rollback (self);
         self->in_txn = false;
@@ -725,7 +485,7 @@ meso_db_txn (meso_db_t *self, meso_db_isolation_t iso, meso_db_txn_fn *fn, void 
              * back-off, nobody to wait for; still bounded by the limit. */
             if (attempt >= self->max_attempts)
                 return -1;
-            s_flush_pending (self);
+            meso_db_stmts_flush (self);
             continue;
         }
         if (attempt >= self->max_attempts) {
@@ -747,7 +507,7 @@ meso_db_status (meso_db_t *self)
     assert (self);
     const char *s = self->err.sqlstate;
     if (!s[0]) {
-        if (s_connection_bad (self))
+        if (meso_db_connection_bad (self))
             return MESO_UNAVAILABLE;
         return self->err.message[0] ? MESO_INTERNAL : MESO_OK;
     }
