@@ -1,9 +1,23 @@
 /* billing.h -- the billing daemon's state and the interfaces between its
- * files.
+ * files. Each section below is owned by the file it names; nothing else
+ * defines those functions.
  *
- * main.c owns configuration, sockets and the loop; handlers.c the RPC
- * methods and the effect of consumed events; pricing.c the pure decisions;
- * store.c the SQL of the billing schema and nothing else.
+ * The files, one job each, in the order they may call one another (a file
+ * calls only files below it, so no two files call each other in a circle):
+ *
+ *   main.c       configuration, sockets, the loop
+ *   handlers.c   the method table (which file owns which method) and Health
+ *   statements.c GetStatement: reads every aggregate of a patient
+ *   charges.c    the consumer's effect: session charges, fees, patients seen
+ *   packages.c   SellPackage, GetPackage
+ *   invoices.c   invoices (issuing one, reading one back), IssueInvoice,
+ *                RecordPayment, RecordRefund
+ *   prices.c     SetPriceList, GetPriceList, SetFeePolicy, the price of a
+ *                session
+ *   frame.c      what every method shares: validation helpers, the patient
+ *                and currency checks, the run frame, event emission
+ *   store.c      the SQL of the billing schema, and only that
+ *   pricing.c    the pure decisions (no I/O), unit tested directly
  *
  * Money is int64 cents everywhere. Dates cross the store as "YYYY-MM-DD"
  * text. Every store function that changes rows runs inside the caller's
@@ -19,6 +33,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/idem.h"
 #include "meso/subscriber.h"
 #include "events.pb-c.h"
 #include "billing.pb-c.h"
@@ -39,9 +54,104 @@ typedef struct {
     int test_pause_ms;
 } billing_t;
 
-/* ---- handlers.c ---- */
+/* Longest id a request or an event may carry, in bytes. */
+#define BILLING_ID_MAX 64
+/* Longest description of an invoice line, or reference of a payment. */
+#define BILLING_TEXT_MAX 200
+/* Longest reason of a refund. */
+#define BILLING_REASON_MAX 500
+/* Most lines an invoice may have. */
+#define BILLING_MAX_LINES 50
+
+/* ---- handlers.c: the method table and Health ---- */
 extern const meso_method_t billing_methods[];
 void billing_health (Meso__V1__HealthReply *health, void *arg);
+
+/* ---- frame.c: what every method shares ---- */
+
+/* Validation: each adds a reason naming field and counts it in *bad
+ * (meso/handler.h). A currency, when given, is a three-letter code; an
+ * amount is 1..max cents. */
+void billing_need_currency (meso_reply_t *reply, int *bad, const char *field, const char *v);
+void billing_need_amount (meso_reply_t *reply, int *bad, const char *field, int64_t v, int64_t max);
+/* Today (UTC), in days since 1970-01-01. */
+int32_t billing_today (void);
+/* INVALID_ARGUMENT "currency mismatch" when given is set and is not
+ * expected (the currency of whose: "the clinic", "the invoice"...).
+ * Returns 0 or -1. */
+int billing_currency_match (meso_reply_t *reply, const char *field, const char *given,
+                            const char *expected, const char *whose);
+/* NOT_FOUND unless billing knows the patient. Returns 0, or -1 (with the
+ * reply set, or with only the db error set when the database failed). */
+int billing_patient_known (meso_db_t *db, meso_reply_t *reply, const char *patient);
+/* The run frame of a mutating method: when bad is not 0, the
+ * INVALID_ARGUMENT reply (meso_handler_invalid); else effect in one
+ * transaction with the idempotency claim and the stored reply
+ * (meso_idem_run, job->arg is self). */
+void billing_run (billing_t *self, const Meso__V1__Request *req, meso_reply_t *reply, int bad,
+                  void *in, meso_idem_effect_fn *effect);
+/* Appends ev to the outbox as type at clinic; an actor that names nobody
+ * (NULL or no id) counts as billing's own. Returns 0 or -1. */
+int billing_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
+                  const Meso__V1__Actor *actor);
+
+/* ---- prices.c: price lists and the fee policy ---- */
+void billing_set_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_set_fee_policy (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* A clinic's price rows, for the pricing_* decisions: *rows malloc'd (the
+ * caller frees it), *n rows. Returns 0 or -1. */
+int billing_price_rows (meso_db_t *db, const char *clinic, pricing_entry_t **rows, size_t *n);
+/* The list price of a session: 1 found, 0 no list in effect, -1 error. */
+int billing_session_price (meso_db_t *db, const char *clinic, int32_t on, uint32_t areas,
+                           int64_t *price);
+
+/* ---- invoices.c: invoices, payments, refunds ---- */
+void billing_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+
+typedef struct {
+    const char *description;
+    int64_t cents;
+    const char *appointment_id;     /* may be NULL or "" */
+    uint32_t areas;
+} billing_line_t;
+
+/* Issues an invoice of kind ("manual", "session", "fee", "package") for
+ * package_id (may be NULL): the invoice, its n lines, one ledger charge,
+ * the billing.invoice_issued event. Writes its id into invoice_id (>= 37
+ * bytes). Returns 0 or -1 (db error set). */
+int billing_invoice_issue (meso_db_t *db, const char *clinic, const char *patient,
+                           const char *currency, const char *kind, const char *package_id,
+                           const billing_line_t *lines, size_t n, const Meso__V1__Actor *actor,
+                           char *invoice_id);
+
+/* An invoice read back, with the storage its message points into. */
+typedef struct {
+    PGresult *head, *lines;
+    Meso__V1__Invoice msg;
+    Meso__V1__InvoiceLine *la;
+    Meso__V1__InvoiceLine **lp;
+} billing_invoice_t;
+
+/* Reads an invoice into v: 1 found (billing_invoice_free v when done), 0
+ * not, -1 error (v holds nothing either way). */
+int billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
+                          billing_invoice_t *v);
+void billing_invoice_free (billing_invoice_t *v);
+
+/* ---- packages.c: packages ---- */
+void billing_sell_package (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* Fills p from row r of a store_package_* result (PKG_* columns); p points
+ * into res. */
+void billing_package_fill (const PGresult *res, int r, const char *clinic, Meso__V1__Package *p);
+
+/* ---- statements.c: a patient's statement ---- */
+void billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+
+/* ---- charges.c: the effect of consumed events ---- */
 /* The effect of one event, inside the consumer's transaction
  * (meso_consumer_fn). */
 int billing_on_event (meso_db_t *db, const Meso__V1__Event *event, void *arg);

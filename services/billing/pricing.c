@@ -18,15 +18,8 @@ pricing_pick (const pricing_entry_t *rows, size_t n, int32_t on, uint32_t areas,
     assert (price);
     if (areas == 0)
         areas = 1;
-    /* The list in effect: latest effective_from not after on. */
-    bool found = false;
-    int32_t from = 0;
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].effective_from <= on && (!found || rows[i].effective_from > from)) {
-            from = rows[i].effective_from;
-            found = true;
-        }
-    if (!found)
+    int32_t from;
+    if (pricing_list_in_effect (rows, n, on, &from) != 0)
         return -1;
     /* In it: the largest entry with areas <= the session's, else the
      * smallest entry. */
@@ -50,6 +43,23 @@ pricing_pick (const pricing_entry_t *rows, size_t n, int32_t on, uint32_t areas,
 }
 
 int
+pricing_list_in_effect (const pricing_entry_t *rows, size_t n, int32_t on, int32_t *list_from)
+{
+    assert (list_from);
+    bool found = false;
+    int32_t from = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].effective_from <= on && (!found || rows[i].effective_from > from)) {
+            from = rows[i].effective_from;
+            found = true;
+        }
+    if (!found)
+        return -1;
+    *list_from = from;
+    return 0;
+}
+
+int
 pricing_package_check (uint32_t sessions, int64_t price_cents, int64_t *per_session)
 {
     if (sessions < 1 || sessions > PRICING_MAX_PACKAGE_SESSIONS)
@@ -61,6 +71,28 @@ pricing_package_check (uint32_t sessions, int64_t price_cents, int64_t *per_sess
     if (per_session)
         *per_session = price_cents / (int64_t) sessions;
     return 0;
+}
+
+int64_t
+pricing_per_session (int64_t price_cents, uint32_t sessions)
+{
+    return sessions ? price_cents / (int64_t) sessions : 0;
+}
+
+pricing_charge_t
+pricing_session_charge (const pricing_package_t *pkg, const pricing_entry_t *rows, size_t n,
+                        int32_t on, uint32_t areas, int64_t *amount)
+{
+    assert (amount);
+    /* A prepaid session is never invoiced again, whatever the list says. */
+    if (pkg) {
+        *amount = pkg->price_cents / (pkg->sessions_total ? (int64_t) pkg->sessions_total : 1);
+        return PRICING_CHARGE_PACKAGE;
+    }
+    if (pricing_pick (rows, n, on, areas, amount, NULL) == 0)
+        return PRICING_CHARGE_INVOICE;
+    *amount = 0;
+    return PRICING_CHARGE_UNPRICED;
 }
 
 int64_t
@@ -77,9 +109,15 @@ pricing_refund_ok (int64_t paid, int64_t refunded, int64_t amount)
 }
 
 int64_t
+pricing_invoice_due (int64_t total, int64_t net_paid)
+{
+    return total - net_paid;
+}
+
+int64_t
 pricing_invoice_after_payment (int64_t total, int64_t net_paid, int64_t amount)
 {
-    int64_t due = total - net_paid;
+    int64_t due = pricing_invoice_due (total, net_paid);
     if (amount <= 0 || amount > due)
         return -1;
     return due - amount;
@@ -96,6 +134,21 @@ pricing_fee (const pricing_fees_t *fees, pricing_event_t kind, bool late, int by
     if (!late || by == PRICING_BY_CLINIC || by == PRICING_BY_SYSTEM)
         return 0;
     return fees->late_cancel_cents > 0 ? fees->late_cancel_cents : 0;
+}
+
+void
+pricing_statement_add (pricing_statement_t *st, const char *kind, int64_t amount)
+{
+    assert (st && kind);
+    /* Payments are negative entries: the statement shows them paid, as a
+     * positive amount. */
+    if (strcmp (kind, "charge") == 0)
+        st->charged_cents += amount;
+    else if (strcmp (kind, "payment") == 0)
+        st->paid_cents -= amount;
+    else
+        st->refunded_cents += amount;
+    st->due_cents += amount;
 }
 
 bool

@@ -1,5 +1,7 @@
 /* pricing.h -- billing's pure logic: which price applies, what a package
- * may cost, what may be refunded, which fee an event incurs; and the
+ * may cost, how a performed session is charged (package draw, invoice or
+ * unpriced), what may be refunded, what an invoice payment leaves due,
+ * which fee an event incurs, how a statement's ledger adds up; and the
  * payment-provider interface with its "record only" implementation.
  *
  * No I/O here (unit tested directly by tests/unit/test_pricing.c): the
@@ -43,11 +45,40 @@ bool pricing_price_ok (int64_t cents);
 int pricing_pick (const pricing_entry_t *rows, size_t n, int32_t on, uint32_t areas,
                   int64_t *price, int32_t *list_from);
 
+/* The list in effect on day on among rows (any order): the latest
+ * effective_from <= on. Returns 0 with *list_from set, or -1 when none. */
+int pricing_list_in_effect (const pricing_entry_t *rows, size_t n, int32_t on, int32_t *list_from);
+
 /* Package check: sessions 1..100 and price / sessions within the session
  * range (so price itself lies in [30000 * sessions, 50000 * sessions]).
  * Returns 0 with *per_session = price / sessions (rounded down), -1 when
  * sessions is out of range, -2 when the price per session is. */
 int pricing_package_check (uint32_t sessions, int64_t price_cents, int64_t *per_session);
+
+/* What one session of a package of sessions sessions sold for price_cents
+ * is worth, rounded down; 0 for a package of no sessions. */
+int64_t pricing_per_session (int64_t price_cents, uint32_t sessions);
+
+/* The package a performed session may be drawn from: the patient's oldest
+ * with sessions left (the store finds and locks it). */
+typedef struct {
+    uint32_t sessions_total;
+    int64_t price_cents;
+} pricing_package_t;
+
+typedef enum {
+    PRICING_CHARGE_PACKAGE,     /* one session drawn from the package */
+    PRICING_CHARGE_INVOICE,     /* invoiced at the list price in effect */
+    PRICING_CHARGE_UNPRICED     /* no list in effect: recorded at 0, invoiced by hand */
+} pricing_charge_t;
+
+/* How a session treating areas areas on day on is charged, and *amount:
+ * from pkg (NULL: the patient has none) at its price divided by its
+ * sessions, rounded down (a package the schema would refuse, of 0
+ * sessions, is divided by 1); else at the price pricing_pick finds in rows;
+ * else unpriced, amount 0. rows are not read when pkg is given. */
+pricing_charge_t pricing_session_charge (const pricing_package_t *pkg, const pricing_entry_t *rows,
+                                         size_t n, int32_t on, uint32_t areas, int64_t *amount);
 
 /* What may still be refunded of a payment of paid cents from which
  * refunded cents were already given back (never negative). */
@@ -55,6 +86,10 @@ int64_t pricing_refundable (int64_t paid, int64_t refunded);
 
 /* True when a refund of amount is allowed: 0 < amount <= refundable. */
 bool pricing_refund_ok (int64_t paid, int64_t refunded, int64_t amount);
+
+/* What is still due on an invoice of total on which net (payments less
+ * refunds) was paid. */
+int64_t pricing_invoice_due (int64_t total, int64_t net_paid);
 
 /* What a payment of amount to an invoice of total, on which net (payments
  * less refunds) was already paid, leaves due; -1 when amount is not
@@ -84,6 +119,20 @@ typedef enum {
  * only when late and not by the clinic or the system (a cancellation whose
  * author is unspecified counts as the patient's). 0: no fee. */
 int64_t pricing_fee (const pricing_fees_t *fees, pricing_event_t kind, bool late, int by);
+
+/* A statement's figures, summed from the patient's signed ledger entries
+ * (charge +, payment -, refund +): charged, paid and refunded as positive
+ * amounts, due the sum of every entry. Start from all zeros. */
+typedef struct {
+    int64_t charged_cents;
+    int64_t paid_cents;
+    int64_t refunded_cents;
+    int64_t due_cents;
+} pricing_statement_t;
+
+/* Adds one ledger entry of kind ("charge", "payment"; anything else counts
+ * as a refund) and signed amount to st. */
+void pricing_statement_add (pricing_statement_t *st, const char *kind, int64_t amount);
 
 /* ------------------------------------------------------ payment provider
  *

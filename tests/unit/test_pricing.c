@@ -1,7 +1,9 @@
 /* test_pricing.c -- billing's pure decisions: the price in effect on a
  * date for a number of areas, the $300..$500 range at its edges, package
- * prices per session, what may be refunded, what an invoice payment leaves
- * due, which events incur a fee, and the record-only payment provider.
+ * prices per session, how a performed session is charged (package draw,
+ * invoice or unpriced), what may be refunded, what an invoice payment
+ * leaves due, which events incur a fee, how a statement adds up, and the
+ * record-only payment provider.
  * pricing.c is pure: the test links meso_billing_pricing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -108,6 +110,72 @@ test_package_per_session_range (void **state)
 }
 
 static void
+test_list_in_effect (void **state)
+{
+    pricing_entry_t rows[5];
+    s_rows_init (rows);
+    int32_t from = -1;
+    assert_int_equal (pricing_list_in_effect (rows, 5, D (2025, 12, 31), &from), -1);
+    assert_int_equal (from, -1);
+    assert_int_equal (pricing_list_in_effect (rows, 5, D (2026, 1, 1), &from), 0);
+    assert_int_equal (from, D (2026, 1, 1));
+    assert_int_equal (pricing_list_in_effect (rows, 5, D (2026, 5, 31), &from), 0);
+    assert_int_equal (from, D (2026, 1, 1));
+    assert_int_equal (pricing_list_in_effect (rows, 5, D (2026, 6, 1), &from), 0);
+    assert_int_equal (from, D (2026, 6, 1));
+    assert_int_equal (pricing_list_in_effect (rows, 5, D (2030, 1, 1), &from), 0);
+    assert_int_equal (from, D (2026, 6, 1));
+    assert_int_equal (pricing_list_in_effect (rows, 0, D (2030, 1, 1), &from), -1);
+}
+
+static void
+test_per_session (void **state)
+{
+    assert_int_equal (pricing_per_session (400000, 10), 40000);
+    assert_int_equal (pricing_per_session (100000, 3), 33333);
+    assert_int_equal (pricing_per_session (40000, 1), 40000);
+    assert_int_equal (pricing_per_session (40000, 0), 0);
+}
+
+static void
+test_session_charge (void **state)
+{
+    pricing_entry_t rows[5];
+    s_rows_init (rows);
+    int64_t amount = -1;
+    /* A package wins over the list, at its price per session rounded
+     * down, and the rows are not even looked at. */
+    pricing_package_t pkg = { 3, 100000 };
+    assert_int_equal (pricing_session_charge (&pkg, rows, 5, D (2026, 2, 1), 2, &amount),
+                      PRICING_CHARGE_PACKAGE);
+    assert_int_equal (amount, 33333);
+    assert_int_equal (pricing_session_charge (&pkg, NULL, 0, D (2025, 1, 1), 1, &amount),
+                      PRICING_CHARGE_PACKAGE);
+    assert_int_equal (amount, 33333);
+    /* A package of no sessions (the schema refuses one) draws its price. */
+    pricing_package_t empty = { 0, 40000 };
+    assert_int_equal (pricing_session_charge (&empty, NULL, 0, D (2026, 2, 1), 1, &amount),
+                      PRICING_CHARGE_PACKAGE);
+    assert_int_equal (amount, 40000);
+    /* No package: the list price in effect on the session's date. */
+    assert_int_equal (pricing_session_charge (NULL, rows, 5, D (2026, 2, 1), 3, &amount),
+                      PRICING_CHARGE_INVOICE);
+    assert_int_equal (amount, 40000);
+    assert_int_equal (pricing_session_charge (NULL, rows, 5, D (2026, 6, 1), 0, &amount),
+                      PRICING_CHARGE_INVOICE);
+    assert_int_equal (amount, 35000);
+    /* No list in effect: unpriced, at 0. */
+    amount = -1;
+    assert_int_equal (pricing_session_charge (NULL, rows, 5, D (2025, 12, 31), 1, &amount),
+                      PRICING_CHARGE_UNPRICED);
+    assert_int_equal (amount, 0);
+    amount = -1;
+    assert_int_equal (pricing_session_charge (NULL, NULL, 0, D (2026, 2, 1), 1, &amount),
+                      PRICING_CHARGE_UNPRICED);
+    assert_int_equal (amount, 0);
+}
+
+static void
 test_refunds_up_to_what_was_paid (void **state)
 {
     assert_int_equal (pricing_refundable (40000, 0), 40000);
@@ -124,6 +192,9 @@ test_refunds_up_to_what_was_paid (void **state)
 static void
 test_invoice_payments (void **state)
 {
+    assert_int_equal (pricing_invoice_due (40000, 0), 40000);
+    assert_int_equal (pricing_invoice_due (40000, 15000), 25000);
+    assert_int_equal (pricing_invoice_due (40000, 40000), 0);
     /* Partial payments, then the rest; never more than due. */
     assert_int_equal (pricing_invoice_after_payment (40000, 0, 10000), 30000);
     assert_int_equal (pricing_invoice_after_payment (40000, 10000, 30000), 0);
@@ -151,6 +222,31 @@ test_fees (void **state)
 }
 
 static void
+test_statement_sums (void **state)
+{
+    pricing_statement_t st = { 0, 0, 0, 0 };
+    /* Two charges, a payment of one and a half, a partial refund. */
+    pricing_statement_add (&st, "charge", 40000);
+    pricing_statement_add (&st, "charge", 10000);
+    pricing_statement_add (&st, "payment", -45000);
+    pricing_statement_add (&st, "refund", 5000);
+    assert_int_equal (st.charged_cents, 50000);
+    assert_int_equal (st.paid_cents, 45000);
+    assert_int_equal (st.refunded_cents, 5000);
+    assert_int_equal (st.due_cents, 10000);
+    /* A deposit before any charge: a credit (negative due). */
+    pricing_statement_t dep = { 0, 0, 0, 0 };
+    pricing_statement_add (&dep, "payment", -30000);
+    assert_int_equal (dep.paid_cents, 30000);
+    assert_int_equal (dep.due_cents, -30000);
+    /* Any other kind counts as a refund. */
+    pricing_statement_add (&dep, "adjustment", 1000);
+    assert_int_equal (dep.refunded_cents, 1000);
+    assert_int_equal (dep.due_cents, -29000);
+    assert_int_equal (dep.charged_cents, 0);
+}
+
+static void
 test_record_only_provider (void **state)
 {
     const pricing_provider_t *p = &pricing_provider_record_only;
@@ -175,10 +271,14 @@ main (void)
         cmocka_unit_test (test_price_range_edges),
         cmocka_unit_test (test_pick_by_date_and_areas),
         cmocka_unit_test (test_pick_only_larger_entries),
+        cmocka_unit_test (test_list_in_effect),
         cmocka_unit_test (test_package_per_session_range),
+        cmocka_unit_test (test_per_session),
+        cmocka_unit_test (test_session_charge),
         cmocka_unit_test (test_refunds_up_to_what_was_paid),
         cmocka_unit_test (test_invoice_payments),
         cmocka_unit_test (test_fees),
+        cmocka_unit_test (test_statement_sums),
         cmocka_unit_test (test_record_only_provider),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,0 +1,102 @@
+/* statements.c -- a patient's statement at a clinic: GetStatement.
+ *
+ * The statement reads across every aggregate of a patient (the ledger
+ * entries of invoices, payments and refunds, the packages, the sessions
+ * recorded unpriced), so it sits above them in a file of its own: in
+ * invoices.c, with the ledger it mostly reads, it would call packages.c
+ * (for the Package message) while packages.c calls invoices.c (to issue a
+ * package's invoice), a circle. The figures are summed from the ledger rows
+ * returned, by pricing.c, so they always add up among themselves. */
+#include "billing.h"
+
+#include <stdlib.h>
+
+#include "meso/handler.h"
+
+void
+billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    billing_t *self = arg;
+    Meso__V1__GetStatementRequest *in = body;
+    int bad = 0;
+    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    PGresult *led = NULL, *pkgs = NULL, *unp = NULL;
+    Meso__V1__StatementEntry *ea = NULL, **ep = NULL;
+    Meso__V1__Package *pa = NULL, **pp = NULL;
+    char **up = NULL;
+    char currency[4];
+    if (billing_patient_known (self->db, reply, in->patient_id) != 0) {
+        if (meso_reply_status (reply) == MESO_OK)
+            meso_reply_db_error (reply, self->db, req->method);
+        goto done;
+    }
+    /* One snapshot would be nicer, but each sum below is computed from the
+     * ledger rows returned, so the figures always add up among themselves. */
+    if (store_clinic_get (self->db, in->clinic_id, currency, NULL) != 0
+        || !(led = store_ledger_entries (self->db, in->clinic_id, in->patient_id))
+        || !(pkgs = store_packages_of (self->db, in->clinic_id, in->patient_id))
+        || !(unp = store_unpriced (self->db, in->clinic_id, in->patient_id))) {
+        meso_reply_db_error (reply, self->db, req->method);
+        goto done;
+    }
+    int ne = PQntuples (led), np = PQntuples (pkgs), nu = PQntuples (unp);
+    ea = calloc ((size_t) ne + 1, sizeof *ea);
+    ep = calloc ((size_t) ne + 1, sizeof *ep);
+    pa = calloc ((size_t) np + 1, sizeof *pa);
+    pp = calloc ((size_t) np + 1, sizeof *pp);
+    up = calloc ((size_t) nu + 1, sizeof *up);
+    if (!ea || !ep || !pa || !pp || !up) {
+        meso_reply_error (reply, MESO_INTERNAL, "out of memory");
+        goto done;
+    }
+    Meso__V1__GetStatementReply out = MESO__V1__GET_STATEMENT_REPLY__INIT;
+    pricing_statement_t sums = { 0, 0, 0, 0 };
+    for (int i = 0; i < ne; i++) {
+        Meso__V1__StatementEntry *e = &ea[i];
+        meso__v1__statement_entry__init (e);
+        e->kind = PQgetvalue (led, i, 0);
+        e->amount_cents = store_i64 (led, i, 1);
+        e->invoice_id = PQgetvalue (led, i, 2);
+        e->payment_id = PQgetvalue (led, i, 3);
+        e->refund_id = PQgetvalue (led, i, 4);
+        e->appointment_id = PQgetvalue (led, i, 5);
+        e->package_id = PQgetvalue (led, i, 6);
+        e->description = PQgetvalue (led, i, 7);
+        e->at_us = store_i64 (led, i, 8);
+        ep[i] = e;
+        pricing_statement_add (&sums, e->kind, e->amount_cents);
+    }
+    out.charged_cents = sums.charged_cents;
+    out.paid_cents = sums.paid_cents;
+    out.refunded_cents = sums.refunded_cents;
+    out.amount_due_cents = sums.due_cents;
+    for (int i = 0; i < np; i++) {
+        billing_package_fill (pkgs, i, in->clinic_id, &pa[i]);
+        pp[i] = &pa[i];
+        out.package_sessions_left += pa[i].sessions_left;
+    }
+    for (int i = 0; i < nu; i++)
+        up[i] = PQgetvalue (unp, i, 0);
+    out.clinic_id = in->clinic_id;
+    out.patient_id = in->patient_id;
+    out.currency = currency;
+    out.n_entries = (size_t) ne;
+    out.entries = ep;
+    out.n_packages = (size_t) np;
+    out.packages = pp;
+    out.n_unpriced_appointments = (size_t) nu;
+    out.unpriced_appointments = up;
+    meso_reply_ok (reply, &out.base);
+done:
+    free (ea);
+    free (ep);
+    free (pa);
+    free (pp);
+    free (up);
+    PQclear (led);
+    PQclear (pkgs);
+    PQclear (unp);
+}
