@@ -3,7 +3,7 @@
  * One process, one thread, one database connection; no state outside
  * PostgreSQL, so several instances can serve the same database behind one
  * client (requests for one patient serialise on the patient's row lock).
- * Everything a request does is in handlers.c. */
+ * Everything a request does starts at the method table in handlers.c. */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>

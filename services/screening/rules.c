@@ -33,6 +33,9 @@ static const struct {
     [RULES_C_BLOOD_CLOTS] = { "blood_clots", "A history of blood clots is an absolute contraindication to mesotherapy." },
 };
 
+/* Changes a patient may report besides the contraindications. */
+static const char *const s_other_changes[] = { "allergy", "medication", "weight", "other", NULL };
+
 /* Treatment areas named in the articles (000, 002, 004). */
 static const char *const s_areas[] = {
     "upper_abdomen", "lower_abdomen", "hips", "outer_thighs", "thighs", "knees",
@@ -62,6 +65,19 @@ rules_settings_default (rules_settings_t *s)
     s->validity_days = RULES_DEFAULT_VALIDITY_DAYS;
 }
 
+void
+rules_settings_from (uint32_t max_age, uint32_t bmi_obesity_x10, uint32_t validity_days,
+                     rules_settings_t *out)
+{
+    rules_settings_default (out);
+    if (max_age)
+        out->max_age = max_age > 1000 ? 1000 : (int) max_age;
+    if (bmi_obesity_x10)
+        out->bmi_obesity_x10 = bmi_obesity_x10 > 10000 ? 10000 : (int) bmi_obesity_x10;
+    if (validity_days)
+        out->validity_days = validity_days > 100000 ? 100000 : (int) validity_days;
+}
+
 int
 rules_settings_valid (const rules_settings_t *s, const char **field)
 {
@@ -84,13 +100,9 @@ rules_answers_init (rules_answers_t *a)
     a->last_nsaid_dose = RULES_NO_DATE;
 }
 
-static void
-s_add (rules_reasons_t *r, bool refusal, const char *code, const char *field,
-       const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
-
-static void
-s_add (rules_reasons_t *r, bool refusal, const char *code, const char *field,
-       const char *fmt, ...)
+void
+rules_reason_add (rules_reasons_t *r, bool refusal, const char *code, const char *field,
+                  const char *fmt, ...)
 {
     if (r->n == RULES_MAX_REASONS)
         return;
@@ -134,6 +146,41 @@ rules_area_known (const char *area)
     return false;
 }
 
+int32_t
+rules_day_of (int64_t us)
+{
+    int64_t d = us / 86400000000LL;
+    if (us < 0 && us % 86400000000LL != 0)
+        d--;
+    return (int32_t) d;
+}
+
+bool
+rules_change_known (const char *code)
+{
+    if (rules_condition_of (code) >= 0)
+        return true;
+    for (int i = 0; code && s_other_changes[i]; i++)
+        if (strcmp (code, s_other_changes[i]) == 0)
+            return true;
+    return false;
+}
+
+bool
+rules_change_ineligible (const char *const *codes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rules_condition_of (codes[i]) >= 0)
+            return true;
+    return false;
+}
+
+bool
+rules_screening_outdated (bool screened, size_t nchanges_since)
+{
+    return screened && nchanges_since > 0;
+}
+
 int
 rules_validate (const rules_answers_t *a, int32_t today, const char *prefix,
                 rules_reasons_t *out)
@@ -143,52 +190,52 @@ rules_validate (const rules_answers_t *a, int32_t today, const char *prefix,
     for (int c = 0; c < RULES_NCONDITIONS; c++) {
         if (a->conditions[c] != RULES_NO && a->conditions[c] != RULES_YES) {
             snprintf (f, sizeof f, "%s.%s", prefix, s_conditions[c].code);
-            s_add (out, true, "missing_answer", f, "%s must be answered yes or no.", f);
+            rules_reason_add (out, true, "missing_answer", f, "%s must be answered yes or no.", f);
         }
     }
     snprintf (f, sizeof f, "%s.height_mm", prefix);
     if (a->height_mm == 0)
-        s_add (out, true, "missing_answer", f, "%s is required (height in millimetres).", f);
+        rules_reason_add (out, true, "missing_answer", f, "%s is required (height in millimetres).", f);
     else if (a->height_mm < 500 || a->height_mm > 2500)
-        s_add (out, true, "out_of_range", f, "%s must be between 500 and 2500 (got %d).", f,
-               (int) a->height_mm);
+        rules_reason_add (out, true, "out_of_range", f, "%s must be between 500 and 2500 (got %d).", f,
+                          (int) a->height_mm);
     snprintf (f, sizeof f, "%s.weight_g", prefix);
     if (a->weight_g == 0)
-        s_add (out, true, "missing_answer", f, "%s is required (weight in grams).", f);
+        rules_reason_add (out, true, "missing_answer", f, "%s is required (weight in grams).", f);
     else if (a->weight_g < 20000 || a->weight_g > 400000)
-        s_add (out, true, "out_of_range", f, "%s must be between 20000 and 400000 grams (got %d).", f,
-               (int) a->weight_g);
+        rules_reason_add (out, true, "out_of_range", f, "%s must be between 20000 and 400000 grams (got %d).", f,
+                          (int) a->weight_g);
     if (a->last_nsaid_dose != RULES_NO_DATE && a->last_nsaid_dose > today) {
         snprintf (f, sizeof f, "%s.last_anti_inflammatory_dose", prefix);
-        s_add (out, true, "out_of_range", f, "%s is in the future; give the date of the last dose taken.", f);
+        rules_reason_add (out, true, "out_of_range", f, "%s is in the future; give the date of the last dose taken.", f);
     }
     if (a->nareas == 0) {
         snprintf (f, sizeof f, "%s.areas", prefix);
-        s_add (out, true, "missing_answer", f, "%s needs the cellulite grade of at least one treatment area.", f);
+        rules_reason_add (out, true, "missing_answer", f, "%s needs the cellulite grade of at least one treatment area.", f);
     }
     for (size_t i = 0; i < a->nareas; i++) {
         const rules_area_t *ar = &a->areas[i];
         snprintf (f, sizeof f, "%s.areas[%zu].area", prefix, i);
         if (!rules_area_known (ar->area))
-            s_add (out, true, "unknown_area", f, "%s: \"%.64s\" is not a treatment area.", f,
-                   ar->area ? ar->area : "");
+            rules_reason_add (out, true, "unknown_area", f, "%s: \"%.64s\" is not a treatment area.", f,
+                              ar->area ? ar->area : "");
         else
             for (size_t j = 0; j < i; j++)
                 if (a->areas[j].area && strcmp (a->areas[j].area, ar->area) == 0) {
-                    s_add (out, true, "duplicate_area", f, "%s: area %s is graded twice.", f, ar->area);
+                    rules_reason_add (out, true, "duplicate_area", f, "%s: area %s is graded twice.", f, ar->area);
                     break;
                 }
         if (ar->grade < 1 || ar->grade > 3) {
             snprintf (f, sizeof f, "%s.areas[%zu].grade", prefix, i);
-            s_add (out, true, "out_of_range", f, "%s must be a cellulite grade 1, 2 or 3 (got %d).", f,
-                   ar->grade);
+            rules_reason_add (out, true, "out_of_range", f, "%s must be a cellulite grade 1, 2 or 3 (got %d).", f,
+                              ar->grade);
         }
     }
     for (size_t i = 0; i < a->nallergies; i++)
         if (!rules_code_valid (a->allergies[i])) {
             snprintf (f, sizeof f, "%s.allergies[%zu]", prefix, i);
-            s_add (out, true, "unknown_ingredient", f,
-                   "%s is not an ingredient code (lower-case letters, digits and _).", f);
+            rules_reason_add (out, true, "unknown_ingredient", f,
+                              "%s is not an ingredient code (lower-case letters, digits and _).", f);
         }
     return out->n == before ? 0 : -1;
 }
@@ -237,23 +284,23 @@ s_refusals (const rules_answers_t *a, const rules_settings_t *s, int32_t on, rul
     if (age < RULES_MIN_AGE) {
         char when[16];
         s_date (s_adult_on (a->birth_date), when, sizeof when);
-        s_add (out, true, "minor", "patient.birth_date",
-               "The patient is %d, under 18: minors are not treated (18 on %s).", age, when);
+        rules_reason_add (out, true, "minor", "patient.birth_date",
+                          "The patient is %d, under 18: minors are not treated (18 on %s).", age, when);
     }
     else if (age > s->max_age)
-        s_add (out, true, "over_max_age", "patient.birth_date",
-               "The patient is %d, over the clinic's maximum age of %d.", age, s->max_age);
+        rules_reason_add (out, true, "over_max_age", "patient.birth_date",
+                          "The patient is %d, over the clinic's maximum age of %d.", age, s->max_age);
     for (int c = 0; c < RULES_NCONDITIONS; c++)
         if (a->conditions[c] == RULES_YES) {
             char f[64];
             snprintf (f, sizeof f, "answers.%s", s_conditions[c].code);
-            s_add (out, true, s_conditions[c].code, f, "%s", s_conditions[c].sentence);
+            rules_reason_add (out, true, s_conditions[c].code, f, "%s", s_conditions[c].sentence);
         }
     if (rules_obese (a->height_mm, a->weight_g, s->bmi_obesity_x10)) {
         int b = rules_bmi_x10 (a->height_mm, a->weight_g);
-        s_add (out, true, "obesity", "answers.weight_g",
-               "BMI %d.%d is at or above the obesity threshold of %d.%d.", b / 10, b % 10,
-               s->bmi_obesity_x10 / 10, s->bmi_obesity_x10 % 10);
+        rules_reason_add (out, true, "obesity", "answers.weight_g",
+                          "BMI %d.%d is at or above the obesity threshold of %d.%d.", b / 10, b % 10,
+                          s->bmi_obesity_x10 / 10, s->bmi_obesity_x10 % 10);
     }
 }
 
@@ -271,22 +318,22 @@ rules_evaluate (const rules_answers_t *a, const rules_settings_t *s, int32_t on,
         char last[16], first[16];
         s_date (a->last_nsaid_dose, last, sizeof last);
         s_date (out->earliest_first_session, first, sizeof first);
-        s_add (&out->reasons, false, "washout", "answers.last_anti_inflammatory_dose",
-               "Last aspirin or anti-inflammatory dose on %s: no session before %s (7 days).",
-               last, first);
+        rules_reason_add (&out->reasons, false, "washout", "answers.last_anti_inflammatory_dose",
+                          "Last aspirin or anti-inflammatory dose on %s: no session before %s (7 days).",
+                          last, first);
     }
     if (a->nmedications > 0)
-        s_add (&out->reasons, false, "current_medication", "answers.medications",
-               "The patient takes %zu declared medication(s): the practitioner reviews them before each session.",
-               a->nmedications);
+        rules_reason_add (&out->reasons, false, "current_medication", "answers.medications",
+                          "The patient takes %zu declared medication(s): the practitioner reviews them before each session.",
+                          a->nmedications);
     if (a->nallergies > 0) {
         char list[160] = "";
         size_t len = 0;
         for (size_t i = 0; i < a->nallergies && len < sizeof list; i++)
             len += (size_t) snprintf (list + len, sizeof list - len, "%s%s", i ? ", " : "",
                                       a->allergies[i]);
-        s_add (&out->reasons, false, "allergy_declared", "answers.allergies",
-               "Allergic to %s: no cocktail for this patient may contain it.", list);
+        rules_reason_add (&out->reasons, false, "allergy_declared", "answers.allergies",
+                          "Allergic to %s: no cocktail for this patient may contain it.", list);
     }
     out->verdict = refusals > 0 ? RULES_INELIGIBLE
                  : out->reasons.n > 0 ? RULES_ELIGIBLE_WITH_PRECAUTIONS : RULES_ELIGIBLE;
@@ -305,29 +352,29 @@ rules_check (const rules_check_input_t *in, const char *const *ingredients,
     bool final = false;
     int32_t earliest = date;
     if (!in->answers) {
-        s_add (r, true, "no_screening", "patient_id",
-               "The patient has no screening: record a questionnaire first.");
+        rules_reason_add (r, true, "no_screening", "patient_id",
+                          "The patient has no screening: record a questionnaire first.");
         return;
     }
     const rules_answers_t *a = in->answers;
     if (date > in->valid_until) {
         char until[16];
         s_date (in->valid_until, until, sizeof until);
-        s_add (r, true, "screening_expired", "date",
-               "The screening was valid until %s: screen the patient again.", until);
+        rules_reason_add (r, true, "screening_expired", "date",
+                          "The screening was valid until %s: screen the patient again.", until);
         final = true;
     }
     for (size_t i = 0; i < in->nchanges; i++) {
         int c = rules_condition_of (in->changes[i]);
         if (c >= 0) {
-            s_add (r, true, s_conditions[c].code, "changes", "Reported after the screening: %s",
-                   s_conditions[c].sentence);
+            rules_reason_add (r, true, s_conditions[c].code, "changes", "Reported after the screening: %s",
+                              s_conditions[c].sentence);
             final = true;
         }
     }
     if (in->nchanges > 0) {
-        s_add (r, true, "change_reported", "changes",
-               "The patient reported a change after the screening: screen the patient again.");
+        rules_reason_add (r, true, "change_reported", "changes",
+                          "The patient reported a change after the screening: screen the patient again.");
         final = true;
     }
     size_t before = r->n;
@@ -346,8 +393,8 @@ rules_check (const rules_check_input_t *in, const char *const *ingredients,
             if (ingredients[k] && a->allergies[i] && strcmp (ingredients[k], a->allergies[i]) == 0) {
                 char f[48];
                 snprintf (f, sizeof f, "ingredients[%zu]", k);
-                s_add (r, true, "allergy", f,
-                       "The patient is allergic to %s, an ingredient of this cocktail.", ingredients[k]);
+                rules_reason_add (r, true, "allergy", f,
+                                  "The patient is allergic to %s, an ingredient of this cocktail.", ingredients[k]);
                 final = true;
             }
     int32_t washout_end = RULES_NO_DATE;
@@ -357,9 +404,9 @@ rules_check (const rules_check_input_t *in, const char *const *ingredients,
         char last[16], first[16];
         s_date (a->last_nsaid_dose, last, sizeof last);
         s_date (washout_end, first, sizeof first);
-        s_add (r, true, "washout", "date",
-               "Last aspirin or anti-inflammatory dose on %s: the earliest allowed session is %s.",
-               last, first);
+        rules_reason_add (r, true, "washout", "date",
+                          "Last aspirin or anti-inflammatory dose on %s: the earliest allowed session is %s.",
+                          last, first);
         if (washout_end > earliest)
             earliest = washout_end;
     }
@@ -367,12 +414,12 @@ rules_check (const rules_check_input_t *in, const char *const *ingredients,
     if (out->allowed) {
         /* Precautions of the screening go with a positive answer. */
         if (a->nmedications > 0)
-            s_add (r, false, "current_medication", "answers.medications",
-                   "The patient takes %zu declared medication(s): review them before the session.",
-                   a->nmedications);
+            rules_reason_add (r, false, "current_medication", "answers.medications",
+                              "The patient takes %zu declared medication(s): review them before the session.",
+                              a->nmedications);
         if (a->nallergies > 0)
-            s_add (r, false, "allergy_declared", "answers.allergies",
-                   "The patient has declared allergies; none is in this cocktail.");
+            rules_reason_add (r, false, "allergy_declared", "answers.allergies",
+                              "The patient has declared allergies; none is in this cocktail.");
         out->earliest_allowed = washout_end;
     }
     else if (!final && earliest <= in->valid_until)

@@ -1,10 +1,14 @@
 /* rules.h -- the screening rules as pure code: validation of a
  * questionnaire, the verdict with every reason, Check on a date, the
- * recommended course and the pre-session instructions.
+ * recommended course and the pre-session instructions, and the smaller
+ * decisions the methods take from a request or from rows they loaded
+ * (the day of an instant, which reported changes exist and which make a
+ * patient ineligible, when a screening is outdated, a clinic's requested
+ * settings), with the reason collector every method validates with.
  *
  * No I/O and no allocation: everything is in caller-owned structs, so the
- * unit tests drive every rule and its boundary directly and the daemon
- * (handlers.c) only translates between these structs and the wire. The
+ * unit tests drive every rule and its boundary directly and the daemon's
+ * method files only load, call these, write and translate to the wire. The
  * rules come from DOMAIN.md ("Screening", "Course planning"); the numbers
  * the articles leave open are in rules_settings_t (per clinic). Dates are
  * days since 1970-01-01 (meso/mtime.h). */
@@ -73,6 +77,13 @@ typedef struct {
 } rules_settings_t;
 
 void rules_settings_default (rules_settings_t *s);
+/* The settings a clinic asks for: the defaults, each replaced by the
+ * matching value that is not 0. A value far beyond its range is clamped
+ * to one still beyond it (max_age 1000, bmi_obesity_x10 10000,
+ * validity_days 100000), so that rules_settings_valid refuses it instead
+ * of an int overflow turning it into a valid number. */
+void rules_settings_from (uint32_t max_age, uint32_t bmi_obesity_x10, uint32_t validity_days,
+                          rules_settings_t *out);
 /* 0 when every setting is in range, else -1 with the offending field
  * name ("max_age", ...) in *field. */
 int rules_settings_valid (const rules_settings_t *s, const char **field);
@@ -116,12 +127,33 @@ typedef struct {
 
 /* True when reasons holds one with code. */
 bool rules_reasons_has (const rules_reasons_t *r, const char *code);
+/* Appends a reason (field NULL: none); once r holds RULES_MAX_REASONS the
+ * rest are dropped (the first ones say enough). The rules and the
+ * daemon's request validation collect reasons through this one function. */
+void rules_reason_add (rules_reasons_t *r, bool refusal, const char *code, const char *field,
+                       const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 
 /* True when code looks like a catalogue / area / change code:
  * [a-z][a-z0-9_]*, at most RULES_CODE_MAX bytes. */
 bool rules_code_valid (const char *code);
 /* True for a known treatment area code. */
 bool rules_area_known (const char *area);
+
+/* The day (days since 1970-01-01, UTC) of an instant in microseconds since
+ * the epoch, rounded toward the past: an instant before 1970 is on the day
+ * it happened, not the day after. */
+int32_t rules_day_of (int64_t us);
+
+/* True when code may be reported as a change of the patient: a
+ * contraindication code, or allergy, medication, weight, other. */
+bool rules_change_known (const char *code);
+/* True when a reported change makes the patient ineligible: one of codes
+ * is a contraindication. */
+bool rules_change_ineligible (const char *const *codes, size_t n);
+/* True when the newest screening no longer holds because changes were
+ * reported after it (nchanges_since); false without a screening. Check
+ * refuses for the same reason ("change_reported"). */
+bool rules_screening_outdated (bool screened, size_t nchanges_since);
 
 /* Checks the shape and ranges of a questionnaire as of day today (dates
  * not in the future, every contraindication answered, height, weight,

@@ -1,9 +1,22 @@
 /* screening.h -- the screening daemon's state and the interface between
- * its files.
+ * its files, each of which owns one thing:
  *
- * main.c owns the loop, handlers.c the RPC methods (decode, validate, one
- * transaction, reply), rules.c the pure rules, store.c the SQL of the
- * screening schema and nothing else. */
+ *   main.c        configuration, the socket, the loop
+ *   handlers.c    the method table: every method and the file that owns it
+ *   patients.c    RegisterPatient, UpdatePatient, ReportChange, and the
+ *                 screening.patient_changed event
+ *   screenings.c  RecordScreening, GetScreening, Check
+ *   settings.c    SetClinicSettings
+ *   frame.c       what every method shares: the run frame of a mutating
+ *                 method (key, work, reply in one transaction), the
+ *                 refusal with every reason, reading a patient
+ *   rules.c       the rules, pure (rules.h): every decision taken from a
+ *                 request or from loaded rows
+ *   store.c       the SQL of the screening schema, and nothing else
+ *
+ * Calls go one way, with no circle: handlers.c -> the aggregate files ->
+ * frame.c -> store.c; everything may call rules.c, which calls nothing of
+ * the daemon. Strings in the structs below are borrowed unless said. */
 #ifndef SCREENING_SCREENING_H
 #define SCREENING_SCREENING_H
 
@@ -91,6 +104,72 @@ int store_change_insert (meso_db_t *db, const char *patient_id, const char *cons
  * buf, which receives a copy). Returns the count. */
 size_t store_split_codes (const char *value, char *buf, size_t bufsize, const char **out,
                           size_t max);
+
+/* ---- frame.c: what every method shares ---- */
+
+/* One request on its way through a method: what the bus server handed
+ * the handler, plus the method's own state for its transaction. */
+typedef struct {
+    screening_t *self;
+    const Meso__V1__Request *req;
+    void *body;                         /* the decoded request (the server's) */
+    meso_reply_t *reply;
+    void *state;                        /* the method's own; NULL when none */
+} screening_call_t;
+
+/* A mutating method's work inside its transaction, after its key was
+ * claimed: sets the reply and returns 0 to commit (the frame then stores
+ * the reply under the key), or -1 with an error in the reply to roll
+ * everything back. Runs again from the start when the transaction is
+ * retried. */
+typedef int (screening_txn_fn) (meso_db_t *db, screening_call_t *call);
+
+/* The frame of every mutating method. When bad holds reasons, refuses the
+ * request (screening_invalid). Else, in one READ COMMITTED transaction,
+ * claims the idempotency key (a retry replays the stored reply), runs fn
+ * and stores its reply under the key. A failure fn left unexplained (the
+ * COMMIT itself) becomes the database's error, introduced by what. */
+void screening_run (screening_call_t *call, const rules_reasons_t *bad, screening_txn_fn *fn,
+                    const char *what);
+
+/* When bad holds reasons: replies INVALID_ARGUMENT "invalid <method>
+ * request: <n> problem(s), see reasons" with every one of them, and
+ * returns true. False, reply untouched, when bad is empty. */
+bool screening_invalid (meso_reply_t *reply, const rules_reasons_t *bad, const char *method);
+/* Puts every reason of r into reply and sets status with fmt, which
+ * formats what (%s) and the count of reasons (%zu). */
+void screening_refuse (meso_reply_t *reply, meso_status_t status, const rules_reasons_t *r,
+                       const char *fmt, const char *what);
+
+/* Adds "invalid_id" on field unless id is a UUID. */
+void screening_need_patient_id (rules_reasons_t *bad, const char *field, const char *id);
+/* Characters (not bytes) of a UTF-8 string; 0 for NULL. */
+size_t screening_chars (const char *s);
+
+/* Reads patient id into p (lock: FOR UPDATE, inside a transaction). 0, or
+ * -1 with the reply set: NOT_FOUND with the reason "not_found" on
+ * patient_id, or the database's error. */
+int screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
+                       store_patient_t *p);
+
+/* The wire form of a patient row (strings borrowed from p). */
+void screening_patient_proto (store_patient_t *p, Meso__V1__Patient *out);
+/* The wire form of a clinic's settings (strings borrowed). */
+void screening_settings_proto (const char *clinic_id, const rules_settings_t *s,
+                               Meso__V1__ClinicSettings *out);
+
+/* ---- the methods, one file per aggregate ---- */
+
+/* patients.c */
+meso_handler_fn screening_register_patient;
+meso_handler_fn screening_update_patient;
+meso_handler_fn screening_report_change;
+/* screenings.c */
+meso_handler_fn screening_record_screening;
+meso_handler_fn screening_get_screening;
+meso_handler_fn screening_check;
+/* settings.c */
+meso_handler_fn screening_set_clinic_settings;
 
 /* ---- handlers.c ---- */
 extern const meso_method_t screening_methods[];

@@ -1,0 +1,168 @@
+/* frame.c -- what every screening method shares: the run frame of a
+ * mutating method, the refusal of a request with every reason, reading a
+ * patient, the few request checks several methods repeat, and the wire
+ * form of the rows more than one aggregate returns.
+ *
+ * The run frame is the one place that claims an idempotency key, runs the
+ * method's work and stores the reply under the key, all in one transaction
+ * (meso/idem.h, meso/outbox.h): a retry replays the reply, and an effect,
+ * its event and its key commit together or not at all. A refusal inside
+ * the work rolls everything back, the key included, so bad input stores
+ * nothing.
+ *
+ * This is not handlers.c, as the project's layout would have it, because
+ * handlers.c holds the method table: the table names a method of every
+ * aggregate file and every aggregate file calls these helpers, so keeping
+ * both in one file would make each aggregate file and handlers.c call
+ * each other. Here the calls go one way: handlers.c -> aggregate files ->
+ * frame.c -> store.c and rules.c. */
+#include "screening.h"
+
+#include <string.h>
+
+#include "meso/idem.h"
+
+#define SCHEMA "screening"
+
+/* ------------------------------------------------------------- replies */
+
+void
+screening_refuse (meso_reply_t *reply, meso_status_t status, const rules_reasons_t *r,
+                  const char *fmt, const char *what)
+{
+    for (size_t i = 0; i < r->n; i++)
+        meso_reply_reason (reply, r->items[i].code, r->items[i].field[0] ? r->items[i].field : NULL,
+                           "%s", r->items[i].message);
+    meso_reply_error (reply, status, fmt, what, r->n);
+}
+
+bool
+screening_invalid (meso_reply_t *reply, const rules_reasons_t *bad, const char *method)
+{
+    if (bad->n == 0)
+        return false;
+    screening_refuse (reply, MESO_INVALID_ARGUMENT, bad,
+                      "invalid %s request: %zu problem(s), see reasons", method);
+    return true;
+}
+
+/* ----------------------------------------------------------- the frame */
+
+typedef struct {
+    screening_call_t *call;
+    screening_txn_fn *fn;
+} s_frame_t;
+
+/* Runs again from the start when meso_db_txn retries, so the reply is
+ * reset by the claim each time. */
+static int
+s_frame_txn (meso_db_t *db, void *arg)
+{
+    s_frame_t *f = arg;
+    screening_call_t *c = f->call;
+    meso_reply_reset (c->reply);
+    int rc = meso_idem_claim (db, SCHEMA, c->req, c->reply);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;         /* replayed, or refused */
+    if (f->fn (db, c) != 0)
+        return -1;
+    return meso_idem_store (db, SCHEMA, c->req, c->reply);
+}
+
+void
+screening_run (screening_call_t *call, const rules_reasons_t *bad, screening_txn_fn *fn,
+               const char *what)
+{
+    if (screening_invalid (call->reply, bad, call->req->method))
+        return;
+    s_frame_t f = { call, fn };
+    int rc = meso_db_txn (call->self->db, MESO_DB_READ_COMMITTED, s_frame_txn, &f);
+    /* A failure the work did not explain (e.g. the COMMIT itself) becomes
+     * the database's error. */
+    if (rc != 0 && meso_reply_status (call->reply) == MESO_OK)
+        meso_reply_db_error (call->reply, call->self->db, what);
+}
+
+/* ------------------------------------------------------ request checks */
+
+static bool
+s_uuid_valid (const char *s)
+{
+    if (!s || strlen (s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+void
+screening_need_patient_id (rules_reasons_t *bad, const char *field, const char *id)
+{
+    if (!s_uuid_valid (id))
+        rules_reason_add (bad, true, "invalid_id", field, "%s must be a patient UUID.", field);
+}
+
+size_t
+screening_chars (const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *) s; p && *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* ------------------------------------------------------------- patient */
+
+int
+screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
+                   store_patient_t *p)
+{
+    int rc = store_patient_get (db, id, lock, p);
+    if (rc < 0) {
+        meso_reply_db_error (reply, db, "cannot read the patient");
+        return -1;
+    }
+    if (rc == 0) {
+        meso_reply_reason (reply, "not_found", "patient_id", "no patient has id %s", id);
+        meso_reply_error (reply, MESO_NOT_FOUND, "patient %s not found", id);
+        return -1;
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------- wire form */
+
+void
+screening_patient_proto (store_patient_t *p, Meso__V1__Patient *out)
+{
+    meso__v1__patient__init (out);
+    out->id = p->id;
+    out->given_name = p->given_name;
+    out->family_name = p->family_name;
+    out->birth_date = p->birth_date;
+    out->sex = (Meso__V1__Sex) p->sex;
+    out->phone = p->phone;
+    out->email = p->email;
+    out->home_clinic_id = p->home_clinic_id;
+    out->created_at_us = p->created_at_us;
+    out->updated_at_us = p->updated_at_us;
+}
+
+void
+screening_settings_proto (const char *clinic_id, const rules_settings_t *s,
+                          Meso__V1__ClinicSettings *out)
+{
+    meso__v1__clinic_settings__init (out);
+    out->clinic_id = (char *) clinic_id;
+    out->max_age = (uint32_t) s->max_age;
+    out->bmi_obesity_x10 = (uint32_t) s->bmi_obesity_x10;
+    out->validity_days = (uint32_t) s->validity_days;
+}

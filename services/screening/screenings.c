@@ -1,0 +1,589 @@
+/* screenings.c -- the screening aggregate: RecordScreening, GetScreening
+ * and Check.
+ *
+ * A screening is stored with its packed meso.v1.Screening, which
+ * GetScreening returns as it was and Check re-reads to evaluate the
+ * answers on the session's date, so the three share the translation of a
+ * questionnaire into rules_answers_t and the decoding of a stored record;
+ * that is why they are one file. The rules themselves are in rules.c:
+ * this file loads the rows, calls rules.h and puts the answer on the
+ * wire. */
+#include "screening.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.pb-c.h"
+#include "meso/handler.h"
+#include "meso/mtime.h"
+#include "meso/uuid.h"
+
+#define HISTORY_DEFAULT 20
+#define HISTORY_MAX 200
+
+/* The contraindication answers of a Questionnaire, in rules_condition_t
+ * order. */
+static const size_t s_condition_offsets[RULES_NCONDITIONS] = {
+    [RULES_C_PREGNANCY] = offsetof (Meso__V1__Questionnaire, pregnancy),
+    [RULES_C_BREASTFEEDING] = offsetof (Meso__V1__Questionnaire, breastfeeding),
+    [RULES_C_DIABETES] = offsetof (Meso__V1__Questionnaire, diabetes),
+    [RULES_C_ACTIVE_INFECTION] = offsetof (Meso__V1__Questionnaire, active_infection),
+    [RULES_C_SEPTICAEMIA] = offsetof (Meso__V1__Questionnaire, septicaemia),
+    [RULES_C_IMMUNOCOMPROMISED] = offsetof (Meso__V1__Questionnaire, immunocompromised),
+    [RULES_C_LIVER_FAILURE] = offsetof (Meso__V1__Questionnaire, liver_failure),
+    [RULES_C_KIDNEY_FAILURE] = offsetof (Meso__V1__Questionnaire, kidney_failure),
+    [RULES_C_COAGULATION_DISORDER] = offsetof (Meso__V1__Questionnaire, coagulation_disorder),
+    [RULES_C_MENSTRUAL_DISORDER] = offsetof (Meso__V1__Questionnaire, menstrual_disorder),
+    [RULES_C_CANCER] = offsetof (Meso__V1__Questionnaire, cancer),
+    [RULES_C_HEART_ARRHYTHMIA] = offsetof (Meso__V1__Questionnaire, heart_arrhythmia),
+    [RULES_C_BLOOD_CLOTS] = offsetof (Meso__V1__Questionnaire, blood_clots),
+};
+
+/* ------------------------------------------------------------- helpers */
+
+/* Fills a from a questionnaire (strings borrowed from q). Shape problems
+ * that rules_validate cannot see (date syntax, list lengths) go to bad. */
+static void
+s_answers (const Meso__V1__Questionnaire *q, int32_t birth, rules_answers_t *a, rules_reasons_t *bad)
+{
+    rules_answers_init (a);
+    a->birth_date = birth;
+    for (int c = 0; c < RULES_NCONDITIONS; c++) {
+        int v = *(const int *) ((const char *) q + s_condition_offsets[c]);
+        a->conditions[c] = (v == RULES_NO || v == RULES_YES) ? (rules_answer_t) v : RULES_UNANSWERED;
+    }
+    a->height_mm = q->height_mm;
+    a->weight_g = q->weight_g;
+    if (q->n_allergies > RULES_MAX_ALLERGIES)
+        rules_reason_add (bad, true, "too_many", "answers.allergies",
+                          "answers.allergies holds more than %d codes.", RULES_MAX_ALLERGIES);
+    for (size_t i = 0; i < q->n_allergies && i < RULES_MAX_ALLERGIES; i++)
+        a->allergies[a->nallergies++] = q->allergies[i];
+    if (q->n_medications > RULES_MAX_MEDICATIONS)
+        rules_reason_add (bad, true, "too_many", "answers.medications",
+                          "answers.medications holds more than %d entries.", RULES_MAX_MEDICATIONS);
+    for (size_t i = 0; i < q->n_medications && i < RULES_MAX_MEDICATIONS; i++) {
+        if (screening_chars (q->medications[i]) == 0 || screening_chars (q->medications[i]) > 200) {
+            char f[48];
+            snprintf (f, sizeof f, "answers.medications[%zu]", i);
+            rules_reason_add (bad, true, "out_of_range", f, "%s must be 1 to 200 characters.", f);
+        }
+        a->medications[a->nmedications++] = q->medications[i];
+    }
+    if (q->last_anti_inflammatory_dose && *q->last_anti_inflammatory_dose
+        && meso_date_parse (q->last_anti_inflammatory_dose, &a->last_nsaid_dose) != 0) {
+        a->last_nsaid_dose = RULES_NO_DATE;
+        rules_reason_add (bad, true, "invalid_date", "answers.last_anti_inflammatory_dose",
+                          "answers.last_anti_inflammatory_dose must be a date YYYY-MM-DD.");
+    }
+    if (q->n_areas > RULES_MAX_AREAS)
+        rules_reason_add (bad, true, "too_many", "answers.areas",
+                          "answers.areas holds more than %d areas.", RULES_MAX_AREAS);
+    for (size_t i = 0; i < q->n_areas && i < RULES_MAX_AREAS; i++) {
+        a->areas[a->nareas].area = q->areas[i]->area;
+        a->areas[a->nareas].grade = q->areas[i]->grade;
+        a->areas[a->nareas].mild = q->areas[i]->mild;
+        a->nareas++;
+    }
+    a->diet = (rules_answer_t) q->diet;
+    a->exercise = (rules_answer_t) q->exercise;
+    a->localised_fat = (rules_answer_t) q->localised_fat_deposits;
+    a->early_stage = (rules_answer_t) q->early_stage_cellulite;
+}
+
+/* Adds unknown_ingredient on "<list>[i]" for each code that is not in the
+ * ingredient catalogue. A code that is not code-shaped is not looked up:
+ * it counts as unknown, or is skipped when shape_reported (the rules have
+ * said so already). 0, or -1 with the database error in reply. */
+static int
+s_catalogue (meso_db_t *db, meso_reply_t *reply, const char *const *codes, size_t n,
+             const char *list, bool shape_reported, rules_reasons_t *bad)
+{
+    for (size_t i = 0; i < n; i++) {
+        int known = 0;
+        if (rules_code_valid (codes[i]))
+            known = store_ingredient_known (db, codes[i]);
+        else if (shape_reported)
+            continue;
+        if (known < 0) {
+            meso_reply_db_error (reply, db, "cannot read the ingredient list");
+            return -1;
+        }
+        if (!known) {
+            char f[48];
+            snprintf (f, sizeof f, "%s[%zu]", list, i);
+            rules_reason_add (bad, true, "unknown_ingredient", f,
+                              "%s: \"%.64s\" is not in the ingredient catalogue.", f, codes[i]);
+        }
+    }
+    return 0;
+}
+
+/* The stored screening of row r of a store_screenings result (caller
+ * frees it), or NULL with DATA_LOSS in reply when it does not decode or,
+ * with need_answers, has no answers. */
+static Meso__V1__Screening *
+s_stored (PGresult *res, int r, bool need_answers, meso_reply_t *reply)
+{
+    size_t len;
+    uint8_t *raw = store_bytea (res, r, 2, &len);
+    Meso__V1__Screening *sc = raw ? meso__v1__screening__unpack (NULL, len, raw) : NULL;
+    PQfreemem (raw);
+    if (sc && need_answers && !sc->answers) {
+        meso__v1__screening__free_unpacked (sc, NULL);
+        sc = NULL;
+    }
+    if (!sc)
+        meso_reply_error (reply, MESO_DATA_LOSS, "screening %s does not decode",
+                          PQgetvalue (res, r, 0));
+    return sc;
+}
+
+typedef struct {
+    Meso__V1__Reason items[RULES_MAX_REASONS];
+    Meso__V1__Reason *ptrs[RULES_MAX_REASONS];
+    size_t n;
+} s_pbreasons_t;
+
+/* which: 0 all, 1 refusals, 2 precautions. */
+static void
+s_pbreasons (rules_reasons_t *r, int which, s_pbreasons_t *out)
+{
+    out->n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if ((which == 1 && !r->items[i].refusal) || (which == 2 && r->items[i].refusal))
+            continue;
+        Meso__V1__Reason *pr = &out->items[out->n];
+        meso__v1__reason__init (pr);
+        pr->code = r->items[i].code;
+        pr->field = r->items[i].field;
+        pr->message = r->items[i].message;
+        out->ptrs[out->n++] = pr;
+    }
+}
+
+typedef struct {
+    char *ptrs[RULES_MAX_TEXTS];
+    size_t n;
+} s_pbtexts_t;
+
+static void
+s_pbtexts (rules_texts_t *t, s_pbtexts_t *out)
+{
+    out->n = t->n;
+    for (size_t i = 0; i < t->n; i++)
+        out->ptrs[i] = t->items[i];
+}
+
+/* ------------------------------------------------------ RecordScreening */
+
+/* Packs sc into a new buffer (caller frees) and makes sure it decodes
+ * again. NULL with the reply set when it cannot be stored. */
+static uint8_t *
+s_pack (Meso__V1__Screening *sc, meso_reply_t *reply, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size (&sc->base);
+    uint8_t *record = malloc (*len ? *len : 1);
+    if (!record) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory packing a screening");
+        return NULL;
+    }
+    protobuf_c_message_pack (&sc->base, record);
+    /* The answers keep the client's unknown fields, and protobuf-c 1.4
+     * accepts a field number 0 written as an overlong varint (80 00) that
+     * it packs back as 00 and then refuses: such a record would never
+     * decode again (DATA_LOSS on every Get and Check of the patient). */
+    ProtobufCMessage *again = protobuf_c_message_unpack (&meso__v1__screening__descriptor, NULL,
+                                                         *len, record);
+    if (!again) {
+        free (record);
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                          "answers hold a field with number 0; the screening cannot be stored");
+        return NULL;
+    }
+    protobuf_c_message_free_unpacked (again, NULL);
+    return record;
+}
+
+static int
+s_record_txn (meso_db_t *db, screening_call_t *c)
+{
+    Meso__V1__RecordScreeningRequest *rq = c->body;
+    store_patient_t p;
+    if (screening_patient (c->reply, db, rq->patient_id, true, &p) != 0)
+        return -1;
+    int64_t now_us;
+    if (store_now (db, &now_us) != 0) {
+        meso_reply_db_error (c->reply, db, "cannot read the clock");
+        return -1;
+    }
+    int32_t today = rules_day_of (now_us);
+    int32_t birth = 0;
+    meso_date_parse (p.birth_date, &birth);
+
+    rules_answers_t a;
+    rules_reasons_t bad = { .n = 0 };
+    s_answers (rq->answers, birth, &a, &bad);
+    rules_validate (&a, today, "answers", &bad);
+    if (s_catalogue (db, c->reply, a.allergies, a.nallergies, "answers.allergies", true, &bad) != 0)
+        return -1;
+    if (screening_invalid (c->reply, &bad, c->req->method))
+        return -1;
+
+    const char *clinic = rq->clinic_id && *rq->clinic_id ? rq->clinic_id : p.home_clinic_id;
+    rules_settings_t settings;
+    if (store_settings_get (db, clinic, &settings) != 0) {
+        meso_reply_db_error (c->reply, db, "cannot read the clinic settings");
+        return -1;
+    }
+    rules_verdict_t v;
+    rules_evaluate (&a, &settings, today, &v);
+    rules_course_t course;
+    rules_course (a.areas, a.nareas, &course);
+    rules_texts_t instructions, advice;
+    rules_instructions (&a, &instructions);
+    rules_advice (&a, &advice);
+
+    char id[MESO_UUID_LEN + 1], on[16], until[16], earliest[16] = "";
+    if (meso_uuid_v4 (id) != 0) {
+        meso_reply_error (c->reply, MESO_INTERNAL, "no randomness for a screening id");
+        return -1;
+    }
+    meso_date_format (today, on, sizeof on);
+    meso_date_format (v.valid_until, until, sizeof until);
+    if (v.earliest_first_session != RULES_NO_DATE)
+        meso_date_format (v.earliest_first_session, earliest, sizeof earliest);
+
+    s_pbreasons_t reasons;
+    s_pbreasons (&v.reasons, 0, &reasons);
+    s_pbtexts_t ins, adv;
+    s_pbtexts (&instructions, &ins);
+    s_pbtexts (&advice, &adv);
+    Meso__V1__Course pc = MESO__V1__COURSE__INIT;
+    pc.grade = course.grade;
+    pc.min_sessions = (uint32_t) course.min_sessions;
+    pc.max_sessions = (uint32_t) course.max_sessions;
+    pc.spacing_min_days = (uint32_t) course.spacing_min_days;
+    pc.spacing_max_days = (uint32_t) course.spacing_max_days;
+    pc.summary = course.summary;
+    Meso__V1__ClinicSettings ps;
+    screening_settings_proto (clinic, &settings, &ps);
+
+    Meso__V1__Screening sc = MESO__V1__SCREENING__INIT;
+    sc.id = id;
+    sc.patient_id = p.id;
+    sc.clinic_id = (char *) clinic;
+    sc.screened_at_us = now_us;
+    sc.screened_on = on;
+    sc.answers = rq->answers;
+    sc.verdict = (Meso__V1__ScreeningCompleted__Verdict) v.verdict;
+    sc.n_reasons = reasons.n;
+    sc.reasons = reasons.ptrs;
+    sc.valid_until = until;
+    sc.earliest_first_session = earliest;
+    sc.course = &pc;
+    sc.n_instructions = ins.n;
+    sc.instructions = ins.ptrs;
+    sc.n_advice = adv.n;
+    sc.advice = adv.ptrs;
+    sc.settings = &ps;
+
+    size_t len;
+    uint8_t *record = s_pack (&sc, c->reply, &len);
+    if (!record)
+        return -1;
+    store_screening_t row = { p.id, clinic, now_us, today, &a, &v, &settings, record, len };
+    int rc = store_screening_insert (db, id, &row);
+    free (record);
+    if (rc != 0) {
+        meso_reply_db_error (c->reply, db, "cannot store the screening");
+        return -1;
+    }
+
+    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+    Meso__V1__ScreeningCompleted done_ev = MESO__V1__SCREENING_COMPLETED__INIT;
+    done_ev.patient_id = p.id;
+    done_ev.screening_id = id;
+    done_ev.verdict = sc.verdict;
+    done_ev.n_reasons = reasons.n;
+    done_ev.reasons = reasons.ptrs;
+    done_ev.screened_at_us = now_us;
+    done_ev.valid_until = until;
+    done_ev.earliest_first_session = earliest;
+    ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;
+    ev.screening_completed = &done_ev;
+    if (meso_handler_emit (db, &ev, "screening.completed", clinic, c->req->actor, NULL) != 0) {
+        meso_reply_db_error (c->reply, db, "cannot record the screening.completed event");
+        return -1;
+    }
+
+    Meso__V1__RecordScreeningReply out = MESO__V1__RECORD_SCREENING_REPLY__INIT;
+    out.screening = &sc;
+    meso_reply_ok (c->reply, &out.base);
+    return 0;
+}
+
+void
+screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
+                            void *arg)
+{
+    screening_call_t call = { arg, req, body, reply, NULL };
+    Meso__V1__RecordScreeningRequest *rq = body;
+    rules_reasons_t bad = { .n = 0 };
+    screening_need_patient_id (&bad, "patient_id", rq->patient_id);
+    if (!rq->answers)
+        rules_reason_add (&bad, true, "missing_field", "answers",
+                          "answers (the questionnaire) is required.");
+    if (rq->clinic_id && screening_chars (rq->clinic_id) > 64)
+        rules_reason_add (&bad, true, "too_long", "clinic_id",
+                          "clinic_id is longer than 64 characters.");
+    screening_run (&call, &bad, s_record_txn, "cannot record the screening");
+}
+
+/* --------------------------------------------------------- GetScreening */
+
+/* Changes of a patient as protobuf, from a store_changes_since result. */
+typedef struct {
+    Meso__V1__PatientChange *items;
+    Meso__V1__PatientChange **ptrs;
+    char **codes;                       /* per row: pointer array into bufs */
+    char (*bufs)[16 * (RULES_CODE_MAX + 1) + 4];
+    size_t n;
+} s_pbchanges_t;
+
+static int
+s_pbchanges (PGresult *res, s_pbchanges_t *out)
+{
+    size_t n = (size_t) PQntuples (res);
+    memset (out, 0, sizeof *out);
+    out->items = calloc (n + 1, sizeof *out->items);
+    out->ptrs = calloc (n + 1, sizeof *out->ptrs);
+    out->codes = calloc ((n + 1) * 16, sizeof *out->codes);
+    out->bufs = calloc (n + 1, sizeof *out->bufs);
+    if (!out->items || !out->ptrs || !out->codes || !out->bufs)
+        return -1;
+    for (size_t r = 0; r < n; r++) {
+        Meso__V1__PatientChange *pc = &out->items[r];
+        meso__v1__patient_change__init (pc);
+        const char **codes = (const char **) &out->codes[r * 16];
+        pc->n_changes = store_split_codes (PQgetvalue (res, (int) r, 0), out->bufs[r],
+                                           sizeof out->bufs[r], codes, 16);
+        pc->changes = &out->codes[r * 16];
+        pc->note = PQgetvalue (res, (int) r, 1);
+        pc->reported_at_us = strtoll (PQgetvalue (res, (int) r, 2), NULL, 10);
+        pc->ineligible = PQgetvalue (res, (int) r, 3)[0] == 't';
+        out->ptrs[r] = pc;
+    }
+    out->n = n;
+    return 0;
+}
+
+static void
+s_pbchanges_free (s_pbchanges_t *c)
+{
+    free (c->items);
+    free (c->ptrs);
+    free (c->codes);
+    free (c->bufs);
+    memset (c, 0, sizeof *c);
+}
+
+void
+screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
+                         void *arg)
+{
+    screening_t *self = arg;
+    Meso__V1__GetScreeningRequest *rq = body;
+    rules_reasons_t bad = { .n = 0 };
+    screening_need_patient_id (&bad, "patient_id", rq->patient_id);
+    if (rq->history_limit > HISTORY_MAX)
+        rules_reason_add (&bad, true, "out_of_range", "history_limit",
+                          "history_limit must be at most %d.", HISTORY_MAX);
+    if (screening_invalid (reply, &bad, req->method))
+        return;
+    int limit = rq->history_limit ? (int) rq->history_limit : HISTORY_DEFAULT;
+    store_patient_t p;
+    PGresult *res = NULL, *ch = NULL;
+    Meso__V1__Screening **history = NULL;
+    size_t nhistory = 0;
+    s_pbchanges_t changes = { 0 };
+
+    if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
+        goto done;
+    res = store_screenings (self->db, p.id, limit);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "cannot read the screenings");
+        goto done;
+    }
+    history = calloc ((size_t) PQntuples (res) + 1, sizeof *history);
+    if (!history) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (int r = 0; r < PQntuples (res); r++) {
+        Meso__V1__Screening *sc = s_stored (res, r, false, reply);
+        if (!sc)
+            goto done;
+        history[nhistory++] = sc;
+    }
+    int64_t since = nhistory ? history[0]->screened_at_us : INT64_MIN;
+    ch = store_changes_since (self->db, p.id, since);
+    if (!ch || s_pbchanges (ch, &changes) != 0) {
+        if (!ch)
+            meso_reply_db_error (reply, self->db, "cannot read the reported changes");
+        else
+            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    Meso__V1__Patient pb;
+    screening_patient_proto (&p, &pb);
+    Meso__V1__GetScreeningReply out = MESO__V1__GET_SCREENING_REPLY__INIT;
+    out.patient = &pb;
+    out.current = nhistory ? history[0] : NULL;
+    out.n_history = nhistory;
+    out.history = history;
+    out.outdated = rules_screening_outdated (nhistory > 0, changes.n);
+    out.n_changes = changes.n;
+    out.changes = changes.ptrs;
+    meso_reply_ok (reply, &out.base);
+done:
+    for (size_t i = 0; i < nhistory; i++)
+        meso__v1__screening__free_unpacked (history[i], NULL);
+    free (history);
+    s_pbchanges_free (&changes);
+    if (res)
+        PQclear (res);
+    if (ch)
+        PQclear (ch);
+}
+
+/* ---------------------------------------------------------------- Check */
+
+/* The changes reported after a screening, as codes for rules_check (at
+ * most 16, borrowed from buf). */
+typedef struct {
+    char buf[16][16 * (RULES_CODE_MAX + 1) + 4];
+} s_codebuf_t;
+
+static void
+s_check_changes (PGresult *ch, s_codebuf_t *cb, rules_check_input_t *in)
+{
+    for (int r = 0; r < PQntuples (ch) && r < 16 && in->nchanges < 16; r++) {
+        const char *codes[16];
+        size_t n = store_split_codes (PQgetvalue (ch, r, 0), cb->buf[r], sizeof cb->buf[r],
+                                      codes, 16);
+        for (size_t k = 0; k < n && in->nchanges < 16; k++)
+            in->changes[in->nchanges++] = codes[k];
+    }
+}
+
+/* The allowed answer: precautions, instructions, the screening's verdict. */
+static void
+s_check_allowed (meso_reply_t *reply, const Meso__V1__Screening *sc, const rules_answers_t *a,
+                 rules_check_t *out, char *earliest)
+{
+    rules_texts_t instructions;
+    rules_instructions (a, &instructions);
+    s_pbtexts_t ins;
+    s_pbtexts (&instructions, &ins);
+    s_pbreasons_t pre;
+    s_pbreasons (&out->reasons, 2, &pre);
+    Meso__V1__CheckReply cr = MESO__V1__CHECK_REPLY__INIT;
+    cr.allowed = true;
+    cr.screening_id = sc->id;
+    cr.verdict = sc->verdict;
+    cr.n_precautions = pre.n;
+    cr.precautions = pre.ptrs;
+    cr.valid_until = sc->valid_until;
+    cr.earliest_allowed_date = earliest;
+    cr.n_instructions = ins.n;
+    cr.instructions = ins.ptrs;
+    meso_reply_ok (reply, &cr.base);
+}
+
+void
+screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    screening_t *self = arg;
+    Meso__V1__CheckRequest *rq = body;
+    PGresult *res = NULL, *ch = NULL;
+    Meso__V1__Screening *sc = NULL;
+    rules_reasons_t bad = { .n = 0 };
+    int32_t date = 0;
+    screening_need_patient_id (&bad, "patient_id", rq->patient_id);
+    if (!rq->date || meso_date_parse (rq->date, &date) != 0)
+        rules_reason_add (&bad, true, "invalid_date", "date",
+                          "date must be the session day YYYY-MM-DD.");
+    if (rq->n_ingredients == 0)
+        rules_reason_add (&bad, true, "missing_field", "ingredients",
+                          "ingredients must list the cocktail's ingredient codes.");
+    if (rq->n_ingredients > RULES_MAX_INGREDIENTS)
+        rules_reason_add (&bad, true, "too_many", "ingredients",
+                          "ingredients holds more than %d codes.", RULES_MAX_INGREDIENTS);
+    size_t ningredients = rq->n_ingredients < RULES_MAX_INGREDIENTS ? rq->n_ingredients
+                                                                    : RULES_MAX_INGREDIENTS;
+    if (s_catalogue (self->db, reply, (const char *const *) rq->ingredients, ningredients,
+                     "ingredients", false, &bad) != 0)
+        goto done;
+    if (screening_invalid (reply, &bad, req->method))
+        goto done;
+    store_patient_t p;
+    if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
+        goto done;
+    res = store_screenings (self->db, p.id, 1);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "cannot read the screenings");
+        goto done;
+    }
+    if (PQntuples (res) == 1 && !(sc = s_stored (res, 0, true, reply)))
+        goto done;
+    rules_check_input_t in;
+    memset (&in, 0, sizeof in);
+    rules_answers_t a;
+    rules_answers_init (&a);
+    s_codebuf_t codebuf;
+    rules_settings_t settings;
+    rules_settings_default (&settings);
+    if (sc) {
+        int32_t birth = 0;
+        meso_date_parse (p.birth_date, &birth);
+        rules_reasons_t ignore = { .n = 0 };
+        s_answers (sc->answers, birth, &a, &ignore);
+        in.answers = &a;
+        meso_date_parse (sc->valid_until, &in.valid_until);
+        ch = store_changes_since (self->db, p.id, sc->screened_at_us);
+        if (!ch) {
+            meso_reply_db_error (reply, self->db, "cannot read the reported changes");
+            goto done;
+        }
+        s_check_changes (ch, &codebuf, &in);
+        const char *clinic = rq->clinic_id && *rq->clinic_id ? rq->clinic_id : sc->clinic_id;
+        if (store_settings_get (self->db, clinic, &settings) != 0) {
+            meso_reply_db_error (reply, self->db, "cannot read the clinic settings");
+            goto done;
+        }
+    }
+    rules_check_t out;
+    rules_check (&in, (const char *const *) rq->ingredients, rq->n_ingredients, &settings, date, &out);
+    char earliest[16] = "";
+    if (out.earliest_allowed != RULES_NO_DATE)
+        meso_date_format (out.earliest_allowed, earliest, sizeof earliest);
+    if (out.allowed)
+        s_check_allowed (reply, sc, &a, &out, earliest);
+    else {
+        screening_refuse (reply, MESO_FAILED_PRECONDITION, &out.reasons,
+                          "patient may not be treated on %s: %zu reason(s)", rq->date);
+        if (*earliest)
+            meso_reply_detail (reply, "earliest_allowed_date=%s", earliest);
+    }
+done:
+    if (sc)
+        meso__v1__screening__free_unpacked (sc, NULL);
+    if (res)
+        PQclear (res);
+    if (ch)
+        PQclear (ch);
+}
