@@ -20,7 +20,8 @@
  *           -> lotset.c       the locked lots of one transaction
  *           -> frame.c        what every method shares: validation, the
  *                             idempotent run, today, stock.low
- *              -> store.c     the SQL of the inventory schema
+ *              -> store*.c    the SQL (store.c shared, store_catalogue.c,
+ *                             store_lots.c, store_holds.c)
  *   stock.c, fefo.c  pure decisions (no I/O), unit tested: is there enough,
  *                    which lots to hold, move or draw from
  *
@@ -188,23 +189,21 @@ void frame_array_literal (char *out, size_t size, char *const *names, size_t n);
  * its reorder point. unit NULL or "": looked up. 0, or -1 (db error). */
 int frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const char *unit);
 
-/* ---- store.c: the SQL of the inventory schema ----
+/* ---- store*.c: the SQL of the inventory schema ----
  *
  * Results are text format; the caller PQclear()s them. NULL / -1 mean a
  * database error (meso_db_error says which). */
 
-/* Columns of every lot result, in this order. */
-enum {
-    LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
-    LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
-    LOT_RECEIVED_US, LOT_NCOLS
-};
-/* Points lot's fields into row r of res (valid until PQclear). */
-void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
+/* ---- store.c ---- */
+
 int64_t store_i64 (const PGresult *res, int r, int c);
+/* Writes v as decimal text into buf (size bytes): a parameter. */
+void store_i64text (char *buf, size_t size, int64_t v);
 
 /* Today (UTC) as days since 1970-01-01 from the database clock. */
 int store_today (meso_db_t *db, int32_t *days);
+
+/* ---- store_catalogue.c ---- */
 
 /* Catalogue. ingredient: code, name, unit, form; 0 rows when unknown. */
 PGresult *store_ingredient_get (meso_db_t *db, const char *code);
@@ -241,6 +240,17 @@ PGresult *store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32
 PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
                                       const char *areas);
 
+/* ---- store_lots.c ---- */
+
+/* Columns of every lot result, in this order. */
+enum {
+    LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
+    LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
+    LOT_RECEIVED_US, LOT_NCOLS
+};
+/* Points lot's fields into row r of res (valid until PQclear). */
+void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
+
 /* Lots. */
 /* A lot, locked when for_update. */
 PGresult *store_lot_get (meso_db_t *db, const char *clinic, const char *lot_id, bool for_update);
@@ -276,6 +286,28 @@ int store_low_check (meso_db_t *db, const char *clinic, const char *ingredient,
 int store_reorder_set (meso_db_t *db, const char *clinic, const char *ingredient,
                        int64_t point, uint32_t warn_days);
 
+/* Recall: marks the lots (by lot_id, or ingredient + lot_number, clinic
+ * optional "") and returns them (lot columns). */
+PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic, const char *reason);
+/* Sessions that drew from the lots a recall names (same selection as
+ * store_recall_mark): clinic_id, appointment_id, patient_id, session_date,
+ * state ("consumed" or "reserved"), lot_id, amount_milli. */
+PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic);
+
+/* Forecast lines for clinic and horizon (days): ingredient_code, unit,
+ * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
+ * horizon's dates as the last two columns. */
+PGresult *store_forecast (meso_db_t *db, const char *clinic, int horizon_days);
+
+/* Lots due a stock.expiring announcement, locked (SKIP LOCKED): lot
+ * columns. */
+PGresult *store_expiring_due (meso_db_t *db, int limit);
+int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
+
+/* ---- store_holds.c ---- */
+
 /* Reservations. Columns: clinic_id, appointment_id, patient_id,
  * session_date, recipe_id, recipe_version, areas (comma-joined), status. */
 PGresult *store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
@@ -302,25 +334,5 @@ int store_reservation_redate (meso_db_t *db, const char *clinic, const char *app
                               const char *session_date);
 int store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
                               const char *lot_id, const char *ingredient, int64_t amount);
-
-/* Recall: marks the lots (by lot_id, or ingredient + lot_number, clinic
- * optional "") and returns them (lot columns). */
-PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingredient,
-                             const char *lot_number, const char *clinic, const char *reason);
-/* Sessions that drew from the lots a recall names (same selection as
- * store_recall_mark): clinic_id, appointment_id, patient_id, session_date,
- * state ("consumed" or "reserved"), lot_id, amount_milli. */
-PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
-                             const char *lot_number, const char *clinic);
-
-/* Forecast lines for clinic and horizon (days): ingredient_code, unit,
- * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
- * horizon's dates as the last two columns. */
-PGresult *store_forecast (meso_db_t *db, const char *clinic, int horizon_days);
-
-/* Lots due a stock.expiring announcement, locked (SKIP LOCKED): lot
- * columns. */
-PGresult *store_expiring_due (meso_db_t *db, int limit);
-int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
 
 #endif
