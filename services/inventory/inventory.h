@@ -1,34 +1,33 @@
 /* inventory.h -- the inventory daemon's state and the interfaces between
  * its files.
  *
- * The rooms, and who may call whom (each arrow is "calls"; there is no
- * circle, so each file can be read knowing only those below it):
+ * The rooms, top to bottom; a file calls only files below it, so there is
+ * no circle and each file reads knowing only what is under it:
  *
- *   main.c        configuration, sockets, the loop
- *     -> handlers.c    the method table and health: nothing but the map
- *                      from method names to the aggregate files
- *        -> catalogue.c  UpsertIngredient, UpsertRecipe, GetRecipe
- *        -> lots.c       Receive, Adjust, DiscardExpired, Transfer,
- *                        SetReorderPoint: changes to one lot at a time
- *        -> holds.c      Reserve, Release, Redate: reservations held
- *        -> consume.c    Consume, and the effect of session events
- *                        (completed consumes, cancelled/no_show release
- *                        through holds.c)
- *        -> reports.c    GetStock, Recall, Forecast, and the stock.expiring
- *                        announcer main.c's timer calls
- *           -> reservation.c  a reservation as a message: load, reply, event
- *           -> lotset.c       the locked lots of one transaction
- *           -> frame.c        what every method shares: validation, the
- *                             idempotent run, today, stock.low
- *              -> store*.c    the SQL (store.c shared, store_catalogue.c,
- *                             store_lots.c, store_holds.c)
- *   stock.c, fefo.c  pure decisions (no I/O), unit tested: is there enough,
- *                    which lots to hold, move or draw from
+ *   main.c         configuration, sockets, the loop
+ *   handlers.c     the method table and health: the map from method names
+ *                  to the files that own them, and nothing else
+ *   catalogue.c    UpsertIngredient, UpsertRecipe, GetRecipe
+ *   lots.c         Receive, Adjust, DiscardExpired, Transfer,
+ *                  SetReorderPoint: on hand, one lot at a time
+ *   reports.c      GetStock, Recall, Forecast, and the stock.expiring
+ *                  announcer main.c's timer calls
+ *   consume.c      Consume, and the effect of session events (completed
+ *                  consumes; cancelled and no_show release through holds.c)
+ *   holds.c        Reserve, Release, Redate: what reservations hold
+ *   reservation.c  a reservation as reply and event (holds.c, consume.c)
+ *   lotset.c       the locked lots of one transaction (holds.c, consume.c)
+ *   frame.c        what every method shares: validation, the idempotent
+ *                  run, today, the stock.low check
+ *   store.c        the SQL, by aggregate: store_catalogue.c, store_lots.c,
+ *                  store_holds.c, and store.c for what they share
+ *   stock.c        pure decisions (no I/O, unit tested): is there enough,
+ *   fefo.c         which lots to hold, move or draw from
  *
- * The method table cannot live with the helpers the methods share: the
- * table names every method and every method calls the helpers, so the two
- * would call each other. handlers.c therefore holds only the table, and
- * frame.c what the DESIGN calls "what every method shares".
+ * The method table cannot live with the helpers the methods share, as the
+ * DESIGN has it: the table names every method and every method calls the
+ * helpers, so that file and every method file would call each other. So
+ * handlers.c holds the table alone, and frame.c the shared helpers.
  *
  * Quantities are int64 thousandths of the ingredient's unit everywhere.
  * Dates cross the store as "YYYY-MM-DD" text. Every function of the store
