@@ -1,9 +1,33 @@
 /* inventory.h -- the inventory daemon's state and the interfaces between
  * its files.
  *
- * main.c owns configuration, sockets and the loop; handlers.c the RPC
- * methods and the effect of session events; fefo.c the pure lot picking;
- * store.c the SQL of the inventory schema and nothing else.
+ * The rooms, top to bottom; a file calls only files below it, so there is
+ * no circle and each file reads knowing only what is under it:
+ *
+ *   main.c         configuration, sockets, the loop
+ *   handlers.c     the method table and health: the map from method names
+ *                  to the files that own them, and nothing else
+ *   catalogue.c    UpsertIngredient, UpsertRecipe, GetRecipe
+ *   lots.c         Receive, Adjust, DiscardExpired, Transfer,
+ *                  SetReorderPoint: on hand, one lot at a time
+ *   reports.c      GetStock, Recall, Forecast, and the stock.expiring
+ *                  announcer main.c's timer calls
+ *   consume.c      Consume, and the effect of session events (completed
+ *                  consumes; cancelled and no_show release through holds.c)
+ *   holds.c        Reserve, Release, Redate: what reservations hold
+ *   reservation.c  a reservation as reply and event (holds.c, consume.c)
+ *   lotset.c       the locked lots of one transaction (holds.c, consume.c)
+ *   frame.c        what every method shares: validation, the idempotent
+ *                  run, today, the stock.low check
+ *   store.c        the SQL, by aggregate: store_catalogue.c, store_lots.c,
+ *                  store_holds.c, and store.c for what they share
+ *   stock.c        pure decisions (no I/O, unit tested): is there enough,
+ *   fefo.c         which lots to hold, move or draw from
+ *
+ * The method table cannot live with the helpers the methods share, as the
+ * DESIGN has it: the table names every method and every method calls the
+ * helpers, so that file and every method file would call each other. So
+ * handlers.c holds the table alone, and frame.c the shared helpers.
  *
  * Quantities are int64 thousandths of the ingredient's unit everywhere.
  * Dates cross the store as "YYYY-MM-DD" text. Every function of the store
@@ -14,15 +38,27 @@
 #define INVENTORY_INVENTORY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/idem.h"
 #include "meso/subscriber.h"
 #include "events.pb-c.h"
 #include "inventory.pb-c.h"
+#include "stock.h"
 
 #define INVENTORY_SCHEMA "inventory"
+
+/* Limits of a request. */
+#define ID_MAX 64
+#define TEXT_MAX 200
+#define MAX_AREAS 16
+#define MAX_LINES 64
+/* Quantities above this (a million units) are typing errors, and keep sums
+ * far from int64 overflow. */
+#define QTY_MAX (INT64_C (1000000000))
 
 typedef struct {
     meso_db_t *db;
@@ -32,33 +68,141 @@ typedef struct {
     uint64_t expiring_sent;         /* stock.expiring events emitted */
 } inventory_t;
 
-/* ---- handlers.c ---- */
+/* ---- handlers.c: the table main.c serves ----
+ * The methods (meso_handler_fn, meso/bus.h) are declared under the file
+ * that owns them. */
 extern const meso_method_t inventory_methods[];
 void inventory_health (Meso__V1__HealthReply *health, void *arg);
+
+/* ---- catalogue.c ---- */
+meso_handler_fn inventory_upsert_ingredient;
+meso_handler_fn inventory_upsert_recipe;
+meso_handler_fn inventory_get_recipe;
+
+/* ---- lots.c ---- */
+meso_handler_fn inventory_receive;
+meso_handler_fn inventory_adjust;
+meso_handler_fn inventory_discard_expired;
+meso_handler_fn inventory_transfer;
+meso_handler_fn inventory_set_reorder_point;
+
+/* ---- holds.c ---- */
+meso_handler_fn inventory_reserve;
+meso_handler_fn inventory_release;
+meso_handler_fn inventory_redate;
+/* Releases the held stock of an appointment (Release, and the effect of
+ * session.cancelled / session.no_show). strict: the method, which refuses
+ * a consumed reservation and records a tombstone for an unknown one;
+ * lenient: the event, for which both are no-ops. Returns 0 done, 1
+ * nothing to do, -1 refused or failed (reply set when refused). */
+int holds_release_apply (meso_db_t *db, const char *clinic, const char *appointment,
+                         const char *reason, const Meso__V1__Actor *actor, bool strict,
+                         meso_reply_t *reply);
+
+/* ---- consume.c ---- */
+meso_handler_fn inventory_consume;
 /* The effect of one session event, inside the consumer's transaction
  * (meso_consumer_fn): completed consumes, cancelled and no_show release. */
 int inventory_on_event (meso_db_t *db, const Meso__V1__Event *event, void *arg);
+
+/* ---- reports.c ---- */
+meso_handler_fn inventory_get_stock;
+meso_handler_fn inventory_recall;
+meso_handler_fn inventory_forecast;
 /* Announces lots about to expire (stock.expiring), at most limit per call.
  * Returns how many were announced, or -1. */
 int inventory_announce_expiring (inventory_t *self, int limit);
 
-/* ---- store.c: the SQL of the inventory schema ----
+/* ---- reservation.c: a reservation as a message ---- */
+typedef struct {
+    PGresult *head, *lines, *consumed;
+    Meso__V1__Reservation msg;      /* points into the results */
+    Meso__V1__IngredientAmount *la, *ca;
+    Meso__V1__IngredientAmount **lp, **cp;
+    char *areas_buf;
+    char **areas;
+} resv_t;
+
+/* Loads a reservation with its lines into r. 1 found, 0 not, -1 error (db
+ * error set, or out of memory). After 1, resv_free (r). */
+int resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r);
+void resv_free (resv_t *r);
+/* Replies with the reservation in the reply type of method
+ * ("inventory.Reserve", "inventory.Release", else Consume's). 0 or -1
+ * (reply NOT_FOUND when there is none). */
+int resv_reply (meso_db_t *db, meso_reply_t *reply, const char *clinic, const char *appointment,
+                const char *method, bool existing);
+/* Emits stock.reserved, stock.released or stock.consumed (kind "reserved",
+ * "released", "consumed") with the reservation's current lines or
+ * consumption. 0 (also when there is no reservation) or -1. */
+int resv_emit (meso_db_t *db, const char *clinic, const char *appointment, const char *kind,
+               const char *reason, const Meso__V1__Actor *actor);
+
+/* ---- lotset.c: the locked lots of one transaction ---- */
+typedef struct {
+    PGresult *res;                  /* lot columns, lot_id order */
+    stock_set_t *set;               /* the same lots for stock.h; set->n rows */
+} lotset_t;
+
+/* Locks every lot of clinic whose ingredient is in codes (a text[]
+ * literal) and loads them into l. 0, or -1 (db error set). Always
+ * lotset_free (l) after. */
+int lotset_lock (meso_db_t *db, const char *clinic, const char *codes, lotset_t *l);
+void lotset_free (lotset_t *l);
+/* Index of lot_id in the set, or -1. */
+long lotset_find (const lotset_t *l, const char *lot_id);
+const char *lotset_lot_id (const lotset_t *l, size_t i);
+/* Writes the decided changes of every lot (d_on_hand, d_reserved). */
+int lotset_write (meso_db_t *db, const char *clinic, const lotset_t *l);
+
+/* ---- frame.c: what every method shares ---- */
+/* The actor of events the service emits on its own behalf. */
+extern const Meso__V1__Actor frame_service_actor;
+typedef meso_idem_job_t frame_job_t;
+/* Runs a mutating method: the idempotency claim, the effect and the stored
+ * reply in one transaction (meso_idem_run). arg is the inventory_t. */
+void frame_run (void *arg, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
+                meso_idem_effect_fn *effect);
+/* Validation: each adds a reason naming field and counts it in *bad. */
+void frame_need_qty (meso_reply_t *reply, int *bad, const char *field, int64_t v);
+/* A date YYYY-MM-DD; *days set. False when missing or malformed. */
+bool frame_need_date (meso_reply_t *reply, int *bad, const char *field, const char *v,
+                      int32_t *days);
+/* A session date, no earlier than yesterday (a clinic east of UTC is
+ * already on tomorrow). */
+void frame_need_session_date (meso_reply_t *reply, int *bad, const char *v);
+/* Optional text of at most max bytes; the reason names the last part of
+ * field ("ingredient.form": "form must be at most ..."). */
+void frame_may_text (meso_reply_t *reply, int *bad, const char *field, const char *v, size_t max);
+/* 1 to MAX_AREAS treatment areas (0 allowed unless required). False when
+ * the count is wrong. */
+bool frame_need_area_count (meso_reply_t *reply, int *bad, size_t n, bool required);
+/* Each area a treatment area code, none listed twice; stops at the first
+ * problem. */
+void frame_need_area_codes (meso_reply_t *reply, int *bad, char **areas, size_t n);
+/* Today (UTC), days since 1970-01-01, from the process clock. */
+int32_t frame_today (void);
+/* '{a,b}' from codes already checked by meso_handler_code_ok. */
+void frame_array_literal (char *out, size_t size, char *const *names, size_t n);
+/* Emits stock.low for (clinic, ingredient) when available just fell below
+ * its reorder point. unit NULL or "": looked up. 0, or -1 (db error). */
+int frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const char *unit);
+
+/* ---- store*.c: the SQL of the inventory schema ----
  *
  * Results are text format; the caller PQclear()s them. NULL / -1 mean a
  * database error (meso_db_error says which). */
 
-/* Columns of every lot result, in this order. */
-enum {
-    LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
-    LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
-    LOT_RECEIVED_US, LOT_NCOLS
-};
-/* Points lot's fields into row r of res (valid until PQclear). */
-void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
+/* ---- store.c ---- */
+
 int64_t store_i64 (const PGresult *res, int r, int c);
+/* Writes v as decimal text into buf (size bytes): a parameter. */
+void store_i64text (char *buf, size_t size, int64_t v);
 
 /* Today (UTC) as days since 1970-01-01 from the database clock. */
 int store_today (meso_db_t *db, int32_t *days);
+
+/* ---- store_catalogue.c ---- */
 
 /* Catalogue. ingredient: code, name, unit, form; 0 rows when unknown. */
 PGresult *store_ingredient_get (meso_db_t *db, const char *code);
@@ -95,6 +239,17 @@ PGresult *store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32
 PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
                                       const char *areas);
 
+/* ---- store_lots.c ---- */
+
+/* Columns of every lot result, in this order. */
+enum {
+    LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
+    LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
+    LOT_RECEIVED_US, LOT_NCOLS
+};
+/* Points lot's fields into row r of res (valid until PQclear). */
+void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
+
 /* Lots. */
 /* A lot, locked when for_update. */
 PGresult *store_lot_get (meso_db_t *db, const char *clinic, const char *lot_id, bool for_update);
@@ -130,6 +285,28 @@ int store_low_check (meso_db_t *db, const char *clinic, const char *ingredient,
 int store_reorder_set (meso_db_t *db, const char *clinic, const char *ingredient,
                        int64_t point, uint32_t warn_days);
 
+/* Recall: marks the lots (by lot_id, or ingredient + lot_number, clinic
+ * optional "") and returns them (lot columns). */
+PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic, const char *reason);
+/* Sessions that drew from the lots a recall names (same selection as
+ * store_recall_mark): clinic_id, appointment_id, patient_id, session_date,
+ * state ("consumed" or "reserved"), lot_id, amount_milli. */
+PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic);
+
+/* Forecast lines for clinic and horizon (days): ingredient_code, unit,
+ * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
+ * horizon's dates as the last two columns. */
+PGresult *store_forecast (meso_db_t *db, const char *clinic, int horizon_days);
+
+/* Lots due a stock.expiring announcement, locked (SKIP LOCKED): lot
+ * columns. */
+PGresult *store_expiring_due (meso_db_t *db, int limit);
+int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
+
+/* ---- store_holds.c ---- */
+
 /* Reservations. Columns: clinic_id, appointment_id, patient_id,
  * session_date, recipe_id, recipe_version, areas (comma-joined), status. */
 PGresult *store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
@@ -156,25 +333,5 @@ int store_reservation_redate (meso_db_t *db, const char *clinic, const char *app
                               const char *session_date);
 int store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
                               const char *lot_id, const char *ingredient, int64_t amount);
-
-/* Recall: marks the lots (by lot_id, or ingredient + lot_number, clinic
- * optional "") and returns them (lot columns). */
-PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingredient,
-                             const char *lot_number, const char *clinic, const char *reason);
-/* Sessions that drew from the lots a recall names (same selection as
- * store_recall_mark): clinic_id, appointment_id, patient_id, session_date,
- * state ("consumed" or "reserved"), lot_id, amount_milli. */
-PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
-                             const char *lot_number, const char *clinic);
-
-/* Forecast lines for clinic and horizon (days): ingredient_code, unit,
- * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
- * horizon's dates as the last two columns. */
-PGresult *store_forecast (meso_db_t *db, const char *clinic, int horizon_days);
-
-/* Lots due a stock.expiring announcement, locked (SKIP LOCKED): lot
- * columns. */
-PGresult *store_expiring_due (meso_db_t *db, int limit);
-int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
 
 #endif

@@ -1,0 +1,313 @@
+/* reports.c -- what the stock tells: the stock of a clinic
+ * ("inventory.GetStock"), a recall and the sessions it reaches
+ * ("inventory.Recall"), what a clinic will need ("inventory.Forecast"), and
+ * the stock.expiring announcement main.c's timer asks for.
+ *
+ * Recall marks lots, but its point is the report: which lots, which
+ * sessions drew from them, one stock.recalled per lot for the clinics to
+ * act on. The expiring announcer is here for the same reason: it changes
+ * no stock, it tells the outside about lots (and marks each as told, so it
+ * is told once). Neither holds nor draws stock, so none of this needs the
+ * locked lot set of holds.c and consume.c. */
+#include "inventory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meso/handler.h"
+#include "meso/mtime.h"
+
+/* ------------------------------------------------------------- GetStock */
+
+void
+inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    inventory_t *self = arg;
+    Meso__V1__GetStockRequest *in = body;
+    int bad = 0;
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    if (in->ingredient_code && *in->ingredient_code)
+        meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    if (meso_handler_invalid (reply, bad, req->method)) {
+        return;
+    }
+    PGresult *lots = store_stock_lots (self->db, in->clinic_id, in->ingredient_code, in->include_empty);
+    PGresult *tot = lots ? store_stock_totals (self->db, in->clinic_id, in->ingredient_code) : NULL;
+    if (!lots || !tot) {
+        meso_reply_db_error (reply, self->db, "cannot read the stock");
+        goto done;
+    }
+    int nl = PQntuples (lots), nt = PQntuples (tot);
+    Meso__V1__Lot *la = calloc ((size_t) nl + 1, sizeof *la);
+    Meso__V1__Lot **lp = calloc ((size_t) nl + 1, sizeof *lp);
+    Meso__V1__StockTotal *ta = calloc ((size_t) nt + 1, sizeof *ta);
+    Meso__V1__StockTotal **tp = calloc ((size_t) nt + 1, sizeof *tp);
+    if (la && lp && ta && tp) {
+        for (int i = 0; i < nl; i++) {
+            store_lot_fill (lots, i, &la[i]);
+            lp[i] = &la[i];
+        }
+        for (int i = 0; i < nt; i++) {
+            meso__v1__stock_total__init (&ta[i]);
+            ta[i].ingredient_code = PQgetvalue (tot, i, 0);
+            ta[i].unit = PQgetvalue (tot, i, 1);
+            ta[i].on_hand_milli = store_i64 (tot, i, 2);
+            ta[i].reserved_milli = store_i64 (tot, i, 3);
+            ta[i].available_milli = store_i64 (tot, i, 4);
+            ta[i].reorder_point_milli = store_i64 (tot, i, 5);
+            ta[i].low = store_i64 (tot, i, 6) != 0;
+            tp[i] = &ta[i];
+        }
+        Meso__V1__GetStockReply out = MESO__V1__GET_STOCK_REPLY__INIT;
+        out.n_lots = (size_t) nl;
+        out.lots = lp;
+        out.n_totals = (size_t) nt;
+        out.totals = tp;
+        meso_reply_ok (reply, &out.base);
+    }
+    else
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+    free (la);
+    free (lp);
+    free (ta);
+    free (tp);
+done:
+    PQclear (lots);
+    PQclear (tot);
+}
+
+/* --------------------------------------------------------------- Recall */
+
+static int
+s_recall_effect (meso_db_t *db, frame_job_t *job)
+{
+    Meso__V1__RecallRequest *in = job->in;
+    PGresult *lots = store_recall_mark (db, in->lot_id, in->ingredient_code, in->lot_number,
+                                        in->clinic_id, in->reason);
+    if (!lots)
+        return -1;
+    int rc = -1;
+    PGresult *hits = NULL;
+    Meso__V1__Lot *la = NULL;
+    Meso__V1__Lot **lp = NULL;
+    Meso__V1__RecallHit *ha = NULL;
+    Meso__V1__RecallHit **hp = NULL;
+    char **appts = NULL, **patients = NULL;
+    int nl = PQntuples (lots);
+    if (nl == 0) {
+        if (in->lot_id && *in->lot_id)
+            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot %s%s%s", in->lot_id,
+                              in->clinic_id && *in->clinic_id ? " in clinic " : "",
+                              in->clinic_id ? in->clinic_id : "");
+        else
+            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot number %s of %s%s%s", in->lot_number,
+                              in->ingredient_code, in->clinic_id && *in->clinic_id ? " in clinic " : "",
+                              in->clinic_id ? in->clinic_id : "");
+        goto done;
+    }
+    hits = store_recall_hits (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id);
+    if (!hits)
+        goto done;
+    int nh = PQntuples (hits);
+    la = calloc ((size_t) nl + 1, sizeof *la);
+    lp = calloc ((size_t) nl + 1, sizeof *lp);
+    ha = calloc ((size_t) nh + 1, sizeof *ha);
+    hp = calloc ((size_t) nh + 1, sizeof *hp);
+    appts = calloc ((size_t) nh + 1, sizeof *appts);
+    patients = calloc ((size_t) nh + 1, sizeof *patients);
+    if (!la || !lp || !ha || !hp || !appts || !patients) {
+        meso_reply_error (job->reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < nh; i++) {
+        meso__v1__recall_hit__init (&ha[i]);
+        ha[i].clinic_id = PQgetvalue (hits, i, 0);
+        ha[i].appointment_id = PQgetvalue (hits, i, 1);
+        ha[i].patient_id = PQgetvalue (hits, i, 2);
+        ha[i].session_date = PQgetvalue (hits, i, 3);
+        ha[i].state = PQgetvalue (hits, i, 4);
+        ha[i].lot_id = PQgetvalue (hits, i, 5);
+        ha[i].amount_milli = store_i64 (hits, i, 6);
+        hp[i] = &ha[i];
+    }
+    /* One stock.recalled per lot, with the sessions of that lot. */
+    for (int l = 0; l < nl; l++) {
+        store_lot_fill (lots, l, &la[l]);
+        lp[l] = &la[l];
+        size_t n = 0;
+        for (int i = 0; i < nh; i++)
+            if (strcmp (ha[i].lot_id, la[l].lot_id) == 0
+                && strcmp (ha[i].clinic_id, la[l].clinic_id) == 0) {
+                appts[n] = ha[i].appointment_id;
+                patients[n] = ha[i].patient_id;
+                n++;
+            }
+        Meso__V1__StockRecalled sr = MESO__V1__STOCK_RECALLED__INIT;
+        sr.lot_id = la[l].lot_id;
+        sr.ingredient_code = la[l].ingredient_code;
+        sr.lot_number = la[l].lot_number;
+        sr.reason = in->reason;
+        sr.n_appointment_ids = n;
+        sr.appointment_ids = appts;
+        sr.n_patient_ids = n;
+        sr.patient_ids = patients;
+        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RECALLED;
+        ev.stock_recalled = &sr;
+        if (meso_handler_emit (db, &ev, "stock.recalled", la[l].clinic_id,
+                               job->req->actor, &frame_service_actor) != 0
+            || frame_low_check (db, la[l].clinic_id, la[l].ingredient_code, la[l].unit) < 0)
+            goto done;
+    }
+    Meso__V1__RecallReply out = MESO__V1__RECALL_REPLY__INIT;
+    out.n_lots = (size_t) nl;
+    out.lots = lp;
+    out.n_sessions = (size_t) nh;
+    out.sessions = hp;
+    meso_reply_ok (job->reply, &out.base);
+    rc = 0;
+done:
+    free (la);
+    free (lp);
+    free (ha);
+    free (hp);
+    free (appts);
+    free (patients);
+    PQclear (hits);
+    PQclear (lots);
+    return rc;
+}
+
+void
+inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    Meso__V1__RecallRequest *in = body;
+    int bad = 0;
+    meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
+    bool by_id = in->lot_id && *in->lot_id;
+    frame_may_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
+    if (!by_id) {
+        if ((!in->ingredient_code || !*in->ingredient_code) && (!in->lot_number || !*in->lot_number)) {
+            meso_reply_reason (reply, "missing_field", "lot_id",
+                               "give lot_id, or ingredient_code and lot_number");
+            bad++;
+        }
+        else {
+            meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+            meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
+        }
+    }
+    frame_may_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    if (!meso_handler_invalid (reply, bad, req->method))
+        frame_run (arg, req, reply, in, s_recall_effect);
+}
+
+/* ------------------------------------------------------------- Forecast */
+
+void
+inventory_forecast (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    inventory_t *self = arg;
+    Meso__V1__ForecastRequest *in = body;
+    int bad = 0;
+    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    if (in->horizon_days > 365) {
+        meso_reply_reason (reply, "out_of_range", "horizon_days", "horizon_days must be 1 to 365 (0: 28)");
+        bad++;
+    }
+    if (meso_handler_invalid (reply, bad, req->method)) {
+        return;
+    }
+    int horizon = in->horizon_days ? (int) in->horizon_days : 28;
+    PGresult *res = store_forecast (self->db, in->clinic_id, horizon);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "cannot compute the forecast");
+        return;
+    }
+    int n = PQntuples (res);
+    Meso__V1__ForecastLine *fa = calloc ((size_t) n + 1, sizeof *fa);
+    Meso__V1__ForecastLine **fp = calloc ((size_t) n + 1, sizeof *fp);
+    char from[16] = "", until[16] = "";
+    if (fa && fp) {
+        int32_t today = frame_today ();
+        meso_date_format (today, from, sizeof from);
+        meso_date_format (today + horizon, until, sizeof until);
+        for (int i = 0; i < n; i++) {
+            Meso__V1__ForecastLine *f = &fa[i];
+            meso__v1__forecast_line__init (f);
+            f->ingredient_code = PQgetvalue (res, i, 0);
+            f->unit = PQgetvalue (res, i, 1);
+            f->on_hand_milli = store_i64 (res, i, 2);
+            f->reserved_milli = store_i64 (res, i, 3);
+            f->needed_milli = store_i64 (res, i, 4);
+            f->expiring_milli = store_i64 (res, i, 5);
+            f->consumed_30d_milli = store_i64 (res, i, 6);
+            f->reorder_point_milli = store_i64 (res, i, 7);
+            f->remaining_milli = f->on_hand_milli - f->reserved_milli - f->expiring_milli;
+            f->projected_milli = f->consumed_30d_milli * horizon / 30;
+            /* Bookings already hold their stock; the pace of the last 30
+             * days says what is still to come. */
+            int64_t after = f->remaining_milli - f->projected_milli;
+            f->reorder = after <= 0 || after < f->reorder_point_milli;
+            fp[i] = f;
+        }
+        Meso__V1__ForecastReply out = MESO__V1__FORECAST_REPLY__INIT;
+        out.clinic_id = in->clinic_id;
+        out.from_date = from;
+        out.until_date = until;
+        out.n_lines = (size_t) n;
+        out.lines = fp;
+        meso_reply_ok (reply, &out.base);
+    }
+    else
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+    free (fa);
+    free (fp);
+    PQclear (res);
+}
+
+/* ------------------------------------------------------------- expiring */
+
+static int
+s_expiring_txn (meso_db_t *db, void *arg)
+{
+    int *count = arg;
+    int limit = *count;
+    *count = 0;
+    PGresult *res = store_expiring_due (db, limit);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples (res); i++) {
+        Meso__V1__Lot lot;
+        store_lot_fill (res, i, &lot);
+        Meso__V1__StockExpiring se = MESO__V1__STOCK_EXPIRING__INIT;
+        se.lot_id = lot.lot_id;
+        se.ingredient_code = lot.ingredient_code;
+        se.lot_number = lot.lot_number;
+        se.expiry_date = lot.expiry_date;
+        se.quantity_milli = lot.available_milli;
+        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_EXPIRING;
+        ev.stock_expiring = &se;
+        if (meso_handler_emit (db, &ev, "stock.expiring", lot.clinic_id, NULL, &frame_service_actor) != 0
+            || store_expiring_mark (db, lot.clinic_id, lot.lot_id) != 0) {
+            PQclear (res);
+            return -1;
+        }
+        (*count)++;
+    }
+    PQclear (res);
+    return 0;
+}
+
+int
+inventory_announce_expiring (inventory_t *self, int limit)
+{
+    int count = limit;
+    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_expiring_txn, &count) != 0)
+        return -1;
+    self->expiring_sent += (uint64_t) count;
+    return count;
+}
+

@@ -1,0 +1,146 @@
+/* store_holds.c -- the SQL of reservations: the reservation row, its
+ * held lines, and what its session consumed (holds.c, consume.c and
+ * reservation.c's). The reservation row of an appointment is locked
+ * before any of its lots, so Reserve, Release, Redate and Consume of one
+ * appointment queue on it. */
+#include "inventory.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --------------------------------------------------------- reservations */
+
+PGresult *
+store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
+                       bool for_update)
+{
+    const char *p[] = { clinic, appointment };
+    return meso_db_query (db, for_update
+        ? "SELECT clinic_id, appointment_id, patient_id, session_date::text, recipe_id, "
+          "  recipe_version, array_to_string (areas, ','), status FROM inventory.reservation "
+          "WHERE clinic_id = $1 AND appointment_id = $2 FOR UPDATE"
+        : "SELECT clinic_id, appointment_id, patient_id, session_date::text, recipe_id, "
+          "  recipe_version, array_to_string (areas, ','), status FROM inventory.reservation "
+          "WHERE clinic_id = $1 AND appointment_id = $2", 2, p);
+}
+
+int
+store_reservation_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                          const char *patient, const char *session_date, const char *recipe_id,
+                          uint32_t version, const char *areas, const char *status)
+{
+    char v[16];
+    snprintf (v, sizeof v, "%u", version);
+    const char *p[] = { clinic, appointment, patient, session_date, recipe_id, v, areas, status };
+    /* A concurrent insert of the same appointment waits here on the unique
+     * index until the other commits, then sees the conflict. */
+    PGresult *res = meso_db_query (db,
+        "INSERT INTO inventory.reservation (clinic_id, appointment_id, patient_id, session_date, "
+        "  recipe_id, recipe_version, areas, status) "
+        "VALUES ($1, $2, $3, $4::date, $5, $6::int, $7::text[], $8) "
+        "ON CONFLICT (clinic_id, appointment_id) DO NOTHING RETURNING 1", 8, p);
+    if (!res)
+        return -1;
+    int inserted = PQntuples (res) == 1;
+    PQclear (res);
+    return inserted;
+}
+
+int
+store_reservation_close (meso_db_t *db, const char *clinic, const char *appointment,
+                         const char *status, const char *reason)
+{
+    const char *p[] = { clinic, appointment, status, reason ? reason : "" };
+    return meso_db_exec (db,
+        "UPDATE inventory.reservation SET status = $3, closed_at = now (), close_reason = $4 "
+        "WHERE clinic_id = $1 AND appointment_id = $2", 4, p);
+}
+
+PGresult *
+store_reservation_lines (meso_db_t *db, const char *clinic, const char *appointment)
+{
+    const char *p[] = { clinic, appointment };
+    return meso_db_query (db,
+        "SELECT rl.ingredient_code, i.unit, rl.amount_milli, rl.lot_id, l.lot_number "
+        "FROM inventory.reservation_line rl "
+        "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id "
+        "JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
+        "WHERE rl.clinic_id = $1 AND rl.appointment_id = $2 "
+        "ORDER BY rl.ingredient_code, l.expiry_date, l.received_at, l.lot_id", 2, p);
+}
+
+PGresult *
+store_consumption_lines (meso_db_t *db, const char *clinic, const char *appointment)
+{
+    const char *p[] = { clinic, appointment };
+    return meso_db_query (db,
+        "SELECT c.ingredient_code, i.unit, c.amount_milli, c.lot_id, l.lot_number "
+        "FROM inventory.consumption c "
+        "JOIN inventory.lot l ON l.clinic_id = c.clinic_id AND l.lot_id = c.lot_id "
+        "JOIN inventory.ingredient i ON i.code = c.ingredient_code "
+        "WHERE c.clinic_id = $1 AND c.appointment_id = $2 "
+        "ORDER BY c.ingredient_code, l.expiry_date, l.received_at, l.lot_id", 2, p);
+}
+
+int
+store_reservation_line_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                               const char *lot_id, const char *ingredient, int64_t amount)
+{
+    char a[24];
+    store_i64text (a, sizeof a, amount);
+    const char *p[] = { clinic, appointment, lot_id, ingredient, a };
+    return meso_db_exec (db,
+        "INSERT INTO inventory.reservation_line (clinic_id, appointment_id, lot_id, "
+        "  ingredient_code, amount_milli) VALUES ($1, $2, $3, $4, $5::bigint)", 5, p);
+}
+
+int
+store_reservation_line_add (meso_db_t *db, const char *clinic, const char *appointment,
+                            const char *lot_id, const char *ingredient, int64_t amount)
+{
+    char a[24];
+    store_i64text (a, sizeof a, amount);
+    const char *p[] = { clinic, appointment, lot_id, ingredient, a };
+    return meso_db_exec (db,
+        "INSERT INTO inventory.reservation_line (clinic_id, appointment_id, lot_id, "
+        "  ingredient_code, amount_milli) VALUES ($1, $2, $3, $4, $5::bigint) "
+        "ON CONFLICT (clinic_id, appointment_id, lot_id) DO UPDATE "
+        "SET amount_milli = inventory.reservation_line.amount_milli + EXCLUDED.amount_milli", 5, p);
+}
+
+int
+store_reservation_line_delete (meso_db_t *db, const char *clinic, const char *appointment,
+                               const char *lot_id)
+{
+    const char *p[] = { clinic, appointment, lot_id };
+    return meso_db_exec (db,
+        "DELETE FROM inventory.reservation_line "
+        "WHERE clinic_id = $1 AND appointment_id = $2 AND lot_id = $3", 3, p);
+}
+
+int
+store_reservation_redate (meso_db_t *db, const char *clinic, const char *appointment,
+                          const char *session_date)
+{
+    const char *p[] = { clinic, appointment, session_date };
+    return meso_db_exec (db,
+        "UPDATE inventory.reservation SET session_date = $3::date "
+        "WHERE clinic_id = $1 AND appointment_id = $2", 3, p);
+}
+
+int
+store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                          const char *lot_id, const char *ingredient, int64_t amount)
+{
+    char a[24];
+    store_i64text (a, sizeof a, amount);
+    const char *p[] = { clinic, appointment, lot_id, ingredient, a };
+    return meso_db_exec (db,
+        "INSERT INTO inventory.consumption (clinic_id, appointment_id, lot_id, ingredient_code, "
+        "  amount_milli) VALUES ($1, $2, $3, $4, $5::bigint) "
+        "ON CONFLICT (clinic_id, appointment_id, lot_id) DO UPDATE "
+        "  SET amount_milli = inventory.consumption.amount_milli + EXCLUDED.amount_milli", 5, p);
+}
+

@@ -1,0 +1,310 @@
+/* test_stock.c -- the stock decisions of Reserve, Redate and Consume
+ * (services/inventory/stock.c): every shortage is named, holds are
+ * first-expiring-first within one ingredient of a mixed set, a redate
+ * moves only the lines whose lot expires before the new date, and a
+ * consumption draws the named lot, then the reservation's lots, then the
+ * clinic's other usable lots. stock.c is pure: the test links
+ * meso_inventory_logic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "inventory/stock.h"
+
+#include "meso/mtime.h"
+
+#define D(y, m, d) meso_date_from_ymd (y, m, d)
+
+typedef struct {
+    const char *ingredient;
+    int32_t expiry;
+    int64_t on_hand, reserved;
+    bool recalled;
+} lot_row_t;
+
+/* A set as lotset.c loads it: received in row order. */
+static stock_set_t *
+s_set (const lot_row_t *rows, size_t n)
+{
+    stock_set_t *s = stock_set_new (n);
+    assert_non_null (s);
+    for (size_t i = 0; i < n; i++) {
+        s->ingredient[i] = rows[i].ingredient;
+        s->on_hand[i] = rows[i].on_hand;
+        s->reserved[i] = rows[i].reserved;
+        s->fl[i].expiry = rows[i].expiry;
+        s->fl[i].received_us = (int64_t) i;
+        s->fl[i].recalled = rows[i].recalled;
+        s->fl[i].available = rows[i].on_hand - rows[i].reserved;
+    }
+    return s;
+}
+
+static void
+test_shortages_name_every_short_ingredient (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 1), 1000, 200, false },     /* 800 usable */
+        { "ha", D (2026, 11, 1), 5000, 0, false },      /* expires before the session */
+        { "botox", D (2027, 1, 1), 100, 0, true },      /* recalled */
+        { "botox", D (2027, 2, 1), 50, 0, false },
+        { "lido", D (2027, 1, 1), 300, 0, false },
+    };
+    stock_set_t *s = s_set (rows, 5);
+    stock_need_t needs[] = { { "botox", 60, -1 }, { "ha", 800, -1 }, { "lido", 301, -1 },
+                             { "none", 1, -1 } };
+    assert_int_equal (stock_shortages (s, needs, 4, D (2026, 12, 1)), 3);
+    assert_int_equal (needs[0].usable, 50);
+    assert_int_equal (needs[1].usable, 800);      /* exactly enough is enough */
+    assert_int_equal (needs[2].usable, 300);
+    assert_int_equal (needs[3].usable, 0);
+    stock_set_destroy (&s);
+    assert_null (s);
+}
+
+static void
+test_hold_picks_fefo_within_one_ingredient (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 6, 1), 1000, 0, false },
+        { "lido", D (2026, 12, 5), 1000, 0, false },    /* other ingredient, earliest */
+        { "ha", D (2027, 1, 1), 300, 100, false },      /* 200 available */
+        { "ha", D (2027, 3, 1), 1000, 0, false },
+    };
+    stock_set_t *s = s_set (rows, 4);
+    fefo_pick_t picks[4];
+    int64_t usable = 0;
+    int n = stock_hold (s, "ha", D (2026, 12, 1), 700, picks, &usable);
+    assert_int_equal (usable, 2200);
+    assert_int_equal (n, 2);
+    assert_int_equal (picks[0].lot, 2);              /* indices into the set */
+    assert_int_equal (picks[0].amount, 200);
+    assert_int_equal (picks[1].lot, 3);
+    assert_int_equal (picks[1].amount, 500);
+    assert_int_equal (s->d_reserved[2], 200);
+    assert_int_equal (s->reserved[2], 300);
+    assert_int_equal (s->fl[2].available, 0);
+    assert_int_equal (s->d_reserved[3], 500);
+    assert_int_equal (s->fl[3].available, 500);
+    assert_int_equal (s->d_reserved[0], 0);
+    assert_int_equal (s->d_reserved[1], 0);
+    assert_int_equal (s->d_on_hand[3], 0);
+    stock_set_destroy (&s);
+}
+
+static void
+test_hold_all_or_nothing (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = { { "ha", D (2027, 1, 1), 100, 0, false } };
+    stock_set_t *s = s_set (rows, 1);
+    fefo_pick_t picks[1];
+    int64_t usable = 0;
+    assert_int_equal (stock_hold (s, "ha", D (2026, 12, 1), 101, picks, &usable), -1);
+    assert_int_equal (usable, 100);
+    assert_int_equal (s->d_reserved[0], 0);
+    assert_int_equal (s->fl[0].available, 100);
+    assert_int_equal (stock_hold (s, "ha", D (2026, 12, 1), 0, picks, NULL), -2);
+    stock_give_back (s, 0, 40);
+    assert_int_equal (s->d_reserved[0], -40);
+    assert_int_equal (s->reserved[0], -40);
+    assert_int_equal (s->fl[0].available, 140);
+    stock_set_destroy (&s);
+}
+
+static void
+test_redate_moves_only_lines_in_lots_expiring_before (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 10), 500, 300, false },     /* 0: held 300, expires before */
+        { "ha", D (2027, 3, 1), 1000, 100, false },     /* 1: held 100, stays */
+        { "ha", D (2027, 2, 1), 200, 0, false },        /* 2: free, usable */
+        { "lido", D (2027, 6, 1), 100, 50, false },     /* 3: held 50, stays */
+    };
+    stock_set_t *s = s_set (rows, 4);
+    stock_line_t lines[] = {
+        { "ha", 0, 300 }, { "ha", 1, 100 }, { "ha", -1, 7 }, { "lido", 3, 50 },
+    };
+    stock_moved_t released[4], held[4];
+    stock_short_t shorts[4];
+    stock_redate_t plan = { released, 0, held, 0, shorts, 0, 0 };
+    assert_int_equal (stock_redate (s, lines, 4, D (2027, 1, 20), &plan), 0);
+    assert_int_equal (plan.n_shorts, 0);
+    assert_int_equal (plan.n_released, 1);
+    assert_int_equal (released[0].line, 0);
+    assert_int_equal (released[0].lot, 0);
+    assert_int_equal (released[0].amount, 300);
+    /* 300 again: lot 2 expires first (200), then lot 1 (100). */
+    assert_int_equal (plan.n_held, 2);
+    assert_int_equal (held[0].line, 0);
+    assert_int_equal (held[0].lot, 2);
+    assert_int_equal (held[0].amount, 200);
+    assert_int_equal (held[1].lot, 1);
+    assert_int_equal (held[1].amount, 100);
+    assert_int_equal (s->d_reserved[0], -300);
+    assert_int_equal (s->d_reserved[1], 100);
+    assert_int_equal (s->d_reserved[2], 200);
+    assert_int_equal (s->d_reserved[3], 0);
+    stock_set_destroy (&s);
+}
+
+static void
+test_redate_lists_each_short_ingredient (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "botox", D (2027, 1, 10), 100, 100, false },  /* 0: held, expires before */
+        { "botox", D (2027, 5, 1), 60, 0, false },      /* 1: too little */
+        { "ha", D (2027, 1, 10), 100, 100, false },     /* 2: held, expires before */
+        { "ha", D (2027, 5, 1), 100, 0, true },         /* 3: recalled */
+        { "lido", D (2027, 1, 10), 10, 10, false },     /* 4: held, expires before */
+        { "lido", D (2027, 5, 1), 10, 0, false },       /* 5: enough */
+    };
+    stock_set_t *s = s_set (rows, 6);
+    stock_line_t lines[] = { { "botox", 0, 100 }, { "ha", 2, 100 }, { "lido", 4, 10 } };
+    stock_moved_t released[3], held[6];
+    stock_short_t shorts[3];
+    stock_redate_t plan = { released, 0, held, 0, shorts, 0, 0 };
+    assert_int_equal (stock_redate (s, lines, 3, D (2027, 2, 1), &plan), 0);
+    assert_int_equal (plan.n_released, 3);
+    assert_int_equal (plan.n_shorts, 2);
+    assert_int_equal (shorts[0].line, 0);
+    assert_int_equal (shorts[0].moved, 100);
+    assert_int_equal (shorts[0].usable, 60);
+    assert_int_equal (shorts[1].line, 1);
+    assert_int_equal (shorts[1].usable, 0);
+    assert_int_equal (plan.n_held, 1);
+    assert_int_equal (held[0].line, 2);
+    assert_int_equal (held[0].lot, 5);
+    stock_set_destroy (&s);
+}
+
+static void
+test_redate_to_an_earlier_date_moves_nothing (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = { { "ha", D (2027, 1, 10), 500, 300, false } };
+    stock_set_t *s = s_set (rows, 1);
+    stock_line_t lines[] = { { "ha", 0, 300 } };
+    stock_moved_t released[1], held[1];
+    stock_short_t shorts[1];
+    stock_redate_t plan = { released, 0, held, 0, shorts, 0, 0 };
+    assert_int_equal (stock_redate (s, lines, 1, D (2027, 1, 10), &plan), 0);
+    assert_int_equal (plan.n_released + plan.n_held + plan.n_shorts, 0);
+    assert_int_equal (s->d_reserved[0], 0);
+    stock_set_destroy (&s);
+}
+
+static void
+test_draw_reservation_lots_first_even_recalled (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 1), 100, 0, false },        /* 0: other, earliest */
+        { "ha", D (2027, 6, 1), 100, 0, true },         /* 1: mine, recalled since */
+        { "ha", D (2027, 2, 1), 100, 0, true },         /* 2: other, recalled: never */
+        { "ha", D (2026, 11, 1), 100, 0, false },       /* 3: other, expired: never */
+        { "ha", D (2027, 3, 1), 100, 40, false },       /* 4: other, 60 free */
+    };
+    stock_set_t *s = s_set (rows, 5);
+    s->mine[1] = true;
+    assert_int_equal (stock_draw (s, "ha", D (2026, 12, 1), 250), 0);
+    assert_int_equal (s->d_on_hand[1], -100);
+    assert_int_equal (s->d_on_hand[0], -100);
+    assert_int_equal (s->d_on_hand[4], -50);
+    assert_int_equal (s->on_hand[4], 50);
+    assert_int_equal (s->d_on_hand[2], 0);
+    assert_int_equal (s->d_on_hand[3], 0);
+    /* What is left: 10 in lot 4; the rest cannot be drawn. */
+    assert_int_equal (stock_draw (s, "ha", D (2026, 12, 1), 25), 15);
+    assert_int_equal (s->on_hand[4], 40);
+    assert_int_equal (stock_draw (s, "lido", D (2026, 12, 1), 5), 5);
+    stock_set_destroy (&s);
+}
+
+static void
+test_consume_as_held (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 1), 500, 300, false },
+        { "ha", D (2026, 12, 20), 100, 0, false },
+    };
+    stock_set_t *s = s_set (rows, 2);
+    stock_line_t held[] = { { "ha", 0, 300 }, { "ha", -1, 99 } };
+    int64_t left[1] = { -1 };
+    assert_int_equal (stock_consume (s, held, 2, NULL, 0, D (2026, 12, 1), left), 0);
+    assert_int_equal (s->d_reserved[0], -300);
+    assert_int_equal (s->d_on_hand[0], -300);
+    assert_true (s->mine[0]);
+    assert_int_equal (s->d_on_hand[1], 0);
+    assert_int_equal (left[0], -1);
+    stock_set_destroy (&s);
+}
+
+static void
+test_consume_actual_named_lot_then_draw (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 1), 500, 300, false },      /* 0: the reservation's */
+        { "ha", D (2026, 12, 20), 100, 0, false },      /* 1: named by the session */
+        { "lido", D (2027, 1, 1), 50, 0, false },       /* 2 */
+    };
+    stock_set_t *s = s_set (rows, 3);
+    stock_line_t held[] = { { "ha", 0, 300 } };
+    stock_line_t actual[] = {
+        { "ha", 1, 350 },           /* 100 from lot 1, then 250 from lot 0 (mine) */
+        { "lido", 0, 80 },          /* names a lot of another ingredient: ignored */
+    };
+    int64_t left[2] = { -1, -1 };
+    assert_int_equal (stock_consume (s, held, 1, actual, 2, D (2026, 12, 1), left), 30);
+    assert_int_equal (left[0], 0);
+    assert_int_equal (left[1], 30);
+    assert_int_equal (s->d_on_hand[1], -100);
+    assert_int_equal (s->d_on_hand[0], -250);
+    assert_int_equal (s->d_reserved[0], -300);
+    assert_int_equal (s->d_on_hand[2], -50);
+    stock_set_destroy (&s);
+}
+
+static void
+test_consume_no_usable_actual_gives_back_only (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = { { "ha", D (2027, 1, 1), 500, 300, false } };
+    stock_set_t *s = s_set (rows, 1);
+    stock_line_t held[] = { { "ha", 0, 300 } };
+    stock_line_t none[1];
+    int64_t left[1];
+    /* Every actual amount was skipped (an event's bad lines): the hold
+     * ends, nothing is drawn. */
+    assert_int_equal (stock_consume (s, held, 1, none, 0, D (2026, 12, 1), left), 0);
+    assert_int_equal (s->d_reserved[0], -300);
+    assert_int_equal (s->d_on_hand[0], 0);
+    stock_set_destroy (&s);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_shortages_name_every_short_ingredient),
+        cmocka_unit_test (test_hold_picks_fefo_within_one_ingredient),
+        cmocka_unit_test (test_hold_all_or_nothing),
+        cmocka_unit_test (test_redate_moves_only_lines_in_lots_expiring_before),
+        cmocka_unit_test (test_redate_lists_each_short_ingredient),
+        cmocka_unit_test (test_redate_to_an_earlier_date_moves_nothing),
+        cmocka_unit_test (test_draw_reservation_lots_first_even_recalled),
+        cmocka_unit_test (test_consume_as_held),
+        cmocka_unit_test (test_consume_actual_named_lot_then_draw),
+        cmocka_unit_test (test_consume_no_usable_actual_gives_back_only),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
