@@ -76,7 +76,7 @@ int planner_parse_local (const char *text, int32_t *day, int *minutes);
 
 /* ---- the slot search of one day, in memory ----
  *
- * PlanCourse loads a clinic's calendar in a few queries (store.c:
+ * PlanCourse loads a clinic's calendar in a few queries (store_calendar.c:
  * store_calendar_*) and searches it here instead of asking PostgreSQL per
  * candidate day. The zone stays PostgreSQL's business: it gives each day's
  * local midnight as an instant, and on a day with a clock change the

@@ -185,7 +185,7 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
      * the new date, swapping lots that would have expired by then, or
      * refuses (not enough stock usable on that day) and this transaction
      * rolls the move back. It is asked while the appointment row is
-     * locked and before anything commits; s_reschedule puts the
+     * locked and before anything commits; sessions_reschedule puts the
      * reservation back if this transaction then fails. A move within the
      * same local day leaves the reservation as it is. */
     char new_date[11];
