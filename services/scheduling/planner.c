@@ -5,10 +5,13 @@
  * weeks to a month at the end of a course, then monthly maintenance; a
  * course flagged as non-responding after the 5th session without
  * improvement. Kept free of I/O so every boundary is unit tested
- * (tests/unit/test_planner.c). */
+ * (tests/unit/test_planner.c): the methods and the calendar load rows,
+ * then ask here which slot is free and nearest, and whether a slot is
+ * valid; none of those decisions is taken next to the SQL. */
 #include "planner.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,4 +299,98 @@ planner_free_slots (const planner_day_t *day, const planner_week_t *clinic, int 
     }
     free (pbusy);
     return n;
+}
+
+/* -------------------------------------- choosing and judging a slot */
+
+int
+planner_nearest_free (const planner_free_t *out, int n, int preferred, int *dist)
+{
+    assert (n == 0 || out);
+    int best = -1, bestdist = 0;
+    for (int k = 0; k < n; k++) {
+        int d = abs (out[k].minute - preferred);
+        if (best < 0 || d < bestdist || (d == bestdist && out[k].minute < out[best].minute)) {
+            best = k;
+            bestdist = d;
+        }
+    }
+    if (dist)
+        *dist = bestdist;
+    return best;
+}
+
+bool
+planner_window_decides (const planner_week_t *clinic, int slot_min, int preferred, int32_t day,
+                        int lo, int hi, const planner_free_t *out, int n)
+{
+    assert (clinic);
+    int bestdist = 0;
+    int best = planner_nearest_free (out, n, preferred, &bestdist);
+    int dow = planner_isodow (day);
+    if (clinic->from[dow] < 0)
+        return true;                    /* closed: no slot anywhere */
+    int starts[PLANNER_MAX_SLOTS];
+    int ns = planner_slot_starts (clinic->from[dow], clinic->to[dow], slot_min, starts, PLANNER_MAX_SLOTS);
+    for (int k = 0; k < ns; k++) {
+        int m = starts[k];
+        if (m >= lo && m <= hi)
+            continue;
+        if (best < 0)
+            return false;
+        int d = abs (m - preferred);
+        if (d < bestdist || (d == bestdist && m < out[best].minute))
+            return false;
+    }
+    return true;
+}
+
+planner_slot_t
+planner_slot_verdict (const planner_slot_facts_t *f)
+{
+    assert (f);
+    if (!f->in_hours)
+        return PLANNER_SLOT_OUTSIDE_HOURS;
+    if (!f->practitioner_known)
+        return PLANNER_SLOT_NO_PRACTITIONER;
+    if (!f->practitioner_works)
+        return PLANNER_SLOT_NOT_WORKING;
+    if (f->day_off)
+        return PLANNER_SLOT_DAY_OFF;
+    if (!f->room_active)
+        return PLANNER_SLOT_NO_ROOM;
+    return PLANNER_SLOT_OK;
+}
+
+bool
+planner_slot_about_time (planner_slot_t v)
+{
+    return v == PLANNER_SLOT_OUTSIDE_HOURS || v == PLANNER_SLOT_NOT_WORKING || v == PLANNER_SLOT_DAY_OFF;
+}
+
+void
+planner_slot_why (planner_slot_t v, const char *local_start, const char *clinic, const char *practitioner,
+                  const char *room, char *why, size_t size)
+{
+    assert (why && size > 0);
+    switch (v) {
+    case PLANNER_SLOT_OUTSIDE_HOURS:
+        snprintf (why, size, "%s is outside the opening hours of clinic %s", local_start, clinic);
+        break;
+    case PLANNER_SLOT_NO_PRACTITIONER:
+        snprintf (why, size, "no practitioner %s", practitioner);
+        break;
+    case PLANNER_SLOT_NOT_WORKING:
+        snprintf (why, size, "practitioner %s does not work in clinic %s at %s", practitioner, clinic,
+                  local_start);
+        break;
+    case PLANNER_SLOT_DAY_OFF:
+        snprintf (why, size, "practitioner %s is off on that day", practitioner);
+        break;
+    case PLANNER_SLOT_NO_ROOM:
+        snprintf (why, size, "no active room %s in clinic %s", room, clinic);
+        break;
+    default:
+        why[0] = '\0';
+    }
 }

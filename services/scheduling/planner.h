@@ -1,6 +1,7 @@
 /* planner.h -- the pure rules of course planning: how many sessions, how
- * far apart, which slots of a day, in which order to try them, and the
- * non-responder and late-cancellation rules.
+ * far apart, which slots of a day, in which order to try them, which free
+ * slot a plan takes, whether a slot asked for by hand can be taken, and
+ * the non-responder and late-cancellation rules.
  *
  * No I/O and no clock: dates are civil days (days since 1970-01-01, see
  * meso/mtime.h) in the clinic's local calendar, times of day are minutes
@@ -75,7 +76,7 @@ int planner_parse_local (const char *text, int32_t *day, int *minutes);
 
 /* ---- the slot search of one day, in memory ----
  *
- * PlanCourse loads a clinic's calendar in a few queries (store.c:
+ * PlanCourse loads a clinic's calendar in a few queries (store_calendar.c:
  * store_calendar_*) and searches it here instead of asking PostgreSQL per
  * candidate day. The zone stays PostgreSQL's business: it gives each day's
  * local midnight as an instant, and on a day with a clock change the
@@ -136,5 +137,53 @@ int planner_isodow (int32_t day);
 int planner_free_slots (const planner_day_t *day, const planner_week_t *clinic, int slot_min,
                         const planner_practitioner_t *pract, int n_pract, int prefer, int n_rooms,
                         planner_free_t *out, int max);
+
+/* ---- choosing a slot, and judging one asked for by hand ---- */
+
+/* The free slot of out[0..n) nearest to preferred (minutes), the earlier
+ * on a tie: its index, -1 when n is 0. *dist (may be NULL) gets its
+ * distance in minutes. */
+int planner_nearest_free (const planner_free_t *out, int n, int preferred, int *dist);
+
+/* Whether the nearest of the free slots out[0..n), found on a day loaded
+ * only in the window [lo, hi] of slot starts (minutes), is the nearest of
+ * the whole day: every slot start of the clinic's hours outside the
+ * window is farther from preferred, or as far and later. A closed day
+ * decides (no slot anywhere); an empty window with slots outside does
+ * not. */
+bool planner_window_decides (const planner_week_t *clinic, int slot_min, int preferred, int32_t day,
+                             int lo, int hi, const planner_free_t *out, int n);
+
+/* What the schema says about a slot asked for by hand (BookSession,
+ * Reschedule): store_slot_facts reads it. */
+typedef struct {
+    bool in_hours;                      /* within the clinic's hours that day */
+    bool practitioner_known;
+    bool practitioner_works;            /* in this clinic, the whole slot */
+    bool day_off;                       /* the practitioner's */
+    bool room_active;                   /* an active room of the clinic */
+} planner_slot_facts_t;
+
+typedef enum {
+    PLANNER_SLOT_OK,
+    PLANNER_SLOT_OUTSIDE_HOURS,
+    PLANNER_SLOT_NO_PRACTITIONER,
+    PLANNER_SLOT_NOT_WORKING,
+    PLANNER_SLOT_DAY_OFF,
+    PLANNER_SLOT_NO_ROOM
+} planner_slot_t;
+
+/* The first reason, in that order, the slot cannot be taken, or
+ * PLANNER_SLOT_OK. Whether another booking holds it is not a fact here:
+ * the exclusion constraints decide that when it is written. */
+planner_slot_t planner_slot_verdict (const planner_slot_facts_t *facts);
+/* Whether a refusal is about time (the clinic's or the practitioner's
+ * hours, a day off) rather than a practitioner or room that is not
+ * there. */
+bool planner_slot_about_time (planner_slot_t verdict);
+/* The refusal as clients read it, e.g. "2027-03-01T08:00 is outside the
+ * opening hours of clinic paris" ("" for PLANNER_SLOT_OK). */
+void planner_slot_why (planner_slot_t verdict, const char *local_start, const char *clinic,
+                       const char *practitioner, const char *room, char *why, size_t size);
 
 #endif

@@ -39,25 +39,23 @@
  * MESO_SCHEDULING_TEST_PAUSE_AT=N (tests only) stops the process for good
  * at step N (1 after the screening check, 2 after the pending insert, 3
  * after the first reservation, 4 after all reservations, 5 after the final
- * commit, before the reply), so tests can SIGKILL it exactly there. */
+ * commit, before the reply), so tests can SIGKILL it exactly there.
+ *
+ * The saga is called by the booking methods (courses.c) and calls only
+ * down: the other services through peers.c, the rows and the course reply
+ * through rows.c, its SQL through store_saga.c. */
 #include "scheduling.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "events.pb-c.h"
-#include "inventory.pb-c.h"
-#include "screening.pb-c.h"
 #include "meso/idem.h"
 #include "meso/log.h"
-#include "meso/mtime.h"
 #include "meso/outbox.h"
 #include "meso/uuid.h"
-
-#define LOCK_CLASS "74201"
 
 void
 saga_pause_point (scheduling_t *self, int step)
@@ -74,123 +72,6 @@ saga_pause_point (scheduling_t *self, int step)
     }
     for (;;)
         pause ();
-}
-
-static int
-s_lock (meso_db_t *db, const char *course_id, bool try_only)
-{
-    const char *p[] = { course_id };
-    PGresult *res = meso_db_query (db, try_only
-        ? "SELECT pg_try_advisory_lock(" LOCK_CLASS ", hashtext($1))"
-        : "SELECT pg_advisory_lock(" LOCK_CLASS ", hashtext($1)), true", 1, p);
-    if (!res)
-        return -1;
-    int got = strcmp (PQgetvalue (res, 0, PQnfields (res) - 1), "t") == 0;
-    PQclear (res);
-    return got;
-}
-
-static void
-s_unlock (meso_db_t *db, const char *course_id)
-{
-    const char *p[] = { course_id };
-    PGresult *res = meso_db_query (db, "SELECT pg_advisory_unlock(" LOCK_CLASS ", hashtext($1))", 1, p);
-    PQclear (res);
-}
-
-/* Copies a remote refusal into reply: its status, message and reasons. */
-static void
-s_copy_refusal (meso_reply_t *reply, const meso_result_t *r, const char *who)
-{
-    int status = r->status == MESO_OK ? MESO_INTERNAL : r->status;
-    meso_reply_error (reply, status, "%s: %s", who, r->message);
-    if (r->reply) {
-        if (r->reply->detail && r->reply->detail[0])
-            meso_reply_detail (reply, "%s", r->reply->detail);
-        for (size_t i = 0; i < r->reply->n_reasons; i++) {
-            const Meso__V1__Reason *x = r->reply->reasons[i];
-            meso_reply_reason (reply, x->code, x->field && x->field[0] ? x->field : NULL, "%s",
-                               x->message ? x->message : "");
-        }
-    }
-}
-
-/* ------------------------------------------- inventory: recipe, redate */
-
-int
-saga_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
-             size_t n_areas, sched_recipe_t *out, meso_reply_t *reply)
-{
-    memset (out, 0, sizeof *out);
-    Meso__V1__GetRecipeRequest rq = MESO__V1__GET_RECIPE_REQUEST__INIT;
-    rq.recipe_id = (char *) recipe_id;
-    rq.version = version;
-    rq.areas = (char **) areas;
-    rq.n_areas = n_areas;
-    meso_result_t r = { 0 };
-    if (meso_bus_client_call (self->inventory, "inventory.GetRecipe", &rq.base, NULL,
-                              self->call_deadline_ms, &r) != 0) {
-        s_copy_refusal (reply, &r, "recipe lookup at inventory");
-        meso_result_reset (&r);
-        return -1;
-    }
-    size_t len;
-    const uint8_t *body = meso_result_body (&r, &len);
-    Meso__V1__GetRecipeReply *rep = meso__v1__get_recipe_reply__unpack (NULL, len, body);
-    int rc = -1;
-    if (!rep)
-        meso_reply_error (reply, MESO_INTERNAL, "inventory sent an undecodable GetRecipeReply");
-    else if (rep->n_needs == 0 || rep->version == 0) {
-        meso_reply_error (reply, MESO_NOT_FOUND, "recipe %s needs nothing for these areas", recipe_id);
-        meso_reply_reason (reply, "unknown_recipe", "recipe_id",
-                           "record the recipe in inventory (inventory.UpsertRecipe) for these areas");
-    }
-    else if (rep->n_needs > SCHED_MAX_INGREDIENTS)
-        meso_reply_error (reply, MESO_FAILED_PRECONDITION, "recipe %s has more than %d ingredients",
-                          recipe_id, SCHED_MAX_INGREDIENTS);
-    else {
-        out->version = rep->version;
-        for (size_t i = 0; i < rep->n_needs; i++) {
-            snprintf (out->codes[i], sizeof out->codes[i], "%s", rep->needs[i]->ingredient_code);
-            out->ingredients[i] = out->codes[i];
-        }
-        out->n = (int) rep->n_needs;
-        rc = 0;
-    }
-    if (rep)
-        meso__v1__get_recipe_reply__free_unpacked (rep, NULL);
-    meso_result_reset (&r);
-    return rc;
-}
-
-int
-saga_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
-             const char *date, const char *reason, meso_reply_t *reply)
-{
-    Meso__V1__RedateRequest rq = MESO__V1__REDATE_REQUEST__INIT;
-    rq.clinic_id = (char *) clinic_id;
-    rq.appointment_id = (char *) appointment_id;
-    rq.session_date = (char *) date;
-    rq.reason = (char *) reason;
-    /* A fresh key per call: the client's own retries of this call share
-     * it, but a later call (the move undone, then made again) must be
-     * applied, not answered with an old stored reply. Redate is
-     * idempotent by its target date anyway. */
-    char key[96], uuid[40];
-    if (meso_uuid_v4 (uuid) != 0) {
-        meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
-        return -1;
-    }
-    snprintf (key, sizeof key, "scheduling-redate-%s", uuid);
-    meso_result_t r = { 0 };
-    int rc = meso_bus_client_call (self->inventory, "inventory.Redate", &rq.base, key,
-                                   self->call_deadline_ms, &r);
-    if (rc != 0) {
-        s_copy_refusal (reply, &r, "inventory");
-        rc = r.reply ? 1 : -1;
-    }
-    meso_result_reset (&r);
-    return rc;
 }
 
 /* ------------------------------------------------------- step 0: replay */
@@ -217,13 +98,7 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
     memcpy (hin, method, mlen + 1);
     if (req->body.len)
         memcpy (hin + mlen + 1, req->body.data, req->body.len);
-    const char *v[] = { req->idempotency_key, hin };
-    int l[] = { 0, (int) hlen };
-    int f[] = { 0, 1 };
-    PGresult *res = meso_db_query_bin (db,
-        "SELECT i.method, i.request_hash = sha256($2::bytea), i.reply IS NULL, i.reply,"
-        " (SELECT course_id FROM scheduling.course WHERE idem_key = $1 AND status = 'pending' LIMIT 1)"
-        " FROM (SELECT 1) AS one LEFT JOIN scheduling.idempotency i ON i.key = $1", 2, v, l, f);
+    PGresult *res = store_saga_replay (db, req->idempotency_key, hin, hlen);
     free (hin);
     if (!res) {
         meso_reply_db_error (reply, db, "idempotency lookup");
@@ -277,45 +152,26 @@ s_insert_txn (meso_db_t *db, void *arg)
 {
     s_insert_t *x = arg;
     sched_booking_t *b = x->b;
-    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4], sessions[16], grade[8], ver[16];
+    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1) + 4];
     store_array_literal (areas, sizeof areas, b->areas, b->n_areas);
-    snprintf (sessions, sizeof sessions, "%d", b->n);
-    snprintf (grade, sizeof grade, "%d", b->grade);
-    snprintf (ver, sizeof ver, "%d", x->recipe_version);
-    const char *key = b->req->idempotency_key && b->req->idempotency_key[0] ? b->req->idempotency_key : NULL;
     /* With the request body, so recovery can store the reply for the key. */
-    const char *cp[] = { b->clinic.clinic_id, x->course_id, b->patient_id, grade, b->mild ? "t" : "f",
-                         areas, b->recipe_id, ver, sessions, key, b->req->method,
-                         (const char *) b->req->body.data };
-    int cl[12] = { 0 };
-    int cf[12] = { 0 };
-    cl[11] = (int) b->req->body.len;
-    cf[11] = 1;
-    PGresult *res = meso_db_query_bin (db,
-        "INSERT INTO scheduling.course (clinic_id, course_id, patient_id, grade, mild, areas,"
-        " recipe_id, recipe_version, sessions, status, idem_key, method, request)"
-        " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, 'pending', $10, $11, $12::bytea)",
-        12, cp, cl, cf);
-    if (!res)
+    store_saga_course_t c = {
+        .clinic_id = b->clinic.clinic_id, .course_id = x->course_id, .patient_id = b->patient_id,
+        .grade = b->grade, .mild = b->mild, .areas = areas, .recipe_id = b->recipe_id,
+        .recipe_version = x->recipe_version, .sessions = b->n,
+        .idem_key = b->req->idempotency_key && b->req->idempotency_key[0] ? b->req->idempotency_key : NULL,
+        .method = b->req->method, .request = b->req->body.data, .request_len = b->req->body.len
+    };
+    if (store_saga_insert_course (db, &c) != 0)
         goto db_error;
-    PQclear (res);
     for (int i = 0; i < b->n; i++) {
         sched_slot_t *s = &b->slots[i];
-        char st[32], en[32], num[16];
-        snprintf (st, sizeof st, "%" PRId64, s->starts_us);
-        snprintf (en, sizeof en, "%" PRId64, s->ends_us);
-        snprintf (num, sizeof num, "%d", s->session_number);
-        const char *ap[] = { b->clinic.clinic_id, s->appointment_id, x->course_id, b->patient_id,
-                             s->practitioner_id, s->room_id, st, en, num, s->maintenance ? "t" : "f",
-                             areas, b->recipe_id, ver };
-        res = meso_db_query (db,
-            "INSERT INTO scheduling.appointment (clinic_id, appointment_id, course_id, patient_id,"
-            " practitioner_id, room_id, during, status, session_number, maintenance, areas,"
-            " recipe_id, recipe_version) VALUES ($1, $2, $3, $4, $5, $6,"
-            " tstzrange('epoch'::timestamptz + $7::bigint * interval '1 microsecond',"
-            "           'epoch'::timestamptz + $8::bigint * interval '1 microsecond', '[)'),"
-            " 'pending', $9, $10, $11::text[], $12, $13)", 13, ap);
-        if (!res) {
+        store_saga_appointment_t ap = {
+            .appointment_id = s->appointment_id, .practitioner_id = s->practitioner_id,
+            .room_id = s->room_id, .start_us = s->starts_us, .end_us = s->ends_us,
+            .number = s->session_number, .maintenance = s->maintenance
+        };
+        if (store_saga_insert_appointment (db, &c, &ap) != 0) {
             const meso_db_error_t *e = meso_db_error (db);
             if (strcmp (e->sqlstate, "23P01") == 0) {
                 const char *what = strstr (e->message, "practitioner") ? "the practitioner"
@@ -332,7 +188,6 @@ s_insert_txn (meso_db_t *db, void *arg)
             }
             goto db_error;
         }
-        PQclear (res);
     }
     return 0;
 db_error:
@@ -344,80 +199,13 @@ db_error:
     return -1;
 }
 
-/* ------------------------------------------- step 3: reserve / release */
-
-typedef struct {
-    char appointment_id[40];
-    char clinic_id[SCHED_ID_MAX + 1];
-    char patient_id[SCHED_ID_MAX + 1];
-    char date[11];
-    char recipe_id[SCHED_ID_MAX + 1];
-    int recipe_version;
-    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1)];
-} s_res_t;
-
-/* 0 reserved; 1 refused (reply set); -1 unreachable (reply set). */
-static int
-s_reserve (scheduling_t *self, const s_res_t *x, meso_reply_t *reply)
-{
-    char areas[sizeof x->areas];
-    snprintf (areas, sizeof areas, "%s", x->areas);
-    char *list[SCHED_MAX_AREAS];
-    size_t n = handlers_split (areas, list, SCHED_MAX_AREAS);
-    Meso__V1__ReserveRequest rq = MESO__V1__RESERVE_REQUEST__INIT;
-    rq.appointment_id = (char *) x->appointment_id;
-    rq.patient_id = (char *) x->patient_id;
-    rq.clinic_id = (char *) x->clinic_id;
-    rq.session_date = (char *) x->date;
-    rq.areas = list;
-    rq.n_areas = n;
-    rq.recipe_id = (char *) x->recipe_id;
-    rq.recipe_version = (uint32_t) x->recipe_version;
-    char key[96];
-    snprintf (key, sizeof key, "scheduling-reserve-%s", x->appointment_id);
-    meso_result_t r = { 0 };
-    int rc = meso_bus_client_call (self->inventory, "inventory.Reserve", &rq.base, key,
-                                   self->call_deadline_ms, &r);
-    if (rc != 0) {
-        s_copy_refusal (reply, &r, "inventory");
-        rc = r.reply ? 1 : -1;
-    }
-    meso_result_reset (&r);
-    return rc;
-}
-
-/* 0 released (or nothing to release); -1 unreachable or refused. */
-static int
-s_release (scheduling_t *self, const char *clinic_id, const char *appointment_id)
-{
-    Meso__V1__ReleaseRequest rq = MESO__V1__RELEASE_REQUEST__INIT;
-    rq.clinic_id = (char *) clinic_id;
-    rq.appointment_id = (char *) appointment_id;
-    rq.reason = "booking undone";
-    char key[96];
-    snprintf (key, sizeof key, "scheduling-release-%s", appointment_id);
-    meso_result_t r = { 0 };
-    int rc = meso_bus_client_call (self->inventory, "inventory.Release", &rq.base, key,
-                                   self->call_deadline_ms, &r);
-    if (rc != 0 && r.status == MESO_NOT_FOUND)
-        rc = 0;                 /* never reserved: nothing to give back */
-    if (rc != 0)
-        meso_warn ("release of appointment %s failed: %s", appointment_id, r.message);
-    meso_result_reset (&r);
-    return rc;
-}
+/* ------------------------------------------- step 3: reservations */
 
 /* The pending appointments of a course as reservation requests. */
 static int
-s_pending (meso_db_t *db, const char *course_id, s_res_t **out)
+s_pending (meso_db_t *db, const char *course_id, sched_reservation_t **out)
 {
-    const char *p[] = { course_id };
-    PGresult *res = meso_db_query (db,
-        "SELECT a.appointment_id, a.clinic_id, a.patient_id,"
-        " to_char(lower(a.during) AT TIME ZONE c.time_zone, 'YYYY-MM-DD'), a.recipe_id,"
-        " a.recipe_version, array_to_string(a.areas, ',')"
-        " FROM scheduling.appointment a JOIN scheduling.clinic c ON c.clinic_id = a.clinic_id"
-        " WHERE a.course_id = $1 AND a.status = 'pending' ORDER BY a.session_number", 1, p);
+    PGresult *res = store_saga_pending (db, course_id);
     if (!res)
         return -1;
     int n = PQntuples (res);
@@ -427,7 +215,7 @@ s_pending (meso_db_t *db, const char *course_id, s_res_t **out)
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        s_res_t *x = &(*out)[i];
+        sched_reservation_t *x = &(*out)[i];
         snprintf (x->appointment_id, sizeof x->appointment_id, "%s", PQgetvalue (res, i, 0));
         snprintf (x->clinic_id, sizeof x->clinic_id, "%s", PQgetvalue (res, i, 1));
         snprintf (x->patient_id, sizeof x->patient_id, "%s", PQgetvalue (res, i, 2));
@@ -451,23 +239,18 @@ static int
 s_undo_txn (meso_db_t *db, void *arg)
 {
     s_undo_t *u = arg;
-    const char *p[] = { u->course_id, u->why };
-    if (meso_db_exec (db, "DELETE FROM scheduling.appointment WHERE course_id = $1 AND status = 'pending'",
-                      1, p) != 0)
-        return -1;
-    return meso_db_exec (db, "UPDATE scheduling.course SET status = 'failed', failure = $2,"
-                         " updated_at = now() WHERE course_id = $1 AND status = 'pending'", 2, p);
+    return store_saga_undo (db, u->course_id, u->why);
 }
 
 /* Releases what may be held and removes the pending booking. 0 done, -1
  * when inventory could not confirm a release (the course stays pending
  * for recovery to try again). */
 static int
-s_undo (scheduling_t *self, const char *course_id, s_res_t *items, int n, const char *why)
+s_undo (scheduling_t *self, const char *course_id, sched_reservation_t *items, int n, const char *why)
 {
     int failed = 0;
     for (int i = 0; i < n; i++)
-        if (s_release (self, items[i].clinic_id, items[i].appointment_id) != 0)
+        if (peers_release (self, items[i].clinic_id, items[i].appointment_id) != 0)
             failed++;
     if (failed)
         return -1;
@@ -495,29 +278,20 @@ s_final_txn (meso_db_t *db, void *arg)
         if (rc != 0)
             return -1;
     }
-    /* The course and its appointments in one statement. */
-    const char *p[] = { f->course_id };
-    PGresult *res = meso_db_query (db,
-        "WITH c AS (UPDATE scheduling.course SET status = 'booked', updated_at = now()"
-        "           WHERE course_id = $1 AND status = 'pending' RETURNING course_id),"
-        " a AS (UPDATE scheduling.appointment SET status = 'booked', updated_at = now()"
-        "       WHERE course_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM c) RETURNING 1)"
-        " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM a)", 1, p);
-    if (!res)
+    int changed = store_saga_confirm (db, f->course_id);
+    if (changed < 0)
         goto db_error;
-    bool changed = strcmp (PQgetvalue (res, 0, 0), "1") == 0;
-    PQclear (res);
     if (!changed) {
         meso_reply_error (f->reply, MESO_ABORTED, "course %s is no longer pending", f->course_id);
         return -1;
     }
-    res = store_course_sessions (db, f->course_id);
+    PGresult *res = store_course_sessions (db, f->course_id);
     if (!res)
         goto db_error;
     for (int i = 0; i < PQntuples (res); i++) {
         Meso__V1__SessionInfo info;
         char *areas[SCHED_MAX_AREAS];
-        handlers_info_from_row (res, i, &info, areas);
+        rows_info (res, i, &info, areas);
         Meso__V1__SessionBooked sb = MESO__V1__SESSION_BOOKED__INIT;
         sb.session = &info;
         Meso__V1__Event ev = MESO__V1__EVENT__INIT;
@@ -531,7 +305,7 @@ s_final_txn (meso_db_t *db, void *arg)
         }
     }
     PQclear (res);
-    if (handlers_reply_course (db, f->course_id, f->reply) != 0)
+    if (rows_reply_course (db, f->course_id, f->reply) != 0)
         return -1;
     if (f->req && meso_idem_store (db, SCHED_SCHEMA, f->req, f->reply) != 0)
         return -1;
@@ -554,19 +328,12 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     /* Step 1: the recipe's ingredients (inventory's latest version, which
      * the appointments record and Reserve uses), and screening. */
     sched_recipe_t recipe;
-    if (saga_recipe (self, b->recipe_id, 0, b->areas, b->n_areas, &recipe, reply) != 0)
+    if (peers_recipe (self, b->recipe_id, 0, b->areas, b->n_areas, &recipe, reply) != 0)
         return;
     int version = (int) recipe.version;
-    Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
-    ck.patient_id = (char *) b->patient_id;
-    ck.ingredients = recipe.ingredients;
-    ck.n_ingredients = (size_t) recipe.n;
-    ck.date = b->slots[0].local_date;
-    ck.clinic_id = b->clinic.clinic_id;
     meso_result_t r = { 0 };
-    if (meso_bus_client_call (self->screening, "screening.Check", &ck.base, NULL,
-                              self->call_deadline_ms, &r) != 0) {
-        s_copy_refusal (reply, &r, "screening refused the booking");
+    if (peers_check (self, b->patient_id, &recipe, b->slots[0].local_date, b->clinic.clinic_id, &r) != 0) {
+        peers_copy_refusal (reply, &r, "screening refused the booking");
         meso_result_reset (&r);
         return;
     }
@@ -584,14 +351,14 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
             meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
             return;
         }
-    if (s_lock (self->db, ins.course_id, false) != 1) {
+    if (store_saga_lock (self->db, ins.course_id, false) != 1) {
         meso_reply_db_error (reply, self->db, "booking lock");
         return;
     }
     if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_insert_txn, &ins) != 0) {
         if (meso_reply_status (reply) == MESO_OK)
             meso_reply_db_error (reply, self->db, "booking");
-        s_unlock (self->db, ins.course_id);
+        store_saga_unlock (self->db, ins.course_id);
         return;
     }
     saga_pause_point (self, 2);
@@ -599,10 +366,10 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     /* Step 3: stock per session (the rows just inserted, from memory;
      * recovery reads them back with s_pending). */
     int n = b->n;
-    s_res_t *items = calloc ((size_t) n + 1, sizeof *items);
+    sched_reservation_t *items = calloc ((size_t) n + 1, sizeof *items);
     if (!items) {
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
-        s_unlock (self->db, ins.course_id);
+        store_saga_unlock (self->db, ins.course_id);
         return;         /* recovery finishes it */
     }
     char list[sizeof items[0].areas];
@@ -611,7 +378,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     for (size_t k = 0; k < b->n_areas && used < sizeof list; k++)
         used += (size_t) snprintf (list + used, sizeof list - used, "%s%s", k ? "," : "", b->areas[k]);
     for (int i = 0; i < n; i++) {
-        s_res_t *x = &items[i];
+        sched_reservation_t *x = &items[i];
         snprintf (x->appointment_id, sizeof x->appointment_id, "%s", b->slots[i].appointment_id);
         snprintf (x->clinic_id, sizeof x->clinic_id, "%s", b->clinic.clinic_id);
         snprintf (x->patient_id, sizeof x->patient_id, "%s", b->patient_id);
@@ -622,7 +389,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     }
     int refused = 0, unreachable = 0;
     for (int i = 0; i < n && !refused && !unreachable; i++) {
-        int rc = s_reserve (self, &items[i], reply);
+        int rc = peers_reserve (self, &items[i], reply);
         if (rc > 0)
             refused = 1;
         else if (rc < 0)
@@ -636,7 +403,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
                     ? "not enough stock" : "stock could not be reserved") != 0)
             meso_warn ("course %s left pending for recovery", ins.course_id);
         free (items);
-        s_unlock (self->db, ins.course_id);
+        store_saga_unlock (self->db, ins.course_id);
         return;
     }
     free (items);
@@ -649,7 +416,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
             meso_reply_db_error (reply, self->db, "booking");
         meso_warn ("course %s: final step failed; recovery will finish it", ins.course_id);
     }
-    s_unlock (self->db, ins.course_id);
+    store_saga_unlock (self->db, ins.course_id);
     saga_pause_point (self, 5);
 }
 
@@ -658,9 +425,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
 static int
 s_recover_one (scheduling_t *self, const char *course_id)
 {
-    const char *p[] = { course_id };
-    PGresult *res = meso_db_query (self->db, "SELECT status, idem_key, method, request"
-                                   " FROM scheduling.course WHERE course_id = $1", 1, p);
+    PGresult *res = store_saga_course (self->db, course_id);
     if (!res)
         return -1;
     if (PQntuples (res) != 1 || strcmp (PQgetvalue (res, 0, 0), "pending") != 0) {
@@ -685,14 +450,14 @@ s_recover_one (scheduling_t *self, const char *course_id)
     PQclear (res);
 
     meso_reply_t *reply = meso_reply_new ();
-    s_res_t *items = NULL;
+    sched_reservation_t *items = NULL;
     int n = s_pending (self->db, course_id, &items);
     int rc = 0;
     if (n < 0 || !reply)
         rc = -1;
     int refused = 0, unreachable = 0;
     for (int i = 0; rc == 0 && i < n && !refused && !unreachable; i++) {
-        int x = s_reserve (self, &items[i], reply);
+        int x = peers_reserve (self, &items[i], reply);
         refused = x > 0;
         unreachable = x < 0;
     }
@@ -721,19 +486,18 @@ s_recover_one (scheduling_t *self, const char *course_id)
 int
 saga_recover (scheduling_t *self)
 {
-    PGresult *res = meso_db_query (self->db, "SELECT course_id FROM scheduling.course"
-                                   " WHERE status = 'pending' ORDER BY created_at LIMIT 100", 0, NULL);
+    PGresult *res = store_saga_pending_courses (self->db);
     if (!res)
         return -1;
     int handled = 0;
     for (int i = 0; i < PQntuples (res); i++) {
         const char *id = PQgetvalue (res, i, 0);
-        int got = s_lock (self->db, id, true);
+        int got = store_saga_lock (self->db, id, true);
         if (got != 1)
             continue;           /* a live process runs it */
         if (s_recover_one (self, id) == 0)
             handled++;
-        s_unlock (self->db, id);
+        store_saga_unlock (self->db, id);
     }
     PQclear (res);
     return handled;

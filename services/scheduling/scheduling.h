@@ -1,10 +1,30 @@
 /* scheduling.h -- the scheduling daemon's state and the interface between
  * its files.
  *
- * main.c owns the loop; handlers.c the RPC methods (decode, validate, one
- * transaction, reply); saga.c the booking saga across screening and
- * inventory and its recovery after a crash; planner.c the pure planning
- * rules; store.c the SQL of the scheduling schema and nothing else. */
+ * Who owns what, in the order the files depend on each other (a file
+ * calls only files below it, so no two files call each other in a
+ * circle):
+ *
+ *   main.c       configuration, sockets, the loop
+ *   handlers.c   the method table, and nothing else: it names every
+ *                method, so every method file is below it
+ *   clinics.c    UpsertClinic, UpsertPractitioner, UpsertRoom
+ *   courses.c    PlanCourse, BookCourse, BookSession, GetCourse,
+ *                GetAvailability
+ *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
+ *                CompleteSession
+ *   saga.c       the booking saga across screening and inventory, and
+ *                its recovery after a crash
+ *   frame.c      what every method shares: validation helpers, the
+ *                clinic lookup, the idempotent run of a mutating method
+ *   rows.c       session and course rows into messages; the BookedCourse
+ *                reply (methods and the saga both answer with it)
+ *   peers.c      the calls to the other services (inventory, screening)
+ *   store*.c     the SQL (store.h)
+ *   planner.c    pure: course planning, slot choice and validity
+ *   lifecycle.c  pure: which change a session's status allows
+ *
+ * The last two are a library of their own, unit tested directly. */
 #ifndef SCHEDULING_SCHEDULING_H
 #define SCHEDULING_SCHEDULING_H
 
@@ -13,12 +33,13 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/idem.h"
+#include "lifecycle.h"
 #include "planner.h"
+#include "store.h"
 #include "scheduling.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
-#define SCHED_ID_MAX 64
-#define SCHED_MAX_AREAS 16
 
 typedef struct {
     meso_db_t *db;
@@ -30,17 +51,6 @@ typedef struct {
     char pause_file[512];               /* test only: created when paused */
     int64_t next_recovery_ms;
 } scheduling_t;
-
-/* A clinic row. */
-typedef struct {
-    char clinic_id[SCHED_ID_MAX + 1];
-    char name[804];
-    char time_zone[65];
-    int slot_minutes;
-    planner_settings_t course;
-    int cancel_notice_hours;
-    int32_t today;                      /* the clinic's local date when read (civil day) */
-} store_clinic_t;
 
 /* One session to book (a planned slot). */
 typedef struct {
@@ -69,78 +79,83 @@ typedef struct {
     int n;
 } sched_booking_t;
 
-/* ---- store.c: the SQL of the scheduling schema ---- */
+/* ---- handlers.c ---- */
+extern const meso_method_t scheduling_methods[];
 
-/* Columns of a session row (store_session_* results), in this order. */
-enum {
-    SC_APPT, SC_COURSE, SC_PATIENT, SC_CLINIC, SC_PRACT, SC_ROOM, SC_START, SC_END,
-    SC_LOCAL, SC_TZ, SC_NUMBER, SC_MAINT, SC_STATUS, SC_SCORE, SC_AREAS, SC_RECIPE,
-    SC_RECIPE_VERSION, SC_COURSE_SESSIONS, SC_LOCAL_DATE, SC_NOTICE_H, SC_POLICY_H
-};
+/* ---- the methods (meso_handler_fn): clinics.c, courses.c, sessions.c ---- */
+void clinics_upsert_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void clinics_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void clinics_upsert_room (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
-int store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out);
-/* Inserts or replaces the clinic and its hours. 1 created, 0 updated, -1. */
-int store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c);
-/* 1 when PostgreSQL knows the zone, 0 not, -1 error. */
-int store_zone_known (meso_db_t *db, const char *zone);
-/* The clinic's hours as a result: isodow, opens "HH:MM", closes. */
-PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
+void courses_plan (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void courses_availability (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
-int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
-int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
-
-/* Free slots of a clinic on a local day: columns minute, start_us, end_us,
- * practitioner_id, room_id, local_start. prefer: a practitioner tried
- * first ("" none); only: keep to prefer. patient: whose own appointments
- * must not overlap ("" none). */
-PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *date,
-                            const char *prefer, bool only, const char *patient);
-
-/* A clinic's calendar for the slot search of PlanCourse / BookCourse:
- * loaded in a few statements, searched in memory by planner.c. new loads
- * what does not depend on the day (the clinic's hours, its practitioners'
- * hours and days off over [first, first + ndays), its active rooms) and
- * days[0..n) in one statement; load fetches days (civil days; those outside the range or loaded
- * already are skipped) in one statement: each day's local midnight as an
- * instant (PostgreSQL's zone arithmetic), the instants of the slot starts
- * on a day with a clock change, and every active appointment overlapping
- * the day (or the window of it around the preferred time) of the clinic's
- * rooms, its practitioners (in any clinic) and the patient (in any
- * clinic). Practitioners and rooms are indexed in id order. */
-typedef struct store_calendar_t store_calendar_t;
-
-store_calendar_t *store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
-                                      int preferred, int32_t first, int ndays, const int32_t *days, int n);
-void store_calendar_destroy (store_calendar_t **self_p);
-int store_calendar_load (store_calendar_t *self, const int32_t *days, int n);
-bool store_calendar_loaded (const store_calendar_t *self, int32_t day);
-/* The free slots of a loaded day that can be nearest to the preferred
- * time (minutes) given to new: the day's slots nearest to it are loaded
- * first (a window), the whole day only when the window cannot prove which
- * free slot is nearest (earliest on a tie). The nearest of those returned
- * is the nearest of planner_free_slots over the whole day. prefer: a
- * practitioner index or -1. Returns the count or -1 (error set). */
-int store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max);
-/* Index of a practitioner id (-1 not one of the clinic's), and the ids. */
-int store_calendar_practitioner (const store_calendar_t *self, const char *id);
-const char *store_calendar_practitioner_id (const store_calendar_t *self, int index);
-const char *store_calendar_room_id (const store_calendar_t *self, int index);
-
-/* Why a practitioner/room cannot take [local start, + minutes) in the
- * clinic: writes a message and returns 1; 0 when all is well; -1 error.
- * Fills the UTC instants. */
-int store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
-                      const char *room, const char *local_start, int minutes,
-                      int64_t *start_us, int64_t *end_us, char *why, size_t whysize);
-
-/* Session rows (columns SC_*). */
-PGresult *store_session_get (meso_db_t *db, const char *appointment_id, bool lock);
-PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
-
-/* "{a,b}" of codes (validated [a-z0-9_-]). */
-void store_array_literal (char *out, size_t size, char *const *items, size_t n);
+void sessions_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void sessions_no_show (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void sessions_start (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 /* ---- saga.c ---- */
+
+/* Runs the booking saga for b (slots planned, appointment ids unset) and
+ * fills reply (BookCourseReply or the refusal). */
+void saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply);
+/* Finishes or undoes every pending course whose saga has no live owner.
+ * Returns the number handled, -1 on error. */
+int saga_recover (scheduling_t *self);
+/* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
+void saga_pause_point (scheduling_t *self, int step);
+
+/* ---- frame.c ----
+ *
+ * Validation collects: each sched_need_* / sched_bad adds a reason naming
+ * the field and counts it in *bad; the first sets the INVALID_ARGUMENT
+ * error "<field>: <message>". These texts are the scheduling methods' own
+ * (meso/handler.h words its replies differently) and stay as they are. */
+
+/* Every mutating method's effect runs through meso_idem_run (idem.h). */
+typedef meso_idem_job_t sched_job_t;
+
+/* A code: 1..SCHED_ID_MAX characters of a-z, 0-9, '_' or '-'. */
+bool sched_code_ok (const char *s);
+void sched_bad (meso_reply_t *reply, int *bad, const char *code, const char *field, const char *msg);
+/* Present ("missing_field", "required"). */
+void sched_need (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* Present and a code ("invalid_id"). */
+void sched_need_id (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* Present and at most 800 bytes ("too_long"). */
+void sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* A patient id: present, at most SCHED_ID_MAX bytes. */
+void sched_need_patient (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* Every area a code ("invalid_area", once per bad area). */
+void sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char **areas, size_t n);
+/* Loads the clinic for a method that reads it: 0, or -1 with reply set
+ * (the database error, or NOT_FOUND "no clinic <id>" with the reason
+ * "unknown_clinic" on field). */
+int sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *field, store_clinic_t *out,
+                       meso_reply_t *reply);
+/* Runs effect in one transaction under the request's idempotency key. */
+void sched_run (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
+                meso_idem_effect_fn *effect);
+
+/* ---- rows.c ---- */
+
+/* Splits "a,b" in place into out; returns the count. */
+size_t rows_split (char *text, char **out, size_t max);
+/* Fills a Session / SessionInfo from row i of a session result (strings
+ * point into res, whose areas text is split in place: one use per
+ * result). areas receives the split areas (at least SCHED_MAX_AREAS
+ * pointers). */
+void rows_session (const PGresult *res, int i, Meso__V1__Session *s, char **areas);
+void rows_info (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas);
+/* Reads the BookedCourse of course_id into reply (OK). 0 or -1 (reply set). */
+int rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply);
+
+/* ---- peers.c ---- */
 
 #define SCHED_MAX_INGREDIENTS 64
 
@@ -153,38 +168,41 @@ typedef struct {
     char *ingredients[SCHED_MAX_INGREDIENTS];   /* point into codes */
 } sched_recipe_t;
 
+/* One appointment's stock, as inventory.Reserve wants it. */
+typedef struct {
+    char appointment_id[40];
+    char clinic_id[SCHED_ID_MAX + 1];
+    char patient_id[SCHED_ID_MAX + 1];
+    char date[11];
+    char recipe_id[SCHED_ID_MAX + 1];
+    int recipe_version;
+    char areas[SCHED_MAX_AREAS * (SCHED_ID_MAX + 1)];   /* "a,b" */
+} sched_reservation_t;
+
+/* Copies a remote refusal into reply: its status, message ("<who>:
+ * <message>"), detail and reasons. */
+void peers_copy_refusal (meso_reply_t *reply, const meso_result_t *r, const char *who);
 /* Asks inventory for recipe_id (version 0: the latest) over areas. The
  * recipes are inventory's: scheduling never reads its tables. 0, or -1
  * with reply set (inventory's refusal, or why it could not be asked). */
-int saga_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
-                 size_t n_areas, sched_recipe_t *out, meso_reply_t *reply);
+int peers_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
+                  size_t n_areas, sched_recipe_t *out, meso_reply_t *reply);
+/* screening.Check of the patient for the recipe's ingredients on date.
+ * 0 allowed; else the answer (or its absence) is in *r for the caller to
+ * word. The caller resets r either way. */
+int peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_t *recipe,
+                 const char *date, const char *clinic_id, meso_result_t *r);
 /* inventory.Redate: moves the appointment's reservation to date
  * ("YYYY-MM-DD"), swapping lots that expire before it. 0 moved; 1
  * refused (reply set, nothing changed at inventory); -1 no answer (reply
  * set; inventory may or may not have moved it). */
-int saga_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
-                 const char *date, const char *reason, meso_reply_t *reply);
-
-/* Runs the booking saga for b (slots planned, appointment ids unset) and
- * fills reply (BookCourseReply or the refusal). */
-void saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply);
-/* Finishes or undoes every pending course whose saga has no live owner.
- * Returns the number handled, -1 on error. */
-int saga_recover (scheduling_t *self);
-/* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
-void saga_pause_point (scheduling_t *self, int step);
-
-/* ---- handlers.c ---- */
-extern const meso_method_t scheduling_methods[];
-
-/* Fills a Session / SessionInfo from row i of a session result (strings
- * point into res). areas_buf receives the split areas (at least
- * SCHED_MAX_AREAS pointers). */
-void handlers_session_from_row (const PGresult *res, int i, Meso__V1__Session *s, char **areas);
-void handlers_info_from_row (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas);
-/* Splits "a,b" in place into out; returns the count. */
-size_t handlers_split (char *text, char **out, size_t max);
-/* Reads the BookedCourse of course_id into reply (OK). 0 or -1 (reply set). */
-int handlers_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply);
+int peers_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
+                  const char *date, const char *reason, meso_reply_t *reply);
+/* inventory.Reserve (idempotent by appointment): 0 reserved; 1 refused
+ * (reply set); -1 unreachable (reply set). */
+int peers_reserve (scheduling_t *self, const sched_reservation_t *x, meso_reply_t *reply);
+/* inventory.Release: 0 released (or nothing to release); -1 unreachable
+ * or refused (logged). */
+int peers_release (scheduling_t *self, const char *clinic_id, const char *appointment_id);
 
 #endif

@@ -1,7 +1,9 @@
 /* test_planner.c -- the pure planning rules: course lengths per grade,
  * spacing that never falls under 7 days and widens at the end, calendar
  * months for maintenance, slots of a day, the non-responder rule, late
- * cancellation and the parsers. */
+ * cancellation and the parsers; choosing the nearest free slot, whether a
+ * window of a day decides it, and the verdict on a slot asked for by
+ * hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -244,6 +246,122 @@ test_free_slots_clock_change (void **state)
     assert_true (out[1].start_us == 7000000);
 }
 
+static planner_free_t
+s_free (int minute)
+{
+    planner_free_t f;
+    memset (&f, 0, sizeof f);
+    f.minute = minute;
+    return f;
+}
+
+static void
+test_nearest_free (void **state)
+{
+    (void) state;
+    int dist = -1;
+    assert_int_equal (planner_nearest_free (NULL, 0, 600, &dist), -1);
+    /* 10:00 preferred: 09:00 and 11:00 are as near; the earlier wins. */
+    planner_free_t f[] = { s_free (8 * 60), s_free (9 * 60), s_free (11 * 60), s_free (14 * 60) };
+    assert_int_equal (planner_nearest_free (f, 4, 10 * 60, &dist), 1);
+    assert_int_equal (dist, 60);
+    /* on the preferred time exactly */
+    assert_int_equal (planner_nearest_free (f, 4, 11 * 60, &dist), 2);
+    assert_int_equal (dist, 0);
+    /* before opening: the first; after closing: the last */
+    assert_int_equal (planner_nearest_free (f, 4, 0, NULL), 0);
+    assert_int_equal (planner_nearest_free (f, 4, 23 * 60, NULL), 3);
+    /* out of time order, the tie still goes to the earlier slot */
+    planner_free_t g[] = { s_free (11 * 60), s_free (9 * 60) };
+    assert_int_equal (planner_nearest_free (g, 2, 10 * 60, NULL), 1);
+}
+
+static void
+test_window_decides (void **state)
+{
+    (void) state;
+    int32_t monday;
+    assert_int_equal (meso_date_parse ("2030-01-07", &monday), 0);
+    planner_week_t clinic;
+    s_week (&clinic, 9 * 60, 17 * 60);                            /* 09:00..16:00 starts */
+    /* Window 10:00..12:00 around 11:00, 11:00 free: nothing outside is
+     * as near. */
+    planner_free_t in[] = { s_free (10 * 60), s_free (11 * 60) };
+    assert_true (planner_window_decides (&clinic, 60, 11 * 60, monday, 10 * 60, 12 * 60, in, 2));
+    /* Only 10:00 free in the window: 12:00 is in the window (taken), but
+     * nothing outside it is nearer than an hour. */
+    assert_true (planner_window_decides (&clinic, 60, 11 * 60, monday, 10 * 60, 12 * 60, in, 1));
+    /* Window 11:00..12:00, only 12:00 free, 11:30 preferred: 11:00 is
+     * inside; 10:00 outside is farther. But 13:00 preferred with only
+     * 11:00 free in 11:00..12:00: 13:00 and 14:00 outside are nearer. */
+    planner_free_t twelve = s_free (12 * 60), eleven = s_free (11 * 60);
+    assert_true (planner_window_decides (&clinic, 60, 11 * 60 + 30, monday, 11 * 60, 12 * 60, &twelve, 1));
+    assert_false (planner_window_decides (&clinic, 60, 13 * 60, monday, 11 * 60, 12 * 60, &eleven, 1));
+    /* A tie with a slot outside that is earlier: not decided. */
+    planner_free_t thirteen = s_free (13 * 60);
+    assert_false (planner_window_decides (&clinic, 60, 12 * 60, monday, 12 * 60, 13 * 60, &thirteen, 1));
+    /* Nothing free in the window, slots outside: not decided. */
+    assert_false (planner_window_decides (&clinic, 60, 11 * 60, monday, 10 * 60, 12 * 60, NULL, 0));
+    /* The window is the whole day: decided even with nothing free. */
+    assert_true (planner_window_decides (&clinic, 60, 11 * 60, monday, 0, 1440, NULL, 0));
+    /* Closed that day: decided. */
+    clinic.from[1] = clinic.to[1] = -1;
+    assert_true (planner_window_decides (&clinic, 60, 11 * 60, monday, 10 * 60, 12 * 60, NULL, 0));
+}
+
+static void
+test_slot_verdict (void **state)
+{
+    (void) state;
+    planner_slot_facts_t ok = { true, true, true, false, true };
+    assert_int_equal (planner_slot_verdict (&ok), PLANNER_SLOT_OK);
+    planner_slot_facts_t f = ok;
+    f.in_hours = false;
+    f.room_active = false;                                          /* the hours come first */
+    assert_int_equal (planner_slot_verdict (&f), PLANNER_SLOT_OUTSIDE_HOURS);
+    f = ok;
+    f.practitioner_known = false;
+    f.practitioner_works = false;                                   /* unknown before not working */
+    assert_int_equal (planner_slot_verdict (&f), PLANNER_SLOT_NO_PRACTITIONER);
+    f = ok;
+    f.practitioner_works = false;
+    f.day_off = true;
+    assert_int_equal (planner_slot_verdict (&f), PLANNER_SLOT_NOT_WORKING);
+    f = ok;
+    f.day_off = true;
+    f.room_active = false;
+    assert_int_equal (planner_slot_verdict (&f), PLANNER_SLOT_DAY_OFF);
+    f = ok;
+    f.room_active = false;
+    assert_int_equal (planner_slot_verdict (&f), PLANNER_SLOT_NO_ROOM);
+
+    assert_true (planner_slot_about_time (PLANNER_SLOT_OUTSIDE_HOURS));
+    assert_true (planner_slot_about_time (PLANNER_SLOT_NOT_WORKING));
+    assert_true (planner_slot_about_time (PLANNER_SLOT_DAY_OFF));
+    assert_false (planner_slot_about_time (PLANNER_SLOT_NO_PRACTITIONER));
+    assert_false (planner_slot_about_time (PLANNER_SLOT_NO_ROOM));
+    assert_false (planner_slot_about_time (PLANNER_SLOT_OK));
+
+    /* The texts clients read. */
+    char why[256];
+    planner_slot_why (PLANNER_SLOT_OUTSIDE_HOURS, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "2030-01-07T08:00 is outside the opening hours of clinic paris");
+    planner_slot_why (PLANNER_SLOT_NO_PRACTITIONER, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "no practitioner anna");
+    planner_slot_why (PLANNER_SLOT_NOT_WORKING, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "practitioner anna does not work in clinic paris at 2030-01-07T08:00");
+    planner_slot_why (PLANNER_SLOT_DAY_OFF, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "practitioner anna is off on that day");
+    planner_slot_why (PLANNER_SLOT_NO_ROOM, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "no active room r1 in clinic paris");
+    planner_slot_why (PLANNER_SLOT_OK, "2030-01-07T08:00", "paris", "anna", "r1", why, sizeof why);
+    assert_string_equal (why, "");
+    /* cut to the buffer, still a string */
+    char small[8];
+    planner_slot_why (PLANNER_SLOT_NO_PRACTITIONER, "x", "c", "anna", "r", small, sizeof small);
+    assert_string_equal (small, "no prac");
+}
+
 int
 main (void)
 {
@@ -257,6 +375,9 @@ main (void)
         cmocka_unit_test (test_isodow),
         cmocka_unit_test (test_free_slots_who_takes_the_slot),
         cmocka_unit_test (test_free_slots_clock_change),
+        cmocka_unit_test (test_nearest_free),
+        cmocka_unit_test (test_window_decides),
+        cmocka_unit_test (test_slot_verdict),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

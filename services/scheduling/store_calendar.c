@@ -1,13 +1,13 @@
-/* store.c -- the SQL of the scheduling schema, and only that.
+/* store_calendar.c -- the SQL of a clinic's calendar: what the slot
+ * search of PlanCourse / BookCourse reads, in a few statements, to search
+ * in memory (planner_free_slots) instead of asking PostgreSQL per
+ * candidate day.
  *
- * Zone arithmetic is PostgreSQL's: a local wall time of a clinic becomes an
- * instant with (date + time) AT TIME ZONE clinic.time_zone, and an instant
- * becomes a local time with instant AT TIME ZONE clinic.time_zone. The
- * daemon never touches TZ. Free slots are computed in one statement per
- * day (generate_series over the opening hours, a LATERAL pick of the first
- * free practitioner and room); they are a preview only: booking inserts
- * and lets the exclusion constraints decide. */
-#include "scheduling.h"
+ * A file of its own because it is one object with one job (load a
+ * calendar, answer "which slots of this day are free") and most of the
+ * schema's SQL by size; the clinic rows it reads are the clinics
+ * aggregate's (store_clinics.c), but only through its own statements. */
+#include "store.h"
 
 #include <assert.h>
 #include <endian.h>
@@ -16,280 +16,13 @@
 #include <string.h>
 
 #include "meso/mtime.h"
-
-#define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
-#define ACTIVE "('pending', 'booked', 'started', 'completed')"
+#include "store_sql.h"
 
 static void
 s_copy (char *dst, size_t size, const char *src)
 {
     snprintf (dst, size, "%s", src ? src : "");
 }
-
-int
-store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
-{
-    const char *p[] = { clinic_id };
-    PGresult *res = meso_db_query (db,
-        "SELECT clinic_id, name, time_zone, slot_minutes, spacing_min_days, taper_max_days,"
-        " maintenance_sessions, cancel_notice_hours, (now() AT TIME ZONE time_zone)::date - date '1970-01-01'"
-        " FROM scheduling.clinic WHERE clinic_id = $1",
-        1, p);
-    if (!res)
-        return -1;
-    int found = PQntuples (res) == 1;
-    if (found) {
-        s_copy (out->clinic_id, sizeof out->clinic_id, PQgetvalue (res, 0, 0));
-        s_copy (out->name, sizeof out->name, PQgetvalue (res, 0, 1));
-        s_copy (out->time_zone, sizeof out->time_zone, PQgetvalue (res, 0, 2));
-        out->slot_minutes = atoi (PQgetvalue (res, 0, 3));
-        out->course.spacing_min_days = atoi (PQgetvalue (res, 0, 4));
-        out->course.taper_max_days = atoi (PQgetvalue (res, 0, 5));
-        out->course.maintenance_sessions = atoi (PQgetvalue (res, 0, 6));
-        out->cancel_notice_hours = atoi (PQgetvalue (res, 0, 7));
-        out->today = (int32_t) atoi (PQgetvalue (res, 0, 8));
-    }
-    PQclear (res);
-    return found;
-}
-
-int
-store_zone_known (meso_db_t *db, const char *zone)
-{
-    const char *p[] = { zone };
-    PGresult *res = meso_db_query (db, "SELECT 1 FROM pg_timezone_names WHERE name = $1", 1, p);
-    if (!res)
-        return -1;
-    int n = PQntuples (res) > 0;
-    PQclear (res);
-    return n;
-}
-
-PGresult *
-store_clinic_hours (meso_db_t *db, const char *clinic_id)
-{
-    const char *p[] = { clinic_id };
-    return meso_db_query (db,
-        "SELECT isodow, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI')"
-        " FROM scheduling.clinic_hours WHERE clinic_id = $1 ORDER BY isodow", 1, p);
-}
-
-int
-store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c)
-{
-    char slot[16], sp[16], tp[16], mt[16], nh[16];
-    const Meso__V1__CourseSettings *cs = c->course;
-    snprintf (slot, sizeof slot, "%u", c->slot_minutes ? c->slot_minutes : 60);
-    snprintf (sp, sizeof sp, "%u", cs && cs->spacing_min_days ? cs->spacing_min_days : 7);
-    snprintf (tp, sizeof tp, "%u", cs && cs->taper_max_days ? cs->taper_max_days : 28);
-    snprintf (mt, sizeof mt, "%u", cs ? cs->maintenance_sessions : 0);
-    snprintf (nh, sizeof nh, "%u", cs && cs->cancel_notice_hours ? cs->cancel_notice_hours : 24);
-    const char *p[] = { c->clinic_id, c->name, c->time_zone, slot, sp, tp, mt, nh };
-    PGresult *res = meso_db_query (db,
-        "INSERT INTO scheduling.clinic (clinic_id, name, time_zone, slot_minutes,"
-        " spacing_min_days, taper_max_days, maintenance_sessions, cancel_notice_hours)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        " ON CONFLICT (clinic_id) DO UPDATE SET name = EXCLUDED.name,"
-        " time_zone = EXCLUDED.time_zone, slot_minutes = EXCLUDED.slot_minutes,"
-        " spacing_min_days = EXCLUDED.spacing_min_days, taper_max_days = EXCLUDED.taper_max_days,"
-        " maintenance_sessions = EXCLUDED.maintenance_sessions,"
-        " cancel_notice_hours = EXCLUDED.cancel_notice_hours, updated_at = now()"
-        " RETURNING (xmax = 0)", 8, p);
-    if (!res)
-        return -1;
-    int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
-    PQclear (res);
-    const char *d[] = { c->clinic_id };
-    if (meso_db_exec (db, "DELETE FROM scheduling.clinic_hours WHERE clinic_id = $1", 1, d) != 0)
-        return -1;
-    for (size_t i = 0; i < c->n_hours; i++) {
-        char dow[8];
-        snprintf (dow, sizeof dow, "%d", c->hours[i]->weekday);
-        const char *h[] = { c->clinic_id, dow, c->hours[i]->opens, c->hours[i]->closes };
-        if (meso_db_exec (db, "INSERT INTO scheduling.clinic_hours (clinic_id, isodow, opens, closes)"
-                          " VALUES ($1, $2, $3::time, $4::time)", 4, h) != 0)
-            return -1;
-    }
-    return created;
-}
-
-int
-store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *pr)
-{
-    const char *p[] = { pr->practitioner_id, pr->name };
-    PGresult *res = meso_db_query (db,
-        "INSERT INTO scheduling.practitioner (practitioner_id, name) VALUES ($1, $2)"
-        " ON CONFLICT (practitioner_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()"
-        " RETURNING (xmax = 0)", 2, p);
-    if (!res)
-        return -1;
-    int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
-    PQclear (res);
-    const char *d[] = { pr->practitioner_id };
-    if (meso_db_exec (db, "DELETE FROM scheduling.practitioner_hours WHERE practitioner_id = $1", 1, d)
-        || meso_db_exec (db, "DELETE FROM scheduling.practitioner_day_off WHERE practitioner_id = $1", 1, d))
-        return -1;
-    for (size_t i = 0; i < pr->n_clinics; i++) {
-        const Meso__V1__PractitionerClinic *pc = pr->clinics[i];
-        for (size_t k = 0; k < pc->n_hours; k++) {
-            char dow[8];
-            snprintf (dow, sizeof dow, "%d", pc->hours[k]->weekday);
-            const char *h[] = { pc->clinic_id, pr->practitioner_id, dow, pc->hours[k]->opens,
-                                pc->hours[k]->closes };
-            if (meso_db_exec (db, "INSERT INTO scheduling.practitioner_hours"
-                              " (clinic_id, practitioner_id, isodow, starts, ends)"
-                              " VALUES ($1, $2, $3, $4::time, $5::time)", 5, h) != 0)
-                return -1;
-        }
-    }
-    for (size_t i = 0; i < pr->n_days_off; i++) {
-        const char *h[] = { pr->practitioner_id, pr->days_off[i] };
-        if (meso_db_exec (db, "INSERT INTO scheduling.practitioner_day_off (practitioner_id, day)"
-                          " VALUES ($1, $2::date) ON CONFLICT DO NOTHING", 2, h) != 0)
-            return -1;
-    }
-    return created;
-}
-
-int
-store_room_upsert (meso_db_t *db, const Meso__V1__Room *r)
-{
-    const char *p[] = { r->clinic_id, r->room_id, r->name ? r->name : "", r->active ? "t" : "f" };
-    PGresult *res = meso_db_query (db,
-        "INSERT INTO scheduling.room (clinic_id, room_id, name, active) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (clinic_id, room_id) DO UPDATE SET name = EXCLUDED.name, active = EXCLUDED.active"
-        " RETURNING (xmax = 0)", 4, p);
-    if (!res)
-        return -1;
-    int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
-    PQclear (res);
-    return created;
-}
-
-PGresult *
-store_free_slots (meso_db_t *db, const char *clinic_id, const char *date, const char *prefer,
-                  bool only, const char *patient)
-{
-    const char *p[] = { clinic_id, date, prefer ? prefer : "", patient ? patient : "",
-                        only ? "t" : "f" };
-    return meso_db_query (db,
-        "WITH c AS (SELECT time_zone AS tz, make_interval(mins => slot_minutes) AS len"
-        "           FROM scheduling.clinic WHERE clinic_id = $1),"
-        " h AS (SELECT opens, closes FROM scheduling.clinic_hours"
-        "       WHERE clinic_id = $1 AND isodow = extract(isodow FROM $2::date)),"
-        " s AS (SELECT t AS lt, t + c.len AS lend, t AT TIME ZONE c.tz AS st,"
-        "              (t AT TIME ZONE c.tz) + c.len AS en"
-        "       FROM c, h, generate_series($2::date + h.opens, $2::date + h.closes - c.len, c.len) AS t)"
-        " SELECT (extract(hour FROM s.lt) * 60 + extract(minute FROM s.lt))::int,"
-        "  " US ("s.st") ", " US ("s.en") ", p.practitioner_id, r.room_id,"
-        "  to_char(s.lt, 'YYYY-MM-DD\"T\"HH24:MI')"
-        " FROM s"
-        " CROSS JOIN LATERAL ("
-        "  SELECT ph.practitioner_id FROM scheduling.practitioner_hours ph"
-        "  WHERE ph.clinic_id = $1 AND ph.isodow = extract(isodow FROM $2::date)"
-        "    AND (NOT $5::boolean OR ph.practitioner_id = $3)"
-        "    AND $2::date + ph.starts <= s.lt AND s.lend <= $2::date + ph.ends"
-        "    AND NOT EXISTS (SELECT 1 FROM scheduling.practitioner_day_off d"
-        "                    WHERE d.practitioner_id = ph.practitioner_id AND d.day = $2::date)"
-        "    AND NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
-        "                    WHERE a.practitioner_id = ph.practitioner_id AND a.status IN " ACTIVE
-        "                      AND a.during && tstzrange(s.st, s.en))"
-        "  ORDER BY (ph.practitioner_id = $3) DESC, ph.practitioner_id LIMIT 1) p"
-        " CROSS JOIN LATERAL ("
-        "  SELECT rm.room_id FROM scheduling.room rm"
-        "  WHERE rm.clinic_id = $1 AND rm.active"
-        "    AND NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
-        "                    WHERE a.clinic_id = $1 AND a.room_id = rm.room_id"
-        "                      AND a.status IN " ACTIVE " AND a.during && tstzrange(s.st, s.en))"
-        "  ORDER BY rm.room_id LIMIT 1) r"
-        " WHERE $4 = '' OR NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
-        "                    WHERE a.patient_id = $4 AND a.status IN " ACTIVE
-        "                      AND a.during && tstzrange(s.st, s.en))"
-        " ORDER BY s.lt", 5, p);
-}
-
-int
-store_slot_check (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
-                  const char *room, const char *local_start, int minutes, int64_t *start_us,
-                  int64_t *end_us, char *why, size_t whysize)
-{
-    char mins[16];
-    snprintf (mins, sizeof mins, "%d", minutes);
-    const char *p[] = { c->clinic_id, local_start, mins, practitioner, room, c->time_zone };
-    PGresult *res = meso_db_query (db,
-        "WITH t AS (SELECT $2::timestamp AS lt, $2::timestamp + make_interval(mins => $3::int) AS lend)"
-        " SELECT " US ("t.lt AT TIME ZONE $6") ", " US ("(t.lt AT TIME ZONE $6) + make_interval(mins => $3::int)") ","
-        "  EXISTS (SELECT 1 FROM scheduling.clinic_hours h WHERE h.clinic_id = $1"
-        "          AND h.isodow = extract(isodow FROM t.lt)"
-        "          AND t.lt::date + h.opens <= t.lt AND t.lend <= t.lt::date + h.closes),"
-        "  EXISTS (SELECT 1 FROM scheduling.practitioner WHERE practitioner_id = $4),"
-        "  EXISTS (SELECT 1 FROM scheduling.practitioner_hours h WHERE h.clinic_id = $1"
-        "          AND h.practitioner_id = $4 AND h.isodow = extract(isodow FROM t.lt)"
-        "          AND t.lt::date + h.starts <= t.lt AND t.lend <= t.lt::date + h.ends),"
-        "  EXISTS (SELECT 1 FROM scheduling.practitioner_day_off d WHERE d.practitioner_id = $4"
-        "          AND d.day = t.lt::date),"
-        "  EXISTS (SELECT 1 FROM scheduling.room r WHERE r.clinic_id = $1 AND r.room_id = $5 AND r.active)"
-        " FROM t", 6, p);
-    if (!res)
-        return -1;
-    *start_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
-    *end_us = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-    int rc = 1;
-    if (strcmp (PQgetvalue (res, 0, 2), "t") != 0)
-        snprintf (why, whysize, "%s is outside the opening hours of clinic %s", local_start, c->clinic_id);
-    else if (strcmp (PQgetvalue (res, 0, 3), "t") != 0)
-        snprintf (why, whysize, "no practitioner %s", practitioner);
-    else if (strcmp (PQgetvalue (res, 0, 4), "t") != 0)
-        snprintf (why, whysize, "practitioner %s does not work in clinic %s at %s", practitioner,
-                  c->clinic_id, local_start);
-    else if (strcmp (PQgetvalue (res, 0, 5), "t") == 0)
-        snprintf (why, whysize, "practitioner %s is off on that day", practitioner);
-    else if (strcmp (PQgetvalue (res, 0, 6), "t") != 0)
-        snprintf (why, whysize, "no active room %s in clinic %s", room, c->clinic_id);
-    else
-        rc = 0;
-    PQclear (res);
-    return rc;
-}
-
-#define SESSION_SELECT \
-    "SELECT a.appointment_id, a.course_id, a.patient_id, a.clinic_id, a.practitioner_id, a.room_id," \
-    " " US ("lower(a.during)") ", " US ("upper(a.during)") "," \
-    " to_char(lower(a.during) AT TIME ZONE c.time_zone, 'YYYY-MM-DD\"T\"HH24:MI'), c.time_zone," \
-    " a.session_number, a.maintenance, a.status, coalesce(a.improvement_score, -1)," \
-    " array_to_string(a.areas, ','), a.recipe_id, a.recipe_version, co.sessions," \
-    " to_char(lower(a.during) AT TIME ZONE c.time_zone, 'YYYY-MM-DD')," \
-    " floor(extract(epoch FROM lower(a.during) - now()) / 3600)::bigint, c.cancel_notice_hours" \
-    " FROM scheduling.appointment a JOIN scheduling.clinic c ON c.clinic_id = a.clinic_id" \
-    " JOIN scheduling.course co ON co.clinic_id = a.clinic_id AND co.course_id = a.course_id"
-
-PGresult *
-store_session_get (meso_db_t *db, const char *appointment_id, bool lock)
-{
-    const char *p[] = { appointment_id };
-    return meso_db_query (db, lock ? SESSION_SELECT " WHERE a.appointment_id = $1 FOR UPDATE OF a"
-                                   : SESSION_SELECT " WHERE a.appointment_id = $1", 1, p);
-}
-
-PGresult *
-store_course_sessions (meso_db_t *db, const char *course_id)
-{
-    const char *p[] = { course_id };
-    return meso_db_query (db, SESSION_SELECT " WHERE a.course_id = $1 ORDER BY a.session_number", 1, p);
-}
-
-void
-store_array_literal (char *out, size_t size, char *const *items, size_t n)
-{
-    size_t used = 0;
-    used += (size_t) snprintf (out + used, size - used, "{");
-    for (size_t i = 0; i < n && used < size; i++)
-        used += (size_t) snprintf (out + used, size - used, "%s%s", i ? "," : "", items[i]);
-    if (used < size)
-        snprintf (out + used, size - used, "}");
-}
-
-/* ------------------------------------------------------------- calendar */
 
 /* The calendar's statements are long unions whose planning costs as much
  * as running them: meso_db_query_binres prepares them once per connection
@@ -806,39 +539,6 @@ store_calendar_load (store_calendar_t *self, const int32_t *days, int n)
     return s_load (self, days, n, false);
 }
 
-/* Whether the nearest of the free slots out[0..n) of a day loaded in the
- * window [lo, hi] is the day's: every slot start outside the window is
- * farther from the preferred time, or as far and later. */
-static bool
-s_window_decides (const store_calendar_t *self, int32_t day, int lo, int hi, const planner_free_t *out, int n)
-{
-    int best = -1, bestdist = 0;
-    for (int k = 0; k < n; k++) {
-        int dist = abs (out[k].minute - self->preferred);
-        if (best < 0 || dist < bestdist || (dist == bestdist && out[k].minute < out[best].minute)) {
-            best = k;
-            bestdist = dist;
-        }
-    }
-    int dow = planner_isodow (day);
-    if (self->hours.from[dow] < 0)
-        return true;                    /* closed: no slot anywhere */
-    int starts[PLANNER_MAX_SLOTS];
-    int ns = planner_slot_starts (self->hours.from[dow], self->hours.to[dow], self->slot_min, starts,
-                                  PLANNER_MAX_SLOTS);
-    for (int k = 0; k < ns; k++) {
-        int m = starts[k];
-        if (m >= lo && m <= hi)
-            continue;
-        if (best < 0)
-            return false;
-        int dist = abs (m - self->preferred);
-        if (dist < bestdist || (dist == bestdist && m < out[best].minute))
-            return false;
-    }
-    return true;
-}
-
 int
 store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max)
 {
@@ -857,7 +557,7 @@ store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, plan
     for (int k = 0; k < n; k++)
         if (out[k].minute >= lo && out[k].minute <= hi)
             out[kept++] = out[k];
-    if (s_window_decides (self, day, lo, hi, out, kept))
+    if (planner_window_decides (&self->hours, self->slot_min, self->preferred, day, lo, hi, out, kept))
         return kept;
     /* The whole day, from scratch. */
     self->loaded[i] = false;

@@ -1,0 +1,200 @@
+/* store.h -- the SQL of the scheduling schema, and only that: the
+ * interface of the four store files, one per aggregate.
+ *
+ *   store_clinics.c   clinics, their hours, practitioners, rooms, and the
+ *                     one-day slot queries (GetAvailability, a slot asked
+ *                     for by hand)
+ *   store_calendar.c  a clinic's calendar for the slot search of a plan
+ *   store_sessions.c  session (appointment) and course rows, and the
+ *                     changes of a booked session
+ *   store_saga.c      the booking saga's rows: its lock, the pending
+ *                     course and appointments, undo, the final commit,
+ *                     recovery's view
+ *
+ * No SQL text lives anywhere else in the service. The store files call
+ * nothing of the service but planner.c (pure) and their own functions:
+ * every other file may call them, they call no other file back.
+ * store_sql.h holds the few SQL fragments they share.
+ * Errors are the connection's (meso_db_error); a function that returns a
+ * PGresult hands it to the caller, who PQclears it. */
+#ifndef SCHEDULING_STORE_H
+#define SCHEDULING_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meso/db.h"
+#include "planner.h"
+#include "scheduling.pb-c.h"
+
+#define SCHED_ID_MAX 64
+#define SCHED_MAX_AREAS 16
+
+/* A clinic row. */
+typedef struct {
+    char clinic_id[SCHED_ID_MAX + 1];
+    char name[804];
+    char time_zone[65];
+    int slot_minutes;
+    planner_settings_t course;
+    int cancel_notice_hours;
+    int32_t today;                      /* the clinic's local date when read (civil day) */
+} store_clinic_t;
+
+/* ---- store_clinics.c ---- */
+
+int store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out);
+/* Inserts or replaces the clinic and its hours. 1 created, 0 updated, -1. */
+int store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c);
+/* 1 when PostgreSQL knows the zone, 0 not, -1 error. */
+int store_zone_known (meso_db_t *db, const char *zone);
+/* The clinic's hours as a result: isodow, opens "HH:MM", closes. */
+PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
+
+int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
+int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
+
+/* Free slots of a clinic on a local day: columns minute, start_us, end_us,
+ * practitioner_id, room_id, local_start. prefer: a practitioner tried
+ * first ("" none); only: keep to prefer. patient: whose own appointments
+ * must not overlap ("" none). */
+PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *date,
+                            const char *prefer, bool only, const char *patient);
+
+/* What the schema says of a practitioner/room taking [local start, +
+ * minutes) in the clinic (planner_slot_verdict judges it), and the UTC
+ * instants of the slot. 0 or -1. */
+int store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
+                      const char *room, const char *local_start, int minutes,
+                      int64_t *start_us, int64_t *end_us, planner_slot_facts_t *facts);
+
+/* ---- store_calendar.c ----
+ *
+ * A clinic's calendar for the slot search of PlanCourse / BookCourse:
+ * loaded in a few statements, searched in memory by planner.c. new loads
+ * what does not depend on the day (the clinic's hours, its practitioners'
+ * hours and days off over [first, first + ndays), its active rooms) and
+ * days[0..n) in one statement; load fetches days (civil days; those outside the range or loaded
+ * already are skipped) in one statement: each day's local midnight as an
+ * instant (PostgreSQL's zone arithmetic), the instants of the slot starts
+ * on a day with a clock change, and every active appointment overlapping
+ * the day (or the window of it around the preferred time) of the clinic's
+ * rooms, its practitioners (in any clinic) and the patient (in any
+ * clinic). Practitioners and rooms are indexed in id order. */
+typedef struct store_calendar_t store_calendar_t;
+
+store_calendar_t *store_calendar_new (meso_db_t *db, const store_clinic_t *c, const char *patient,
+                                      int preferred, int32_t first, int ndays, const int32_t *days, int n);
+void store_calendar_destroy (store_calendar_t **self_p);
+int store_calendar_load (store_calendar_t *self, const int32_t *days, int n);
+bool store_calendar_loaded (const store_calendar_t *self, int32_t day);
+/* The free slots of a loaded day that can be nearest to the preferred
+ * time (minutes) given to new: the day's slots nearest to it are loaded
+ * first (a window), the whole day only when the window cannot prove which
+ * free slot is nearest (earliest on a tie). The nearest of those returned
+ * is the nearest of planner_free_slots over the whole day. prefer: a
+ * practitioner index or -1. Returns the count or -1 (error set). */
+int store_calendar_free_slots (store_calendar_t *self, int32_t day, int prefer, planner_free_t *out, int max);
+/* Index of a practitioner id (-1 not one of the clinic's), and the ids. */
+int store_calendar_practitioner (const store_calendar_t *self, const char *id);
+const char *store_calendar_practitioner_id (const store_calendar_t *self, int index);
+const char *store_calendar_room_id (const store_calendar_t *self, int index);
+
+/* ---- store_sessions.c ---- */
+
+/* Columns of a session row (store_session_* results), in this order. */
+enum {
+    SC_APPT, SC_COURSE, SC_PATIENT, SC_CLINIC, SC_PRACT, SC_ROOM, SC_START, SC_END,
+    SC_LOCAL, SC_TZ, SC_NUMBER, SC_MAINT, SC_STATUS, SC_SCORE, SC_AREAS, SC_RECIPE,
+    SC_RECIPE_VERSION, SC_COURSE_SESSIONS, SC_LOCAL_DATE, SC_NOTICE_H, SC_POLICY_H
+};
+
+/* Session rows (columns SC_*). */
+PGresult *store_session_get (meso_db_t *db, const char *appointment_id, bool lock);
+PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
+
+/* A course row: course_id, clinic_id, patient_id, grade, areas "a,b",
+ * recipe_id, recipe_version, status, non_responder. */
+PGresult *store_course_get (meso_db_t *db, const char *course_id);
+/* Course ids (one column): the course (by_course) or the patient's
+ * courses that did not fail, oldest first. */
+PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id);
+
+/* The local dates (civil days) of the active sessions of the course just
+ * before and after session number (INT32_MIN / INT32_MAX: none), in
+ * zone. 0 or -1. */
+int store_course_neighbours (meso_db_t *db, const char *course_id, const char *number,
+                             const char *zone, int32_t *prev, int32_t *next);
+/* Locks the course row (FOR UPDATE). 0 or -1. */
+int store_course_lock (meso_db_t *db, const char *course_id);
+/* The improvement scores of the course's completed sessions in session
+ * order, at most max. Returns the count or -1. */
+int store_course_scores (meso_db_t *db, const char *course_id, int *scores, int max);
+int store_course_flag_non_responder (meso_db_t *db, const char *course_id);
+
+/* The changes of a session: one statement each, 0 or -1. */
+int store_session_move (meso_db_t *db, const char *appointment_id, const char *practitioner,
+                        const char *room, int64_t start_us, int64_t end_us);
+int store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason);
+int store_session_no_show (meso_db_t *db, const char *appointment_id);
+int store_session_start (meso_db_t *db, const char *appointment_id);
+int store_session_complete (meso_db_t *db, const char *appointment_id, int score, const char *notes);
+
+/* ---- store_saga.c ---- */
+
+/* The saga's session advisory lock on a course: held by the process
+ * running its booking. lock waits (try_only: does not); 1 got, 0 not, -1. */
+int store_saga_lock (meso_db_t *db, const char *course_id, bool try_only);
+void store_saga_unlock (meso_db_t *db, const char *course_id);
+
+/* The idempotency key's state for a booking: columns method, hash
+ * matches, reply is null, reply, pending course_id (see saga.c s_replay).
+ * hash_in: method '\0' body, hlen bytes. */
+PGresult *store_saga_replay (meso_db_t *db, const char *key, const char *hash_in, size_t hlen);
+
+/* The pending course row (with the request, so recovery can store the
+ * reply under its key) and one pending appointment of it. areas: "{a,b}"
+ * (store_array_literal). -1 with the connection's error (23505: a course
+ * with this key exists; 23P01: a double booking). */
+typedef struct {
+    const char *clinic_id, *course_id, *patient_id;
+    int grade;
+    bool mild;
+    const char *areas, *recipe_id;
+    int recipe_version;
+    int sessions;
+    const char *idem_key;               /* NULL: none */
+    const char *method;
+    const uint8_t *request;
+    size_t request_len;
+} store_saga_course_t;
+
+typedef struct {
+    const char *appointment_id, *practitioner_id, *room_id;
+    int64_t start_us, end_us;
+    int number;
+    bool maintenance;
+} store_saga_appointment_t;
+
+int store_saga_insert_course (meso_db_t *db, const store_saga_course_t *c);
+int store_saga_insert_appointment (meso_db_t *db, const store_saga_course_t *c,
+                                   const store_saga_appointment_t *a);
+
+/* The pending appointments of a course: appointment_id, clinic_id,
+ * patient_id, local date, recipe_id, recipe_version, areas "a,b". */
+PGresult *store_saga_pending (meso_db_t *db, const char *course_id);
+/* Deletes the pending appointments and marks the course failed. 0 or -1. */
+int store_saga_undo (meso_db_t *db, const char *course_id, const char *why);
+/* Marks the pending course and its appointments booked: 1 done, 0 the
+ * course was no longer pending, -1. */
+int store_saga_confirm (meso_db_t *db, const char *course_id);
+/* The course's status, idem_key, method, request (bytea text). */
+PGresult *store_saga_course (meso_db_t *db, const char *course_id);
+/* Up to 100 pending course ids, oldest first. */
+PGresult *store_saga_pending_courses (meso_db_t *db);
+
+/* "{a,b}" of codes (validated [a-z0-9_-]). */
+void store_array_literal (char *out, size_t size, char *const *items, size_t n);
+
+#endif

@@ -1,0 +1,14 @@
+/* store_sql.h -- the SQL fragments the store files share; included by
+ * store_*.c only.
+ *
+ * US(x): an instant as microseconds since the epoch (what the daemon and
+ * the wire carry). ACTIVE: the statuses of an appointment that holds its
+ * slot -- one list, so the free-slot query, the calendar and the booking
+ * checks can never disagree on what blocks a slot. */
+#ifndef SCHEDULING_STORE_SQL_H
+#define SCHEDULING_STORE_SQL_H
+
+#define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+#define ACTIVE "('pending', 'booked', 'started', 'completed')"
+
+#endif
