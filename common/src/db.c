@@ -80,11 +80,6 @@ s_clear_error (meso_db_t *self)
     memset (&self->err, 0, sizeof self->err);
 }
 
-bool
-meso_db_connection_bad (meso_db_t *self)
-{
-    return !self->conn || PQstatus (self->conn) != CONNECTION_OK;
-}
 
 /* Notices (e.g. "extension already exists, skipping") would go to stderr
  * and break the JSON-lines log: they are informational, drop them. */
@@ -151,15 +146,6 @@ meso_db_set_error_result (meso_db_t *self, const PGresult *res, const char *pref
         if (snprintf (self->err.message, sizeof self->err.message, "%s: %s", prefix, msg) < 0)
             s_copy (self->err.message, sizeof self->err.message, msg);
     }
-}
-
-bool
-meso_db_result_ok (const PGresult *res)
-{
-    if (!res)
-        return false;
-    ExecStatusType st = PQresultStatus (res);
-    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
 static int

@@ -50,10 +50,22 @@ struct meso_db_t {
 };
 
 
-/* db.c: true when the handle has no usable connection; true for a result
- * that is COMMAND_OK or TUPLES_OK. */
-bool meso_db_connection_bad (meso_db_t *self);
-bool meso_db_result_ok (const PGresult *res);
+/* True when the handle has no usable connection. */
+static inline bool
+meso_db_connection_bad (meso_db_t *self)
+{
+    return !self->conn || PQstatus (self->conn) != CONNECTION_OK;
+}
+
+/* True for a result that is COMMAND_OK or TUPLES_OK. */
+static inline bool
+meso_db_result_ok (const PGresult *res)
+{
+    if (!res)
+        return false;
+    ExecStatusType st = PQresultStatus (res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
 
 /* db_stmt.c: the statement cache of the handle's session. */
 /* Forgets every entry (a new or lost session has none). */

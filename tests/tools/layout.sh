@@ -28,20 +28,32 @@ if [ -n "$long" ]; then
     status=1
 fi
 
+# A file's name in the graph: its path inside the target, without .c.o.
+s_name() { local r=${1#"$dir"/}; echo "${r%.c.o}"; }
+
 targets=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for dir in "$BUILD"/common/CMakeFiles/*.dir "$BUILD"/services/*/CMakeFiles/*.dir; do
-    objs=("$dir"/*.o)
-    [ -e "${objs[0]}" ] || continue
+    # Objects whose source still exists (a build folder keeps the objects
+    # of files since removed): <target dir>/<path>.c.o is built from
+    # <source dir of the target>/<path>.c.
+    srcdir=$SRC/${dir#"$BUILD"/}
+    srcdir=${srcdir%/CMakeFiles/*}
+    objs=()
+    while IFS= read -r o; do
+        rel=${o#"$dir"/}
+        [ -f "$srcdir/${rel%.o}" ] && objs+=("$o")
+    done < <(find "$dir" -name '*.c.o' | sort)
+    [ ${#objs[@]} -gt 0 ] || continue
     targets=$((targets + 1))
     : > "$tmp/defs"
     for o in "${objs[@]}"; do
-        nm --defined-only -g "$o" | awk -v f="$(basename "$o" .c.o)" 'NF == 3 {print $3, f}' >> "$tmp/defs"
+        nm --defined-only -g "$o" | awk -v f="$(s_name "$o")" 'NF == 3 {print $3, f}' >> "$tmp/defs"
     done
     : > "$tmp/edges"
     for o in "${objs[@]}"; do
-        f=$(basename "$o" .c.o)
+        f=$(s_name "$o")
         echo "$f $f" >> "$tmp/edges"     # every file is a node, even alone
         nm -u "$o" | awk '{print $NF}' | sort -u > "$tmp/undef"
         awk -v f="$f" 'NR == FNR {u[$1] = 1; next} ($1 in u) && $2 != f {print f, $2}' \
