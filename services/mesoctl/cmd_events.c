@@ -65,21 +65,17 @@ s_head (const char *endpoint, int timeout_ms)
     return hb;
 }
 
+static const meso_opt_t s_head_opts[] = {
+    { "json", NULL, "false", "print the reply (a meso.v1.Heartbeat) as one JSON object", NULL },
+    { "endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
+      "the events daemon's ROUTER (comma-separated for several)", NULL },
+    { "timeout", NULL, "3000", "milliseconds to wait for the reply", NULL },
+    MESOCTL_OPT_END
+};
+
 static int
-s_cmd_head (int argc, char **argv)
+s_cmd_head (meso_opt_t *opts)
 {
-    meso_opt_t opts[] = {
-        { "json", NULL, "false", "print the reply (a meso.v1.Heartbeat) as one JSON object", NULL },
-        { "endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
-          "the events daemon's ROUTER (comma-separated for several)", NULL },
-        { "timeout", NULL, "3000", "milliseconds to wait for the reply", NULL },
-        { NULL, NULL, NULL, NULL, NULL }
-    };
-    int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl events head",
-        "Prints each stream's head (highest sequence) and oldest retained sequence,\n"
-        "the global head, and whether the daemon asked is the active writer.", NULL, NULL));
-    if (rc >= 0)
-        return rc;
     long timeout;
     if (meso_config_int (opts, "timeout", 1, 600000, &timeout))
         return MESOCTL_USAGE;
@@ -239,27 +235,23 @@ s_print (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg)
     return 0;
 }
 
+static const meso_opt_t s_tail_opts[] = {
+    { "stream", NULL, NULL, "stream(s) to follow: session, screening, stock, billing (comma-separated)", NULL },
+    { "from", NULL, NULL, "print the events after this stream sequence first (0: all retained); "
+      "default: only new events", NULL },
+    { "json", NULL, "false", "one JSON object per event (every field, payload included)", NULL },
+    { "count", NULL, "0", "exit after this many events (0: run until Ctrl-C)", NULL },
+    { "endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
+      "the events daemon's ROUTER, for replays and the head", NULL },
+    { "pub-endpoint", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
+      "the events daemon's PUB (comma-separated: every instance)", NULL },
+    { "timeout", NULL, "3000", "milliseconds to wait for the head at start", NULL },
+    MESOCTL_OPT_END
+};
+
 static int
-s_cmd_tail (int argc, char **argv)
+s_cmd_tail (meso_opt_t *opts)
 {
-    meso_opt_t opts[] = {
-        { "stream", NULL, NULL, "stream(s) to follow: session, screening, stock, billing (comma-separated)", NULL },
-        { "from", NULL, NULL, "print the events after this stream sequence first (0: all retained); "
-          "default: only new events", NULL },
-        { "json", NULL, "false", "one JSON object per event (every field, payload included)", NULL },
-        { "count", NULL, "0", "exit after this many events (0: run until Ctrl-C)", NULL },
-        { "endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
-          "the events daemon's ROUTER, for replays and the head", NULL },
-        { "pub-endpoint", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
-          "the events daemon's PUB (comma-separated: every instance)", NULL },
-        { "timeout", NULL, "3000", "milliseconds to wait for the head at start", NULL },
-        { NULL, NULL, NULL, NULL, NULL }
-    };
-    int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl events tail",
-        "Prints events as they happen, each once and in stream order, replaying what the\n"
-        "live feed missed. Line: seq type clinic occurred_at summary.", NULL, NULL));
-    if (rc >= 0)
-        return rc;
     const char *streams = meso_config_get (opts, "stream");
     if (!streams || !*streams) {
         fprintf (stderr, "mesoctl events tail: --stream is required (session, screening, stock, billing)\n");
@@ -297,7 +289,7 @@ s_cmd_tail (int argc, char **argv)
     }
     char *list = strdup (streams);
     char *save = NULL;
-    rc = MESOCTL_OK;
+    int rc = MESOCTL_OK;
     for (char *s = list ? strtok_r (list, ",", &save) : NULL; s; s = strtok_r (NULL, ",", &save)) {
         uint64_t cursor = from;
         if (hb)
@@ -325,19 +317,34 @@ s_cmd_tail (int argc, char **argv)
 
 /* -------------------------------------------------------------- entry */
 
+/* Subcommands of events declare their own --endpoint and --timeout (the
+ * ROUTER of the head; tail also takes the PUB): the service's are not
+ * added, and no call goes through mesoctl_call. */
+static const mesoctl_service_t s_service = {
+    .name = "events",
+    .summary = "The event streams: follow them (tail), or see where each one stands (head).",
+    .endpoint = { "endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105", "the events daemon's ROUTER", NULL },
+    .timeout_ms = 3000,
+};
+
+static const mesoctl_sub_t s_subs[] = {
+    { "tail", "print events as they happen, once each, in stream order",
+      "--stream S[,S2] [--from N] [--count K] [--json] [options]",
+      "Prints events as they happen, each once and in stream order, replaying what the\n"
+      "live feed missed. Line: seq type clinic occurred_at summary.",
+      "--stream session\n--stream session,stock --from 0 --count 20 --json",
+      s_tail_opts, 0, NULL, 0, s_cmd_tail },
+    { "head", "print each stream's head",
+      "[--json] [options]",
+      "Prints each stream's head (highest sequence) and oldest retained sequence,\n"
+      "the global head, and whether the daemon asked is the active writer.",
+      "--json\n--endpoint tcp://127.0.0.1:7105",
+      s_head_opts, 0, NULL, 0, s_cmd_head },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+};
+
 int
 mesoctl_events (int argc, char **argv)
 {
-    const char *sub = argc >= 2 ? argv[1] : NULL;
-    if (sub && strcmp (sub, "tail") == 0)
-        return s_cmd_tail (argc - 1, argv + 1);
-    if (sub && strcmp (sub, "head") == 0)
-        return s_cmd_head (argc - 1, argv + 1);
-    FILE *out = sub && (strcmp (sub, "--help") == 0 || strcmp (sub, "-h") == 0) ? stdout : stderr;
-    fprintf (out, "Usage: mesoctl events tail --stream S [--from N] [--json] [--count K]\n"
-                  "       mesoctl events head [--json]\n\n"
-                  "  tail  print events as they happen, once each, in stream order\n"
-                  "  head  print each stream's head\n\n"
-                  "Run \"mesoctl events <tail|head> --help\" for the options.\n");
-    return out == stdout ? MESOCTL_OK : MESOCTL_USAGE;
+    return mesoctl_run (&s_service, s_subs, false, argc, argv);
 }

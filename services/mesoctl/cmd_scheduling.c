@@ -14,75 +14,74 @@
  * plan and book print the course as a calendar in the clinic's local time
  * (one line per session: number, weekday, date, time, gap, practitioner,
  * room, and any conflict the planner worked around); --json prints the
- * reply as JSON (meso_pbjson, field names of scheduling.proto). One option
- * table serves every subcommand: the flags a subcommand does not use are
- * ignored. A refusal prints every reason and exits 1. */
+ * reply as JSON (meso_pbjson, field names of scheduling.proto). A refusal
+ * prints every reason and exits 1.
+ *
+ * Each subcommand has its own option table and --help. The service once
+ * had one table for all of them, so scripts may pass a flag a subcommand
+ * does not read, or put options before the subcommand ("scheduling --json
+ * course ..."): both are still accepted (s_legacy is every subcommand's
+ * tolerated table), and the flags a subcommand does not read are ignored
+ * as they always were. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "meso/bus.h"
-#include "meso/config.h"
 #include "meso/mtime.h"
-#include "meso/pbjson.h"
-#include "meso/status.h"
-#include "meso/uuid.h"
 #include "mesoctl.h"
 #include "scheduling.pb-c.h"
 
+static const mesoctl_service_t s_service = {
+    .name = "scheduling",
+    .summary = "Clinics, practitioners and rooms; courses planned, booked and followed session by session.",
+    .endpoint = { "endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon endpoint", NULL },
+    .timeout_ms = 30000,
+    .quirks = MESOCTL_Q_SILENT_CLIENT | MESOCTL_Q_SILENT_DECODE | MESOCTL_Q_PBJSON,
+};
+
+/* The options the service's one table took (see the top of the file). */
+static const meso_opt_t s_legacy[] = {
+    { "endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon endpoint", NULL },
+    { "key", NULL, "", "idempotency key (default: a new one)", NULL },
+    { "json", NULL, "false", "print the reply as JSON", NULL },
+    { "clinic", NULL, "", "clinic id", NULL },
+    { "name", NULL, "", "display name", NULL },
+    { "zone", NULL, "", "IANA time zone of a clinic", NULL },
+    { "hours", NULL, "09:00-18:00", "opening or working hours, HH:MM-HH:MM", NULL },
+    { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL },
+    { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
+    { "practitioner", NULL, "", "practitioner id", NULL },
+    { "room", NULL, "", "room id", NULL },
+    { "patient", NULL, "", "patient id", NULL },
+    { "grade", NULL, "0", "cellulite grade 1..3", NULL },
+    { "mild", NULL, "false", "grade 2 judged mild", NULL },
+    { "areas", NULL, "", "treatment areas, comma-separated", NULL },
+    { "first", NULL, "", "first session date, YYYY-MM-DD (clinic local)", NULL },
+    { "time", NULL, "", "preferred time, HH:MM", NULL },
+    { "sessions", NULL, "0", "sessions of the course (0 = from the grade)", NULL },
+    { "recipe", NULL, "", "cocktail recipe id", NULL },
+    { "course", NULL, "", "course id", NULL },
+    { "appointment", NULL, "", "appointment id", NULL },
+    { "at", NULL, "", "local start YYYY-MM-DDTHH:MM", NULL },
+    { "by", NULL, "patient", "who cancels: patient or clinic", NULL },
+    { "reason", NULL, "", "why", NULL },
+    { "score", NULL, "0", "improvement score 0..3", NULL },
+    MESOCTL_OPT_END
+};
+
+/* Each subcommand's own options, named as in s_legacy. */
+#define OPT_CLINIC { "clinic", NULL, "", "clinic id", NULL }
+#define OPT_NAME { "name", NULL, "", "display name", NULL }
+#define OPT_HOURS { "hours", NULL, "09:00-18:00", "opening or working hours, HH:MM-HH:MM", NULL }
+#define OPT_DAYS { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL }
+#define OPT_PRACTITIONER { "practitioner", NULL, "", "practitioner id", NULL }
+#define OPT_ROOM { "room", NULL, "", "room id", NULL }
+#define OPT_PATIENT { "patient", NULL, "", "patient id", NULL }
+#define OPT_APPOINTMENT { "appointment", NULL, "", "appointment id", NULL }
+
+#define G(n) ((char *) mesoctl_opt (opts, n))
+
 static const char *const s_wd[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-
-static int
-s_call (const meso_opt_t *opts, const char *method, const ProtobufCMessage *body, bool mutating,
-        const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
-{
-    meso_bus_client_t *client = meso_bus_client_new (meso_config_get (opts, "endpoint"),
-                                                     MESO__V1__ACTOR__KIND__KIND_OPERATOR, "mesoctl");
-    if (!client)
-        return MESOCTL_USAGE;
-    char key[MESO_UUID_LEN + 1] = "";
-    const char *k = meso_config_get (opts, "key");
-    if (mutating && (!k || !*k)) {
-        meso_uuid_v4 (key);
-        k = key;
-    }
-    meso_result_t r = { 0 };
-    int rc = meso_bus_client_call (client, method, body, mutating ? k : NULL, 30000, &r);
-    meso_bus_client_destroy (&client);
-    if (rc != 0) {
-        fprintf (stderr, "%s: %s\n", meso_status_name (r.status), r.message);
-        for (size_t i = 0; r.reply && i < r.reply->n_reasons; i++)
-            fprintf (stderr, "  - %s%s%s: %s\n", r.reply->reasons[i]->code,
-                     *r.reply->reasons[i]->field ? " @ " : "", r.reply->reasons[i]->field,
-                     r.reply->reasons[i]->message);
-        if (r.reply && *r.reply->detail)
-            fprintf (stderr, "  %s\n", r.reply->detail);
-        meso_result_reset (&r);
-        return MESOCTL_FAILED;
-    }
-    size_t len;
-    const uint8_t *data = meso_result_body (&r, &len);
-    *out = protobuf_c_message_unpack (desc, NULL, len, data);
-    meso_result_reset (&r);
-    if (!*out)
-        return MESOCTL_FAILED;
-    if (meso_config_bool (opts, "json")) {
-        char *j = meso_pbjson_encode (*out, 0, NULL);
-        printf ("%s\n", j ? j : "{}");
-        free (j);
-    }
-    return MESOCTL_OK;
-}
-
-static size_t
-s_split (char *list, char **out, size_t max)
-{
-    size_t n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r (list, ",", &save); t && n < max; t = strtok_r (NULL, ",", &save))
-        out[n++] = t;
-    return n;
-}
 
 /* --hours 09:00-18:00 --days 1-6 into 7 DayHours. */
 static size_t
@@ -129,196 +128,364 @@ s_print_course (const Meso__V1__BookedCourse *c)
         s_print_session (c->sessions[i]);
 }
 
-int
-mesoctl_scheduling (int argc, char **argv)
+/* ---------------------------------------------- clinics, practitioners */
+
+static const meso_opt_t s_clinic_opts[] = {
+    OPT_CLINIC, OPT_NAME,
+    { "zone", NULL, "", "IANA time zone of a clinic", NULL },
+    OPT_HOURS, OPT_DAYS,
+    { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_clinic (meso_opt_t *opts)
 {
-    meso_opt_t opts[] = {
-        { "endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon endpoint", NULL },
-        { "key", NULL, "", "idempotency key (default: a new one)", NULL },
-        { "json", NULL, "false", "print the reply as JSON", NULL },
-        { "clinic", NULL, "", "clinic id", NULL },
-        { "name", NULL, "", "display name", NULL },
-        { "zone", NULL, "", "IANA time zone of a clinic", NULL },
-        { "hours", NULL, "09:00-18:00", "opening or working hours, HH:MM-HH:MM", NULL },
-        { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL },
-        { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
-        { "practitioner", NULL, "", "practitioner id", NULL },
-        { "room", NULL, "", "room id", NULL },
-        { "patient", NULL, "", "patient id", NULL },
-        { "grade", NULL, "0", "cellulite grade 1..3", NULL },
-        { "mild", NULL, "false", "grade 2 judged mild", NULL },
-        { "areas", NULL, "", "treatment areas, comma-separated", NULL },
-        { "first", NULL, "", "first session date, YYYY-MM-DD (clinic local)", NULL },
-        { "time", NULL, "", "preferred time, HH:MM", NULL },
-        { "sessions", NULL, "0", "sessions of the course (0 = from the grade)", NULL },
-        { "recipe", NULL, "", "cocktail recipe id", NULL },
-        { "course", NULL, "", "course id", NULL },
-        { "appointment", NULL, "", "appointment id", NULL },
-        { "at", NULL, "", "local start YYYY-MM-DDTHH:MM", NULL },
-        { "by", NULL, "patient", "who cancels: patient or clinic", NULL },
-        { "reason", NULL, "", "why", NULL },
-        { "score", NULL, "0", "improvement score 0..3", NULL },
-        { NULL, NULL, NULL, NULL, NULL }
-    };
-    const char *pos[2] = { NULL, NULL };
-    int npos = 2;
-    int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl scheduling",
-        "clinic | practitioner | room | plan | book | course | reschedule | cancel | start | complete | no-show",
-        pos, &npos));
-    if (rc >= 0)
-        return rc;
-    const char *sub = npos > 0 ? pos[0] : "";
-#define G(n) ((char *) meso_config_get (opts, n))
-    ProtobufCMessage *out = NULL;
-    bool json = meso_config_bool (opts, "json");
-    char opens[8], closes[8], areas_buf[512];
-    char *areas[16];
+    char opens[8], closes[8];
     Meso__V1__DayHours h[7], *hp[7];
-    if (strcmp (sub, "clinic") == 0) {
-        Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
-        c.clinic_id = G ("clinic");
-        c.name = G ("name");
-        c.time_zone = G ("zone");
-        c.slot_minutes = (uint32_t) atoi (G ("slot"));
-        c.n_hours = s_hours (opts, h, hp, opens, closes);
-        c.hours = hp;
-        Meso__V1__UpsertClinicRequest rq = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
-        rq.clinic = &c;
-        rc = s_call (opts, "scheduling.UpsertClinic", &rq.base, true, &meso__v1__upsert_clinic_reply__descriptor, &out);
-        if (rc == 0 && !json)
-            printf ("clinic %s (%s) %s\n", c.clinic_id, c.time_zone,
-                    ((Meso__V1__UpsertClinicReply *) out)->created ? "created" : "updated");
-    }
-    else if (strcmp (sub, "practitioner") == 0) {
-        Meso__V1__PractitionerClinic pc = MESO__V1__PRACTITIONER_CLINIC__INIT;
-        pc.clinic_id = G ("clinic");
-        pc.n_hours = s_hours (opts, h, hp, opens, closes);
-        pc.hours = hp;
-        Meso__V1__PractitionerClinic *pcp[] = { &pc };
-        Meso__V1__Practitioner p = MESO__V1__PRACTITIONER__INIT;
-        p.practitioner_id = G ("practitioner");
-        p.name = G ("name");
-        p.clinics = pcp;
-        p.n_clinics = 1;
-        Meso__V1__UpsertPractitionerRequest rq = MESO__V1__UPSERT_PRACTITIONER_REQUEST__INIT;
-        rq.practitioner = &p;
-        rc = s_call (opts, "scheduling.UpsertPractitioner", &rq.base, true,
-                     &meso__v1__upsert_practitioner_reply__descriptor, &out);
-        if (rc == 0 && !json)
-            printf ("practitioner %s in %s\n", p.practitioner_id, pc.clinic_id);
-    }
-    else if (strcmp (sub, "room") == 0) {
-        Meso__V1__Room r = MESO__V1__ROOM__INIT;
-        r.clinic_id = G ("clinic");
-        r.room_id = G ("room");
-        r.name = G ("name");
-        r.active = true;
-        Meso__V1__UpsertRoomRequest rq = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
-        rq.room = &r;
-        rc = s_call (opts, "scheduling.UpsertRoom", &rq.base, true, &meso__v1__upsert_room_reply__descriptor, &out);
-        if (rc == 0 && !json)
-            printf ("room %s in %s\n", r.room_id, r.clinic_id);
-    }
-    else if (strcmp (sub, "plan") == 0 || strcmp (sub, "book") == 0) {
-        Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
-        sp.clinic_id = G ("clinic");
-        sp.patient_id = G ("patient");
-        sp.grade = atoi (G ("grade"));
-        sp.mild = meso_config_bool (opts, "mild");
-        snprintf (areas_buf, sizeof areas_buf, "%s", G ("areas"));
-        sp.n_areas = s_split (areas_buf, areas, 16);
-        sp.areas = areas;
-        sp.first_date = G ("first");
-        sp.preferred_time = G ("time");
-        sp.sessions = (uint32_t) atoi (G ("sessions"));
-        sp.practitioner_id = G ("practitioner");
-        sp.recipe_id = G ("recipe");
-        if (sub[0] == 'p') {
-            Meso__V1__PlanCourseRequest rq = MESO__V1__PLAN_COURSE_REQUEST__INIT;
-            rq.spec = &sp;
-            rc = s_call (opts, "scheduling.PlanCourse", &rq.base, false, &meso__v1__plan_course_reply__descriptor, &out);
-            if (rc == 0 && !json) {
-                Meso__V1__PlanCourseReply *p = (Meso__V1__PlanCourseReply *) out;
-                printf ("plan for clinic %s (%s): %zu sessions%s\n", p->clinic_id, p->time_zone, p->n_sessions,
-                        p->complete ? "" : " -- NOT ALL PLACED");
-                for (size_t i = 0; i < p->n_sessions; i++) {
-                    Meso__V1__PlannedSession *s = p->sessions[i];
-                    int32_t day = 0;
-                    char date[11];
-                    snprintf (date, sizeof date, "%.10s", s->unplaced ? s->target_date : s->local_start);
-                    meso_date_parse (date, &day);
-                    printf ("  %2u%s %s %s %s  +%-3u %-12s %-10s", s->session_number, s->maintenance ? "m" : " ",
-                            s_wd[meso_date_weekday (day)], date, s->unplaced ? "--:--" : s->local_start + 11,
-                            s->gap_days, s->practitioner_id, s->room_id);
-                    for (size_t k = 0; k < s->n_conflicts; k++)
-                        printf ("%s%s", k ? "; " : " (", s->conflicts[k]);
-                    printf ("%s\n", s->n_conflicts ? ")" : "");
-                }
-            }
-        }
-        else {
-            Meso__V1__BookCourseRequest rq = MESO__V1__BOOK_COURSE_REQUEST__INIT;
-            rq.spec = &sp;
-            rc = s_call (opts, "scheduling.BookCourse", &rq.base, true, &meso__v1__book_course_reply__descriptor, &out);
-            if (rc == 0 && !json)
-                s_print_course (((Meso__V1__BookCourseReply *) out)->course);
-        }
-    }
-    else if (strcmp (sub, "course") == 0) {
-        Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
-        rq.course_id = G ("course");
-        rq.patient_id = G ("patient");
-        rc = s_call (opts, "scheduling.GetCourse", &rq.base, false, &meso__v1__get_course_reply__descriptor, &out);
-        if (rc == 0 && !json)
-            for (size_t i = 0; i < ((Meso__V1__GetCourseReply *) out)->n_courses; i++)
-                s_print_course (((Meso__V1__GetCourseReply *) out)->courses[i]);
-    }
-    else if (strcmp (sub, "reschedule") == 0 || strcmp (sub, "cancel") == 0 || strcmp (sub, "start") == 0
-             || strcmp (sub, "complete") == 0 || strcmp (sub, "no-show") == 0) {
-        Meso__V1__RescheduleRequest rs = MESO__V1__RESCHEDULE_REQUEST__INIT;
-        Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
-        Meso__V1__SessionRef ref = MESO__V1__SESSION_REF__INIT;
-        Meso__V1__CompleteSessionRequest cp = MESO__V1__COMPLETE_SESSION_REQUEST__INIT;
-        const ProtobufCMessage *body = &ref.base;
-        const char *method = "scheduling.StartSession";
-        rs.appointment_id = cq.appointment_id = ref.appointment_id = cp.appointment_id = G ("appointment");
-        if (sub[0] == 'r') {
-            rs.local_start = G ("at");
-            rs.practitioner_id = G ("practitioner");
-            rs.room_id = G ("room");
-            body = &rs.base;
-            method = "scheduling.Reschedule";
-        }
-        else if (strcmp (sub, "cancel") == 0) {
-            cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
-                                                     : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
-            cq.reason = G ("reason");
-            body = &cq.base;
-            method = "scheduling.Cancel";
-        }
-        else if (strcmp (sub, "complete") == 0) {
-            cp.improvement_score = atoi (G ("score"));
-            body = &cp.base;
-            method = "scheduling.CompleteSession";
-        }
-        else if (strcmp (sub, "no-show") == 0)
-            method = "scheduling.MarkNoShow";
-        rc = s_call (opts, method, body, true, &meso__v1__session_reply__descriptor, &out);
-        if (rc == 0 && !json) {
-            Meso__V1__SessionReply *s = (Meso__V1__SessionReply *) out;
-            s_print_session (s->session);
-            if (s->non_responder)
-                printf ("  the course is flagged: no improvement after 5 sessions\n");
-            if (strcmp (sub, "cancel") == 0)
-                printf ("  notice %lld h%s\n", (long long) s->notice_hours, s->late ? " (late)" : "");
-        }
-    }
-    else {
-        fprintf (stderr, "mesoctl scheduling: unknown subcommand \"%s\" (see --help)\n", sub);
-        return MESOCTL_USAGE;
-    }
-#undef G
+    Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
+    c.clinic_id = G ("clinic");
+    c.name = G ("name");
+    c.time_zone = G ("zone");
+    c.slot_minutes = (uint32_t) atoi (G ("slot"));
+    c.n_hours = s_hours (opts, h, hp, opens, closes);
+    c.hours = hp;
+    Meso__V1__UpsertClinicRequest rq = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
+    rq.clinic = &c;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertClinic", &rq.base, true,
+                           &meso__v1__upsert_clinic_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json"))
+        printf ("clinic %s (%s) %s\n", c.clinic_id, c.time_zone,
+                ((Meso__V1__UpsertClinicReply *) out)->created ? "created" : "updated");
     if (out)
         protobuf_c_message_free_unpacked (out, NULL);
     return rc;
+}
+
+static const meso_opt_t s_practitioner_opts[] = {
+    OPT_PRACTITIONER, OPT_NAME, OPT_CLINIC, OPT_HOURS, OPT_DAYS, MESOCTL_OPT_END
+};
+
+static int
+s_practitioner (meso_opt_t *opts)
+{
+    char opens[8], closes[8];
+    Meso__V1__DayHours h[7], *hp[7];
+    Meso__V1__PractitionerClinic pc = MESO__V1__PRACTITIONER_CLINIC__INIT;
+    pc.clinic_id = G ("clinic");
+    pc.n_hours = s_hours (opts, h, hp, opens, closes);
+    pc.hours = hp;
+    Meso__V1__PractitionerClinic *pcp[] = { &pc };
+    Meso__V1__Practitioner p = MESO__V1__PRACTITIONER__INIT;
+    p.practitioner_id = G ("practitioner");
+    p.name = G ("name");
+    p.clinics = pcp;
+    p.n_clinics = 1;
+    Meso__V1__UpsertPractitionerRequest rq = MESO__V1__UPSERT_PRACTITIONER_REQUEST__INIT;
+    rq.practitioner = &p;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertPractitioner", &rq.base, true,
+                           &meso__v1__upsert_practitioner_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json"))
+        printf ("practitioner %s in %s\n", p.practitioner_id, pc.clinic_id);
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+static const meso_opt_t s_room_opts[] = { OPT_CLINIC, OPT_ROOM, OPT_NAME, MESOCTL_OPT_END };
+
+static int
+s_room (meso_opt_t *opts)
+{
+    Meso__V1__Room r = MESO__V1__ROOM__INIT;
+    r.clinic_id = G ("clinic");
+    r.room_id = G ("room");
+    r.name = G ("name");
+    r.active = true;
+    Meso__V1__UpsertRoomRequest rq = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
+    rq.room = &r;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertRoom", &rq.base, true,
+                           &meso__v1__upsert_room_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json"))
+        printf ("room %s in %s\n", r.room_id, r.clinic_id);
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------ courses */
+
+static const meso_opt_t s_course_spec_opts[] = {
+    OPT_CLINIC, OPT_PATIENT,
+    { "grade", NULL, "0", "cellulite grade 1..3", NULL },
+    { "mild", NULL, "false", "grade 2 judged mild", NULL },
+    { "areas", NULL, "", "treatment areas, comma-separated", NULL },
+    { "first", NULL, "", "first session date, YYYY-MM-DD (clinic local)", NULL },
+    { "time", NULL, "", "preferred time, HH:MM", NULL },
+    { "sessions", NULL, "0", "sessions of the course (0 = from the grade)", NULL },
+    { "recipe", NULL, "", "cocktail recipe id", NULL },
+    OPT_PRACTITIONER,
+    MESOCTL_OPT_END
+};
+
+/* The course plan and book ask for; areas point into areas_buf. */
+static void
+s_course_spec (const meso_opt_t *opts, Meso__V1__CourseSpec *sp, char *areas_buf, size_t size, char **areas)
+{
+    meso__v1__course_spec__init (sp);
+    sp->clinic_id = G ("clinic");
+    sp->patient_id = G ("patient");
+    sp->grade = atoi (G ("grade"));
+    sp->mild = meso_config_bool (opts, "mild");
+    snprintf (areas_buf, size, "%s", G ("areas"));
+    sp->n_areas = mesoctl_split (areas_buf, ",", false, areas, 16);
+    sp->areas = areas;
+    sp->first_date = G ("first");
+    sp->preferred_time = G ("time");
+    sp->sessions = (uint32_t) atoi (G ("sessions"));
+    sp->practitioner_id = G ("practitioner");
+    sp->recipe_id = G ("recipe");
+}
+
+static int
+s_plan (meso_opt_t *opts)
+{
+    char areas_buf[512], *areas[16];
+    Meso__V1__CourseSpec sp;
+    s_course_spec (opts, &sp, areas_buf, sizeof areas_buf, areas);
+    Meso__V1__PlanCourseRequest rq = MESO__V1__PLAN_COURSE_REQUEST__INIT;
+    rq.spec = &sp;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.PlanCourse", &rq.base, false,
+                           &meso__v1__plan_course_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json")) {
+        Meso__V1__PlanCourseReply *p = (Meso__V1__PlanCourseReply *) out;
+        printf ("plan for clinic %s (%s): %zu sessions%s\n", p->clinic_id, p->time_zone, p->n_sessions,
+                p->complete ? "" : " -- NOT ALL PLACED");
+        for (size_t i = 0; i < p->n_sessions; i++) {
+            Meso__V1__PlannedSession *s = p->sessions[i];
+            int32_t day = 0;
+            char date[11];
+            snprintf (date, sizeof date, "%.10s", s->unplaced ? s->target_date : s->local_start);
+            meso_date_parse (date, &day);
+            printf ("  %2u%s %s %s %s  +%-3u %-12s %-10s", s->session_number, s->maintenance ? "m" : " ",
+                    s_wd[meso_date_weekday (day)], date, s->unplaced ? "--:--" : s->local_start + 11,
+                    s->gap_days, s->practitioner_id, s->room_id);
+            for (size_t k = 0; k < s->n_conflicts; k++)
+                printf ("%s%s", k ? "; " : " (", s->conflicts[k]);
+            printf ("%s\n", s->n_conflicts ? ")" : "");
+        }
+    }
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+static int
+s_book (meso_opt_t *opts)
+{
+    char areas_buf[512], *areas[16];
+    Meso__V1__CourseSpec sp;
+    s_course_spec (opts, &sp, areas_buf, sizeof areas_buf, areas);
+    Meso__V1__BookCourseRequest rq = MESO__V1__BOOK_COURSE_REQUEST__INIT;
+    rq.spec = &sp;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.BookCourse", &rq.base, true,
+                           &meso__v1__book_course_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json"))
+        s_print_course (((Meso__V1__BookCourseReply *) out)->course);
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+static const meso_opt_t s_course_opts[] = {
+    { "course", NULL, "", "course id", NULL },
+    OPT_PATIENT,
+    MESOCTL_OPT_END
+};
+
+static int
+s_course (meso_opt_t *opts)
+{
+    Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
+    rq.course_id = G ("course");
+    rq.patient_id = G ("patient");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
+                           &meso__v1__get_course_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json"))
+        for (size_t i = 0; i < ((Meso__V1__GetCourseReply *) out)->n_courses; i++)
+            s_print_course (((Meso__V1__GetCourseReply *) out)->courses[i]);
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+/* ----------------------------------------------------------- sessions */
+
+/* Calls method for one session and prints it; cancelled tells whether to
+ * print the notice the patient gave. */
+static int
+s_session_call (meso_opt_t *opts, const char *method, const ProtobufCMessage *body, bool cancelled)
+{
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, method, body, true, &meso__v1__session_reply__descriptor, &out);
+    if (rc == 0 && !meso_config_bool (opts, "json")) {
+        Meso__V1__SessionReply *s = (Meso__V1__SessionReply *) out;
+        s_print_session (s->session);
+        if (s->non_responder)
+            printf ("  the course is flagged: no improvement after 5 sessions\n");
+        if (cancelled)
+            printf ("  notice %lld h%s\n", (long long) s->notice_hours, s->late ? " (late)" : "");
+    }
+    if (out)
+        protobuf_c_message_free_unpacked (out, NULL);
+    return rc;
+}
+
+static const meso_opt_t s_reschedule_opts[] = {
+    OPT_APPOINTMENT,
+    { "at", NULL, "", "local start YYYY-MM-DDTHH:MM", NULL },
+    OPT_PRACTITIONER, OPT_ROOM,
+    MESOCTL_OPT_END
+};
+
+static int
+s_reschedule (meso_opt_t *opts)
+{
+    Meso__V1__RescheduleRequest rs = MESO__V1__RESCHEDULE_REQUEST__INIT;
+    rs.appointment_id = G ("appointment");
+    rs.local_start = G ("at");
+    rs.practitioner_id = G ("practitioner");
+    rs.room_id = G ("room");
+    return s_session_call (opts, "scheduling.Reschedule", &rs.base, false);
+}
+
+static const meso_opt_t s_cancel_opts[] = {
+    OPT_APPOINTMENT,
+    { "by", NULL, "patient", "who cancels: patient or clinic", NULL },
+    { "reason", NULL, "", "why", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_cancel (meso_opt_t *opts)
+{
+    Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
+    cq.appointment_id = G ("appointment");
+    cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
+                                             : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.reason = G ("reason");
+    return s_session_call (opts, "scheduling.Cancel", &cq.base, true);
+}
+
+static const meso_opt_t s_appointment_opts[] = { OPT_APPOINTMENT, MESOCTL_OPT_END };
+
+static int
+s_start (meso_opt_t *opts)
+{
+    Meso__V1__SessionRef ref = MESO__V1__SESSION_REF__INIT;
+    ref.appointment_id = G ("appointment");
+    return s_session_call (opts, "scheduling.StartSession", &ref.base, false);
+}
+
+static int
+s_no_show (meso_opt_t *opts)
+{
+    Meso__V1__SessionRef ref = MESO__V1__SESSION_REF__INIT;
+    ref.appointment_id = G ("appointment");
+    return s_session_call (opts, "scheduling.MarkNoShow", &ref.base, false);
+}
+
+static const meso_opt_t s_complete_opts[] = {
+    OPT_APPOINTMENT,
+    { "score", NULL, "0", "improvement score 0..3", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_complete (meso_opt_t *opts)
+{
+    Meso__V1__CompleteSessionRequest cp = MESO__V1__COMPLETE_SESSION_REQUEST__INIT;
+    cp.appointment_id = G ("appointment");
+    cp.improvement_score = atoi (G ("score"));
+    return s_session_call (opts, "scheduling.CompleteSession", &cp.base, false);
+}
+
+#undef G
+
+/* -------------------------------------------------------------- entry */
+
+#define JK (MESOCTL_JSON | MESOCTL_KEY)
+
+static const mesoctl_sub_t s_subs[] = {
+    { "clinic", "add or change a clinic: time zone, opening hours, slot length",
+      "--clinic C --name N --zone ZONE [--hours HH:MM-HH:MM] [--days D1-D2] [--slot MIN] [options]",
+      "Creates or updates a clinic with its opening hours (the same hours on each day of --days).",
+      "--clinic par --name \"Meso Paris Marais\" --zone Europe/Paris --hours 09:00-18:00 --days 1-6",
+      s_clinic_opts, JK, s_legacy, 1, s_clinic },
+    { "practitioner", "add or change a practitioner and their hours in a clinic",
+      "--practitioner P --name N --clinic C [--hours HH:MM-HH:MM] [--days D1-D2] [options]",
+      "Creates or updates a practitioner working in a clinic (the same hours on each day of --days).",
+      "--practitioner par-moreau --name \"Dr Claire Moreau\" --clinic par --hours 09:00-18:00 --days 1-5",
+      s_practitioner_opts, JK, s_legacy, 1, s_practitioner },
+    { "room", "add or change a treatment room of a clinic",
+      "--clinic C --room R [--name N] [options]",
+      "Creates or updates a treatment room of a clinic.",
+      "--clinic par --room par-r1 --name \"Salle 1\"",
+      s_room_opts, JK, s_legacy, 1, s_room },
+    { "plan", "preview a course's calendar; nothing is booked",
+      "--clinic C --patient ID --grade G --areas a,b --first YYYY-MM-DD [--time HH:MM] [options]",
+      "Plans a course and prints its calendar in the clinic's local time, with any conflict\n"
+      "the planner worked around. Nothing is booked.",
+      "--clinic par --patient 6f1c...e2 --grade 2 --areas thighs,hips --first 2025-03-10 --time 10:00 --recipe lipo-std",
+      s_course_spec_opts, MESOCTL_JSON, s_legacy, 1, s_plan },
+    { "book", "book a course: screening checked, sessions placed, stock reserved",
+      "--clinic C --patient ID --grade G --areas a,b --first YYYY-MM-DD [--time HH:MM] [options]",
+      "Books a course: checks the screening, places every session and reserves the stock,\n"
+      "then prints the course.",
+      "--clinic par --patient 6f1c...e2 --grade 2 --areas thighs,hips --first 2025-03-10 --time 10:00 --recipe lipo-std",
+      s_course_spec_opts, JK, s_legacy, 1, s_book },
+    { "course", "a booked course, or every course of a patient",
+      "(--course ID | --patient ID) [options]",
+      "Prints a booked course with its sessions, or every course of a patient.",
+      "--patient 6f1c...e2\n--course 2b9d...07 --json",
+      s_course_opts, MESOCTL_JSON, s_legacy, 1, s_course },
+    { "reschedule", "move a session to another time (room, practitioner)",
+      "--appointment A --at YYYY-MM-DDTHH:MM [--practitioner P] [--room R] [options]",
+      "Moves a booked session to another local start time, practitioner or room.",
+      "--appointment 9a4e...c1 --at 2025-03-17T11:00",
+      s_reschedule_opts, JK, s_legacy, 1, s_reschedule },
+    { "cancel", "cancel a session; prints the notice given",
+      "--appointment A [--by patient|clinic] [--reason T] [options]",
+      "Cancels a booked session and prints the notice given in hours (late: within the\n"
+      "clinic's cancellation window).",
+      "--appointment 9a4e...c1 --by patient --reason \"travelling\"",
+      s_cancel_opts, JK, s_legacy, 1, s_cancel },
+    { "start", "start a session (the screening is checked again)",
+      "--appointment A [options]",
+      "Starts a session; the screening is checked again for that day.",
+      "--appointment 9a4e...c1",
+      s_appointment_opts, JK, s_legacy, 1, s_start },
+    { "complete", "complete a session with the improvement seen",
+      "--appointment A [--score 0..3] [options]",
+      "Completes a started session with the improvement score seen (0 none .. 3 marked).",
+      "--appointment 9a4e...c1 --score 1",
+      s_complete_opts, JK, s_legacy, 1, s_complete },
+    { "no-show", "mark a session the patient did not come to",
+      "--appointment A [options]",
+      "Marks a booked session as a no-show.",
+      "--appointment 9a4e...c1",
+      s_appointment_opts, JK, s_legacy, 1, s_no_show },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+};
+
+int
+mesoctl_scheduling (int argc, char **argv)
+{
+    return mesoctl_run (&s_service, s_subs, true, argc, argv);
 }

@@ -4,9 +4,10 @@
  *     mesoctl health [--json] [--services a,b] [--timeout MS] [--endpoint EP]
  *     mesoctl migrate [--db CONNINFO] [--dir DIR]
  *
- * Commands are a table so that new ones (events, patients, book...) are one
- * file each; every command parses its own flags with meso_config, so each
- * has --help and takes MESO_* variables like the daemons. Logs (from libmeso,
+ * Commands are a table so that a new one is one file (cmd_<name>.c) and one
+ * line here; a service's command is a table of subcommands, each with its
+ * own options and --help (opts.c), taking MESO_* variables like the
+ * daemons. Logs (from libmeso,
  * e.g. the bus client) go to stderr as JSON lines at level warn unless
  * MESO_LOG_LEVEL says otherwise, keeping stdout for the command's output. */
 #include <stdio.h>
@@ -28,14 +29,6 @@ static const mesoctl_cmd_t s_commands[] = {
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
     { NULL, NULL, NULL }
 };
-
-int
-mesoctl_parsed (int rc)
-{
-    if (rc == 0)
-        return -1;
-    return rc == 1 ? MESOCTL_OK : MESOCTL_USAGE;
-}
 
 static void
 s_usage (FILE *out)

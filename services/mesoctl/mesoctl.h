@@ -1,11 +1,33 @@
-/* mesoctl.h -- the command table of mesoctl.
+/* mesoctl.h -- what the files of mesoctl share, and who owns what.
  *
- * Each command lives in its own cmd_<name>.c and exports one function that
- * takes the arguments after "mesoctl" (argv[0] is the command's name) and
- * returns the exit status: 0 success, 1 failure, 2 usage error. Adding a
- * command is one file and one line in the table in main.c. */
+ *   main.c            the command table ("mesoctl --help"), nothing else
+ *   opts.c            option tables: merging a subcommand's own options with
+ *                     the ones every subcommand of a service takes, --help
+ *                     with usage and example, finding the subcommand
+ *   call.c            calling a daemon: idempotency key, deadline, the
+ *                     refusal printed with every reason, the reply as JSON
+ *   qty.c             quantities in thousandths of a unit (pure, unit tested)
+ *   cmd_<name>.c      one service's subcommands, each with its own option
+ *                     table and its own --help (cmd_patients.c and
+ *                     cmd_screening.c both talk to the screening daemon;
+ *                     answers.c reads the questionnaire for the latter)
+ *   cmd_health.c, cmd_migrate.c   the two commands that are not a service's
+ *
+ * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, qty.c,
+ * answers.c; the shared files call no command file, so there is no circle.
+ *
+ * Each command exports one function that takes the arguments after
+ * "mesoctl" (argv[0] is the command's name) and returns the exit status:
+ * 0 success, 1 failure, 2 usage error. A command made of subcommands
+ * declares them in a table of mesoctl_sub_t and hands it to mesoctl_run. */
 #ifndef MESOCTL_H
 #define MESOCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "meso/config.h"
+#include <protobuf-c/protobuf-c.h>
 
 typedef int (mesoctl_fn) (int argc, char **argv);
 
@@ -20,9 +42,8 @@ typedef struct {
 #define MESOCTL_FAILED 1
 #define MESOCTL_USAGE 2
 
-/* Turns meso_config_parse's result into an exit status: -1 when the
- * command should go on, else the status to exit with. */
-int mesoctl_parsed (int rc);
+/* The end of an option table. */
+#define MESOCTL_OPT_END { NULL, NULL, NULL, NULL, NULL }
 
 int mesoctl_health (int argc, char **argv);
 int mesoctl_migrate (int argc, char **argv);
@@ -32,5 +53,104 @@ int mesoctl_screening (int argc, char **argv);
 int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
+
+/* ------------------------------------------------------------ services */
+
+/* How a service's subcommands reach it and show its answers. The quirks
+ * record how each command file called its daemon before the files shared
+ * one caller; they are kept so that every output stays byte for byte what
+ * scripts already parse, and they differ by history, not by design. */
+enum {
+    /* A bad endpoint or an undecodable reply exits without a word. */
+    MESOCTL_Q_SILENT_CLIENT = 1u << 0,
+    MESOCTL_Q_SILENT_DECODE = 1u << 1,
+    /* A refusal as "method: STATUS: message", "  detail: ...", then
+     * "  - code field: message" (else "STATUS: message", the reasons as
+     * "  - code @ field: message", then the detail). */
+    MESOCTL_Q_METHOD_ERRORS = 1u << 2,
+    /* With --json a refusal is printed on stdout as a JSON object
+     * {status, message, detail, reasons} and not on stderr. */
+    MESOCTL_Q_JSON_REFUSAL = 1u << 3,
+    /* With --json a refusal's Reply envelope is printed on stdout (pbjson)
+     * and the refusal on stderr as well. */
+    MESOCTL_Q_JSON_REPLY = 1u << 4,
+    /* --json through meso_pbjson (proto3 mapping, defaults left out); else
+     * every field of the message, from its descriptor. */
+    MESOCTL_Q_PBJSON = 1u << 5,
+};
+
+typedef struct {
+    const char *name;           /* "inventory", as in "mesoctl inventory" */
+    const char *summary;        /* first line of "mesoctl inventory --help" */
+    meso_opt_t endpoint;        /* its --endpoint option */
+    /* A call's deadline in milliseconds; 0: the --timeout option, which
+     * every subcommand then has (default timeout_default). */
+    int timeout_ms;
+    const char *timeout_default;
+    size_t key_max;             /* longest --key sent (longer is cut); 0: any */
+    unsigned quirks;            /* MESOCTL_Q_* */
+} mesoctl_service_t;
+
+/* -------------------------------------------------------- subcommands */
+
+/* Options every subcommand of a service may take (mesoctl_sub_t.common). */
+#define MESOCTL_JSON 1u         /* --json: print the reply as JSON */
+#define MESOCTL_KEY 2u          /* --key: idempotency key of a mutating call */
+
+/* A subcommand runs with its parsed options (its own, then the common ones,
+ * then the tolerated ones; read them with meso_config_get). */
+typedef int (mesoctl_sub_fn) (meso_opt_t *opts);
+
+typedef struct {
+    const char *name;           /* "receive", or two words: "prices set" */
+    const char *summary;        /* one line for "mesoctl <service> --help" */
+    const char *usage;          /* its synopsis, after "mesoctl <service> <name> " */
+    const char *about;          /* what it does, for its own --help */
+    const char *example;        /* one or more example lines (no "mesoctl ...") */
+    const meso_opt_t *opts;     /* its own options; an own "json", "key" or
+                                   "endpoint" replaces the common one */
+    unsigned common;            /* MESOCTL_JSON | MESOCTL_KEY */
+    /* Options accepted and ignored, not shown in --help: flags that an
+     * older, shared table of the service took (scripts pass them). */
+    const meso_opt_t *tolerated;
+    int spare_args;             /* positional arguments accepted and ignored */
+    mesoctl_sub_fn *fn;
+} mesoctl_sub_t;
+
+/* Runs the subcommand of svc named by argv[1] (argv[1] argv[2] for a
+ * two-word name), after parsing its options; prints the service's help
+ * (--help, -h: stdout, exit 0) or its usage (no or an unknown subcommand:
+ * stderr, exit 2). With find_anywhere the subcommand may follow options,
+ * as in "mesoctl scheduling --json course ...", the options being those
+ * of the tolerated table. subs ends with a NULL name. */
+int mesoctl_run (const mesoctl_service_t *svc, const mesoctl_sub_t *subs, bool find_anywhere,
+                 int argc, char **argv);
+
+/* Turns meso_config_parse's result into an exit status: -1 when the
+ * command should go on, else the status to exit with. */
+int mesoctl_parsed (int rc);
+
+/* The value of an option, "" when it has none. */
+const char *mesoctl_opt (const meso_opt_t *opts, const char *name);
+
+/* Splits list at any of sep into out (pointers into list, which is
+ * modified), skipping leading blanks and empty items when skip_blank, up
+ * to max. Returns the count. */
+size_t mesoctl_split (char *list, const char *sep, bool skip_blank, char **out, size_t max);
+
+/* -------------------------------------------------------------- calls */
+
+/* Calls method of svc with body; mutating calls carry --key, or a new
+ * UUID. On success unpacks the reply body with desc into *out (the caller
+ * frees it with protobuf_c_message_free_unpacked) and, with --json, prints
+ * it. Else prints the refusal and returns MESOCTL_FAILED (MESOCTL_USAGE
+ * for a bad endpoint or --timeout). */
+int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const char *method,
+                  const ProtobufCMessage *body, bool mutating,
+                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+
+/* Prints m on stdout as one JSON object with every field, from its
+ * descriptor (enums by name, bytes by length), without a newline. */
+void mesoctl_json_print (const ProtobufCMessage *m);
 
 #endif
