@@ -32,10 +32,7 @@
  * - The method is looked up once per request: the label for the metrics
  *   comes from the same lookup as the handler.
  * - Health is built in: "Health" and "<service>.Health" need no entry in
- *   the method table. Strings a health hook puts in the HealthReply must
- *   stay valid after the hook returns (static, or owned by its arg): the
- *   server packs the reply after the hook and frees nothing of it, except
- *   the notes array it made itself.
+ *   the method table (bus_health.c).
  */
 #include <assert.h>
 #include <errno.h>
@@ -242,40 +239,6 @@ meso_bus_server_stop (meso_bus_server_t *self)
     self->stopped = 1;
 }
 
-/* ------------------------------------------------------------- health */
-
-static void
-s_health (meso_bus_server_t *self, meso_reply_t *reply)
-{
-    Meso__V1__HealthReply health = MESO__V1__HEALTH_REPLY__INIT;
-    health.service = self->service;
-    health.version = (char *) MESO_VERSION;
-    health.uptime_s = (uint64_t) ((zclock_mono () - self->started_ms) / 1000);
-    health.state = (char *) "ok";
-    char db_error [600] = "";
-    if (self->db) {
-        if (meso_db_ping (self->db) == 0)
-            health.db_ok = true;
-        else {
-            const meso_db_error_t *err = meso_db_error (self->db);
-            snprintf (db_error, sizeof db_error, "%s%s%s",
-                      err && err->sqlstate [0] ? err->sqlstate : "",
-                      err && err->sqlstate [0] ? ": " : "",
-                      err && err->message [0] ? err->message : "database unreachable");
-            health.db_error = db_error;
-            health.state = (char *) "degraded";
-        }
-    }
-    else {
-        static char *notes [] = { (char *) "db=none" };
-        health.n_notes = 1;
-        health.notes = notes;
-    }
-    if (self->health_fn)
-        self->health_fn (&health, self->health_arg);
-    meso_reply_ok (reply, &health.base);
-}
-
 /* ------------------------------------------------------------- serving */
 
 static const meso_method_t *
@@ -310,7 +273,8 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
 {
     if (strcmp (req->method, "Health") == 0
         || strcmp (req->method, self->health_method) == 0) {
-        s_health (self, reply);
+        meso_bus_health (self->service, self->started_ms, self->db, self->health_fn,
+                         self->health_arg, reply);
         return req->method;
     }
     const meso_method_t *m = s_lookup (self, req->method);
