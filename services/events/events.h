@@ -38,7 +38,18 @@ typedef struct {
     uint64_t global_head;
     uint64_t published;             /* events sent on PUB since start */
     bool relay_due;                 /* a notification arrived */
+    int64_t held_warn_ms;           /* Health degraded when the relay is held back longer */
 } events_t;
+
+/* The transaction holding the relay back: the oldest running one with an
+ * xid, anywhere in the cluster (pid 0 when none). */
+typedef struct {
+    int pid;
+    char role[64];
+    char database[64];
+    char state[32];                 /* "active", "idle in transaction"... */
+    int64_t age_ms;                 /* since its transaction began */
+} store_horizon_t;
 
 /* ---- store.c: the SQL of the events schema ---- */
 
@@ -62,6 +73,9 @@ PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, i
 long store_prune (meso_db_t *db, int64_t retention_s);
 /* Milliseconds since the oldest outbox row was written (0 when empty), or -1. */
 int64_t store_outbox_lag_ms (meso_db_t *db);
+
+/* Fills out with the transaction holding the relay back. 0 or -1. */
+int store_horizon (meso_db_t *db, store_horizon_t *out);
 
 /* Reads a big-endian int8 from a binary result. */
 uint64_t store_get_u64 (const PGresult *res, int row, int col);

@@ -150,8 +150,8 @@ void
 events_health (Meso__V1__HealthReply *health, void *arg)
 {
     events_t *self = arg;
-    static char notes[2][64];
-    static char *note_ptrs[2] = { notes[0], notes[1] };
+    static char notes[3][320];
+    static char *note_ptrs[3] = { notes[0], notes[1], notes[2] };
     snprintf (notes[0], sizeof notes[0], "role=%s", self->active ? "active" : "standby");
     snprintf (notes[1], sizeof notes[1], "global_head=%llu published=%llu",
               (unsigned long long) self->global_head, (unsigned long long) self->published);
@@ -164,5 +164,21 @@ events_health (Meso__V1__HealthReply *health, void *arg)
          * transaction holds the horizon back). */
         if (self->active && lag > 10000)
             health->state = "degraded";
+        /* The gapless rule makes every event wait for the oldest running
+         * write transaction: say which one, and for how long. */
+        store_horizon_t h;
+        if (self->active && store_horizon (self->db, &h) == 0) {
+            meso_metrics_set ("meso_events_held_back_seconds",
+                              "Age of the oldest running transaction the relay must wait for.",
+                              NULL, NULL, (double) h.age_ms / 1000.0);
+            if (h.pid && h.age_ms > self->held_warn_ms) {
+                health->state = "degraded";
+                snprintf (notes[2], sizeof notes[2],
+                          "relay held back %lld ms by pid %d (role %s, database %s, %s) "
+                          "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h.age_ms, h.pid,
+                          h.role, h.database, h.state, (long long) self->held_warn_ms);
+                health->n_notes = 3;
+            }
+        }
     }
 }
