@@ -165,20 +165,28 @@ events_health (Meso__V1__HealthReply *health, void *arg)
         if (self->active && lag > 10000)
             health->state = "degraded";
         /* The gapless rule makes every event wait for the oldest running
-         * write transaction: say which one, and for how long. */
-        store_horizon_t h;
-        if (self->active && store_horizon (self->db, &h) == 0) {
-            meso_metrics_set ("meso_events_held_back_seconds",
-                              "Age of the oldest running transaction the relay must wait for.",
-                              NULL, NULL, (double) h.age_ms / 1000.0);
-            if (h.pid && h.age_ms > self->held_warn_ms) {
-                health->state = "degraded";
-                snprintf (notes[2], sizeof notes[2],
-                          "relay held back %lld ms by pid %d (role %s, database %s, %s) "
-                          "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h.age_ms, h.pid,
-                          h.role, h.database, h.state, (long long) self->held_warn_ms);
-                health->n_notes = 3;
-            }
+         * write transaction: say which one, and for how long (measured by
+         * events_watch_horizon, once a second). */
+        const store_horizon_t *h = &self->horizon;
+        if (self->active && h->pid && h->age_ms > self->held_warn_ms) {
+            health->state = "degraded";
+            snprintf (notes[2], sizeof notes[2],
+                      "relay held back %lld ms by pid %d (role %s, database %s, %s) "
+                      "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h->age_ms, h->pid,
+                      h->role, h->database, h->state, (long long) self->held_warn_ms);
+            health->n_notes = 3;
         }
     }
+}
+
+void
+events_watch_horizon (events_t *self)
+{
+    if (!self->active || store_horizon (self->db, &self->horizon) != 0) {
+        memset (&self->horizon, 0, sizeof self->horizon);
+        return;
+    }
+    meso_metrics_set ("meso_events_held_back_seconds",
+                      "Age of the oldest running transaction the relay must wait for.",
+                      NULL, NULL, (double) self->horizon.age_ms / 1000.0);
 }

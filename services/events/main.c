@@ -260,6 +260,7 @@ main (int argc, char **argv)
         }
         if (self.active && now >= next_heartbeat) {
             s_publish_heartbeat (&self);
+            events_watch_horizon (&self);
             next_heartbeat = now + HEARTBEAT_MS;
         }
         if (self.active && now >= next_prune) {
