@@ -27,4 +27,14 @@ int meso_wire_decode_request_with (const uint8_t *data, size_t len,
                                    ProtobufCAllocator *allocator, Meso__V1__Request **out,
                                    char *err, size_t errsize, const char **field);
 
+/* The per-peer byte budget from MESO_BUS_PEER_BUDGET, or the default
+ * (bus_budget.c); a malformed value is logged and ignored. */
+long long meso_bus_peer_budget (void);
+
+/* Answers Health into reply (bus_health.c): version and uptime since
+ * started_ms, db pinged (may be NULL), the service's hook fn (may be NULL)
+ * with arg, then the checks registered in meso/health.h. */
+void meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
+                      meso_health_fn *fn, void *arg, meso_reply_t *reply);
+
 #endif

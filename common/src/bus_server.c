@@ -13,7 +13,14 @@
  *   can route it. Frames beyond the first few are read and dropped.
  * - Replies are sent with ZMQ_DONTWAIT and ZMQ_ROUTER_MANDATORY: a peer
  *   that went away (EHOSTUNREACH) or stopped reading (EAGAIN at the HWM)
- *   costs a log line, never a blocked server.
+ *   costs a dropped reply, never a blocked server. What a peer that does
+ *   not read can pin is bounded in bytes, not only in messages: the send
+ *   HWM is the per-peer budget (MESO_BUS_PEER_BUDGET, 64 MiB) divided by
+ *   the largest reply (MESO_BUS_MAX_FRAME), so a client sending requests it
+ *   never reads holds at most the budget in the daemon. Drops are counted
+ *   (meso_bus_replies_dropped_total{reason}) and logged at most once per
+ *   DROP_LOG_MS with the count since the last line: a flood of unread
+ *   replies must not become a flood of log lines.
  * - The handler's reply is normalised before it is packed (status out of
  *   range, error without message, reply over the frame cap), so a buggy
  *   handler produces a wrong answer, not a crash or a silent client.
@@ -32,10 +39,7 @@
  * - The method is looked up once per request: the label for the metrics
  *   comes from the same lookup as the handler.
  * - Health is built in: "Health" and "<service>.Health" need no entry in
- *   the method table. Strings a health hook puts in the HealthReply must
- *   stay valid after the hook returns (static, or owned by its arg): the
- *   server packs the reply after the hook and frees nothing of it, except
- *   the notes array it made itself.
+ *   the method table (bus_health.c).
  */
 #include <assert.h>
 #include <errno.h>
@@ -49,13 +53,13 @@
 #include "meso/db.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
-#include "meso/version.h"
 #include "bus_private.h"
 
 #define REQUEST_ID_PEEK 65      /* the 64-byte limit, plus the NUL */
 #define FRAMES_KEPT 3           /* identity excluded: delimiter, payload, one extra */
 #define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
-#define HWM 10000
+#define HWM 10000               /* receive side; the send side is from the budget */
+#define DROP_LOG_MS 10000
 #define LINGER_MS 200
 #define ARENA_SIZE 8192         /* a typical request unpacks into a few hundred bytes */
 
@@ -83,6 +87,9 @@ struct meso_bus_server_t {
     size_t out_cap;
     s_arena_t arena;
     uint64_t served;
+    uint64_t drops_unlogged;    /* replies dropped since the last log line */
+    int64_t drop_log_at;        /* monotonic ms: no drop line before this */
+    int sndhwm;
     int64_t started_ms;
     volatile int stopped;
 };
@@ -182,7 +189,8 @@ meso_bus_server_new (const char *service, const char *endpoint,
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_maxmsgsize (self->router, 4 * MESO_BUS_MAX_FRAME);
     zsock_set_linger (self->router, LINGER_MS);
-    zsock_set_sndhwm (self->router, HWM);
+    self->sndhwm = meso_bus_peer_hwm (meso_bus_peer_budget ());
+    zsock_set_sndhwm (self->router, self->sndhwm);
     zsock_set_rcvhwm (self->router, HWM);
     if (zsock_bind (self->router, "%s", endpoint) < 0) {
         meso_error ("cannot bind %s on %s: %s", service, endpoint,
@@ -242,40 +250,6 @@ meso_bus_server_stop (meso_bus_server_t *self)
     self->stopped = 1;
 }
 
-/* ------------------------------------------------------------- health */
-
-static void
-s_health (meso_bus_server_t *self, meso_reply_t *reply)
-{
-    Meso__V1__HealthReply health = MESO__V1__HEALTH_REPLY__INIT;
-    health.service = self->service;
-    health.version = (char *) MESO_VERSION;
-    health.uptime_s = (uint64_t) ((zclock_mono () - self->started_ms) / 1000);
-    health.state = (char *) "ok";
-    char db_error [600] = "";
-    if (self->db) {
-        if (meso_db_ping (self->db) == 0)
-            health.db_ok = true;
-        else {
-            const meso_db_error_t *err = meso_db_error (self->db);
-            snprintf (db_error, sizeof db_error, "%s%s%s",
-                      err && err->sqlstate [0] ? err->sqlstate : "",
-                      err && err->sqlstate [0] ? ": " : "",
-                      err && err->message [0] ? err->message : "database unreachable");
-            health.db_error = db_error;
-            health.state = (char *) "degraded";
-        }
-    }
-    else {
-        static char *notes [] = { (char *) "db=none" };
-        health.n_notes = 1;
-        health.notes = notes;
-    }
-    if (self->health_fn)
-        self->health_fn (&health, self->health_arg);
-    meso_reply_ok (reply, &health.base);
-}
-
 /* ------------------------------------------------------------- serving */
 
 static const meso_method_t *
@@ -310,7 +284,8 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
 {
     if (strcmp (req->method, "Health") == 0
         || strcmp (req->method, self->health_method) == 0) {
-        s_health (self, reply);
+        meso_bus_health (self->service, self->started_ms, self->db, self->health_fn,
+                         self->health_arg, reply);
         return req->method;
     }
     const meso_method_t *m = s_lookup (self, req->method);
@@ -389,14 +364,35 @@ s_pack (meso_bus_server_t *self, meso_reply_t *reply, const char *request_id)
     return meso__v1__reply__pack (&env, self->out);
 }
 
+/* A reply that could not be sent: counted always, logged at most once per
+ * DROP_LOG_MS (with how many were dropped since the previous line). */
+static void
+s_dropped (meso_bus_server_t *self, const char *request_id, int err)
+{
+    /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
+    meso_metrics_add ("meso_bus_replies_dropped_total",
+                      "Replies dropped: the peer was gone or not reading (its queue was full).",
+                      "reason", err == EAGAIN ? "not_reading" : "gone", 1);
+    self->drops_unlogged++;
+    int64_t now = zclock_mono ();
+    if (now < self->drop_log_at)
+        return;
+    meso_warn ("%llu repl%s dropped in the last %d s, the latest to request %s: %s "
+               "(a peer holds at most %d unread replies, MESO_BUS_PEER_BUDGET)",
+               (unsigned long long) self->drops_unlogged, self->drops_unlogged == 1 ? "y" : "ies",
+               DROP_LOG_MS / 1000, request_id,
+               err == EAGAIN ? "the peer is not reading" : zmq_strerror (err), self->sndhwm);
+    self->drops_unlogged = 0;
+    self->drop_log_at = now + DROP_LOG_MS;
+}
+
 /* Sends [identity][empty?][reply]. identity is consumed. */
 static void
 s_send (meso_bus_server_t *self, zmq_msg_t *identity, bool delimited, size_t size,
         const char *request_id)
 {
     if (zmq_msg_send (identity, self->handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
-        meso_warn ("reply to %s dropped: %s", request_id, zmq_strerror (zmq_errno ()));
+        s_dropped (self, request_id, zmq_errno ());
         zmq_msg_close (identity);
         return;
     }

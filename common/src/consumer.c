@@ -17,6 +17,15 @@
  *   When it is ahead (another instance did the work), events are skipped
  *   one by one, each a cheap transaction, which keeps every instance's
  *   cursor moving.
+ * - A consumer that cannot advance (one event failing again and again, or
+ *   nothing arriving while the head is further) keeps serving its daemon's
+ *   requests, so nobody would notice: each followed stream has a progress
+ *   tracker (meso/progress.h), and the consumer registers a health check
+ *   (meso/health.h) that turns every bus server's Health in the process to
+ *   "degraded" with the stuck position and the last error, and sets
+ *   meso_consumer_stuck{stream} (1 when stuck) and
+ *   meso_consumer_stuck_seq{stream} (the event it cannot get past, 0 when
+ *   moving). A service gets this by using meso_consumer at all.
  * - The schema name is pasted into the SQL (identifiers cannot be
  *   parameters), so it is checked to be a plain lower-case identifier and
  *   quoted; the statements are built once, here. */
@@ -26,8 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/health.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
+#include "meso/mtime.h"
+#include "meso/progress.h"
 #include "meso/subscriber.h"
 #include "subscriber_private.h"
 
@@ -41,6 +53,9 @@ struct meso_consumer_t {
     char sql_read[160];
     char sql_lock[160];
     char sql_update[160];
+    int nstreams;
+    char streams[4][16];        /* followed streams, for the progress below */
+    meso_progress_t progress[4];
 };
 
 /* One event's transaction. */
@@ -51,6 +66,48 @@ typedef struct {
     bool rewind;                /* the stored cursor is behind the event */
     uint64_t stored;
 } s_txn_t;
+
+static meso_progress_t *
+s_progress (meso_consumer_t *self, const char *stream)
+{
+    for (int i = 0; i < self->nstreams; i++)
+        if (stream && strcmp (self->streams[i], stream) == 0)
+            return &self->progress[i];
+    return NULL;
+}
+
+/* Updates the stuck metrics of every stream; writes a note for the first
+ * stuck one into note (when note is non-NULL). Returns true when one is. */
+static bool
+s_check_stuck (meso_consumer_t *self, char *note, size_t size)
+{
+    int64_t now = meso_time_mono_ms ();
+    bool any = false;
+    for (int i = 0; i < self->nstreams; i++) {
+        meso_progress_t *p = &self->progress[i];
+        uint64_t head = meso_subscriber_head (self->sub, self->streams[i]);
+        meso_progress_moved (p, meso_subscriber_cursor (self->sub, self->streams[i]), now);
+        uint64_t at = meso_progress_stuck (p, head, now, MESO_PROGRESS_STUCK_FAILURES,
+                                           MESO_PROGRESS_STALL_MS);
+        meso_metrics_set ("meso_consumer_stuck",
+                          "1 when this consumer cannot get past an event of the stream.",
+                          "stream", self->streams[i], at ? 1 : 0);
+        meso_metrics_set ("meso_consumer_stuck_seq",
+                          "The stream sequence this consumer cannot get past (0: moving).",
+                          "stream", self->streams[i], (double) at);
+        if (at && note && !any)
+            meso_progress_note (p, self->name, self->streams[i], at, head, now, note, size);
+        any = any || at;
+    }
+    return any;
+}
+
+/* The health check registered for this consumer (meso/health.h). */
+static bool
+s_health_check (void *arg, char *note, size_t size)
+{
+    return s_check_stuck (arg, note, size);
+}
 
 static bool
 s_valid_identifier (const char *s)
@@ -127,6 +184,14 @@ s_on_event (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg
     meso_warn ("consumer %s: event %s #%" PRIu64 " (%s) not applied: %s%s%s%s; it will come again",
                self->name, ev->stream, ev->stream_seq, ev->type, e->message,
                e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
+    meso_progress_t *p = s_progress (self, ev->stream);
+    if (p) {
+        char why[160];
+        snprintf (why, sizeof why, "%.120s%s%s%s", e->message[0] ? e->message : "not applied",
+                  e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
+        meso_progress_failed (p, ev->stream_seq, why);
+        s_check_stuck (self, NULL, 0);
+    }
     return -1;
 }
 
@@ -190,10 +255,16 @@ meso_consumer_new (meso_db_t *db, const char *schema, const char *streams,
                         e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
             failed = 1;
         }
-        else if (meso_subscriber_follow (self->sub, s, strtoull (PQgetvalue (res, 0, 0), NULL, 10)) != 0)
+        else if (self->nstreams == 4
+                 || meso_subscriber_follow (self->sub, s, strtoull (PQgetvalue (res, 0, 0), NULL, 10)) != 0)
             failed = 1;
-        else
+        else {
+            snprintf (self->streams[self->nstreams], sizeof self->streams[0], "%s", s);
+            meso_progress_init (&self->progress[self->nstreams],
+                                meso_subscriber_cursor (self->sub, s), meso_time_mono_ms ());
+            self->nstreams++;
             followed++;
+        }
         PQclear (res);
     }
     free (list);
@@ -203,6 +274,10 @@ meso_consumer_new (meso_db_t *db, const char *schema, const char *streams,
         meso_consumer_destroy (&self);
         return NULL;
     }
+    if (meso_health_register (s_health_check, self) != 0)
+        meso_warn ("consumer %s: too many health checks; a stuck stream will not show in Health",
+                   self->name);
+    s_check_stuck (self, NULL, 0);
     return self;
 }
 
@@ -213,6 +288,7 @@ meso_consumer_destroy (meso_consumer_t **self_p)
     meso_consumer_t *self = *self_p;
     if (!self)
         return;
+    meso_health_unregister (s_health_check, self);
     meso_subscriber_destroy (&self->sub);
     free (self->name);
     free (self);
@@ -223,7 +299,9 @@ int
 meso_consumer_poll (meso_consumer_t *self, int timeout_ms)
 {
     assert (self);
-    return meso_subscriber_poll (self->sub, timeout_ms);
+    int rc = meso_subscriber_poll (self->sub, timeout_ms);
+    s_check_stuck (self, NULL, 0);
+    return rc;
 }
 
 zsock_t *

@@ -366,6 +366,14 @@ meso_db_set_error (meso_db_t *self, const char *sqlstate, const char *fmt, ...)
     va_end (ap);
 }
 
+void
+meso_db_set_error_detail (meso_db_t *self, const char *detail, const char *hint)
+{
+    assert (self);
+    s_copy (self->err.detail, sizeof self->err.detail, detail);
+    s_copy (self->err.hint, sizeof self->err.hint, hint);
+}
+
 bool
 meso_db_error_retryable (const char *sqlstate)
 {
@@ -513,6 +521,8 @@ meso_db_status (meso_db_t *self)
         return MESO_FAILED_PRECONDITION;
     if (strcmp (s, "23502") == 0 || strncmp (s, "22", 2) == 0)
         return MESO_INVALID_ARGUMENT;
+    if (strncmp (s, "54", 2) == 0)     /* program_limit_exceeded: too large */
+        return MESO_RESOURCE_EXHAUSTED;
     if (strcmp (s, "57014") == 0)
         return MESO_DEADLINE_EXCEEDED;
     if (strcmp (s, "42501") == 0)

@@ -5,7 +5,15 @@
  * moves a row only once every transaction older than the oldest running one
  * has finished, so a transaction that inserted early and commits late is
  * never skipped. pg_notify inside the transaction is delivered at commit and
- * not at all on rollback, which is exactly when the daemon should wake. */
+ * not at all on rollback, which is exactly when the daemon should wake.
+ *
+ * The size cap (MESO_OUTBOX_EVENT_MAX) is checked here, on the packed bytes
+ * that would be stored, because this is the one door every event passes:
+ * an event the log stores must always fit in an events.Replay reply, or
+ * every subscriber stops at it for good. The refusal is SQLSTATE 54000
+ * (program_limit_exceeded), which meso_db_status maps to
+ * RESOURCE_EXHAUSTED, so every service's meso_reply_db_error answers it
+ * without code of its own, and the caller's transaction rolls back. */
 #include "meso/outbox.h"
 #include "meso/mtime.h"
 #include "meso/uuid.h"
@@ -62,6 +70,15 @@ meso_outbox_append (meso_db_t *db, const Meso__V1__Event *ev)
         return -1;
     }
     meso__v1__event__pack (&copy, buf);
+    if (len > MESO_OUTBOX_EVENT_MAX) {
+        free (buf);
+        meso_db_set_error (db, "54000", "event %s of %zu bytes exceeds the %d-byte limit",
+                           copy.type, len, MESO_OUTBOX_EVENT_MAX);
+        meso_db_set_error_detail (db,
+            "events are copied into the replayable log and must fit in one events.Replay reply",
+            "send a smaller request: an event carries the request's actor and free-text fields");
+        return -1;
+    }
     /* Events carry messages a client sent (the request's actor), unknown
      * fields included, and protobuf-c 1.4 accepts a field number 0 written
      * as an overlong varint (80 00) that it packs back as 00 and then

@@ -233,6 +233,14 @@ meso_subscriber_cursor (meso_subscriber_t *self, const char *stream)
     return st ? st->cursor : 0;
 }
 
+uint64_t
+meso_subscriber_head (meso_subscriber_t *self, const char *stream)
+{
+    assert (self && stream);
+    s_stream_t *st = s_stream (self, stream, strlen (stream));
+    return st ? st->head : 0;
+}
+
 zsock_t *
 meso_subscriber_socket (meso_subscriber_t *self)
 {

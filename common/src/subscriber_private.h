@@ -12,4 +12,8 @@
  * stream is not followed. */
 int meso_subscriber_set_cursor (meso_subscriber_t *self, const char *stream, uint64_t cursor);
 
+/* The highest sequence of stream known to exist (from replays and
+ * heartbeats), 0 when not followed. */
+uint64_t meso_subscriber_head (meso_subscriber_t *self, const char *stream);
+
 #endif

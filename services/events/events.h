@@ -26,6 +26,16 @@ events_stream_index (const char *name)
     return -1;
 }
 
+/* The transaction holding the relay back: the oldest running one with an
+ * xid, anywhere in the cluster (pid 0 when none). */
+typedef struct {
+    int pid;
+    char role[64];
+    char database[64];
+    char state[32];                 /* "active", "idle in transaction"... */
+    int64_t age_ms;                 /* since its transaction began */
+} store_horizon_t;
+
 typedef struct {
     meso_db_t *db;
     zsock_t *pub;
@@ -38,7 +48,10 @@ typedef struct {
     uint64_t global_head;
     uint64_t published;             /* events sent on PUB since start */
     bool relay_due;                 /* a notification arrived */
+    int64_t held_warn_ms;           /* Health degraded when the relay is held back longer */
+    store_horizon_t horizon;        /* what holds the relay back, measured each second */
 } events_t;
+
 
 /* ---- store.c: the SQL of the events schema ---- */
 
@@ -63,11 +76,17 @@ long store_prune (meso_db_t *db, int64_t retention_s);
 /* Milliseconds since the oldest outbox row was written (0 when empty), or -1. */
 int64_t store_outbox_lag_ms (meso_db_t *db);
 
+/* Fills out with the transaction holding the relay back. 0 or -1. */
+int store_horizon (meso_db_t *db, store_horizon_t *out);
+
 /* Reads a big-endian int8 from a binary result. */
 uint64_t store_get_u64 (const PGresult *res, int row, int col);
 
 /* ---- handlers.c ---- */
 extern const meso_method_t events_methods[];
 void events_health (Meso__V1__HealthReply *health, void *arg);
+/* Measures what holds the relay back (self->horizon) and exports
+ * meso_events_held_back_seconds; the loop calls it once a second. */
+void events_watch_horizon (events_t *self);
 
 #endif

@@ -3,20 +3,26 @@
  * Both are reads, served by the active writer and by a standby alike (a
  * standby answers from the same log). Replay builds its reply from the
  * stored packed events without unpacking them (seqwire.h), and caps the
- * reply below the bus frame limit: a subscriber asks again from the last
- * sequence it got. */
+ * page at SEQWIRE_PAGE_BYTES: a subscriber asks again from the last
+ * sequence it got. A page always holds the event at the cursor, even one
+ * larger than a page; one too large for any reply (stored before the
+ * outbox capped events) is refused with its position, never silently
+ * turned into an error about the reply's size. */
 #include "events.h"
 #include "seqwire.h"
 #include "events.pb-c.h"
+#include "meso/metrics.h"
 #include "meso/mtime.h"
+#include "meso/outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #define REPLAY_DEFAULT_LIMIT 1000
 #define REPLAY_MAX_LIMIT 10000
-/* Keep replies well under MESO_BUS_MAX_FRAME (envelope and head included). */
-#define REPLAY_MAX_BYTES (MESO_BUS_MAX_FRAME - 64 * 1024)
+/* The most event bytes a reply can carry under MESO_BUS_MAX_FRAME (the
+ * envelope, request id and head take far less than the margin). */
+#define REPLAY_REPLY_EVENTS_MAX (MESO_BUS_MAX_FRAME - 4096)
 
 static void
 s_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
@@ -83,8 +89,20 @@ s_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *a
     size_t len = 0;
     for (int r = 0; r < n; r++) {
         size_t plen = (size_t) PQgetlength (res, r, 2);
-        if (len + plen + SEQWIRE_ITEM_OVERHEAD > REPLAY_MAX_BYTES && r > 0)
+        if (!seqwire_page_takes (len, r, plen, SEQWIRE_PAGE_BYTES))
             break;                      /* the caller asks again from here */
+        if (plen + SEQWIRE_ITEM_OVERHEAD > REPLAY_REPLY_EVENTS_MAX) {
+            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
+                              "event %s #%llu is %zu bytes, too large for any events.Replay reply",
+                              rq->stream, (unsigned long long) store_get_u64 (res, r, 0), plen);
+            meso_reply_detail (reply, "it was stored before events were capped at %d bytes; "
+                               "every subscriber of %s stops here (hint: an operator replaces its "
+                               "payload in events.log with a smaller event of the same type)",
+                               MESO_OUTBOX_EVENT_MAX, rq->stream);
+            PQclear (res);
+            free (buf);
+            return;
+        }
         len += seqwire_replay_item (buf + len, (const uint8_t *) PQgetvalue (res, r, 2), plen,
                                     store_get_u64 (res, r, 0), store_get_u64 (res, r, 1));
     }
@@ -132,8 +150,8 @@ void
 events_health (Meso__V1__HealthReply *health, void *arg)
 {
     events_t *self = arg;
-    static char notes[2][64];
-    static char *note_ptrs[2] = { notes[0], notes[1] };
+    static char notes[3][320];
+    static char *note_ptrs[3] = { notes[0], notes[1], notes[2] };
     snprintf (notes[0], sizeof notes[0], "role=%s", self->active ? "active" : "standby");
     snprintf (notes[1], sizeof notes[1], "global_head=%llu published=%llu",
               (unsigned long long) self->global_head, (unsigned long long) self->published);
@@ -146,5 +164,29 @@ events_health (Meso__V1__HealthReply *health, void *arg)
          * transaction holds the horizon back). */
         if (self->active && lag > 10000)
             health->state = "degraded";
+        /* The gapless rule makes every event wait for the oldest running
+         * write transaction: say which one, and for how long (measured by
+         * events_watch_horizon, once a second). */
+        const store_horizon_t *h = &self->horizon;
+        if (self->active && h->pid && h->age_ms > self->held_warn_ms) {
+            health->state = "degraded";
+            snprintf (notes[2], sizeof notes[2],
+                      "relay held back %lld ms by pid %d (role %s, database %s, %s) "
+                      "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h->age_ms, h->pid,
+                      h->role, h->database, h->state, (long long) self->held_warn_ms);
+            health->n_notes = 3;
+        }
     }
+}
+
+void
+events_watch_horizon (events_t *self)
+{
+    if (!self->active || store_horizon (self->db, &self->horizon) != 0) {
+        memset (&self->horizon, 0, sizeof self->horizon);
+        return;
+    }
+    meso_metrics_set ("meso_events_held_back_seconds",
+                      "Age of the oldest running transaction the relay must wait for.",
+                      NULL, NULL, (double) self->horizon.age_ms / 1000.0);
 }

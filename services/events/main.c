@@ -185,6 +185,8 @@ main (int argc, char **argv)
         { "batch", "MESO_EVENTS_BATCH", "1000", "outbox rows relayed per statement (1..10000)", NULL },
         { "retention-s", "MESO_EVENTS_RETENTION_S", "2592000",
           "seconds the event log is kept before pruning (default 30 days)", NULL },
+        { "held-warn-ms", "MESO_EVENTS_HELD_WARN_MS", "5000",
+          "Health is degraded when a running transaction has held the relay back this long", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -195,9 +197,10 @@ main (int argc, char **argv)
         "and answers events.Replay / events.Head.", NULL, NULL);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
-    long batch, retention;
+    long batch, retention, held_warn;
     if (meso_config_int (opts, "batch", 1, 10000, &batch) != 0
-        || meso_config_int (opts, "retention-s", 1, 100L * 365 * 86400, &retention) != 0)
+        || meso_config_int (opts, "retention-s", 1, 100L * 365 * 86400, &retention) != 0
+        || meso_config_int (opts, "held-warn-ms", 1, 86400000L, &held_warn) != 0)
         return 2;
     meso_log_init ("events", meso_config_get (opts, "log-level"));
     if (meso_metrics_start ("events", meso_config_get (opts, "metrics")) != 0)
@@ -209,6 +212,7 @@ main (int argc, char **argv)
     memset (&self, 0, sizeof self);
     self.batch = (int) batch;
     self.retention_s = retention;
+    self.held_warn_ms = held_warn;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -256,6 +260,7 @@ main (int argc, char **argv)
         }
         if (self.active && now >= next_heartbeat) {
             s_publish_heartbeat (&self);
+            events_watch_horizon (&self);
             next_heartbeat = now + HEARTBEAT_MS;
         }
         if (self.active && now >= next_prune) {

@@ -57,3 +57,9 @@ seqwire_replay_head (uint8_t *out, uint64_t head)
     out[0] = (2 << 3) | 0;              /* ReplayReply.head, varint */
     return 1 + seqwire_varint (out + 1, head);
 }
+
+bool
+seqwire_page_takes (size_t used, int count, size_t len, size_t budget)
+{
+    return count == 0 || used + len + SEQWIRE_ITEM_OVERHEAD <= budget;
+}

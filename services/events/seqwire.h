@@ -9,6 +9,7 @@
 #ifndef EVENTS_SEQWIRE_H
 #define EVENTS_SEQWIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -16,6 +17,19 @@
 #define SEQWIRE_EVENT_OVERHEAD 22
 /* Most bytes seqwire_replay_item adds around a completed event. */
 #define SEQWIRE_ITEM_OVERHEAD (1 + 10 + SEQWIRE_EVENT_OVERHEAD)
+
+/* Bytes of events one Replay page holds (a page ends before the event
+ * that would pass this). 256 KiB: hundreds of events per page, a quarter of
+ * the bus frame, and small enough that a peer's queue of unread replies
+ * stays within its byte budget (see common/src/bus_budget.c). Every event
+ * the outbox accepts (MESO_OUTBOX_EVENT_MAX, 64 KiB) fits in it. */
+#define SEQWIRE_PAGE_BYTES (256 * 1024)
+
+/* Whether the next event (len payload bytes) joins a page that holds used
+ * bytes in count events: always when the page is empty (a page shrinks to
+ * one event, never to none, whatever that event's size), otherwise only
+ * when the page stays within budget. */
+bool seqwire_page_takes (size_t used, int count, size_t len, size_t budget);
 
 /* Encodes v as a protobuf varint into out (at least 10 bytes); returns
  * the length. */

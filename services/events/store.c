@@ -149,3 +149,29 @@ store_outbox_lag_ms (meso_db_t *db)
     PQclear (res);
     return lag < 0 ? 0 : lag;
 }
+
+int
+store_horizon (meso_db_t *db, store_horizon_t *out)
+{
+    /* The running transaction with the oldest xid is what
+     * pg_snapshot_xmin waits for (relay, above). Other roles' xids and
+     * xact_start are visible through pg_read_all_stats (008). */
+    memset (out, 0, sizeof *out);
+    PGresult *res = meso_db_query (db,
+        "SELECT pid, coalesce (usename, ''), coalesce (datname, ''), coalesce (state, ''),"
+        " greatest ((extract (epoch FROM clock_timestamp () - xact_start) * 1000)::bigint, 0)"
+        " FROM pg_stat_activity"
+        " WHERE backend_xid IS NOT NULL AND xact_start IS NOT NULL AND pid <> pg_backend_pid ()"
+        " ORDER BY age (backend_xid) DESC LIMIT 1", 0, NULL);
+    if (!res)
+        return -1;
+    if (PQntuples (res) == 1) {
+        out->pid = atoi (PQgetvalue (res, 0, 0));
+        snprintf (out->role, sizeof out->role, "%s", PQgetvalue (res, 0, 1));
+        snprintf (out->database, sizeof out->database, "%s", PQgetvalue (res, 0, 2));
+        snprintf (out->state, sizeof out->state, "%s", PQgetvalue (res, 0, 3));
+        out->age_ms = strtoll (PQgetvalue (res, 0, 4), NULL, 10);
+    }
+    PQclear (res);
+    return 0;
+}

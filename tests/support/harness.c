@@ -529,3 +529,54 @@ mt_sleep_ms (int ms)
     while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+
+int
+mt_health (const char *endpoint, char *state, size_t state_size, char *notes,
+           size_t notes_size)
+{
+    state[0] = notes[0] = '\0';
+    meso_bus_client_t *c = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
+                                                "meso-test");
+    if (!c)
+        return -1;
+    meso_result_t r;
+    memset (&r, 0, sizeof r);
+    int rc = -1;
+    if (meso_bus_client_call (c, "Health", NULL, NULL, 3000, &r) == 0) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        Meso__V1__HealthReply *h = meso__v1__health_reply__unpack (NULL, len, body);
+        if (h) {
+            snprintf (state, state_size, "%s", h->state);
+            size_t used = 0;
+            for (size_t i = 0; i < h->n_notes && used < notes_size; i++) {
+                int n = snprintf (notes + used, notes_size - used, "%s%s", i ? " | " : "",
+                                  h->notes[i]);
+                if (n < 0)
+                    break;
+                used += (size_t) n;
+            }
+            meso__v1__health_reply__free_unpacked (h, NULL);
+            rc = 0;
+        }
+    }
+    meso_result_reset (&r);
+    meso_bus_client_destroy (&c);
+    return rc;
+}
+
+long
+mt_rss_anon_kb (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    long kb = -1;
+    while (fgets (line, sizeof line, f))
+        if (sscanf (line, "RssAnon: %ld kB", &kb) == 1)
+            break;
+    fclose (f);
+    return kb;
+}

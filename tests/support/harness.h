@@ -53,6 +53,16 @@ int mt_wait_healthy (const char *endpoint, int timeout_ms);
 pid_t mt_spawn_events (const char *dbname, char *router, size_t router_size, char *pub,
                        size_t pub_size);
 
+/* Asks endpoint's Health once (timeout 3 s). Writes its state ("ok",
+ * "degraded"...) to state and every note, joined by " | ", to notes.
+ * Returns 0, or -1 when no OK reply came. */
+int mt_health (const char *endpoint, char *state, size_t state_size, char *notes,
+               size_t notes_size);
+
+/* Anonymous resident memory of process pid in KiB (RssAnon in
+ * /proc/<pid>/status), or -1. */
+long mt_rss_anon_kb (pid_t pid);
+
 /* Calls method on client c with idempotency key, or (key NULL) with a fresh
  * key "test-key-<++*seq>", waiting up to 5 s. Returns the reply's status
  * (also in r). */

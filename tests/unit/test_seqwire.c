@@ -95,6 +95,25 @@ test_empty_reply_is_just_the_head (void **state)
     meso__v1__replay_reply__free_unpacked (r, NULL);
 }
 
+/* A page is never empty, whatever the size of the event at the cursor,
+ * and otherwise stops before the event that would pass the budget. */
+static void
+test_a_page_always_takes_the_event_at_the_cursor (void **state)
+{
+    (void) state;
+    assert_true (seqwire_page_takes (0, 0, 10 * SEQWIRE_PAGE_BYTES, SEQWIRE_PAGE_BYTES));
+    assert_false (seqwire_page_takes (100, 1, SEQWIRE_PAGE_BYTES, SEQWIRE_PAGE_BYTES));
+    size_t item = 1000, used = 0;
+    int count = 0;
+    while (seqwire_page_takes (used, count, item, SEQWIRE_PAGE_BYTES)) {
+        used += item + SEQWIRE_ITEM_OVERHEAD;
+        count++;
+    }
+    assert_true (used <= SEQWIRE_PAGE_BYTES);
+    assert_true (used + item + SEQWIRE_ITEM_OVERHEAD > SEQWIRE_PAGE_BYTES);
+    assert_int_equal (count, SEQWIRE_PAGE_BYTES / (item + SEQWIRE_ITEM_OVERHEAD));
+}
+
 int
 main (void)
 {
@@ -103,6 +122,7 @@ main (void)
         cmocka_unit_test (test_completed_event_reads_back_with_sequences),
         cmocka_unit_test (test_replay_reply_of_several_events),
         cmocka_unit_test (test_empty_reply_is_just_the_head),
+        cmocka_unit_test (test_a_page_always_takes_the_event_at_the_cursor),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -132,6 +132,13 @@ void meso_bus_server_stop (meso_bus_server_t *self);
 /* Requests answered so far (all statuses). */
 uint64_t meso_bus_server_served (meso_bus_server_t *self);
 
+/* The send high-water mark a server gives each peer for a per-peer byte
+ * budget: budget / MESO_BUS_MAX_FRAME replies, at least 1, at most 10000.
+ * Servers read the budget from MESO_BUS_PEER_BUDGET (bytes, default 64
+ * MiB); replies beyond it to a peer that does not read are dropped and
+ * counted (meso_bus_replies_dropped_total). */
+int meso_bus_peer_hwm (long long budget);
+
 /* --------------------------------------------------------------- client */
 
 typedef struct meso_bus_client_t meso_bus_client_t;

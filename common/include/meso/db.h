@@ -89,6 +89,10 @@ const meso_db_error_t *meso_db_error (meso_db_t *self);
 void meso_db_set_error (meso_db_t *self, const char *sqlstate, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* Sets the detail and hint of the error just set with meso_db_set_error
+ * (either may be NULL), so a refusal reads like PostgreSQL's own. */
+void meso_db_set_error_detail (meso_db_t *self, const char *detail, const char *hint);
+
 /* True for 40001 / 40P01. */
 bool meso_db_error_retryable (const char *sqlstate);
 
@@ -116,7 +120,8 @@ unsigned long meso_db_retries (meso_db_t *self);
 /* Maps the last database error to a meso status: 40001/40P01 -> ABORTED,
  * class 08 / no connection -> UNAVAILABLE, 23505 -> ALREADY_EXISTS,
  * 23503 -> NOT_FOUND, 23514/23P01/22xxx -> FAILED_PRECONDITION /
- * INVALID_ARGUMENT, 57014 -> DEADLINE_EXCEEDED, else INTERNAL. */
+ * INVALID_ARGUMENT, 54xxx (program limit exceeded) -> RESOURCE_EXHAUSTED,
+ * 57014 -> DEADLINE_EXCEEDED, else INTERNAL. */
 int meso_db_status (meso_db_t *self);
 
 #endif

@@ -18,11 +18,18 @@
 /* Name of the channel the events daemon LISTENs on. */
 #define MESO_OUTBOX_CHANNEL "meso_events"
 
+/* Largest packed event the outbox accepts, in bytes. 64 KiB: an event
+ * always fits in one events.Replay reply (the daemon's page is 256 KiB,
+ * the bus frame 1 MiB) with room to spare, while the largest legitimate
+ * event (a screening with every answer and a full actor) is a few KiB. */
+#define MESO_OUTBOX_EVENT_MAX (64 * 1024)
+
 /* Appends ev to events.outbox and notifies. Fields the caller left empty are
  * filled for the stored copy: id (a new UUID), occurred_at_us (now), stream
  * (from the type). ev itself is not changed. Sequence fields are ignored.
  * Returns 0, or -1 with the db error set (a refused event: sqlstate
- * "22023" with a message naming what is wrong). */
+ * "22023" with a message naming what is wrong; "54000" when the packed
+ * event is over MESO_OUTBOX_EVENT_MAX, with its type and size). */
 int meso_outbox_append (meso_db_t *db, const Meso__V1__Event *ev);
 
 /* The payload case a type must carry, or
