@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include "meso/mtime.h"
+
 #define TEXT_MAX 200
 
 bool
@@ -94,6 +96,25 @@ sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *field,
         return -1;
     }
     return 0;
+}
+
+int
+sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *field, const char *value,
+                  when_facts_t *f)
+{
+    f->today = c->today;
+    f->now_us = c->now_us;
+    when_verdict_t v = when_verdict (f);
+    if (v == WHEN_OK)
+        return 0;
+    char why[256], hint[160], today[16];
+    when_why (v, f, field, value, c->time_zone, why, sizeof why, hint, sizeof hint);
+    meso_date_format (c->today, today, sizeof today);
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", why);
+    meso_reply_detail (reply, "clinic %s keeps local time in %s; its local date is %s", c->clinic_id,
+                       c->time_zone, today);
+    meso_reply_reason (reply, when_code (v), field, "%s", hint);
+    return -1;
 }
 
 void

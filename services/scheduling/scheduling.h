@@ -23,8 +23,10 @@
  *   store*.c     the SQL (store.h)
  *   planner.c    pure: course planning, slot choice and validity
  *   lifecycle.c  pure: which change a session's status allows
+ *   when.c       pure: whether a time may be given to a session (past,
+ *                horizon, daylight-saving gap)
  *
- * The last two are a library of their own, unit tested directly. */
+ * The last three are a library of their own, unit tested directly. */
 #ifndef SCHEDULING_SCHEDULING_H
 #define SCHEDULING_SCHEDULING_H
 
@@ -37,6 +39,7 @@
 #include "lifecycle.h"
 #include "planner.h"
 #include "store.h"
+#include "when.h"
 #include "scheduling.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
@@ -138,6 +141,12 @@ void sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char *
  * "unknown_clinic" on field). */
 int sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *field, store_clinic_t *out,
                        meso_reply_t *reply);
+/* The one check of a time given to a session (BookSession, Reschedule,
+ * the first date of PlanCourse / BookCourse): when_verdict on f, whose
+ * today and now are set here from the clinic c. 0, or -1 with reply set
+ * (INVALID_ARGUMENT: the reason when_code on field, value named). */
+int sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *field, const char *value,
+                      when_facts_t *f);
 /* Runs effect in one transaction under the request's idempotency key. */
 void sched_run (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
                 meso_idem_effect_fn *effect);

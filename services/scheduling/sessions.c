@@ -139,9 +139,20 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
     const char *pract = in->practitioner_id && in->practitioner_id[0] ? in->practitioner_id : r->prev_pract;
     const char *room = in->room_id && in->room_id[0] ? in->room_id : r->prev_room;
     int minutes = (int) ((r->prev_end - r->prev_start) / 60000000);
+    int32_t prev, next, day;
+    int minute;
+    planner_parse_local (in->local_start, &day, &minute);
+    /* The same rule as every booking's: not in the past, not beyond the
+     * horizon, not inside a daylight-saving gap. */
+    when_facts_t when = { .day = day };
+    if (sched_check_when (job->reply, &clinic, "local_start", in->local_start, &when) != 0)
+        goto done;
     int64_t st, en;
     planner_slot_facts_t facts;
-    if (store_slot_facts (db, &clinic, pract, room, in->local_start, minutes, &st, &en, &facts) != 0)
+    if (store_slot_facts (db, &clinic, pract, room, in->local_start, minutes, &st, &en, &facts, &when) != 0)
+        goto done;
+    when.timed = true;
+    if (sched_check_when (job->reply, &clinic, "local_start", in->local_start, &when) != 0)
         goto done;
     planner_slot_t verdict = planner_slot_verdict (&facts);
     if (verdict != PLANNER_SLOT_OK) {
@@ -152,12 +163,9 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
         goto done;
     }
     /* The neighbours of the same course keep the minimum spacing. */
-    int32_t prev, next, day;
-    int minute;
     if (store_course_neighbours (db, PQgetvalue (res, 0, SC_COURSE), PQgetvalue (res, 0, SC_NUMBER),
                                  clinic.time_zone, &prev, &next) != 0)
         goto done;
-    planner_parse_local (in->local_start, &day, &minute);
     if (!planner_spacing_ok (prev, day, next, clinic.course.spacing_min_days)) {
         char pd[11] = "-", nd[11] = "-";
         if (prev != INT32_MIN)
