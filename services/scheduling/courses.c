@@ -45,7 +45,7 @@ s_spec_check (scheduling_t *self, const Meso__V1__CourseSpec *sp, bool booking, 
         return -1;
     }
     sched_need_id (reply, &bad, "spec.clinic_id", sp->clinic_id);
-    sched_need_patient (reply, &bad, "spec.patient_id", sp->patient_id);
+    sched_need_ref (reply, &bad, "spec.patient_id", sp->patient_id);
     if (sp->grade < 1 || sp->grade > 3)
         sched_bad (reply, &bad, "out_of_range", "spec.grade", "cellulite grade must be 1, 2 or 3");
     if (sp->n_areas == 0)
@@ -66,7 +66,7 @@ s_spec_check (scheduling_t *self, const Meso__V1__CourseSpec *sp, bool booking, 
         sched_bad (reply, &bad, "out_of_range", "spec.maintenance_sessions", "at most 24");
     if (sp->practitioner_id && sp->practitioner_id[0] && !sched_code_ok (sp->practitioner_id))
         sched_bad (reply, &bad, "invalid_id", "spec.practitioner_id", "a practitioner id");
-    if (booking)
+    if (booking || (sp->recipe_id && sp->recipe_id[0]))
         sched_need_id (reply, &bad, "spec.recipe_id", sp->recipe_id);
     if (bad)
         return -1;
@@ -314,7 +314,7 @@ courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *re
     Meso__V1__BookSessionRequest *in = body;
     int bad = 0;
     sched_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    sched_need_patient (reply, &bad, "patient_id", in->patient_id);
+    sched_need_ref (reply, &bad, "patient_id", in->patient_id);
     sched_need_id (reply, &bad, "practitioner_id", in->practitioner_id);
     sched_need_id (reply, &bad, "room_id", in->room_id);
     sched_need_id (reply, &bad, "recipe_id", in->recipe_id);
@@ -442,11 +442,13 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
     Meso__V1__GetCourseRequest *in = body;
     bool by_course = in->course_id && in->course_id[0];
     bool by_patient = in->patient_id && in->patient_id[0];
-    if (by_course == by_patient) {
-        int bad = 0;
+    int bad = 0;
+    if (by_course == by_patient)
         sched_bad (reply, &bad, "missing_field", "course_id", "give either course_id or patient_id");
+    sched_text_max (reply, &bad, "course_id", in->course_id, SCHED_ID_MAX);
+    sched_text_max (reply, &bad, "patient_id", in->patient_id, SCHED_ID_MAX);
+    if (bad)
         goto done;
-    }
     PGresult *ids = store_course_ids (self->db, by_course, by_course ? in->course_id : in->patient_id);
     if (!ids) {
         meso_reply_db_error (reply, self->db, "course");

@@ -12,11 +12,11 @@
  * here rather than move to common/. */
 #include "scheduling.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "meso/mtime.h"
 
-#define TEXT_MAX 200
 
 bool
 sched_code_ok (const char *s)
@@ -58,27 +58,52 @@ sched_need_id (meso_reply_t *reply, int *bad, const char *field, const char *val
 }
 
 void
-sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value)
+sched_text_max (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max)
 {
-    if (!value || !value[0])
-        sched_bad (reply, bad, "missing_field", field, "required");
-    else if (strlen (value) > TEXT_MAX * 4)
-        sched_bad (reply, bad, "too_long", field, "at most 200 characters");
+    /* Bytes, not characters: the limit is what the wire and the frame
+     * carry, and never more than the schema's CHECK (characters) takes. */
+    if (value && strlen (value) > max) {
+        char msg[64];
+        snprintf (msg, sizeof msg, "at most %zu bytes", max);
+        sched_bad (reply, bad, "too_long", field, msg);
+    }
 }
 
 void
-sched_need_patient (meso_reply_t *reply, int *bad, const char *field, const char *value)
+sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max)
 {
-    if (!value || !value[0] || strlen (value) > SCHED_ID_MAX)
-        sched_bad (reply, bad, "missing_field", field, "required (at most 64 bytes)");
+    if (!value || !value[0])
+        sched_bad (reply, bad, "missing_field", field, "required");
+    else
+        sched_text_max (reply, bad, field, value, max);
+}
+
+void
+sched_need_ref (meso_reply_t *reply, int *bad, const char *field, const char *value)
+{
+    sched_need_text (reply, bad, field, value, SCHED_ID_MAX);
 }
 
 void
 sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char **areas, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    char f[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf (f, sizeof f, "%s[%zu]", field, i);
         if (!sched_code_ok (areas[i]))
-            sched_bad (reply, bad, "invalid_area", field, "area codes are a-z and '_'");
+            sched_bad (reply, bad, "invalid_area", f, "area codes are a-z and '_'");
+        else if (sched_listed_before (areas, i))
+            sched_bad (reply, bad, "duplicate", f, "listed twice");
+    }
+}
+
+bool
+sched_listed_before (char *const *items, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (items[k] && items[i] && strcmp (items[k], items[i]) == 0)
+            return true;
+    return false;
 }
 
 int

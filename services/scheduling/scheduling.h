@@ -130,12 +130,23 @@ void sched_bad (meso_reply_t *reply, int *bad, const char *code, const char *fie
 void sched_need (meso_reply_t *reply, int *bad, const char *field, const char *value);
 /* Present and a code ("invalid_id"). */
 void sched_need_id (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* Present and at most 800 bytes ("too_long"). */
-void sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* A patient id: present, at most SCHED_ID_MAX bytes. */
-void sched_need_patient (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* Every area a code ("invalid_area", once per bad area). */
+/* Every string of every request has a limit, checked before any database
+ * work (the schema's CHECKs are the last line, not the first): names
+ * SCHED_NAME_MAX bytes, ids and time zones SCHED_ID_MAX, free texts their
+ * own (reasons, notes). */
+#define SCHED_NAME_MAX 200
+/* Absent or at most max bytes ("too_long"). */
+void sched_text_max (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max);
+/* Present ("missing_field") and at most max bytes ("too_long"). */
+void sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max);
+/* A patient, appointment or course id: present, at most SCHED_ID_MAX
+ * bytes (any bytes: they are other services' or generated). */
+void sched_need_ref (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* Every area a code ("invalid_area") and listed once ("duplicate"), named
+ * "<field>[i]". */
 void sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char **areas, size_t n);
+/* Whether items[i] equals one of items[0..i). */
+bool sched_listed_before (char *const *items, size_t i);
 /* Loads the clinic for a method that reads it: 0, or -1 with reply set
  * (the database error, or NOT_FOUND "no clinic <id>" with the reason
  * "unknown_clinic" on field). */

@@ -223,7 +223,7 @@ sessions_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     int bad = 0;
     int32_t d;
     int m;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (planner_parse_local (in->local_start, &d, &m) != 0)
         sched_bad (reply, &bad, "invalid_time", "local_start", "required, \"YYYY-MM-DDTHH:MM\"");
     if (in->practitioner_id && in->practitioner_id[0] && !sched_code_ok (in->practitioner_id))
@@ -294,11 +294,10 @@ sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 {
     Meso__V1__CancelRequest *in = body;
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (in->by != MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT && in->by != MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC)
         sched_bad (reply, &bad, "out_of_range", "by", "BY_PATIENT or BY_CLINIC");
-    if (in->reason && strlen (in->reason) > 1000)
-        sched_bad (reply, &bad, "too_long", "reason", "at most 1000 bytes");
+    sched_text_max (reply, &bad, "reason", in->reason, 1000);
     s_cancel_t c = { in, 0, false };
     if (!bad)
         sched_run (arg, req, reply, &c, s_cancel_effect);
@@ -467,11 +466,10 @@ sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply
 {
     Meso__V1__CompleteSessionRequest *in = body;
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (in->improvement_score < 0 || in->improvement_score > 3)
         sched_bad (reply, &bad, "out_of_range", "improvement_score", "0 (none) .. 3 (clear)");
-    if (in->notes && strlen (in->notes) > 4000)
-        sched_bad (reply, &bad, "too_long", "notes", "at most 4000 bytes");
+    sched_text_max (reply, &bad, "notes", in->notes, 4000);
     s_complete_t c = { in, false };
     if (!bad)
         sched_run (arg, req, reply, &c, s_complete_effect);
@@ -482,7 +480,7 @@ s_session_ref (const Meso__V1__Request *req, Meso__V1__SessionRef *in, meso_repl
                meso_idem_effect_fn *effect, bool screen)
 {
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (!bad && (!screen || s_start_screen (arg, in->appointment_id, reply) == 0))
         sched_run (arg, req, reply, in, effect);
 }

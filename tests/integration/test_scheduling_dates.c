@@ -9,6 +9,9 @@
  *     refused, naming the gap, and the planner and GetAvailability never
  *     propose one; an ambiguous local time (autumn, it happens twice) is
  *     the first occurrence, the earlier UTC instant (RFC 5545);
+ *   - string fields past their documented limits, a clinic listed twice
+ *     for a practitioner and an area listed twice get INVALID_ARGUMENT
+ *     naming the field, before any database work, and change nothing.
  * "Nothing changed" is a fingerprint of every scheduling table (and of
  * inventory's reservations and the outbox) taken before and after. */
 #include <setjmp.h>
@@ -378,6 +381,130 @@ test_dst_ambiguous_first_occurrence (void **state)
     fx_teardown (fx);
 }
 
+/* Strings past their limits, a clinic listed twice and an area listed
+ * twice: INVALID_ARGUMENT naming the field, nothing changed. */
+static void
+test_limits_and_duplicates (void **state)
+{
+    fx_t *fx = fx_setup ("sched_dates_limits", 1);
+    fx_clinic (fx, "paris", "Europe/Paris", s_practs, 1, s_rooms, 1, true);
+    fx_clinic (fx, "lyon", "Europe/Paris", NULL, 0, NULL, 0, false);
+    char pat[40], before[33], after[33], day[11], ls[20], appt[40];
+    fx_patient (fx, "paris", NULL, false, pat);
+    meso_result_t r = { 0 };
+    fx_day (3, day);
+    snprintf (ls, sizeof ls, "%sT10:00", day);
+    assert_int_equal (fx_book_session (fx, fx->sch, "paris", pat, "dr-a", "room-1", ls, 60, appt, &r), MESO_OK);
+    s_fingerprint (fx, before);
+    char *big = malloc (1000001);
+    assert_non_null (big);
+    memset (big, 'x', 1000000);
+    big[1000000] = '\0';
+    char n201[202];
+    memset (n201, 'n', 201);
+    n201[201] = '\0';
+
+    /* a 201-byte clinic name (an update of paris) */
+    Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
+    c.clinic_id = "paris";
+    c.name = n201;
+    c.time_zone = "Europe/Paris";
+    Meso__V1__UpsertClinicRequest cr = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
+    cr.clinic = &c;
+    fx_call (fx, fx->sch, "scheduling.UpsertClinic", &cr.base, NULL, &r);
+    s_refused (&r, "too_long", "clinic.name", "200");
+    c.name = "Paris";
+    c.time_zone = big;
+    fx_call (fx, fx->sch, "scheduling.UpsertClinic", &cr.base, NULL, &r);
+    s_refused (&r, "too_long", "clinic.time_zone", NULL);
+
+    /* the same clinic twice for a practitioner */
+    Meso__V1__PractitionerClinic pc1 = MESO__V1__PRACTITIONER_CLINIC__INIT, pc2 = MESO__V1__PRACTITIONER_CLINIC__INIT;
+    pc1.clinic_id = "paris";
+    pc2.clinic_id = "paris";
+    Meso__V1__PractitionerClinic *pcp[] = { &pc1, &pc2 };
+    Meso__V1__Practitioner p = MESO__V1__PRACTITIONER__INIT;
+    p.practitioner_id = "dr-a";
+    p.name = "A";
+    p.clinics = pcp;
+    p.n_clinics = 2;
+    Meso__V1__UpsertPractitionerRequest pr = MESO__V1__UPSERT_PRACTITIONER_REQUEST__INIT;
+    pr.practitioner = &p;
+    fx_call (fx, fx->sch, "scheduling.UpsertPractitioner", &pr.base, NULL, &r);
+    s_refused (&r, "duplicate", "practitioner.clinics[1].clinic_id", "listed twice");
+    pc2.clinic_id = "lyon";
+    p.name = n201;
+    fx_call (fx, fx->sch, "scheduling.UpsertPractitioner", &pr.base, NULL, &r);
+    s_refused (&r, "too_long", "practitioner.name", "200");
+
+    /* a 1,000,000-byte room name */
+    Meso__V1__Room rm = MESO__V1__ROOM__INIT;
+    rm.clinic_id = "paris";
+    rm.room_id = "room-1";
+    rm.name = big;
+    rm.active = true;
+    Meso__V1__UpsertRoomRequest rr = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
+    rr.room = &rm;
+    fx_call (fx, fx->sch, "scheduling.UpsertRoom", &rr.base, NULL, &r);
+    s_refused (&r, "too_long", "room.name", NULL);
+
+    /* ids, notes and reasons of the session methods */
+    Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
+    cq.appointment_id = big;
+    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC;
+    fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r);
+    s_refused (&r, "too_long", "appointment_id", NULL);
+    cq.appointment_id = appt;
+    cq.reason = big;
+    fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r);
+    s_refused (&r, "too_long", "reason", NULL);
+    Meso__V1__CompleteSessionRequest cs = MESO__V1__COMPLETE_SESSION_REQUEST__INIT;
+    cs.appointment_id = appt;
+    cs.notes = big;
+    fx_call (fx, fx->sch, "scheduling.CompleteSession", &cs.base, NULL, &r);
+    s_refused (&r, "too_long", "notes", NULL);
+    s_reschedule (fx, big, ls, &r);
+    s_refused (&r, "too_long", "appointment_id", NULL);
+    Meso__V1__GetCourseRequest gc = MESO__V1__GET_COURSE_REQUEST__INIT;
+    gc.patient_id = big;
+    fx_call (fx, fx->sch, "scheduling.GetCourse", &gc.base, NULL, &r);
+    s_refused (&r, "too_long", "patient_id", NULL);
+    gc.patient_id = NULL;
+    gc.course_id = big;
+    fx_call (fx, fx->sch, "scheduling.GetCourse", &gc.base, NULL, &r);
+    s_refused (&r, "too_long", "course_id", NULL);
+
+    /* a patient id past 64 bytes, an area twice, a recipe id that is no
+     * code on a plan */
+    char p65[66];
+    memset (p65, 'p', 65);
+    p65[65] = '\0';
+    s_course_call (fx, "scheduling.PlanCourse", "paris", p65, day, "10:00", 2, &r);
+    s_refused (&r, "too_long", "spec.patient_id", NULL);
+    Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
+    sp.clinic_id = "paris";
+    sp.patient_id = pat;
+    sp.grade = 2;
+    char *areas[] = { "thighs", "thighs" };
+    sp.areas = areas;
+    sp.n_areas = 2;
+    sp.first_date = day;
+    sp.recipe_id = "lipo";
+    Meso__V1__BookCourseRequest bq = MESO__V1__BOOK_COURSE_REQUEST__INIT;
+    bq.spec = &sp;
+    fx_call (fx, fx->sch, "scheduling.BookCourse", &bq.base, NULL, &r);
+    s_refused (&r, "duplicate", "spec.areas[1]", "listed twice");
+    sp.n_areas = 1;
+    sp.recipe_id = big;
+    fx_call (fx, fx->sch, "scheduling.PlanCourse", &bq.base, NULL, &r);
+    s_refused (&r, "invalid_id", "spec.recipe_id", NULL);
+    free (big);
+    meso_result_reset (&r);
+    s_fingerprint (fx, after);
+    assert_string_equal (before, after);
+    fx_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -386,6 +513,7 @@ main (void)
         cmocka_unit_test (test_beyond_the_horizon),
         cmocka_unit_test (test_dst_gap),
         cmocka_unit_test (test_dst_ambiguous_first_occurrence),
+        cmocka_unit_test (test_limits_and_duplicates),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
