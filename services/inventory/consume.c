@@ -242,6 +242,9 @@ inventory_consume (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     int bad = 0;
     meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
+    /* recorded only without a reservation, but bounded either way */
+    frame_may_text (reply, &bad, "patient_id", in->patient_id, ID_MAX);
+    frame_may_text (reply, &bad, "session_date", in->session_date, 10);
     if (in->n_actual > MAX_LINES) {
         meso_reply_reason (reply, "out_of_range", "actual", "at most %d actual amounts", MAX_LINES);
         bad++;

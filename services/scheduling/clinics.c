@@ -10,6 +10,7 @@
 #include "scheduling.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "meso/mtime.h"
 
@@ -81,8 +82,8 @@ clinics_upsert_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *r
         sched_bad (reply, &bad, "missing_field", "clinic", "required");
     else {
         sched_need_id (reply, &bad, "clinic.clinic_id", c->clinic_id);
-        sched_need_text (reply, &bad, "clinic.name", c->name);
-        sched_need_text (reply, &bad, "clinic.time_zone", c->time_zone);
+        sched_need_text (reply, &bad, "clinic.name", c->name, SCHED_NAME_MAX);
+        sched_need_text (reply, &bad, "clinic.time_zone", c->time_zone, SCHED_ID_MAX);
         if (c->slot_minutes && (c->slot_minutes < 15 || c->slot_minutes > 240))
             sched_bad (reply, &bad, "out_of_range", "clinic.slot_minutes", "15..240 minutes (0 = 60)");
         s_check_hours (reply, &bad, "clinic.hours", c->hours, c->n_hours);
@@ -137,13 +138,21 @@ clinics_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_repl
         sched_bad (reply, &bad, "missing_field", "practitioner", "required");
     else {
         sched_need_id (reply, &bad, "practitioner.practitioner_id", p->practitioner_id);
-        sched_need_text (reply, &bad, "practitioner.name", p->name);
+        sched_need_text (reply, &bad, "practitioner.name", p->name, SCHED_NAME_MAX);
         if (p->n_clinics == 0)
             sched_bad (reply, &bad, "missing_field", "practitioner.clinics", "at least one clinic");
         for (size_t i = 0; i < p->n_clinics; i++) {
             char f[64];
             snprintf (f, sizeof f, "practitioner.clinics[%zu].clinic_id", i);
             sched_need_id (reply, &bad, f, p->clinics[i]->clinic_id);
+            /* one entry per clinic: a second would collide in the
+             * schema's key, and which hours win would be an accident */
+            for (size_t k = 0; k < i; k++)
+                if (p->clinics[i]->clinic_id && p->clinics[k]->clinic_id
+                    && strcmp (p->clinics[i]->clinic_id, p->clinics[k]->clinic_id) == 0) {
+                    sched_bad (reply, &bad, "duplicate", f, "listed twice");
+                    break;
+                }
             snprintf (f, sizeof f, "practitioner.clinics[%zu].hours", i);
             s_check_hours (reply, &bad, f, p->clinics[i]->hours, p->clinics[i]->n_hours);
         }
@@ -190,6 +199,7 @@ clinics_upsert_room (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     else {
         sched_need_id (reply, &bad, "room.clinic_id", in->room->clinic_id);
         sched_need_id (reply, &bad, "room.room_id", in->room->room_id);
+        sched_text_max (reply, &bad, "room.name", in->room->name, SCHED_NAME_MAX);
     }
     if (!bad)
         sched_run (arg, req, reply, in->room, s_room_effect);

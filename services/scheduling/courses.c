@@ -45,7 +45,7 @@ s_spec_check (scheduling_t *self, const Meso__V1__CourseSpec *sp, bool booking, 
         return -1;
     }
     sched_need_id (reply, &bad, "spec.clinic_id", sp->clinic_id);
-    sched_need_patient (reply, &bad, "spec.patient_id", sp->patient_id);
+    sched_need_ref (reply, &bad, "spec.patient_id", sp->patient_id);
     if (sp->grade < 1 || sp->grade > 3)
         sched_bad (reply, &bad, "out_of_range", "spec.grade", "cellulite grade must be 1, 2 or 3");
     if (sp->n_areas == 0)
@@ -66,18 +66,16 @@ s_spec_check (scheduling_t *self, const Meso__V1__CourseSpec *sp, bool booking, 
         sched_bad (reply, &bad, "out_of_range", "spec.maintenance_sessions", "at most 24");
     if (sp->practitioner_id && sp->practitioner_id[0] && !sched_code_ok (sp->practitioner_id))
         sched_bad (reply, &bad, "invalid_id", "spec.practitioner_id", "a practitioner id");
-    if (booking)
+    if (booking || (sp->recipe_id && sp->recipe_id[0]))
         sched_need_id (reply, &bad, "spec.recipe_id", sp->recipe_id);
     if (bad)
         return -1;
     if (sched_clinic_load (self, sp->clinic_id, "spec.clinic_id", clinic, reply) != 0)
         return -1;
-    if (first < clinic->today) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "spec.first_date %s is in the past", sp->first_date);
-        meso_reply_reason (reply, "in_the_past", "spec.first_date", "plan from today on (clinic local date)");
-        return -1;
-    }
-    return 0;
+    /* The sessions after the first follow from the spacing rules: the
+     * first date is the one a caller gives. */
+    when_facts_t when = { .day = first };
+    return sched_check_when (reply, clinic, "spec.first_date", sp->first_date, &when);
 }
 
 static void
@@ -316,7 +314,7 @@ courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *re
     Meso__V1__BookSessionRequest *in = body;
     int bad = 0;
     sched_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    sched_need_patient (reply, &bad, "patient_id", in->patient_id);
+    sched_need_ref (reply, &bad, "patient_id", in->patient_id);
     sched_need_id (reply, &bad, "practitioner_id", in->practitioner_id);
     sched_need_id (reply, &bad, "room_id", in->room_id);
     sched_need_id (reply, &bad, "recipe_id", in->recipe_id);
@@ -337,18 +335,21 @@ courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *re
         goto done;
     if (sched_clinic_load (self, in->clinic_id, "clinic_id", &b.clinic, reply) != 0)
         goto done;
-    if (day < b.clinic.today) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "local_start %s is in the past", in->local_start);
-        meso_reply_reason (reply, "in_the_past", "local_start", "book from today on");
+    /* The date first (no database work for an absurd one), then the
+     * local time as PostgreSQL reads it in the clinic's zone. */
+    when_facts_t when = { .day = day };
+    if (sched_check_when (reply, &b.clinic, "local_start", in->local_start, &when) != 0)
         goto done;
-    }
     int minutes = in->duration_minutes ? (int) in->duration_minutes : b.clinic.slot_minutes;
     planner_slot_facts_t facts;
     if (store_slot_facts (self->db, &b.clinic, in->practitioner_id, in->room_id, in->local_start, minutes,
-                          &slot.starts_us, &slot.ends_us, &facts) != 0) {
+                          &slot.starts_us, &slot.ends_us, &facts, &when) != 0) {
         meso_reply_db_error (reply, self->db, "slot");
         goto done;
     }
+    when.timed = true;
+    if (sched_check_when (reply, &b.clinic, "local_start", in->local_start, &when) != 0)
+        goto done;
     planner_slot_t verdict = planner_slot_verdict (&facts);
     if (verdict != PLANNER_SLOT_OK) {
         char why[256];
@@ -408,18 +409,22 @@ courses_availability (const Meso__V1__Request *req, void *body, meso_reply_t *re
         Meso__V1__FreeSlot *fs = calloc ((size_t) n + 1, sizeof *fs);
         Meso__V1__FreeSlot **fp = calloc ((size_t) n + 1, sizeof *fp);
         if (fs && fp) {
+            int kept = 0;
             for (int i = 0; i < n; i++) {
+                /* a slot start inside a daylight-saving gap does not exist */
+                if (strcmp (PQgetvalue (res, i, 6), "t") != 0)
+                    continue;
                 meso__v1__free_slot__init (&fs[i]);
                 fs[i].local_start = PQgetvalue (res, i, 5);
                 fs[i].starts_at_us = strtoll (PQgetvalue (res, i, 1), NULL, 10);
                 fs[i].ends_at_us = strtoll (PQgetvalue (res, i, 2), NULL, 10);
                 fs[i].practitioner_id = PQgetvalue (res, i, 3);
                 fs[i].room_id = PQgetvalue (res, i, 4);
-                fp[i] = &fs[i];
+                fp[kept++] = &fs[i];
             }
             Meso__V1__GetAvailabilityReply out = MESO__V1__GET_AVAILABILITY_REPLY__INIT;
             out.slots = fp;
-            out.n_slots = (size_t) n;
+            out.n_slots = (size_t) kept;
             meso_reply_ok (reply, &out.base);
         }
         else
@@ -437,11 +442,13 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
     Meso__V1__GetCourseRequest *in = body;
     bool by_course = in->course_id && in->course_id[0];
     bool by_patient = in->patient_id && in->patient_id[0];
-    if (by_course == by_patient) {
-        int bad = 0;
+    int bad = 0;
+    if (by_course == by_patient)
         sched_bad (reply, &bad, "missing_field", "course_id", "give either course_id or patient_id");
+    sched_text_max (reply, &bad, "course_id", in->course_id, SCHED_ID_MAX);
+    sched_text_max (reply, &bad, "patient_id", in->patient_id, SCHED_ID_MAX);
+    if (bad)
         goto done;
-    }
     PGresult *ids = store_course_ids (self->db, by_course, by_course ? in->course_id : in->patient_id);
     if (!ids) {
         meso_reply_db_error (reply, self->db, "course");

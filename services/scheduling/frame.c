@@ -12,9 +12,11 @@
  * here rather than move to common/. */
 #include "scheduling.h"
 
+#include <stdio.h>
 #include <string.h>
 
-#define TEXT_MAX 200
+#include "meso/mtime.h"
+
 
 bool
 sched_code_ok (const char *s)
@@ -56,27 +58,52 @@ sched_need_id (meso_reply_t *reply, int *bad, const char *field, const char *val
 }
 
 void
-sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value)
+sched_text_max (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max)
 {
-    if (!value || !value[0])
-        sched_bad (reply, bad, "missing_field", field, "required");
-    else if (strlen (value) > TEXT_MAX * 4)
-        sched_bad (reply, bad, "too_long", field, "at most 200 characters");
+    /* Bytes, not characters: the limit is what the wire and the frame
+     * carry, and never more than the schema's CHECK (characters) takes. */
+    if (value && strlen (value) > max) {
+        char msg[64];
+        snprintf (msg, sizeof msg, "at most %zu bytes", max);
+        sched_bad (reply, bad, "too_long", field, msg);
+    }
 }
 
 void
-sched_need_patient (meso_reply_t *reply, int *bad, const char *field, const char *value)
+sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max)
 {
-    if (!value || !value[0] || strlen (value) > SCHED_ID_MAX)
-        sched_bad (reply, bad, "missing_field", field, "required (at most 64 bytes)");
+    if (!value || !value[0])
+        sched_bad (reply, bad, "missing_field", field, "required");
+    else
+        sched_text_max (reply, bad, field, value, max);
+}
+
+void
+sched_need_ref (meso_reply_t *reply, int *bad, const char *field, const char *value)
+{
+    sched_need_text (reply, bad, field, value, SCHED_ID_MAX);
 }
 
 void
 sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char **areas, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    char f[64];
+    for (size_t i = 0; i < n; i++) {
+        snprintf (f, sizeof f, "%s[%zu]", field, i);
         if (!sched_code_ok (areas[i]))
-            sched_bad (reply, bad, "invalid_area", field, "area codes are a-z and '_'");
+            sched_bad (reply, bad, "invalid_area", f, "area codes are a-z and '_'");
+        else if (sched_listed_before (areas, i))
+            sched_bad (reply, bad, "duplicate", f, "listed twice");
+    }
+}
+
+bool
+sched_listed_before (char *const *items, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (items[k] && items[i] && strcmp (items[k], items[i]) == 0)
+            return true;
+    return false;
 }
 
 int
@@ -94,6 +121,25 @@ sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *field,
         return -1;
     }
     return 0;
+}
+
+int
+sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *field, const char *value,
+                  when_facts_t *f)
+{
+    f->today = c->today;
+    f->now_us = c->now_us;
+    when_verdict_t v = when_verdict (f);
+    if (v == WHEN_OK)
+        return 0;
+    char why[256], hint[160], today[16];
+    when_why (v, f, field, value, c->time_zone, why, sizeof why, hint, sizeof hint);
+    meso_date_format (c->today, today, sizeof today);
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", why);
+    meso_reply_detail (reply, "clinic %s keeps local time in %s; its local date is %s", c->clinic_id,
+                       c->time_zone, today);
+    meso_reply_reason (reply, when_code (v), field, "%s", hint);
+    return -1;
 }
 
 void

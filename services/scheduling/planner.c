@@ -213,7 +213,8 @@ s_day_off (const planner_practitioner_t *p, int32_t day)
 }
 
 /* The instant of minute on day; false when the day has a clock change and
- * PostgreSQL gave no instant for that minute. */
+ * PostgreSQL gave no instant for that minute, or said the minute does not
+ * exist (a slot is never proposed inside a daylight-saving gap). */
 static bool
 s_instant (const planner_day_t *day, int minute, int64_t *us)
 {
@@ -224,7 +225,7 @@ s_instant (const planner_day_t *day, int minute, int64_t *us)
     for (int i = 0; i < day->n_exact; i++)
         if (day->exact_min[i] == minute) {
             *us = day->exact_us[i];
-            return true;
+            return !day->exact_gap[i];
         }
     return false;
 }

@@ -80,7 +80,8 @@ int planner_parse_local (const char *text, int32_t *day, int *minutes);
  * store_calendar_*) and searches it here instead of asking PostgreSQL per
  * candidate day. The zone stays PostgreSQL's business: it gives each day's
  * local midnight as an instant, and on a day with a clock change the
- * instant of every slot start; this file only adds minutes. */
+ * instant of every slot start, saying which do not exist (the gap of a
+ * spring-forward change: never offered); this file only adds minutes. */
 
 /* Working hours on a weekday (minutes since local midnight; to may be
  * 1440). from < 0: closed / not working that day. */
@@ -112,7 +113,8 @@ typedef struct {
     bool exact;                         /* a clock change: use exact_* */
     int n_exact;
     int exact_min[PLANNER_MAX_SLOTS];   /* slot start (minutes) ... */
-    int64_t exact_us[PLANNER_MAX_SLOTS];/* ... and its instant */
+    int64_t exact_us[PLANNER_MAX_SLOTS];/* ... and its instant ... */
+    bool exact_gap[PLANNER_MAX_SLOTS];  /* ... or none: it is in the gap of the change */
     const planner_busy_t *busy;         /* appointments overlapping the day */
     int n_busy;
 } planner_day_t;

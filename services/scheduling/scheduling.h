@@ -23,8 +23,10 @@
  *   store*.c     the SQL (store.h)
  *   planner.c    pure: course planning, slot choice and validity
  *   lifecycle.c  pure: which change a session's status allows
+ *   when.c       pure: whether a time may be given to a session (past,
+ *                horizon, daylight-saving gap)
  *
- * The last two are a library of their own, unit tested directly. */
+ * The last three are a library of their own, unit tested directly. */
 #ifndef SCHEDULING_SCHEDULING_H
 #define SCHEDULING_SCHEDULING_H
 
@@ -37,6 +39,7 @@
 #include "lifecycle.h"
 #include "planner.h"
 #include "store.h"
+#include "when.h"
 #include "scheduling.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
@@ -127,17 +130,34 @@ void sched_bad (meso_reply_t *reply, int *bad, const char *code, const char *fie
 void sched_need (meso_reply_t *reply, int *bad, const char *field, const char *value);
 /* Present and a code ("invalid_id"). */
 void sched_need_id (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* Present and at most 800 bytes ("too_long"). */
-void sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* A patient id: present, at most SCHED_ID_MAX bytes. */
-void sched_need_patient (meso_reply_t *reply, int *bad, const char *field, const char *value);
-/* Every area a code ("invalid_area", once per bad area). */
+/* Every string of every request has a limit, checked before any database
+ * work (the schema's CHECKs are the last line, not the first): names
+ * SCHED_NAME_MAX bytes, ids and time zones SCHED_ID_MAX, free texts their
+ * own (reasons, notes). */
+#define SCHED_NAME_MAX 200
+/* Absent or at most max bytes ("too_long"). */
+void sched_text_max (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max);
+/* Present ("missing_field") and at most max bytes ("too_long"). */
+void sched_need_text (meso_reply_t *reply, int *bad, const char *field, const char *value, size_t max);
+/* A patient, appointment or course id: present, at most SCHED_ID_MAX
+ * bytes (any bytes: they are other services' or generated). */
+void sched_need_ref (meso_reply_t *reply, int *bad, const char *field, const char *value);
+/* Every area a code ("invalid_area") and listed once ("duplicate"), named
+ * "<field>[i]". */
 void sched_check_areas (meso_reply_t *reply, int *bad, const char *field, char **areas, size_t n);
+/* Whether items[i] equals one of items[0..i). */
+bool sched_listed_before (char *const *items, size_t i);
 /* Loads the clinic for a method that reads it: 0, or -1 with reply set
  * (the database error, or NOT_FOUND "no clinic <id>" with the reason
  * "unknown_clinic" on field). */
 int sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *field, store_clinic_t *out,
                        meso_reply_t *reply);
+/* The one check of a time given to a session (BookSession, Reschedule,
+ * the first date of PlanCourse / BookCourse): when_verdict on f, whose
+ * today and now are set here from the clinic c. 0, or -1 with reply set
+ * (INVALID_ARGUMENT: the reason when_code on field, value named). */
+int sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *field, const char *value,
+                      when_facts_t *f);
 /* Runs effect in one transaction under the request's idempotency key. */
 void sched_run (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
                 meso_idem_effect_fn *effect);

@@ -139,9 +139,20 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
     const char *pract = in->practitioner_id && in->practitioner_id[0] ? in->practitioner_id : r->prev_pract;
     const char *room = in->room_id && in->room_id[0] ? in->room_id : r->prev_room;
     int minutes = (int) ((r->prev_end - r->prev_start) / 60000000);
+    int32_t prev, next, day;
+    int minute;
+    planner_parse_local (in->local_start, &day, &minute);
+    /* The same rule as every booking's: not in the past, not beyond the
+     * horizon, not inside a daylight-saving gap. */
+    when_facts_t when = { .day = day };
+    if (sched_check_when (job->reply, &clinic, "local_start", in->local_start, &when) != 0)
+        goto done;
     int64_t st, en;
     planner_slot_facts_t facts;
-    if (store_slot_facts (db, &clinic, pract, room, in->local_start, minutes, &st, &en, &facts) != 0)
+    if (store_slot_facts (db, &clinic, pract, room, in->local_start, minutes, &st, &en, &facts, &when) != 0)
+        goto done;
+    when.timed = true;
+    if (sched_check_when (job->reply, &clinic, "local_start", in->local_start, &when) != 0)
         goto done;
     planner_slot_t verdict = planner_slot_verdict (&facts);
     if (verdict != PLANNER_SLOT_OK) {
@@ -152,12 +163,9 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
         goto done;
     }
     /* The neighbours of the same course keep the minimum spacing. */
-    int32_t prev, next, day;
-    int minute;
     if (store_course_neighbours (db, PQgetvalue (res, 0, SC_COURSE), PQgetvalue (res, 0, SC_NUMBER),
                                  clinic.time_zone, &prev, &next) != 0)
         goto done;
-    planner_parse_local (in->local_start, &day, &minute);
     if (!planner_spacing_ok (prev, day, next, clinic.course.spacing_min_days)) {
         char pd[11] = "-", nd[11] = "-";
         if (prev != INT32_MIN)
@@ -215,7 +223,7 @@ sessions_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     int bad = 0;
     int32_t d;
     int m;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (planner_parse_local (in->local_start, &d, &m) != 0)
         sched_bad (reply, &bad, "invalid_time", "local_start", "required, \"YYYY-MM-DDTHH:MM\"");
     if (in->practitioner_id && in->practitioner_id[0] && !sched_code_ok (in->practitioner_id))
@@ -286,11 +294,10 @@ sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 {
     Meso__V1__CancelRequest *in = body;
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (in->by != MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT && in->by != MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC)
         sched_bad (reply, &bad, "out_of_range", "by", "BY_PATIENT or BY_CLINIC");
-    if (in->reason && strlen (in->reason) > 1000)
-        sched_bad (reply, &bad, "too_long", "reason", "at most 1000 bytes");
+    sched_text_max (reply, &bad, "reason", in->reason, 1000);
     s_cancel_t c = { in, 0, false };
     if (!bad)
         sched_run (arg, req, reply, &c, s_cancel_effect);
@@ -459,11 +466,10 @@ sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply
 {
     Meso__V1__CompleteSessionRequest *in = body;
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (in->improvement_score < 0 || in->improvement_score > 3)
         sched_bad (reply, &bad, "out_of_range", "improvement_score", "0 (none) .. 3 (clear)");
-    if (in->notes && strlen (in->notes) > 4000)
-        sched_bad (reply, &bad, "too_long", "notes", "at most 4000 bytes");
+    sched_text_max (reply, &bad, "notes", in->notes, 4000);
     s_complete_t c = { in, false };
     if (!bad)
         sched_run (arg, req, reply, &c, s_complete_effect);
@@ -474,7 +480,7 @@ s_session_ref (const Meso__V1__Request *req, Meso__V1__SessionRef *in, meso_repl
                meso_idem_effect_fn *effect, bool screen)
 {
     int bad = 0;
-    sched_need (reply, &bad, "appointment_id", in->appointment_id);
+    sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
     if (!bad && (!screen || s_start_screen (arg, in->appointment_id, reply) == 0))
         sched_run (arg, req, reply, in, effect);
 }

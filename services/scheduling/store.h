@@ -26,6 +26,7 @@
 
 #include "meso/db.h"
 #include "planner.h"
+#include "when.h"
 #include "scheduling.pb-c.h"
 
 #define SCHED_ID_MAX 64
@@ -40,6 +41,7 @@ typedef struct {
     planner_settings_t course;
     int cancel_notice_hours;
     int32_t today;                      /* the clinic's local date when read (civil day) */
+    int64_t now_us;                     /* the database's now() when read */
 } store_clinic_t;
 
 /* ---- store_clinics.c ---- */
@@ -56,7 +58,8 @@ int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
 int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
 
 /* Free slots of a clinic on a local day: columns minute, start_us, end_us,
- * practitioner_id, room_id, local_start. prefer: a practitioner tried
+ * practitioner_id, room_id, local_start, exists ("t" when the local start
+ * reads back as itself: "f" inside a daylight-saving gap). prefer: a practitioner tried
  * first ("" none); only: keep to prefer. patient: whose own appointments
  * must not overlap ("" none). */
 PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *date,
@@ -64,10 +67,15 @@ PGresult *store_free_slots (meso_db_t *db, const char *clinic_id, const char *da
 
 /* What the schema says of a practitioner/room taking [local start, +
  * minutes) in the clinic (planner_slot_verdict judges it), and the UTC
- * instants of the slot. 0 or -1. */
+ * instants of the slot (an ambiguous local time is its first occurrence:
+ * scheduling.local_instant). when gets the instant, whether the local
+ * start exists in the clinic's zone (it reads back as itself) and, when
+ * not, the gap it falls in (when_verdict judges it); its other fields
+ * are left as they are. 0 or -1. */
 int store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
                       const char *room, const char *local_start, int minutes,
-                      int64_t *start_us, int64_t *end_us, planner_slot_facts_t *facts);
+                      int64_t *start_us, int64_t *end_us, planner_slot_facts_t *facts,
+                      when_facts_t *when);
 
 /* ---- store_calendar.c ----
  *

@@ -40,7 +40,10 @@ s_copy (char *dst, size_t size, const char *src)
  *      (minutes) nearest to the preferred time $4 (within $5 minutes of
  *      it, or of the first/last slot start when it falls outside the
  *      opening hours; $5 < 0 the whole day)
- *   m  n day, i a slot start (minute) on such a day, a its instant
+ *   m  n day, i a slot start (minute) on such a day, a its instant (the
+ *      first occurrence of an ambiguous time: scheduling.local_instant),
+ *      f whether it exists (reads back as itself; not in a clock-change
+ *      gap)
  *   a  n day, a b an appointment overlapping the day (an hour's margin
  *      each side, and the last slot's length past midnight) or its window
  *      (from the first slot start to the end of the last; an hour's margin
@@ -84,7 +87,8 @@ s_copy (char *dst, size_t size, const char *src)
     "  win::int, t0, NULL::timestamptz," \
     "  extract(epoch FROM t1) - extract(epoch FROM t0) <> 86400, NULL::text, NULL::text FROM d" \
     " UNION ALL SELECT 'm', d.n, (extract(hour FROM t) * 60 + extract(minute FROM t))::int, 0, 0," \
-    "  t AT TIME ZONE d.tz, NULL, false, NULL, NULL" \
+    "  scheduling.local_instant(t, d.tz), NULL, (scheduling.local_instant(t, d.tz) AT TIME ZONE d.tz) = t," \
+    "  NULL, NULL" \
     "  FROM d JOIN scheduling.clinic_hours h ON h.clinic_id = $1 AND h.isodow = extract(isodow FROM d.day)" \
     "  CROSS JOIN generate_series(d.day + h.opens, d.day + h.closes - d.len, d.len) AS t" \
     "  WHERE extract(epoch FROM d.t1) - extract(epoch FROM d.t0) <> 86400" \
@@ -369,6 +373,7 @@ s_take_days (store_calendar_t *self, const PGresult *res)
         }
         else if (k == 'm') {
             if (d->n_exact < PLANNER_MAX_SLOTS) {
+                d->exact_gap[d->n_exact] = !s_bin_bool (res, r, CAL_F);
                 d->exact_min[d->n_exact] = s_bin_i32 (res, r, CAL_I);
                 d->exact_us[d->n_exact++] = a;
             }

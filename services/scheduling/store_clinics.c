@@ -4,9 +4,13 @@
  * the facts of a slot asked for by hand).
  *
  * Zone arithmetic is PostgreSQL's: a local wall time of a clinic becomes an
- * instant with (date + time) AT TIME ZONE clinic.time_zone, and an instant
- * becomes a local time with instant AT TIME ZONE clinic.time_zone. The
- * daemon never touches TZ. Free slots are computed in one statement per
+ * instant with scheduling.local_instant(date + time, clinic.time_zone)
+ * (AT TIME ZONE, reading an ambiguous time as its first occurrence:
+ * deploy/sql/008), and an instant becomes a local time with instant AT
+ * TIME ZONE clinic.time_zone. A local time exists when it reads back as
+ * itself; one that does not (a daylight-saving gap) is never offered as a
+ * free slot, and is reported with its gap (scheduling.local_gap) for
+ * when.c to refuse. The daemon never touches TZ. Free slots are computed in one statement per
  * day (generate_series over the opening hours, a LATERAL pick of the first
  * free practitioner and room); they are a preview only: booking inserts
  * and lets the exclusion constraints decide. Whether a slot asked for by
@@ -31,7 +35,8 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
     const char *p[] = { clinic_id };
     PGresult *res = meso_db_query (db,
         "SELECT clinic_id, name, time_zone, slot_minutes, spacing_min_days, taper_max_days,"
-        " maintenance_sessions, cancel_notice_hours, (now() AT TIME ZONE time_zone)::date - date '1970-01-01'"
+        " maintenance_sessions, cancel_notice_hours, (now() AT TIME ZONE time_zone)::date - date '1970-01-01',"
+        " " US ("now()")
         " FROM scheduling.clinic WHERE clinic_id = $1",
         1, p);
     if (!res)
@@ -47,6 +52,7 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
         out->course.maintenance_sessions = atoi (PQgetvalue (res, 0, 6));
         out->cancel_notice_hours = atoi (PQgetvalue (res, 0, 7));
         out->today = (int32_t) atoi (PQgetvalue (res, 0, 8));
+        out->now_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
     }
     PQclear (res);
     return found;
@@ -176,12 +182,12 @@ store_free_slots (meso_db_t *db, const char *clinic_id, const char *date, const 
         "           FROM scheduling.clinic WHERE clinic_id = $1),"
         " h AS (SELECT opens, closes FROM scheduling.clinic_hours"
         "       WHERE clinic_id = $1 AND isodow = extract(isodow FROM $2::date)),"
-        " s AS (SELECT t AS lt, t + c.len AS lend, t AT TIME ZONE c.tz AS st,"
-        "              (t AT TIME ZONE c.tz) + c.len AS en"
+        " s AS (SELECT t AS lt, t + c.len AS lend, scheduling.local_instant(t, c.tz) AS st,"
+        "              scheduling.local_instant(t, c.tz) + c.len AS en, c.tz"
         "       FROM c, h, generate_series($2::date + h.opens, $2::date + h.closes - c.len, c.len) AS t)"
         " SELECT (extract(hour FROM s.lt) * 60 + extract(minute FROM s.lt))::int,"
         "  " US ("s.st") ", " US ("s.en") ", p.practitioner_id, r.room_id,"
-        "  to_char(s.lt, 'YYYY-MM-DD\"T\"HH24:MI')"
+        "  to_char(s.lt, 'YYYY-MM-DD\"T\"HH24:MI'), (s.st AT TIME ZONE s.tz) = s.lt"
         " FROM s"
         " CROSS JOIN LATERAL ("
         "  SELECT ph.practitioner_id FROM scheduling.practitioner_hours ph"
@@ -210,14 +216,16 @@ store_free_slots (meso_db_t *db, const char *clinic_id, const char *date, const 
 int
 store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practitioner,
                   const char *room, const char *local_start, int minutes, int64_t *start_us,
-                  int64_t *end_us, planner_slot_facts_t *facts)
+                  int64_t *end_us, planner_slot_facts_t *facts, when_facts_t *when)
 {
     char mins[16];
     snprintf (mins, sizeof mins, "%d", minutes);
     const char *p[] = { c->clinic_id, local_start, mins, practitioner, room, c->time_zone };
     PGresult *res = meso_db_query (db,
-        "WITH t AS (SELECT $2::timestamp AS lt, $2::timestamp + make_interval(mins => $3::int) AS lend)"
-        " SELECT " US ("t.lt AT TIME ZONE $6") ", " US ("(t.lt AT TIME ZONE $6) + make_interval(mins => $3::int)") ","
+        "WITH t AS (SELECT $2::timestamp AS lt, $2::timestamp + make_interval(mins => $3::int) AS lend,"
+        "                  scheduling.local_instant($2::timestamp, $6) AS st,"
+        "                  scheduling.local_gap($2::timestamp, $6) AS gap)"
+        " SELECT " US ("t.st") ", " US ("t.st + make_interval(mins => $3::int)") ","
         "  EXISTS (SELECT 1 FROM scheduling.clinic_hours h WHERE h.clinic_id = $1"
         "          AND h.isodow = extract(isodow FROM t.lt)"
         "          AND t.lt::date + h.opens <= t.lt AND t.lend <= t.lt::date + h.closes),"
@@ -227,7 +235,8 @@ store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practition
         "          AND t.lt::date + h.starts <= t.lt AND t.lend <= t.lt::date + h.ends),"
         "  EXISTS (SELECT 1 FROM scheduling.practitioner_day_off d WHERE d.practitioner_id = $4"
         "          AND d.day = t.lt::date),"
-        "  EXISTS (SELECT 1 FROM scheduling.room r WHERE r.clinic_id = $1 AND r.room_id = $5 AND r.active)"
+        "  EXISTS (SELECT 1 FROM scheduling.room r WHERE r.clinic_id = $1 AND r.room_id = $5 AND r.active),"
+        "  (t.st AT TIME ZONE $6) = t.lt, to_char(lower(t.gap), 'HH24:MI'), to_char(upper(t.gap), 'HH24:MI')"
         " FROM t", 6, p);
     if (!res)
         return -1;
@@ -238,6 +247,10 @@ store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practition
     facts->practitioner_works = strcmp (PQgetvalue (res, 0, 4), "t") == 0;
     facts->day_off = strcmp (PQgetvalue (res, 0, 5), "t") == 0;
     facts->room_active = strcmp (PQgetvalue (res, 0, 6), "t") == 0;
+    when->start_us = *start_us;
+    when->exists = strcmp (PQgetvalue (res, 0, 7), "t") == 0;
+    s_copy (when->gap_from, sizeof when->gap_from, PQgetvalue (res, 0, 8));
+    s_copy (when->gap_to, sizeof when->gap_to, PQgetvalue (res, 0, 9));
     PQclear (res);
     return 0;
 }

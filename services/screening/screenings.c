@@ -523,6 +523,9 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     if (rq->n_ingredients > RULES_MAX_INGREDIENTS)
         rules_reason_add (&bad, true, "too_many", "ingredients",
                           "ingredients holds more than %d codes.", RULES_MAX_INGREDIENTS);
+    if (rq->clinic_id && screening_chars (rq->clinic_id) > 64)
+        rules_reason_add (&bad, true, "too_long", "clinic_id",
+                          "clinic_id is longer than 64 characters.");
     size_t ningredients = rq->n_ingredients < RULES_MAX_INGREDIENTS ? rq->n_ingredients
                                                                     : RULES_MAX_INGREDIENTS;
     if (s_catalogue (self->db, reply, (const char *const *) rq->ingredients, ningredients,

@@ -453,6 +453,26 @@ test_consume_release_and_books (void **state)
     meso_result_reset (&r);
     s_fingerprint (fx, fp2, sizeof fp2);
     assert_string_equal (fp1, fp2);
+    /* a patient id past its limit: refused, nothing changes */
+    {
+        char *longid = malloc (100001);
+        assert_non_null (longid);
+        memset (longid, 'p', 100000);
+        longid[100000] = '\0';
+        cq.patient_id = longid;
+        cq.n_actual = 2;
+        assert_int_equal (s_call (fx, "inventory.Consume", &cq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+        assert_non_null (r.reply);
+        bool named = false;
+        for (size_t i = 0; i < r.reply->n_reasons; i++)
+            named = named || strcmp (r.reply->reasons[i]->field, "patient_id") == 0;
+        assert_true (named);
+        meso_result_reset (&r);
+        cq.patient_id = NULL;
+        free (longid);
+        s_fingerprint (fx, fp2, sizeof fp2);
+        assert_string_equal (fp1, fp2);
+    }
     cq.n_actual = 2;
     int64_t caf_before = s_sql (fx, "SELECT sum (on_hand_milli) FROM inventory.lot WHERE ingredient_code = 'caffeine'", NULL);
     int64_t lc_before = s_sql (fx, "SELECT sum (on_hand_milli) FROM inventory.lot WHERE ingredient_code = 'lcarnitine'", NULL);

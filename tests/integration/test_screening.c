@@ -272,6 +272,22 @@ test_screening_round_trip (void **state)
     assert_int_equal (r.status, MESO_FAILED_PRECONDITION);
     assert_true (s_has_reason (&r, "allergy", "ingredients[1]"));
     assert_int_equal (r.reply->n_reasons, 1);
+    /* a clinic id past its limit is refused before anything is read */
+    {
+        char date[16], longid[70];
+        s_date (s_today + 10, date);
+        memset (longid, 'c', 65);
+        longid[65] = '\0';
+        Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
+        ck.patient_id = id;
+        ck.n_ingredients = 3;
+        ck.ingredients = (char **) s_cocktail;
+        ck.date = date;
+        ck.clinic_id = longid;
+        s_call ("screening.Check", &ck.base, NULL, &r);
+        assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
+        assert_true (s_has_reason (&r, "too_long", "clinic_id"));
+    }
 
     /* The events carry the verdict. */
     char sql[256];

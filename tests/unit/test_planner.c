@@ -244,6 +244,14 @@ test_free_slots_clock_change (void **state)
     assert_true (out[0].start_us == 5000000 && out[0].end_us == 5000000 + H (1));
     assert_int_equal (out[1].minute, 10 * 60);
     assert_true (out[1].start_us == 7000000);
+    /* a slot start inside the gap of a spring-forward change is never
+     * offered, even with an instant: the local time does not exist */
+    d.exact_gap[0] = true;
+    n = planner_free_slots (&d, &clinic, 60, &pr, 1, 0, 1, out, PLANNER_MAX_SLOTS);
+    assert_int_equal (n, 1);
+    assert_int_equal (out[0].minute, 10 * 60);
+    int best = planner_nearest_free (out, n, 8 * 60, NULL);
+    assert_int_equal (out[best].minute, 10 * 60);
 }
 
 static planner_free_t
