@@ -1,4 +1,4 @@
--- 008_scheduling_local_time.sql -- one rule for turning a clinic's local
+-- 009_scheduling_local_time.sql -- one rule for turning a clinic's local
 -- wall time into an instant, for every statement that does it.
 --
 -- PostgreSQL's own "timestamp AT TIME ZONE zone" has two silent choices:
