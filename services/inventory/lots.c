@@ -107,7 +107,7 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     Meso__V1__ReceiveRequest *in = body;
     int bad = 0;
     int32_t expiry;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
     frame_may_text (reply, &bad, "supplier", in->supplier, TEXT_MAX);
@@ -118,7 +118,8 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         bad++;
     }
     frame_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_receive_effect);
 }
 
@@ -163,7 +164,7 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 {
     Meso__V1__AdjustRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
     if (in->delta_milli == 0 || in->delta_milli > QTY_MAX || in->delta_milli < -QTY_MAX) {
@@ -171,7 +172,8 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                            "delta_milli must be non-zero and at most %" PRId64 " in size", QTY_MAX);
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_adjust_effect);
 }
 
@@ -243,12 +245,13 @@ inventory_discard_expired (const Meso__V1__Request *req, void *body, meso_reply_
     Meso__V1__DiscardExpiredRequest *in = body;
     int bad = 0;
     s_discard_t d = { in, "" };
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     int32_t as_of = frame_today ();
     if (in->as_of && *in->as_of)
         frame_need_date (reply, &bad, "as_of", in->as_of, &as_of);
     meso_date_format (as_of, d.as_of, sizeof d.as_of);
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, &d, s_discard_effect);
 }
 
@@ -326,8 +329,8 @@ inventory_transfer (const Meso__V1__Request *req, void *body, meso_reply_t *repl
 {
     Meso__V1__TransferRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "from_clinic_id", in->from_clinic_id, ID_MAX);
-    meso_handler_need_text (reply, &bad, "to_clinic_id", in->to_clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "from_clinic_id", in->from_clinic_id);
+    meso_handler_need_clinic (reply, &bad, "to_clinic_id", in->to_clinic_id);
     meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
     frame_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
     frame_may_text (reply, &bad, "reason", in->reason, TEXT_MAX);
@@ -337,7 +340,9 @@ inventory_transfer (const Meso__V1__Request *req, void *body, meso_reply_t *repl
                            "a transfer needs two different clinics (both are %.64s)", in->to_clinic_id);
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "from_clinic_id", in->from_clinic_id, NULL) == 0
+        && frame_clinic (arg, reply, "to_clinic_id", in->to_clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_transfer_effect);
 }
 
@@ -377,7 +382,7 @@ inventory_set_reorder_point (const Meso__V1__Request *req, void *body, meso_repl
 {
     Meso__V1__SetReorderPointRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     if (in->reorder_point_milli < 0 || in->reorder_point_milli > QTY_MAX) {
         meso_reply_reason (reply, "out_of_range", "reorder_point_milli",
@@ -389,7 +394,8 @@ inventory_set_reorder_point (const Meso__V1__Request *req, void *body, meso_repl
                            "expiring_warn_days must be 1 to 365 (0: 30)");
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_reorder_effect);
 }
 
