@@ -289,6 +289,9 @@ PGresult *store_stock_lots (meso_db_t *db, const char *clinic, const char *ingre
 /* Totals: ingredient_code, unit, on_hand, reserved, available,
  * reorder_point, low. */
 PGresult *store_stock_totals (meso_db_t *db, const char *clinic, const char *ingredient);
+/* The local date in time zone tz now (now() AT TIME ZONE tz), as days
+ * since 1970-01-01. 0 or -1. */
+int store_local_today (meso_db_t *db, const char *tz, int32_t *days);
 /* Locks lots of clinic expired before as_of with something unreserved. */
 PGresult *store_lots_expired_lock (meso_db_t *db, const char *clinic, const char *as_of);
 

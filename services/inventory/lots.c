@@ -181,13 +181,45 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 
 typedef struct {
     Meso__V1__DiscardExpiredRequest *in;
+    bool given;                 /* as_of was given (else: the clinic's today) */
+    int32_t as_of_day;
     char as_of[16];
+    const char *tz;             /* the clinic's time zone */
 } s_discard_t;
+
+/* The clinic's local today decides, not the daemon's clock: in a clinic
+ * east of UTC tomorrow (UTC) may already be today, and a date past the
+ * clinic's today would discard lots still good to use. */
+static int
+s_discard_as_of (meso_db_t *db, s_discard_t *d, meso_reply_t *reply)
+{
+    int32_t today;
+    if (store_local_today (db, d->tz, &today) != 0)
+        return -1;
+    if (!d->given)
+        d->as_of_day = today;
+    char today_s[16];
+    meso_date_format (today, today_s, sizeof today_s);
+    meso_date_format (d->as_of_day, d->as_of, sizeof d->as_of);
+    if (stock_discard_as_of_ok (d->as_of_day, today))
+        return 0;
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                      "as_of %s is after today (%s) in clinic %s", d->as_of, today_s,
+                      d->in->clinic_id);
+    meso_reply_detail (reply, "DiscardExpired takes the lots that expired before as_of; a later "
+                              "date would discard stock still good on %s (time zone %s)",
+                       today_s, d->tz);
+    meso_reply_reason (reply, "in_the_future", "as_of",
+                       "give a date up to %s, or leave as_of empty for the clinic's today", today_s);
+    return -1;
+}
 
 static int
 s_discard_effect (meso_db_t *db, frame_job_t *job)
 {
     s_discard_t *d = job->in;
+    if (s_discard_as_of (db, d, job->reply) != 0)
+        return -1;
     PGresult *res = store_lots_expired_lock (db, d->in->clinic_id, d->as_of);
     if (!res)
         return -1;
@@ -217,9 +249,8 @@ s_discard_effect (meso_db_t *db, frame_job_t *job)
         lp[i] = &lots[i];
         ap[i] = &am[i];
     }
-    /* A lot may be discarded before it expires (as_of in the future): what
-     * is usable today falls, as with any other removal. After every lot,
-     * so the event carries the final figure. */
+    /* What is usable falls, as with any other removal: check the reorder
+     * points after every lot, so the event carries the final figure. */
     for (int i = 0; rc == 0 && i < n; i++)
         if (frame_low_check (db, d->in->clinic_id, lots[i].ingredient_code, lots[i].unit) < 0)
             rc = -1;
@@ -244,14 +275,12 @@ inventory_discard_expired (const Meso__V1__Request *req, void *body, meso_reply_
 {
     Meso__V1__DiscardExpiredRequest *in = body;
     int bad = 0;
-    s_discard_t d = { in, "" };
+    s_discard_t d = { in, false, 0, "", "UTC" };
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    int32_t as_of = frame_today ();
     if (in->as_of && *in->as_of)
-        frame_need_date (reply, &bad, "as_of", in->as_of, &as_of);
-    meso_date_format (as_of, d.as_of, sizeof d.as_of);
+        d.given = frame_need_date (reply, &bad, "as_of", in->as_of, &d.as_of_day);
     if (!meso_handler_invalid (reply, bad, req->method)
-        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, &d.tz) == 0)
         frame_run (arg, req, reply, &d, s_discard_effect);
 }
 

@@ -10,7 +10,10 @@
  *   - with scheduling down, a clinic not seen before is refused
  *     UNAVAILABLE and nothing changes, while a clinic already confirmed
  *     is still served (the cache);
- *   - scheduling.GetClinic gives the clinic as stored. */
+ *   - scheduling.GetClinic gives the clinic as stored;
+ *   - DiscardExpired refuses an as_of after the clinic's local today (in
+ *     its own time zone, far from UTC here) and changes nothing; as_of
+ *     today still discards what has expired. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,6 +193,19 @@ s_ingredient (fx_t *fx)
     meso_result_t r = { 0 };
     assert_int_equal (s_call (fx, INV, "inventory.UpsertIngredient", &rq.base, &r), MESO_OK);
     meso_result_reset (&r);
+}
+
+/* A local date of zone, offset days from its today. */
+static void
+s_local_date (fx_t *fx, const char *zone, int offset, char *out, size_t size)
+{
+    char sql[160];
+    snprintf (sql, sizeof sql, "SELECT ((now () AT TIME ZONE $1)::date + %d)::text", offset);
+    const char *p[] = { zone };
+    PGresult *res = meso_db_query (fx->db, sql, 1, p);
+    assert_non_null (res);
+    snprintf (out, size, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
 }
 
 /* ------------------------------------------- every request with a clinic */
@@ -569,6 +585,61 @@ test_scheduling_down (void **state)
     s_teardown (fx);
 }
 
+/* DiscardExpired as of a day after the clinic's local today would throw
+ * good stock away: refused with that today in the message, nothing
+ * discarded. The clinic lives at UTC+14, so its today is not the
+ * daemon's (UTC) today for ten hours of every day. */
+static void
+test_discard_future_as_of (void **state)
+{
+    (void) state;
+    fx_t *fx = s_setup ("clinic_ids_discard");
+    const char *zone = "Pacific/Kiritimati";
+    s_ingredient (fx);
+    s_upsert_clinic (fx, "kiri-1", zone);
+    char today[16], tomorrow[16], later[16], gone[40], good[40];
+    s_local_date (fx, zone, 0, today, sizeof today);
+    s_local_date (fx, zone, 1, tomorrow, sizeof tomorrow);
+    s_local_date (fx, zone, 700, later, sizeof later);
+    meso_result_t r = { 0 };
+    assert_int_equal (s_receive_in (fx, "kiri-1", "CAF-GOOD", later, &r, good), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_receive_in (fx, "kiri-1", "CAF-GONE", later, &r, gone), MESO_OK);
+    meso_result_reset (&r);
+    /* Time passes for CAF-GONE: it expired yesterday, clinic time. */
+    assert_int_equal (s_sql (fx, "WITH u AS (UPDATE inventory.lot SET expiry_date ="
+                             " (now () AT TIME ZONE 'Pacific/Kiritimati')::date - 1"
+                             " WHERE lot_id = $1 RETURNING 1) SELECT count (*) FROM u", gone), 1);
+
+    char before[16384], after[16384], expect[128];
+    s_fingerprint (fx, before, sizeof before);
+    const char *future[] = { tomorrow, later, "9999-12-31" };
+    for (size_t i = 0; i < 3; i++) {
+        Meso__V1__DiscardExpiredRequest rq = MESO__V1__DISCARD_EXPIRED_REQUEST__INIT;
+        rq.clinic_id = "kiri-1";
+        rq.as_of = (char *) future[i];
+        assert_int_equal (s_call (fx, INV, "inventory.DiscardExpired", &rq.base, &r), MESO_INVALID_ARGUMENT);
+        snprintf (expect, sizeof expect, "as_of %s is after today (%s) in clinic kiri-1", future[i], today);
+        assert_string_equal (r.message, expect);
+        assert_true (s_reason (&r, "in_the_future", "as_of"));
+        meso_result_reset (&r);
+    }
+    s_fingerprint (fx, after, sizeof after);
+    assert_string_equal (before, after);
+    assert_int_equal (s_sql (fx, "SELECT on_hand_milli FROM inventory.lot WHERE lot_id = $1", good), 500000);
+
+    /* As of the clinic's today: the expired lot goes, the good one stays. */
+    Meso__V1__DiscardExpiredRequest rq = MESO__V1__DISCARD_EXPIRED_REQUEST__INIT;
+    rq.clinic_id = "kiri-1";
+    rq.as_of = today;
+    assert_int_equal (s_call (fx, INV, "inventory.DiscardExpired", &rq.base, &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (s_sql (fx, "SELECT on_hand_milli FROM inventory.lot WHERE lot_id = $1", gone), 0);
+    assert_int_equal (s_sql (fx, "SELECT on_hand_milli FROM inventory.lot WHERE lot_id = $1", good), 500000);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.movement WHERE kind = $1", "discard"), 1);
+    s_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -577,6 +648,7 @@ main (void)
         cmocka_unit_test (test_unknown_clinic_not_found_then_accepted),
         cmocka_unit_test (test_get_clinic),
         cmocka_unit_test (test_scheduling_down),
+        cmocka_unit_test (test_discard_future_as_of),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
