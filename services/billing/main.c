@@ -73,7 +73,7 @@ main (int argc, char **argv)
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
     self.clinics = meso_clinics_new (meso_config_get (opts, "scheduling"), "billing");
     if (!self.clinics) {
-        meso_error ("cannot reach scheduling at %s", meso_config_get (opts, "scheduling"));
+        meso_error ("cannot use the scheduling endpoint \"%s\"", meso_config_get (opts, "scheduling"));
         meso_db_destroy (&self.db);
         return 1;
     }
