@@ -44,6 +44,30 @@ meso_handler_code_ok (const char *s, bool allow_dash)
     return true;
 }
 
+bool
+meso_handler_clinic_ok (const char *s)
+{
+    return meso_handler_code_ok (s, true);
+}
+
+void
+meso_handler_need_clinic (meso_reply_t *reply, int *bad, const char *field, const char *v)
+{
+    assert (reply && bad && field);
+    if (!v || !*v) {
+        meso_reply_reason (reply, "missing_field", field, "%s is required", field);
+        (*bad)++;
+    }
+    else if (!meso_handler_clinic_ok (v)) {
+        /* The value is not echoed: it may hold anything, a newline included,
+         * and the reason is one line. */
+        meso_reply_reason (reply, "invalid_id", field,
+                           "%s must be a clinic id: 1 to %d characters of a-z, 0-9, _ or -",
+                           field, MESO_HANDLER_ID_MAX);
+        (*bad)++;
+    }
+}
+
 void
 meso_handler_need_text (meso_reply_t *reply, int *bad, const char *field, const char *v,
                         size_t max)

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "meso/bus.h"
+#include "meso/clinics.h"
 #include "meso/db.h"
 #include "meso/idem.h"
 #include "meso/subscriber.h"
@@ -44,6 +45,7 @@
 typedef struct {
     meso_db_t *db;
     meso_bus_server_t *server;
+    meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_consumer_t *consumer;      /* NULL when no events endpoint is set */
     const pricing_provider_t *provider;
     uint64_t events_applied;        /* events applied since start */
@@ -84,12 +86,18 @@ int billing_currency_match (meso_reply_t *reply, const char *field, const char *
 /* NOT_FOUND unless billing knows the patient. Returns 0, or -1 (with the
  * reply set, or with only the db error set when the database failed). */
 int billing_patient_known (meso_db_t *db, meso_reply_t *reply, const char *patient);
+/* Whether the clinic a valid request names on field exists
+ * (meso_clinics_check: scheduling.GetClinic on a cache miss). 0, or -1
+ * with reply set (NOT_FOUND, UNAVAILABLE). */
+int billing_clinic (billing_t *self, meso_reply_t *reply, const char *field, const char *clinic);
 /* The run frame of a mutating method: when bad is not 0, the
- * INVALID_ARGUMENT reply (meso_handler_invalid); else effect in one
- * transaction with the idempotency claim and the stored reply
+ * INVALID_ARGUMENT reply (meso_handler_invalid); when the clinic named on
+ * clinic_field does not exist, its refusal (billing_clinic); else effect
+ * in one transaction with the idempotency claim and the stored reply
  * (meso_idem_run, job->arg is self). */
 void billing_run (billing_t *self, const Meso__V1__Request *req, meso_reply_t *reply, int bad,
-                  void *in, meso_idem_effect_fn *effect);
+                  const char *clinic_field, const char *clinic, void *in,
+                  meso_idem_effect_fn *effect);
 /* Appends ev to the outbox as type at clinic; an actor that names nobody
  * (NULL or no id) counts as billing's own. Returns 0 or -1. */
 int billing_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "meso/clinics.h"
 #include "meso/handler.h"
 #include "meso/money.h"
 #include "meso/mtime.h"
@@ -90,11 +91,19 @@ billing_patient_known (meso_db_t *db, meso_reply_t *reply, const char *patient)
 
 /* ----------------------------------------------------------- run frame */
 
+int
+billing_clinic (billing_t *self, meso_reply_t *reply, const char *field, const char *clinic)
+{
+    return meso_clinics_check (self->clinics, clinic, field, reply, NULL);
+}
+
 void
 billing_run (billing_t *self, const Meso__V1__Request *req, meso_reply_t *reply, int bad,
-             void *in, meso_idem_effect_fn *effect)
+             const char *clinic_field, const char *clinic, void *in,
+             meso_idem_effect_fn *effect)
 {
-    if (meso_handler_invalid (reply, bad, req->method))
+    if (meso_handler_invalid (reply, bad, req->method)
+        || billing_clinic (self, reply, clinic_field, clinic) != 0)
         return;
     meso_idem_run (self->db, BILLING_SCHEMA, req, reply, in, effect, self);
 }

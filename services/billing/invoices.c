@@ -200,7 +200,7 @@ billing_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *r
 {
     Meso__V1__IssueInvoiceRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     billing_need_currency (reply, &bad, "currency", in->currency);
     int32_t d;
@@ -244,7 +244,7 @@ billing_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *r
             bad++;
         }
     }
-    billing_run (arg, req, reply, bad, in, s_issue_invoice_effect);
+    billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_issue_invoice_effect);
 }
 
 /* ------------------------------------------------------------ payments */
@@ -379,7 +379,7 @@ billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *
 {
     Meso__V1__RecordPaymentRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     bool has_invoice = in->invoice_id && *in->invoice_id;
     if (has_invoice)
         meso_handler_need_id (reply, &bad, "invoice_id", in->invoice_id);
@@ -397,7 +397,7 @@ billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *
         meso_reply_reason (reply, "out_of_range", "reference", "reference must be at most %d bytes", BILLING_TEXT_MAX);
         bad++;
     }
-    billing_run (arg, req, reply, bad, in, s_record_payment_effect);
+    billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_record_payment_effect);
 }
 
 /* ------------------------------------------------------------- refunds */
@@ -490,7 +490,7 @@ billing_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *r
 {
     Meso__V1__RecordRefundRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "payment_id", in->payment_id);
     billing_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
     billing_need_currency (reply, &bad, "currency", in->currency);
@@ -500,5 +500,5 @@ billing_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *r
                            "a refund needs a reason of 1 to %d bytes", BILLING_REASON_MAX);
         bad++;
     }
-    billing_run (arg, req, reply, bad, in, s_record_refund_effect);
+    billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_record_refund_effect);
 }

@@ -85,7 +85,7 @@ billing_sell_package (const Meso__V1__Request *req, void *body, meso_reply_t *re
 {
     Meso__V1__SellPackageRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     billing_need_currency (reply, &bad, "currency", in->currency);
     int rc = pricing_package_check (in->sessions, in->price_cents, NULL);
@@ -103,7 +103,7 @@ billing_sell_package (const Meso__V1__Request *req, void *body, meso_reply_t *re
                            (int64_t) in->sessions * PRICING_MAX_CENTS, in->price_cents);
         bad++;
     }
-    billing_run (arg, req, reply, bad, in, s_sell_package_effect);
+    billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_sell_package_effect);
 }
 
 /* ---------------------------------------------------------- GetPackage */
@@ -114,9 +114,10 @@ billing_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     billing_t *self = arg;
     Meso__V1__GetPackageRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "package_id", in->package_id);
-    if (meso_handler_invalid (reply, bad, req->method))
+    if (meso_handler_invalid (reply, bad, req->method)
+        || billing_clinic (self, reply, "clinic_id", in->clinic_id) != 0)
         return;
     PGresult *pres = store_package_get (self->db, in->clinic_id, in->package_id);
     PGresult *ares = pres ? store_package_appointments (self->db, in->clinic_id, in->package_id) : NULL;

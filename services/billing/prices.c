@@ -147,7 +147,7 @@ billing_set_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
         bad++;
     }
     else {
-        meso_handler_need_id (reply, &bad, "price_list.clinic_id", pl->clinic_id);
+        meso_handler_need_clinic (reply, &bad, "price_list.clinic_id", pl->clinic_id);
         billing_need_currency (reply, &bad, "price_list.currency", pl->currency);
         int32_t d;
         if (!pl->effective_from || meso_date_parse (pl->effective_from, &d) != 0) {
@@ -158,7 +158,8 @@ billing_set_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
         s_need_prices (reply, &bad, pl);
     }
     s_price_in_t job_in = { pl };
-    billing_run (arg, req, reply, bad, &job_in, s_set_price_list_effect);
+    billing_run (arg, req, reply, bad, "price_list.clinic_id", pl ? pl->clinic_id : NULL, &job_in,
+                 s_set_price_list_effect);
 }
 
 void
@@ -167,13 +168,14 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
     billing_t *self = arg;
     Meso__V1__GetPriceListRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     int32_t on = billing_today ();
     if (in->on_date && *in->on_date && meso_date_parse (in->on_date, &on) != 0) {
         meso_reply_reason (reply, "invalid_date", "on_date", "on_date must be a date YYYY-MM-DD");
         bad++;
     }
-    if (meso_handler_invalid (reply, bad, req->method))
+    if (meso_handler_invalid (reply, bad, req->method)
+        || billing_clinic (self, reply, "clinic_id", in->clinic_id) != 0)
         return;
     char currency[4];
     pricing_fees_t fees;
@@ -267,7 +269,7 @@ billing_set_fee_policy (const Meso__V1__Request *req, void *body, meso_reply_t *
         bad++;
     }
     else {
-        meso_handler_need_id (reply, &bad, "policy.clinic_id", in->policy->clinic_id);
+        meso_handler_need_clinic (reply, &bad, "policy.clinic_id", in->policy->clinic_id);
         int64_t v[2] = { in->policy->no_show_fee_cents, in->policy->late_cancel_fee_cents };
         const char *f[2] = { "policy.no_show_fee_cents", "policy.late_cancel_fee_cents" };
         for (int i = 0; i < 2; i++)
@@ -278,5 +280,6 @@ billing_set_fee_policy (const Meso__V1__Request *req, void *body, meso_reply_t *
                 bad++;
             }
     }
-    billing_run (arg, req, reply, bad, in->policy, s_set_fee_policy_effect);
+    billing_run (arg, req, reply, bad, "policy.clinic_id", in->policy ? in->policy->clinic_id : NULL,
+                 in->policy, s_set_fee_policy_effect);
 }

@@ -19,9 +19,10 @@ billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *r
     billing_t *self = arg;
     Meso__V1__GetStatementRequest *in = body;
     int bad = 0;
-    meso_handler_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
-    if (meso_handler_invalid (reply, bad, req->method))
+    if (meso_handler_invalid (reply, bad, req->method)
+        || billing_clinic (self, reply, "clinic_id", in->clinic_id) != 0)
         return;
     PGresult *led = NULL, *pkgs = NULL, *unp = NULL;
     Meso__V1__StatementEntry *ea = NULL, **ep = NULL;

@@ -240,7 +240,7 @@ inventory_consume (const Meso__V1__Request *req, void *body, meso_reply_t *reply
 {
     Meso__V1__ConsumeRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     /* recorded only without a reservation, but bounded either way */
     frame_may_text (reply, &bad, "patient_id", in->patient_id, ID_MAX);
@@ -256,8 +256,10 @@ inventory_consume (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         snprintf (field, sizeof field, "actual[%zu].amount_milli", k);
         frame_need_qty (reply, &bad, field, in->actual[k]->amount_milli);
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
-        frame_run (arg, req, reply, in, s_consume_effect);
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    frame_clinic_from_scheduling (arg, in->clinic_id);     /* no lookup: see frame.c */
+    frame_run (arg, req, reply, in, s_consume_effect);
 }
 
 /* ------------------------------------------------------- session events */

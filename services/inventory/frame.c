@@ -28,6 +28,21 @@ const Meso__V1__Actor frame_service_actor = {
     MESO__V1__ACTOR__KIND__KIND_SERVICE, "inventory"
 };
 
+/* -------------------------------------------------------------- clinics */
+
+int
+frame_clinic (inventory_t *self, meso_reply_t *reply, const char *field, const char *clinic,
+              const char **tz)
+{
+    return meso_clinics_check (self->clinics, clinic, field, reply, tz);
+}
+
+void
+frame_clinic_from_scheduling (inventory_t *self, const char *clinic)
+{
+    meso_clinics_learn (self->clinics, clinic);
+}
+
 /* ----------------------------------------------------------- validation */
 
 void

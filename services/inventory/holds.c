@@ -204,7 +204,7 @@ inventory_reserve (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     s_reserve_t r = { in, "" };
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "patient_id", in->patient_id, ID_MAX);
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_code (reply, &bad, "recipe_id", in->recipe_id);
     frame_need_session_date (reply, &bad, in->session_date);
     /* The codes are checked only when every other field is good: a Reserve
@@ -214,8 +214,10 @@ inventory_reserve (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         frame_need_area_codes (reply, &bad, in->areas, in->n_areas);
     if (!bad)
         frame_array_literal (r.areas, sizeof r.areas, in->areas, in->n_areas);
-    if (!meso_handler_invalid (reply, bad, req->method))
-        frame_run (arg, req, reply, &r, s_reserve_effect);
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    frame_clinic_from_scheduling (arg, in->clinic_id);     /* no lookup: see frame.c */
+    frame_run (arg, req, reply, &r, s_reserve_effect);
 }
 
 /* -------------------------------------------------------------- Release */
@@ -314,11 +316,13 @@ inventory_release (const Meso__V1__Request *req, void *body, meso_reply_t *reply
 {
     Meso__V1__ReleaseRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     frame_may_text (reply, &bad, "reason", in->reason, TEXT_MAX);
-    if (!meso_handler_invalid (reply, bad, req->method))
-        frame_run (arg, req, reply, in, s_release_effect);
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    frame_clinic_from_scheduling (arg, in->clinic_id);     /* no lookup: see frame.c */
+    frame_run (arg, req, reply, in, s_release_effect);
 }
 
 /* --------------------------------------------------------------- Redate */
@@ -525,11 +529,13 @@ inventory_redate (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 {
     Meso__V1__RedateRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_text (reply, &bad, "appointment_id", in->appointment_id, ID_MAX);
     frame_need_session_date (reply, &bad, in->session_date);
     frame_may_text (reply, &bad, "reason", in->reason, TEXT_MAX);
-    if (!meso_handler_invalid (reply, bad, req->method))
-        frame_run (arg, req, reply, in, s_redate_effect);
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    frame_clinic_from_scheduling (arg, in->clinic_id);     /* no lookup: see frame.c */
+    frame_run (arg, req, reply, in, s_redate_effect);
 }
 

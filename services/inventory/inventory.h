@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "meso/bus.h"
+#include "meso/clinics.h"
 #include "meso/db.h"
 #include "meso/idem.h"
 #include "meso/subscriber.h"
@@ -63,6 +64,7 @@
 typedef struct {
     meso_db_t *db;
     meso_bus_server_t *server;
+    meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_consumer_t *consumer;      /* NULL when no events endpoint is set */
     uint64_t events_applied;        /* session events applied since start */
     uint64_t expiring_sent;         /* stock.expiring events emitted */
@@ -163,6 +165,19 @@ typedef meso_idem_job_t frame_job_t;
  * reply in one transaction (meso_idem_run). arg is the inventory_t. */
 void frame_run (void *arg, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
                 meso_idem_effect_fn *effect);
+/* Whether the clinic a valid request names on field exists
+ * (meso_clinics_check: scheduling.GetClinic on a cache miss), for the
+ * methods people and integrations call. 0, with *tz (when non-NULL) the
+ * clinic's time zone; or -1 with reply set (NOT_FOUND, UNAVAILABLE). */
+int frame_clinic (inventory_t *self, meso_reply_t *reply, const char *field, const char *clinic,
+                  const char **tz);
+/* For the methods only scheduling calls (Reserve, Release, Redate,
+ * Consume, GetRecipe): never a lookup, since scheduling waits for their
+ * answer and serves one request at a time, so asking it back would hold
+ * both daemons until the deadline. The id's syntax is checked as for
+ * any method; scheduling, the owner of the clinics, named it, so the
+ * clinic is recorded as known. */
+void frame_clinic_from_scheduling (inventory_t *self, const char *clinic);
 /* Validation: each adds a reason naming field and counts it in *bad. */
 void frame_need_qty (meso_reply_t *reply, int *bad, const char *field, int64_t v);
 /* A date YYYY-MM-DD; *days set. False when missing or malformed. */
@@ -274,6 +289,9 @@ PGresult *store_stock_lots (meso_db_t *db, const char *clinic, const char *ingre
 /* Totals: ingredient_code, unit, on_hand, reserved, available,
  * reorder_point, low. */
 PGresult *store_stock_totals (meso_db_t *db, const char *clinic, const char *ingredient);
+/* The local date in time zone tz now (now() AT TIME ZONE tz), as days
+ * since 1970-01-01. 0 or -1. */
+int store_local_today (meso_db_t *db, const char *tz, int32_t *days);
 /* Locks lots of clinic expired before as_of with something unreserved. */
 PGresult *store_lots_expired_lock (meso_db_t *db, const char *clinic, const char *as_of);
 

@@ -107,7 +107,7 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     Meso__V1__ReceiveRequest *in = body;
     int bad = 0;
     int32_t expiry;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
     frame_may_text (reply, &bad, "supplier", in->supplier, TEXT_MAX);
@@ -118,7 +118,8 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         bad++;
     }
     frame_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_receive_effect);
 }
 
@@ -163,7 +164,7 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 {
     Meso__V1__AdjustRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
     meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
     if (in->delta_milli == 0 || in->delta_milli > QTY_MAX || in->delta_milli < -QTY_MAX) {
@@ -171,7 +172,8 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                            "delta_milli must be non-zero and at most %" PRId64 " in size", QTY_MAX);
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_adjust_effect);
 }
 
@@ -179,13 +181,45 @@ inventory_adjust (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 
 typedef struct {
     Meso__V1__DiscardExpiredRequest *in;
+    bool given;                 /* as_of was given (else: the clinic's today) */
+    int32_t as_of_day;
     char as_of[16];
+    const char *tz;             /* the clinic's time zone */
 } s_discard_t;
+
+/* The clinic's local today decides, not the daemon's clock: in a clinic
+ * east of UTC tomorrow (UTC) may already be today, and a date past the
+ * clinic's today would discard lots still good to use. */
+static int
+s_discard_as_of (meso_db_t *db, s_discard_t *d, meso_reply_t *reply)
+{
+    int32_t today;
+    if (store_local_today (db, d->tz, &today) != 0)
+        return -1;
+    if (!d->given)
+        d->as_of_day = today;
+    char today_s[16];
+    meso_date_format (today, today_s, sizeof today_s);
+    meso_date_format (d->as_of_day, d->as_of, sizeof d->as_of);
+    if (stock_discard_as_of_ok (d->as_of_day, today))
+        return 0;
+    meso_reply_error (reply, MESO_INVALID_ARGUMENT,
+                      "as_of %s is after today (%s) in clinic %s", d->as_of, today_s,
+                      d->in->clinic_id);
+    meso_reply_detail (reply, "DiscardExpired takes the lots that expired before as_of; a later "
+                              "date would discard stock still good on %s (time zone %s)",
+                       today_s, d->tz);
+    meso_reply_reason (reply, "in_the_future", "as_of",
+                       "give a date up to %s, or leave as_of empty for the clinic's today", today_s);
+    return -1;
+}
 
 static int
 s_discard_effect (meso_db_t *db, frame_job_t *job)
 {
     s_discard_t *d = job->in;
+    if (s_discard_as_of (db, d, job->reply) != 0)
+        return -1;
     PGresult *res = store_lots_expired_lock (db, d->in->clinic_id, d->as_of);
     if (!res)
         return -1;
@@ -215,9 +249,8 @@ s_discard_effect (meso_db_t *db, frame_job_t *job)
         lp[i] = &lots[i];
         ap[i] = &am[i];
     }
-    /* A lot may be discarded before it expires (as_of in the future): what
-     * is usable today falls, as with any other removal. After every lot,
-     * so the event carries the final figure. */
+    /* What is usable falls, as with any other removal: check the reorder
+     * points after every lot, so the event carries the final figure. */
     for (int i = 0; rc == 0 && i < n; i++)
         if (frame_low_check (db, d->in->clinic_id, lots[i].ingredient_code, lots[i].unit) < 0)
             rc = -1;
@@ -242,13 +275,12 @@ inventory_discard_expired (const Meso__V1__Request *req, void *body, meso_reply_
 {
     Meso__V1__DiscardExpiredRequest *in = body;
     int bad = 0;
-    s_discard_t d = { in, "" };
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    int32_t as_of = frame_today ();
+    s_discard_t d = { in, false, 0, "", "UTC" };
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->as_of && *in->as_of)
-        frame_need_date (reply, &bad, "as_of", in->as_of, &as_of);
-    meso_date_format (as_of, d.as_of, sizeof d.as_of);
-    if (!meso_handler_invalid (reply, bad, req->method))
+        d.given = frame_need_date (reply, &bad, "as_of", in->as_of, &d.as_of_day);
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, &d.tz) == 0)
         frame_run (arg, req, reply, &d, s_discard_effect);
 }
 
@@ -326,8 +358,8 @@ inventory_transfer (const Meso__V1__Request *req, void *body, meso_reply_t *repl
 {
     Meso__V1__TransferRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "from_clinic_id", in->from_clinic_id, ID_MAX);
-    meso_handler_need_text (reply, &bad, "to_clinic_id", in->to_clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "from_clinic_id", in->from_clinic_id);
+    meso_handler_need_clinic (reply, &bad, "to_clinic_id", in->to_clinic_id);
     meso_handler_need_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
     frame_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
     frame_may_text (reply, &bad, "reason", in->reason, TEXT_MAX);
@@ -337,7 +369,9 @@ inventory_transfer (const Meso__V1__Request *req, void *body, meso_reply_t *repl
                            "a transfer needs two different clinics (both are %.64s)", in->to_clinic_id);
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "from_clinic_id", in->from_clinic_id, NULL) == 0
+        && frame_clinic (arg, reply, "to_clinic_id", in->to_clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_transfer_effect);
 }
 
@@ -377,7 +411,7 @@ inventory_set_reorder_point (const Meso__V1__Request *req, void *body, meso_repl
 {
     Meso__V1__SetReorderPointRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
     if (in->reorder_point_milli < 0 || in->reorder_point_milli > QTY_MAX) {
         meso_reply_reason (reply, "out_of_range", "reorder_point_milli",
@@ -389,7 +423,8 @@ inventory_set_reorder_point (const Meso__V1__Request *req, void *body, meso_repl
                            "expiring_warn_days must be 1 to 365 (0: 30)");
         bad++;
     }
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_reorder_effect);
 }
 

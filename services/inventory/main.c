@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "meso/clinics.h"
 #include "meso/config.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -35,6 +36,9 @@ main (int argc, char **argv)
           "events daemon ROUTER endpoint(s) for replay; empty: do not consume session events", NULL },
         { "events-pub", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
           "events daemon PUB endpoint(s)", NULL },
+        { "scheduling", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102",
+          "scheduling ROUTER endpoint(s), asked whether a clinic exists (scheduling.GetClinic); "
+          "empty (--scheduling=): clinic ids are checked for syntax only", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -65,11 +69,20 @@ main (int argc, char **argv)
     }
     if (!meso_db_ok (self.db))
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+    self.clinics = meso_clinics_new (meso_config_get (opts, "scheduling"), "inventory");
+    if (!self.clinics) {
+        meso_error ("cannot use the scheduling endpoint \"%s\"", meso_config_get (opts, "scheduling"));
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    if (!meso_clinics_checking (self.clinics))
+        meso_warn ("no scheduling endpoint: clinic ids are checked for syntax only");
 
     self.server = meso_bus_server_new ("inventory", meso_config_get (opts, "bind"),
                                        inventory_methods, &self, self.db);
     if (!self.server) {
         meso_db_destroy (&self.db);
+        meso_clinics_destroy (&self.clinics);
         return 1;
     }
     meso_bus_server_set_health (self.server, inventory_health, &self);
@@ -89,6 +102,7 @@ main (int argc, char **argv)
             meso_bus_server_destroy (&self.server);
             meso_db_destroy (&consumer_db);
             meso_db_destroy (&self.db);
+            meso_clinics_destroy (&self.clinics);
             return 1;
         }
     }
@@ -134,6 +148,7 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&consumer_db);
     meso_db_destroy (&self.db);
+    meso_clinics_destroy (&self.clinics);
     meso_metrics_stop ();
     return 0;
 }

@@ -26,12 +26,12 @@ inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     inventory_t *self = arg;
     Meso__V1__GetStockRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->ingredient_code && *in->ingredient_code)
         meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
-    if (meso_handler_invalid (reply, bad, req->method)) {
+    if (meso_handler_invalid (reply, bad, req->method)
+        || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
-    }
     PGresult *lots = store_stock_lots (self->db, in->clinic_id, in->ingredient_code, in->include_empty);
     PGresult *tot = lots ? store_stock_totals (self->db, in->clinic_id, in->ingredient_code) : NULL;
     if (!lots || !tot) {
@@ -198,8 +198,11 @@ inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
             meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
         }
     }
-    frame_may_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
-    if (!meso_handler_invalid (reply, bad, req->method))
+    if (in->clinic_id && *in->clinic_id)
+        meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
+    if (!meso_handler_invalid (reply, bad, req->method)
+        && (!in->clinic_id || !*in->clinic_id
+            || frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0))
         frame_run (arg, req, reply, in, s_recall_effect);
 }
 
@@ -211,14 +214,14 @@ inventory_forecast (const Meso__V1__Request *req, void *body, meso_reply_t *repl
     inventory_t *self = arg;
     Meso__V1__ForecastRequest *in = body;
     int bad = 0;
-    meso_handler_need_text (reply, &bad, "clinic_id", in->clinic_id, ID_MAX);
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->horizon_days > 365) {
         meso_reply_reason (reply, "out_of_range", "horizon_days", "horizon_days must be 1 to 365 (0: 28)");
         bad++;
     }
-    if (meso_handler_invalid (reply, bad, req->method)) {
+    if (meso_handler_invalid (reply, bad, req->method)
+        || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
-    }
     int horizon = in->horizon_days ? (int) in->horizon_days : 28;
     PGresult *res = store_forecast (self->db, in->clinic_id, horizon);
     if (!res) {

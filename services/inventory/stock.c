@@ -236,3 +236,9 @@ stock_consume (stock_set_t *self, const stock_line_t *held, size_t nheld,
     }
     return shortfall;
 }
+
+bool
+stock_discard_as_of_ok (int32_t as_of, int32_t local_today)
+{
+    return as_of <= local_today;
+}

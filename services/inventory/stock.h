@@ -124,4 +124,10 @@ int64_t stock_consume (stock_set_t *self, const stock_line_t *held, size_t nheld
                        const stock_line_t *actual, size_t nactual, int32_t session_date,
                        int64_t *left);
 
+/* Whether DiscardExpired may run as of as_of, given the clinic's local
+ * today (days since 1970-01-01 both). It takes the lots that expired
+ * before as_of, so a day after today would throw away stock still good
+ * today: only as_of up to today is allowed. */
+bool stock_discard_as_of_ok (int32_t as_of, int32_t local_today);
+
 #endif

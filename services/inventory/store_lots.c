@@ -144,6 +144,19 @@ store_stock_totals (meso_db_t *db, const char *clinic, const char *ingredient)
         "ORDER BY t.ingredient_code", 2, p);
 }
 
+int
+store_local_today (meso_db_t *db, const char *tz, int32_t *days)
+{
+    const char *p[] = { tz };
+    PGresult *res = meso_db_query (db,
+        "SELECT (now() AT TIME ZONE $1)::date - date '1970-01-01'", 1, p);
+    if (!res)
+        return -1;
+    *days = (int32_t) atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 0;
+}
+
 PGresult *
 store_lots_expired_lock (meso_db_t *db, const char *clinic, const char *as_of)
 {

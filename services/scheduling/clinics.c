@@ -1,5 +1,5 @@
 /* clinics.c -- the clinics aggregate's methods: UpsertClinic,
- * UpsertPractitioner, UpsertRoom. The reference data every plan and
+ * UpsertPractitioner, UpsertRoom, GetClinic. The reference data every plan and
  * booking reads: a clinic with its zone, hours and course settings, the
  * practitioners with their hours per clinic and days off, the rooms.
  *
@@ -10,6 +10,7 @@
 #include "scheduling.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "meso/mtime.h"
@@ -203,4 +204,50 @@ clinics_upsert_room (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     }
     if (!bad)
         sched_run (arg, req, reply, in->room, s_room_effect);
+}
+
+/* GetClinic: the clinic as stored, for the services that ask scheduling
+ * whether a clinic exists and where it lives (meso/clinics.h). A read:
+ * no key, no transaction. */
+void
+clinics_get_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    scheduling_t *self = arg;
+    Meso__V1__GetClinicRequest *in = body;
+    int bad = 0;
+    sched_need_id (reply, &bad, "clinic_id", in->clinic_id);
+    store_clinic_t st;
+    if (bad || sched_clinic_load (self, in->clinic_id, "clinic_id", &st, reply) != 0)
+        return;
+    PGresult *res = store_clinic_hours (self->db, in->clinic_id);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "clinic hours");
+        return;
+    }
+    Meso__V1__DayHours h[7], *hp[7];
+    size_t n = 0;
+    for (int i = 0; i < PQntuples (res) && n < 7; i++, n++) {
+        meso__v1__day_hours__init (&h[n]);
+        h[n].weekday = atoi (PQgetvalue (res, i, 0));
+        h[n].opens = PQgetvalue (res, i, 1);
+        h[n].closes = PQgetvalue (res, i, 2);
+        hp[n] = &h[n];
+    }
+    Meso__V1__CourseSettings cs = MESO__V1__COURSE_SETTINGS__INIT;
+    cs.spacing_min_days = (uint32_t) st.course.spacing_min_days;
+    cs.taper_max_days = (uint32_t) st.course.taper_max_days;
+    cs.maintenance_sessions = (uint32_t) st.course.maintenance_sessions;
+    cs.cancel_notice_hours = (uint32_t) st.cancel_notice_hours;
+    Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
+    c.clinic_id = st.clinic_id;
+    c.name = st.name;
+    c.time_zone = st.time_zone;
+    c.hours = hp;
+    c.n_hours = n;
+    c.slot_minutes = (uint32_t) st.slot_minutes;
+    c.course = &cs;
+    Meso__V1__GetClinicReply rep = MESO__V1__GET_CLINIC_REPLY__INIT;
+    rep.clinic = &c;
+    meso_reply_ok (reply, &rep.base);
+    PQclear (res);
 }

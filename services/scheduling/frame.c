@@ -15,21 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meso/handler.h"
 #include "meso/mtime.h"
 
 
+/* The one id syntax of the chain: the other services check clinic ids
+ * with the same function (meso_handler_clinic_ok). */
 bool
 sched_code_ok (const char *s)
 {
-    size_t n = s ? strlen (s) : 0;
-    if (n == 0 || n > SCHED_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
+    return meso_handler_clinic_ok (s);
 }
 
 void

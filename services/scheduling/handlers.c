@@ -32,5 +32,6 @@ const meso_method_t scheduling_methods[] = {
     { "scheduling.CompleteSession", sessions_complete, MESO_METHOD_MUTATING, &meso__v1__complete_session_request__descriptor },
     { "scheduling.GetAvailability", courses_availability, MESO_METHOD_READ, &meso__v1__get_availability_request__descriptor },
     { "scheduling.GetCourse", courses_get, MESO_METHOD_READ, &meso__v1__get_course_request__descriptor },
+    { "scheduling.GetClinic", clinics_get_clinic, MESO_METHOD_READ, &meso__v1__get_clinic_request__descriptor },
     { NULL, NULL, 0, NULL }
 };

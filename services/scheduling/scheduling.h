@@ -8,7 +8,7 @@
  *   main.c       configuration, sockets, the loop
  *   handlers.c   the method table, and nothing else: it names every
  *                method, so every method file is below it
- *   clinics.c    UpsertClinic, UpsertPractitioner, UpsertRoom
+ *   clinics.c    UpsertClinic, UpsertPractitioner, UpsertRoom, GetClinic
  *   courses.c    PlanCourse, BookCourse, BookSession, GetCourse,
  *                GetAvailability
  *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
@@ -89,6 +89,7 @@ extern const meso_method_t scheduling_methods[];
 void clinics_upsert_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void clinics_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void clinics_upsert_room (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void clinics_get_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 void courses_plan (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);

@@ -20,6 +20,7 @@
 
 #include <string.h>
 
+#include "meso/handler.h"
 #include "meso/idem.h"
 
 #define SCHEMA "screening"
@@ -75,6 +76,10 @@ screening_run (screening_call_t *call, const rules_reasons_t *bad, screening_txn
 {
     if (screening_invalid (call->reply, bad, call->req->method))
         return;
+    if (call->clinic_id && *call->clinic_id
+        && meso_clinics_check (call->self->clinics, call->clinic_id, call->clinic_field,
+                               call->reply, NULL) != 0)
+        return;
     s_frame_t f = { call, fn };
     int rc = meso_db_txn (call->self->db, MESO_DB_READ_COMMITTED, s_frame_txn, &f);
     /* A failure the work did not explain (e.g. the COMMIT itself) becomes
@@ -100,6 +105,20 @@ s_uuid_valid (const char *s)
             return false;
     }
     return true;
+}
+
+void
+screening_need_clinic (rules_reasons_t *bad, const char *field, const char *id, bool required)
+{
+    if (!id || !*id) {
+        if (required)
+            rules_reason_add (bad, true, "missing_field", field, "%s is required.", field);
+    }
+    else if (!meso_handler_clinic_ok (id))
+        /* The value is not echoed: it may hold anything, a newline too. */
+        rules_reason_add (bad, true, "invalid_id", field,
+                          "%s must be a clinic id: 1 to %d characters of a-z, 0-9, _ or -.", field,
+                          MESO_HANDLER_ID_MAX);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "screening.h"
+#include "meso/clinics.h"
 #include "meso/config.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -20,6 +21,9 @@ main (int argc, char **argv)
         { "db", "MESO_DB", "host=/var/run/postgresql dbname=meso user=meso_screening",
           "libpq conninfo of the meso database", NULL },
         { "bind", "MESO_BIND", "tcp://127.0.0.1:7101", "ROUTER endpoint for screening.* and Health", NULL },
+        { "scheduling", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102",
+          "scheduling ROUTER endpoint(s), asked whether a clinic exists (scheduling.GetClinic); "
+          "empty (--scheduling=): clinic ids are checked for syntax only", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -45,10 +49,19 @@ main (int argc, char **argv)
     }
     if (!meso_db_ok (self.db))
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+    self.clinics = meso_clinics_new (meso_config_get (opts, "scheduling"), "screening");
+    if (!self.clinics) {
+        meso_error ("cannot use the scheduling endpoint \"%s\"", meso_config_get (opts, "scheduling"));
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    if (!meso_clinics_checking (self.clinics))
+        meso_warn ("no scheduling endpoint: clinic ids are checked for syntax only");
     self.server = meso_bus_server_new ("screening", meso_config_get (opts, "bind"),
                                        screening_methods, &self, self.db);
     if (!self.server) {
         meso_db_destroy (&self.db);
+        meso_clinics_destroy (&self.clinics);
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));
@@ -56,6 +69,7 @@ main (int argc, char **argv)
     meso_info ("stopping");
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db);
+    meso_clinics_destroy (&self.clinics);
     meso_metrics_stop ();
     return 0;
 }

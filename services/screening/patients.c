@@ -37,6 +37,11 @@ s_validate_patient (const Meso__V1__Patient *p, bool full, int32_t today, rules_
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         bool required = full && i < 3;
+        if (texts[i].value == p->home_clinic_id) {
+            /* The chain's one clinic id syntax, not a free text. */
+            screening_need_clinic (bad, texts[i].name, texts[i].value, required);
+            continue;
+        }
         size_t n = screening_chars (texts[i].value);
         if (n == 0 && required)
             rules_reason_add (bad, true, "missing_field", texts[i].name, "%s is required.",
@@ -112,13 +117,16 @@ void
 screening_register_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                             void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
     Meso__V1__RegisterPatientRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     if (!rq->patient)
         rules_reason_add (&bad, true, "missing_field", "patient", "patient is required.");
-    else
+    else {
         s_validate_patient (rq->patient, true, s_today (), &bad);
+        call.clinic_id = rq->patient->home_clinic_id;
+        call.clinic_field = "patient.home_clinic_id";
+    }
     screening_run (&call, &bad, s_register_txn, "cannot register the patient");
 }
 
@@ -182,7 +190,7 @@ void
 screening_update_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                           void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
     Meso__V1__UpdatePatientRequest *rq = body;
     int32_t today = s_today ();
     rules_reasons_t bad = { .n = 0 };
@@ -191,6 +199,8 @@ screening_update_patient (const Meso__V1__Request *req, void *body, meso_reply_t
     else {
         screening_need_patient_id (&bad, "patient.id", rq->patient->id);
         s_validate_patient (rq->patient, false, today, &bad);
+        call.clinic_id = rq->patient->home_clinic_id;
+        call.clinic_field = "patient.home_clinic_id";
     }
     screening_run (&call, &bad, s_update_txn, "cannot update the patient");
 }
@@ -229,7 +239,7 @@ void
 screening_report_change (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                          void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
     Meso__V1__ReportChangeRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);

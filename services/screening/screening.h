@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "meso/bus.h"
+#include "meso/clinics.h"
 #include "meso/db.h"
 #include "rules.h"
 #include "screening.pb-c.h"
@@ -31,6 +32,7 @@
 typedef struct {
     meso_db_t *db;
     meso_bus_server_t *server;
+    meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
 } screening_t;
 
 /* A patient row, as text (sizes are the schema's limits + NUL). */
@@ -115,6 +117,11 @@ typedef struct {
     void *body;                         /* the decoded request (the server's) */
     meso_reply_t *reply;
     void *state;                        /* the method's own; NULL when none */
+    /* The clinic the request names (NULL: none): screening_run asks
+     * whether it exists (meso/clinics.h) once the request is valid, and
+     * refuses it on field when it does not. */
+    const char *clinic_id;
+    const char *clinic_field;
 } screening_call_t;
 
 /* A mutating method's work inside its transaction, after its key was
@@ -125,7 +132,8 @@ typedef struct {
 typedef int (screening_txn_fn) (meso_db_t *db, screening_call_t *call);
 
 /* The frame of every mutating method. When bad holds reasons, refuses the
- * request (screening_invalid). Else, in one READ COMMITTED transaction,
+ * request (screening_invalid). When call names a clinic that does not
+ * exist (or cannot be checked), refuses it (meso_clinics_check). Else, in one READ COMMITTED transaction,
  * claims the idempotency key (a retry replays the stored reply), runs fn
  * and stores its reply under the key. A failure fn left unexplained (the
  * COMMIT itself) becomes the database's error, introduced by what. */
@@ -141,6 +149,10 @@ bool screening_invalid (meso_reply_t *reply, const rules_reasons_t *bad, const c
 void screening_refuse (meso_reply_t *reply, meso_status_t status, const rules_reasons_t *r,
                        const char *fmt, const char *what);
 
+/* Adds "missing_field" (when required) or "invalid_id" on field unless id
+ * is a clinic id of the chain's one syntax (meso_handler_clinic_ok); an
+ * empty id is fine when not required. */
+void screening_need_clinic (rules_reasons_t *bad, const char *field, const char *id, bool required);
 /* Adds "invalid_id" on field unless id is a UUID. */
 void screening_need_patient_id (rules_reasons_t *bad, const char *field, const char *id);
 /* Characters (not bytes) of a UTF-8 string; 0 for NULL. */

@@ -330,16 +330,16 @@ void
 screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                             void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
     Meso__V1__RecordScreeningRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);
     if (!rq->answers)
         rules_reason_add (&bad, true, "missing_field", "answers",
                           "answers (the questionnaire) is required.");
-    if (rq->clinic_id && screening_chars (rq->clinic_id) > 64)
-        rules_reason_add (&bad, true, "too_long", "clinic_id",
-                          "clinic_id is longer than 64 characters.");
+    screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
+    call.clinic_id = rq->clinic_id;
+    call.clinic_field = "clinic_id";
     screening_run (&call, &bad, s_record_txn, "cannot record the screening");
 }
 
@@ -531,8 +531,16 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     if (s_catalogue (self->db, reply, (const char *const *) rq->ingredients, ningredients,
                      "ingredients", false, &bad) != 0)
         goto done;
+    screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
     if (screening_invalid (reply, &bad, req->method))
         goto done;
+    /* Syntax only, never scheduling.GetClinic: scheduling calls Check
+     * while it waits for the answer (booking, starting a session), and
+     * each daemon serves one request at a time, so asking it back would
+     * hold both until the deadline. Scheduling names only clinics it
+     * holds, so the id is known from here on. */
+    if (rq->clinic_id && *rq->clinic_id)
+        meso_clinics_learn (self->clinics, rq->clinic_id);
     store_patient_t p;
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
         goto done;

@@ -36,15 +36,18 @@ screening_set_clinic_settings (const Meso__V1__Request *req, void *body, meso_re
                                void *arg)
 {
     s_settings_t st = { NULL, { 0, 0, 0 } };
-    screening_call_t call = { arg, req, body, reply, &st };
+    screening_call_t call = { arg, req, body, reply, &st, NULL, NULL };
     Meso__V1__SetClinicSettingsRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     Meso__V1__ClinicSettings *in = rq->settings;
-    if (!in || !in->clinic_id || !*in->clinic_id || screening_chars (in->clinic_id) > 64)
+    if (!in || !in->clinic_id || !*in->clinic_id)
         rules_reason_add (&bad, true, "missing_field", "settings.clinic_id",
                           "settings.clinic_id is required (at most 64 characters).");
     else {
+        screening_need_clinic (&bad, "settings.clinic_id", in->clinic_id, true);
         st.clinic_id = in->clinic_id;
+        call.clinic_id = in->clinic_id;
+        call.clinic_field = "settings.clinic_id";
         rules_settings_from (in->max_age, in->bmi_obesity_x10, in->validity_days, &st.settings);
         const char *field;
         if (rules_settings_valid (&st.settings, &field) != 0) {

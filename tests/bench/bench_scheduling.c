@@ -438,17 +438,25 @@ s_fleet_start (int nsch, int nscr, int ninv)
     self->nscr = nscr;
     self->ninv = ninv;
     char ep[EPLEN];
+    /* Scheduling's endpoints first: screening and inventory ask it whether
+     * a clinic exists (scheduling.GetClinic). */
+    for (int i = 0; i < nsch; i++) {
+        mt_ipc_endpoint ("sch", self->sch[i], EPLEN);
+        s_list_add (self->sch_list, sizeof self->sch_list, self->sch[i]);
+    }
+    static char sch[MAXINST * EPLEN + 16];
+    snprintf (sch, sizeof sch, "--scheduling=%s", self->sch_list);
     for (int i = 0; i < nscr; i++) {
         mt_ipc_endpoint ("scr", ep, sizeof ep);
         s_list_add (self->scr_list, sizeof self->scr_list, ep);
-        self->pid[self->npid++] = s_spawn ("meso-screening", "meso_screening", ep, NULL, NULL);
+        self->pid[self->npid++] = s_spawn ("meso-screening", "meso_screening", ep, sch, NULL);
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
             goto fail;
     }
     for (int i = 0; i < ninv; i++) {
         mt_ipc_endpoint ("inv", ep, sizeof ep);
         s_list_add (self->inv_list, sizeof self->inv_list, ep);
-        self->pid[self->npid++] = s_spawn ("meso-inventory", "meso_inventory", ep, "--events=", NULL);
+        self->pid[self->npid++] = s_spawn ("meso-inventory", "meso_inventory", ep, "--events=", sch);
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
             goto fail;
     }
@@ -456,8 +464,6 @@ s_fleet_start (int nsch, int nscr, int ninv)
     snprintf (scr, sizeof scr, "--screening=%s", self->scr_list);
     snprintf (inv, sizeof inv, "--inventory=%s", self->inv_list);
     for (int i = 0; i < nsch; i++) {
-        mt_ipc_endpoint ("sch", self->sch[i], EPLEN);
-        s_list_add (self->sch_list, sizeof self->sch_list, self->sch[i]);
         self->pid[self->npid++] = s_spawn ("meso-scheduling", "meso_scheduling", self->sch[i], scr, inv);
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (self->sch[i], 10000) != 0)
             goto fail;

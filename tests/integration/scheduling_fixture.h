@@ -58,26 +58,30 @@ fx_setup (const char *name, int nsched)
     assert_non_null (fx);
     snprintf (fx->dbname, sizeof fx->dbname, "%s", name);
     assert_int_equal (mt_db_create (name, fx->admin, sizeof fx->admin), 0);
-    char role[512], db[600], bind[300];
+    char role[512], db[600], bind[300], sch[FX_MAX_SCHED * 260 + 16];
+    /* Scheduling's endpoints first: screening and inventory ask it whether
+     * a clinic exists (scheduling.GetClinic). */
+    char all[FX_MAX_SCHED * 260] = "";
+    for (int i = 0; i < nsched; i++) {
+        mt_ipc_endpoint ("sch", fx->sched_ep[i], sizeof fx->sched_ep[i]);
+        snprintf (all + strlen (all), sizeof all - strlen (all), "%s%s", i ? "," : "", fx->sched_ep[i]);
+    }
+    snprintf (sch, sizeof sch, "--scheduling=%s", all);
     mt_ipc_endpoint ("scr", fx->screening_ep, sizeof fx->screening_ep);
     mt_role_conninfo (name, "meso_screening", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->screening_ep);
-    const char *a1[] = { "meso-screening", db, bind, NULL };
+    const char *a1[] = { "meso-screening", db, bind, sch, NULL };
     fx->screening_pid = mt_spawn ("bin/meso-screening", a1, NULL);
     mt_ipc_endpoint ("inv", fx->inventory_ep, sizeof fx->inventory_ep);
     mt_role_conninfo (name, "meso_inventory", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->inventory_ep);
-    const char *a2[] = { "meso-inventory", db, bind, "--events=", NULL };
+    const char *a2[] = { "meso-inventory", db, bind, "--events=", sch, NULL };
     fx->inventory_pid = mt_spawn ("bin/meso-inventory", a2, NULL);
     assert_true (fx->screening_pid > 0 && fx->inventory_pid > 0);
-    char all[FX_MAX_SCHED * 260] = "";
-    for (int i = 0; i < nsched; i++) {
-        mt_ipc_endpoint ("sch", fx->sched_ep[i], sizeof fx->sched_ep[i]);
+    for (int i = 0; i < nsched; i++)
         fx->sched_pid[i] = fx_spawn_scheduling (fx, i, NULL);
-        snprintf (all + strlen (all), sizeof all - strlen (all), "%s%s", i ? "," : "", fx->sched_ep[i]);
-    }
     assert_int_equal (mt_wait_healthy (fx->screening_ep, 10000), 0);
     assert_int_equal (mt_wait_healthy (fx->inventory_ep, 10000), 0);
     for (int i = 0; i < nsched; i++)

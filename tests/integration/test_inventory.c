@@ -75,7 +75,9 @@ s_spawn_inventory (fx_t *fx, const char *events_router, const char *events_pub)
     snprintf (bind, sizeof bind, "--bind=%s", fx->router);
     snprintf (ev, sizeof ev, "--events=%s", events_router ? events_router : "");
     snprintf (evp, sizeof evp, "--events-pub=%s", events_pub ? events_pub : "");
-    const char *argv[] = { "meso-inventory", db, bind, ev, evp, NULL };
+    /* No scheduling here: clinic ids are checked for syntax only
+     * (tests/integration/test_clinic_ids.c checks them against one). */
+    const char *argv[] = { "meso-inventory", db, bind, ev, evp, "--scheduling=", NULL };
     pid_t pid = mt_spawn ("bin/meso-inventory", argv, fx->env);
     assert_true (pid > 0);
     assert_int_equal (mt_wait_healthy (fx->router, 10000), 0);
@@ -1503,8 +1505,8 @@ test_discard_expired (void **state)
     (void) state;
     fx_t *fx = s_setup ("inv_discard", false);
     s_catalogue (fx);
-    char old[40], fresh[40], lc[40], cb[40], d3[16];
-    s_date (3, d3);
+    char old[40], fresh[40], lc[40], cb[40], d1[16];
+    s_date (1, d1);
     s_receive (fx, "clinic-a", "caffeine", "CAF-OLD", 2, 300000, old);
     s_receive (fx, "clinic-a", "caffeine", "CAF-NEW", 40, 200000, fresh);
     s_receive (fx, "clinic-a", "lcarnitine", "LC-OLD", 2, 200000, lc);
@@ -1533,10 +1535,26 @@ test_discard_expired (void **state)
     meso__v1__discard_expired_reply__free_unpacked (out, NULL);
     assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.movement WHERE kind = 'discard'", NULL), 0);
 
-    /* As of day 3 the day-2 lots have expired: their unreserved part goes;
-     * appt-2's 100 mg stay on hand, held. CAF-NEW and clinic-b are
-     * untouched. */
-    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    /* A day after the clinic's today is refused: it would take lots still
+     * good today (9999-12-31 would empty the shelves). Nothing changes. */
+    char fp0[64], fp00[64];
+    s_fingerprint (fx, fp0, sizeof fp0);
+    assert_int_equal (s_discard (fx, "clinic-a", d1, &out), MESO_INVALID_ARGUMENT);
+    assert_int_equal (s_discard (fx, "clinic-a", "9999-12-31", &out), MESO_INVALID_ARGUMENT);
+    s_fingerprint (fx, fp00, sizeof fp00);
+    assert_string_equal (fp0, fp00);
+    assert_int_equal (s_sql (fx, "SELECT count (*) FROM inventory.movement WHERE kind = 'discard'", NULL), 0);
+
+    /* Three days later the day-2 lots have expired. Receive refuses a
+     * past expiry and DiscardExpired a future as_of, so time passes in
+     * SQL (as the superuser): the two lots' expiry moves to yesterday.
+     * Their unreserved part goes; appt-2's 100 mg stay on hand, held.
+     * CAF-NEW and clinic-b are untouched. */
+    assert_int_equal (s_sql (fx, "WITH u AS (UPDATE inventory.lot SET expiry_date = current_date - 1 "
+                             "WHERE lot_id = $1 RETURNING 1) SELECT count (*) FROM u", old), 1);
+    assert_int_equal (s_sql (fx, "WITH u AS (UPDATE inventory.lot SET expiry_date = current_date - 1 "
+                             "WHERE lot_id = $1 RETURNING 1) SELECT count (*) FROM u", lc), 1);
+    assert_int_equal (s_discard (fx, "clinic-a", NULL, &out), MESO_OK);
     assert_int_equal (out->n_discarded, 2);
     assert_int_equal (s_discarded (out, old), 100000);
     assert_int_equal (s_discarded (out, lc), 100000);
@@ -1560,14 +1578,14 @@ test_discard_expired (void **state)
     s_expect_total (fx, "clinic-a", "caffeine", 200000, true);
     s_check_low (fx, 1, "clinic-a", "caffeine", "mg", 200000, 250000);
     /* The same discard again: nothing left to discard. */
-    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    assert_int_equal (s_discard (fx, "clinic-a", NULL, &out), MESO_OK);
     assert_int_equal (out->n_discarded, 0);
     meso__v1__discard_expired_reply__free_unpacked (out, NULL);
 
     /* appt-2 cancelled: its 100 mg and 50 mg are unreserved in expired
      * lots, and the next discard takes them: nothing left on hand. */
     s_release (fx, "clinic-a", "appt-2");
-    assert_int_equal (s_discard (fx, "clinic-a", d3, &out), MESO_OK);
+    assert_int_equal (s_discard (fx, "clinic-a", NULL, &out), MESO_OK);
     assert_int_equal (out->n_discarded, 2);
     assert_int_equal (s_discarded (out, old), 100000);
     assert_int_equal (s_discarded (out, lc), 50000);

@@ -83,6 +83,36 @@ test_code_ok (void **state)
     assert_false (meso_handler_code_ok ("inner-thighs", false));
 }
 
+/* One clinic id syntax for the whole chain: what the adversarial pass sent
+ * is refused, with one line that does not echo the value. */
+static void
+test_need_clinic (void **state)
+{
+    assert_true (meso_handler_clinic_ok ("paris-1"));
+    assert_true (meso_handler_clinic_ok ("lyon_part_dieu-2"));
+    const char *bad[] = { "ABC%", "Nope Clinic\n", "x'); --", "no such clinic!", "", NULL,
+                          "Paris-1", "caf\xc3\xa9",
+                          "a234567890123456789012345678901234567890123456789012345678901234x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false (meso_handler_clinic_ok (bad[i]));
+    meso_reply_t *reply = meso_reply_new ();
+    int bad_n = 0;
+    meso_handler_need_clinic (reply, &bad_n, "price_list.clinic_id", "paris-1");   /* fine */
+    meso_handler_need_clinic (reply, &bad_n, "price_list.clinic_id", "Nope Clinic\n");
+    meso_handler_need_clinic (reply, &bad_n, "clinic_id", NULL);
+    assert_int_equal (bad_n, 2);
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->n_reasons, 2);
+    assert_string_equal (env->reasons[0]->code, "invalid_id");
+    assert_string_equal (env->reasons[0]->field, "price_list.clinic_id");
+    assert_string_equal (env->reasons[0]->message,
+                         "price_list.clinic_id must be a clinic id: 1 to 64 characters of a-z, 0-9, _ or -");
+    assert_string_equal (env->reasons[1]->code, "missing_field");
+    assert_string_equal (env->reasons[1]->field, "clinic_id");
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
 static void
 test_need_reasons (void **state)
 {
@@ -159,6 +189,7 @@ main (void)
         cmocka_unit_test (test_undecodable),
         cmocka_unit_test (test_invalid),
         cmocka_unit_test (test_code_ok),
+        cmocka_unit_test (test_need_clinic),
         cmocka_unit_test (test_need_reasons),
         cmocka_unit_test (test_emit_fills_the_event),
     };

@@ -291,6 +291,21 @@ test_consume_no_usable_actual_gives_back_only (void **state)
     stock_set_destroy (&s);
 }
 
+/* DiscardExpired takes lots that expired before as_of: up to the
+ * clinic's today it takes only expired stock; a day later it would take
+ * stock still good today. */
+static void
+test_discard_as_of_up_to_today (void **state)
+{
+    (void) state;
+    int32_t today = meso_date_from_ymd (2026, 11, 29);
+    assert_true (stock_discard_as_of_ok (today, today));
+    assert_true (stock_discard_as_of_ok (today - 1, today));
+    assert_true (stock_discard_as_of_ok (meso_date_from_ymd (1970, 1, 1), today));
+    assert_false (stock_discard_as_of_ok (today + 1, today));
+    assert_false (stock_discard_as_of_ok (meso_date_from_ymd (9999, 12, 31), today));
+}
+
 int
 main (void)
 {
@@ -305,6 +320,7 @@ main (void)
         cmocka_unit_test (test_consume_as_held),
         cmocka_unit_test (test_consume_actual_named_lot_then_draw),
         cmocka_unit_test (test_consume_no_usable_actual_gives_back_only),
+        cmocka_unit_test (test_discard_as_of_up_to_today),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

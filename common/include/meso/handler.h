@@ -34,6 +34,16 @@ bool meso_handler_invalid (meso_reply_t *reply, int bad, const char *method);
  * and, when allow_dash, '-'. */
 bool meso_handler_code_ok (const char *s, bool allow_dash);
 
+/* True for a clinic id, the one syntax of the chain (scheduling's code
+ * syntax): 1 to MESO_HANDLER_ID_MAX characters of a-z, 0-9, '_' or '-'. */
+bool meso_handler_clinic_ok (const char *s);
+
+/* Required clinic id (meso_handler_clinic_ok). Else adds "missing_field"
+ * ("<field> is required") or "invalid_id" ("<field> must be a clinic id:
+ * ...") on field and counts it in *bad. Whether the clinic exists is
+ * meso/clinics.h's question, asked once the request is valid. */
+void meso_handler_need_clinic (meso_reply_t *reply, int *bad, const char *field, const char *v);
+
 /* Required text of at most max bytes. Else adds the reason "missing_field"
  * ("<field> is required") or "out_of_range" ("<field> must be at most <max>
  * bytes") on field and counts it in *bad. */
