@@ -1,7 +1,9 @@
 /* fuzz_envelope.c -- the server's whole decoding path under arbitrary
  * bytes: meso_wire_decode_request (protobuf-c unpack plus our string
- * checks), meso_wire_peek_request_id (the hand-written field scanner), and
- * the error reply the server would build from what they return.
+ * checks), meso_wire_peek_request_id (the hand-written field scanner),
+ * meso_wirecheck against an independent decode-based check
+ * (strings_check.h), and the error reply the server would build from what
+ * they return.
  *
  * With MESO_FUZZ=ON this is a libFuzzer target. Without it, main() below
  * replays the seed corpus and a few thousand deterministic mutations of
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "meso/bus.h"
+#include "strings_check.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -35,6 +38,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
      * agree with protobuf-c on it (last occurrence wins for both). */
     if (rc == 0 && (peeked != 0 || strcmp (id, req->request_id) != 0))
         abort ();
+    /* The string check agrees with an independent one on the decoded
+     * request. */
+    Meso__V1__Request *plain = meso__v1__request__unpack (NULL, size, data);
+    fz_wirecheck (&meso__v1__request__descriptor, data, size, plain ? &plain->base : NULL);
+    if (plain)
+        meso__v1__request__free_unpacked (plain, NULL);
 
     /* What the server answers: quotes client strings into a reply. */
     meso_reply_t *reply = meso_reply_new ();
