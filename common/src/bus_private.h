@@ -27,4 +27,14 @@ int meso_wire_decode_request_with (const uint8_t *data, size_t len,
                                    ProtobufCAllocator *allocator, Meso__V1__Request **out,
                                    char *err, size_t errsize, const char **field);
 
+/* Decodes a method's body (req->body) as input, after checking every
+ * string in it on the wire bytes (meso_wirecheck), and drops the unknown
+ * fields of what it decoded. Returns 0 with *out (free it with
+ * protobuf_c_message_free_unpacked (*out, NULL)), or -1 with reply set to
+ * INVALID_ARGUMENT: the path of a string that is not valid UTF-8 or has a
+ * NUL byte, or "body is not a packed <type>". */
+int meso_wire_decode_body (const char *method, const ProtobufCMessageDescriptor *input,
+                           const ProtobufCBinaryData *body, ProtobufCMessage **out,
+                           meso_reply_t *reply);
+
 #endif

@@ -329,14 +329,9 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
                            "and reuse it when retrying");
         return req->method;
     }
-    void *body = NULL;
-    if (m->input) {
-        body = protobuf_c_message_unpack (m->input, NULL, req->body.len, req->body.data);
-        if (!body) {
-            meso_handler_undecodable (reply, m->name, m->input->name);
-            return req->method;
-        }
-    }
+    ProtobufCMessage *body = NULL;
+    if (m->input && meso_wire_decode_body (m->name, m->input, &req->body, &body, reply) != 0)
+        return req->method;
     m->fn (req, body, reply, self->arg);
     if (body)
         protobuf_c_message_free_unpacked (body, NULL);
@@ -512,6 +507,8 @@ s_serve_one (meso_bus_server_t *self)
                     && meso_utf8_valid (peeked, strlen (peeked)))
                     request_id = peeked;
                 meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", err);
+                meso_reply_detail (reply, "the request envelope was refused before any method "
+                                   "ran; nothing was changed. Hint: correct it and send again");
                 if (*field)
                     meso_reply_reason (reply, "invalid_field", field, "%s", err);
             }
