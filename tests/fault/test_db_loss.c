@@ -18,7 +18,9 @@
  * For inventory.Receive, inventory.Reserve and billing.IssueInvoice, every
  * reply must be OK or UNAVAILABLE (the contract's "unknown outcome, retry
  * with the same key"), never INTERNAL; a retry with the same key succeeds;
- * the effect exists exactly once; and the daemon serves afterwards. */
+ * the effect exists exactly once; a request answered UNAVAILABLE changed
+ * nothing (the fingerprint of every table of the service's schema is the
+ * same as before it); and the daemon serves afterwards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,6 +142,10 @@ s_inflight_loss (meso_db_t *admin, const char *admin_conninfo, const char *role,
     assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
     PQclear (res);
 
+    /* The service's own tables, to compare with after an UNAVAILABLE. */
+    const char *schema = role + strlen ("meso_");
+    char before[40], after[40];
+    assert_int_equal (mt_fingerprint (admin, schema, before, sizeof before), 0);
     pthread_t th;
     assert_int_equal (pthread_create (&th, NULL, s_call_thread, call), 0);
     int64_t t0 = meso_time_mono_ms ();
@@ -154,6 +160,11 @@ s_inflight_loss (meso_db_t *admin, const char *admin_conninfo, const char *role,
     meso_db_destroy (&locker);
     pthread_join (th, NULL);
     s_expect_ok_or_unavailable (call, "in flight");
+    if (call->status == MESO_UNAVAILABLE) {
+        /* Refused, unknown outcome: in fact nothing was done. */
+        assert_int_equal (mt_fingerprint (admin, schema, after, sizeof after), 0);
+        assert_string_equal (before, after);
+    }
     s_call (call);
     assert_int_equal (call->status, MESO_OK);
 }
