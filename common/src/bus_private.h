@@ -37,4 +37,14 @@ int meso_wire_decode_body (const char *method, const ProtobufCMessageDescriptor 
                            const ProtobufCBinaryData *body, ProtobufCMessage **out,
                            meso_reply_t *reply);
 
+/* bus_monitor.c: raises the soft RLIMIT_NOFILE to the hard limit
+ * (logged); watches a ROUTER (its libzmq socket) for accept failures
+ * (counted in meso_bus_accept_failed_total, logged at most every 10 s) and
+ * records meso_process_open_fds / meso_process_max_fds every second, from
+ * a thread of its own. Destroy the monitor before the socket. */
+typedef struct meso_bus_monitor_t meso_bus_monitor_t;
+void meso_fd_limit_raise (void);
+meso_bus_monitor_t *meso_bus_monitor_new (void *router);
+void meso_bus_monitor_destroy (meso_bus_monitor_t **self_p);
+
 #endif

@@ -82,6 +82,7 @@ struct meso_bus_server_t {
     uint8_t *out;               /* packed reply, reused */
     size_t out_cap;
     s_arena_t arena;
+    meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
     uint64_t served;
     int64_t started_ms;
     volatile int stopped;
@@ -138,6 +139,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
     assert (endpoint && *endpoint);
     assert (methods);
 
+    meso_fd_limit_raise ();     /* every daemon serves through one of these */
     meso_bus_server_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -190,6 +192,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
         meso_bus_server_destroy (&self);
         return NULL;
     }
+    self->monitor = meso_bus_monitor_new (self->handle);
     meso_info ("%s serving on %s", service, endpoint);
     return self;
 }
@@ -201,6 +204,7 @@ meso_bus_server_destroy (meso_bus_server_t **self_p)
     meso_bus_server_t *self = *self_p;
     if (!self)
         return;
+    meso_bus_monitor_destroy (&self->monitor);
     zsock_destroy (&self->router);
     meso_reply_destroy (&self->reply);
     free (self->arena.buf);
