@@ -38,12 +38,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
      * agree with protobuf-c on it (last occurrence wins for both). */
     if (rc == 0 && (peeked != 0 || strcmp (id, req->request_id) != 0))
         abort ();
-    /* The string check agrees with an independent one on the decoded
-     * request. */
+    /* The string check agrees with the decoder: a request it accepts has
+     * only valid strings, and an actor within bounds. */
     Meso__V1__Request *plain = meso__v1__request__unpack (NULL, size, data);
     fz_wirecheck (&meso__v1__request__descriptor, data, size, plain ? &plain->base : NULL);
     if (plain)
         meso__v1__request__free_unpacked (plain, NULL);
+    if (rc == 0 && (meso_wirecheck (&meso__v1__request__descriptor, data, size, NULL, 0)
+                    != MESO_WIRECHECK_OK
+                    || (req->actor && strlen (req->actor->id) > MESO_ACTOR_ID_MAX)
+                    || req->base.n_unknown_fields
+                    || (req->actor && req->actor->base.n_unknown_fields)))
+        abort ();
 
     /* What the server answers: quotes client strings into a reply. */
     meso_reply_t *reply = meso_reply_new ();
