@@ -244,13 +244,22 @@ meso_wire_decode_request_with (const uint8_t *data, size_t len, ProtobufCAllocat
         meso__v1__request__free_unpacked (req, allocator);
         return -1;
     }
-    /* Every other string (actor.id), on the wire bytes: NULs included. */
+    /* Every string on the wire bytes, NULs included: actor.id, and a NUL
+     * at the start of request_id, method or idempotency_key (which the
+     * length comparison above cannot see: the C string is then empty). */
     char path [64];
     meso_wirecheck_t bad = meso_wirecheck (&meso__v1__request__descriptor, data, len,
                                            path, sizeof path);
     if (bad == MESO_WIRECHECK_NUL || bad == MESO_WIRECHECK_UTF8) {
         snprintf (err, errsize, "%s %s", path, meso_wirecheck_text (bad));
-        *field = strcmp (path, "actor.id") == 0 ? "actor.id" : "request";
+        /* *field must outlive this call: one of the envelope's strings. */
+        static const char *const names [] = {
+            "request_id", "method", "idempotency_key", "actor.id"
+        };
+        *field = "request";
+        for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
+            if (strcmp (path, names [i]) == 0)
+                *field = names [i];
         meso__v1__request__free_unpacked (req, allocator);
         return -1;
     }

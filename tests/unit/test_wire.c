@@ -214,6 +214,13 @@ test_decode_actor_bounds (void **state)
     buf = s_pack_actor ("alice#", 1, 0xFF, &len);
     s_expect_refused (buf, len, "actor.id", "actor.id is not valid UTF-8");
     free (buf);
+    /* A key that starts with a NUL is not an empty (absent) key. */
+    buf = s_pack ("r-1", "demo.Echo", "#key", &len);
+    for (size_t i = 0; i < len; i++)
+        if (buf [i] == '#')
+            buf [i] = 0;
+    s_expect_refused (buf, len, "idempotency_key", "idempotency_key contains a NUL byte");
+    free (buf);
     buf = s_pack_actor ("alice", 77, '#', &len);
     s_expect_refused (buf, len, "actor.kind", "actor.kind 77");
     free (buf);
