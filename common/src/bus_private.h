@@ -37,4 +37,24 @@ long long meso_bus_peer_budget (void);
 void meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
                       meso_health_fn *fn, void *arg, meso_reply_t *reply);
 
+/* Decodes a method's body (req->body) as input, after checking every
+ * string in it on the wire bytes (meso_wirecheck), and drops the unknown
+ * fields of what it decoded. Returns 0 with *out (free it with
+ * protobuf_c_message_free_unpacked (*out, NULL)), or -1 with reply set to
+ * INVALID_ARGUMENT: the path of a string that is not valid UTF-8 or has a
+ * NUL byte, or "body is not a packed <type>". */
+int meso_wire_decode_body (const char *method, const ProtobufCMessageDescriptor *input,
+                           const ProtobufCBinaryData *body, ProtobufCMessage **out,
+                           meso_reply_t *reply);
+
+/* bus_monitor.c: raises the soft RLIMIT_NOFILE to the hard limit
+ * (logged); watches a ROUTER (its libzmq socket) for accept failures
+ * (counted in meso_bus_accept_failed_total, logged at most every 10 s) and
+ * records meso_process_open_fds / meso_process_max_fds every second, from
+ * a thread of its own. Destroy the monitor before the socket. */
+typedef struct meso_bus_monitor_t meso_bus_monitor_t;
+void meso_fd_limit_raise (void);
+meso_bus_monitor_t *meso_bus_monitor_new (void *router);
+void meso_bus_monitor_destroy (meso_bus_monitor_t **self_p);
+
 #endif

@@ -86,6 +86,7 @@ struct meso_bus_server_t {
     uint8_t *out;               /* packed reply, reused */
     size_t out_cap;
     s_arena_t arena;
+    meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
     uint64_t served;
     uint64_t drops_unlogged;    /* replies dropped since the last log line */
     int64_t drop_log_at;        /* monotonic ms: no drop line before this */
@@ -145,6 +146,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
     assert (endpoint && *endpoint);
     assert (methods);
 
+    meso_fd_limit_raise ();     /* every daemon serves through one of these */
     meso_bus_server_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -198,6 +200,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
         meso_bus_server_destroy (&self);
         return NULL;
     }
+    self->monitor = meso_bus_monitor_new (self->handle);
     meso_info ("%s serving on %s", service, endpoint);
     return self;
 }
@@ -209,6 +212,7 @@ meso_bus_server_destroy (meso_bus_server_t **self_p)
     meso_bus_server_t *self = *self_p;
     if (!self)
         return;
+    meso_bus_monitor_destroy (&self->monitor);
     zsock_destroy (&self->router);
     meso_reply_destroy (&self->reply);
     free (self->arena.buf);
@@ -304,14 +308,9 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
                            "and reuse it when retrying");
         return req->method;
     }
-    void *body = NULL;
-    if (m->input) {
-        body = protobuf_c_message_unpack (m->input, NULL, req->body.len, req->body.data);
-        if (!body) {
-            meso_handler_undecodable (reply, m->name, m->input->name);
-            return req->method;
-        }
-    }
+    ProtobufCMessage *body = NULL;
+    if (m->input && meso_wire_decode_body (m->name, m->input, &req->body, &body, reply) != 0)
+        return req->method;
     m->fn (req, body, reply, self->arg);
     if (body)
         protobuf_c_message_free_unpacked (body, NULL);
@@ -508,6 +507,8 @@ s_serve_one (meso_bus_server_t *self)
                     && meso_utf8_valid (peeked, strlen (peeked)))
                     request_id = peeked;
                 meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", err);
+                meso_reply_detail (reply, "the request envelope was refused before any method "
+                                   "ran; nothing was changed. Hint: correct it and send again");
                 if (*field)
                     meso_reply_reason (reply, "invalid_field", field, "%s", err);
             }

@@ -14,7 +14,9 @@
  * precise in that class): whatever the server's last words were (57P01 when
  * an administrator terminated the backend, for example), what the caller
  * needs to know is that the database is unreachable, so it answers
- * UNAVAILABLE and the client retries with the same idempotency key.
+ * UNAVAILABLE and the client retries with the same idempotency key. A
+ * failure libpq reports without any SQLSTATE counts as a lost connection
+ * too, even while PQstatus still says CONNECTION_OK (see s_set_error_from).
  *
  * Reconnecting: a handle whose connection is bad reconnects before the next
  * statement, but never in the middle of a transaction (the statements after
@@ -80,7 +82,6 @@ s_clear_error (meso_db_t *self)
     memset (&self->err, 0, sizeof self->err);
 }
 
-
 /* Notices (e.g. "extension already exists, skipping") would go to stderr
  * and break the JSON-lines log: they are informational, drop them. */
 static void
@@ -119,6 +120,17 @@ s_set_error_from (meso_db_t *self, const PGresult *res)
         s_copy (self->err.hint, sizeof self->err.hint,
                 PQresultErrorField (res, PG_DIAG_MESSAGE_HINT));
     }
+    /* A failed result without a SQLSTATE was made by libpq itself, not by
+     * the server: the connection broke ("server closed the connection
+     * unexpectedly" after a restart -m immediate, whose backends say
+     * goodbye with a WARNING, not an error), or libpq lost sync with it.
+     * libpq may still report CONNECTION_OK until the next call: mark the
+     * session broken so that it is reported as class 08 like any lost
+     * connection and replaced before the next statement. */
+    if (!state && self->conn
+        && (!res || PQresultStatus (res) == PGRES_FATAL_ERROR
+            || PQresultStatus (res) == PGRES_BAD_RESPONSE))
+        self->broken = true;
     if (meso_db_connection_bad (self) && strncmp (self->err.sqlstate, "08", 2) != 0) {
         /* Keep the server's own code in the detail when there was one. */
         if (self->err.sqlstate[0] && !self->err.detail[0])
@@ -159,6 +171,7 @@ s_connect (meso_db_t *self)
     const char *const keys[] = { "connect_timeout", "dbname", NULL };
     const char *const vals[] = { MESO_DB_CONNECT_TIMEOUT, self->conninfo, NULL };
     self->conn = PQconnectdbParams (keys, vals, 1);
+    self->broken = false;
     if (meso_db_connection_bad (self)) {
         s_set_error_from (self, NULL);
         return -1;

@@ -33,6 +33,7 @@ struct meso_db_t {
     int max_attempts;
     unsigned long retries;
     unsigned int seed;          /* rand_r state for the back-off */
+    bool broken;                /* libpq failed a call on its own: reconnect */
     bool in_txn;                /* between our BEGIN and COMMIT/ROLLBACK */
     bool txn_conflict;          /* a 40001/40P01 was seen in this attempt */
     bool txn_stale;             /* a cached statement went stale in this attempt */
@@ -54,7 +55,7 @@ struct meso_db_t {
 static inline bool
 meso_db_connection_bad (meso_db_t *self)
 {
-    return !self->conn || PQstatus (self->conn) != CONNECTION_OK;
+    return !self->conn || self->broken || PQstatus (self->conn) != CONNECTION_OK;
 }
 
 /* True for a result that is COMMAND_OK or TUPLES_OK. */

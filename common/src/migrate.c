@@ -376,3 +376,40 @@ meso_migrate_version (meso_db_t *db)
     PQclear (res);
     return v;
 }
+
+/* ----------------------------------------------------------- passwords */
+
+/* ALTER ROLE ... PASSWORD 'plaintext' would put the password into the
+ * server log (log_statement = ddl or all) and pg_stat_activity: the
+ * SCRAM-SHA-256 verifier is computed here by libpq, and only the verifier
+ * is sent, which the server stores as it is. ALTER ROLE takes no bind
+ * parameters, so the role and the verifier are quoted by libpq. */
+int
+meso_migrate_set_password (meso_db_t *db, const char *role, const char *password)
+{
+    assert (db && role && password);
+    if (meso_db_ensure (db) != 0)
+        return -1;
+    PGconn *conn = meso_db_conn (db);
+    char *verifier = PQencryptPasswordConn (conn, password, role, "scram-sha-256");
+    if (!verifier) {
+        meso_db_set_error (db, "XX000", "cannot compute the SCRAM verifier of role %s: %s",
+                           role, PQerrorMessage (conn));
+        return -1;
+    }
+    char *ident = PQescapeIdentifier (conn, role, strlen (role));
+    char *literal = PQescapeLiteral (conn, verifier, strlen (verifier));
+    PQfreemem (verifier);
+    char *sql = NULL;
+    int rc = -1;
+    if (!ident || !literal || asprintf (&sql, "ALTER ROLE %s PASSWORD %s", ident, literal) < 0) {
+        sql = NULL;
+        meso_db_set_error (db, "53200", "out of memory setting the password of role %s", role);
+    }
+    else
+        rc = meso_db_exec (db, sql, 0, NULL);
+    free (sql);
+    PQfreemem (ident);
+    PQfreemem (literal);
+    return rc;
+}

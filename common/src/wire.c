@@ -10,18 +10,29 @@
  * string silently cuts the C string short. Both would make us log, look up
  * or echo something other than what the client sent, so the string fields
  * are checked here against the raw field lengths found by the same small
- * scanner that peeks request ids. */
+ * scanner that peeks request ids, and every other string of the envelope
+ * (actor.id) and of the method's body by the descriptor-driven walk of
+ * wirecheck.c, before unpack.
+ *
+ * The actor travels into every event the request causes, so it is bounded
+ * (actor.id at most ACTOR_ID_MAX bytes, actor.kind one of the enum's
+ * values) and everything protobuf-c kept as unknown fields, in the
+ * envelope, the actor and the body, is dropped once decoded: only known,
+ * checked fields can be copied on. (A 1 MiB actor padded with unknown
+ * fields once became a 1 MB event that wedged every consumer.) */
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "meso/bus.h"
+#include "meso/handler.h"
+#include "meso/wirecheck.h"
 #include "bus_private.h"
 
 #define REQUEST_ID_MAX 64
 #define METHOD_MAX 128
 #define IDEMPOTENCY_KEY_MAX 128
-#define ACTOR_ID_MAX 256
+#define ACTOR_ID_MAX MESO_ACTOR_ID_MAX
 
 /* Reads a base-128 varint at *pos, at most 10 bytes, never past len.
  * Returns 0 or -1 (truncated or too long). */
@@ -233,16 +244,73 @@ meso_wire_decode_request_with (const uint8_t *data, size_t len, ProtobufCAllocat
         meso__v1__request__free_unpacked (req, allocator);
         return -1;
     }
-    if (req->actor && req->actor->id) {
-        size_t n = strlen (req->actor->id);
-        if (n > ACTOR_ID_MAX || !meso_utf8_valid (req->actor->id, n)) {
-            snprintf (err, errsize, "actor.id must be valid UTF-8 of at most %d bytes",
+    /* Every string on the wire bytes, NULs included: actor.id, and a NUL
+     * at the start of request_id, method or idempotency_key (which the
+     * length comparison above cannot see: the C string is then empty). */
+    char path [64];
+    meso_wirecheck_t bad = meso_wirecheck (&meso__v1__request__descriptor, data, len,
+                                           path, sizeof path);
+    if (bad == MESO_WIRECHECK_NUL || bad == MESO_WIRECHECK_UTF8) {
+        snprintf (err, errsize, "%s %s", path, meso_wirecheck_text (bad));
+        /* *field must outlive this call: one of the envelope's strings. */
+        static const char *const names [] = {
+            "request_id", "method", "idempotency_key", "actor.id"
+        };
+        *field = "request";
+        for (size_t i = 0; i < sizeof names / sizeof names [0]; i++)
+            if (strcmp (path, names [i]) == 0)
+                *field = names [i];
+        meso__v1__request__free_unpacked (req, allocator);
+        return -1;
+    }
+    if (req->actor) {
+        const Meso__V1__Actor *actor = req->actor;
+        size_t n = actor->id ? strlen (actor->id) : 0;
+        if (n > ACTOR_ID_MAX) {
+            snprintf (err, errsize, "actor.id is %zu bytes long; the limit is %d", n,
                       ACTOR_ID_MAX);
             *field = "actor.id";
+        }
+        else if (!protobuf_c_enum_descriptor_get_value (&meso__v1__actor__kind__descriptor,
+                                                         (int) actor->kind)) {
+            snprintf (err, errsize, "actor.kind %d is not a known Actor.Kind", (int) actor->kind);
+            *field = "actor.kind";
+        }
+        if (**field) {
             meso__v1__request__free_unpacked (req, allocator);
             return -1;
         }
     }
+    meso_pb_strip_unknown (&req->base, allocator);
     *out = req;
+    return 0;
+}
+
+int
+meso_wire_decode_body (const char *method, const ProtobufCMessageDescriptor *input,
+                       const ProtobufCBinaryData *body, ProtobufCMessage **out,
+                       meso_reply_t *reply)
+{
+    assert (method && input && body && out && reply);
+    *out = NULL;
+    char path [256];
+    meso_wirecheck_t bad = meso_wirecheck (input, body->data, body->len, path, sizeof path);
+    if (bad == MESO_WIRECHECK_NUL || bad == MESO_WIRECHECK_UTF8) {
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s: %s %s", method, path,
+                          meso_wirecheck_text (bad));
+        meso_reply_detail (reply, "every string of a %s must be valid UTF-8 without NUL "
+                           "bytes (proto3); nothing was changed. Hint: send %s as "
+                           "UTF-8 text, without NUL bytes", input->name, path);
+        meso_reply_reason (reply, bad == MESO_WIRECHECK_NUL ? "nul_byte" : "invalid_utf8",
+                           path, "%s %s", path, meso_wirecheck_text (bad));
+        return -1;
+    }
+    if (bad == MESO_WIRECHECK_OK)
+        *out = protobuf_c_message_unpack (input, NULL, body->len, body->data);
+    if (!*out) {
+        meso_handler_undecodable (reply, method, input->name);
+        return -1;
+    }
+    meso_pb_strip_unknown (*out, NULL);
     return 0;
 }

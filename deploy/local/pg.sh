@@ -5,6 +5,7 @@
 #   deploy/local/pg.sh start  DIR PORT    initdb if needed, start, wait until ready
 #   deploy/local/pg.sh stop   DIR PORT    stop (fast); success when not running
 #   deploy/local/pg.sh status DIR PORT    exit 0 when running
+#   deploy/local/pg.sh crash  DIR PORT    stop -m immediate (as a crash would), then start
 #
 # Layout: DIR/data (the cluster), DIR/run (the unix socket folder), DIR/pg.log.
 # The superuser is "meso" with trust authentication (the cluster listens on
@@ -32,7 +33,7 @@ RUN_USER=mesopg
 die() { echo "$PROG: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $PROG start|stop|status DIR PORT" >&2
+    echo "usage: $PROG start|stop|status|crash DIR PORT" >&2
     exit 2
 }
 
@@ -40,7 +41,7 @@ usage() {
 CMD=$1
 DIR=$2
 PORT=$3
-case "$CMD" in start|stop|status) ;; *) usage ;; esac
+case "$CMD" in start|stop|status|crash) ;; *) usage ;; esac
 case "$PORT" in ''|*[!0-9]*) die "port must be a number, got '$PORT'" ;; esac
 [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || die "port $PORT is out of range 1-65535"
 
@@ -193,6 +194,16 @@ do_stop() {
     echo "postgresql stopped (data $DATA)"
 }
 
+# What the daemons see when the database host crashes: every backend is
+# killed without a goodbye (a WARNING at most, no error), then the server
+# comes back after crash recovery. For fault tests.
+do_crash() {
+    is_running || die "postgresql not running (data $DATA)"
+    as_owner "$BINDIR/pg_ctl" stop -w -t 60 -m immediate -D "$DATA" >/dev/null 2>&1 \
+        || die "could not stop PostgreSQL in $DATA (see $LOG)"
+    do_start
+}
+
 do_status() {
     if is_running; then
         echo "postgresql running: $(conninfo) (data $DATA)"
@@ -206,4 +217,5 @@ case "$CMD" in
     start) do_start ;;
     stop) do_stop ;;
     status) do_status ;;
+    crash) do_crash ;;
 esac

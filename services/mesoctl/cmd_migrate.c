@@ -10,8 +10,8 @@
  * --<service>-db-password (MESO_<SERVICE>_DB_PASSWORD) sets the password of
  * role meso_<service> after migrating, for deployments where the daemons
  * log in with passwords (docker-compose.yml); 001_foundation.sql creates the
- * roles without one. ALTER ROLE takes no bind parameters, so the statement
- * is built by the server with format(%I, %L), which quotes both safely. */
+ * roles without one. Only the password's SCRAM-SHA-256 verifier is sent
+ * (meso_migrate_set_password), never the password itself. */
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -44,14 +44,7 @@ s_set_passwords (meso_db_t *db, const meso_opt_t *opts)
         const char *pw = meso_config_get (opts, opt);
         if (!pw || !*pw)
             continue;
-        const char *params[] = { role, pw };
-        PGresult *res = meso_db_query (db, "SELECT format ('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)",
-                                       2, params);
-        if (!res)
-            return -1;
-        int rc = meso_db_exec (db, PQgetvalue (res, 0, 0), 0, NULL);
-        PQclear (res);
-        if (rc != 0)
+        if (meso_migrate_set_password (db, role, pw) != 0)
             return -1;
         printf ("password of role %s set\n", role);
     }

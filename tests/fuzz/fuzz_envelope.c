@@ -1,7 +1,9 @@
 /* fuzz_envelope.c -- the server's whole decoding path under arbitrary
  * bytes: meso_wire_decode_request (protobuf-c unpack plus our string
- * checks), meso_wire_peek_request_id (the hand-written field scanner), and
- * the error reply the server would build from what they return.
+ * checks), meso_wire_peek_request_id (the hand-written field scanner),
+ * meso_wirecheck against an independent decode-based check
+ * (strings_check.h), and the error reply the server would build from what
+ * they return.
  *
  * With MESO_FUZZ=ON this is a libFuzzer target. Without it, main() below
  * replays the seed corpus and a few thousand deterministic mutations of
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "meso/bus.h"
+#include "strings_check.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -34,6 +37,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     /* A decoded request always has its id at field 1, so the peeker must
      * agree with protobuf-c on it (last occurrence wins for both). */
     if (rc == 0 && (peeked != 0 || strcmp (id, req->request_id) != 0))
+        abort ();
+    /* The string check agrees with the decoder: a request it accepts has
+     * only valid strings, and an actor within bounds. */
+    Meso__V1__Request *plain = meso__v1__request__unpack (NULL, size, data);
+    fz_wirecheck (&meso__v1__request__descriptor, data, size, plain ? &plain->base : NULL);
+    if (plain)
+        meso__v1__request__free_unpacked (plain, NULL);
+    if (rc == 0 && (meso_wirecheck (&meso__v1__request__descriptor, data, size, NULL, 0)
+                    != MESO_WIRECHECK_OK
+                    || (req->actor && strlen (req->actor->id) > MESO_ACTOR_ID_MAX)
+                    || req->base.n_unknown_fields
+                    || (req->actor && req->actor->base.n_unknown_fields)))
         abort ();
 
     /* What the server answers: quotes client strings into a reply. */

@@ -14,6 +14,8 @@
  *     pricing_package_check; a FeePolicy through pricing_fee; a CourseSpec
  *     through planner_course_sessions and planner_gaps; every string field
  *     through the date, time, money and code parsers;
+ *   - agree with meso_wirecheck, the server's string check on the same
+ *     bytes (strings_check.h), which must never crash on any input;
  * and be freed with free_unpacked (the same, default, allocator).
  *
  * protobuf-c 1.4 generates no file descriptors, so s_messages is written
@@ -43,6 +45,7 @@
 #include "planner.h"
 #include "pricing.h"
 #include "rules.h"
+#include "strings_check.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -704,6 +707,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     const ProtobufCMessageDescriptor *desc = s_messages [data [0] % S_NMESSAGES];
     ProtobufCMessage *msg = protobuf_c_message_unpack (desc, NULL, size - 1, data + 1);
+    fz_wirecheck (desc, data + 1, size - 1, msg);
     if (!msg)
         return 0;
     S_CHECK (msg->descriptor == desc);

@@ -1,7 +1,8 @@
 /* test_migrate.c -- migrations against a real PostgreSQL: each file applied
  * once (also with two migrators racing), edited or stray files refused, a
- * failing file leaves nothing behind, and the privileges of
- * 001_foundation.sql keep each service role in its own schema. */
+ * failing file leaves nothing behind, the privileges of
+ * 001_foundation.sql keep each service role in its own schema, and a
+ * role's password is set without ever being sent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "meso/db.h"
@@ -299,6 +301,73 @@ test_roles_stay_in_their_schema (void **state)
     meso_db_destroy (&events);
 }
 
+/* mesoctl migrate with MESO_INVENTORY_DB_PASSWORD, on a private cluster
+ * (its pg_hba and settings are changed, which the run's shared cluster
+ * must not see) that logs every DDL statement and asks meso_inventory for
+ * its password over TCP: the role stores a SCRAM-SHA-256 verifier, logs in
+ * with the password (and not with another), and the password appears
+ * nowhere in the server log. */
+static char s_pw_dir[600];
+static char s_pw_port[16];
+
+/* A failed assertion leaves no cluster behind. */
+static void
+s_pw_cleanup (void)
+{
+    if (s_pw_dir[0])
+        mt_sh ("%s/deploy/local/pg.sh stop %s %s >/dev/null 2>&1; rm -rf %s", mt_source_dir (),
+               s_pw_dir, s_pw_port, s_pw_dir);
+}
+
+static void
+test_password_sent_as_scram_verifier (void **state)
+{
+    (void) state;
+    char *dir = s_pw_dir, *port = s_pw_port, admin[800], conninfo[800];
+    atexit (s_pw_cleanup);
+    snprintf (dir, sizeof s_pw_dir, "%s/pgpw-%d", mt_build_dir (), (int) getpid ());
+    snprintf (port, sizeof s_pw_port, "%d", mt_free_port ());
+    assert_int_equal (mt_sh ("MESO_PG_FAST=1 %s/deploy/local/pg.sh start %s %s >/dev/null",
+                             mt_source_dir (), dir, port), 0);
+    assert_int_equal (mt_sh ("sed -i '1i host all meso_inventory 127.0.0.1/32 scram-sha-256'"
+                             " %s/data/pg_hba.conf", dir), 0);
+    snprintf (admin, sizeof admin, "host=%s/run port=%s user=meso dbname=postgres", dir, port);
+    meso_db_t *db = meso_db_new (admin);
+    assert_true (meso_db_ok (db));
+    assert_int_equal (meso_db_exec (db, "ALTER SYSTEM SET log_statement = 'ddl'", 0, NULL), 0);
+    assert_int_equal (meso_db_exec (db, "SELECT pg_reload_conf ()", 0, NULL), 0);
+    assert_int_equal (meso_db_exec (db, "CREATE DATABASE mt_pw", 0, NULL), 0);
+
+    const char *password = "Pw-7f3a9c1e-never-in-the-log";
+    assert_int_equal (mt_sh ("MESO_INVENTORY_DB_PASSWORD='%s' %s/bin/mesoctl migrate"
+                             " --db 'host=%s/run port=%s user=meso dbname=mt_pw' --dir %s >/dev/null",
+                             password, mt_build_dir (), dir, port, s_sqldir), 0);
+    PGresult *res = meso_db_query (db, "SELECT rolpassword FROM pg_authid"
+                                       " WHERE rolname = 'meso_inventory'", 0, NULL);
+    assert_non_null (res);
+    assert_int_equal (strncmp (PQgetvalue (res, 0, 0), "SCRAM-SHA-256$", 14), 0);
+    PQclear (res);
+
+    /* Logs in with the password, over TCP where scram-sha-256 is asked. */
+    snprintf (conninfo, sizeof conninfo, "host=127.0.0.1 port=%s user=meso_inventory dbname=mt_pw"
+              " password=%s", port, password);
+    PGconn *conn = PQconnectdb (conninfo);
+    assert_int_equal (PQstatus (conn), CONNECTION_OK);
+    PQfinish (conn);
+    snprintf (conninfo, sizeof conninfo, "host=127.0.0.1 port=%s user=meso_inventory dbname=mt_pw"
+              " password=wrong", port);
+    conn = PQconnectdb (conninfo);
+    assert_int_equal (PQstatus (conn), CONNECTION_BAD);
+    PQfinish (conn);
+
+    /* DDL was logged (the ALTER ROLE with its verifier), the password never. */
+    assert_int_equal (mt_sh ("grep -q 'ALTER ROLE' %s/pg.log", dir), 0);
+    assert_int_equal (mt_sh ("grep -q -F -- '%s' %s/pg.log", password, dir), 1);
+    meso_db_destroy (&db);
+    s_pw_cleanup ();
+    s_pw_dir[0] = '\0';
+}
+
 int
 main (void)
 {
@@ -307,6 +376,7 @@ main (void)
         cmocka_unit_test (test_concurrent_migrators),
         cmocka_unit_test (test_edited_stray_and_failing_files),
         cmocka_unit_test (test_roles_stay_in_their_schema),
+        cmocka_unit_test (test_password_sent_as_scram_verifier),
     };
     return cmocka_run_group_tests (tests, s_group_setup, NULL);
 }

@@ -501,6 +501,31 @@ mt_sql_int (meso_db_t *db, const char *sql, const char *p1, int64_t *value)
 }
 
 int
+mt_fingerprint (meso_db_t *db, const char *schemas, char *out, size_t size)
+{
+    /* One md5 per table over its rows in text order (any table, whatever
+     * its columns: query_to_xml runs the per-table query), then one md5
+     * over the named list of them. */
+    const char *sql =
+        "SELECT md5 (coalesce (string_agg (format ('%I.%I', n.nspname, c.relname) || '='"
+        "  || (xpath ('/row/h/text()', query_to_xml (format ("
+        "       'SELECT md5 (coalesce (string_agg (t::text, '','' ORDER BY t::text), '''')) AS h"
+        "        FROM %I.%I t', n.nspname, c.relname), false, true, '')))[1]::text,"
+        "  ';' ORDER BY n.nspname, c.relname), ''))"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY (string_to_array ($1, ','))";
+    const char *params[] = { schemas };
+    PGresult *res = meso_db_query (db, sql, 1, params);
+    if (!res) {
+        fprintf (stderr, "mt_fingerprint: %s\n", meso_db_error (db)->message);
+        return -1;
+    }
+    snprintf (out, size, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return 0;
+}
+
+int
 mt_sh (const char *fmt, ...)
 {
     va_list ap;

@@ -75,6 +75,12 @@ int mt_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *b
  * return exactly one row. */
 int mt_sql_int (meso_db_t *db, const char *sql, const char *p1, int64_t *value);
 
+/* A fingerprint of every row of every table in the comma-separated
+ * schemas ("inventory,events"): an md5 per table over its rows in text
+ * order, then one md5 of them all, written to out (33 bytes). Equal
+ * fingerprints: nothing changed. Returns 0 or -1 (and prints why). */
+int mt_fingerprint (meso_db_t *db, const char *schemas, char *out, size_t size);
+
 /* Runs a shell command and returns its exit status (for psql, pg_ctl...). */
 int mt_sh (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 

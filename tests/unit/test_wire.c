@@ -168,6 +168,93 @@ s_expect_refused (const uint8_t *buf, size_t len, const char *want_field, const 
     assert_non_null (strstr (err, want_text));
 }
 
+/* Packs a request with an actor; '#' in the packed bytes becomes with. */
+static uint8_t *
+s_pack_actor (const char *actor_id, int kind, uint8_t with, size_t *len)
+{
+    Meso__V1__Actor actor = MESO__V1__ACTOR__INIT;
+    actor.id = (char *) actor_id;
+    actor.kind = (Meso__V1__Actor__Kind) kind;
+    Meso__V1__Request req = MESO__V1__REQUEST__INIT;
+    req.request_id = "r-1";
+    req.method = "demo.Echo";
+    req.actor = &actor;
+    *len = meso__v1__request__get_packed_size (&req);
+    uint8_t *buf = malloc (*len);
+    assert_non_null (buf);
+    meso__v1__request__pack (&req, buf);
+    for (size_t i = 0; i < *len; i++)
+        if (buf [i] == '#')
+            buf [i] = with;
+    return buf;
+}
+
+/* The actor goes into events: bounded, only valid text, a known kind. */
+static void
+test_decode_actor_bounds (void **state)
+{
+    char id [MESO_ACTOR_ID_MAX + 2];
+    memset (id, 'a', sizeof id - 1);
+    id [sizeof id - 1] = '\0';
+    size_t len;
+    uint8_t *buf = s_pack_actor (id, 1, '#', &len);
+    s_expect_refused (buf, len, "actor.id", "the limit is 128");
+    free (buf);
+    id [MESO_ACTOR_ID_MAX] = '\0';         /* exactly the limit is fine */
+    buf = s_pack_actor (id, 1, '#', &len);
+    Meso__V1__Request *req;
+    char err [256];
+    const char *field;
+    assert_int_equal (meso_wire_decode_request (buf, len, &req, err, sizeof err, &field), 0);
+    meso__v1__request__free_unpacked (req, NULL);
+    free (buf);
+    buf = s_pack_actor ("alice#mallory", 1, 0, &len);
+    s_expect_refused (buf, len, "actor.id", "actor.id contains a NUL byte");
+    free (buf);
+    buf = s_pack_actor ("alice#", 1, 0xFF, &len);
+    s_expect_refused (buf, len, "actor.id", "actor.id is not valid UTF-8");
+    free (buf);
+    /* A key that starts with a NUL is not an empty (absent) key. */
+    buf = s_pack ("r-1", "demo.Echo", "#key", &len);
+    for (size_t i = 0; i < len; i++)
+        if (buf [i] == '#')
+            buf [i] = 0;
+    s_expect_refused (buf, len, "idempotency_key", "idempotency_key contains a NUL byte");
+    free (buf);
+    buf = s_pack_actor ("alice", 77, '#', &len);
+    s_expect_refused (buf, len, "actor.kind", "actor.kind 77");
+    free (buf);
+}
+
+/* Unknown fields, in the envelope and inside the actor, are dropped at
+ * decode: what a handler can copy into an event is the known fields. */
+static void
+test_decode_strips_unknown (void **state)
+{
+    size_t len;
+    uint8_t *clean = s_pack_actor ("alice", 1, '#', &len);
+    uint8_t buf [128];
+    /* actor (field 5) = kind 1, id "alice", unknown 15 = "padding" */
+    size_t n = 0;
+    buf [n++] = 0x0A; buf [n++] = 3; memcpy (buf + n, "r-1", 3); n += 3;
+    buf [n++] = 0x12; buf [n++] = 9; memcpy (buf + n, "demo.Echo", 9); n += 9;
+    buf [n++] = 0x2A; buf [n++] = 2 + 7 + 9;
+    buf [n++] = 0x08; buf [n++] = 1;
+    buf [n++] = 0x12; buf [n++] = 5; memcpy (buf + n, "alice", 5); n += 5;
+    buf [n++] = 0x7A; buf [n++] = 7; memcpy (buf + n, "padding", 7); n += 7;
+    buf [n++] = 0xA2; buf [n++] = 0x01; buf [n++] = 1; buf [n++] = 'z';
+    Meso__V1__Request *req;
+    char err [256];
+    const char *field;
+    assert_int_equal (meso_wire_decode_request (buf, n, &req, err, sizeof err, &field), 0);
+    assert_int_equal (req->base.n_unknown_fields, 0);
+    assert_int_equal (req->actor->base.n_unknown_fields, 0);
+    assert_string_equal (req->actor->id, "alice");
+    assert_int_equal (meso__v1__request__get_packed_size (req), len);
+    meso__v1__request__free_unpacked (req, NULL);
+    free (clean);
+}
+
 static void
 test_decode_missing_fields (void **state)
 {
@@ -245,6 +332,8 @@ main (void)
         cmocka_unit_test (test_peek_empty_and_bad_types),
         cmocka_unit_test (test_decode_valid),
         cmocka_unit_test (test_decode_missing_fields),
+        cmocka_unit_test (test_decode_actor_bounds),
+        cmocka_unit_test (test_decode_strips_unknown),
         cmocka_unit_test (test_decode_oversize_fields),
         cmocka_unit_test (test_decode_bad_strings),
         cmocka_unit_test (test_decode_garbage),

@@ -26,6 +26,11 @@
  * the connection (ZMQ_MAXMSGSIZE). */
 #define MESO_BUS_MAX_FRAME (1024 * 1024)
 
+/* Longest Request.actor.id the server accepts, in bytes: the actor is
+ * copied into every event a request causes, so it is bounded (and
+ * stripped of unknown fields) when the envelope is decoded. */
+#define MESO_ACTOR_ID_MAX 128
+
 /* ---------------------------------------------------------------- reply */
 
 /* What a handler fills. Starts as OK with no body. */

@@ -13,6 +13,8 @@
  *   meso_db_retries_total                         counter (meso_db_txn retries)
  *   meso_build_info{service,version}              gauge, always 1
  *   meso_process_start_time_seconds               gauge
+ *   meso_bus_accept_failed_total                  counter (bus_monitor.c)
+ *   meso_process_open_fds, meso_process_max_fds   gauges (bus_monitor.c)
  * and by a service: meso_metrics_set / meso_metrics_add (gauges and
  * counters with at most one label, e.g. meso_consumer_cursor{stream}). */
 #ifndef MESO_METRICS_H

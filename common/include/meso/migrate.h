@@ -20,4 +20,10 @@ int meso_migrate (meso_db_t *db, const char *dir, int *applied);
 /* Number of the newest applied migration (0 when none); -1 on error. */
 int meso_migrate_version (meso_db_t *db);
 
+/* Sets role's password without ever sending it: libpq computes its
+ * SCRAM-SHA-256 verifier (PQencryptPasswordConn) and only the verifier
+ * goes to the server, so no log or statistics view can show the
+ * password. Returns 0, or -1 with the database error set. */
+int meso_migrate_set_password (meso_db_t *db, const char *role, const char *password);
+
 #endif
