@@ -156,7 +156,7 @@ s_spawn (const char *exe, const char *role, const char *endpoint)
     snprintf (dbarg, sizeof dbarg, "--db=%s", conninfo);
     snprintf (bind, sizeof bind, "--bind=%s", endpoint);
     snprintf (path, sizeof path, "bin/%s", exe);
-    const char *argv[] = { exe, dbarg, bind, "--log-level=warn", NULL };
+    const char *argv[] = { exe, dbarg, bind, "--log-level=warn", "--scheduling=", NULL };
     pid_t pid = mt_spawn (path, argv, NULL);
     assert_true (pid > 0);
     assert_int_equal (mt_wait_healthy (endpoint, 10000), 0);

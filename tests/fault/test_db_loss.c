@@ -199,7 +199,7 @@ s_inventory (void)
     mt_role_conninfo ("db_loss_inv", "meso_inventory", role, sizeof role);
     snprintf (dbarg, sizeof dbarg, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", router);
-    const char *argv[] = { "meso-inventory", dbarg, bind, "--log-level=warn", NULL };
+    const char *argv[] = { "meso-inventory", dbarg, bind, "--log-level=warn", "--scheduling=", NULL };
     pid_t pid = mt_spawn ("bin/meso-inventory", argv, NULL);
     assert_true (pid > 0);
     assert_int_equal (mt_wait_healthy (router, 10000), 0);

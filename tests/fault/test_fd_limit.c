@@ -36,7 +36,7 @@ s_spawn (const char *limit, int port, int metrics_port)
     snprintf (metrics, sizeof metrics, "--metrics=127.0.0.1:%d", metrics_port);
     snprintf (exe, sizeof exe, "%s/bin/meso-screening", mt_build_dir ());
     snprintf (nofile, sizeof nofile, "--nofile=%s", limit);
-    const char *argv[] = { "prlimit", nofile, exe, dbarg, bind, metrics, NULL };
+    const char *argv[] = { "prlimit", nofile, exe, dbarg, bind, metrics, "--scheduling=", NULL };
     pid_t pid = mt_spawn ("/usr/bin/prlimit", argv, NULL);
     assert_true (pid > 0);
     char endpoint[64];
