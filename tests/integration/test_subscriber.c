@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "meso/db.h"
@@ -189,6 +190,15 @@ test_catch_up_from_zero_then_live (void **state)
     s_env (&e, "sub_catchup", true);
     meso_db_t *db = meso_db_new (e.conninfo);
     s_emit (db, "stock", 2000);
+    /* The 2000 events must be in the log before the subscriber starts, or
+     * a slow relay (a loaded machine) publishes them live and nothing is
+     * left to catch up by replay. */
+    int64_t logged = 0;
+    for (int64_t end = meso_time_mono_ms () + 20000;
+         logged < 2000 && meso_time_mono_ms () < end; usleep (20000))
+        assert_int_equal (mt_sql_int (db, "SELECT count(*) FROM events.log WHERE stream = $1",
+                                      "stock", &logged), 0);
+    assert_int_equal (logged, 2000);
 
     rec_t rec;
     s_rec_init (&rec, "stock");
