@@ -99,6 +99,8 @@ ENV_COMMON=(
     MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:$((PB + 5))
     MESO_EVENTS_PUB_ENDPOINT=tcp://127.0.0.1:$((PB + 6))
 )
+# Every daemon gets them all: inventory and billing consume session events
+# and scheduling screening events from the events endpoints.
 # mesoctl below (health) talks to these endpoints too.
 export "${ENV_COMMON[@]}"
 

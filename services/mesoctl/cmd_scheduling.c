@@ -124,8 +124,14 @@ s_print_course (const Meso__V1__BookedCourse *c)
     printf ("course %s  patient %s  clinic %s  grade %d  recipe %s v%u  %s%s\n", c->course_id, c->patient_id,
             c->clinic_id, c->grade, c->recipe_id, c->recipe_version, c->status,
             c->non_responder ? "  NON-RESPONDER" : "");
-    for (size_t i = 0; i < c->n_sessions; i++)
+    size_t held = 0;
+    for (size_t i = 0; i < c->n_sessions; i++) {
         s_print_session (c->sessions[i]);
+        held += strcmp (c->sessions[i]->status, "on_hold") == 0;
+    }
+    if (held)
+        printf ("  %zu session%s on_hold: the patient reported a change; a new screening releases "
+                "(eligible) or cancels (ineligible) %s\n", held, held > 1 ? "s" : "", held > 1 ? "them" : "it");
 }
 
 /* ---------------------------------------------- clinics, practitioners */

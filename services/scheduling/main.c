@@ -5,7 +5,12 @@
  * state outside PostgreSQL: several instances may serve one database; the
  * exclusion constraints keep their bookings apart, and the saga's advisory
  * locks tell each instance which pending bookings belong to a dead one.
- * Recovery of those runs at start-up and then every few seconds (tick). */
+ * Recovery of those runs at start-up and then every few seconds (tick).
+ *
+ * When an events endpoint is configured, the loop also waits on the
+ * screening-event consumer's SUB socket (holds.c: a reported change holds
+ * the patient's sessions). The consumer has its own connection, so its
+ * transactions (effect and cursor) never interleave with a request's. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include "meso/mtime.h"
 
 #define RECOVERY_EVERY_MS 5000
+#define CONSUMER_POLL_MS 50
 
 static void
 s_tick (void *arg)
@@ -45,6 +51,11 @@ main (int argc, char **argv)
           "screening daemon endpoint(s), comma-separated", NULL },
         { "inventory", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103",
           "inventory daemon endpoint(s), comma-separated", NULL },
+        { "events", "MESO_EVENTS_ENDPOINT", "",
+          "events daemon ROUTER endpoint(s) for replay; empty: do not consume screening events "
+          "(reported changes then hold no sessions)", NULL },
+        { "events-pub", "MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106",
+          "events daemon PUB endpoint(s)", NULL },
         { "call-deadline-ms", "MESO_CALL_DEADLINE_MS", "5000",
           "deadline of one call to screening or inventory", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
@@ -99,11 +110,51 @@ main (int argc, char **argv)
         meso_db_destroy (&self.db);
         return 1;
     }
-    meso_info ("serving on %s", meso_config_get (opts, "bind"));
+    meso_db_t *consumer_db = NULL;
+    const char *events = meso_config_get (opts, "events");
+    if (events && *events) {
+        consumer_db = meso_db_new (meso_config_get (opts, "db"));
+        if (consumer_db)
+            self.consumer = meso_consumer_new (consumer_db, SCHED_SCHEMA, "screening", events,
+                                               meso_config_get (opts, "events-pub"), "scheduling",
+                                               holds_on_event, &self);
+        if (!self.consumer) {
+            meso_error ("cannot start the screening-event consumer (events %s)", events);
+            meso_bus_server_destroy (&self.server);
+            meso_db_destroy (&consumer_db);
+            meso_bus_client_destroy (&self.screening);
+            meso_bus_client_destroy (&self.inventory);
+            meso_db_destroy (&self.db);
+            return 1;
+        }
+    }
+    meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
+               self.consumer ? ", consuming screening events from " : "", self.consumer ? events : "");
     /* Recovery before serving: bookings a previous life left pending. */
     s_tick (&self);
-    meso_bus_server_run (self.server, s_tick, &self, 1000);
+    if (!self.consumer)
+        meso_bus_server_run (self.server, s_tick, &self, 1000);
+    while (self.consumer && !zsys_interrupted) {
+        zmq_pollitem_t items[2] = {
+            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (meso_consumer_socket (self.consumer)), 0, ZMQ_POLLIN, 0 }
+        };
+        if (zmq_poll (items, 2, CONSUMER_POLL_MS) < 0) {
+            if (zmq_errno () == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            meso_bus_server_handle (self.server);
+        /* Every turn, not only on live input: catch-up replays and
+         * heartbeat checks are the consumer's own business. */
+        if (meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
+            zclock_sleep (50);          /* a failed effect: it comes again */
+        s_tick (&self);
+    }
     meso_info ("stopping");
+    meso_consumer_destroy (&self.consumer);
+    meso_db_destroy (&consumer_db);
     meso_bus_server_destroy (&self.server);
     meso_bus_client_destroy (&self.screening);
     meso_bus_client_destroy (&self.inventory);

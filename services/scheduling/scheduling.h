@@ -15,6 +15,9 @@
  *                CompleteSession
  *   saga.c       the booking saga across screening and inventory, and
  *                its recovery after a crash
+ *   holds.c      the screening-event consumer: a reported change holds
+ *                the patient's upcoming sessions, a new screening
+ *                releases or cancels them
  *   frame.c      what every method shares: validation helpers, the
  *                clinic lookup, the idempotent run of a mutating method
  *   rows.c       session and course rows into messages; the BookedCourse
@@ -36,6 +39,7 @@
 #include "meso/bus.h"
 #include "meso/db.h"
 #include "meso/idem.h"
+#include "meso/subscriber.h"
 #include "lifecycle.h"
 #include "planner.h"
 #include "store.h"
@@ -53,6 +57,8 @@ typedef struct {
     int pause_at;                       /* test only: saga step to stop at (0: none) */
     char pause_file[512];               /* test only: created when paused */
     int64_t next_recovery_ms;
+    meso_consumer_t *consumer;          /* screening events (holds.c); NULL: not consumed */
+    uint64_t holds_applied;             /* events that held, released or cancelled sessions */
 } scheduling_t;
 
 /* One session to book (a planned slot). */
@@ -113,6 +119,11 @@ void saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply);
 int saga_recover (scheduling_t *self);
 /* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
 void saga_pause_point (scheduling_t *self, int step);
+
+/* ---- holds.c ---- */
+
+/* meso_consumer_fn of the screening stream (arg: the scheduling_t). */
+int holds_on_event (meso_db_t *db, const Meso__V1__Event *ev, void *arg);
 
 /* ---- frame.c ----
  *

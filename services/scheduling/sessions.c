@@ -44,9 +44,11 @@ s_session_load (meso_db_t *db, meso_reply_t *reply, const char *appointment_id,
     const char *st = PQgetvalue (*res, 0, SC_STATUS);
     if (lifecycle_allows (change, st))
         return 0;
+    char why[256];
+    lifecycle_why (change, st, why, sizeof why);
     meso_reply_error (reply, MESO_FAILED_PRECONDITION, "appointment %s is %s", appointment_id, st);
-    meso_reply_reason (reply, "wrong_status", "appointment_id", "this change needs a session that is %s",
-                       lifecycle_needs (change));
+    meso_reply_reason (reply, strcmp (st, "on_hold") == 0 ? "on_hold" : "wrong_status", "appointment_id",
+                       "%s", why);
     PQclear (*res);
     *res = NULL;
     return -1;
@@ -280,7 +282,10 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
     if (s_session_load (db, job->reply, c->in->appointment_id, LIFECYCLE_CANCEL, &res) != 0)
         return -1;
     c->notice = strtoll (PQgetvalue (res, 0, SC_NOTICE_H), NULL, 10);
-    c->late = planner_cancel_late (c->notice, atoi (PQgetvalue (res, 0, SC_POLICY_H)));
+    /* A session on hold waits for the clinic's decision: calling it off
+     * then is never late. */
+    c->late = strcmp (PQgetvalue (res, 0, SC_STATUS), "on_hold") != 0
+              && planner_cancel_late (c->notice, atoi (PQgetvalue (res, 0, SC_POLICY_H)));
     PQclear (res);
     const char *by = c->in->by == MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT ? "patient" : "clinic";
     if (store_session_cancel (db, c->in->appointment_id, by, c->in->reason ? c->in->reason : "") != 0
@@ -374,6 +379,18 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         PQclear (res);
         meso_reply_error (reply, MESO_NOT_FOUND, "no appointment %s", appointment_id);
         meso_reply_reason (reply, "unknown_appointment", "appointment_id", "no session has this id");
+        return -1;
+    }
+    if (strcmp (PQgetvalue (res, 0, SC_STATUS), "on_hold") == 0) {
+        /* Refused before screening is asked, so the reason is the hold
+         * itself rather than the outdated screening behind it. Only this
+         * status: a retry of a StartSession that succeeded finds the
+         * session started and must reach its stored reply. */
+        char why[256];
+        lifecycle_why (LIFECYCLE_START, "on_hold", why, sizeof why);
+        meso_reply_error (reply, MESO_FAILED_PRECONDITION, "appointment %s is on_hold", appointment_id);
+        meso_reply_reason (reply, "on_hold", "appointment_id", "%s", why);
+        PQclear (res);
         return -1;
     }
     /* The ingredients of the recipe version the session was booked with. */

@@ -1,5 +1,5 @@
 /* store.h -- the SQL of the scheduling schema, and only that: the
- * interface of the four store files, one per aggregate.
+ * interface of the store files, one per aggregate.
  *
  *   store_clinics.c   clinics, their hours, practitioners, rooms, and the
  *                     one-day slot queries (GetAvailability, a slot asked
@@ -10,6 +10,8 @@
  *   store_saga.c      the booking saga's rows: its lock, the pending
  *                     course and appointments, undo, the final commit,
  *                     recovery's view
+ *   store_holds.c     sessions held after a reported change, released or
+ *                     cancelled by a new screening
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -201,6 +203,17 @@ int store_saga_confirm (meso_db_t *db, const char *course_id);
 PGresult *store_saga_course (meso_db_t *db, const char *course_id);
 /* Up to 100 pending course ids, oldest first. */
 PGresult *store_saga_pending_courses (meso_db_t *db);
+
+/* ---- store_holds.c ----
+ *
+ * One statement each over all the patient's sessions (every clinic);
+ * each returns the appointment ids it changed (one column), in start
+ * order. hold: booked sessions starting at or after since_us go on_hold,
+ * remembering the instant and the event id. release: on_hold back to
+ * booked. cancel: on_hold to cancelled by the system, with reason. */
+PGresult *store_hold_sessions (meso_db_t *db, const char *patient_id, int64_t since_us, const char *event_id);
+PGresult *store_hold_release (meso_db_t *db, const char *patient_id);
+PGresult *store_hold_cancel (meso_db_t *db, const char *patient_id, const char *reason);
 
 /* "{a,b}" of codes (validated [a-z0-9_-]). */
 void store_array_literal (char *out, size_t size, char *const *items, size_t n);

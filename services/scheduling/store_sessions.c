@@ -72,7 +72,7 @@ store_course_neighbours (meso_db_t *db, const char *course_id, const char *numbe
         "SELECT to_char(max(lower(during) AT TIME ZONE $3) FILTER (WHERE session_number < $2::int), 'YYYY-MM-DD'),"
         "       to_char(min(lower(during) AT TIME ZONE $3) FILTER (WHERE session_number > $2::int), 'YYYY-MM-DD')"
         " FROM scheduling.appointment WHERE course_id = $1"
-        "  AND status IN ('booked', 'started', 'completed')", 3, np);
+        "  AND status IN ('booked', 'on_hold', 'started', 'completed')", 3, np);
     if (!nb)
         return -1;
     *prev = INT32_MIN;

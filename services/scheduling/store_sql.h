@@ -4,11 +4,12 @@
  * US(x): an instant as microseconds since the epoch (what the daemon and
  * the wire carry). ACTIVE: the statuses of an appointment that holds its
  * slot -- one list, so the free-slot query, the calendar and the booking
- * checks can never disagree on what blocks a slot. */
+ * checks can never disagree on what blocks a slot (a session on hold
+ * keeps its slot until a new screening decides; migration 014). */
 #ifndef SCHEDULING_STORE_SQL_H
 #define SCHEDULING_STORE_SQL_H
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
-#define ACTIVE "('pending', 'booked', 'started', 'completed')"
+#define ACTIVE "('pending', 'booked', 'on_hold', 'started', 'completed')"
 
 #endif

@@ -72,10 +72,12 @@ s_validate_patient (const Meso__V1__Patient *p, bool full, int32_t today, rules_
         rules_reason_add (bad, true, "out_of_range", "patient.sex", "patient.sex must be 0..3.");
 }
 
-/* Records screening.patient_changed for p. 0, or -1 with the reply set. */
+/* Records screening.patient_changed for p. outdated: the change outdates
+ * the screening (ReportChange), which holds the patient's upcoming
+ * sessions at scheduling. 0, or -1 with the reply set. */
 static int
 s_patient_changed (screening_call_t *c, meso_db_t *db, const store_patient_t *p, char **changed,
-                   size_t nchanged, bool ineligible, int64_t effective_at_us)
+                   size_t nchanged, bool ineligible, bool outdated, int64_t effective_at_us)
 {
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     Meso__V1__PatientChanged pc = MESO__V1__PATIENT_CHANGED__INIT;
@@ -84,6 +86,7 @@ s_patient_changed (screening_call_t *c, meso_db_t *db, const store_patient_t *p,
     pc.changed = changed;
     pc.ineligible = ineligible;
     pc.effective_at_us = effective_at_us;
+    pc.screening_outdated = outdated;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED;
     ev.patient_changed = &pc;
     if (meso_handler_emit (db, &ev, "screening.patient_changed", p->home_clinic_id, c->req->actor,
@@ -173,7 +176,7 @@ s_update_txn (meso_db_t *db, screening_call_t *c)
             meso_reply_db_error (c->reply, db, "cannot update the patient");
             return -1;
         }
-        if (s_patient_changed (c, db, &stored, changed, nchanged, false, stored.updated_at_us) != 0)
+        if (s_patient_changed (c, db, &stored, changed, nchanged, false, false, stored.updated_at_us) != 0)
             return -1;
     }
     Meso__V1__Patient pb;
@@ -221,7 +224,7 @@ s_change_txn (meso_db_t *db, screening_call_t *c)
         meso_reply_db_error (c->reply, db, "cannot record the change");
         return -1;
     }
-    if (s_patient_changed (c, db, &p, rq->changes, rq->n_changes, ineligible, at) != 0)
+    if (s_patient_changed (c, db, &p, rq->changes, rq->n_changes, ineligible, true, at) != 0)
         return -1;
     Meso__V1__PatientChange change = MESO__V1__PATIENT_CHANGE__INIT;
     change.n_changes = rq->n_changes;

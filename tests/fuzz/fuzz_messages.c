@@ -209,6 +209,8 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__redate_reply__descriptor,
     &meso__v1__get_clinic_request__descriptor,
     &meso__v1__get_clinic_reply__descriptor,
+    &meso__v1__session_on_hold__descriptor,
+    &meso__v1__session_hold_released__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -3,7 +3,9 @@
  * static functions, one copy per test program): a fresh database, real
  * meso-screening, meso-inventory and meso-scheduling daemons over ipc://
  * sockets, and helpers that set up a clinic, its stock and screened
- * patients through the daemons' own methods. */
+ * patients through the daemons' own methods. fx_setup_events also starts
+ * meso-events, and inventory and scheduling consume from it (session
+ * events at inventory, screening events at scheduling). */
 #ifndef SCHEDULING_FIXTURE_H
 #define SCHEDULING_FIXTURE_H
 
@@ -31,6 +33,8 @@ typedef struct {
     char inventory_ep[256];
     char sched_ep[FX_MAX_SCHED][256];
     pid_t screening_pid, inventory_pid, sched_pid[FX_MAX_SCHED];
+    pid_t events_pid;                   /* fx_setup_events only, else 0 */
+    char events_router[256], events_pub[256];
     meso_bus_client_t *scr, *inv, *sch;
     meso_db_t *db;
     int key;
@@ -39,25 +43,35 @@ typedef struct {
 static pid_t
 fx_spawn_scheduling (fx_t *fx, int i, const char *const *env)
 {
-    char role[512], db[600], bind[300], scr[300], inv[300];
+    char role[512], db[600], bind[300], scr[300], inv[300], ev[300], evp[300];
     mt_role_conninfo (fx->dbname, "meso_scheduling", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->sched_ep[i]);
     snprintf (scr, sizeof scr, "--screening=%s", fx->screening_ep);
     snprintf (inv, sizeof inv, "--inventory=%s", fx->inventory_ep);
-    const char *argv[] = { "meso-scheduling", db, bind, scr, inv, NULL };
+    snprintf (ev, sizeof ev, "--events=%s", fx->events_router);
+    snprintf (evp, sizeof evp, "--events-pub=%s", fx->events_pub[0] ? fx->events_pub : "tcp://127.0.0.1:7106");
+    const char *argv[] = { "meso-scheduling", db, bind, scr, inv, ev, evp, NULL };
     pid_t pid = mt_spawn ("bin/meso-scheduling", argv, env);
     assert_true (pid > 0);
     return pid;
 }
 
 static fx_t *
-fx_setup (const char *name, int nsched)
+fx_setup_opt (const char *name, int nsched, bool events)
 {
     fx_t *fx = calloc (1, sizeof *fx);
     assert_non_null (fx);
     snprintf (fx->dbname, sizeof fx->dbname, "%s", name);
     assert_int_equal (mt_db_create (name, fx->admin, sizeof fx->admin), 0);
+    char inv_ev[300] = "--events=", inv_evp[300] = "--events-pub=tcp://127.0.0.1:7106";
+    if (events) {
+        fx->events_pid = mt_spawn_events (name, fx->events_router, sizeof fx->events_router,
+                                          fx->events_pub, sizeof fx->events_pub);
+        assert_true (fx->events_pid > 0);
+        snprintf (inv_ev, sizeof inv_ev, "--events=%s", fx->events_router);
+        snprintf (inv_evp, sizeof inv_evp, "--events-pub=%s", fx->events_pub);
+    }
     char role[512], db[600], bind[300], sch[FX_MAX_SCHED * 260 + 16];
     /* Scheduling's endpoints first: screening and inventory ask it whether
      * a clinic exists (scheduling.GetClinic). */
@@ -77,7 +91,7 @@ fx_setup (const char *name, int nsched)
     mt_role_conninfo (name, "meso_inventory", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->inventory_ep);
-    const char *a2[] = { "meso-inventory", db, bind, "--events=", sch, NULL };
+    const char *a2[] = { "meso-inventory", db, bind, inv_ev, inv_evp, sch, NULL };
     fx->inventory_pid = mt_spawn ("bin/meso-inventory", a2, NULL);
     assert_true (fx->screening_pid > 0 && fx->inventory_pid > 0);
     for (int i = 0; i < nsched; i++)
@@ -94,6 +108,18 @@ fx_setup (const char *name, int nsched)
     return fx;
 }
 
+__attribute__ ((unused)) static fx_t *
+fx_setup (const char *name, int nsched)
+{
+    return fx_setup_opt (name, nsched, false);
+}
+
+__attribute__ ((unused)) static fx_t *
+fx_setup_events (const char *name, int nsched)
+{
+    return fx_setup_opt (name, nsched, true);
+}
+
 static void
 fx_teardown (fx_t *fx)
 {
@@ -106,6 +132,8 @@ fx_teardown (fx_t *fx)
             mt_stop (fx->sched_pid[i], SIGTERM);
     mt_stop (fx->inventory_pid, SIGTERM);
     mt_stop (fx->screening_pid, SIGTERM);
+    if (fx->events_pid > 0)
+        mt_stop (fx->events_pid, SIGTERM);
     free (fx);
 }
 
