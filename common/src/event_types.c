@@ -23,6 +23,7 @@ static const struct {
     { "session.hold_released", MESO__V1__EVENT__PAYLOAD_SESSION_HOLD_RELEASED },
     { "screening.completed", MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED },
     { "screening.patient_changed", MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED },
+    { "screening.consent_signed", MESO__V1__EVENT__PAYLOAD_CONSENT_SIGNED },
     { "stock.received", MESO__V1__EVENT__PAYLOAD_STOCK_RECEIVED },
     { "stock.reserved", MESO__V1__EVENT__PAYLOAD_STOCK_RESERVED },
     { "stock.released", MESO__V1__EVENT__PAYLOAD_STOCK_RELEASED },

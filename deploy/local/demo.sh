@@ -11,11 +11,13 @@
 #
 # What it does:
 #   1. three clinics in three time zones (New York, Paris, Sydney) with
-#      opening hours, practitioners and rooms;
+#      opening hours, practitioners, rooms and their body mesotherapy
+#      consent text (version 1);
 #   2. the ingredient catalogue and the cocktail recipes;
 #   3. stock lots with their expiry dates in every clinic;
 #   4. price lists per clinic, when meso-billing is running;
-#   5. a patient registered and screened (eligible), her course planned
+#   5. a patient registered and screened (eligible), the clinic's consent
+#      signed in front of a witness (booking needs it), her course planned
 #      (shown as a calendar in the clinic's local time) and booked, the
 #      first session started and completed;
 #   6. the events all of this produced, per stream.
@@ -121,6 +123,12 @@ for r in "${ROOMS[@]}"; do
     IFS='|' read -r clinic id name <<<"$r"
     run scheduling room --clinic "$clinic" --room "$id" --name "$name" --key "demo-room-$id"
 done
+note "each clinic's treatment consent text (screening keeps it, versioned, with its SHA-256)"
+for c in "${CLINICS[@]}"; do
+    IFS='|' read -r id name _ _ _ _ _ <<<"$c"
+    run consent text-set --clinic "$id" --treatment body_mesotherapy --key "demo-consent-text-$id" \
+        --text "Body mesotherapy at $name: I have been told how the injections are given, the bruising and soreness they may cause for 7-10 days, and that I may stop the course at any time. I consent to the treatment."
+done
 
 section "2. Ingredient catalogue and cocktail recipes (inventory)"
 for i in "${INGREDIENTS[@]}"; do
@@ -172,6 +180,10 @@ echo "\$ mesoctl patient register --given Ana --family Lopez --birth 1990-05-04 
 echo "patient $PATIENT (Ana Lopez, home clinic par)"
 run screening record --patient "$PATIENT" --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2 \
     --diet yes --exercise yes --localised_fat_deposits yes --early_stage_cellulite yes --key demo-screening-ana
+note "the Paris consent text is read to her and she signs it, witnessed (no session starts without it)"
+run consent text-show --clinic par
+run consent sign --patient "$PATIENT" --clinic par --witness "Nurse Julie Martin" --key demo-consent-ana
+run consent list --patient "$PATIENT"
 
 section "6. Planning her course: a preview, nothing is booked (scheduling)"
 existing=$("$M" scheduling course --patient "$PATIENT" --json)

@@ -24,6 +24,7 @@ PACKAGES=(
     libpq-dev postgresql postgresql-contrib     # the database (btree_gist is in contrib)
     libcmocka-dev valgrind clang                # tests, sanitizers, fuzzers
     libmicrohttpd-dev                           # HTTP endpoints
+    libssl-dev                                  # SHA-256 of consent texts (libcrypto)
     docker-compose                              # the container set-up
 )
 

@@ -9,7 +9,7 @@
  *   qty.c             quantities in thousandths of a unit (pure, unit tested)
  *   cmd_<name>.c      one service's subcommands, each with its own option
  *                     table and its own --help (cmd_patients.c and
- *                     cmd_screening.c both talk to the screening daemon;
+ *                     cmd_screening.c (and cmd_consent.c) talk to the screening daemon;
  *                     answers.c reads the questionnaire for the latter)
  *   cmd_health.c, cmd_migrate.c   the two commands that are not a service's
  *
@@ -50,6 +50,7 @@ int mesoctl_migrate (int argc, char **argv);
 int mesoctl_events (int argc, char **argv);
 int mesoctl_patient (int argc, char **argv);
 int mesoctl_screening (int argc, char **argv);
+int mesoctl_consent (int argc, char **argv);
 int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);

@@ -164,7 +164,7 @@ peers_release (scheduling_t *self, const char *clinic_id, const char *appointmen
 
 int
 peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_t *recipe,
-             const char *date, const char *clinic_id, meso_result_t *r)
+             const char *date, const char *clinic_id, bool new_course, meso_result_t *r)
 {
     Meso__V1__CheckRequest ck = MESO__V1__CHECK_REQUEST__INIT;
     ck.patient_id = (char *) patient_id;
@@ -172,6 +172,8 @@ peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_t *r
     ck.n_ingredients = (size_t) recipe->n;
     ck.date = (char *) date;
     ck.clinic_id = (char *) clinic_id;
+    ck.treatment = SCHED_TREATMENT;
+    ck.require_current_consent = new_course;
     return meso_bus_client_call (self->screening, "screening.Check", &ck.base, NULL,
                                  self->call_deadline_ms, r);
 }

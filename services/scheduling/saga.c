@@ -332,7 +332,8 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
         return;
     int version = (int) recipe.version;
     meso_result_t r = { 0 };
-    if (peers_check (self, b->patient_id, &recipe, b->slots[0].local_date, b->clinic.clinic_id, &r) != 0) {
+    if (peers_check (self, b->patient_id, &recipe, b->slots[0].local_date, b->clinic.clinic_id, true,
+                     &r) != 0) {
         peers_copy_refusal (reply, &r, "screening refused the booking");
         meso_result_reset (&r);
         return;

@@ -219,11 +219,19 @@ void peers_copy_refusal (meso_reply_t *reply, const meso_result_t *r, const char
  * with reply set (inventory's refusal, or why it could not be asked). */
 int peers_recipe (scheduling_t *self, const char *recipe_id, uint32_t version, char *const *areas,
                   size_t n_areas, sched_recipe_t *out, meso_reply_t *reply);
-/* screening.Check of the patient for the recipe's ingredients on date.
- * 0 allowed; else the answer (or its absence) is in *r for the caller to
- * word. The caller resets r either way. */
+/* The treatment every session scheduling books is (the chain's one
+ * treatment): screening.Check asks for the patient's signed consent to
+ * it at the session's clinic. */
+#define SCHED_TREATMENT "body_mesotherapy"
+
+/* screening.Check of the patient for the recipe's ingredients on date,
+ * and of the consent to SCHED_TREATMENT at clinic_id: any signed version
+ * to start a session, the clinic's current one when new_course (a
+ * booking: new versions apply to new courses). 0 allowed; else the
+ * answer (or its absence) is in *r for the caller to word. The caller
+ * resets r either way. */
 int peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_t *recipe,
-                 const char *date, const char *clinic_id, meso_result_t *r);
+                 const char *date, const char *clinic_id, bool new_course, meso_result_t *r);
 /* inventory.Redate: moves the appointment's reservation to date
  * ("YYYY-MM-DD"), swapping lots that expire before it. 0 moved; 1
  * refused (reply set, nothing changed at inventory); -1 no answer (reply

@@ -409,7 +409,7 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
     else {
         meso_result_t r = { 0 };
         if (peers_check (self, PQgetvalue (res, 0, SC_PATIENT), recipe, PQgetvalue (res, 0, SC_LOCAL_DATE),
-                         PQgetvalue (res, 0, SC_CLINIC), &r) != 0) {
+                         PQgetvalue (res, 0, SC_CLINIC), false, &r) != 0) {
             meso_reply_error (reply, r.reply ? r.status : MESO_UNAVAILABLE,
                               "the patient may not be treated: %s", r.message);
             if (r.reply)

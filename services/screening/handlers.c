@@ -4,7 +4,8 @@
  * The methods live in one file per aggregate, the way Redis keeps one
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
- * Check) and settings.c (a clinic's settings). What they all share -- the
+ * Check), settings.c (a clinic's settings) and consents.c (treatment
+ * consent texts and signatures). What they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
  * every aggregate file, and those files call the shared helpers, so the
@@ -27,5 +28,13 @@ const meso_method_t screening_methods[] = {
       &meso__v1__report_change_request__descriptor },
     { "screening.SetClinicSettings", screening_set_clinic_settings, MESO_METHOD_MUTATING,
       &meso__v1__set_clinic_settings_request__descriptor },
+    { "screening.SetConsentText", screening_set_consent_text, MESO_METHOD_MUTATING,
+      &meso__v1__set_consent_text_request__descriptor },
+    { "screening.GetConsentText", screening_get_consent_text, MESO_METHOD_READ,
+      &meso__v1__get_consent_text_request__descriptor },
+    { "screening.SignConsent", screening_sign_consent, MESO_METHOD_MUTATING,
+      &meso__v1__sign_consent_request__descriptor },
+    { "screening.GetConsents", screening_get_consents, MESO_METHOD_READ,
+      &meso__v1__get_consents_request__descriptor },
     { NULL, NULL, 0, NULL }
 };

@@ -7,16 +7,21 @@
  *                 screening.patient_changed event
  *   screenings.c  RecordScreening, GetScreening, Check
  *   settings.c    SetClinicSettings
+ *   consents.c    SetConsentText, GetConsentText, SignConsent,
+ *                 GetConsents, and the consent part of Check
  *   frame.c       what every method shares: the run frame of a mutating
  *                 method (key, work, reply in one transaction), the
  *                 refusal with every reason, reading a patient
  *   rules.c       the rules, pure (rules.h): every decision taken from a
  *                 request or from loaded rows
+ *   consent_rules.c  treatment consent, pure (consent_rules.h): codes,
+ *                 the SHA-256 of a text, whether signatures suffice
  *   store.c       the SQL of the screening schema, and nothing else
+ *   store_consent.c  the SQL of the consent texts and signatures
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
- * frame.c -> store.c; everything may call rules.c, which calls nothing of
- * the daemon. Strings in the structs below are borrowed unless said. */
+ * frame.c -> store.c; screenings.c -> consents.c (Check's consent part);
+ * everything may call rules.c, which calls nothing of the daemon. Strings in the structs below are borrowed unless said. */
 #ifndef SCREENING_SCREENING_H
 #define SCREENING_SCREENING_H
 
@@ -107,6 +112,38 @@ int store_change_insert (meso_db_t *db, const char *patient_id, const char *cons
 size_t store_split_codes (const char *value, char *buf, size_t bufsize, const char **out,
                           size_t max);
 
+/* ---- store_consent.c: consent texts and signatures ---- */
+
+/* Serialises the texts and signatures of (clinic, treatment) until the
+ * transaction ends (numbering a new version; signing the current one).
+ * 0 or -1. */
+int store_consent_lock (meso_db_t *db, const char *clinic_id, const char *treatment);
+/* Version `version` (0: the current one) of a clinic's text: no row when
+ * none, else columns clinic_id, treatment, version, body, sha256,
+ * created_at_us, current ('t'/'f'). Caller PQclear()s; NULL on error. */
+PGresult *store_consent_text (meso_db_t *db, const char *clinic_id, const char *treatment,
+                              int version);
+/* Inserts the next version (under store_consent_lock) and returns it as
+ * one row of store_consent_text's columns. NULL on error. */
+PGresult *store_consent_text_insert (meso_db_t *db, const char *clinic_id, const char *treatment,
+                                     const char *body, const char *sha256);
+/* Inserts a signature and returns it: columns signature_id, patient_id,
+ * clinic_id, treatment, version, text_sha256, witness, signed_at_us,
+ * current ('t'/'f'). NULL on error. */
+PGresult *store_consent_sign (meso_db_t *db, const char *signature_id, const char *patient_id,
+                              const char *clinic_id, const char *treatment, int version,
+                              const char *sha256, const char *witness);
+/* A patient's signatures, newest first, in store_consent_sign's columns;
+ * clinic_id and treatment ("" or NULL: any) filter. NULL on error. */
+PGresult *store_consents (meso_db_t *db, const char *patient_id, const char *clinic_id,
+                          const char *treatment);
+/* The clinic's current version (0: no text), the newest version the
+ * patient signed there for the treatment (0: none) and whether the
+ * current one is signed. 0 or -1. */
+int store_consent_state (meso_db_t *db, const char *patient_id, const char *clinic_id,
+                         const char *treatment, int *current, int *newest_signed,
+                         bool *current_signed);
+
 /* ---- frame.c: what every method shares ---- */
 
 /* One request on its way through a method: what the bus server handed
@@ -182,6 +219,21 @@ meso_handler_fn screening_get_screening;
 meso_handler_fn screening_check;
 /* settings.c */
 meso_handler_fn screening_set_clinic_settings;
+/* consents.c */
+meso_handler_fn screening_set_consent_text;
+meso_handler_fn screening_get_consent_text;
+meso_handler_fn screening_sign_consent;
+meso_handler_fn screening_get_consents;
+/* Check's consent part: adds to bad what is wrong with rq's treatment
+ * (a code; clinic_id required with it). */
+void screening_consent_need (rules_reasons_t *bad, const Meso__V1__CheckRequest *rq);
+/* With rq->treatment, decides consent for patient_id at rq->clinic_id:
+ * a refusal (consent_rules.h) turns out into a refusal with that one
+ * reason (precautions dropped, no earliest date); when allowed, *version
+ * is the signed version relied on. Without treatment nothing changes and
+ * *version is 0. 0, or -1 with the database error in reply. */
+int screening_consent_check (meso_db_t *db, meso_reply_t *reply, const Meso__V1__CheckRequest *rq,
+                             const char *patient_id, rules_check_t *out, uint32_t *version);
 
 /* ---- handlers.c ---- */
 extern const meso_method_t screening_methods[];

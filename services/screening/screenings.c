@@ -483,7 +483,7 @@ s_check_changes (PGresult *ch, s_codebuf_t *cb, rules_check_input_t *in)
 /* The allowed answer: precautions, instructions, the screening's verdict. */
 static void
 s_check_allowed (meso_reply_t *reply, const Meso__V1__Screening *sc, const rules_answers_t *a,
-                 rules_check_t *out, char *earliest)
+                 rules_check_t *out, char *earliest, uint32_t consent_version)
 {
     rules_texts_t instructions;
     rules_instructions (a, &instructions);
@@ -501,6 +501,7 @@ s_check_allowed (meso_reply_t *reply, const Meso__V1__Screening *sc, const rules
     cr.earliest_allowed_date = earliest;
     cr.n_instructions = ins.n;
     cr.instructions = ins.ptrs;
+    cr.consent_version = consent_version;
     meso_reply_ok (reply, &cr.base);
 }
 
@@ -532,6 +533,7 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
                      "ingredients", false, &bad) != 0)
         goto done;
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
+    screening_consent_need (&bad, rq);
     if (screening_invalid (reply, &bad, req->method))
         goto done;
     /* Syntax only, never scheduling.GetClinic: scheduling calls Check
@@ -579,11 +581,14 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     }
     rules_check_t out;
     rules_check (&in, (const char *const *) rq->ingredients, rq->n_ingredients, &settings, date, &out);
+    uint32_t consent_version;
+    if (screening_consent_check (self->db, reply, rq, p.id, &out, &consent_version) != 0)
+        goto done;
     char earliest[16] = "";
     if (out.earliest_allowed != RULES_NO_DATE)
         meso_date_format (out.earliest_allowed, earliest, sizeof earliest);
     if (out.allowed)
-        s_check_allowed (reply, sc, &a, &out, earliest);
+        s_check_allowed (reply, sc, &a, &out, earliest, consent_version);
     else {
         screening_refuse (reply, MESO_FAILED_PRECONDITION, &out.reasons,
                           "patient may not be treated on %s: %zu reason(s)", rq->date);

@@ -147,6 +147,13 @@ s_clinic (const char *id, const char *zone, const char *opens, const char *close
         pr.practitioner = &p;
         rc = s_call (s_sch, "scheduling.UpsertPractitioner", &pr.base, &r);
     }
+    /* Its consent text: booking needs the patient's signature of it. */
+    Meso__V1__SetConsentTextRequest ct = MESO__V1__SET_CONSENT_TEXT_REQUEST__INIT;
+    ct.clinic_id = (char *) id;
+    ct.treatment = "body_mesotherapy";
+    ct.text = "I consent to body mesotherapy (benchmark).";
+    if (rc == MESO_OK)
+        rc = s_call (s_scr, "screening.SetConsentText", &ct.base, &r);
     for (int i = 0; rc == MESO_OK && i < nrooms; i++) {
         char rid[64];
         snprintf (rid, sizeof rid, "%s-r%d", id, i);
@@ -222,6 +229,15 @@ s_patient (const char *clinic, char *id)
     sr.clinic_id = (char *) clinic;
     sr.answers = &q;
     int rc = s_call (s_scr, "screening.RecordScreening", &sr.base, &r);
+    /* The clinic's consent, signed (version 1). */
+    Meso__V1__SignConsentRequest sc = MESO__V1__SIGN_CONSENT_REQUEST__INIT;
+    sc.patient_id = id;
+    sc.clinic_id = (char *) clinic;
+    sc.treatment = "body_mesotherapy";
+    sc.version = 1;
+    sc.witness = "Bench";
+    if (rc == MESO_OK)
+        rc = s_call (s_scr, "screening.SignConsent", &sc.base, &r);
     meso_result_reset (&r);
     return rc == MESO_OK ? 0 : -1;
 }

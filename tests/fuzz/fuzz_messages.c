@@ -211,6 +211,18 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__get_clinic_reply__descriptor,
     &meso__v1__session_on_hold__descriptor,
     &meso__v1__session_hold_released__descriptor,
+    /* treatment consent (screening.proto, events.proto) */
+    &meso__v1__consent_text__descriptor,
+    &meso__v1__set_consent_text_request__descriptor,
+    &meso__v1__set_consent_text_reply__descriptor,
+    &meso__v1__get_consent_text_request__descriptor,
+    &meso__v1__get_consent_text_reply__descriptor,
+    &meso__v1__consent_signature__descriptor,
+    &meso__v1__sign_consent_request__descriptor,
+    &meso__v1__sign_consent_reply__descriptor,
+    &meso__v1__get_consents_request__descriptor,
+    &meso__v1__get_consents_reply__descriptor,
+    &meso__v1__consent_signed__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

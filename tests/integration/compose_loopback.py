@@ -27,7 +27,7 @@ Driven by test_compose_loopback.sh (ctest). No Docker engine is needed:
      healthcheck command, rewritten the same way) within 20 s. A flag the
      daemon does not accept makes it exit 2, so that fails here too.
   4. A clinic, practitioner, room, ingredients, recipe, stock, a screened
-     patient, then a course of 2 sessions booked with mesoctl (reference
+     patient who signed the clinic's consent, then a course of 2 sessions booked with mesoctl (reference
      data without a mesoctl command, the ingredients and the recipe, go over
      the bus from here); then `mesoctl events tail` and the Python
      subscriber example must both see the session.booked events of exactly
@@ -352,6 +352,9 @@ def book_and_check(ports, env_base):
         fail("patient register printed no id: %r" % patient)
     mesoctl(env, "screening", "record", "--patient", pid, "--no", "all", "--height-mm", "1700",
             "--weight-g", "65000", "--areas", "thighs:2")
+    # Booking needs the clinic's treatment consent, signed.
+    mesoctl(env, "consent", "text-set", "--clinic", "lyon", "--text", "I consent to body mesotherapy.")
+    mesoctl(env, "consent", "sign", "--patient", pid, "--clinic", "lyon", "--witness", "Nurse A")
 
     first = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 86400))
     booked = json.loads(mesoctl(env, "scheduling", "book", "--clinic", "lyon", "--patient", pid,

@@ -2,8 +2,9 @@
  * tests/integration/test_scheduling.c and tests/fault/test_scheduling_faults.c;
  * static functions, one copy per test program): a fresh database, real
  * meso-screening, meso-inventory and meso-scheduling daemons over ipc://
- * sockets, and helpers that set up a clinic, its stock and screened
- * patients through the daemons' own methods. fx_setup_events also starts
+ * sockets, and helpers that set up a clinic (with its consent text),
+ * its stock and screened patients who signed every fixture clinic's
+ * consent, through the daemons' own methods. fx_setup_events also starts
  * meso-events, and inventory and scheduling consume from it (session
  * events at inventory, screening events at scheduling). */
 #ifndef SCHEDULING_FIXTURE_H
@@ -25,6 +26,8 @@
 #include "screening.pb-c.h"
 
 #define FX_MAX_SCHED 2
+#define FX_MAX_CLINICS 8
+#define FX_CONSENT_TEXT "I consent to mesotherapy injections of the body (fixture text)."
 
 typedef struct {
     char dbname[64];
@@ -38,6 +41,9 @@ typedef struct {
     meso_bus_client_t *scr, *inv, *sch;
     meso_db_t *db;
     int key;
+    /* The clinics fx_clinic set up, whose consent fx_patient signs. */
+    char clinics[FX_MAX_CLINICS][64];
+    int nclinics;
 } fx_t;
 
 static pid_t
@@ -225,6 +231,14 @@ fx_clinic (fx_t *fx, const char *clinic, const char *zone, const char *const *pr
         rr.room = &rm;
         assert_int_equal (fx_call (fx, fx->sch, "scheduling.UpsertRoom", &rr.base, NULL, &r), MESO_OK);
     }
+    /* Its consent text for the treatment scheduling books (version 1). */
+    Meso__V1__SetConsentTextRequest ct = MESO__V1__SET_CONSENT_TEXT_REQUEST__INIT;
+    ct.clinic_id = (char *) clinic;
+    ct.treatment = "body_mesotherapy";
+    ct.text = FX_CONSENT_TEXT;
+    assert_int_equal (fx_call (fx, fx->scr, "screening.SetConsentText", &ct.base, NULL, &r), MESO_OK);
+    if (fx->nclinics < FX_MAX_CLINICS)
+        snprintf (fx->clinics[fx->nclinics++], sizeof fx->clinics[0], "%s", clinic);
     const char *ings[][2] = { { "caffeine", "mg" }, { "l_carnitine", "mg" } };
     for (int i = 0; i < 2; i++) {
         Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
@@ -262,7 +276,25 @@ fx_clinic (fx_t *fx, const char *clinic, const char *zone, const char *const *pr
     meso_result_reset (&r);
 }
 
-/* Registers and screens a patient (clean answers; allergy and pregnancy
+/* Signs version of clinic's body_mesotherapy consent for patient;
+ * returns the status (r's reply is dropped). */
+static int
+fx_sign_consent (fx_t *fx, const char *patient, const char *clinic, uint32_t version)
+{
+    meso_result_t r = { 0 };
+    Meso__V1__SignConsentRequest sc = MESO__V1__SIGN_CONSENT_REQUEST__INIT;
+    sc.patient_id = (char *) patient;
+    sc.clinic_id = (char *) clinic;
+    sc.treatment = "body_mesotherapy";
+    sc.version = version;
+    sc.witness = "Nurse Fixture";
+    int status = fx_call (fx, fx->scr, "screening.SignConsent", &sc.base, NULL, &r);
+    meso_result_reset (&r);
+    return status;
+}
+
+/* Registers and screens a patient, who signs the consent of every clinic
+ * fx_clinic set up so far (clean answers; allergy and pregnancy
  * optional); writes the id (>= 40 bytes). */
 static void
 fx_patient (fx_t *fx, const char *clinic, const char *allergy, bool pregnant, char *id)
@@ -310,6 +342,8 @@ fx_patient (fx_t *fx, const char *clinic, const char *allergy, bool pregnant, ch
     sr.answers = &q;
     assert_int_equal (fx_call (fx, fx->scr, "screening.RecordScreening", &sr.base, NULL, &r), MESO_OK);
     meso_result_reset (&r);
+    for (int i = 0; i < fx->nclinics; i++)
+        fx_sign_consent (fx, id, fx->clinics[i], 1);
 }
 
 /* A day from today, "YYYY-MM-DD". */

@@ -17,6 +17,10 @@ EXPECT=(
   "screening|record|allergies areas clinic diet early_stage_cellulite endpoint exercise file height-mm json key last-nsaid localised_fat_deposits medications no patient weight-g yes"
   "screening|show|endpoint history json patient"
   "screening|check|clinic date endpoint ingredients json patient"
+  "consent|text-set|clinic endpoint file json key text treatment"
+  "consent|text-show|clinic endpoint json text-version treatment"
+  "consent|sign|clinic endpoint json key patient sha256 text-version treatment witness"
+  "consent|list|clinic endpoint json patient treatment"
   "inventory|receive|clinic endpoint expiry ingredient json key lot qty supplier timeout"
   "inventory|stock|all clinic endpoint ingredient json timeout"
   "inventory|transfer|endpoint from json lot-id qty reason timeout to"
@@ -66,7 +70,7 @@ for e in "${EXPECT[@]}"; do
 done
 
 # Every command in "mesoctl --help".
-for c in health migrate events patient screening inventory scheduling billing; do
+for c in health migrate events patient screening consent inventory scheduling billing; do
     "$M" --help | grep -qE "^  $c +[a-z]" || fail "mesoctl --help does not list $c"
 done
 
