@@ -87,6 +87,10 @@ grep -qE ' completed [0-9a-f-]{36}$' "$OUT/up.log" || fail "the demo did not com
 grep -q 'ELIGIBLE' "$OUT/up.log" || fail "the demo's screening was not eligible"
 grep -qE '^[0-9]+ session\.completed par ' "$OUT/up.log" || fail "the demo did not show the session.completed event"
 grep -q '==================== Done' "$OUT/up.log" || fail "the demo did not finish"
+# The recipe using an ingredient added through inventory (artichoke) booked
+# (a refusal would have stopped the demo before Done).
+grep -q 'the draining cocktail (artichoke, caffeine) books' "$OUT/up.log" \
+    || fail "the demo did not book the artichoke recipe"
 
 # Health, as up.sh printed it at the end: every daemon started is ok.
 for svc in events screening inventory scheduling; do
