@@ -17,8 +17,8 @@
  *   store.c       the SQL of the screening schema, and nothing else
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
- * frame.c -> store.c; everything may call rules.c, which calls nothing of
- * the daemon. Strings in the structs below are borrowed unless said. */
+ * frame.c and catalogue.c -> store.c; everything may call rules.c, which
+ * calls nothing of the daemon. Strings in the structs below are borrowed unless said. */
 #ifndef SCREENING_SCREENING_H
 #define SCREENING_SCREENING_H
 
