@@ -50,6 +50,12 @@ meso_handler_clinic_ok (const char *s)
     return meso_handler_code_ok (s, true);
 }
 
+bool
+meso_handler_ingredient_ok (const char *s)
+{
+    return meso_handler_code_ok (s, true);
+}
+
 void
 meso_handler_need_clinic (meso_reply_t *reply, int *bad, const char *field, const char *v)
 {
@@ -104,6 +110,13 @@ meso_handler_need_code (meso_reply_t *reply, int *bad, const char *field, const 
                            field, MESO_HANDLER_ID_MAX, v);
         (*bad)++;
     }
+}
+
+void
+meso_handler_need_ingredient (meso_reply_t *reply, int *bad, const char *field, const char *v)
+{
+    /* The same texts as any code: clients already read them. */
+    meso_handler_need_code (reply, bad, field, v);
 }
 
 int

@@ -20,6 +20,9 @@
 #      signed in front of a witness (booking needs it), her course planned
 #      (shown as a calendar in the clinic's local time) and booked, the
 #      first session started and completed;
+#   5b. a second patient, allergic to procaine, booked on the draining
+#      cocktail (artichoke, an ingredient added through inventory: one
+#      catalogue, checked by screening at once);
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -221,6 +224,31 @@ if [ $BILLING -eq 1 ]; then
         sleep 0.1
     done
     run billing statement --clinic par --patient "$PATIENT"
+fi
+
+section "8b. One ingredient catalogue: a second patient on the draining cocktail"
+note "artichoke was added through inventory above; screening keeps no list of its own and"
+note "checks allergies against inventory's catalogue, so the recipe using it books at once"
+run inventory ingredients --codes artichoke,procaine
+reg=$("$M" patient register --given Ines --family Martin --birth 1985-11-20 --clinic par --sex female \
+        --email ines.martin@example.org --key demo-patient-ines --json)
+PATIENT2=$(json_field id <<<"$reg")
+[ -n "$PATIENT2" ] || { echo "demo.sh: no patient id in: $reg" >&2; exit 1; }
+echo "second patient $PATIENT2 (Ines Martin, home clinic par, allergic to procaine)"
+quiet screening record --patient "$PATIENT2" --no all --height-mm 1650 --weight-g 60000 --areas thighs:2 \
+    --allergies procaine --key demo-screening-ines
+FIRST2=$(day "+3 days")
+note "the lipolytic cocktail holds procaine: screening refuses it for her"
+run screening check --patient "$PATIENT2" --date "$FIRST2" --ingredients caffeine,l_carnitine,procaine \
+    || true
+existing2=$("$M" scheduling course --patient "$PATIENT2" --json)
+COURSE2=$(json_field course_id <<<"$existing2")
+if [ -z "$COURSE2" ]; then
+    note "the draining cocktail (artichoke, caffeine) books"
+    run scheduling book --clinic par --patient "$PATIENT2" --grade 2 --areas thighs --first "$FIRST2" \
+        --time 12:00 --sessions 3 --recipe drain-std --key "demo-book-ines-$FIRST2"
+else
+    note "her draining course was booked by an earlier run of this demo (course $COURSE2)"
 fi
 
 section "9. The events all this produced (events)"

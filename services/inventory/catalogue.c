@@ -1,6 +1,13 @@
 /* catalogue.c -- the catalogue: ingredients and the recipes that name
- * them ("inventory.UpsertIngredient", "inventory.UpsertRecipe",
- * "inventory.GetRecipe").
+ * them ("inventory.UpsertIngredient", "inventory.GetIngredients",
+ * "inventory.UpsertRecipe", "inventory.GetRecipe").
+ *
+ * This is the one ingredient catalogue of the chain. Screening checks
+ * allergies against it by asking GetIngredients for a code it has not
+ * seen (and keeps the codes confirmed: an ingredient is never deleted),
+ * so nothing else keeps a list of its own. Codes have one syntax
+ * everywhere, meso_handler_ingredient_ok. Inventory never calls
+ * screening, so screening may ask while it serves scheduling's Check.
  *
  * One file because a recipe line counts in its ingredient's unit: an
  * ingredient's unit may change only while neither stock nor a recipe uses
@@ -72,7 +79,7 @@ inventory_upsert_ingredient (const Meso__V1__Request *req, void *body, meso_repl
         bad++;
     }
     else {
-        meso_handler_need_code (reply, &bad, "ingredient.code", in->ingredient->code);
+        meso_handler_need_ingredient (reply, &bad, "ingredient.code", in->ingredient->code);
         meso_handler_need_text (reply, &bad, "ingredient.name", in->ingredient->name, TEXT_MAX);
         if (!in->ingredient->unit || (strcmp (in->ingredient->unit, "mg") != 0
                                       && strcmp (in->ingredient->unit, "ml") != 0)) {
@@ -84,6 +91,94 @@ inventory_upsert_ingredient (const Meso__V1__Request *req, void *body, meso_repl
     }
     if (!meso_handler_invalid (reply, bad, req->method))
         frame_run (arg, req, reply, in, s_upsert_ingredient_effect);
+}
+
+/* ------------------------------------------------------- GetIngredients */
+
+#define GET_INGREDIENTS_MAX_CODES 64
+#define GET_INGREDIENTS_LIMIT 100
+#define GET_INGREDIENTS_LIMIT_MAX 500
+
+/* A read: one statement, so it sees one state of the catalogue. */
+void
+inventory_get_ingredients (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    inventory_t *self = arg;
+    Meso__V1__GetIngredientsRequest *in = body;
+    int bad = 0;
+    if (in->n_codes > GET_INGREDIENTS_MAX_CODES) {
+        meso_reply_reason (reply, "out_of_range", "codes", "ask for at most %d codes at once",
+                           GET_INGREDIENTS_MAX_CODES);
+        bad++;
+    }
+    for (size_t i = 0; !bad && i < in->n_codes; i++) {
+        char field[32];
+        snprintf (field, sizeof field, "codes[%zu]", i);
+        meso_handler_need_ingredient (reply, &bad, field, in->codes[i]);
+    }
+    if (in->after_code && *in->after_code && !meso_handler_ingredient_ok (in->after_code)) {
+        meso_reply_reason (reply, "invalid_code", "after_code",
+                           "after_code must be an ingredient code (a-z, 0-9, _ or -)");
+        bad++;
+    }
+    if (in->limit > GET_INGREDIENTS_LIMIT_MAX) {
+        meso_reply_reason (reply, "out_of_range", "limit", "limit must be at most %d",
+                           GET_INGREDIENTS_LIMIT_MAX);
+        bad++;
+    }
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    int limit = in->limit ? (int) in->limit : GET_INGREDIENTS_LIMIT;
+    char lit[GET_INGREDIENTS_MAX_CODES * (ID_MAX + 1) + 4];
+    if (in->n_codes)
+        frame_array_literal (lit, sizeof lit, in->codes, in->n_codes);
+    /* One more than asked tells whether more follow. */
+    PGresult *res = store_ingredients (self->db, in->n_codes ? lit : NULL, in->after_code, limit + 1);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "cannot read the ingredient catalogue");
+        return;
+    }
+    int n = PQntuples (res);
+    bool more = !in->n_codes && n > limit;
+    if (more)
+        n = limit;
+    Meso__V1__Ingredient *items = calloc ((size_t) n + 1, sizeof *items);
+    Meso__V1__Ingredient **ptrs = calloc ((size_t) n + 1, sizeof *ptrs);
+    char **unknown = calloc (in->n_codes + 1, sizeof *unknown);
+    if (!items || !ptrs || !unknown) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        meso__v1__ingredient__init (&items[i]);
+        items[i].code = PQgetvalue (res, i, 0);
+        items[i].name = PQgetvalue (res, i, 1);
+        items[i].unit = PQgetvalue (res, i, 2);
+        items[i].form = PQgetvalue (res, i, 3);
+        ptrs[i] = &items[i];
+    }
+    size_t nunknown = 0;
+    for (size_t k = 0; k < in->n_codes; k++) {
+        bool seen = false;
+        for (int i = 0; !seen && i < n; i++)
+            seen = strcmp (in->codes[k], items[i].code) == 0;
+        for (size_t j = 0; !seen && j < nunknown; j++)
+            seen = strcmp (in->codes[k], unknown[j]) == 0;
+        if (!seen)
+            unknown[nunknown++] = in->codes[k];
+    }
+    Meso__V1__GetIngredientsReply out = MESO__V1__GET_INGREDIENTS_REPLY__INIT;
+    out.n_ingredients = (size_t) n;
+    out.ingredients = ptrs;
+    out.n_unknown = nunknown;
+    out.unknown = unknown;
+    out.more = more;
+    meso_reply_ok (reply, &out.base);
+done:
+    free (items);
+    free (ptrs);
+    free (unknown);
+    PQclear (res);
 }
 
 /* ---------------------------------------------------------- UpsertRecipe */
@@ -189,7 +284,7 @@ inventory_upsert_recipe (const Meso__V1__Request *req, void *body, meso_reply_t 
             bad++;
         }
         snprintf (field, sizeof field, "lines[%zu].ingredient_code", i);
-        meso_handler_need_code (reply, &bad, field, l->ingredient_code);
+        meso_handler_need_ingredient (reply, &bad, field, l->ingredient_code);
         snprintf (field, sizeof field, "lines[%zu].amount_milli", i);
         frame_need_qty (reply, &bad, field, l->amount_milli);
     }

@@ -127,7 +127,7 @@ s_consume_apply (meso_db_t *db, const s_consume_args_t *a, meso_reply_t *reply)
         const Meso__V1__IngredientAmount *x = a->actual[k];
         char field[48];
         snprintf (field, sizeof field, "actual[%zu]", k);
-        bool ok = meso_handler_code_ok (x->ingredient_code, true) && x->amount_milli > 0
+        bool ok = meso_handler_ingredient_ok (x->ingredient_code) && x->amount_milli > 0
                && x->amount_milli <= QTY_MAX;
         if (ok) {
             PGresult *res = store_ingredient_get (db, x->ingredient_code);
@@ -252,7 +252,7 @@ inventory_consume (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     for (size_t k = 0; k < in->n_actual && k < MAX_LINES; k++) {
         char field[48];
         snprintf (field, sizeof field, "actual[%zu].ingredient_code", k);
-        meso_handler_need_code (reply, &bad, field, in->actual[k]->ingredient_code);
+        meso_handler_need_ingredient (reply, &bad, field, in->actual[k]->ingredient_code);
         snprintf (field, sizeof field, "actual[%zu].amount_milli", k);
         frame_need_qty (reply, &bad, field, in->actual[k]->amount_milli);
     }

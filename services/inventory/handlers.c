@@ -37,6 +37,7 @@ const meso_method_t inventory_methods[] = {
     { "inventory.GetStock", inventory_get_stock, MESO_METHOD_READ, &meso__v1__get_stock_request__descriptor },
     { "inventory.Forecast", inventory_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor },
     { "inventory.GetRecipe", inventory_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor },
+    { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor },
     { NULL, NULL, 0, NULL }
 };
 

@@ -80,6 +80,7 @@ void inventory_health (Meso__V1__HealthReply *health, void *arg);
 meso_handler_fn inventory_upsert_ingredient;
 meso_handler_fn inventory_upsert_recipe;
 meso_handler_fn inventory_get_recipe;
+meso_handler_fn inventory_get_ingredients;
 
 /* ---- lots.c ---- */
 meso_handler_fn inventory_receive;
@@ -227,6 +228,10 @@ int store_ingredient_upsert (meso_db_t *db, const Meso__V1__Ingredient *ing, boo
 int store_ingredient_has_lots (meso_db_t *db, const char *code);
 /* 1 when some recipe line names the ingredient, 0 not, -1 error. */
 int store_ingredient_in_recipes (meso_db_t *db, const char *code);
+/* Ingredients whose code is in codes (a text[] literal of valid codes),
+ * or, when codes is NULL, the first limit after after_code: columns code,
+ * name, unit, form, ordered by code. Caller PQclear()s; NULL on error. */
+PGresult *store_ingredients (meso_db_t *db, const char *codes, const char *after_code, int limit);
 
 /* Recipes. Serialises upserts of one recipe id (transaction lock). */
 int store_recipe_lock (meso_db_t *db, const char *recipe_id);

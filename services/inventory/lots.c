@@ -108,7 +108,7 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     int bad = 0;
     int32_t expiry;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
     meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
     frame_may_text (reply, &bad, "supplier", in->supplier, TEXT_MAX);
     if (frame_need_date (reply, &bad, "expiry_date", in->expiry_date, &expiry) && expiry < frame_today ()) {
@@ -412,7 +412,7 @@ inventory_set_reorder_point (const Meso__V1__Request *req, void *body, meso_repl
     Meso__V1__SetReorderPointRequest *in = body;
     int bad = 0;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+    meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
     if (in->reorder_point_milli < 0 || in->reorder_point_milli > QTY_MAX) {
         meso_reply_reason (reply, "out_of_range", "reorder_point_milli",
                            "reorder_point_milli must be 0 to %" PRId64, QTY_MAX);

@@ -28,7 +28,7 @@ inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     int bad = 0;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->ingredient_code && *in->ingredient_code)
-        meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+        meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
     if (meso_handler_invalid (reply, bad, req->method)
         || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
@@ -194,7 +194,7 @@ inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
             bad++;
         }
         else {
-            meso_handler_need_code (reply, &bad, "ingredient_code", in->ingredient_code);
+            meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
             meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
         }
     }

@@ -20,6 +20,23 @@ store_ingredient_get (meso_db_t *db, const char *code)
         "SELECT code, name, unit, form FROM inventory.ingredient WHERE code = $1", 1, p);
 }
 
+PGresult *
+store_ingredients (meso_db_t *db, const char *codes, const char *after_code, int limit)
+{
+    if (codes) {
+        const char *p[] = { codes };
+        return meso_db_query (db,
+            "SELECT code, name, unit, form FROM inventory.ingredient"
+            " WHERE code = ANY ($1::text[]) ORDER BY code", 1, p);
+    }
+    char lim[16];
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *p[] = { after_code ? after_code : "", lim };
+    return meso_db_query (db,
+        "SELECT code, name, unit, form FROM inventory.ingredient"
+        " WHERE code > $1 ORDER BY code LIMIT $2::int", 2, p);
+}
+
 int
 store_ingredient_upsert (meso_db_t *db, const Meso__V1__Ingredient *ing, bool *created)
 {

@@ -8,6 +8,7 @@
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
  *     mesoctl inventory forecast --clinic C [--days 28]
  *     mesoctl inventory ingredient --code C --name N --unit mg|ml [--form F]
+ *     mesoctl inventory ingredients [--codes C1,C2] [--after C] [--limit N]
  *     mesoctl inventory recipe   --recipe R --name N --lines area:ingredient:qty,...
  *
  * receive, ingredient and recipe take --key K (a fixed idempotency key, so
@@ -304,6 +305,58 @@ s_ingredient (meso_opt_t *opts)
     return MESOCTL_OK;
 }
 
+#define MAX_LOOKUP_CODES 64
+
+static const meso_opt_t s_ingredients_opts[] = {
+    { "codes", NULL, "", "ingredient codes to look up, comma-separated (empty: list the catalogue)", NULL },
+    { "after", NULL, "", "when listing: start after this code", NULL },
+    { "limit", NULL, "0", "when listing: at most this many (0: 100, at most 500)", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_ingredients (meso_opt_t *opts)
+{
+    int rc;
+    char buf[4096];
+    snprintf (buf, sizeof buf, "%s", meso_config_get (opts, "codes") ? meso_config_get (opts, "codes") : "");
+    char *codes[MAX_LOOKUP_CODES];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r (buf, ",", &save); t; t = strtok_r (NULL, ",", &save)) {
+        if (n == MAX_LOOKUP_CODES) {
+            fprintf (stderr, "mesoctl: --codes takes at most %d codes\n", MAX_LOOKUP_CODES);
+            return MESOCTL_USAGE;
+        }
+        codes[n++] = t;
+    }
+    long limit = 0;
+    if (meso_config_int (opts, "limit", 0, 500, &limit) != 0)
+        return MESOCTL_USAGE;
+    Meso__V1__GetIngredientsRequest rq = MESO__V1__GET_INGREDIENTS_REQUEST__INIT;
+    rq.codes = codes;
+    rq.n_codes = n;
+    rq.after_code = (char *) meso_config_get (opts, "after");
+    rq.limit = (uint32_t) limit;
+    ProtobufCMessage *msg = NULL;
+    if ((rc = mesoctl_call (&s_service, opts, "inventory.GetIngredients", &rq.base, false,
+                            &meso__v1__get_ingredients_reply__descriptor, &msg)) != 0)
+        return rc;
+    Meso__V1__GetIngredientsReply *out = (Meso__V1__GetIngredientsReply *) msg;
+    if (!meso_config_bool (opts, "json")) {
+        for (size_t i = 0; i < out->n_ingredients; i++)
+            printf ("%-20s %-4s %s%s%s\n", out->ingredients[i]->code, out->ingredients[i]->unit,
+                    out->ingredients[i]->name, *out->ingredients[i]->form ? " -- " : "",
+                    out->ingredients[i]->form);
+        for (size_t i = 0; i < out->n_unknown; i++)
+            printf ("%-20s not in the catalogue\n", out->unknown[i]);
+        if (out->more && out->n_ingredients)
+            printf ("(more: --after %s)\n", out->ingredients[out->n_ingredients - 1]->code);
+    }
+    protobuf_c_message_free_unpacked (msg, NULL);
+    return MESOCTL_OK;
+}
+
 #define MAX_RECIPE_LINES 64
 
 static const meso_opt_t s_recipe_opts[] = {
@@ -393,6 +446,12 @@ static const mesoctl_sub_t s_subs[] = {
       "Creates or updates an ingredient of the catalogue.",
       "--code caffeine --name Caffeine --unit mg --form \"ampoule 5 ml, 250 mg\"",
       s_ingredient_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_ingredient },
+    { "ingredients", "look up or list the ingredient catalogue",
+      "[--codes C1,C2] [--after C] [--limit N] [options]",
+      "Looks up ingredient codes in the chain's one catalogue (the codes allergies are\n"
+      "checked against), or lists it in code order.",
+      "--codes artichoke,caffeine\n--limit 50 --after caffeine",
+      s_ingredients_opts, MESOCTL_JSON, NULL, 0, s_ingredients },
     { "recipe", "record a cocktail recipe (lines per treatment area)",
       "--recipe R --name N --lines area:ingredient:qty,... [options]",
       "Records a cocktail recipe: a new version when its lines or name changed, else the\n"

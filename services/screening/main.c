@@ -3,7 +3,9 @@
  * One process, one thread, one database connection; no state outside
  * PostgreSQL, so several instances can serve the same database behind one
  * client (requests for one patient serialise on the patient's row lock).
- * Everything a request does starts at the method table in handlers.c. */
+ * Everything a request does starts at the method table in handlers.c.
+ * Two peers are asked on a miss, with short deadlines: scheduling (does a
+ * clinic exist) and inventory (is an ingredient code in the catalogue). */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,10 @@ main (int argc, char **argv)
         { "scheduling", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102",
           "scheduling ROUTER endpoint(s), asked whether a clinic exists (scheduling.GetClinic); "
           "empty (--scheduling=): clinic ids are checked for syntax only", NULL },
+        { "inventory", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103",
+          "inventory ROUTER endpoint(s), asked for ingredient codes not seen before "
+          "(inventory.GetIngredients, the chain's one catalogue); empty (--inventory=): only "
+          "codes already confirmed are known", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -57,11 +63,26 @@ main (int argc, char **argv)
     }
     if (!meso_clinics_checking (self.clinics))
         meso_warn ("no scheduling endpoint: clinic ids are checked for syntax only");
+    const char *inventory = meso_config_get (opts, "inventory");
+    if (inventory && *inventory) {
+        self.inventory = meso_bus_client_new (inventory, MESO__V1__ACTOR__KIND__KIND_SERVICE,
+                                              "screening");
+        if (!self.inventory) {
+            meso_error ("cannot use the inventory endpoint \"%s\"", inventory);
+            meso_clinics_destroy (&self.clinics);
+            meso_db_destroy (&self.db);
+            return 1;
+        }
+        meso_bus_client_set_attempt_timeout (self.inventory, SCREENING_CATALOGUE_DEADLINE_MS / 2);
+    }
+    else
+        meso_warn ("no inventory endpoint: only ingredient codes already confirmed are known");
     self.server = meso_bus_server_new ("screening", meso_config_get (opts, "bind"),
                                        screening_methods, &self, self.db);
     if (!self.server) {
         meso_db_destroy (&self.db);
         meso_clinics_destroy (&self.clinics);
+        meso_bus_client_destroy (&self.inventory);
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));
@@ -70,6 +91,7 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db);
     meso_clinics_destroy (&self.clinics);
+    meso_bus_client_destroy (&self.inventory);
     meso_metrics_stop ();
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meso/handler.h"
 #include "meso/mtime.h"
 
 static const struct {
@@ -231,11 +232,13 @@ rules_validate (const rules_answers_t *a, int32_t today, const char *prefix,
                               ar->grade);
         }
     }
+    /* The chain's one ingredient-code syntax (inventory's catalogue owns
+     * the codes): whether the code exists is the catalogue's question. */
     for (size_t i = 0; i < a->nallergies; i++)
-        if (!rules_code_valid (a->allergies[i])) {
+        if (!meso_handler_ingredient_ok (a->allergies[i])) {
             snprintf (f, sizeof f, "%s.allergies[%zu]", prefix, i);
             rules_reason_add (out, true, "unknown_ingredient", f,
-                              "%s is not an ingredient code (lower-case letters, digits and _).", f);
+                              "%s is not an ingredient code (1 to 64 of a-z, 0-9, _ or -).", f);
         }
     return out->n == before ? 0 : -1;
 }

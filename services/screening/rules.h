@@ -133,8 +133,9 @@ bool rules_reasons_has (const rules_reasons_t *r, const char *code);
 void rules_reason_add (rules_reasons_t *r, bool refusal, const char *code, const char *field,
                        const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 
-/* True when code looks like a catalogue / area / change code:
- * [a-z][a-z0-9_]*, at most RULES_CODE_MAX bytes. */
+/* True when code looks like an area or change code: [a-z][a-z0-9_]*, at
+ * most RULES_CODE_MAX bytes. Ingredient codes are not checked with this
+ * but with the chain's one syntax, meso_handler_ingredient_ok. */
 bool rules_code_valid (const char *code);
 /* True for a known treatment area code. */
 bool rules_area_known (const char *area);

@@ -9,6 +9,8 @@
  *   settings.c    SetClinicSettings
  *   consents.c    SetConsentText, GetConsentText, SignConsent,
  *                 GetConsents, and the consent part of Check
+ *   catalogue.c   the ingredient codes screening knows: inventory's
+ *                 catalogue, asked on a code not seen before and kept
  *   frame.c       what every method shares: the run frame of a mutating
  *                 method (key, work, reply in one transaction), the
  *                 refusal with every reason, reading a patient
@@ -20,8 +22,9 @@
  *   store_consent.c  the SQL of the consent texts and signatures
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
- * frame.c -> store.c; screenings.c -> consents.c (Check's consent part);
- * everything may call rules.c, which calls nothing of the daemon. Strings in the structs below are borrowed unless said. */
+ * frame.c and catalogue.c -> store.c; screenings.c -> consents.c (Check's
+ * consent part); everything may call rules.c, which calls nothing of the
+ * daemon. Strings in the structs below are borrowed unless said. */
 #ifndef SCREENING_SCREENING_H
 #define SCREENING_SCREENING_H
 
@@ -38,6 +41,7 @@ typedef struct {
     meso_db_t *db;
     meso_bus_server_t *server;
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
+    meso_bus_client_t *inventory;   /* the catalogue's owner (GetIngredients); NULL: none */
 } screening_t;
 
 /* A patient row, as text (sizes are the schema's limits + NUL). */
@@ -83,8 +87,12 @@ int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t
 /* Writes every field of p (a full row) back. 0 or -1. */
 int store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out);
 
-/* 1 when code is in the ingredient list, 0 when not, -1 on error. */
+/* 1 when code is an ingredient inventory confirmed (screening.ingredients
+ * with confirmed_at set), 0 when not, -1 on error. */
 int store_ingredient_known (meso_db_t *db, const char *code);
+/* Records code (of valid syntax) as confirmed by inventory, with its
+ * display name. Idempotent. 0 or -1. */
+int store_ingredient_confirm (meso_db_t *db, const char *code, const char *name);
 
 /* The current time (clock_timestamp()), microseconds. 0 or -1. */
 int store_now (meso_db_t *db, int64_t *out_us);
@@ -206,6 +214,23 @@ void screening_patient_proto (store_patient_t *p, Meso__V1__Patient *out);
 /* The wire form of a clinic's settings (strings borrowed). */
 void screening_settings_proto (const char *clinic_id, const rules_settings_t *s,
                                Meso__V1__ClinicSettings *out);
+
+/* ---- catalogue.c: the ingredient codes screening knows ---- */
+
+/* How long one catalogue lookup waits for inventory, in total (ms): under
+ * the 1 s after which scheduling's bus client resends a Check. */
+#define SCREENING_CATALOGUE_DEADLINE_MS 800
+
+/* Makes every code of codes[0..n) that has the ingredient syntax and is
+ * not yet known (store_ingredient_known) known when inventory's catalogue
+ * holds it: one inventory.GetIngredients for all of them, the answers
+ * recorded with store_ingredient_confirm. Codes inventory does not hold
+ * stay unknown, for the caller to name. 0, or -1 with reply set:
+ * UNAVAILABLE with the reason "ingredient_unchecked" on "<list>[i]" when
+ * inventory did not answer about a code not seen before, or the database
+ * error. Without an inventory endpoint, nothing is asked and 0 returned. */
+int screening_catalogue_learn (screening_t *self, meso_reply_t *reply, const char *const *codes,
+                               size_t n, const char *list);
 
 /* ---- the methods, one file per aggregate ---- */
 

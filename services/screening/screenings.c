@@ -95,16 +95,19 @@ s_answers (const Meso__V1__Questionnaire *q, int32_t birth, rules_answers_t *a, 
 }
 
 /* Adds unknown_ingredient on "<list>[i]" for each code that is not in the
- * ingredient catalogue. A code that is not code-shaped is not looked up:
- * it counts as unknown, or is skipped when shape_reported (the rules have
- * said so already). 0, or -1 with the database error in reply. */
+ * ingredient catalogue (inventory's, as far as screening has confirmed
+ * it: the caller ran screening_catalogue_learn first, so a code inventory
+ * holds is known here). A code that is not of the ingredient syntax is
+ * not looked up: it counts as unknown, or is skipped when shape_reported
+ * (the rules have said so already). 0, or -1 with the database error in
+ * reply. */
 static int
 s_catalogue (meso_db_t *db, meso_reply_t *reply, const char *const *codes, size_t n,
              const char *list, bool shape_reported, rules_reasons_t *bad)
 {
     for (size_t i = 0; i < n; i++) {
         int known = 0;
-        if (rules_code_valid (codes[i]))
+        if (meso_handler_ingredient_ok (codes[i]))
             known = store_ingredient_known (db, codes[i]);
         else if (shape_reported)
             continue;
@@ -116,7 +119,8 @@ s_catalogue (meso_db_t *db, meso_reply_t *reply, const char *const *codes, size_
             char f[48];
             snprintf (f, sizeof f, "%s[%zu]", list, i);
             rules_reason_add (bad, true, "unknown_ingredient", f,
-                              "%s: \"%.64s\" is not in the ingredient catalogue.", f, codes[i]);
+                              "%s: \"%.64s\" is not in the ingredient catalogue "
+                              "(inventory.UpsertIngredient adds it).", f, codes[i]);
         }
     }
     return 0;
@@ -340,6 +344,14 @@ screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
     call.clinic_id = rq->clinic_id;
     call.clinic_field = "clinic_id";
+    /* Learn the allergy codes before the transaction, so no transaction
+     * stays open while inventory is asked; s_record_txn then finds them. */
+    if (bad.n == 0 && rq->answers
+        && screening_catalogue_learn (arg, reply, (const char *const *) rq->answers->allergies,
+                                      rq->answers->n_allergies < RULES_MAX_ALLERGIES
+                                          ? rq->answers->n_allergies : RULES_MAX_ALLERGIES,
+                                      "answers.allergies") != 0)
+        return;
     screening_run (&call, &bad, s_record_txn, "cannot record the screening");
 }
 
@@ -529,8 +541,10 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
                           "clinic_id is longer than 64 characters.");
     size_t ningredients = rq->n_ingredients < RULES_MAX_INGREDIENTS ? rq->n_ingredients
                                                                     : RULES_MAX_INGREDIENTS;
-    if (s_catalogue (self->db, reply, (const char *const *) rq->ingredients, ningredients,
-                     "ingredients", false, &bad) != 0)
+    if (screening_catalogue_learn (self, reply, (const char *const *) rq->ingredients, ningredients,
+                                   "ingredients") != 0
+        || s_catalogue (self->db, reply, (const char *const *) rq->ingredients, ningredients,
+                        "ingredients", false, &bad) != 0)
         goto done;
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
     screening_consent_need (&bad, rq);

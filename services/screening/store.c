@@ -136,13 +136,28 @@ int
 store_ingredient_known (meso_db_t *db, const char *code)
 {
     const char *params[] = { code };
-    PGresult *res = meso_db_query (db, "SELECT 1 FROM screening.ingredients WHERE code = $1",
-                                   1, params);
+    PGresult *res = meso_db_query (db, "SELECT 1 FROM screening.ingredients"
+                                   " WHERE code = $1 AND confirmed_at IS NOT NULL", 1, params);
     if (!res)
         return -1;
     int known = PQntuples (res) == 1;
     PQclear (res);
     return known;
+}
+
+int
+store_ingredient_confirm (meso_db_t *db, const char *code, const char *name)
+{
+    const char *params[] = { code, name && *name ? name : code };
+    PGresult *res = meso_db_query (db,
+        "INSERT INTO screening.ingredients (code, name, confirmed_at) VALUES ($1, $2, now ())"
+        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name,"
+        "   confirmed_at = coalesce (screening.ingredients.confirmed_at, EXCLUDED.confirmed_at)",
+        2, params);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
 }
 
 int

@@ -462,23 +462,29 @@ s_fleet_start (int nsch, int nscr, int ninv)
     }
     static char sch[MAXINST * EPLEN + 16];
     snprintf (sch, sizeof sch, "--scheduling=%s", self->sch_list);
+    /* Inventory's endpoints before screening starts: screening asks them
+     * about ingredient codes it has not seen. */
+    char inv_ep[MAXINST][EPLEN];
+    for (int i = 0; i < ninv; i++) {
+        mt_ipc_endpoint ("inv", inv_ep[i], EPLEN);
+        s_list_add (self->inv_list, sizeof self->inv_list, inv_ep[i]);
+    }
+    static char inv[MAXINST * EPLEN + 16];
+    snprintf (inv, sizeof inv, "--inventory=%s", self->inv_list);
     for (int i = 0; i < nscr; i++) {
         mt_ipc_endpoint ("scr", ep, sizeof ep);
         s_list_add (self->scr_list, sizeof self->scr_list, ep);
-        self->pid[self->npid++] = s_spawn ("meso-screening", "meso_screening", ep, sch, NULL);
+        self->pid[self->npid++] = s_spawn ("meso-screening", "meso_screening", ep, sch, inv);
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
             goto fail;
     }
     for (int i = 0; i < ninv; i++) {
-        mt_ipc_endpoint ("inv", ep, sizeof ep);
-        s_list_add (self->inv_list, sizeof self->inv_list, ep);
-        self->pid[self->npid++] = s_spawn ("meso-inventory", "meso_inventory", ep, "--events=", sch);
-        if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (ep, 10000) != 0)
+        self->pid[self->npid++] = s_spawn ("meso-inventory", "meso_inventory", inv_ep[i], "--events=", sch);
+        if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (inv_ep[i], 10000) != 0)
             goto fail;
     }
-    static char scr[MAXINST * EPLEN + 16], inv[MAXINST * EPLEN + 16];
+    static char scr[MAXINST * EPLEN + 16];
     snprintf (scr, sizeof scr, "--screening=%s", self->scr_list);
-    snprintf (inv, sizeof inv, "--inventory=%s", self->inv_list);
     for (int i = 0; i < nsch; i++) {
         self->pid[self->npid++] = s_spawn ("meso-scheduling", "meso_scheduling", self->sch[i], scr, inv);
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (self->sch[i], 10000) != 0)

@@ -222,7 +222,7 @@ test_an_oversized_event_is_refused_and_changes_nothing (void **state)
     mt_ipc_endpoint ("screening", endpoint, sizeof endpoint);
     snprintf (dbarg, sizeof dbarg, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", endpoint);
-    const char *argv[] = { "meso-screening", dbarg, bind, "--scheduling=", NULL };
+    const char *argv[] = { "meso-screening", dbarg, bind, "--scheduling=", "--inventory=", NULL };
     pid_t screening = mt_spawn ("bin/meso-screening", argv, NULL);
     assert_true (screening > 0);
     assert_int_equal (mt_wait_healthy (endpoint, 10000), 0);

@@ -223,6 +223,9 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__get_consents_request__descriptor,
     &meso__v1__get_consents_reply__descriptor,
     &meso__v1__consent_signed__descriptor,
+    /* inventory.proto: the catalogue as other services learn it */
+    &meso__v1__get_ingredients_request__descriptor,
+    &meso__v1__get_ingredients_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -88,12 +88,16 @@ fx_setup_opt (const char *name, int nsched, bool events)
     }
     snprintf (sch, sizeof sch, "--scheduling=%s", all);
     mt_ipc_endpoint ("scr", fx->screening_ep, sizeof fx->screening_ep);
+    /* Inventory's endpoint before screening starts: screening asks it
+     * about ingredient codes it has not seen (the one catalogue). */
+    mt_ipc_endpoint ("inv", fx->inventory_ep, sizeof fx->inventory_ep);
+    char inv[300];
+    snprintf (inv, sizeof inv, "--inventory=%s", fx->inventory_ep);
     mt_role_conninfo (name, "meso_screening", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->screening_ep);
-    const char *a1[] = { "meso-screening", db, bind, sch, NULL };
+    const char *a1[] = { "meso-screening", db, bind, sch, inv, NULL };
     fx->screening_pid = mt_spawn ("bin/meso-screening", a1, NULL);
-    mt_ipc_endpoint ("inv", fx->inventory_ep, sizeof fx->inventory_ep);
     mt_role_conninfo (name, "meso_inventory", role, sizeof role);
     snprintf (db, sizeof db, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", fx->inventory_ep);

@@ -65,7 +65,10 @@ s_spawn (fx_t *fx, int d)
     }
     else {
         snprintf (a3, sizeof a3, "--scheduling=%s", fx->ep[SCH]);
-        snprintf (a4, sizeof a4, "--log-level=info");
+        if (d == SCR)
+            snprintf (a4, sizeof a4, "--inventory=%s", fx->ep[INV]);
+        else
+            snprintf (a4, sizeof a4, "--log-level=info");
     }
     char path[64], exe[64];
     snprintf (exe, sizeof exe, "meso-%s", s_names[d]);

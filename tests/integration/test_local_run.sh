@@ -89,6 +89,10 @@ grep -qE '^signature [0-9a-f-]{36}: patient [0-9a-f-]{36} signed par/body_mesoth
     "$OUT/up.log" || fail "the demo did not show the consent signed"
 grep -qE '^[0-9]+ session\.completed par ' "$OUT/up.log" || fail "the demo did not show the session.completed event"
 grep -q '==================== Done' "$OUT/up.log" || fail "the demo did not finish"
+# The recipe using an ingredient added through inventory (artichoke) booked
+# (a refusal would have stopped the demo before Done).
+grep -q 'the draining cocktail (artichoke, caffeine) books' "$OUT/up.log" \
+    || fail "the demo did not book the artichoke recipe"
 
 # Health, as up.sh printed it at the end: every daemon started is ok.
 for svc in events screening inventory scheduling; do

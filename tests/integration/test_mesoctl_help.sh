@@ -27,6 +27,7 @@ EXPECT=(
   "inventory|recall|clinic endpoint ingredient json lot lot-id reason timeout"
   "inventory|forecast|clinic days endpoint json timeout"
   "inventory|ingredient|code endpoint form json key name timeout unit"
+  "inventory|ingredients|after codes endpoint json limit timeout"
   "inventory|recipe|endpoint json key lines name recipe timeout"
   "scheduling|clinic|clinic days endpoint hours json key name slot zone"
   "scheduling|practitioner|clinic days endpoint hours json key name practitioner"

@@ -359,7 +359,7 @@ test_daemons (void **state)
     char b1[320];
     snprintf (b1, sizeof b1, "--bind=%s", bind);
     snprintf (mbind, sizeof mbind, "MESO_METRICS_BIND=127.0.0.1:%d", port);
-    const char *a1[] = { "meso-screening", db, b1, "--scheduling=", NULL };
+    const char *a1[] = { "meso-screening", db, b1, "--scheduling=", "--inventory=", NULL };
     const char *e1[] = { mbind, NULL };
     pid_t scr = mt_spawn ("bin/meso-screening", a1, e1);
 
@@ -499,7 +499,7 @@ test_daemons (void **state)
     assert_int_equal (mt_stop (ev, SIGTERM), 0);
 
     /* A metrics bind that is not host:port stops the daemon at start. */
-    const char *a3[] = { "meso-screening", db, b1, "--metrics=nowhere", "--scheduling=", NULL };
+    const char *a3[] = { "meso-screening", db, b1, "--metrics=nowhere", "--scheduling=", "--inventory=", NULL };
     pid_t bad_pid = mt_spawn ("bin/meso-screening", a3, NULL);
     int st = mt_stop (bad_pid, 0);
     assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 1);

@@ -6,7 +6,9 @@
  * verdict; Check refuses an expired screening and, after a reported
  * pregnancy, a patient who was cleared before; bad input gets
  * INVALID_ARGUMENT naming the field and stores nothing; a retried
- * RegisterPatient creates one patient; the events are in the outbox. */
+ * RegisterPatient creates one patient; the events are in the outbox.
+ * A real meso-inventory runs beside it: allergies and cocktails are
+ * checked against its ingredient catalogue, the one of the chain. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,11 +25,12 @@
 #include "meso/db.h"
 #include "meso/mtime.h"
 #include "events.pb-c.h"
+#include "inventory.pb-c.h"
 #include "screening.pb-c.h"
 
 static char s_admin[512];
 static char s_endpoint[256];
-static pid_t s_pid;
+static pid_t s_pid, s_inv_pid;
 static meso_bus_client_t *s_client;
 static meso_db_t *s_db;
 static int32_t s_today;
@@ -42,11 +45,41 @@ s_setup (void **state)
     mt_ipc_endpoint ("screening", s_endpoint, sizeof s_endpoint);
     snprintf (dbarg, sizeof dbarg, "--db=%s", role);
     snprintf (bind, sizeof bind, "--bind=%s", s_endpoint);
+    /* The ingredient catalogue's owner, which screening asks about codes
+     * it has not seen. */
+    char inv_role[512], inv_db[600], inv_ep[256], inv_bind[300], inv_arg[300];
+    mt_role_conninfo ("screening_it", "meso_inventory", inv_role, sizeof inv_role);
+    mt_ipc_endpoint ("inventory", inv_ep, sizeof inv_ep);
+    snprintf (inv_db, sizeof inv_db, "--db=%s", inv_role);
+    snprintf (inv_bind, sizeof inv_bind, "--bind=%s", inv_ep);
+    snprintf (inv_arg, sizeof inv_arg, "--inventory=%s", inv_ep);
+    const char *iargv[] = { "meso-inventory", inv_db, inv_bind, "--scheduling=", "--events=", NULL };
+    s_inv_pid = mt_spawn ("bin/meso-inventory", iargv, NULL);
+    if (s_inv_pid <= 0 || mt_wait_healthy (inv_ep, 10000) != 0)
+        return -1;
     /* No scheduling here: clinic ids are checked for syntax only. */
-    const char *argv[] = { "meso-screening", dbarg, bind, "--scheduling=", NULL };
+    const char *argv[] = { "meso-screening", dbarg, bind, "--scheduling=", inv_arg, NULL };
     s_pid = mt_spawn ("bin/meso-screening", argv, NULL);
     if (s_pid <= 0 || mt_wait_healthy (s_endpoint, 10000) != 0)
         return -1;
+    /* The ingredients the tests name, in the catalogue. */
+    meso_bus_client_t *inv = meso_bus_client_new (inv_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    const char *codes[] = { "caffeine", "l_carnitine", "artichoke_extract", "glycolic_acid", "lidocaine" };
+    for (size_t i = 0; inv && i < sizeof codes / sizeof codes[0]; i++) {
+        Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
+        ing.code = ing.name = (char *) codes[i];
+        ing.unit = "mg";
+        Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
+        ir.ingredient = &ing;
+        char key[64];
+        snprintf (key, sizeof key, "ingredient-%s", codes[i]);
+        meso_result_t r = { 0 };
+        int rc = meso_bus_client_call (inv, "inventory.UpsertIngredient", &ir.base, key, 5000, &r);
+        meso_result_reset (&r);
+        if (rc != 0)
+            return -1;
+    }
+    meso_bus_client_destroy (&inv);
     s_client = meso_bus_client_new (s_endpoint, MESO__V1__ACTOR__KIND__KIND_USER, "dr-test");
     s_db = meso_db_new (s_admin);
     int64_t us = meso_time_now_us ();
@@ -61,6 +94,8 @@ s_teardown (void **state)
     meso_db_destroy (&s_db);
     if (s_pid > 0)
         assert_int_equal (mt_stop (s_pid, SIGTERM), 0);
+    if (s_inv_pid > 0)
+        assert_int_equal (mt_stop (s_inv_pid, SIGTERM), 0);
     return 0;
 }
 

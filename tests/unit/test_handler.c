@@ -113,6 +113,38 @@ test_need_clinic (void **state)
     meso_reply_destroy (&reply);
 }
 
+/* One ingredient code syntax for the chain: what inventory's catalogue
+ * accepts (dashes, a leading digit) screening accepts too, and the old
+ * screening-only shape is a subset of it. */
+static void
+test_need_ingredient (void **state)
+{
+    const char *good[] = { "caffeine", "artichoke", "l_carnitine", "vitamin-b12", "5htp" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true (meso_handler_ingredient_ok (good[i]));
+    const char *bad[] = { NULL, "", "Caffeine", "unicorn dust", "caf\xc3\xa9", "x'); --",
+                          "a234567890123456789012345678901234567890123456789012345678901234x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false (meso_handler_ingredient_ok (bad[i]));
+    meso_reply_t *reply = meso_reply_new ();
+    int n = 0;
+    meso_handler_need_ingredient (reply, &n, "lines[0].ingredient_code", "artichoke");  /* fine */
+    meso_handler_need_ingredient (reply, &n, "lines[1].ingredient_code", "Bad Code!");
+    meso_handler_need_ingredient (reply, &n, "ingredient.code", NULL);
+    assert_int_equal (n, 2);
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->n_reasons, 2);
+    assert_string_equal (env->reasons[0]->code, "invalid_code");
+    assert_string_equal (env->reasons[0]->field, "lines[1].ingredient_code");
+    assert_string_equal (env->reasons[0]->message,
+                         "lines[1].ingredient_code must be 1 to 64 characters of a-z, 0-9, _ or - "
+                         "(got \"Bad Code!\")");
+    assert_string_equal (env->reasons[1]->code, "missing_field");
+    assert_string_equal (env->reasons[1]->field, "ingredient.code");
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
 static void
 test_need_reasons (void **state)
 {
@@ -190,6 +222,7 @@ main (void)
         cmocka_unit_test (test_invalid),
         cmocka_unit_test (test_code_ok),
         cmocka_unit_test (test_need_clinic),
+        cmocka_unit_test (test_need_ingredient),
         cmocka_unit_test (test_need_reasons),
         cmocka_unit_test (test_emit_fills_the_event),
     };

@@ -496,6 +496,28 @@ test_validation_names_the_field (void **state)
     assert_int_equal (r2.n, RULES_NCONDITIONS + 3);
 }
 
+/* Allergy codes have the chain's one ingredient syntax (inventory's): a
+ * dash or a leading digit is a code; what is not a code is named. */
+static void
+test_allergy_codes_have_the_catalogue_syntax (void **state)
+{
+    rules_answers_t a;
+    s_healthy (&a);
+    int32_t today = s_d ("2026-03-01");
+    a.allergies[0] = "vitamin-b12";
+    a.allergies[1] = "5htp";
+    a.allergies[2] = "artichoke";
+    a.nallergies = 3;
+    rules_reasons_t r = { .n = 0 };
+    assert_int_equal (rules_validate (&a, today, "answers", &r), 0);
+    assert_int_equal (r.n, 0);
+    a.allergies[1] = "unicorn dust";
+    assert_int_equal (rules_validate (&a, today, "answers", &r), -1);
+    assert_int_equal (r.n, 1);
+    assert_string_equal (r.items[0].code, "unknown_ingredient");
+    assert_string_equal (r.items[0].field, "answers.allergies[1]");
+}
+
 static void
 test_settings_ranges (void **state)
 {
@@ -523,6 +545,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_healthy_patient_is_eligible),
+        cmocka_unit_test (test_allergy_codes_have_the_catalogue_syntax),
         cmocka_unit_test (test_minor_until_the_18th_birthday),
         cmocka_unit_test (test_leap_day_birth_turns_18_on_march_1),
         cmocka_unit_test (test_70_is_treated_71_is_not),

@@ -38,6 +38,14 @@ bool meso_handler_code_ok (const char *s, bool allow_dash);
  * syntax): 1 to MESO_HANDLER_ID_MAX characters of a-z, 0-9, '_' or '-'. */
 bool meso_handler_clinic_ok (const char *s);
 
+/* True for an ingredient code, the one syntax of the chain for them:
+ * 1 to MESO_HANDLER_ID_MAX characters of a-z, 0-9, '_' or '-' (the
+ * syntax of inventory's catalogue, which owns the codes). Every service
+ * that takes an ingredient code checks it with this or
+ * meso_handler_need_ingredient, so a code one service accepts is never
+ * refused by another for its shape. */
+bool meso_handler_ingredient_ok (const char *s);
+
 /* Required clinic id (meso_handler_clinic_ok). Else adds "missing_field"
  * ("<field> is required") or "invalid_id" ("<field> must be a clinic id:
  * ...") on field and counts it in *bad. Whether the clinic exists is
@@ -56,6 +64,14 @@ void meso_handler_need_id (meso_reply_t *reply, int *bad, const char *field, con
 /* Required code (meso_handler_code_ok, dashes allowed). Else adds "missing_field" or
  * "invalid_code" on field and counts it in *bad. */
 void meso_handler_need_code (meso_reply_t *reply, int *bad, const char *field, const char *v);
+
+/* Required ingredient code (meso_handler_ingredient_ok). Else adds
+ * "missing_field" or "invalid_code" on field, with the texts of
+ * meso_handler_need_code, and counts it in *bad. Whether the code is in
+ * the catalogue is the caller's question (inventory's tables, or
+ * screening's copy of what inventory confirmed). */
+void meso_handler_need_ingredient (meso_reply_t *reply, int *bad, const char *field,
+                                   const char *v);
 
 /* Sets ev's type, clinic_id (clinic NULL: "") and actor (actor, or
  * fallback when actor is NULL) and appends it to the outbox in db's
