@@ -237,6 +237,7 @@ PATIENT2=$(json_field id <<<"$reg")
 echo "second patient $PATIENT2 (Ines Martin, home clinic par, allergic to procaine)"
 quiet screening record --patient "$PATIENT2" --no all --height-mm 1650 --weight-g 60000 --areas thighs:2 \
     --allergies procaine --key demo-screening-ines
+quiet consent sign --patient "$PATIENT2" --clinic par --witness "Nurse Julie Martin" --key demo-consent-ines
 FIRST2=$(day "+3 days")
 note "the lipolytic cocktail holds procaine: screening refuses it for her"
 run screening check --patient "$PATIENT2" --date "$FIRST2" --ingredients caffeine,l_carnitine,procaine \
