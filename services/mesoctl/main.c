@@ -24,7 +24,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "events", "tail an event stream or show the stream heads", mesoctl_events },
     { "patient", "register a patient (screening)", mesoctl_patient },
     { "screening", "record, show or check a patient's screening", mesoctl_screening },
-    { "inventory", "receive, stock, transfer, recall, forecast (inventory)", mesoctl_inventory },
+    { "inventory", "receive, stock, transfer, recall, at-risk, hold, forecast (inventory)", mesoctl_inventory },
     { "scheduling", "clinics, practitioners, rooms, plan, book, reschedule, cancel, start, complete, course", mesoctl_scheduling },
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
     { NULL, NULL, NULL }
