@@ -406,8 +406,11 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         meso_result_reset (&r);
     }
     /* The stock held for it must be complete and valid (no recalled or
-     * expired lot, nothing a recall left short): inventory says which. */
-    if (rc == 0 && peers_check_hold (self, PQgetvalue (res, 0, SC_CLINIC), appointment_id, reply) != 0)
+     * expired lot, nothing a recall left short): inventory says which.
+     * Only a booked session is about to start; for any other the run
+     * replays a retry's stored reply or refuses the transition. */
+    if (rc == 0 && strcmp (PQgetvalue (res, 0, SC_STATUS), "booked") == 0
+        && peers_check_hold (self, PQgetvalue (res, 0, SC_CLINIC), appointment_id, reply) != 0)
         rc = -1;
     free (recipe);
     PQclear (res);
