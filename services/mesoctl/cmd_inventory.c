@@ -462,7 +462,7 @@ static const mesoctl_sub_t s_subs[] = {
     { "at-risk", "booked sessions a recall left without stock",
       "--clinic C [--from YYYY-MM-DD] [options]",
       "Lists a clinic's booked sessions whose stock a recall took and no other lot could\n"
-      "cover: they will not start until rescheduled or re-booked.",
+      "cover: they will not start; cancel them and book again once stock is there.",
       "--clinic par --from 2026-07-01",
       s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk },
     { "hold", "whether a session's stock hold is complete and valid",
