@@ -31,6 +31,7 @@ static const struct {
     { "stock.low", MESO__V1__EVENT__PAYLOAD_STOCK_LOW },
     { "stock.expiring", MESO__V1__EVENT__PAYLOAD_STOCK_EXPIRING },
     { "stock.recalled", MESO__V1__EVENT__PAYLOAD_STOCK_RECALLED },
+    { "stock.recall_shortfall", MESO__V1__EVENT__PAYLOAD_STOCK_RECALL_SHORTFALL },
     { "billing.invoice_issued", MESO__V1__EVENT__PAYLOAD_INVOICE_ISSUED },
     { "billing.payment_received", MESO__V1__EVENT__PAYLOAD_PAYMENT_RECEIVED },
     { "billing.refund_issued", MESO__V1__EVENT__PAYLOAD_REFUND_ISSUED },

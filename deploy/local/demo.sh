@@ -18,8 +18,9 @@
 #   4. price lists per clinic, when meso-billing is running;
 #   5. a patient registered and screened (eligible), the clinic's consent
 #      signed in front of a witness (booking needs it), her course planned
-#      (shown as a calendar in the clinic's local time) and booked, the
-#      first session started and completed;
+#      (shown as a calendar in the clinic's local time) and booked, a
+#      supplier recall of one caffeine lot moving her sessions to another
+#      lot, the first session started and completed;
 #   5b. a second patient, allergic to procaine, booked on the draining
 #      cocktail (artichoke, an ingredient added through inventory: one
 #      catalogue, checked by screening at once);
@@ -211,6 +212,17 @@ APPT=$(json_field appointment_id <<<"$existing")
 [ -n "$APPT" ] || { echo "demo.sh: the course has no session" >&2; exit 1; }
 note "the course's stock is reserved in the Paris clinic:"
 run inventory stock --clinic par
+
+section "7b. A supplier recalls caffeine lot CAF1-PAR: her sessions move to another lot (inventory)"
+# The recall takes the lot out of every booked session's reservation and
+# reserves each again from the clinic's other usable lots (here CAF2-PAR);
+# a session no lot could cover would be listed as at risk. A fixed key:
+# a second run replays the same answer.
+run inventory recall --ingredient caffeine --lot CAF1-PAR --clinic par \
+    --reason "supplier notice: particles in ampoules" --key demo-recall-CAF1-PAR
+run inventory at-risk --clinic par
+note "the first session's stock, checked as StartSession checks it:"
+run inventory hold --clinic par --appointment "$APPT"
 
 section "8. The first session: started (screening checked again), then completed"
 run scheduling start --appointment "$APPT" --key "demo-start-$APPT"

@@ -13,8 +13,8 @@
  *
  * What to draw from which lot -- give back the hold, take the actual
  * amounts from the named lot, then the reservation's lots, then the
- * clinic's other usable lots -- is stock_consume's (stock.c); this file
- * checks, locks, asks and writes the ledger. */
+ * clinic's other usable lots, never a recalled one -- is stock_consume's
+ * (stock.c); this file checks, locks, asks and writes the ledger. */
 #include "inventory.h"
 
 #include <inttypes.h>
@@ -174,6 +174,21 @@ s_consume_apply (meso_db_t *db, const s_consume_args_t *a, meso_reply_t *reply)
             drawn[ndrawn++] = (stock_line_t) {
                 x->ingredient_code, x->lot_id && *x->lot_id ? lotset_find (&lots, x->lot_id) : -1,
                 x->amount_milli };
+    }
+    /* A recalled lot is never injected: the method refuses to record
+     * one; the event (a fact) draws from the usable lots instead
+     * (stock_consume never takes from a recalled lot). */
+    int recalled = 0;
+    for (size_t j = 0; a->strict && j < ndrawn; j++)
+        if (drawn[j].lot >= 0 && lots.set->fl[drawn[j].lot].recalled) {
+            meso_reply_reason (reply, "recalled_lot", drawn[j].ingredient, "%s: lot %s is recalled",
+                               drawn[j].ingredient, lotset_lot_id (&lots, (size_t) drawn[j].lot));
+            recalled++;
+        }
+    if (recalled) {
+        meso_reply_error (reply, MESO_FAILED_PRECONDITION,
+                          "a recalled lot cannot be consumed in clinic %s", a->clinic);
+        goto done;
     }
     /* No actual amounts: what was held. Actual amounts all skipped (the
      * event's bad lines): nothing drawn. */

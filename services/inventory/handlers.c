@@ -2,7 +2,8 @@
  * the bus server dispatches from, and the health notes.
  *
  * The methods live in one file per aggregate (inventory.h draws the map):
- * catalogue.c, lots.c, holds.c, consume.c, reports.c. Each method: decode
+ * catalogue.c, lots.c, holds.c, consume.c, reports.c, recall.c,
+ * holdcheck.c. Each method: decode
  * (the bus server does, from the table's input type), validate (every bad
  * field is named in a reason), run one transaction, reply. Mutating methods
  * run through frame_run: the idempotency claim, the effect and the stored
@@ -38,6 +39,8 @@ const meso_method_t inventory_methods[] = {
     { "inventory.Forecast", inventory_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor },
     { "inventory.GetRecipe", inventory_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor },
     { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor },
+    { "inventory.ListAtRisk", inventory_list_at_risk, MESO_METHOD_READ, &meso__v1__list_at_risk_request__descriptor },
+    { "inventory.CheckHold", inventory_check_hold, MESO_METHOD_READ, &meso__v1__check_hold_request__descriptor },
     { NULL, NULL, 0, NULL }
 };
 

@@ -10,8 +10,11 @@
  *   catalogue.c    UpsertIngredient, UpsertRecipe, GetRecipe
  *   lots.c         Receive, Adjust, DiscardExpired, Transfer,
  *                  SetReorderPoint: on hand, one lot at a time
- *   reports.c      GetStock, Recall, Forecast, and the stock.expiring
+ *   reports.c      GetStock, Forecast, and the stock.expiring
  *                  announcer main.c's timer calls
+ *   recall.c       Recall (takes recalled lots out of held reservations
+ *                  and holds the sessions again), ListAtRisk
+ *   holdcheck.c    CheckHold: is a session's hold complete and valid
  *   consume.c      Consume, and the effect of session events (completed
  *                  consumes; cancelled and no_show release through holds.c)
  *   holds.c        Reserve, Release, Redate: what reservations hold
@@ -110,18 +113,24 @@ int inventory_on_event (meso_db_t *db, const Meso__V1__Event *event, void *arg);
 
 /* ---- reports.c ---- */
 meso_handler_fn inventory_get_stock;
-meso_handler_fn inventory_recall;
 meso_handler_fn inventory_forecast;
 /* Announces lots about to expire (stock.expiring), at most limit per call.
  * Returns how many were announced, or -1. */
 int inventory_announce_expiring (inventory_t *self, int limit);
 
+/* ---- recall.c ---- */
+meso_handler_fn inventory_recall;
+meso_handler_fn inventory_list_at_risk;
+
+/* ---- holdcheck.c ---- */
+meso_handler_fn inventory_check_hold;
+
 /* ---- reservation.c: a reservation as a message ---- */
 typedef struct {
-    PGresult *head, *lines, *consumed;
+    PGresult *head, *lines, *consumed, *gaps;
     Meso__V1__Reservation msg;      /* points into the results */
-    Meso__V1__IngredientAmount *la, *ca;
-    Meso__V1__IngredientAmount **lp, **cp;
+    Meso__V1__IngredientAmount *la, *ca, *ga;
+    Meso__V1__IngredientAmount **lp, **cp, **gp;
     char *areas_buf;
     char **areas;
 } resv_t;
@@ -317,6 +326,15 @@ PGresult *store_recall_mark (meso_db_t *db, const char *lot_id, const char *ingr
  * state ("consumed" or "reserved"), lot_id, amount_milli. */
 PGresult *store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
                              const char *lot_number, const char *clinic);
+/* The held reservation lines in the lots a recall names (same
+ * selection), each reservation row locked (FOR UPDATE) in the order
+ * returned: clinic, session date, appointment, lot. Columns RH_*. */
+enum {
+    RH_CLINIC, RH_APPOINTMENT, RH_PATIENT, RH_DATE, RH_DATE_DAYS, RH_LOT_ID, RH_INGREDIENT,
+    RH_AMOUNT, RH_LOT_NUMBER, RH_UNIT, RH_NCOLS
+};
+PGresult *store_recall_held (meso_db_t *db, const char *lot_id, const char *ingredient,
+                             const char *lot_number, const char *clinic);
 
 /* Forecast lines for clinic and horizon (days): ingredient_code, unit,
  * on_hand, reserved, needed, expiring, consumed_30d, reorder_point; and the
@@ -356,5 +374,25 @@ int store_reservation_redate (meso_db_t *db, const char *clinic, const char *app
                               const char *session_date);
 int store_consumption_insert (meso_db_t *db, const char *clinic, const char *appointment,
                               const char *lot_id, const char *ingredient, int64_t amount);
+
+/* What a recall left a held reservation short of (inventory.reservation_gap). */
+int store_gap_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                      const char *ingredient, const char *lot_id, int64_t missing, int64_t usable,
+                      const char *reason);
+/* The gaps of a held reservation (none once it is released or consumed):
+ * ingredient_code, unit, missing_milli, lot_id, lot_number -- the columns
+ * of store_reservation_lines. */
+PGresult *store_reservation_gaps (meso_db_t *db, const char *clinic, const char *appointment);
+/* The at-risk sessions of clinic (held reservations with a gap) on or
+ * after from ("" : all), by date and appointment. Columns AR_*. */
+enum {
+    AR_APPOINTMENT, AR_PATIENT, AR_CLINIC, AR_INGREDIENT, AR_LOT_ID, AR_LOT_NUMBER, AR_DATE,
+    AR_MISSING, AR_USABLE, AR_UNIT, AR_REASON, AR_NCOLS
+};
+PGresult *store_at_risk (meso_db_t *db, const char *clinic, const char *from);
+/* The held lines of a reservation with their lots' state: ingredient_code,
+ * amount_milli, lot_id, expiry (days since 1970-01-01), recalled (0/1),
+ * expiry_date text, lot_number. */
+PGresult *store_hold_lines (meso_db_t *db, const char *clinic, const char *appointment);
 
 #endif

@@ -1,14 +1,12 @@
 /* reports.c -- what the stock tells: the stock of a clinic
- * ("inventory.GetStock"), a recall and the sessions it reaches
- * ("inventory.Recall"), what a clinic will need ("inventory.Forecast"), and
- * the stock.expiring announcement main.c's timer asks for.
+ * ("inventory.GetStock"), what a clinic will need ("inventory.Forecast"),
+ * and the stock.expiring announcement main.c's timer asks for. Recall
+ * changes holds, so it is recall.c's.
  *
- * Recall marks lots, but its point is the report: which lots, which
- * sessions drew from them, one stock.recalled per lot for the clinics to
- * act on. The expiring announcer is here for the same reason: it changes
- * no stock, it tells the outside about lots (and marks each as told, so it
- * is told once). Neither holds nor draws stock, so none of this needs the
- * locked lot set of holds.c and consume.c. */
+ * The expiring announcer is here because it changes no stock: it tells
+ * the outside about lots (and marks each as told, so it is told once).
+ * None of this holds or draws stock, so none of it needs the locked lot
+ * set of holds.c, consume.c and recall.c. */
 #include "inventory.h"
 
 #include <stdio.h>
@@ -75,135 +73,6 @@ inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *rep
 done:
     PQclear (lots);
     PQclear (tot);
-}
-
-/* --------------------------------------------------------------- Recall */
-
-static int
-s_recall_effect (meso_db_t *db, frame_job_t *job)
-{
-    Meso__V1__RecallRequest *in = job->in;
-    PGresult *lots = store_recall_mark (db, in->lot_id, in->ingredient_code, in->lot_number,
-                                        in->clinic_id, in->reason);
-    if (!lots)
-        return -1;
-    int rc = -1;
-    PGresult *hits = NULL;
-    Meso__V1__Lot *la = NULL;
-    Meso__V1__Lot **lp = NULL;
-    Meso__V1__RecallHit *ha = NULL;
-    Meso__V1__RecallHit **hp = NULL;
-    char **appts = NULL, **patients = NULL;
-    int nl = PQntuples (lots);
-    if (nl == 0) {
-        if (in->lot_id && *in->lot_id)
-            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot %s%s%s", in->lot_id,
-                              in->clinic_id && *in->clinic_id ? " in clinic " : "",
-                              in->clinic_id ? in->clinic_id : "");
-        else
-            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot number %s of %s%s%s", in->lot_number,
-                              in->ingredient_code, in->clinic_id && *in->clinic_id ? " in clinic " : "",
-                              in->clinic_id ? in->clinic_id : "");
-        goto done;
-    }
-    hits = store_recall_hits (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id);
-    if (!hits)
-        goto done;
-    int nh = PQntuples (hits);
-    la = calloc ((size_t) nl + 1, sizeof *la);
-    lp = calloc ((size_t) nl + 1, sizeof *lp);
-    ha = calloc ((size_t) nh + 1, sizeof *ha);
-    hp = calloc ((size_t) nh + 1, sizeof *hp);
-    appts = calloc ((size_t) nh + 1, sizeof *appts);
-    patients = calloc ((size_t) nh + 1, sizeof *patients);
-    if (!la || !lp || !ha || !hp || !appts || !patients) {
-        meso_reply_error (job->reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
-        goto done;
-    }
-    for (int i = 0; i < nh; i++) {
-        meso__v1__recall_hit__init (&ha[i]);
-        ha[i].clinic_id = PQgetvalue (hits, i, 0);
-        ha[i].appointment_id = PQgetvalue (hits, i, 1);
-        ha[i].patient_id = PQgetvalue (hits, i, 2);
-        ha[i].session_date = PQgetvalue (hits, i, 3);
-        ha[i].state = PQgetvalue (hits, i, 4);
-        ha[i].lot_id = PQgetvalue (hits, i, 5);
-        ha[i].amount_milli = store_i64 (hits, i, 6);
-        hp[i] = &ha[i];
-    }
-    /* One stock.recalled per lot, with the sessions of that lot. */
-    for (int l = 0; l < nl; l++) {
-        store_lot_fill (lots, l, &la[l]);
-        lp[l] = &la[l];
-        size_t n = 0;
-        for (int i = 0; i < nh; i++)
-            if (strcmp (ha[i].lot_id, la[l].lot_id) == 0
-                && strcmp (ha[i].clinic_id, la[l].clinic_id) == 0) {
-                appts[n] = ha[i].appointment_id;
-                patients[n] = ha[i].patient_id;
-                n++;
-            }
-        Meso__V1__StockRecalled sr = MESO__V1__STOCK_RECALLED__INIT;
-        sr.lot_id = la[l].lot_id;
-        sr.ingredient_code = la[l].ingredient_code;
-        sr.lot_number = la[l].lot_number;
-        sr.reason = in->reason;
-        sr.n_appointment_ids = n;
-        sr.appointment_ids = appts;
-        sr.n_patient_ids = n;
-        sr.patient_ids = patients;
-        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RECALLED;
-        ev.stock_recalled = &sr;
-        if (meso_handler_emit (db, &ev, "stock.recalled", la[l].clinic_id,
-                               job->req->actor, &frame_service_actor) != 0
-            || frame_low_check (db, la[l].clinic_id, la[l].ingredient_code, la[l].unit) < 0)
-            goto done;
-    }
-    Meso__V1__RecallReply out = MESO__V1__RECALL_REPLY__INIT;
-    out.n_lots = (size_t) nl;
-    out.lots = lp;
-    out.n_sessions = (size_t) nh;
-    out.sessions = hp;
-    meso_reply_ok (job->reply, &out.base);
-    rc = 0;
-done:
-    free (la);
-    free (lp);
-    free (ha);
-    free (hp);
-    free (appts);
-    free (patients);
-    PQclear (hits);
-    PQclear (lots);
-    return rc;
-}
-
-void
-inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
-{
-    Meso__V1__RecallRequest *in = body;
-    int bad = 0;
-    meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
-    bool by_id = in->lot_id && *in->lot_id;
-    frame_may_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
-    if (!by_id) {
-        if ((!in->ingredient_code || !*in->ingredient_code) && (!in->lot_number || !*in->lot_number)) {
-            meso_reply_reason (reply, "missing_field", "lot_id",
-                               "give lot_id, or ingredient_code and lot_number");
-            bad++;
-        }
-        else {
-            meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
-            meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
-        }
-    }
-    if (in->clinic_id && *in->clinic_id)
-        meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    if (!meso_handler_invalid (reply, bad, req->method)
-        && (!in->clinic_id || !*in->clinic_id
-            || frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0))
-        frame_run (arg, req, reply, in, s_recall_effect);
 }
 
 /* ------------------------------------------------------------- Forecast */

@@ -19,10 +19,13 @@ resv_free (resv_t *r)
     PQclear (r->head);
     PQclear (r->lines);
     PQclear (r->consumed);
+    PQclear (r->gaps);
     free (r->la);
     free (r->ca);
+    free (r->ga);
     free (r->lp);
     free (r->cp);
+    free (r->gp);
     free (r->areas_buf);
     free (r->areas);
     memset (r, 0, sizeof *r);
@@ -64,7 +67,8 @@ resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r
     }
     r->lines = store_reservation_lines (db, clinic, appointment);
     r->consumed = r->lines ? store_consumption_lines (db, clinic, appointment) : NULL;
-    if (!r->lines || !r->consumed) {
+    r->gaps = r->consumed ? store_reservation_gaps (db, clinic, appointment) : NULL;
+    if (!r->lines || !r->consumed || !r->gaps) {
         resv_free (r);
         return -1;
     }
@@ -92,7 +96,8 @@ resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r
     m->areas = r->areas;
     int nl = s_amounts (r->lines, &r->la, &r->lp);
     int nc = s_amounts (r->consumed, &r->ca, &r->cp);
-    if (nl < 0 || nc < 0) {
+    int ng = s_amounts (r->gaps, &r->ga, &r->gp);
+    if (nl < 0 || nc < 0 || ng < 0) {
         resv_free (r);
         return -1;
     }
@@ -100,6 +105,11 @@ resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r
     m->lines = r->lp;
     m->n_consumed = (size_t) nc;
     m->consumed = r->cp;
+    /* A recall's gaps count only while the reservation is held (the
+     * store returns none otherwise). */
+    m->at_risk = ng > 0;
+    m->n_missing = (size_t) ng;
+    m->missing = r->gp;
     return 1;
 }
 

@@ -167,11 +167,12 @@ stock_draw (stock_set_t *self, const char *ingredient, int32_t session_date, int
             if (!s_of (self, i, ingredient) || self->mine[i] != (pass == 0))
                 continue;
             /* The reservation's own lots were reserved for this session:
-             * use them even if recalled since (what happened is recorded);
-             * other lots must be usable on the session's date. */
+             * use them even if they expire before it (the session is
+             * happening); other lots must be usable on the session's
+             * date. A recalled lot never: a recalled lot is not injected. */
             fefo_lot_t probe = self->fl[i];
             probe.available = self->on_hand[i] - self->reserved[i];
-            if (pass == 1 && !fefo_usable (&probe, session_date))
+            if (probe.recalled || (pass == 1 && !fefo_usable (&probe, session_date)))
                 continue;
             idx[n++] = i;
         }
@@ -206,20 +207,26 @@ stock_consume (stock_set_t *self, const stock_line_t *held, size_t nheld,
     }
     int64_t shortfall = 0;
     if (!actual) {
-        /* As reserved: the same lots, the same amounts. */
+        /* As reserved: the same lots, the same amounts; what sits in a
+         * lot recalled since is drawn from the others. */
         for (size_t i = 0; i < nheld; i++) {
             if (held[i].lot < 0)
                 continue;
             size_t li = (size_t) held[i].lot;
+            if (self->fl[li].recalled) {
+                shortfall += stock_draw (self, held[i].ingredient, session_date, held[i].amount);
+                continue;
+            }
             self->on_hand[li] -= held[i].amount;
             self->d_on_hand[li] -= held[i].amount;
         }
-        return 0;
+        return shortfall;
     }
     for (size_t k = 0; k < nactual; k++) {
         const stock_line_t *x = &actual[k];
         int64_t rest = x->amount;
-        if (x->lot >= 0 && s_of (self, (size_t) x->lot, x->ingredient)) {
+        if (x->lot >= 0 && s_of (self, (size_t) x->lot, x->ingredient)
+            && !self->fl[x->lot].recalled) {
             size_t li = (size_t) x->lot;
             int64_t free_qty = self->on_hand[li] - self->reserved[li];
             int64_t take = free_qty < rest ? free_qty : rest;
@@ -235,6 +242,61 @@ stock_consume (stock_set_t *self, const stock_line_t *held, size_t nheld,
             shortfall += rest;
     }
     return shortfall;
+}
+
+int
+stock_recover (stock_set_t *self, stock_gap_t *gaps, size_t n, fefo_pick_t *picks)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (gaps[k].amount <= 0)
+            return -1;
+        gaps[k].covered = false;
+        gaps[k].usable = 0;
+        gaps[k].first_pick = gaps[k].n_picks = 0;
+        if (gaps[k].lot >= 0)
+            stock_give_back (self, (size_t) gaps[k].lot, gaps[k].amount);
+    }
+    int covered = 0;
+    size_t used = 0;
+    for (size_t k = 0; k < n; k++) {
+        stock_gap_t *g = &gaps[k];
+        int np = stock_hold (self, g->ingredient, g->session_date, g->amount, picks + used, &g->usable);
+        if (np == -1)
+            continue;           /* not enough: this session is at risk */
+        if (np < 0)
+            return -1;
+        g->covered = true;
+        g->first_pick = used;
+        g->n_picks = (size_t) np;
+        used += (size_t) np;
+        covered++;
+    }
+    return covered;
+}
+
+size_t
+stock_check_hold (const stock_need_t *needs, size_t nneeds, const bool *at_risk,
+                  const stock_held_t *lines, size_t nlines, int32_t session_date,
+                  stock_problem_t *out)
+{
+    size_t np = 0;
+    for (size_t i = 0; i < nlines; i++) {
+        if (lines[i].recalled)
+            out[np++] = (stock_problem_t) { STOCK_HOLD_RECALLED, 0, i, 0, lines[i].amount };
+        else if (lines[i].expiry < session_date)
+            out[np++] = (stock_problem_t) { STOCK_HOLD_EXPIRED, 0, i, 0, lines[i].amount };
+    }
+    for (size_t k = 0; k < nneeds; k++) {
+        int64_t held = 0;
+        for (size_t i = 0; i < nlines; i++)
+            if (strcmp (lines[i].ingredient, needs[k].ingredient) == 0 && !lines[i].recalled
+                && lines[i].expiry >= session_date)
+                held += lines[i].amount;
+        if (held < needs[k].amount)
+            out[np++] = (stock_problem_t) { at_risk && at_risk[k] ? STOCK_HOLD_AT_RISK : STOCK_HOLD_SHORT,
+                                            k, 0, needs[k].amount, held };
+    }
+    return np;
 }
 
 bool

@@ -107,22 +107,83 @@ int stock_redate (stock_set_t *self, const stock_line_t *lines, size_t n, int32_
                   stock_redate_t *plan);
 
 /* Draws amount of ingredient from on hand: first the lots of the
- * reservation being consumed (mine), first-expiring-first and even if
- * recalled since (they were held for this session), then the other lots
- * usable on session_date. on_hand and d_on_hand fall. Returns what could
+ * reservation being consumed (mine), first-expiring-first, then the other
+ * lots usable on session_date. A recalled lot is never drawn from, not
+ * even one the reservation held (a recall takes it out of every hold;
+ * this is the last guard). on_hand and d_on_hand fall. Returns what could
  * not be drawn. */
 int64_t stock_draw (stock_set_t *self, const char *ingredient, int32_t session_date, int64_t amount);
 
 /* What a session consumed. The reservation's held lines are given back
  * (marked mine); then, when actual is NULL, exactly what was held is taken
- * from the same lots; else each actual amount is taken from the lot it
- * names (when that lot is of its ingredient) and the rest drawn
- * (stock_draw) -- nactual may be 0 then, and nothing is taken. left[k]
- * (room for nactual) is set to what actual[k] could not get. Returns the
- * total that could not be drawn. */
+ * from the same lots (a line in a lot recalled since is drawn from the
+ * other lots instead); else each actual amount is taken from the lot it
+ * names (when that lot is of its ingredient and not recalled) and the
+ * rest drawn (stock_draw) -- nactual may be 0 then, and nothing is taken.
+ * left[k] (room for nactual) is set to what actual[k] could not get.
+ * Returns the total that could not be drawn. */
 int64_t stock_consume (stock_set_t *self, const stock_line_t *held, size_t nheld,
                        const stock_line_t *actual, size_t nactual, int32_t session_date,
                        int64_t *left);
+
+/* ---- recalls ----
+ *
+ * A held line a recall takes out of a reservation, to be held again from
+ * the other lots of its ingredient. */
+typedef struct {
+    const char *ingredient;
+    long lot;                   /* the recalled lot, index into the set (-1: not in it) */
+    int32_t session_date;
+    int64_t amount;             /* held in the recalled lot */
+    /* set by stock_recover: */
+    bool covered;               /* held again in full */
+    int64_t usable;             /* usable on the session date when its turn came */
+    size_t first_pick, n_picks; /* its picks in picks[] when covered */
+} stock_gap_t;
+
+/* Re-covers what a recall takes out of held reservations. Every line is
+ * first given back to its (recalled) lot; then, in the order given -- the
+ * caller orders them by session date, then appointment, so the earliest
+ * session is served first -- each is held again (stock_hold) among the
+ * lots usable on its session date, first-expiring-first, all or nothing:
+ * a line that cannot be covered in full holds nothing new (covered false,
+ * usable says what there was). picks[] needs room for n * self->n picks.
+ * Returns how many lines were covered, or -1 when out of memory or an
+ * amount is not positive (the set is then partly changed: the caller
+ * rolls back). */
+int stock_recover (stock_set_t *self, stock_gap_t *gaps, size_t n, fefo_pick_t *picks);
+
+/* One held line as the hold check sees it. */
+typedef struct {
+    const char *ingredient;
+    int32_t expiry;             /* of its lot */
+    bool recalled;              /* its lot is recalled */
+    int64_t amount;
+} stock_held_t;
+
+typedef enum {
+    STOCK_HOLD_RECALLED,        /* a line sits in a recalled lot */
+    STOCK_HOLD_EXPIRED,         /* a line sits in a lot that expires before the session */
+    STOCK_HOLD_SHORT,           /* an ingredient is held below what the recipe needs */
+    STOCK_HOLD_AT_RISK          /* short because a recall left it so */
+} stock_hold_problem_t;
+
+typedef struct {
+    stock_hold_problem_t kind;
+    size_t need;                /* index into needs[] (SHORT, AT_RISK) */
+    size_t line;                /* index into lines[] (RECALLED, EXPIRED) */
+    int64_t needed, held;       /* SHORT, AT_RISK: the need and what usable lines hold */
+} stock_problem_t;
+
+/* Whether a hold is complete and valid for a session on session_date:
+ * every line in a lot neither recalled nor expired by then, and for every
+ * need (the recipe's, per ingredient) at least its amount in such lines.
+ * at_risk[k] (NULL: none) marks a need a recall left short: its shortage
+ * is AT_RISK rather than SHORT. Writes the problems into out (room for
+ * nneeds + nlines), lines first, and returns how many: 0 means good. */
+size_t stock_check_hold (const stock_need_t *needs, size_t nneeds, const bool *at_risk,
+                         const stock_held_t *lines, size_t nlines, int32_t session_date,
+                         stock_problem_t *out);
 
 /* Whether DiscardExpired may run as of as_of, given the clinic's local
  * today (days since 1970-01-01 both). It takes the lots that expired

@@ -144,3 +144,67 @@ store_consumption_insert (meso_db_t *db, const char *clinic, const char *appoint
         "  SET amount_milli = inventory.consumption.amount_milli + EXCLUDED.amount_milli", 5, p);
 }
 
+
+/* ----------------------------------------------------- recalls and holds */
+
+int
+store_gap_insert (meso_db_t *db, const char *clinic, const char *appointment,
+                  const char *ingredient, const char *lot_id, int64_t missing, int64_t usable,
+                  const char *reason)
+{
+    char m[24], u[24];
+    store_i64text (m, sizeof m, missing);
+    store_i64text (u, sizeof u, usable);
+    const char *p[] = { clinic, appointment, ingredient, lot_id, m, u, reason ? reason : "" };
+    return meso_db_exec (db,
+        "INSERT INTO inventory.reservation_gap (clinic_id, appointment_id, ingredient_code, lot_id, "
+        "  missing_milli, usable_milli, reason) VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, $7) "
+        "ON CONFLICT (clinic_id, appointment_id, ingredient_code, lot_id) DO UPDATE "
+        "SET missing_milli = inventory.reservation_gap.missing_milli + EXCLUDED.missing_milli, "
+        "  usable_milli = EXCLUDED.usable_milli", 7, p);
+}
+
+PGresult *
+store_reservation_gaps (meso_db_t *db, const char *clinic, const char *appointment)
+{
+    const char *p[] = { clinic, appointment };
+    return meso_db_query (db,
+        "SELECT g.ingredient_code, i.unit, g.missing_milli, g.lot_id, l.lot_number "
+        "FROM inventory.reservation_gap g "
+        "JOIN inventory.reservation r ON r.clinic_id = g.clinic_id "
+        "  AND r.appointment_id = g.appointment_id AND r.status = 'held' "
+        "JOIN inventory.lot l ON l.clinic_id = g.clinic_id AND l.lot_id = g.lot_id "
+        "JOIN inventory.ingredient i ON i.code = g.ingredient_code "
+        "WHERE g.clinic_id = $1 AND g.appointment_id = $2 "
+        "ORDER BY g.ingredient_code, g.lot_id", 2, p);
+}
+
+PGresult *
+store_at_risk (meso_db_t *db, const char *clinic, const char *from)
+{
+    const char *p[] = { clinic, from ? from : "" };
+    return meso_db_query (db,
+        "SELECT g.appointment_id, r.patient_id, g.clinic_id, g.ingredient_code, g.lot_id, "
+        "  l.lot_number, r.session_date::text, g.missing_milli, g.usable_milli, i.unit, g.reason "
+        "FROM inventory.reservation_gap g "
+        "JOIN inventory.reservation r ON r.clinic_id = g.clinic_id "
+        "  AND r.appointment_id = g.appointment_id AND r.status = 'held' "
+        "JOIN inventory.lot l ON l.clinic_id = g.clinic_id AND l.lot_id = g.lot_id "
+        "JOIN inventory.ingredient i ON i.code = g.ingredient_code "
+        "WHERE g.clinic_id = $1 AND r.session_date >= coalesce (nullif ($2, '')::date, '-infinity') "
+        "ORDER BY r.session_date, g.appointment_id, g.ingredient_code, g.lot_id", 2, p);
+}
+
+PGresult *
+store_hold_lines (meso_db_t *db, const char *clinic, const char *appointment)
+{
+    const char *p[] = { clinic, appointment };
+    return meso_db_query (db,
+        "SELECT rl.ingredient_code, rl.amount_milli, rl.lot_id, "
+        "  (l.expiry_date - DATE '1970-01-01'), (l.recalled_at IS NOT NULL)::int, l.expiry_date::text, "
+        "  l.lot_number "
+        "FROM inventory.reservation_line rl "
+        "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id "
+        "WHERE rl.clinic_id = $1 AND rl.appointment_id = $2 "
+        "ORDER BY rl.ingredient_code, l.expiry_date, rl.lot_id", 2, p);
+}

@@ -262,6 +262,26 @@ store_recall_hits (meso_db_t *db, const char *lot_id, const char *ingredient,
         "ORDER BY h.clinic_id, r.session_date, h.appointment_id, h.lot_id", 4, p);
 }
 
+PGresult *
+store_recall_held (meso_db_t *db, const char *lot_id, const char *ingredient,
+                   const char *lot_number, const char *clinic)
+{
+    const char *p[] = { lot_id ? lot_id : "", ingredient ? ingredient : "",
+                        lot_number ? lot_number : "", clinic ? clinic : "" };
+    return meso_db_query (db,
+        "SELECT r.clinic_id, r.appointment_id, r.patient_id, r.session_date::text, "
+        "  (r.session_date - DATE '1970-01-01'), rl.lot_id, rl.ingredient_code, rl.amount_milli, "
+        "  l.lot_number, i.unit "
+        "FROM inventory.reservation r "
+        "JOIN inventory.reservation_line rl ON rl.clinic_id = r.clinic_id "
+        "  AND rl.appointment_id = r.appointment_id "
+        "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id "
+        "JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
+        "WHERE r.status = 'held' AND " RECALL_WHERE
+        "ORDER BY r.clinic_id, r.session_date, r.appointment_id, rl.lot_id "
+        "FOR UPDATE OF r", 4, p);
+}
+
 /* ------------------------------------------------------------- forecast */
 
 PGresult *

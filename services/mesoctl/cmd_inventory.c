@@ -6,14 +6,16 @@
  *     mesoctl inventory stock    --clinic C [--ingredient I] [--all]
  *     mesoctl inventory transfer --from C1 --to C2 --lot-id ID --qty Q [--reason R]
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
+ *     mesoctl inventory at-risk  --clinic C [--from YYYY-MM-DD]
+ *     mesoctl inventory hold     --clinic C --appointment A
  *     mesoctl inventory forecast --clinic C [--days 28]
  *     mesoctl inventory ingredient --code C --name N --unit mg|ml [--form F]
  *     mesoctl inventory ingredients [--codes C1,C2] [--after C] [--limit N]
  *     mesoctl inventory recipe   --recipe R --name N --lines area:ingredient:qty,...
  *
- * receive, ingredient and recipe take --key K (a fixed idempotency key, so
- * a script can run them again without effect); transfer and recall send a
- * fresh one each run. Every subcommand takes --timeout.
+ * receive, ingredient, recipe and recall take --key K (a fixed idempotency
+ * key, so a script can run them again without effect; without it a fresh
+ * one each run); transfer sends a fresh one each run. Every subcommand takes --timeout.
  *
  * Quantities are typed and shown in the ingredient's unit with up to three
  * decimals ("12.5" mg); on the wire they are integer thousandths, turned
@@ -188,6 +190,21 @@ s_transfer (meso_opt_t *opts)
 
 /* ------------------------------------------------------------- recall */
 
+/* Sessions a recall left uncovered (Recall, at-risk). */
+static void
+s_short_rows (Meso__V1__StockRecallShortfall **u, size_t n)
+{
+    if (n)
+        printf ("%-11s %-38s %-38s %-14s %-14s %12s %-4s\n", "DATE", "APPOINTMENT", "PATIENT", "INGREDIENT",
+                "RECALLED LOT", "MISSING", "UNIT");
+    for (size_t i = 0; i < n; i++) {
+        char a[32];
+        printf ("%-11s %-38s %-38s %-14s %-14s %12s %-4s\n", u[i]->session_date, u[i]->appointment_id,
+                u[i]->patient_id, u[i]->ingredient_code, u[i]->lot_number,
+                mesoctl_qty_format (u[i]->missing_milli, a, sizeof a), u[i]->unit);
+    }
+}
+
 static const meso_opt_t s_recall_opts[] = {
     { "lot-id", NULL, "", "the lot id to recall", NULL },
     { "ingredient", NULL, "", "ingredient code (with --lot)", NULL },
@@ -226,6 +243,65 @@ s_recall (meso_opt_t *opts)
             printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
                     h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
         }
+        printf ("\n%u booked session%s moved to other lots; %zu left uncovered%s\n", out->sessions_moved,
+                out->sessions_moved == 1 ? "" : "s", out->n_uncovered, out->n_uncovered ? " (at risk):" : "");
+        s_short_rows (out->uncovered, out->n_uncovered);
+    }
+    protobuf_c_message_free_unpacked (msg, NULL);
+    return MESOCTL_OK;
+}
+
+/* ------------------------------------------------------- at-risk, hold */
+
+static const meso_opt_t s_at_risk_opts[] = {
+    { "clinic", NULL, NULL, "clinic id", NULL },
+    { "from", NULL, "", "only sessions on or after this date (YYYY-MM-DD)", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_at_risk (meso_opt_t *opts)
+{
+    int rc;
+    Meso__V1__ListAtRiskRequest rq = MESO__V1__LIST_AT_RISK_REQUEST__INIT;
+    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
+    rq.from_date = (char *) meso_config_get (opts, "from");
+    ProtobufCMessage *msg = NULL;
+    if ((rc = mesoctl_call (&s_service, opts, "inventory.ListAtRisk", &rq.base, false,
+                            &meso__v1__list_at_risk_reply__descriptor, &msg)) != 0)
+        return rc;
+    Meso__V1__ListAtRiskReply *out = (Meso__V1__ListAtRiskReply *) msg;
+    if (!meso_config_bool (opts, "json")) {
+        printf ("%zu session%s at risk\n", out->n_sessions, out->n_sessions == 1 ? "" : "s");
+        s_short_rows (out->sessions, out->n_sessions);
+    }
+    protobuf_c_message_free_unpacked (msg, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_hold_opts[] = {
+    { "clinic", NULL, NULL, "clinic id", NULL },
+    { "appointment", NULL, NULL, "appointment id", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_hold (meso_opt_t *opts)
+{
+    int rc;
+    Meso__V1__CheckHoldRequest rq = MESO__V1__CHECK_HOLD_REQUEST__INIT;
+    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
+    rq.appointment_id = (char *) (meso_config_get (opts, "appointment") ? meso_config_get (opts, "appointment") : "");
+    ProtobufCMessage *msg = NULL;
+    if ((rc = mesoctl_call (&s_service, opts, "inventory.CheckHold", &rq.base, false,
+                            &meso__v1__check_hold_reply__descriptor, &msg)) != 0)
+        return rc;
+    Meso__V1__CheckHoldReply *out = (Meso__V1__CheckHoldReply *) msg;
+    if (!meso_config_bool (opts, "json")) {
+        printf ("appointment %s: %s\n", rq.appointment_id,
+                out->ok ? "stock held, complete and valid" : "the hold is not usable");
+        for (size_t i = 0; i < out->n_problems; i++)
+            printf ("  %-9s %s\n", out->problems[i]->problem, out->problems[i]->message);
     }
     protobuf_c_message_free_unpacked (msg, NULL);
     return MESOCTL_OK;
@@ -429,12 +505,25 @@ static const mesoctl_sub_t s_subs[] = {
       "Moves part of a lot to another clinic, atomically, and prints both lots.",
       "--from par --to nyc --lot-id 0b6c...41 --qty 500 --reason \"nyc ran short\"",
       s_transfer_opts, MESOCTL_JSON, NULL, 0, s_transfer },
-    { "recall", "recall a lot; list the sessions that drew from it",
+    { "recall", "recall a lot; move the sessions booked on it to other lots",
       "(--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R [options]",
-      "Recalls a lot and lists every session and patient that received it or holds a\n"
-      "reservation from it.",
+      "Recalls a lot: booked sessions holding it are re-reserved from other usable lots;\n"
+      "those that cannot be covered are left at risk (the patients to call). Lists every\n"
+      "session and patient that received the lot or held it, and what became of each.",
       "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"",
-      s_recall_opts, MESOCTL_JSON, NULL, 0, s_recall },
+      s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall },
+    { "at-risk", "booked sessions a recall left without stock",
+      "--clinic C [--from YYYY-MM-DD] [options]",
+      "Lists a clinic's booked sessions whose stock a recall took and no other lot could\n"
+      "cover: they will not start; cancel them and book again once stock is there.",
+      "--clinic par --from 2026-07-01",
+      s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk },
+    { "hold", "whether a session's stock hold is complete and valid",
+      "--clinic C --appointment A [options]",
+      "Checks the stock held for an appointment, as StartSession does: held, not at risk,\n"
+      "no recalled or expired lot, the recipe in full; prints each problem.",
+      "--clinic par --appointment 5d0c...9e",
+      s_hold_opts, MESOCTL_JSON, NULL, 0, s_hold },
     { "forecast", "what booked sessions need against what is on hand",
       "--clinic C [--days N] [options]",
       "What booked sessions will need over the horizon, against what is on hand and what\n"

@@ -25,7 +25,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "patient", "register a patient (screening)", mesoctl_patient },
     { "screening", "record, show or check a patient's screening", mesoctl_screening },
     { "consent", "treatment consent texts and signatures (screening)", mesoctl_consent },
-    { "inventory", "receive, stock, transfer, recall, forecast (inventory)", mesoctl_inventory },
+    { "inventory", "receive, stock, transfer, recall, at-risk, hold, forecast (inventory)", mesoctl_inventory },
     { "scheduling", "clinics, practitioners, rooms, plan, book, reschedule, cancel, start, complete, course", mesoctl_scheduling },
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
     { NULL, NULL, NULL }

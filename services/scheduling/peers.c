@@ -1,5 +1,6 @@
 /* peers.c -- the calls scheduling makes to the other services:
- * inventory.GetRecipe, Reserve, Redate and Release, and screening.Check.
+ * inventory.GetRecipe, Reserve, Redate, Release and CheckHold, and
+ * screening.Check.
  *
  * Apart from the saga because the methods need some of them too
  * (StartSession screens again, Reschedule moves the reservation): with
@@ -159,6 +160,44 @@ peers_release (scheduling_t *self, const char *clinic_id, const char *appointmen
     return rc;
 }
 
+int
+peers_check_hold (scheduling_t *self, const char *clinic_id, const char *appointment_id,
+                  meso_reply_t *reply)
+{
+    Meso__V1__CheckHoldRequest rq = MESO__V1__CHECK_HOLD_REQUEST__INIT;
+    rq.clinic_id = (char *) clinic_id;
+    rq.appointment_id = (char *) appointment_id;
+    meso_result_t r = { 0 };
+    if (meso_bus_client_call (self->inventory, "inventory.CheckHold", &rq.base, NULL,
+                              self->call_deadline_ms, &r) != 0) {
+        peers_copy_refusal (reply, &r, "stock check at inventory");
+        meso_result_reset (&r);
+        return -1;
+    }
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__CheckHoldReply *rep = meso__v1__check_hold_reply__unpack (NULL, len, body);
+    int rc = -1;
+    if (!rep)
+        meso_reply_error (reply, MESO_INTERNAL, "inventory sent an undecodable CheckHoldReply");
+    else if (rep->ok)
+        rc = 0;
+    else {
+        /* The first problem names the ingredient in the message; every
+         * problem is a reason. */
+        const Meso__V1__HoldProblem *p0 = rep->n_problems ? rep->problems[0] : NULL;
+        meso_reply_error (reply, MESO_FAILED_PRECONDITION, "the stock held for appointment %s is not usable: %s",
+                          appointment_id, p0 ? p0->message : "no detail");
+        for (size_t i = 0; i < rep->n_problems; i++)
+            meso_reply_reason (reply, "stock_hold",
+                               rep->problems[i]->ingredient_code[0] ? rep->problems[i]->ingredient_code : NULL,
+                               "%s (%s)", rep->problems[i]->message, rep->problems[i]->problem);
+    }
+    if (rep)
+        meso__v1__check_hold_reply__free_unpacked (rep, NULL);
+    meso_result_reset (&r);
+    return rc;
+}
 
 /* ------------------------------------------------------------ screening */
 

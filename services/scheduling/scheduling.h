@@ -244,5 +244,12 @@ int peers_reserve (scheduling_t *self, const sched_reservation_t *x, meso_reply_
 /* inventory.Release: 0 released (or nothing to release); -1 unreachable
  * or refused (logged). */
 int peers_release (scheduling_t *self, const char *clinic_id, const char *appointment_id);
+/* inventory.CheckHold: whether the appointment's stock hold is complete
+ * and valid (held, not at risk, no recalled or expired lot, the recipe in
+ * full). 0 good; -1 with reply set: FAILED_PRECONDITION naming each
+ * ingredient at fault (reason "stock_hold", field the ingredient), or
+ * inventory's refusal / UNAVAILABLE. */
+int peers_check_hold (scheduling_t *self, const char *clinic_id, const char *appointment_id,
+                      meso_reply_t *reply);
 
 #endif

@@ -365,8 +365,9 @@ s_start_effect (meso_db_t *db, sched_job_t *job)
 }
 
 /* Screening again before a session starts: a patient who reported a
- * change or whose screening expired is stopped here. 0 allowed, -1
- * refused (reply set). */
+ * change or whose screening expired is stopped here, and so is a session
+ * whose stock hold is not complete and valid (inventory.CheckHold). 0
+ * allowed, -1 refused (reply set). */
 static int
 s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *reply)
 {
@@ -421,6 +422,13 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         }
         meso_result_reset (&r);
     }
+    /* The stock held for it must be complete and valid (no recalled or
+     * expired lot, nothing a recall left short): inventory says which.
+     * Only a booked session is about to start; for any other the run
+     * replays a retry's stored reply or refuses the transition. */
+    if (rc == 0 && strcmp (PQgetvalue (res, 0, SC_STATUS), "booked") == 0
+        && peers_check_hold (self, PQgetvalue (res, 0, SC_CLINIC), appointment_id, reply) != 0)
+        rc = -1;
     free (recipe);
     PQclear (res);
     return rc;

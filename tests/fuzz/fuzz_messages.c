@@ -226,6 +226,12 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     /* inventory.proto: the catalogue as other services learn it */
     &meso__v1__get_ingredients_request__descriptor,
     &meso__v1__get_ingredients_reply__descriptor,
+    &meso__v1__stock_recall_shortfall__descriptor,
+    &meso__v1__list_at_risk_request__descriptor,
+    &meso__v1__list_at_risk_reply__descriptor,
+    &meso__v1__check_hold_request__descriptor,
+    &meso__v1__hold_problem__descriptor,
+    &meso__v1__check_hold_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -7,7 +7,8 @@
  *   - Consume with actual amounts, Release, and the ledger adding up;
  *   - bad input gets a clear error and changes nothing;
  *   - the schema itself refuses negative stock and over-reservation;
- *   - Recall returns exactly the sessions that drew from the lot;
+ *   - Recall returns exactly the sessions that drew from the lot (a held
+ *     one it cannot cover elsewhere is left at risk);
  *   - Transfer is atomic and refuses the same clinic;
  *   - session.completed / session.cancelled drive consumption and release,
  *     once each, also when redelivered;
@@ -821,8 +822,12 @@ test_recall_transfer_and_forecast (void **state)
     assert_int_equal (rr->sessions[0]->amount_milli, 100000);
     assert_string_equal (rr->sessions[1]->clinic_id, "clinic-b");
     assert_string_equal (rr->sessions[1]->appointment_id, "s2");
-    assert_string_equal (rr->sessions[1]->state, "reserved");
+    /* No other caffeine lot in B: s2 is left at risk. */
+    assert_string_equal (rr->sessions[1]->state, "at_risk");
     assert_string_equal (rr->sessions[1]->lot_id, xb);
+    assert_int_equal (rr->sessions_moved, 0);
+    assert_int_equal (rr->n_uncovered, 1);
+    assert_string_equal (rr->uncovered[0]->appointment_id, "s2");
     meso__v1__recall_reply__free_unpacked (rr, NULL);
     meso_result_reset (&r);
     /* One stock.recalled event per lot. */

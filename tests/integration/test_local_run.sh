@@ -84,6 +84,8 @@ booked=$(grep -cE '^ +[0-9]+ +[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:
     "$OUT/up.log" || true)
 [ "$booked" -ge 9 ] || fail "the demo printed $booked booked sessions, expected at least 9"
 grep -qE ' completed [0-9a-f-]{36}$' "$OUT/up.log" || fail "the demo did not complete the first session"
+grep -qE '^[1-9][0-9]* booked sessions? moved to other lots; 0 left uncovered' "$OUT/up.log" \
+    || fail "the demo's recall did not move the booked sessions to another lot"
 grep -q 'ELIGIBLE' "$OUT/up.log" || fail "the demo's screening was not eligible"
 grep -qE '^signature [0-9a-f-]{36}: patient [0-9a-f-]{36} signed par/body_mesotherapy version 1 .*witness Nurse Julie Martin, sha256 [0-9a-f]{64}$' \
     "$OUT/up.log" || fail "the demo did not show the consent signed"

@@ -3,7 +3,9 @@
  * first-expiring-first within one ingredient of a mixed set, a redate
  * moves only the lines whose lot expires before the new date, and a
  * consumption draws the named lot, then the reservation's lots, then the
- * clinic's other usable lots. stock.c is pure: the test links
+ * clinic's other usable lots, never a recalled one; a recall holds the
+ * sessions it reaches again, earliest first, all or nothing; a hold check
+ * names every problem. stock.c is pure: the test links
  * meso_inventory_logic. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,23 +204,25 @@ test_redate_to_an_earlier_date_moves_nothing (void **state)
 }
 
 static void
-test_draw_reservation_lots_first_even_recalled (void **state)
+test_draw_reservation_lots_first_never_recalled (void **state)
 {
     (void) state;
     lot_row_t rows[] = {
         { "ha", D (2027, 1, 1), 100, 0, false },        /* 0: other, earliest */
-        { "ha", D (2027, 6, 1), 100, 0, true },         /* 1: mine, recalled since */
+        { "ha", D (2027, 6, 1), 100, 0, true },         /* 1: mine, recalled since: never */
         { "ha", D (2027, 2, 1), 100, 0, true },         /* 2: other, recalled: never */
         { "ha", D (2026, 11, 1), 100, 0, false },       /* 3: other, expired: never */
         { "ha", D (2027, 3, 1), 100, 40, false },       /* 4: other, 60 free */
+        { "ha", D (2027, 4, 1), 100, 0, false },        /* 5: mine */
     };
-    stock_set_t *s = s_set (rows, 5);
-    s->mine[1] = true;
+    stock_set_t *s = s_set (rows, 6);
+    s->mine[1] = s->mine[5] = true;
     assert_int_equal (stock_draw (s, "ha", D (2026, 12, 1), 250), 0);
-    assert_int_equal (s->d_on_hand[1], -100);
+    assert_int_equal (s->d_on_hand[5], -100);
     assert_int_equal (s->d_on_hand[0], -100);
     assert_int_equal (s->d_on_hand[4], -50);
     assert_int_equal (s->on_hand[4], 50);
+    assert_int_equal (s->d_on_hand[1], 0);
     assert_int_equal (s->d_on_hand[2], 0);
     assert_int_equal (s->d_on_hand[3], 0);
     /* What is left: 10 in lot 4; the rest cannot be drawn. */
@@ -226,6 +230,125 @@ test_draw_reservation_lots_first_even_recalled (void **state)
     assert_int_equal (s->on_hand[4], 40);
     assert_int_equal (stock_draw (s, "lido", D (2026, 12, 1), 5), 5);
     stock_set_destroy (&s);
+}
+
+/* A hold in a lot recalled since is consumed from the other usable lots;
+ * an actual amount naming a recalled lot is drawn elsewhere too. */
+static void
+test_consume_never_from_a_recalled_lot (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 1, 1), 500, 300, true },       /* 0: held, recalled since */
+        { "ha", D (2027, 2, 1), 400, 0, false },        /* 1: usable */
+    };
+    stock_set_t *s = s_set (rows, 2);
+    stock_line_t held[] = { { "ha", 0, 300 } };
+    assert_int_equal (stock_consume (s, held, 1, NULL, 0, D (2026, 12, 1), NULL), 0);
+    assert_int_equal (s->d_on_hand[0], 0);
+    assert_int_equal (s->d_reserved[0], -300);
+    assert_int_equal (s->d_on_hand[1], -300);
+    stock_set_destroy (&s);
+
+    s = s_set (rows, 2);
+    stock_line_t actual[] = { { "ha", 0, 450 } };
+    int64_t left[1];
+    /* 400 usable in lot 1: 50 cannot be drawn, nothing from lot 0. */
+    assert_int_equal (stock_consume (s, held, 1, actual, 1, D (2026, 12, 1), left), 50);
+    assert_int_equal (left[0], 50);
+    assert_int_equal (s->d_on_hand[0], 0);
+    assert_int_equal (s->d_on_hand[1], -400);
+    stock_set_destroy (&s);
+}
+
+/* A recall gives back every line in the recalled lot, then holds each
+ * session again, earliest first, FEFO among the lots usable on its date,
+ * all or nothing. */
+static void
+test_recover_earliest_session_first_all_or_nothing (void **state)
+{
+    (void) state;
+    lot_row_t rows[] = {
+        { "ha", D (2027, 6, 1), 400, 350, true },       /* 0: the recalled lot */
+        { "ha", D (2027, 1, 1), 120, 0, false },        /* 1 */
+        { "ha", D (2026, 12, 15), 100, 0, false },      /* 2: expires first */
+        { "lido", D (2027, 1, 1), 900, 0, false },      /* 3: another ingredient */
+    };
+    stock_set_t *s = s_set (rows, 4);
+    stock_gap_t gaps[] = {
+        { "ha", 0, D (2026, 12, 10), 100, false, 0, 0, 0 },
+        { "ha", 0, D (2026, 12, 12), 150, false, 0, 0, 0 },
+        { "ha", 0, D (2026, 12, 20), 100, false, 0, 0, 0 },
+    };
+    fefo_pick_t picks[3 * 4];
+    assert_int_equal (stock_recover (s, gaps, 3, picks), 2);
+    /* Everything left the recalled lot. */
+    assert_int_equal (s->reserved[0], 0);
+    assert_int_equal (s->d_reserved[0], -350);
+    /* First session: lot 2, which expires first. */
+    assert_true (gaps[0].covered);
+    assert_int_equal (gaps[0].n_picks, 1);
+    assert_int_equal (picks[gaps[0].first_pick].lot, 2);
+    assert_int_equal (picks[gaps[0].first_pick].amount, 100);
+    /* Second: 120 usable (lot 1), 150 needed: nothing held, at risk. */
+    assert_false (gaps[1].covered);
+    assert_int_equal (gaps[1].usable, 120);
+    assert_int_equal (gaps[1].n_picks, 0);
+    /* Third: lot 2 expired by then; lot 1 covers it. */
+    assert_true (gaps[2].covered);
+    assert_int_equal (picks[gaps[2].first_pick].lot, 1);
+    assert_int_equal (s->d_reserved[1], 100);
+    assert_int_equal (s->d_reserved[2], 100);
+    assert_int_equal (s->d_reserved[3], 0);
+    /* A non-positive amount is a caller's error. */
+    stock_gap_t bad[] = { { "ha", 0, D (2026, 12, 10), 0, false, 0, 0, 0 } };
+    assert_int_equal (stock_recover (s, bad, 1, picks), -1);
+    stock_set_destroy (&s);
+}
+
+/* A hold is good only with every line in a usable lot and every need in
+ * full; a recall's shortage is at risk rather than short. */
+static void
+test_check_hold_names_every_problem (void **state)
+{
+    (void) state;
+    int32_t day = D (2026, 12, 10);
+    stock_need_t needs[] = { { "caffeine", 100, 0 }, { "lcarnitine", 50, 0 } };
+    stock_held_t good[] = {
+        { "caffeine", D (2027, 1, 1), false, 60 },
+        { "caffeine", day, false, 40 },                 /* last day = session day: fine */
+        { "lcarnitine", D (2027, 1, 1), false, 50 },
+    };
+    stock_problem_t out[5];
+    assert_int_equal (stock_check_hold (needs, 2, NULL, good, 3, day, out), 0);
+
+    stock_held_t badl[] = {
+        { "caffeine", D (2027, 1, 1), false, 60 },
+        { "caffeine", D (2027, 1, 1), true, 40 },       /* recalled */
+        { "lcarnitine", day - 1, false, 50 },           /* expires the day before */
+    };
+    assert_int_equal (stock_check_hold (needs, 2, NULL, badl, 3, day, out), 4);
+    assert_int_equal (out[0].kind, STOCK_HOLD_RECALLED);
+    assert_int_equal (out[0].line, 1);
+    assert_int_equal (out[1].kind, STOCK_HOLD_EXPIRED);
+    assert_int_equal (out[1].line, 2);
+    assert_int_equal (out[2].kind, STOCK_HOLD_SHORT);
+    assert_int_equal (out[2].need, 0);
+    assert_int_equal (out[2].held, 60);
+    assert_int_equal (out[2].needed, 100);
+    assert_int_equal (out[3].kind, STOCK_HOLD_SHORT);
+    assert_int_equal (out[3].need, 1);
+    assert_int_equal (out[3].held, 0);
+
+    /* After a recall took caffeine's lot and nothing covered it. */
+    bool at_risk[] = { true, false };
+    stock_held_t after[] = { { "lcarnitine", D (2027, 1, 1), false, 50 } };
+    assert_int_equal (stock_check_hold (needs, 2, at_risk, after, 1, day, out), 1);
+    assert_int_equal (out[0].kind, STOCK_HOLD_AT_RISK);
+    assert_int_equal (out[0].need, 0);
+    assert_int_equal (out[0].held, 0);
+    /* No lines at all: every need short. */
+    assert_int_equal (stock_check_hold (needs, 2, NULL, NULL, 0, day, out), 2);
 }
 
 static void
@@ -316,7 +439,10 @@ main (void)
         cmocka_unit_test (test_redate_moves_only_lines_in_lots_expiring_before),
         cmocka_unit_test (test_redate_lists_each_short_ingredient),
         cmocka_unit_test (test_redate_to_an_earlier_date_moves_nothing),
-        cmocka_unit_test (test_draw_reservation_lots_first_even_recalled),
+        cmocka_unit_test (test_draw_reservation_lots_first_never_recalled),
+        cmocka_unit_test (test_consume_never_from_a_recalled_lot),
+        cmocka_unit_test (test_recover_earliest_session_first_all_or_nothing),
+        cmocka_unit_test (test_check_hold_names_every_problem),
         cmocka_unit_test (test_consume_as_held),
         cmocka_unit_test (test_consume_actual_named_lot_then_draw),
         cmocka_unit_test (test_consume_no_usable_actual_gives_back_only),
