@@ -19,6 +19,7 @@ static const struct {
     { "session.started", MESO__V1__EVENT__PAYLOAD_SESSION_STARTED },
     { "session.completed", MESO__V1__EVENT__PAYLOAD_SESSION_COMPLETED },
     { "session.no_show", MESO__V1__EVENT__PAYLOAD_SESSION_NO_SHOW },
+    { "session.retreatment_due", MESO__V1__EVENT__PAYLOAD_SESSION_RETREATMENT_DUE },
     { "screening.completed", MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED },
     { "screening.patient_changed", MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED },
     { "stock.received", MESO__V1__EVENT__PAYLOAD_STOCK_RECEIVED },

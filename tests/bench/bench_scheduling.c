@@ -823,6 +823,7 @@ s_compare (meso_db_t *db, const fleet_t *f, const char *other)
         sp.first_date = first;
         sp.preferred_time = (char *) pt;
         sp.sessions = rand () % 3 == 0 ? 0 : (unsigned) (1 + rand () % 25);
+        sp.maintenance_case = MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS;
         sp.maintenance_sessions = (unsigned) (rand () % 4);
         sp.practitioner_id = pract;
         sp.recipe_id = "bench";

@@ -206,6 +206,7 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__redate_reply__descriptor,
     &meso__v1__get_clinic_request__descriptor,
     &meso__v1__get_clinic_reply__descriptor,
+    &meso__v1__session_retreatment_due__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
