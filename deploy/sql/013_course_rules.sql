@@ -12,6 +12,9 @@
 --     preventive session was announced (session.retreatment_due) at this
 --     instant; set in the transaction that appends the event, so each
 --     course is announced once, across restarts and instances.
+--   - appointment_completed_has_score goes: a session completed without a
+--     recorded outcome keeps improvement_score NULL ("not recorded", not
+--     0), and only recorded outcomes count towards the non-responder flag.
 --
 -- Columns of tables 006 created: the scheduling role already has DML on
 -- them.
@@ -28,3 +31,5 @@ ALTER TABLE scheduling.course
 -- The grade 1 courses still to announce (the timer's scan).
 CREATE INDEX course_retreatment_idx ON scheduling.course (clinic_id)
     WHERE grade = 1 AND status = 'booked' AND retreatment_announced_at IS NULL;
+
+ALTER TABLE scheduling.appointment DROP CONSTRAINT appointment_completed_has_score;

@@ -58,7 +58,7 @@ main (int argc, char **argv)
         { "retreatment-check-ms", "MESO_SCHEDULING_RETREATMENT_CHECK_MS", "60000",
           "how often to look for grade 1 courses whose yearly session falls due (ms, 1000..86400000)", NULL },
         { "retreatment-notice-days", "MESO_SCHEDULING_RETREATMENT_NOTICE_DAYS", "0",
-          "announce session.retreatment_due this many days before the yearly session falls due (0..366)", NULL },
+          "announce session.retreatment_due this many days before the yearly session falls due (0..731)", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -83,7 +83,7 @@ main (int argc, char **argv)
     self.call_deadline_ms = (int) deadline;
     long every, notice;
     if (meso_config_int (opts, "retreatment-check-ms", 1000, 86400000L, &every) != 0
-        || meso_config_int (opts, "retreatment-notice-days", 0, 366, &notice) != 0)
+        || meso_config_int (opts, "retreatment-notice-days", 0, 731, &notice) != 0)
         return 2;
     self.retreatment_every_ms = (int) every;
     self.retreatment_notice_days = (int) notice;
