@@ -93,7 +93,7 @@ course_rules_booking (scheduling_t *self, const store_clinic_t *clinic, const Me
             return -1;
         }
     }
-    if (clinic->allow_overlapping_courses || n < 2)
+    if (clinic->allow_overlapping_courses || n < 1)
         return 0;
     PGresult *res = store_patient_courses (self->db, sp->patient_id);
     if (!res) {
