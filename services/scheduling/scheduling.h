@@ -104,7 +104,7 @@ typedef struct {
 
 /* The patient's other sessions as course_rules reads them. */
 #define SCHED_PATIENT_GAP_DAYS 7        /* at least a week between two sessions of a patient */
-#define SCHED_MAX_TAKEN 256
+#define SCHED_MAX_TAKEN 300             /* > 5 years of weekly sessions */
 
 typedef struct {
     sched_screening_t screening;

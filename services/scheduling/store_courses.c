@@ -26,7 +26,7 @@ store_patient_days (meso_db_t *db, const char *patient_id, const char *except_ap
     PGresult *res = meso_db_query (db,
         "SELECT " LOCAL_DAY " FROM scheduling.appointment a JOIN scheduling.clinic c USING (clinic_id)"
         " WHERE a.patient_id = $1 AND a.appointment_id <> $2 AND a.status IN " ACTIVE
-        " AND lower(a.during) >= now() - interval '8 days' ORDER BY 1", 2, p);
+        " AND lower(a.during) >= now() - interval '8 days' ORDER BY 1 LIMIT 300", 2, p);
     if (!res)
         return -1;
     int n = PQntuples (res) < max ? PQntuples (res) : max;
