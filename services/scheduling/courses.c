@@ -92,7 +92,8 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
         const sched_course_facts_t *facts, s_planned_t *out, meso_reply_t *reply)
 {
     int ncourse = planner_course_sessions (sp->grade, sp->mild, sp->sessions);
-    int nmaint = planner_maintenance_sessions (sp->grade, sp->maintenance_case == MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS, sp->maintenance_sessions,
+    bool given = sp->maintenance_case == MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS;
+    int nmaint = planner_maintenance_sessions (sp->grade, given, sp->maintenance_sessions,
                                                clinic->course.maintenance_sessions);
     int total = ncourse + nmaint;
     if (total > PLANNER_MAX_SESSIONS)

@@ -3,8 +3,12 @@
  * The numbers come from DOMAIN.md ("Course planning"): at least 7 days
  * between sessions (bruising lasts 7-10 days), the gap widening to two
  * weeks to a month at the end of a course, then monthly maintenance; a
- * course flagged as non-responding after the 5th session without
- * improvement. Kept free of I/O so every boundary is unit tested
+ * course flagged as non-responding after 5 recorded outcomes without
+ * improvement (an unrecorded one is not "no improvement"). The course
+ * rules of "Safety rules that hold across services" decide here too:
+ * grade 3's 21 sessions, the washout start, a week from any other
+ * session of the patient, the screening's validity on every day,
+ * overlapping spans, grade 1's yearly retreatment. Kept free of I/O so every boundary is unit tested
  * (tests/unit/test_planner.c): the methods and the calendar load rows,
  * then ask here which slot is free and nearest, and whether a slot is
  * valid; none of those decisions is taken next to the SQL. */

@@ -420,6 +420,14 @@ typedef struct {
     bool non_responder;
 } s_complete_t;
 
+/* The score given, or -1 when none was: "not recorded", not 0. */
+static int
+s_score (const Meso__V1__CompleteSessionRequest *in)
+{
+    return in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE ? in->improvement_score
+                                                                                           : -1;
+}
+
 static void
 s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
@@ -428,7 +436,7 @@ s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
     meso__v1__session_completed__init (&x);
     x.session = info;
     x.completed_at_us = meso_time_now_us ();
-    x.improvement_score = c->in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE ? c->in->improvement_score : -1;
+    x.improvement_score = s_score (c->in);
     x.non_responder = c->non_responder;
     x.notes = c->in->notes ? c->in->notes : "";
     ev->type = "session.completed";
@@ -446,8 +454,7 @@ s_complete_effect (meso_db_t *db, sched_job_t *job)
     char course[64];
     snprintf (course, sizeof course, "%s", PQgetvalue (res, 0, SC_COURSE));
     PQclear (res);
-    if (store_session_complete (db, c->in->appointment_id,
-                                c->in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE ? c->in->improvement_score : -1,
+    if (store_session_complete (db, c->in->appointment_id, s_score (c->in),
                                 c->in->notes ? c->in->notes : "") != 0)
         return -1;
     /* Lock the course row: two sessions of one course completed at once
@@ -472,7 +479,8 @@ sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     Meso__V1__CompleteSessionRequest *in = body;
     int bad = 0;
     sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
-    if (in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE && (in->improvement_score < 0 || in->improvement_score > 3))
+    if (in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE
+        && (in->improvement_score < 0 || in->improvement_score > 3))
         sched_bad (reply, &bad, "out_of_range", "improvement_score", "0 (none) .. 3 (clear)");
     sched_text_max (reply, &bad, "notes", in->notes, 4000);
     s_complete_t c = { in, false };
