@@ -491,7 +491,8 @@ static const mesoctl_sub_t s_subs[] = {
       s_appointment_opts, JK, s_legacy, 1, s_start },
     { "complete", "complete a session with the improvement seen",
       "--appointment A [--score 0..3] [options]",
-      "Completes a started session with the improvement score seen (0 none .. 3 marked).",
+      "Completes a started session with the improvement score seen (0 none .. 3 marked);\n"
+      "without --score the outcome is not recorded (it does not count as no improvement).",
       "--appointment 9a4e...c1 --score 1",
       s_complete_opts, JK, s_legacy, 1, s_complete },
     { "no-show", "mark a session the patient did not come to",
