@@ -319,7 +319,7 @@ test_washout_day6_day7 (void **state)
 
 /* Two courses of one patient: a session 6 days after the other course's
  * is never planned (the plan takes day 7), a single session 6 days after
- * is refused, 7 days after is booked. */
+ * is refused, 7 days after is booked, and cannot be moved back to 6. */
 static void
 test_spacing_across_courses (void **state)
 {
@@ -354,7 +354,15 @@ test_spacing_across_courses (void **state)
                       MESO_FAILED_PRECONDITION);
     assert_true (fx_has_reason (&r, "too_close"));
     assert_non_null (strstr (r.message, d14));
-    assert_int_equal (fx_book_session (fx, fx->sch, "utc", pat, "dr-a", "room-1", at21, 0, NULL, &r), MESO_OK);
+    char single[40];
+    assert_int_equal (fx_book_session (fx, fx->sch, "utc", pat, "dr-a", "room-1", at21, 0, single, &r), MESO_OK);
+    meso_result_reset (&r);
+    /* moving the single session back to 6 days after the course's is refused too */
+    Meso__V1__RescheduleRequest rs = MESO__V1__RESCHEDULE_REQUEST__INIT;
+    rs.appointment_id = single;
+    rs.local_start = at20;
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.Reschedule", &rs.base, NULL, &r), MESO_FAILED_PRECONDITION);
+    assert_true (fx_has_reason (&r, "too_close"));
     meso_result_reset (&r);
     /* no two sessions of the patient closer than a week */
     assert_int_equal (fx_sql (fx,
