@@ -21,6 +21,7 @@ static const struct {
     { "session.no_show", MESO__V1__EVENT__PAYLOAD_SESSION_NO_SHOW },
     { "session.on_hold", MESO__V1__EVENT__PAYLOAD_SESSION_ON_HOLD },
     { "session.hold_released", MESO__V1__EVENT__PAYLOAD_SESSION_HOLD_RELEASED },
+    { "session.retreatment_due", MESO__V1__EVENT__PAYLOAD_SESSION_RETREATMENT_DUE },
     { "screening.completed", MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED },
     { "screening.patient_changed", MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED },
     { "screening.consent_signed", MESO__V1__EVENT__PAYLOAD_CONSENT_SIGNED },

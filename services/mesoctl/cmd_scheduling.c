@@ -50,6 +50,7 @@ static const meso_opt_t s_legacy[] = {
     { "hours", NULL, "09:00-18:00", "opening or working hours, HH:MM-HH:MM", NULL },
     { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL },
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
+    { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
     { "practitioner", NULL, "", "practitioner id", NULL },
     { "room", NULL, "", "room id", NULL },
     { "patient", NULL, "", "patient id", NULL },
@@ -59,13 +60,14 @@ static const meso_opt_t s_legacy[] = {
     { "first", NULL, "", "first session date, YYYY-MM-DD (clinic local)", NULL },
     { "time", NULL, "", "preferred time, HH:MM", NULL },
     { "sessions", NULL, "0", "sessions of the course (0 = from the grade)", NULL },
+    { "maintenance", NULL, "", "maintenance sessions after the course, 0..24 (absent: the clinic's)", NULL },
     { "recipe", NULL, "", "cocktail recipe id", NULL },
     { "course", NULL, "", "course id", NULL },
     { "appointment", NULL, "", "appointment id", NULL },
     { "at", NULL, "", "local start YYYY-MM-DDTHH:MM", NULL },
     { "by", NULL, "patient", "who cancels: patient or clinic", NULL },
     { "reason", NULL, "", "why", NULL },
-    { "score", NULL, "0", "improvement score 0..3", NULL },
+    { "score", NULL, "", "improvement score 0..3 (absent: not recorded)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -124,6 +126,8 @@ s_print_course (const Meso__V1__BookedCourse *c)
     printf ("course %s  patient %s  clinic %s  grade %d  recipe %s v%u  %s%s\n", c->course_id, c->patient_id,
             c->clinic_id, c->grade, c->recipe_id, c->recipe_version, c->status,
             c->non_responder ? "  NON-RESPONDER" : "");
+    if (c->first_date_note && c->first_date_note[0])
+        printf ("  note: %s\n", c->first_date_note);
     size_t held = 0;
     for (size_t i = 0; i < c->n_sessions; i++) {
         s_print_session (c->sessions[i]);
@@ -141,6 +145,7 @@ static const meso_opt_t s_clinic_opts[] = {
     { "zone", NULL, "", "IANA time zone of a clinic", NULL },
     OPT_HOURS, OPT_DAYS,
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
+    { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -156,6 +161,9 @@ s_clinic (meso_opt_t *opts)
     c.slot_minutes = (uint32_t) atoi (G ("slot"));
     c.n_hours = s_hours (opts, h, hp, opens, closes);
     c.hours = hp;
+    Meso__V1__CourseSettings cs = MESO__V1__COURSE_SETTINGS__INIT;
+    cs.allow_overlapping_courses = meso_config_bool (opts, "overlapping-courses");
+    c.course = &cs;
     Meso__V1__UpsertClinicRequest rq = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
     rq.clinic = &c;
     ProtobufCMessage *out = NULL;
@@ -232,6 +240,7 @@ static const meso_opt_t s_course_spec_opts[] = {
     { "first", NULL, "", "first session date, YYYY-MM-DD (clinic local)", NULL },
     { "time", NULL, "", "preferred time, HH:MM", NULL },
     { "sessions", NULL, "0", "sessions of the course (0 = from the grade)", NULL },
+    { "maintenance", NULL, "", "maintenance sessions after the course, 0..24 (absent: the clinic's)", NULL },
     { "recipe", NULL, "", "cocktail recipe id", NULL },
     OPT_PRACTITIONER,
     MESOCTL_OPT_END
@@ -252,6 +261,10 @@ s_course_spec (const meso_opt_t *opts, Meso__V1__CourseSpec *sp, char *areas_buf
     sp->first_date = G ("first");
     sp->preferred_time = G ("time");
     sp->sessions = (uint32_t) atoi (G ("sessions"));
+    if (G ("maintenance")[0]) {         /* an explicit 0 plans none */
+        sp->maintenance_case = MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS;
+        sp->maintenance_sessions = (uint32_t) atoi (G ("maintenance"));
+    }
     sp->practitioner_id = G ("practitioner");
     sp->recipe_id = G ("recipe");
 }
@@ -271,6 +284,8 @@ s_plan (meso_opt_t *opts)
         Meso__V1__PlanCourseReply *p = (Meso__V1__PlanCourseReply *) out;
         printf ("plan for clinic %s (%s): %zu sessions%s\n", p->clinic_id, p->time_zone, p->n_sessions,
                 p->complete ? "" : " -- NOT ALL PLACED");
+        if (p->first_date_note && p->first_date_note[0])
+            printf ("  note: %s\n", p->first_date_note);
         for (size_t i = 0; i < p->n_sessions; i++) {
             Meso__V1__PlannedSession *s = p->sessions[i];
             int32_t day = 0;
@@ -409,7 +424,7 @@ s_no_show (meso_opt_t *opts)
 
 static const meso_opt_t s_complete_opts[] = {
     OPT_APPOINTMENT,
-    { "score", NULL, "0", "improvement score 0..3", NULL },
+    { "score", NULL, "", "improvement score 0..3 (absent: not recorded)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -418,7 +433,10 @@ s_complete (meso_opt_t *opts)
 {
     Meso__V1__CompleteSessionRequest cp = MESO__V1__COMPLETE_SESSION_REQUEST__INIT;
     cp.appointment_id = G ("appointment");
-    cp.improvement_score = atoi (G ("score"));
+    if (G ("score")[0]) {               /* absent: not recorded, not 0 */
+        cp.outcome_case = MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE;
+        cp.improvement_score = atoi (G ("score"));
+    }
     return s_session_call (opts, "scheduling.CompleteSession", &cp.base, false);
 }
 
@@ -479,7 +497,8 @@ static const mesoctl_sub_t s_subs[] = {
       s_appointment_opts, JK, s_legacy, 1, s_start },
     { "complete", "complete a session with the improvement seen",
       "--appointment A [--score 0..3] [options]",
-      "Completes a started session with the improvement score seen (0 none .. 3 marked).",
+      "Completes a started session with the improvement score seen (0 none .. 3 marked);\n"
+      "without --score the outcome is not recorded (it does not count as no improvement).",
       "--appointment 9a4e...c1 --score 1",
       s_complete_opts, JK, s_legacy, 1, s_complete },
     { "no-show", "mark a session the patient did not come to",

@@ -63,6 +63,7 @@ s_clinic_effect (meso_db_t *db, sched_job_t *job)
     cs.taper_max_days = (uint32_t) st.course.taper_max_days;
     cs.maintenance_sessions = (uint32_t) st.course.maintenance_sessions;
     cs.cancel_notice_hours = (uint32_t) st.cancel_notice_hours;
+    cs.allow_overlapping_courses = st.allow_overlapping_courses;
     Meso__V1__Clinic out = *c;
     out.slot_minutes = (uint32_t) st.slot_minutes;
     out.course = &cs;
@@ -238,6 +239,7 @@ clinics_get_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *repl
     cs.taper_max_days = (uint32_t) st.course.taper_max_days;
     cs.maintenance_sessions = (uint32_t) st.course.maintenance_sessions;
     cs.cancel_notice_hours = (uint32_t) st.cancel_notice_hours;
+    cs.allow_overlapping_courses = st.allow_overlapping_courses;
     Meso__V1__Clinic c = MESO__V1__CLINIC__INIT;
     c.clinic_id = st.clinic_id;
     c.name = st.name;

@@ -89,13 +89,12 @@ s_conflict (s_planned_t *p, const char *fmt, const char *a, const char *b)
  * number of sessions, -1 (reply set). */
 static int
 s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__CourseSpec *sp,
-        s_planned_t *out, meso_reply_t *reply)
+        const sched_course_facts_t *facts, s_planned_t *out, meso_reply_t *reply)
 {
     int ncourse = planner_course_sessions (sp->grade, sp->mild, sp->sessions);
-    int nmaint = (int) (sp->maintenance_sessions ? sp->maintenance_sessions
-                                                 : (uint32_t) clinic->course.maintenance_sessions);
-    if (sp->grade == 1)
-        nmaint = (int) sp->maintenance_sessions;   /* grade 1 is one yearly treatment */
+    bool given = sp->maintenance_case == MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS;
+    int nmaint = planner_maintenance_sessions (sp->grade, given, sp->maintenance_sessions,
+                                               clinic->course.maintenance_sessions);
     int total = ncourse + nmaint;
     if (total > PLANNER_MAX_SESSIONS)
         total = PLANNER_MAX_SESSIONS;
@@ -107,8 +106,8 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
     int preferred = 0;
     if (sp->preferred_time && sp->preferred_time[0])
         planner_parse_hhmm (sp->preferred_time, false, &preferred);
-    int32_t prev = 0, first;
-    meso_date_parse (sp->first_date, &first);
+    /* From the first allowed day (the washout applied: course_rules.c). */
+    int32_t prev = 0, first = facts->first;
     /* The days the search can reach: each session at most its gap (a
      * month for maintenance) plus the days tried after a full one. */
     int horizon = PLANNER_SEARCH_DAYS + 1;
@@ -146,6 +145,9 @@ s_plan (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__Course
         int32_t placed = INT32_MIN;
         for (int d = 0; d < PLANNER_SEARCH_DAYS && placed == INT32_MIN; d++) {
             int32_t day = target + d;
+            /* a week from every other session of the patient, any course */
+            if (!planner_apart_from (day, facts->taken, facts->ntaken, SCHED_PATIENT_GAP_DAYS))
+                continue;
             if (!store_calendar_loaded (cal, day)) {
                 /* One statement for this day and the days the later
                  * sessions aim at if each lands on its target; a session
@@ -219,14 +221,17 @@ courses_plan (const Meso__V1__Request *req, void *body, meso_reply_t *reply, voi
     Meso__V1__PlannedSession *ps = calloc (PLANNER_MAX_SESSIONS, sizeof *ps);
     Meso__V1__PlannedSession **pp = calloc (PLANNER_MAX_SESSIONS, sizeof *pp);
     char **conf = calloc (PLANNER_MAX_SESSIONS * 2, sizeof *conf);
-    if (!plan || !ps || !pp || !conf)
+    sched_course_facts_t *facts = calloc (1, sizeof *facts);
+    if (!plan || !ps || !pp || !conf || !facts)
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
-    else if (s_spec_check (self, in->spec, false, &clinic, reply) == 0) {
-        int n = s_plan (self, &clinic, in->spec, plan, reply);
+    else if (s_spec_check (self, in->spec, false, &clinic, reply) == 0
+             && course_rules_facts (self, &clinic, in->spec, facts, reply) == 0) {
+        int n = s_plan (self, &clinic, in->spec, facts, plan, reply);
         if (n >= 0) {
             Meso__V1__PlanCourseReply out = MESO__V1__PLAN_COURSE_REPLY__INIT;
             out.clinic_id = clinic.clinic_id;
             out.time_zone = clinic.time_zone;
+            out.first_date_note = facts->note;
             out.complete = true;
             for (int i = 0; i < n; i++) {
                 Meso__V1__PlannedSession *x = &ps[i];
@@ -260,6 +265,7 @@ courses_plan (const Meso__V1__Request *req, void *body, meso_reply_t *reply, voi
     free (ps);
     free (pp);
     free (conf);
+    free (facts);
 }
 
 /* ------------------------------------------------------------- booking */
@@ -273,10 +279,15 @@ courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply, voi
     memset (&b, 0, sizeof b);
     s_planned_t *plan = calloc (PLANNER_MAX_SESSIONS, sizeof *plan);
     sched_slot_t *slots = calloc (PLANNER_MAX_SESSIONS, sizeof *slots);
-    if (!plan || !slots)
+    sched_course_facts_t *facts = calloc (1, sizeof *facts);
+    int32_t days[PLANNER_MAX_SESSIONS];
+    if (!plan || !slots || !facts)
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
-    else if (s_spec_check (self, in->spec, true, &b.clinic, reply) == 0) {
-        int n = s_plan (self, &b.clinic, in->spec, plan, reply);
+    else if (saga_replayed (self, req, reply))
+        ;                               /* answered from the key */
+    else if (s_spec_check (self, in->spec, true, &b.clinic, reply) == 0
+             && course_rules_facts (self, &b.clinic, in->spec, facts, reply) == 0) {
+        int n = s_plan (self, &b.clinic, in->spec, facts, plan, reply);
         int unplaced = 0;
         for (int i = 0; i < n; i++)
             if (plan[i].unplaced) {
@@ -288,9 +299,14 @@ courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply, voi
                                    i + 1, plan[i].target);
                 unplaced++;
             }
-        if (n > 0 && !unplaced) {
+        for (int i = 0; i < n && !unplaced; i++)
+            meso_date_parse (plan[i].slot.local_date, &days[i]);
+        if (n > 0 && !unplaced
+            && course_rules_booking (self, &b.clinic, in->spec, facts, days, n, reply) == 0) {
             for (int i = 0; i < n; i++)
                 slots[i] = plan[i].slot;
+            b.requested_first = in->spec->first_date;
+            b.first_note = facts->note;
             b.req = req;
             b.patient_id = in->spec->patient_id;
             b.grade = in->spec->grade;
@@ -305,6 +321,7 @@ courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply, voi
     }
     free (plan);
     free (slots);
+    free (facts);
 }
 
 void
@@ -364,6 +381,9 @@ courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *re
                            "%s", why);
         goto done;
     }
+    if (saga_replayed (self, req, reply)
+        || course_rules_apart (self->db, in->patient_id, NULL, day, "local_start", reply) != 0)
+        goto done;
     snprintf (slot.practitioner_id, sizeof slot.practitioner_id, "%s", in->practitioner_id);
     snprintf (slot.room_id, sizeof slot.room_id, "%s", in->room_id);
     snprintf (slot.local_start, sizeof slot.local_start, "%s", in->local_start);

@@ -5,7 +5,9 @@
  * state outside PostgreSQL: several instances may serve one database; the
  * exclusion constraints keep their bookings apart, and the saga's advisory
  * locks tell each instance which pending bookings belong to a dead one.
- * Recovery of those runs at start-up and then every few seconds (tick).
+ * Recovery of those runs at start-up and then every few seconds (tick);
+ * the tick also announces grade 1 courses whose yearly session falls due
+ * (retreatment.c, every --retreatment-check-ms).
  *
  * When an events endpoint is configured, the loop also waits on the
  * screening-event consumer's SUB socket (holds.c: a reported change holds
@@ -38,6 +40,12 @@ s_tick (void *arg)
     int n = saga_recover (self);
     if (n > 0)
         meso_info ("recovered %d pending booking%s", n, n > 1 ? "s" : "");
+    if (now >= self->next_retreatment_ms) {
+        self->next_retreatment_ms = now + self->retreatment_every_ms;
+        int due = retreatment_announce (self, 200);
+        if (due > 0)
+            meso_info ("announced %d yearly session%s due", due, due > 1 ? "s" : "");
+    }
 }
 
 int
@@ -58,6 +66,10 @@ main (int argc, char **argv)
           "events daemon PUB endpoint(s)", NULL },
         { "call-deadline-ms", "MESO_CALL_DEADLINE_MS", "5000",
           "deadline of one call to screening or inventory", NULL },
+        { "retreatment-check-ms", "MESO_SCHEDULING_RETREATMENT_CHECK_MS", "60000",
+          "how often to look for grade 1 courses whose yearly session falls due (ms, 1000..86400000)", NULL },
+        { "retreatment-notice-days", "MESO_SCHEDULING_RETREATMENT_NOTICE_DAYS", "0",
+          "announce session.retreatment_due this many days before the yearly session falls due (0..731)", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -80,6 +92,12 @@ main (int argc, char **argv)
     if (meso_config_int (opts, "call-deadline-ms", 100, 600000, &deadline) != 0)
         return 2;
     self.call_deadline_ms = (int) deadline;
+    long every, notice;
+    if (meso_config_int (opts, "retreatment-check-ms", 1000, 86400000L, &every) != 0
+        || meso_config_int (opts, "retreatment-notice-days", 0, 731, &notice) != 0)
+        return 2;
+    self.retreatment_every_ms = (int) every;
+    self.retreatment_notice_days = (int) notice;
     /* Tests only: stop for good at a step of the saga (see saga.c). */
     const char *pause_at = getenv ("MESO_SCHEDULING_TEST_PAUSE_AT");
     if (pause_at && pause_at[0]) {

@@ -1,6 +1,6 @@
 /* peers.c -- the calls scheduling makes to the other services:
  * inventory.GetRecipe, Reserve, Redate, Release and CheckHold, and
- * screening.Check.
+ * screening.Check and GetScreening (the facts the course rules need).
  *
  * Apart from the saga because the methods need some of them too
  * (StartSession screens again, Reschedule moves the reservation): with
@@ -15,6 +15,7 @@
 #include "inventory.pb-c.h"
 #include "screening.pb-c.h"
 #include "meso/log.h"
+#include "meso/mtime.h"
 #include "meso/uuid.h"
 
 void
@@ -215,4 +216,47 @@ peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_t *r
     ck.require_current_consent = new_course;
     return meso_bus_client_call (self->screening, "screening.Check", &ck.base, NULL,
                                  self->call_deadline_ms, r);
+}
+
+int
+peers_screening (scheduling_t *self, const char *patient_id, sched_screening_t *out, meso_reply_t *reply)
+{
+    memset (out, 0, sizeof *out);
+    out->earliest = INT32_MIN;
+    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
+    rq.patient_id = (char *) patient_id;
+    rq.history_limit = 1;
+    meso_result_t r = { 0 };
+    if (meso_bus_client_call (self->screening, "screening.GetScreening", &rq.base, NULL,
+                              self->call_deadline_ms, &r) != 0) {
+        int rc = 0;
+        if (r.status != MESO_NOT_FOUND) {       /* an unknown patient: Check words it */
+            peers_copy_refusal (reply, &r, "screening lookup");
+            rc = -1;
+        }
+        meso_result_reset (&r);
+        return rc;
+    }
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__GetScreeningReply *rep = meso__v1__get_screening_reply__unpack (NULL, len, body);
+    int rc = 0;
+    if (!rep) {
+        meso_reply_error (reply, MESO_INTERNAL, "screening sent an undecodable GetScreeningReply");
+        rc = -1;
+    }
+    else if (rep->current) {
+        const Meso__V1__Screening *sc = rep->current;
+        snprintf (out->screening_id, sizeof out->screening_id, "%s", sc->id ? sc->id : "");
+        out->grade = sc->course ? sc->course->grade : 0;
+        out->known = meso_date_parse (sc->valid_until, &out->valid_until) == 0;
+        int32_t e;
+        if (sc->earliest_first_session && sc->earliest_first_session[0]
+            && meso_date_parse (sc->earliest_first_session, &e) == 0)
+            out->earliest = e;
+    }
+    if (rep)
+        meso__v1__get_screening_reply__free_unpacked (rep, NULL);
+    meso_result_reset (&r);
+    return rc;
 }

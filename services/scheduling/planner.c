@@ -3,8 +3,12 @@
  * The numbers come from DOMAIN.md ("Course planning"): at least 7 days
  * between sessions (bruising lasts 7-10 days), the gap widening to two
  * weeks to a month at the end of a course, then monthly maintenance; a
- * course flagged as non-responding after the 5th session without
- * improvement. Kept free of I/O so every boundary is unit tested
+ * course flagged as non-responding after 5 recorded outcomes without
+ * improvement (an unrecorded one is not "no improvement"). The course
+ * rules of "Safety rules that hold across services" decide here too:
+ * grade 3's 21 sessions, the washout start, a week from any other
+ * session of the patient, the screening's validity on every day,
+ * overlapping spans, grade 1's yearly retreatment. Kept free of I/O so every boundary is unit tested
  * (tests/unit/test_planner.c): the methods and the calendar load rows,
  * then ask here which slot is free and nearest, and whether a slot is
  * valid; none of those decisions is taken next to the SQL. */
@@ -30,7 +34,61 @@ planner_course_sessions (int grade, bool mild, unsigned requested)
         return 1;
     if (grade == 2)
         return mild ? 4 : 10;
-    return 20;
+    return 21;                          /* "more than 20" (DOMAIN.md) */
+}
+
+int
+planner_maintenance_sessions (int grade, bool given, unsigned requested, int clinic_setting)
+{
+    if (given)
+        return (int) requested;
+    return grade == 1 ? 0 : clinic_setting;
+}
+
+int32_t
+planner_first_day (int32_t asked, int32_t earliest)
+{
+    return earliest != INT32_MIN && earliest > asked ? earliest : asked;
+}
+
+bool
+planner_apart_from (int32_t day, const int32_t *taken, int n, int min_days)
+{
+    assert (n == 0 || taken);
+    for (int i = 0; i < n; i++) {
+        int64_t d = (int64_t) day - taken[i];
+        if (d < min_days && d > -min_days)
+            return false;
+    }
+    return true;
+}
+
+int
+planner_beyond_validity (const int32_t *days, int n, int32_t valid_until)
+{
+    assert (n == 0 || days);
+    for (int i = 0; i < n; i++)
+        if (days[i] > valid_until)
+            return i;
+    return -1;
+}
+
+bool
+planner_spans_overlap (int32_t a0, int32_t a1, int32_t b0, int32_t b1)
+{
+    return a0 <= b1 && b0 <= a1;
+}
+
+int32_t
+planner_retreatment_due (int32_t last_session)
+{
+    return planner_add_months (last_session, 12);
+}
+
+bool
+planner_retreatment_announce (int32_t last_session, int32_t today, int notice_days)
+{
+    return (int64_t) today + notice_days >= planner_retreatment_due (last_session);
 }
 
 int
@@ -131,12 +189,15 @@ planner_spacing_ok (int32_t prev, int32_t day, int32_t next, int min_days)
 bool
 planner_non_responder (const int *scores, int n)
 {
-    if (n < 5)
-        return false;
-    for (int i = 0; i < n; i++)
+    int recorded = 0;
+    for (int i = 0; i < n; i++) {
+        if (scores[i] < 0)
+            continue;                   /* not recorded: not "no improvement" */
         if (scores[i] > 0)
             return false;
-    return true;
+        recorded++;
+    }
+    return recorded >= 5;
 }
 
 bool

@@ -28,10 +28,41 @@ typedef struct {
 } planner_settings_t;
 
 /* Sessions of a course for a grade (1..3) when none is requested:
- * grade 1: 1 (the yearly preventive treatment), grade 2 mild: 4, grade 2:
- * 10, grade 3: 20. requested (1..PLANNER_MAX_COURSE) overrides. Returns
- * the count, or -1 for a grade out of range or requested too large. */
+ * grade 1: 1 (the yearly preventive treatment, a course of one), grade 2
+ * mild: 4, grade 2: 10, grade 3: 21 ("more than 20"). Each lies inside
+ * screening's recommendation for the grade (rules_course; the unit test
+ * runs both for every grade). requested (1..PLANNER_MAX_COURSE)
+ * overrides. Returns the count, or -1 for a grade out of range or
+ * requested too large. */
 int planner_course_sessions (int grade, bool mild, unsigned requested);
+
+/* Maintenance sessions of a course: the explicit count when the spec
+ * gave one (0 included), else the clinic's setting; grade 1 (one yearly
+ * session) takes none unless given explicitly. */
+int planner_maintenance_sessions (int grade, bool given, unsigned requested, int clinic_setting);
+
+/* The first day of a course asked from asked when screening allows no
+ * first session before earliest (INT32_MIN: no constraint): the later of
+ * the two. */
+int32_t planner_first_day (int32_t asked, int32_t earliest);
+
+/* Whether day is at least min_days from every day of taken[0..n) (the
+ * patient's other active sessions, any course): no two sessions of one
+ * patient closer than a week. */
+bool planner_apart_from (int32_t day, const int32_t *taken, int n, int min_days);
+
+/* The first of days[0..n) after valid_until (the last day the screening
+ * is valid): its index, or -1 when every day is covered. */
+int planner_beyond_validity (const int32_t *days, int n, int32_t valid_until);
+
+/* Whether the closed spans [a0, a1] and [b0, b1] of civil days share a day. */
+bool planner_spans_overlap (int32_t a0, int32_t a1, int32_t b0, int32_t b1);
+
+/* The day the next yearly preventive session of a grade 1 course falls
+ * due after its last session (a year later, Feb 29 -> Feb 28), and
+ * whether it is to be announced on today, notice_days ahead of it. */
+int32_t planner_retreatment_due (int32_t last_session);
+bool planner_retreatment_announce (int32_t last_session, int32_t today, int notice_days);
 
 /* The spacing of a course of n sessions: gap before session i (0-based; 0
  * for the first). At least spacing_min_days; the last gaps widen towards
@@ -57,9 +88,11 @@ void planner_order_by_preference (int *minutes, int n, int preferred);
  * INT32_MIN / INT32_MAX for none) with at least min_days on both sides. */
 bool planner_spacing_ok (int32_t prev, int32_t day, int32_t next, int min_days);
 
-/* The non-responder rule: after the 5th completed session, a course in
- * which no session scored an improvement (score > 0) is flagged. scores
- * are the completed sessions' scores in order. */
+/* The non-responder rule: once 5 completed sessions have a recorded
+ * outcome, a course in which none scored an improvement (score > 0) is
+ * flagged. scores are the completed sessions' scores in order, < 0 for
+ * an outcome not recorded: those are not "no improvement" and do not
+ * count. */
 bool planner_non_responder (const int *scores, int n);
 
 /* Late cancellation: less notice than the clinic's policy (notice may be

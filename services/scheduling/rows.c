@@ -115,6 +115,8 @@ rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
         bc.recipe_version = (uint32_t) atoi (PQgetvalue (c, 0, 6));
         bc.status = PQgetvalue (c, 0, 7);
         bc.non_responder = strcmp (PQgetvalue (c, 0, 8), "t") == 0;
+        bc.requested_first_date = PQgetvalue (c, 0, 9);
+        bc.first_date_note = PQgetvalue (c, 0, 10);
         for (int i = 0; i < n; i++) {
             rows_session (s, i, &sessions[i], areas + (size_t) i * SCHED_MAX_AREAS);
             ptrs[i] = &sessions[i];

@@ -138,6 +138,14 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
     return rc;
 }
 
+bool
+saga_replayed (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply)
+{
+    if (!req->idempotency_key || !req->idempotency_key[0])
+        return false;
+    return s_replay (self->db, req, reply) != 0;
+}
+
 /* ------------------------------------------------- step 2: pending rows */
 
 typedef struct {
@@ -163,6 +171,8 @@ s_insert_txn (meso_db_t *db, void *arg)
         .method = b->req->method, .request = b->req->body.data, .request_len = b->req->body.len
     };
     if (store_saga_insert_course (db, &c) != 0)
+        goto db_error;
+    if (b->requested_first && store_course_note (db, x->course_id, b->requested_first, b->first_note) != 0)
         goto db_error;
     for (int i = 0; i < b->n; i++) {
         sched_slot_t *s = &b->slots[i];

@@ -11,6 +11,10 @@
  *   clinics.c    UpsertClinic, UpsertPractitioner, UpsertRoom, GetClinic
  *   courses.c    PlanCourse, BookCourse, BookSession, GetCourse,
  *                GetAvailability
+ *   course_rules.c  the course rules that need the screening and the
+ *                patient's other sessions (washout, grade, validity,
+ *                7 days apart, overlapping courses)
+ *   retreatment.c  the timer announcing grade 1's yearly session
  *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
  *                CompleteSession
  *   saga.c       the booking saga across screening and inventory, and
@@ -59,6 +63,9 @@ typedef struct {
     int64_t next_recovery_ms;
     meso_consumer_t *consumer;          /* screening events (holds.c); NULL: not consumed */
     uint64_t holds_applied;             /* events that held, released or cancelled sessions */
+    int retreatment_every_ms;           /* how often to look for grade 1 courses due */
+    int retreatment_notice_days;        /* announce this many days before due */
+    int64_t next_retreatment_ms;
 } scheduling_t;
 
 /* One session to book (a planned slot). */
@@ -86,7 +93,33 @@ typedef struct {
     const char *recipe_id;
     sched_slot_t *slots;
     int n;
+    const char *requested_first;        /* BookCourse: the first date asked (NULL: none kept) */
+    const char *first_note;             /* why the course starts later ("" none) */
 } sched_booking_t;
+
+/* What the course rules know of the patient's current screening
+ * (screening.GetScreening). known false: no screening (Check refuses the
+ * booking in its own words). */
+typedef struct {
+    bool known;
+    char screening_id[40];
+    int grade;                          /* the screening's worst grade */
+    int32_t valid_until;                /* civil day */
+    int32_t earliest;                   /* earliest first session, INT32_MIN none */
+} sched_screening_t;
+
+/* The patient's other sessions as course_rules reads them. */
+#define SCHED_PATIENT_GAP_DAYS 7        /* at least a week between two sessions of a patient */
+#define SCHED_MAX_TAKEN 300             /* > 5 years of weekly sessions */
+
+typedef struct {
+    sched_screening_t screening;
+    int32_t asked;                      /* spec.first_date */
+    int32_t first;                      /* the first day planned (the washout applied) */
+    char note[200];                     /* why first > asked, "" when equal */
+    int32_t taken[SCHED_MAX_TAKEN];     /* the patient's active session days, any course */
+    int ntaken;
+} sched_course_facts_t;
 
 /* ---- handlers.c ---- */
 extern const meso_method_t scheduling_methods[];
@@ -109,11 +142,43 @@ void sessions_no_show (const Meso__V1__Request *req, void *body, meso_reply_t *r
 void sessions_start (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
+/* ---- course_rules.c ---- */
+
+/* Reads what the rules need before a course is planned: the screening
+ * (washout moves f->first and words f->note) and the patient's session
+ * days. 0, or -1 (reply set). */
+int course_rules_facts (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__CourseSpec *sp,
+                        sched_course_facts_t *f, meso_reply_t *reply);
+/* The booking's own rules once planned (days[0..n) the sessions' local
+ * days): the screening's grade, its validity on every day, and no overlap
+ * with another active course unless the clinic allows it. 0, or -1 with
+ * the refusal in reply. */
+int course_rules_booking (scheduling_t *self, const store_clinic_t *clinic, const Meso__V1__CourseSpec *sp,
+                          const sched_course_facts_t *f, const int32_t *days, int n, meso_reply_t *reply);
+/* Whether local_day is at least a week from every other active session
+ * of the patient (except_appointment excluded, NULL none): 0 yes, 1 no
+ * (refusal in reply, reason "too_close" on field), -1 error (reply set). */
+int course_rules_apart (meso_db_t *db, const char *patient_id, const char *except_appointment,
+                        int32_t local_day, const char *field, meso_reply_t *reply);
+
+/* ---- retreatment.c ---- */
+
+/* Emits session.retreatment_due, once per course, for every grade 1
+ * course whose next yearly session falls due (within the notice). Returns
+ * the number announced, -1 on error. */
+int retreatment_announce (scheduling_t *self, int limit);
+
 /* ---- saga.c ---- */
 
 /* Runs the booking saga for b (slots planned, appointment ids unset) and
  * fills reply (BookCourseReply or the refusal). */
 void saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply);
+/* Step 0 of the saga on its own: true when the request's idempotency key
+ * already has an answer (the stored reply, a refusal of a reused key, or
+ * "still in progress") and reply holds it. The booking methods ask first,
+ * so a retry is answered before the course rules look at the patient's
+ * sessions -- the booking being retried is one of them. */
+bool saga_replayed (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply);
 /* Finishes or undoes every pending course whose saga has no live owner.
  * Returns the number handled, -1 on error. */
 int saga_recover (scheduling_t *self);
@@ -238,6 +303,10 @@ int peers_check (scheduling_t *self, const char *patient_id, const sched_recipe_
  * set; inventory may or may not have moved it). */
 int peers_redate (scheduling_t *self, const char *clinic_id, const char *appointment_id,
                   const char *date, const char *reason, meso_reply_t *reply);
+/* screening.GetScreening of the patient into out: 0 (out->known false
+ * when the patient has no screening or is unknown there), -1 with reply
+ * set when screening could not answer. */
+int peers_screening (scheduling_t *self, const char *patient_id, sched_screening_t *out, meso_reply_t *reply);
 /* inventory.Reserve (idempotent by appointment): 0 reserved; 1 refused
  * (reply set); -1 unreachable (reply set). */
 int peers_reserve (scheduling_t *self, const sched_reservation_t *x, meso_reply_t *reply);

@@ -182,6 +182,10 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
                            clinic.course.spacing_min_days);
         goto done;
     }
+    /* ... and every other session of the patient, any course, a week. */
+    if (course_rules_apart (db, PQgetvalue (res, 0, SC_PATIENT), in->appointment_id, day, "local_start",
+                            job->reply) != 0)
+        goto done;
     if (store_session_move (db, in->appointment_id, pract, room, st, en) != 0) {
         if (strcmp (meso_db_error (db)->sqlstate, "23P01") == 0) {
             meso_reply_error (job->reply, MESO_ALREADY_EXISTS, "%s is already taken", in->local_start);
@@ -441,6 +445,14 @@ typedef struct {
     bool non_responder;
 } s_complete_t;
 
+/* The score given, or -1 when none was: "not recorded", not 0. */
+static int
+s_score (const Meso__V1__CompleteSessionRequest *in)
+{
+    return in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE ? in->improvement_score
+                                                                                           : -1;
+}
+
 static void
 s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
@@ -449,7 +461,7 @@ s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
     meso__v1__session_completed__init (&x);
     x.session = info;
     x.completed_at_us = meso_time_now_us ();
-    x.improvement_score = c->in->improvement_score;
+    x.improvement_score = s_score (c->in);
     x.non_responder = c->non_responder;
     x.notes = c->in->notes ? c->in->notes : "";
     ev->type = "session.completed";
@@ -467,7 +479,7 @@ s_complete_effect (meso_db_t *db, sched_job_t *job)
     char course[64];
     snprintf (course, sizeof course, "%s", PQgetvalue (res, 0, SC_COURSE));
     PQclear (res);
-    if (store_session_complete (db, c->in->appointment_id, c->in->improvement_score,
+    if (store_session_complete (db, c->in->appointment_id, s_score (c->in),
                                 c->in->notes ? c->in->notes : "") != 0)
         return -1;
     /* Lock the course row: two sessions of one course completed at once
@@ -492,7 +504,8 @@ sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply
     Meso__V1__CompleteSessionRequest *in = body;
     int bad = 0;
     sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
-    if (in->improvement_score < 0 || in->improvement_score > 3)
+    if (in->outcome_case == MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE
+        && (in->improvement_score < 0 || in->improvement_score > 3))
         sched_bad (reply, &bad, "out_of_range", "improvement_score", "0 (none) .. 3 (clear)");
     sched_text_max (reply, &bad, "notes", in->notes, 4000);
     s_complete_t c = { in, false };

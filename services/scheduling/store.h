@@ -42,6 +42,7 @@ typedef struct {
     int slot_minutes;
     planner_settings_t course;
     int cancel_notice_hours;
+    bool allow_overlapping_courses;     /* a second course may overlap an active one */
     int32_t today;                      /* the clinic's local date when read (civil day) */
     int64_t now_us;                     /* the database's now() when read */
 } store_clinic_t;
@@ -150,6 +151,26 @@ int store_session_cancel (meso_db_t *db, const char *appointment_id, const char 
 int store_session_no_show (meso_db_t *db, const char *appointment_id);
 int store_session_start (meso_db_t *db, const char *appointment_id);
 int store_session_complete (meso_db_t *db, const char *appointment_id, int score, const char *notes);
+
+/* ---- store_courses.c ---- */
+
+/* The local days (civil) of the patient's active sessions from 8 days
+ * ago on, every course and clinic, except_appointment excluded (NULL
+ * none), sorted; at most max. Returns the count or -1. */
+int store_patient_days (meso_db_t *db, const char *patient_id, const char *except_appointment, int32_t *out,
+                        int max);
+/* The patient's active courses of more than one session (a session still
+ * to come): course_id, first day, last day (civil days). */
+PGresult *store_patient_courses (meso_db_t *db, const char *patient_id);
+/* Keeps the first date a booking asked for ("YYYY-MM-DD") and the note
+ * saying why it starts later. 0 or -1. */
+int store_course_note (meso_db_t *db, const char *course_id, const char *requested_first, const char *note);
+/* Booked grade 1 courses not yet announced whose last completed session
+ * is a year ago, less notice_days: course_id, clinic_id, patient_id, last
+ * session day, the clinic's today (civil days). */
+PGresult *store_retreatment_candidates (meso_db_t *db, int notice_days, int limit);
+/* Marks the course announced: 1 done, 0 it already was, -1. */
+int store_retreatment_mark (meso_db_t *db, const char *course_id);
 
 /* ---- store_saga.c ---- */
 

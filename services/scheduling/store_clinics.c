@@ -36,7 +36,7 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
     PGresult *res = meso_db_query (db,
         "SELECT clinic_id, name, time_zone, slot_minutes, spacing_min_days, taper_max_days,"
         " maintenance_sessions, cancel_notice_hours, (now() AT TIME ZONE time_zone)::date - date '1970-01-01',"
-        " " US ("now()")
+        " " US ("now()") ", allow_overlapping_courses"
         " FROM scheduling.clinic WHERE clinic_id = $1",
         1, p);
     if (!res)
@@ -53,6 +53,7 @@ store_clinic_get (meso_db_t *db, const char *clinic_id, store_clinic_t *out)
         out->cancel_notice_hours = atoi (PQgetvalue (res, 0, 7));
         out->today = (int32_t) atoi (PQgetvalue (res, 0, 8));
         out->now_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
+        out->allow_overlapping_courses = strcmp (PQgetvalue (res, 0, 10), "t") == 0;
     }
     PQclear (res);
     return found;
@@ -89,17 +90,20 @@ store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c)
     snprintf (tp, sizeof tp, "%u", cs && cs->taper_max_days ? cs->taper_max_days : 28);
     snprintf (mt, sizeof mt, "%u", cs ? cs->maintenance_sessions : 0);
     snprintf (nh, sizeof nh, "%u", cs && cs->cancel_notice_hours ? cs->cancel_notice_hours : 24);
-    const char *p[] = { c->clinic_id, c->name, c->time_zone, slot, sp, tp, mt, nh };
+    const char *overlap = cs && cs->allow_overlapping_courses ? "t" : "f";
+    const char *p[] = { c->clinic_id, c->name, c->time_zone, slot, sp, tp, mt, nh, overlap };
     PGresult *res = meso_db_query (db,
         "INSERT INTO scheduling.clinic (clinic_id, name, time_zone, slot_minutes,"
-        " spacing_min_days, taper_max_days, maintenance_sessions, cancel_notice_hours)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " spacing_min_days, taper_max_days, maintenance_sessions, cancel_notice_hours,"
+        " allow_overlapping_courses)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (clinic_id) DO UPDATE SET name = EXCLUDED.name,"
         " time_zone = EXCLUDED.time_zone, slot_minutes = EXCLUDED.slot_minutes,"
         " spacing_min_days = EXCLUDED.spacing_min_days, taper_max_days = EXCLUDED.taper_max_days,"
         " maintenance_sessions = EXCLUDED.maintenance_sessions,"
-        " cancel_notice_hours = EXCLUDED.cancel_notice_hours, updated_at = now()"
-        " RETURNING (xmax = 0)", 8, p);
+        " cancel_notice_hours = EXCLUDED.cancel_notice_hours,"
+        " allow_overlapping_courses = EXCLUDED.allow_overlapping_courses, updated_at = now()"
+        " RETURNING (xmax = 0)", 9, p);
     if (!res)
         return -1;
     int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;

@@ -50,7 +50,8 @@ store_course_get (meso_db_t *db, const char *course_id)
     const char *p[] = { course_id };
     return meso_db_query (db, "SELECT course_id, clinic_id, patient_id, grade,"
                           " array_to_string(areas, ','), recipe_id, recipe_version, status,"
-                          " non_responder FROM scheduling.course WHERE course_id = $1", 1, p);
+                          " non_responder, coalesce(requested_first_date::text, ''), first_date_note"
+                          " FROM scheduling.course WHERE course_id = $1", 1, p);
 }
 
 PGresult *
@@ -100,7 +101,8 @@ int
 store_course_scores (meso_db_t *db, const char *course_id, int *scores, int max)
 {
     const char *cp[] = { course_id };
-    PGresult *sc = meso_db_query (db, "SELECT improvement_score FROM scheduling.appointment"
+    /* -1: completed without a recorded outcome (not "no improvement") */
+    PGresult *sc = meso_db_query (db, "SELECT coalesce(improvement_score, -1) FROM scheduling.appointment"
                                   " WHERE course_id = $1 AND status = 'completed' ORDER BY session_number", 1, cp);
     if (!sc)
         return -1;
@@ -167,7 +169,7 @@ store_session_complete (meso_db_t *db, const char *appointment_id, int score, co
 {
     char sc[8];
     snprintf (sc, sizeof sc, "%d", score);
-    const char *p[] = { appointment_id, sc, notes };
+    const char *p[] = { appointment_id, score < 0 ? NULL : sc, notes };   /* < 0: not recorded */
     return meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'completed', completed_at = now(),"
                          " improvement_score = $2, notes = $3, updated_at = now() WHERE appointment_id = $1",
                          3, p);

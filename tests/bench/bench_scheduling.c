@@ -7,7 +7,7 @@
  *
  *   1. booking: 8 client threads call scheduling.BookSession through real
  *      meso-screening, meso-inventory and meso-scheduling daemons for 10 s,
- *      each in its own clinic (own practitioner, room, patient and stock
+ *      each in its own clinic (own practitioner, room, patients and stock
  *      lot: the bookings do not conflict), one session after the other.
  *      This runs once per configuration of MESO_BENCH_INSTANCES (default
  *      "1,4"): n scheduling instances with max(1, n/2) screening and as
@@ -271,9 +271,15 @@ s_catalogue (void)
 
 /* ------------------------------------------------ 1. through the daemons */
 
+/* Two sessions of one patient are at least 7 days apart (any course), so
+ * each client books a pool of patients in turn: slot k (16 a day) goes to
+ * patient k mod a week of slots, whose previous session is then exactly
+ * a week earlier. */
+#define WEEK_SLOTS (16 * 7)
+
 typedef struct {
     int index;
-    char patient[40];
+    char patients[WEEK_SLOTS][40];
     const char *endpoint;       /* the scheduling instance it calls */
     int next_slot;              /* slots already used by earlier runs */
     int64_t *lat;
@@ -299,7 +305,7 @@ s_client (void *arg)
         snprintf (start, sizeof start, "%sT%02d:00", day, 6 + k % 16);
         Meso__V1__BookSessionRequest rq = MESO__V1__BOOK_SESSION_REQUEST__INIT;
         rq.clinic_id = clinic;
-        rq.patient_id = c->patient;
+        rq.patient_id = c->patients[k % WEEK_SLOTS];
         rq.practitioner_id = pract;
         rq.room_id = room;
         rq.local_start = start;
@@ -845,6 +851,7 @@ s_compare (meso_db_t *db, const fleet_t *f, const char *other)
         sp.first_date = first;
         sp.preferred_time = (char *) pt;
         sp.sessions = rand () % 3 == 0 ? 0 : (unsigned) (1 + rand () % 25);
+        sp.maintenance_case = MESO__V1__COURSE_SPEC__MAINTENANCE_MAINTENANCE_SESSIONS;
         sp.maintenance_sessions = (unsigned) (rand () % 4);
         sp.practitioner_id = pract;
         sp.recipe_id = "bench";
@@ -958,9 +965,12 @@ main (void)
         snprintf (bc, sizeof bc, "bc%d", i);
         snprintf (gc, sizeof gc, "gc%d", i);
         if (s_clinic (bc, "UTC", "06:00", "22:00", 7, 1, 1) != 0 || s_stock (bc) != 0
-            || s_patient (bc, cl[i].patient) != 0 || s_clinic (gc, "UTC", "06:00", "22:00", 7, 0, 0) != 0
+            || s_clinic (gc, "UTC", "06:00", "22:00", 7, 0, 0) != 0
             || s_stock (gc) != 0 || s_patient (gc, gpid) != 0)
             return 1;
+        for (int k = 0; k < WEEK_SLOTS; k++)
+            if (s_patient (bc, cl[i].patients[k]) != 0)
+                return 1;
         /* pgbench's practitioner gp<i> and room gr<i> (the script's names). */
         snprintf (gp, sizeof gp, "gp%d", i);
         snprintf (gr, sizeof gr, "gr%d", i);

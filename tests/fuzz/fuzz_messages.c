@@ -232,6 +232,7 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__check_hold_request__descriptor,
     &meso__v1__hold_problem__descriptor,
     &meso__v1__check_hold_reply__descriptor,
+    &meso__v1__session_retreatment_due__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

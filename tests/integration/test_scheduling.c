@@ -63,6 +63,7 @@ s_complete (fx_t *fx, const char *appt, int score, bool *non_responder, meso_res
 {
     Meso__V1__CompleteSessionRequest rq = MESO__V1__COMPLETE_SESSION_REQUEST__INIT;
     rq.appointment_id = (char *) appt;
+    rq.outcome_case = MESO__V1__COMPLETE_SESSION_REQUEST__OUTCOME_IMPROVEMENT_SCORE;
     rq.improvement_score = score;
     int st = fx_call (fx, fx->sch, "scheduling.CompleteSession", &rq.base, NULL, r);
     if (st == MESO_OK) {

@@ -21,7 +21,7 @@ test_course_sessions (void **state)
     assert_int_equal (planner_course_sessions (1, false, 0), 1);
     assert_int_equal (planner_course_sessions (2, true, 0), 4);
     assert_int_equal (planner_course_sessions (2, false, 0), 10);
-    assert_int_equal (planner_course_sessions (3, false, 0), 20);
+    assert_int_equal (planner_course_sessions (3, false, 0), 21);
     assert_int_equal (planner_course_sessions (2, false, 12), 12);
     assert_int_equal (planner_course_sessions (0, false, 0), -1);
     assert_int_equal (planner_course_sessions (4, false, 0), -1);
