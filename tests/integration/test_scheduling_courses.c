@@ -60,8 +60,9 @@ s_validity (fx_t *fx, const char *clinic, unsigned days)
     meso_result_reset (&r);
 }
 
-/* Registers and screens a patient: thighs at grade, the last
- * anti-inflammatory dose on dose (NULL: none). */
+/* Registers and screens a patient (thighs at grade, the last
+ * anti-inflammatory dose on dose, NULL: none), who signs the clinic's
+ * consent. */
 static void
 s_patient (fx_t *fx, const char *clinic, int grade, const char *dose, char *id)
 {
@@ -103,6 +104,8 @@ s_patient (fx_t *fx, const char *clinic, int grade, const char *dose, char *id)
     sr.answers = &q;
     assert_int_equal (fx_call (fx, fx->scr, "screening.RecordScreening", &sr.base, NULL, &r), MESO_OK);
     meso_result_reset (&r);
+    /* Booking needs the clinic's current treatment consent signed. */
+    fx_sign_consent (fx, id, clinic, 1);
 }
 
 static fx_t *
