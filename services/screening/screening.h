@@ -9,6 +9,9 @@
  *   settings.c    SetClinicSettings
  *   consents.c    SetConsentText, GetConsentText, SignConsent,
  *                 GetConsents, and the consent part of Check
+ *   answers.c     a screening between the wire and the rules: the
+ *                 questionnaire read, codes checked against the
+ *                 catalogue, a stored record decoded, reasons on the wire
  *   catalogue.c   the ingredient codes screening knows: inventory's
  *                 catalogue, asked on a code not seen before and kept
  *   frame.c       what every method shares: the run frame of a mutating
@@ -262,5 +265,34 @@ int screening_consent_check (meso_db_t *db, meso_reply_t *reply, const Meso__V1_
 
 /* ---- handlers.c ---- */
 extern const meso_method_t screening_methods[];
+
+
+/* ---- answers.c: a screening between the wire and the rules ---- */
+
+typedef struct {
+    Meso__V1__Reason items[RULES_MAX_REASONS];
+    Meso__V1__Reason *ptrs[RULES_MAX_REASONS];
+    size_t n;
+} screening_pbreasons_t;
+typedef struct {
+    char *ptrs[RULES_MAX_TEXTS];
+    size_t n;
+} screening_pbtexts_t;
+
+/* Fills a from a questionnaire (strings borrowed from q); shape problems
+ * rules_validate cannot see go to bad. */
+void screening_answers_from (const Meso__V1__Questionnaire *q, int32_t birth, rules_answers_t *a,
+                             rules_reasons_t *bad);
+/* Adds unknown_ingredient on "<list>[i]" for each code not in the
+ * confirmed catalogue. 0, or -1 with the database error in reply. */
+int screening_catalogue_check (meso_db_t *db, meso_reply_t *reply, const char *const *codes, size_t n,
+                               const char *list, bool shape_reported, rules_reasons_t *bad);
+/* The stored screening of row r of a store_screenings result (caller
+ * frees it), or NULL with DATA_LOSS in reply. */
+Meso__V1__Screening *screening_stored (PGresult *res, int r, bool need_answers, meso_reply_t *reply);
+/* The reasons (which: 0 all, 1 refusals, 2 precautions) and texts as
+ * wire messages, pointing into r / t. */
+void screening_pbreasons (rules_reasons_t *r, int which, screening_pbreasons_t *out);
+void screening_pbtexts (rules_texts_t *t, screening_pbtexts_t *out);
 
 #endif
