@@ -73,13 +73,37 @@ frame_need_date (meso_reply_t *reply, int *bad, const char *field, const char *v
     return true;
 }
 
+/* day plus years, 29 February becoming the 28th in a common year. */
+static int32_t
+s_years_after (int32_t day, int years)
+{
+    int y, m, d;
+    meso_date_to_ymd (day, &y, &m, &d);
+    if (m == 2 && d == 29 && !meso_date_valid (y + years, 2, 29))
+        d = 28;
+    return meso_date_from_ymd (y + years, m, d);
+}
+
 void
 frame_need_session_date (meso_reply_t *reply, int *bad, const char *v)
 {
     int32_t session;
-    if (frame_need_date (reply, bad, "session_date", v, &session) && session < frame_today () - 1) {
+    if (!frame_need_date (reply, bad, "session_date", v, &session))
+        return;
+    int32_t today = frame_today ();
+    if (session < today - 1) {
         meso_reply_reason (reply, "in_the_past", "session_date",
                            "the session date %s is in the past", v);
+        (*bad)++;
+        return;
+    }
+    int32_t last = s_years_after (today + 1, SESSION_HORIZON_YEARS);
+    if (session > last) {
+        char until[16];
+        meso_date_format (last, until, sizeof until);
+        meso_reply_reason (reply, "beyond_horizon", "session_date",
+                           "the session date %s is beyond the horizon of %d years (%s)", v,
+                           SESSION_HORIZON_YEARS, until);
         (*bad)++;
     }
 }

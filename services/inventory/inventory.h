@@ -63,6 +63,13 @@
 /* Quantities above this (a million units) are typing errors, and keep sums
  * far from int64 overflow. */
 #define QTY_MAX (INT64_C (1000000000))
+/* The latest session date a reservation may have, in years after today.
+ * Scheduling gives no session a first date beyond 5 years of the clinic's
+ * local today (WHEN_HORIZON_YEARS), and a course of at most 64 sessions
+ * at most 31 days apart ends within 1,984 days of its first: 11 years
+ * takes every session scheduling can book and refuses a typing error
+ * (9999-12-31) that would hold stock for a session that never comes. */
+#define SESSION_HORIZON_YEARS 11
 
 typedef struct {
     meso_db_t *db;
@@ -194,7 +201,8 @@ void frame_need_qty (meso_reply_t *reply, int *bad, const char *field, int64_t v
 bool frame_need_date (meso_reply_t *reply, int *bad, const char *field, const char *v,
                       int32_t *days);
 /* A session date, no earlier than yesterday (a clinic east of UTC is
- * already on tomorrow). */
+ * already on tomorrow) and no later than SESSION_HORIZON_YEARS after
+ * tomorrow. */
 void frame_need_session_date (meso_reply_t *reply, int *bad, const char *v);
 /* Optional text of at most max bytes; the reason names the last part of
  * field ("ingredient.form": "form must be at most ..."). */

@@ -1163,6 +1163,52 @@ test_redate_moves_expiring_lots (void **state)
     s_teardown (fx);
 }
 
+/* A session date beyond the horizon (9999-12-31, or 11 years and more
+ * ahead) is refused by Reserve and Redate with INVALID_ARGUMENT naming
+ * session_date, even with lots that would last until then, and changes
+ * nothing; a session 10 years ahead (a long course begun at scheduling's
+ * 5-year horizon) is still reserved. */
+static void
+test_session_date_beyond_horizon (void **state)
+{
+    (void) state;
+    fx_t *fx = s_setup ("inv_horizon", false);
+    s_catalogue (fx);
+    s_receive (fx, "clinic-a", "caffeine", "CAF-F", 20000, 500000, NULL);
+    s_receive (fx, "clinic-a", "lcarnitine", "LC-F", 20000, 500000, NULL);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 3650, "thighs", NULL, NULL, NULL),
+                      MESO_OK);
+    char before[40], after[40];
+    assert_int_equal (mt_fingerprint (fx->db, "inventory,events", before, sizeof before), 0);
+
+    meso_result_t r = { 0 };
+    char *areas[] = { "thighs" };
+    Meso__V1__ReserveRequest rv = MESO__V1__RESERVE_REQUEST__INIT;
+    rv.appointment_id = "appt-2"; rv.patient_id = "pat-2"; rv.clinic_id = "clinic-a";
+    rv.session_date = "9999-12-31"; rv.n_areas = 1; rv.areas = areas; rv.recipe_id = "lipo";
+    assert_int_equal (s_call (fx, "inventory.Reserve", &rv.base, NULL, &r), MESO_INVALID_ARGUMENT);
+    assert_int_equal (r.reply->n_reasons, 1);
+    assert_string_equal (r.reply->reasons[0]->code, "beyond_horizon");
+    assert_string_equal (r.reply->reasons[0]->field, "session_date");
+    assert_non_null (strstr (r.reply->reasons[0]->message, "11 years"));
+    meso_result_reset (&r);
+    assert_int_equal (s_reserve (fx, "clinic-a", "appt-2", "pat-2", 365 * 11 + 10, "thighs", NULL,
+                                 NULL, NULL), MESO_INVALID_ARGUMENT);
+
+    Meso__V1__RedateRequest rd = MESO__V1__REDATE_REQUEST__INIT;
+    rd.clinic_id = "clinic-a"; rd.appointment_id = "appt-1"; rd.session_date = "9999-12-31";
+    assert_int_equal (s_call (fx, "inventory.Redate", &rd.base, NULL, &r), MESO_INVALID_ARGUMENT);
+    assert_string_equal (r.reply->reasons[0]->code, "beyond_horizon");
+    assert_string_equal (r.reply->reasons[0]->field, "session_date");
+    meso_result_reset (&r);
+    assert_int_equal (s_redate (fx, "appt-1", 365 * 11 + 10, NULL, NULL), MESO_INVALID_ARGUMENT);
+
+    assert_int_equal (mt_fingerprint (fx->db, "inventory,events", after, sizeof after), 0);
+    assert_string_equal (before, after);
+    s_check_books (fx);
+    s_teardown (fx);
+}
+
 /* ------------------------------------------- reorder points and expiry */
 
 /* Decodes every event of type in events.outbox, in the order written, into
@@ -1704,6 +1750,7 @@ main (void)
         cmocka_unit_test (test_session_events_consume_and_release_once),
         cmocka_unit_test (test_get_recipe),
         cmocka_unit_test (test_redate_moves_expiring_lots),
+        cmocka_unit_test (test_session_date_beyond_horizon),
         cmocka_unit_test (test_stock_low_once_per_crossing),
         cmocka_unit_test (test_stock_expiring_once_per_lot),
         cmocka_unit_test (test_discard_expired),
