@@ -376,7 +376,8 @@ s_dropped (meso_bus_server_t *self, const char *request_id, int err)
     int64_t now = zclock_mono ();
     if (now < self->drop_log_at)
         return;
-    meso_warn ("%llu repl%s dropped in the last %d s, the latest to request %s: %s "
+    meso_warn ("%llu repl%s dropped since the last such line (at most one every %d s), "
+               "the latest to request %s: %s "
                "(a peer holds at most %d unread replies, MESO_BUS_PEER_BUDGET)",
                (unsigned long long) self->drops_unlogged, self->drops_unlogged == 1 ? "y" : "ies",
                DROP_LOG_MS / 1000, request_id,
