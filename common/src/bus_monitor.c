@@ -81,14 +81,22 @@ s_record_fds (void)
                       (double) (n > 0 ? n - 1 : 0));    /* less the one reading */
 }
 
-/* The actor: args is the monitor's inproc endpoint (owned by the caller,
- * valid until the actor is destroyed). */
+/* The actor: args is the monitor's inproc endpoint, a heap copy the actor
+ * owns and frees. Threads: the daemon's thread writes the copy before
+ * zactor_new starts this thread (pthread_create orders the two), and only
+ * this thread reads and frees it. It was a buffer on the caller's stack,
+ * read here while zactor_new waited: the only ordering between that read
+ * and the caller's next use of its stack was the signal over the inproc
+ * pipe, which libzmq passes through lock-free queues ThreadSanitizer cannot
+ * see, and a copy owned by one thread needs no such argument. */
 static void
 s_actor (zsock_t *pipe, void *args)
 {
-    const char *endpoint = args;
+    char *endpoint = args;
     zsock_t *events = zsock_new_pair (NULL);
-    if (!events || zsock_connect (events, "%s", endpoint) != 0) {
+    int rc = events ? zsock_connect (events, "%s", endpoint) : -1;
+    free (endpoint);
+    if (rc != 0) {
         zsock_destroy (&events);
         zsock_signal (pipe, 1);
         return;
@@ -167,17 +175,25 @@ meso_bus_monitor_new (void *router)
     if (!self)
         return NULL;
     self->router = router;
-    /* One endpoint per server: a process may run several. The actor reads
-     * it before zactor_new returns. */
+    /* One endpoint per server: a process may run several. */
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "inproc://meso-bus-monitor-%p", (void *) self);
-    if (zmq_socket_monitor (router, endpoint, ZMQ_EVENT_ACCEPT_FAILED) != 0) {
-        meso_warn ("cannot monitor the ROUTER socket: %s", zmq_strerror (zmq_errno ()));
+    char *copy = strdup (endpoint);     /* the actor's: see s_actor */
+    if (!copy) {
         free (self);
         return NULL;
     }
-    self->actor = zactor_new (s_actor, endpoint);
+    if (zmq_socket_monitor (router, endpoint, ZMQ_EVENT_ACCEPT_FAILED) != 0) {
+        meso_warn ("cannot monitor the ROUTER socket: %s", zmq_strerror (zmq_errno ()));
+        free (copy);
+        free (self);
+        return NULL;
+    }
+    /* CZMQ's zactor_new returns NULL only when an allocation fails, before
+     * it starts the thread: the copy is then still ours. */
+    self->actor = zactor_new (s_actor, copy);
     if (!self->actor) {
+        free (copy);
         zmq_socket_monitor (router, NULL, 0);
         free (self);
         return NULL;

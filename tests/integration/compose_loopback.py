@@ -426,6 +426,11 @@ def main():
         psql(f"DROP DATABASE IF EXISTS {DBNAME} WITH (FORCE)")
         psql(f"CREATE DATABASE {DBNAME}")
         base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": WORK}
+        # Sanitizer options are not configuration: a sanitizer build's run
+        # (tests/run.sh --sanitize, --tsan) passes them on.
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
+            if k in os.environ:
+                base_env[k] = os.environ[k]
         for name in order:
             svc = services[name]
             argv, helpcmd = local_argv(name, svc)
@@ -467,6 +472,10 @@ def main():
             psql(f"DROP DATABASE IF EXISTS {DBNAME} WITH (FORCE)")
         except subprocess.CalledProcessError:
             pass
+    for name, (p, log) in procs.items():
+        with open(log, errors="replace") as f:
+            if "WARNING: ThreadSanitizer" in f.read():
+                fail(f"ThreadSanitizer report in the log of {name}")
     shutil.rmtree(WORK, ignore_errors=True)
     print("PASS")
 

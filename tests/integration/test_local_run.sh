@@ -140,4 +140,9 @@ if pgrep -f "$LOCAL_DIR/pg/data" >/dev/null; then
 fi
 "$DEPLOY/pg.sh" status "$LOCAL_DIR/pg" "$PGPORT" >/dev/null 2>&1 && fail "pg.sh status says the cluster runs"
 port_free "$PGPORT" || fail "port $PGPORT still taken after down.sh"
+# A sanitizer build (tests/run.sh --tsan) reports into the daemons' logs.
+for f in "$LOCAL_DIR"/logs/*.log; do
+    [ -f "$f" ] || continue
+    ! grep -q "WARNING: ThreadSanitizer" "$f" || fail "ThreadSanitizer report in $f"
+done
 echo "ok: $booked sessions booked, health ok, demo idempotent, down.sh left nothing running"

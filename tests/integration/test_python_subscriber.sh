@@ -85,3 +85,7 @@ assert events[20]["session_booked"]["session"]["appointment_id"] == "t-1", event
 assert len({e["id"] for e in events}) == 50
 print(f"ok: {len(events)} events, stream_seq 1..50 in order")
 EOF
+# A sanitizer build (tests/run.sh --tsan) reports into the daemon's log.
+if grep -q "WARNING: ThreadSanitizer" "$WORK/daemon.log"; then
+    fail "ThreadSanitizer report in the log of meso-events"
+fi

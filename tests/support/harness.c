@@ -16,6 +16,15 @@
  * <build>/test-logs/<name>-<pid>.log, which ctest --output-on-failure does
  * not show but a person debugging a failure wants.
  *
+ * Sanitizer reports of children: a daemon's report goes to its log, not to
+ * the test, and a daemon that halts on it may only show as a timeout, or
+ * not at all when the test had finished with it. So the atexit handler,
+ * after killing what is left, reads the log of every child this process
+ * started and, when one holds a ThreadSanitizer report, prints where and
+ * ends the test with status 66 (TSan's own exit code), whatever the tests
+ * said. The children inherit TSAN_OPTIONS (halt_on_error=1 in
+ * tests/run.sh --tsan) with the rest of the environment.
+ *
  * ipc:// endpoints live in one mkdtemp folder per test process under /tmp:
  * socket paths are limited to ~107 bytes, too short for a build folder
  * path. The folder is removed at exit. */
@@ -52,6 +61,8 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t s_children[MAX_CHILDREN];
 static int s_nchildren;
 static bool s_atexit_done;
+static char *s_logs[MAX_CHILDREN * 4];     /* every child's log, for s_check_logs */
+static int s_nlogs;
 static char s_ipc_dir[64];
 static unsigned s_ipc_seq;
 
@@ -221,6 +232,33 @@ mt_free_port (void)
 
 /* ------------------------------------------------------------ processes */
 
+/* Returns true when a child's log holds a sanitizer report (see the top). */
+static bool
+s_check_logs (void)
+{
+    static const char *const marks[] = { "WARNING: ThreadSanitizer" };
+    bool found = false;
+    for (int i = 0; i < s_nlogs; i++) {
+        FILE *f = fopen (s_logs[i], "r");
+        if (!f)
+            continue;
+        char line[1024];
+        bool here = false;
+        while (!here && fgets (line, sizeof line, f))
+            for (size_t m = 0; m < sizeof marks / sizeof marks[0] && !here; m++)
+                if (strstr (line, marks[m]))
+                    here = true;
+        fclose (f);
+        if (here) {
+            fprintf (stderr, "harness: a sanitizer report is in %s\n", s_logs[i]);
+            found = true;
+        }
+        free (s_logs[i]);
+    }
+    s_nlogs = 0;
+    return found;
+}
+
 static void
 s_atexit (void)
 {
@@ -233,8 +271,13 @@ s_atexit (void)
         }
     }
     s_nchildren = 0;
+    bool reported = s_check_logs ();
     pthread_mutex_unlock (&s_lock);
     s_remove_ipc_dir ();
+    if (reported) {
+        fflush (NULL);
+        _exit (66);
+    }
 }
 
 static void
@@ -359,8 +402,15 @@ mt_spawn (const char *path, const char *const argv[], const char *const env[])
         execve (exe, (char *const *) argv, envp);
         _exit (127);
     }
-    if (pid > 0)
+    if (pid > 0) {
         s_children[s_nchildren++] = pid;
+        if (s_nlogs < (int) (sizeof s_logs / sizeof s_logs[0])) {
+            s_append_pid_log (logpath + plen, pid);
+            s_logs[s_nlogs] = strdup (logpath);
+            if (s_logs[s_nlogs])
+                s_nlogs++;
+        }
+    }
     pthread_mutex_unlock (&s_lock);
     free (envp);
     if (pid < 0) {
