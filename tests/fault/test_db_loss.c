@@ -108,6 +108,23 @@ s_lose (meso_db_t *admin, const char *role)
     assert_int_equal (rc, 0);
 }
 
+/* The idempotency keys and the row counts of schema, for a failure
+ * message. */
+static void
+s_dump (meso_db_t *db, const char *schema, char *out, size_t size)
+{
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "SELECT (SELECT string_agg (key, ',' ORDER BY key) FROM %s.idempotency) || ' | ' ||"
+              " (SELECT string_agg (format ('%%s=%%s', c.relname, c.reltuples), ',') FROM pg_class c"
+              "  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r')",
+              schema);
+    const char *p[] = { schema };
+    PGresult *res = meso_db_query (db, sql, 1, p);
+    snprintf (out, size, "%s", res && PQntuples (res) ? PQgetvalue (res, 0, 0) : meso_db_error (db)->message);
+    PQclear (res);
+}
+
 static void
 s_expect_ok_or_unavailable (const s_call_t *call, const char *shape)
 {
@@ -167,9 +184,21 @@ s_inflight_loss (meso_db_t *admin, const char *admin_conninfo, const char *role,
          * may run once the database is back. Never half of it. */
         assert_int_equal (mt_fingerprint (admin, schema, after, sizeof after), 0);
         if (strcmp (before, after) != 0) {
+            /* Changed: then by that resend, whose key commits with its
+             * effect. The fingerprint reads table after table, so it may
+             * have seen the resend commit between two of them: give the
+             * key a moment to be read. */
             char sql[128];
             snprintf (sql, sizeof sql, "SELECT count (*) FROM %s.idempotency WHERE key = $1", schema);
-            assert_int_equal (s_int (admin, sql, call->key), 1);
+            int64_t t1 = meso_time_mono_ms ();
+            while (s_int (admin, sql, call->key) == 0 && meso_time_mono_ms () - t1 < 5000)
+                mt_sleep_ms (50);
+            if (s_int (admin, sql, call->key) != 1) {
+                char rows[2048];
+                s_dump (admin, schema, rows, sizeof rows);
+                fail_msg ("%s: UNAVAILABLE, the %s tables changed, but key %s was never stored: %s",
+                          call->method, schema, call->key, rows);
+            }
         }
     }
     s_call (call);
