@@ -99,7 +99,11 @@ s_lose (meso_db_t *admin, const char *role)
         s_terminate (admin, role);
         return;
     }
-    assert_int_equal (mt_sh ("%s/deploy/local/pg.sh crash %s %s >/dev/null", mt_source_dir (),
+    /* MESO_PG_FAST= here too: pg.sh rewrites the settings at every start,
+     * and the run's MESO_PG_FAST=1 (tests/run.sh) would turn
+     * synchronous_commit off after the first crash, so that the next one
+     * loses commits already acknowledged. */
+    assert_int_equal (mt_sh ("MESO_PG_FAST= %s/deploy/local/pg.sh crash %s %s >/dev/null", mt_source_dir (),
                              s_crash_dir, s_crash_port), 0);
     /* The test's own connection died too: reconnect it. */
     int rc = -1;
