@@ -8,7 +8,9 @@
  *     fingerprint of every table of every schema is the same before and
  *     after;
  *   - an actor padded with unknown fields (512 KiB) is accepted, and the
- *     event the request causes carries the actor's known fields only. */
+ *     event the request causes carries the actor's known fields only;
+ *   - inventory.DiscardExpired with an as_of after the clinic's today
+ *     (9999-12-31, tomorrow) is refused and throws nothing away. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +320,29 @@ test_padded_actor_stays_out_of_events (void **state)
     PQclear (res);
 }
 
+/* A future as_of would discard good stock (lot L1 expires in 60 days):
+ * refused, nothing discarded. This inventory runs without scheduling, so
+ * the clinic's day is UTC's. */
+static void
+test_future_discard_changes_nothing (void **state)
+{
+    (void) state;
+    char tomorrow[16];
+    int32_t today = (int32_t) (meso_time_now_us () / INT64_C (86400000000));
+    meso_date_format (today + 1, tomorrow, sizeof tomorrow);
+    const char *dates[] = { "9999-12-31", tomorrow };
+    for (int i = 0; i < 2; i++) {
+        Meso__V1__DiscardExpiredRequest rq = MESO__V1__DISCARD_EXPIRED_REQUEST__INIT;
+        rq.clinic_id = "clinic-a";
+        rq.as_of = (char *) dates[i];
+        s_refused (s_inventory, "inventory.DiscardExpired", &rq.base, '#', "alice", 'x', "as_of");
+    }
+    int64_t on_hand = 0;
+    assert_int_equal (mt_sql_int (s_db, "SELECT on_hand_milli FROM inventory.lot WHERE lot_number = $1",
+                                  "L1", &on_hand), 0);
+    assert_int_equal (on_hand, 1000000);
+}
+
 int
 main (void)
 {
@@ -325,6 +350,7 @@ main (void)
         cmocka_unit_test (test_bad_body_strings_change_nothing),
         cmocka_unit_test (test_bad_actor_changes_nothing),
         cmocka_unit_test (test_padded_actor_stays_out_of_events),
+        cmocka_unit_test (test_future_discard_changes_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
