@@ -16,6 +16,17 @@
  * - Request ids are "<pid>-<random>-<counter>": unique across the clients
  *   of one process (one counter per process) and, thanks to the random
  *   part, across processes that reuse a pid.
+ * - CURVE (curve.h): the client proves its key pair and checks the
+ *   server's. A server that refuses the key never completes the handshake,
+ *   so with ZMQ_IMMEDIATE nothing can be sent and, left alone, the call
+ *   would wait out its whole deadline as if the daemon were down. A socket
+ *   monitor reports the refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH); it is
+ *   read only while no peer is connected, so it costs nothing per request,
+ *   and once every endpoint has refused, the call ends at once with
+ *   UNAUTHENTICATED "not authorised by <endpoint>".
+ * - The actor written in a request is "on behalf of": a daemon serving a
+ *   request of a person passes that person along (the thread's current
+ *   call, access.h); the server only honours it from a service principal.
  */
 #include <assert.h>
 #include <errno.h>
@@ -26,7 +37,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "meso/access.h"
 #include "meso/bus.h"
+#include "meso/curve.h"
 #include "meso/log.h"
 #include "bus_private.h"
 
@@ -36,12 +49,19 @@
 
 static atomic_ulong s_counter;
 
+#define REFUSED_MAX 8
+#define REFUSED_FINAL_MS 1500   /* refused this long by every endpoint: give up */
+
 struct meso_bus_client_t {
     zsock_t *dealer;
     void *handle;
     char *endpoints;
-    Meso__V1__Actor__Kind actor_kind;
-    char *actor_id;
+    char *service;
+    zsock_t *monitor;           /* handshake outcomes of dealer */
+    int n_endpoints;
+    char *refused [REFUSED_MAX];   /* endpoints whose last handshake failed */
+    char refused_why [96];
+    int64_t refused_since;      /* monotonic ms since every endpoint refuses, 0: not */
     int attempt_ms;
     char id_prefix [24];        /* "<pid>-<random>-" */
     uint8_t *buf;               /* packed request, reused */
@@ -77,23 +97,108 @@ meso_result_reset (meso_result_t *r)
 
 /* ------------------------------------------------------------ lifecycle */
 
-meso_bus_client_t *
-meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind, const char *actor_id)
+static void
+s_monitor_start (meso_bus_client_t *self)
 {
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://meso-client-monitor-%p", (void *) self);
+    if (zmq_socket_monitor (self->handle, endpoint,
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+        return;
+    self->monitor = zsock_new_pair (endpoint);
+    if (self->monitor)
+        zsock_set_rcvtimeo (self->monitor, 0);
+}
+
+static void
+s_refused_set (meso_bus_client_t *self, const char *endpoint, bool refused)
+{
+    int free_slot = -1;
+    for (int i = 0; i < REFUSED_MAX; i++) {
+        if (self->refused [i] && strcmp (self->refused [i], endpoint) == 0) {
+            if (!refused) {
+                free (self->refused [i]);
+                self->refused [i] = NULL;
+            }
+            return;
+        }
+        if (!self->refused [i] && free_slot < 0)
+            free_slot = i;
+    }
+    if (refused && free_slot >= 0)
+        self->refused [free_slot] = strdup (endpoint);
+}
+
+/* Reads the handshake events that arrived; returns how many endpoints
+ * currently refuse us. */
+static int
+s_monitor_read (meso_bus_client_t *self)
+{
+    while (self->monitor) {
+        zmsg_t *msg = zmsg_recv (self->monitor);
+        if (!msg)
+            break;
+        zframe_t *head = zmsg_first (msg);
+        zframe_t *addr = zmsg_next (msg);
+        if (head && zframe_size (head) >= 6 && addr) {
+            uint16_t event;
+            uint32_t value;
+            memcpy (&event, zframe_data (head), 2);
+            memcpy (&value, zframe_data (head) + 2, 4);
+            char *endpoint = zframe_strdup (addr);
+            /* ZAP 300 is a temporary failure (the server has not loaded its
+             * principals yet): not a refusal. */
+            bool refused = event != ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                           && !(event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300);
+            if (endpoint && (refused || event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)) {
+                s_refused_set (self, endpoint, refused);
+                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+                    snprintf (self->refused_why, sizeof self->refused_why,
+                              "the server refused this process's key (ZAP %u)", value);
+                else
+                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                    snprintf (self->refused_why, sizeof self->refused_why,
+                              "the CURVE handshake failed (wrong server key, or the "
+                              "server is not CURVE)");
+                free (endpoint);
+            }
+        }
+        zmsg_destroy (&msg);
+    }
+    int n = 0;
+    for (int i = 0; i < REFUSED_MAX; i++)
+        n += self->refused [i] != NULL;
+    return n;
+}
+
+/* The first refusing endpoint, for the message. */
+static const char *
+s_refused_first (meso_bus_client_t *self)
+{
+    for (int i = 0; i < REFUSED_MAX; i++)
+        if (self->refused [i])
+            return self->refused [i];
+    return self->endpoints;
+}
+
+meso_bus_client_t *
+meso_bus_client_new_as (const char *service, const char *endpoints, zcert_t *identity)
+{
+    assert (service && *service);
     assert (endpoints && *endpoints);
     meso_bus_client_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->endpoints = strdup (endpoints);
-    self->actor_id = strdup (actor_id ? actor_id : "");
-    self->actor_kind = kind;
+    self->service = strdup (service);
     self->attempt_ms = DEFAULT_ATTEMPT_MS;
     uint32_t rnd = 0;
     if (getrandom (&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t) sizeof rnd)
         rnd = (uint32_t) zclock_usecs () ^ (uint32_t) (uintptr_t) self;
     snprintf (self->id_prefix, sizeof self->id_prefix, "%u-%08x-", (unsigned) getpid (), rnd);
     self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->endpoints || !self->actor_id || !self->dealer) {
+    if (!self->endpoints || !self->service || !self->dealer) {
         meso_bus_client_destroy (&self);
         return NULL;
     }
@@ -106,8 +211,38 @@ meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind, const ch
     zsock_set_reconnect_ivl_max (self->dealer, 1000);
     zsock_set_rcvtimeo (self->dealer, RECV_SLICE_MS);
 
+    /* One mechanism per socket: every endpoint plaintext, or none. */
     char *list = strdup (endpoints);
     char *save = NULL;
+    int plain = 0, total = 0;
+    for (char *ep = list ? strtok_r (list, ",", &save) : NULL; ep;
+         ep = strtok_r (NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        if (*ep) {
+            total++;
+            plain += meso_bus_plaintext (ep);
+        }
+    }
+    free (list);
+    if (plain > 0 && plain < total) {
+        meso_error ("\"%s\" mixes plaintext and CURVE endpoints (MESO_PLAINTEXT_ENDPOINTS); "
+                    "one client speaks one of them", endpoints);
+        meso_bus_client_destroy (&self);
+        return NULL;
+    }
+    if (plain == 0) {
+        char err [256];
+        if (meso_curve_client (self->dealer, service, identity, err, sizeof err) != 0) {
+            meso_error ("cannot call %s at %s: %s", service, endpoints, err);
+            meso_bus_client_destroy (&self);
+            return NULL;
+        }
+        s_monitor_start (self);
+    }
+
+    list = strdup (endpoints);
+    save = NULL;
     int connected = 0;
     for (char *ep = list ? strtok_r (list, ",", &save) : NULL; ep;
          ep = strtok_r (NULL, ",", &save)) {
@@ -121,12 +256,19 @@ meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind, const ch
             connected++;
     }
     free (list);
+    self->n_endpoints = connected;
     if (connected == 0) {
         meso_error ("no usable endpoint in \"%s\"", endpoints);
         meso_bus_client_destroy (&self);
         return NULL;
     }
     return self;
+}
+
+meso_bus_client_t *
+meso_bus_client_new (const char *service, const char *endpoints)
+{
+    return meso_bus_client_new_as (service, endpoints, NULL);
 }
 
 void
@@ -136,10 +278,16 @@ meso_bus_client_destroy (meso_bus_client_t **self_p)
     meso_bus_client_t *self = *self_p;
     if (!self)
         return;
+    if (self->monitor) {
+        zmq_socket_monitor (self->handle, NULL, 0);
+        zsock_destroy (&self->monitor);
+    }
     zsock_destroy (&self->dealer);
     free (self->buf);
     free (self->body_buf);
-    free (self->actor_id);
+    for (int i = 0; i < REFUSED_MAX; i++)
+        free (self->refused [i]);
+    free (self->service);
     free (self->endpoints);
     free (self);
     *self_p = NULL;
@@ -177,9 +325,13 @@ s_pack_request (meso_bus_client_t *self, const char *method, const ProtobufCMess
     while (nd > 0 && id_len < 39)
         request_id [id_len++] = digits [--nd];
     request_id [id_len] = '\0';
+    /* On behalf of: the person whose request this thread is serving. */
     Meso__V1__Actor actor = MESO__V1__ACTOR__INIT;
-    actor.kind = self->actor_kind;
-    actor.id = self->actor_id;
+    const meso_principal_t *caller = meso_call_principal ();
+    const char *behalf = meso_call_on_behalf_of ();
+    actor.id = (char *) (caller ? (*behalf ? behalf : caller->name) : "");
+    if (caller && !*behalf)
+        actor.kind = (Meso__V1__Actor__Kind) meso_principal_actor_kind (caller->kind);
     Meso__V1__Request req = MESO__V1__REQUEST__INIT;
     req.request_id = request_id;
     req.method = (char *) method;
@@ -328,6 +480,22 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
         if (s_send (self, size) < 0) {
             if (zmq_errno () == ETERM)
                 break;
+            /* Every endpoint has refused our key for a while (not only
+             * once, which a server still starting may do): no point
+             * waiting for the deadline. */
+            if (self->monitor && s_monitor_read (self) >= self->n_endpoints) {
+                if (self->refused_since == 0)
+                    self->refused_since = zclock_mono ();
+            }
+            else
+                self->refused_since = 0;
+            if (self->refused_since && zclock_mono () - self->refused_since >= REFUSED_FINAL_MS) {
+                result->status = MESO_UNAUTHENTICATED;
+                snprintf (result->message, sizeof result->message,
+                          "%s: not authorised by %s: %s", method, s_refused_first (self),
+                          self->refused_why);
+                return -1;
+            }
             /* No connected peer yet (or it is full): wait a little and
              * try again, without running past the deadline. */
             int64_t left = deadline - zclock_mono ();
@@ -370,6 +538,13 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
                   "no reply to %s from %s within %d ms (%d attempt%s); "
                   "the effect may or may not have happened",
                   method, self->endpoints, deadline_ms, attempts, attempts == 1 ? "" : "s");
+    }
+    else
+    if (self->monitor && s_monitor_read (self) > 0) {
+        result->status = MESO_UNAUTHENTICATED;
+        snprintf (result->message, sizeof result->message,
+                  "%s: not authorised by %s: %s", method, s_refused_first (self),
+                  self->refused_why);
     }
     else {
         result->status = MESO_UNAVAILABLE;

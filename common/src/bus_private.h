@@ -6,6 +6,7 @@
 #define MESO_BUS_PRIVATE_H
 
 #include "meso/bus.h"
+#include "meso/access.h"
 
 /* Points env (already initialised with MESO__V1__REPLY__INIT) at the
  * reply's fields: no copy, valid until the reply is changed. request_id is
@@ -56,5 +57,31 @@ typedef struct meso_bus_monitor_t meso_bus_monitor_t;
 void meso_fd_limit_raise (void);
 meso_bus_monitor_t *meso_bus_monitor_new (void *router);
 void meso_bus_monitor_destroy (meso_bus_monitor_t **self_p);
+
+/* bus_authz.c: whether endpoint is listed in MESO_PLAINTEXT_ENDPOINTS
+ * (no CURVE there, an operator's explicit choice). */
+bool meso_bus_plaintext (const char *endpoint);
+/* Whether principal p (NULL: a plaintext caller) may call m with body:
+ * roles, health data, clinic scope. Returns 0, or -1 with reply set to
+ * UNAUTHENTICATED or PERMISSION_DENIED naming what is missing. */
+int meso_bus_authorize (const meso_method_t *m, const meso_principal_t *p,
+                        const ProtobufCMessage *body, meso_reply_t *reply);
+
+/* The authenticated caller of one request: its principal (a reference)
+ * and the actor the handler sees in place of the one the client wrote. */
+typedef struct {
+    meso_principal_t *principal;    /* NULL on a plaintext endpoint */
+    Meso__V1__Actor actor;          /* id = principal name, on_behalf_of */
+    Meso__V1__Actor *saved;         /* the client's actor, put back at the end */
+    bool refused;
+} meso_bus_caller_t;
+/* Looks up user_id (the ZAP User-Id of the connection: the Z85 key),
+ * replaces req->actor with the principal's, and publishes the call to the
+ * thread (meso_call_*). Returns 0, or -1 with reply UNAUTHENTICATED when
+ * the key is unknown or revoked (the handshake was accepted before the
+ * change). meso_bus_caller_end undoes it (always call it). */
+int meso_bus_caller_begin (meso_bus_caller_t *c, const char *user_id, bool plaintext,
+                           Meso__V1__Request *req, meso_reply_t *reply);
+void meso_bus_caller_end (meso_bus_caller_t *c, Meso__V1__Request *req);
 
 #endif

@@ -48,7 +48,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "meso/access.h"
 #include "meso/bus.h"
+#include "meso/curve.h"
 #include "meso/handler.h"
 #include "meso/db.h"
 #include "meso/log.h"
@@ -91,6 +93,7 @@ struct meso_bus_server_t {
     uint64_t drops_unlogged;    /* replies dropped since the last log line */
     int64_t drop_log_at;        /* monotonic ms: no drop line before this */
     int sndhwm;
+    bool plaintext;             /* MESO_PLAINTEXT_ENDPOINTS names this endpoint */
     int64_t started_ms;
     volatile int stopped;
 };
@@ -194,6 +197,15 @@ meso_bus_server_new (const char *service, const char *endpoint,
     self->sndhwm = meso_bus_peer_hwm (meso_bus_peer_budget ());
     zsock_set_sndhwm (self->router, self->sndhwm);
     zsock_set_rcvhwm (self->router, HWM);
+    self->plaintext = meso_bus_plaintext (endpoint);
+    if (self->plaintext)
+        meso_warn ("%s on %s is PLAINTEXT (MESO_PLAINTEXT_ENDPOINTS): no encryption, no "
+                   "authentication; only methods open to anyone answer there", service, endpoint);
+    else
+    if (meso_curve_server (self->router, service) != 0) {
+        meso_bus_server_destroy (&self);
+        return NULL;
+    }
     if (zsock_bind (self->router, "%s", endpoint) < 0) {
         meso_error ("cannot bind %s on %s: %s", service, endpoint,
                     zmq_strerror (zmq_errno ()));
@@ -280,14 +292,32 @@ s_normalise (meso_bus_server_t *self, meso_reply_t *reply, const char *method)
                           method, meso_status_name (status));
 }
 
+/* A handler that finds its clinic itself (MESO_SCOPE_HANDLER) must have
+ * checked it for a scoped principal before answering OK: if not, the
+ * answer is withheld and the omission logged as the bug it is. */
+static void
+s_check_scoped (const meso_method_t *m, const meso_principal_t *p, meso_reply_t *reply)
+{
+    if (!p || p->all_clinics || !m->scope || strcmp (m->scope, MESO_SCOPE_HANDLER) != 0
+        || meso_call_scope_checked () || meso_reply_status (reply) != MESO_OK)
+        return;
+    meso_error ("%s answered %s without checking the clinic scope", m->name, p->name);
+    meso_reply_reset (reply);
+    meso_reply_error (reply, MESO_INTERNAL, "%s did not check the caller's clinic scope",
+                      m->name);
+}
+
 /* Runs one decoded request through its handler (or answers it directly).
  * Returns req->method when this server has that method (the label for the
  * metrics), NULL when not. */
 static const char *
-s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t *reply)
+s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t *reply,
+            const meso_principal_t *principal)
 {
     if (strcmp (req->method, "Health") == 0
         || strcmp (req->method, self->health_method) == 0) {
+        /* Any authenticated caller may ask (an anonymous one only on a
+         * plaintext endpoint). */
         meso_bus_health (self->service, self->started_ms, self->db, self->health_fn,
                          self->health_arg, reply);
         return req->method;
@@ -311,7 +341,10 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
     ProtobufCMessage *body = NULL;
     if (m->input && meso_wire_decode_body (m->name, m->input, &req->body, &body, reply) != 0)
         return req->method;
-    m->fn (req, body, reply, self->arg);
+    if (meso_bus_authorize (m, principal, body, reply) == 0) {
+        m->fn (req, body, reply, self->arg);
+        s_check_scoped (m, principal, reply);
+    }
     if (body)
         protobuf_c_message_free_unpacked (body, NULL);
     s_normalise (self, reply, m->name);
@@ -458,6 +491,9 @@ s_serve_one (meso_bus_server_t *self)
     const char *method = "";
     const char *label = NULL;   /* method, when this server has it */
     Meso__V1__Request *req = NULL;
+    meso_bus_caller_t caller;
+    char who [MESO_PRINCIPAL_NAME_MAX + 1] = "";
+    char behalf [MESO_ACTOR_ID_MAX + 1] = "";
 
     /* The shape: [empty][payload], or [payload] alone. */
     bool delimited = kept >= 1 && zmq_msg_size (&frames [0]) == 0 && count >= 2;
@@ -501,7 +537,14 @@ s_serve_one (meso_bus_server_t *self)
                                                err, sizeof err, &field) == 0) {
                 request_id = req->request_id;
                 method = req->method;
-                label = s_dispatch (self, req, reply);
+                if (meso_bus_caller_begin (&caller, zmq_msg_gets (payload, "User-Id"),
+                                           self->plaintext, req, reply) == 0)
+                    label = s_dispatch (self, req, reply, caller.principal);
+                if (caller.principal) {
+                    snprintf (who, sizeof who, "%s", caller.principal->name);
+                    snprintf (behalf, sizeof behalf, "%s", caller.actor.on_behalf_of);
+                }
+                meso_bus_caller_end (&caller, req);
             }
             else {
                 if (meso_wire_peek_request_id (data, size, peeked, sizeof peeked) == 0
@@ -525,9 +568,9 @@ s_serve_one (meso_bus_server_t *self)
     /* The method label only names methods this server has: a client's
      * made-up names must not grow the metrics without bound. */
     meso_metrics_request (label ? label : "unknown", meso_reply_status (reply), took);
-    meso_log_request (request_id, method, meso_reply_status (reply),
-                      took,
-                      meso_reply_status (reply) == MESO_OK ? NULL : meso_reply_message (reply));
+    meso_log_request_by (request_id, method, meso_reply_status (reply), took,
+                         meso_reply_status (reply) == MESO_OK ? NULL : meso_reply_message (reply),
+                         who, behalf);
 
     if (req)
         meso__v1__request__free_unpacked (req, &self->arena.base);

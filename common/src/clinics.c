@@ -48,7 +48,7 @@ meso_clinics_new (const char *endpoint, const char *service)
     }
     zhashx_set_destructor (self->known, s_free_zone);
     if (endpoint && *endpoint) {
-        self->client = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_SERVICE, service);
+        self->client = meso_bus_client_new ("scheduling", endpoint);
         if (!self->client) {
             meso_clinics_destroy (&self);
             return NULL;

@@ -322,6 +322,14 @@ void
 meso_log_request (const char *request_id, const char *method, int status,
                   int64_t duration_us, const char *message)
 {
+    meso_log_request_by (request_id, method, status, duration_us, message, NULL, NULL);
+}
+
+void
+meso_log_request_by (const char *request_id, const char *method, int status,
+                     int64_t duration_us, const char *message, const char *principal,
+                     const char *on_behalf_of)
+{
     /* Failures of the service itself are errors; a caller's mistake
      * (INVALID_ARGUMENT, NOT_FOUND...) is business as usual. */
     meso_log_level_t level = MESO_LOG_INFO;
@@ -335,6 +343,10 @@ meso_log_request (const char *request_id, const char *method, int status,
     s_field (&line, "request_id", request_id ? request_id : "");
     s_field (&line, "method", method ? method : "");
     s_field (&line, "code", meso_status_name (status));
+    if (principal)
+        s_field (&line, "principal", principal);
+    if (on_behalf_of && *on_behalf_of)
+        s_field (&line, "on_behalf_of", on_behalf_of);
     /* ,"duration_us":N by hand: snprintf costs more than the rest of
      * the line, and this runs for every request. */
     char num[48] = ",\"duration_us\":";

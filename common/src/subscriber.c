@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/curve.h"
 #include "meso/bus.h"
 #include "meso/log.h"
 #include "meso/mtime.h"
@@ -138,6 +139,14 @@ meso_subscriber_new (const char *router, const char *pub, const char *name,
     zsock_set_reconnect_ivl (self->sub, 100);
     zsock_set_reconnect_ivl_max (self->sub, 1000);
     zsock_set_subscribe (self->sub, "_heartbeat");
+    /* The PUB only admits known keys (CURVE, like the ROUTER). */
+    char err [256];
+    if (!meso_bus_plaintext_endpoint (pub)
+        && meso_curve_client (self->sub, "events", NULL, err, sizeof err) != 0) {
+        meso_error ("subscriber %s: %s", self->name, err);
+        meso_subscriber_destroy (&self);
+        return NULL;
+    }
     /* SUB first, replay second (subscriber.h): the socket exists and
      * connects now, the replay happens at the first poll. */
     if (s_connect_all (self->sub, pub) == 0) {
@@ -145,7 +154,7 @@ meso_subscriber_new (const char *router, const char *pub, const char *name,
         meso_subscriber_destroy (&self);
         return NULL;
     }
-    self->client = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_SERVICE, self->name);
+    self->client = meso_bus_client_new ("events", router);
     if (!self->client) {
         meso_error ("subscriber %s: cannot make a client for \"%s\"", self->name, router);
         meso_subscriber_destroy (&self);

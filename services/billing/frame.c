@@ -25,7 +25,7 @@
 
 static Meso__V1__Actor s_service_actor = {
     PROTOBUF_C_MESSAGE_INIT (&meso__v1__actor__descriptor),
-    MESO__V1__ACTOR__KIND__KIND_SERVICE, "billing"
+    MESO__V1__ACTOR__KIND__KIND_SERVICE, "billing", (char *) ""
 };
 
 /* ---------------------------------------------------------- validation */

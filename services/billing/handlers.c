@@ -12,6 +12,7 @@
  * emission) is in frame.c, not here: this table names every method, so a
  * file holding both would call each aggregate file and be called by it, a
  * circle. Here is the top of the file graph; frame.c its bottom. */
+#include "meso/access.h"
 #include "billing.h"
 
 #include <stdio.h>
@@ -20,16 +21,25 @@
 
 /* Each method is defined in the file of its aggregate (billing.h). */
 const meso_method_t billing_methods[] = {
-    { "billing.SetPriceList", billing_set_price_list, MESO_METHOD_MUTATING, &meso__v1__set_price_list_request__descriptor },
-    { "billing.GetPriceList", billing_get_price_list, MESO_METHOD_READ, &meso__v1__get_price_list_request__descriptor },
-    { "billing.SetFeePolicy", billing_set_fee_policy, MESO_METHOD_MUTATING, &meso__v1__set_fee_policy_request__descriptor },
-    { "billing.SellPackage", billing_sell_package, MESO_METHOD_MUTATING, &meso__v1__sell_package_request__descriptor },
-    { "billing.GetPackage", billing_get_package, MESO_METHOD_READ, &meso__v1__get_package_request__descriptor },
-    { "billing.IssueInvoice", billing_issue_invoice, MESO_METHOD_MUTATING, &meso__v1__issue_invoice_request__descriptor },
-    { "billing.RecordPayment", billing_record_payment, MESO_METHOD_MUTATING, &meso__v1__record_payment_request__descriptor },
-    { "billing.RecordRefund", billing_record_refund, MESO_METHOD_MUTATING, &meso__v1__record_refund_request__descriptor },
-    { "billing.GetStatement", billing_get_statement, MESO_METHOD_READ, &meso__v1__get_statement_request__descriptor },
-    { NULL, NULL, 0, NULL }
+    { "billing.SetPriceList", billing_set_price_list, MESO_METHOD_MUTATING, &meso__v1__set_price_list_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "price_list.clinic_id", 0 },
+    { "billing.GetPriceList", billing_get_price_list, MESO_METHOD_READ, &meso__v1__get_price_list_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_INTEGRATION, "clinic_id", 0 },
+    { "billing.SetFeePolicy", billing_set_fee_policy, MESO_METHOD_MUTATING, &meso__v1__set_fee_policy_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "policy.clinic_id", 0 },
+    { "billing.SellPackage", billing_sell_package, MESO_METHOD_MUTATING, &meso__v1__sell_package_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK, "clinic_id", 0 },
+    { "billing.GetPackage", billing_get_package, MESO_METHOD_READ, &meso__v1__get_package_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.IssueInvoice", billing_issue_invoice, MESO_METHOD_MUTATING, &meso__v1__issue_invoice_request__descriptor,
+      MESO_ROLE_BILLING_CLERK, "clinic_id", 0 },
+    { "billing.RecordPayment", billing_record_payment, MESO_METHOD_MUTATING, &meso__v1__record_payment_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK, "clinic_id", 0 },
+    { "billing.RecordRefund", billing_record_refund, MESO_METHOD_MUTATING, &meso__v1__record_refund_request__descriptor,
+      MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.GetStatement", billing_get_statement, MESO_METHOD_READ, &meso__v1__get_statement_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
 /* -------------------------------------------------------------- health */

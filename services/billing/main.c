@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "billing.h"
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
 #include "meso/log.h"
@@ -64,6 +66,8 @@ main (int argc, char **argv)
         meso_warn ("MESO_BILLING_TEST_PAUSE_MS=%d: pausing inside event transactions (tests only)",
                    self.test_pause_ms);
     }
+    if (meso_trust_start ("billing", meso_config_get (opts, "db")) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -139,5 +143,7 @@ main (int argc, char **argv)
     meso_db_destroy (&self.db);
     meso_clinics_destroy (&self.clinics);
     meso_metrics_stop ();
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }

@@ -8,6 +8,7 @@
  * larger than a page; one too large for any reply (stored before the
  * outbox capped events) is refused with its position, never silently
  * turned into an error about the reply's size. */
+#include "meso/access.h"
 #include "events.h"
 #include "seqwire.h"
 #include "events.pb-c.h"
@@ -141,9 +142,11 @@ s_head (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg
 }
 
 const meso_method_t events_methods[] = {
-    { "events.Replay", s_replay, MESO_METHOD_READ, &meso__v1__replay_request__descriptor },
-    { "events.Head", s_head, MESO_METHOD_READ, NULL },
-    { NULL, NULL, 0, NULL }
+    { "events.Replay", s_replay, MESO_METHOD_READ, &meso__v1__replay_request__descriptor,
+      MESO_ROLE_ALL, NULL, 0 },
+    { "events.Head", s_head, MESO_METHOD_READ, NULL,
+      MESO_ROLE_ALL, NULL, 0 },
+    { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
 void

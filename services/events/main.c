@@ -22,6 +22,8 @@
 #include "events.h"
 #include "seqwire.h"
 #include "events.pb-c.h"
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/config.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -213,6 +215,8 @@ main (int argc, char **argv)
     self.batch = (int) batch;
     self.retention_s = retention;
     self.held_warn_ms = held_warn;
+    if (meso_trust_start ("events", meso_config_get (opts, "db")) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -224,6 +228,11 @@ main (int argc, char **argv)
     self.pub = zsock_new (ZMQ_PUB);
     zsock_set_sndhwm (self.pub, 100000);
     zsock_set_linger (self.pub, 1000);
+    /* The PUB is a CURVE server like the ROUTER: only known principals
+     * may subscribe (see handlers.c for what it publishes). */
+    if (self.pub && !meso_bus_plaintext_endpoint (meso_config_get (opts, "pub"))
+        && meso_curve_server (self.pub, "events") != 0)
+        return 1;
     if (!self.pub || zsock_bind (self.pub, "%s", meso_config_get (opts, "pub")) < 0) {
         meso_error ("cannot bind PUB %s: %s", meso_config_get (opts, "pub"), zmq_strerror (zmq_errno ()));
         return 1;
@@ -306,5 +315,7 @@ main (int argc, char **argv)
     zsock_destroy (&self.pub);
     meso_db_destroy (&self.db);
     meso_metrics_stop ();
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }

@@ -25,7 +25,7 @@
 
 const Meso__V1__Actor frame_service_actor = {
     PROTOBUF_C_MESSAGE_INIT (&meso__v1__actor__descriptor),
-    MESO__V1__ACTOR__KIND__KIND_SERVICE, "inventory"
+    MESO__V1__ACTOR__KIND__KIND_SERVICE, "inventory", (char *) ""
 };
 
 /* -------------------------------------------------------------- clinics */

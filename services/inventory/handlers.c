@@ -16,6 +16,7 @@
  * names every method, and every method calls those helpers, so holding
  * both would make this file and each method file call each other. With
  * the table alone, nothing but main.c depends on this file. */
+#include "meso/access.h"
 #include "inventory.h"
 
 #include <stdio.h>
@@ -23,25 +24,43 @@
 /* --------------------------------------------------------------- table */
 
 const meso_method_t inventory_methods[] = {
-    { "inventory.UpsertIngredient", inventory_upsert_ingredient, MESO_METHOD_MUTATING, &meso__v1__upsert_ingredient_request__descriptor },
-    { "inventory.UpsertRecipe", inventory_upsert_recipe, MESO_METHOD_MUTATING, &meso__v1__upsert_recipe_request__descriptor },
-    { "inventory.Receive", inventory_receive, MESO_METHOD_MUTATING, &meso__v1__receive_request__descriptor },
-    { "inventory.Adjust", inventory_adjust, MESO_METHOD_MUTATING, &meso__v1__adjust_request__descriptor },
-    { "inventory.DiscardExpired", inventory_discard_expired, MESO_METHOD_MUTATING, &meso__v1__discard_expired_request__descriptor },
-    { "inventory.Transfer", inventory_transfer, MESO_METHOD_MUTATING, &meso__v1__transfer_request__descriptor },
-    { "inventory.Reserve", inventory_reserve, MESO_METHOD_MUTATING, &meso__v1__reserve_request__descriptor },
-    { "inventory.Release", inventory_release, MESO_METHOD_MUTATING, &meso__v1__release_request__descriptor },
-    { "inventory.Redate", inventory_redate, MESO_METHOD_MUTATING, &meso__v1__redate_request__descriptor },
-    { "inventory.Consume", inventory_consume, MESO_METHOD_MUTATING, &meso__v1__consume_request__descriptor },
-    { "inventory.SetReorderPoint", inventory_set_reorder_point, MESO_METHOD_MUTATING, &meso__v1__set_reorder_point_request__descriptor },
-    { "inventory.Recall", inventory_recall, MESO_METHOD_MUTATING, &meso__v1__recall_request__descriptor },
-    { "inventory.GetStock", inventory_get_stock, MESO_METHOD_READ, &meso__v1__get_stock_request__descriptor },
-    { "inventory.Forecast", inventory_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor },
-    { "inventory.GetRecipe", inventory_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor },
-    { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor },
-    { "inventory.ListAtRisk", inventory_list_at_risk, MESO_METHOD_READ, &meso__v1__list_at_risk_request__descriptor },
-    { "inventory.CheckHold", inventory_check_hold, MESO_METHOD_READ, &meso__v1__check_hold_request__descriptor },
-    { NULL, NULL, 0, NULL }
+    { "inventory.UpsertIngredient", inventory_upsert_ingredient, MESO_METHOD_MUTATING, &meso__v1__upsert_ingredient_request__descriptor,
+      MESO_ROLE_OPERATOR, MESO_SCOPE_CHAIN, 0 },
+    { "inventory.UpsertRecipe", inventory_upsert_recipe, MESO_METHOD_MUTATING, &meso__v1__upsert_recipe_request__descriptor,
+      MESO_ROLE_OPERATOR, MESO_SCOPE_CHAIN, 0 },
+    { "inventory.Receive", inventory_receive, MESO_METHOD_MUTATING, &meso__v1__receive_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.Adjust", inventory_adjust, MESO_METHOD_MUTATING, &meso__v1__adjust_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.DiscardExpired", inventory_discard_expired, MESO_METHOD_MUTATING, &meso__v1__discard_expired_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.Transfer", inventory_transfer, MESO_METHOD_MUTATING, &meso__v1__transfer_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.Reserve", inventory_reserve, MESO_METHOD_MUTATING, &meso__v1__reserve_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", 0 },
+    { "inventory.Release", inventory_release, MESO_METHOD_MUTATING, &meso__v1__release_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", 0 },
+    { "inventory.Redate", inventory_redate, MESO_METHOD_MUTATING, &meso__v1__redate_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", 0 },
+    { "inventory.Consume", inventory_consume, MESO_METHOD_MUTATING, &meso__v1__consume_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", 0 },
+    { "inventory.SetReorderPoint", inventory_set_reorder_point, MESO_METHOD_MUTATING, &meso__v1__set_reorder_point_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.Recall", inventory_recall, MESO_METHOD_MUTATING, &meso__v1__recall_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "inventory.GetStock", inventory_get_stock, MESO_METHOD_READ, &meso__v1__get_stock_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_FRONT_DESK, "clinic_id", 0 },
+    { "inventory.Forecast", inventory_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "inventory.GetRecipe", inventory_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_SERVICE | MESO_ROLE_OPERATOR, NULL, 0 },
+    { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor,
+      MESO_ROLE_ALL, NULL, 0 },
+    { "inventory.ListAtRisk", inventory_list_at_risk, MESO_METHOD_READ, &meso__v1__list_at_risk_request__descriptor,
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN, "clinic_id", 0 },
+    { "inventory.CheckHold", inventory_check_hold, MESO_METHOD_READ, &meso__v1__check_hold_request__descriptor,
+      MESO_ROLE_SERVICE | MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN, "clinic_id", 0 },
+    { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
 /* --------------------------------------------------------------- health */

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
 #include "meso/log.h"
@@ -62,6 +64,8 @@ main (int argc, char **argv)
 
     inventory_t self;
     memset (&self, 0, sizeof self);
+    if (meso_trust_start ("inventory", meso_config_get (opts, "db")) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -150,5 +154,7 @@ main (int argc, char **argv)
     meso_db_destroy (&self.db);
     meso_clinics_destroy (&self.clinics);
     meso_metrics_stop ();
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }

@@ -41,8 +41,7 @@
 static Meso__V1__Heartbeat *
 s_head (const char *endpoint, int timeout_ms)
 {
-    meso_bus_client_t *client = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
-                                                     "mesoctl");
+    meso_bus_client_t *client = mesoctl_keys () == 0 ? meso_bus_client_new ("events", endpoint) : NULL;
     if (!client) {
         fprintf (stderr, "mesoctl events: cannot use endpoint \"%s\"\n", endpoint);
         return NULL;

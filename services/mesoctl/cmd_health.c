@@ -41,8 +41,7 @@ static void *
 s_probe_run (void *arg)
 {
     s_probe_t *p = arg;
-    meso_bus_client_t *client = meso_bus_client_new (p->endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
-                                                     "mesoctl");
+    meso_bus_client_t *client = meso_bus_client_new (p->service, p->endpoint);
     if (!client) {
         p->status = MESO_INVALID_ARGUMENT;
         snprintf (p->message, sizeof p->message, "cannot use endpoint \"%s\"", p->endpoint);
@@ -262,7 +261,19 @@ mesoctl_health (int argc, char **argv)
     int n = 0;
     const char *endpoint = meso_config_get (opts, "endpoint");
     if (endpoint && *endpoint) {
-        probes[0].service = NULL;
+        /* The server's key is found by its service's name. */
+        const char *named = meso_config_get (opts, "services");
+        const char *svc = NULL;
+        for (int k = 0; named && k < NSERVICES; k++)
+            if (strcmp (named, s_services[k]) == 0)
+                svc = s_services[k];
+        if (!svc) {
+            fprintf (stderr, "mesoctl health: --endpoint needs --services naming its one "
+                     "service (%s, %s, %s, %s or %s): its key is found by that name\n",
+                     s_services[0], s_services[1], s_services[2], s_services[3], s_services[4]);
+            return MESOCTL_USAGE;
+        }
+        probes[0].service = svc;
         probes[0].endpoint = endpoint;
         n = 1;
     }
@@ -272,6 +283,8 @@ mesoctl_health (int argc, char **argv)
     /* CZMQ's global context is created lazily; create it here, before the
      * threads, so they do not race to create it. */
     zsys_init ();
+    if (mesoctl_keys () != 0)
+        return MESOCTL_USAGE;
     pthread_t threads[MAX_PROBES];
     bool started[MAX_PROBES] = { false };
     for (int i = 0; i < n; i++) {

@@ -154,4 +154,8 @@ int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const ch
  * descriptor (enums by name, bytes by length), without a newline. */
 void mesoctl_json_print (const ProtobufCMessage *m);
 
+/* keys.c: chooses the CURVE pair mesoctl calls with (once); returns 0, or
+ * 1 after printing why there is none. */
+int mesoctl_keys (void);
+
 #endif

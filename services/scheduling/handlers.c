@@ -16,22 +16,37 @@
  * reply, and an effect, its event and its key commit together or not at
  * all. BookCourse and BookSession span services and run the saga of
  * saga.c instead. */
+#include "meso/access.h"
 #include "scheduling.h"
 
 const meso_method_t scheduling_methods[] = {
-    { "scheduling.UpsertClinic", clinics_upsert_clinic, MESO_METHOD_MUTATING, &meso__v1__upsert_clinic_request__descriptor },
-    { "scheduling.UpsertPractitioner", clinics_upsert_practitioner, MESO_METHOD_MUTATING, &meso__v1__upsert_practitioner_request__descriptor },
-    { "scheduling.UpsertRoom", clinics_upsert_room, MESO_METHOD_MUTATING, &meso__v1__upsert_room_request__descriptor },
-    { "scheduling.PlanCourse", courses_plan, MESO_METHOD_READ, &meso__v1__plan_course_request__descriptor },
-    { "scheduling.BookCourse", courses_book, MESO_METHOD_MUTATING, &meso__v1__book_course_request__descriptor },
-    { "scheduling.BookSession", courses_book_session, MESO_METHOD_MUTATING, &meso__v1__book_session_request__descriptor },
-    { "scheduling.Reschedule", sessions_reschedule, MESO_METHOD_MUTATING, &meso__v1__reschedule_request__descriptor },
-    { "scheduling.Cancel", sessions_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_request__descriptor },
-    { "scheduling.MarkNoShow", sessions_no_show, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor },
-    { "scheduling.StartSession", sessions_start, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor },
-    { "scheduling.CompleteSession", sessions_complete, MESO_METHOD_MUTATING, &meso__v1__complete_session_request__descriptor },
-    { "scheduling.GetAvailability", courses_availability, MESO_METHOD_READ, &meso__v1__get_availability_request__descriptor },
-    { "scheduling.GetCourse", courses_get, MESO_METHOD_READ, &meso__v1__get_course_request__descriptor },
-    { "scheduling.GetClinic", clinics_get_clinic, MESO_METHOD_READ, &meso__v1__get_clinic_request__descriptor },
-    { NULL, NULL, 0, NULL }
+    { "scheduling.UpsertClinic", clinics_upsert_clinic, MESO_METHOD_MUTATING, &meso__v1__upsert_clinic_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic.clinic_id", 0 },
+    { "scheduling.UpsertPractitioner", clinics_upsert_practitioner, MESO_METHOD_MUTATING, &meso__v1__upsert_practitioner_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.UpsertRoom", clinics_upsert_room, MESO_METHOD_MUTATING, &meso__v1__upsert_room_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "room.clinic_id", 0 },
+    { "scheduling.PlanCourse", courses_plan, MESO_METHOD_READ, &meso__v1__plan_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "spec.clinic_id", 0 },
+    { "scheduling.BookCourse", courses_book, MESO_METHOD_MUTATING, &meso__v1__book_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "spec.clinic_id", 0 },
+    { "scheduling.BookSession", courses_book_session, MESO_METHOD_MUTATING, &meso__v1__book_session_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "scheduling.Reschedule", sessions_reschedule, MESO_METHOD_MUTATING, &meso__v1__reschedule_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.Cancel", sessions_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.MarkNoShow", sessions_no_show, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.StartSession", sessions_start, MESO_METHOD_MUTATING, &meso__v1__session_ref__descriptor,
+      MESO_ROLE_CLINICIAN, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.CompleteSession", sessions_complete, MESO_METHOD_MUTATING, &meso__v1__complete_session_request__descriptor,
+      MESO_ROLE_CLINICIAN, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.GetAvailability", courses_availability, MESO_METHOD_READ, &meso__v1__get_availability_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_INTEGRATION, "clinic_id", 0 },
+    { "scheduling.GetCourse", courses_get, MESO_METHOD_READ, &meso__v1__get_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.GetClinic", clinics_get_clinic, MESO_METHOD_READ, &meso__v1__get_clinic_request__descriptor,
+      MESO_ROLE_ALL, "clinic_id", 0 },
+    { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

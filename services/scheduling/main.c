@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "scheduling.h"
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/config.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -105,6 +107,8 @@ main (int argc, char **argv)
         const char *pf = getenv ("MESO_SCHEDULING_TEST_PAUSE_FILE");
         snprintf (self.pause_file, sizeof self.pause_file, "%s", pf ? pf : "");
     }
+    if (meso_trust_start ("scheduling", meso_config_get (opts, "db")) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -112,10 +116,8 @@ main (int argc, char **argv)
     }
     if (!meso_db_ok (self.db))
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
-    self.screening = meso_bus_client_new (meso_config_get (opts, "screening"),
-                                          MESO__V1__ACTOR__KIND__KIND_SERVICE, "scheduling");
-    self.inventory = meso_bus_client_new (meso_config_get (opts, "inventory"),
-                                          MESO__V1__ACTOR__KIND__KIND_SERVICE, "scheduling");
+    self.screening = meso_bus_client_new ("screening", meso_config_get (opts, "screening"));
+    self.inventory = meso_bus_client_new ("inventory", meso_config_get (opts, "inventory"));
     if (!self.screening || !self.inventory) {
         meso_error ("cannot create the screening or inventory client");
         return 1;
@@ -178,5 +180,7 @@ main (int argc, char **argv)
     meso_bus_client_destroy (&self.inventory);
     meso_db_destroy (&self.db);
     meso_metrics_stop ();
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }

@@ -12,29 +12,42 @@
  * helpers beside the table would make the files call each other in a
  * circle. A new method is a function in its aggregate's file and a line
  * here. Health is answered by the bus server itself. */
+#include "meso/access.h"
 #include "screening.h"
 
 const meso_method_t screening_methods[] = {
     { "screening.RegisterPatient", screening_register_patient, MESO_METHOD_MUTATING,
-      &meso__v1__register_patient_request__descriptor },
+      &meso__v1__register_patient_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "patient.home_clinic_id", 0 },
     { "screening.UpdatePatient", screening_update_patient, MESO_METHOD_MUTATING,
-      &meso__v1__update_patient_request__descriptor },
+      &meso__v1__update_patient_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
     { "screening.RecordScreening", screening_record_screening, MESO_METHOD_MUTATING,
-      &meso__v1__record_screening_request__descriptor },
+      &meso__v1__record_screening_request__descriptor,
+      MESO_ROLE_CLINICIAN, "clinic_id", MESO_METHOD_HEALTH_DATA },
     { "screening.GetScreening", screening_get_screening, MESO_METHOD_READ,
-      &meso__v1__get_screening_request__descriptor },
-    { "screening.Check", screening_check, MESO_METHOD_READ, &meso__v1__check_request__descriptor },
+      &meso__v1__get_screening_request__descriptor,
+      MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_SERVICE, MESO_SCOPE_HANDLER,
+      MESO_METHOD_HEALTH_DATA },
+    { "screening.Check", screening_check, MESO_METHOD_READ, &meso__v1__check_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_SERVICE, "clinic_id", 0 },
     { "screening.ReportChange", screening_report_change, MESO_METHOD_MUTATING,
-      &meso__v1__report_change_request__descriptor },
+      &meso__v1__report_change_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN, MESO_SCOPE_HANDLER, 0 },
     { "screening.SetClinicSettings", screening_set_clinic_settings, MESO_METHOD_MUTATING,
-      &meso__v1__set_clinic_settings_request__descriptor },
+      &meso__v1__set_clinic_settings_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "settings.clinic_id", 0 },
     { "screening.SetConsentText", screening_set_consent_text, MESO_METHOD_MUTATING,
-      &meso__v1__set_consent_text_request__descriptor },
+      &meso__v1__set_consent_text_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "screening.GetConsentText", screening_get_consent_text, MESO_METHOD_READ,
-      &meso__v1__get_consent_text_request__descriptor },
+      &meso__v1__get_consent_text_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
     { "screening.SignConsent", screening_sign_consent, MESO_METHOD_MUTATING,
-      &meso__v1__sign_consent_request__descriptor },
+      &meso__v1__sign_consent_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN, "clinic_id", 0 },
     { "screening.GetConsents", screening_get_consents, MESO_METHOD_READ,
-      &meso__v1__get_consents_request__descriptor },
-    { NULL, NULL, 0, NULL }
+      &meso__v1__get_consents_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

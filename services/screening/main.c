@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "screening.h"
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
 #include "meso/log.h"
@@ -48,6 +50,8 @@ main (int argc, char **argv)
 
     screening_t self;
     memset (&self, 0, sizeof self);
+    if (meso_trust_start ("screening", meso_config_get (opts, "db")) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -65,8 +69,7 @@ main (int argc, char **argv)
         meso_warn ("no scheduling endpoint: clinic ids are checked for syntax only");
     const char *inventory = meso_config_get (opts, "inventory");
     if (inventory && *inventory) {
-        self.inventory = meso_bus_client_new (inventory, MESO__V1__ACTOR__KIND__KIND_SERVICE,
-                                              "screening");
+        self.inventory = meso_bus_client_new ("inventory", inventory);
         if (!self.inventory) {
             meso_error ("cannot use the inventory endpoint \"%s\"", inventory);
             meso_clinics_destroy (&self.clinics);
@@ -93,5 +96,7 @@ main (int argc, char **argv)
     meso_clinics_destroy (&self.clinics);
     meso_bus_client_destroy (&self.inventory);
     meso_metrics_stop ();
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }

@@ -1,12 +1,18 @@
-/* bench_bus.c -- what the bus costs on top of raw ZeroMQ + protobuf-c.
+/* bench_bus.c -- what the bus costs on top of raw ZeroMQ + protobuf-c,
+ * and what CURVE costs on top of the plaintext bus.
  *
- * Two variants over tcp loopback in one process, each with its server in
+ * Three variants over tcp loopback in one process, each with its server in
  * its own thread, doing the same work per request:
- *   raw  a ROUTER that unpacks the Request, packs a Reply carrying the same
- *        body, and a DEALER that packs Requests and unpacks Replies, all
- *        with zmq_msg_t on the CZMQ sockets (the cheapest honest baseline);
- *   bus  meso_bus_server with a "bench.Echo" handler (it logs a JSON line
- *        per request, as in production) and meso_bus_client.
+ *   raw   a ROUTER that unpacks the Request, packs a Reply carrying the same
+ *         body, and a DEALER that packs Requests and unpacks Replies, all
+ *         with zmq_msg_t on the CZMQ sockets (the cheapest honest baseline);
+ *   plain meso_bus_server with a "bench.Echo" handler (it logs a JSON line
+ *         per request, as in production) and meso_bus_client, on an
+ *         endpoint listed in MESO_PLAINTEXT_ENDPOINTS;
+ *   curve the same over CURVE, as every daemon runs: encryption, the ZAP
+ *         handler at connect, and per request the principal's lookup, the
+ *         roles check and the actor rewrite.
+ * The keys are made for the run in a temporary folder.
  * Modes: one request in flight (meso_bus_client_call), and 64 in flight
  * (meso_bus_client_send / recv). The body is a packed meso.v1.HealthReply
  * of about 200 bytes.
@@ -34,7 +40,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "meso/access.h"
 #include "meso/bus.h"
+#include "meso/curve.h"
 #include "meso/log.h"
 
 #define N_SERIAL 20000
@@ -221,9 +229,63 @@ s_echo (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg
 }
 
 static const meso_method_t s_methods [] = {
-    { "bench.Echo", s_echo, MESO_METHOD_READ, NULL },
-    { NULL, NULL, MESO_METHOD_READ, NULL }
+    { "bench.Echo", s_echo, MESO_METHOD_READ, NULL, MESO_ROLE_ALL | MESO_ROLE_ANONYMOUS, NULL, 0 },
+    { NULL, NULL, MESO_METHOD_READ, NULL, 0, NULL, 0 }
 };
+
+/* A temporary keys folder: pairs for the servers ("bench", "demo") and
+ * this process ("client"), the client admitted as an operator. */
+static char s_keys [64];
+
+static int
+s_keys_make (void)
+{
+    snprintf (s_keys, sizeof s_keys, "/tmp/meso-bench-keys-XXXXXX");
+    if (!mkdtemp (s_keys))
+        return -1;
+    const char *names [] = { "bench", "demo", "client" };
+    for (int i = 0; i < 3; i++) {
+        zcert_t *cert = zcert_new ();
+        char path [128];
+        snprintf (path, sizeof path, "%s/%s.key", s_keys, names [i]);
+        if (!cert || zcert_save (cert, path) != 0)
+            return -1;
+        zcert_destroy (&cert);
+    }
+    setenv ("MESO_KEYS", s_keys, 1);
+    char err [256];
+    if (meso_curve_setup ("client", s_keys, err, sizeof err) != 0) {
+        fprintf (stdout, "keys: %s\n", err);
+        return -1;
+    }
+    meso_access_put (meso_principal_new (zcert_public_txt (meso_curve_identity ()), "bench-client",
+                                         MESO_PRINCIPAL_OPERATOR, MESO_ROLE_ALL, NULL, 0, NULL, 0,
+                                         true, false));
+    return 0;
+}
+
+static void
+s_keys_remove (void)
+{
+    const char *names [] = { "bench.key", "bench.key_secret", "demo.key", "demo.key_secret",
+                             "client.key", "client.key_secret" };
+    for (int i = 0; i < 6; i++) {
+        char path [128];
+        snprintf (path, sizeof path, "%s/%s", s_keys, names [i]);
+        unlink (path);
+    }
+    rmdir (s_keys);
+}
+
+/* A free tcp port on loopback: bind to *, read it back, release it. */
+static int
+s_free_port (void)
+{
+    zsock_t *probe = zsock_new (ZMQ_ROUTER);
+    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
+    zsock_destroy (&probe);
+    return port;
+}
 
 static void *
 s_bus_server (void *arg)
@@ -235,8 +297,7 @@ s_bus_server (void *arg)
 static int64_t
 s_bus_run (const char *endpoint, int n, int window)
 {
-    meso_bus_client_t *client = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_SERVICE,
-                                                     "bench");
+    meso_bus_client_t *client = meso_bus_client_new ("bench", endpoint);
     Meso__V1__HealthReply *body = meso__v1__health_reply__unpack (NULL, s_body_len, s_body);
     meso_result_t r = { 0 };
     meso_bus_client_call (client, "bench.Echo", &body->base, NULL, 5000, &r);    /* warm-up */
@@ -338,12 +399,12 @@ s_memory (void)
         printf ("\nmemory: %s not found (build meso-demo), skipped\n", demo);
         return;
     }
-    /* A free port: bind to *, read it back, release it. */
-    zsock_t *probe = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
-    zsock_destroy (&probe);
+    /* Plaintext, so that the load below can use a bare DEALER. */
     char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port ());
+    char plain [512];
+    snprintf (plain, sizeof plain, "%s,%s", getenv ("MESO_PLAINTEXT_ENDPOINTS"), endpoint);
+    setenv ("MESO_PLAINTEXT_ENDPOINTS", plain, 1);
 
     pid_t pid = fork ();
     if (pid == 0) {
@@ -352,8 +413,7 @@ s_memory (void)
         execl (demo, "meso-demo", "--db", "", "--bind", endpoint, (char *) NULL);
         _exit (127);
     }
-    meso_bus_client_t *client = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_SERVICE,
-                                                     "bench");
+    meso_bus_client_t *client = meso_bus_client_new ("demo", endpoint);
     meso_bus_client_set_attempt_timeout (client, 200);
     meso_result_t r = { 0 };
     int up = meso_bus_client_call (client, "Health", NULL, NULL, 10000, &r);
@@ -455,22 +515,30 @@ main (void)
     pthread_t raw_thread;
     pthread_create (&raw_thread, NULL, s_raw_server, &raw);
 
-    meso_bus_server_t *bus = meso_bus_server_new ("bench", "tcp://127.0.0.1:*", s_methods,
-                                                  NULL, NULL);
-    if (!bus) {
-        fprintf (stdout, "cannot start the bus server\n");
+    if (s_keys_make () != 0) {
+        fprintf (stdout, "cannot make the keys\n");
         return 1;
     }
-    char bus_ep [256];
-    snprintf (bus_ep, sizeof bus_ep, "%s", zsock_endpoint (meso_bus_server_socket (bus)));
-    pthread_t bus_thread;
+    char bus_ep [64], curve_ep [64];
+    snprintf (bus_ep, sizeof bus_ep, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (curve_ep, sizeof curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
+    setenv ("MESO_PLAINTEXT_ENDPOINTS", bus_ep, 1);
+    meso_bus_server_t *bus = meso_bus_server_new ("bench", bus_ep, s_methods, NULL, NULL);
+    meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
+    if (!bus || !curve) {
+        fprintf (stdout, "cannot start the bus servers\n");
+        return 1;
+    }
+    pthread_t bus_thread, curve_thread;
     pthread_create (&bus_thread, NULL, s_bus_server, bus);
+    pthread_create (&curve_thread, NULL, s_bus_server, curve);
 
     printf ("bus vs raw ZeroMQ+protobuf-c, tcp loopback, body %zu bytes, server in its own thread,\n"
             "best of %d interleaved runs; bus logs a JSON line per request to stderr\n\n",
             s_body_len, REPEATS);
-    printf ("%-14s %10s %9s %10s %9s %10s  %s\n", "mode", "raw req/s", "raw us/rt",
-            "bus req/s", "bus us/rt", "bus/raw", "target");
+    printf ("%-14s %10s %9s %10s %9s %8s %8s %10s %9s %11s  %s\n", "mode", "raw req/s",
+            "raw us/rt", "plain req/s", "us/rt", "pl/raw", "target", "curve req/s", "us/rt",
+            "curve/plain", "target");
     struct { const char *name; int n; int window; } modes [] = {
         { "1 in flight", N_SERIAL, 1 },
         { "64 in flight", N_PIPELINED, IN_FLIGHT },
@@ -478,19 +546,25 @@ main (void)
     /* Two cores shared with whatever else runs: interleave the variants
      * and keep the best of REPEATS runs of each. */
     for (size_t i = 0; i < sizeof modes / sizeof modes [0]; i++) {
-        int64_t raw_us = INT64_MAX, bus_us = INT64_MAX;
+        int64_t raw_us = INT64_MAX, bus_us = INT64_MAX, curve_us = INT64_MAX;
         for (int rep = 0; rep < REPEATS; rep++) {
             int64_t t = s_raw_run (raw_ep, modes [i].n, modes [i].window);
             raw_us = t < raw_us ? t : raw_us;
             t = s_bus_run (bus_ep, modes [i].n, modes [i].window);
             bus_us = t < bus_us ? t : bus_us;
+            t = s_bus_run (curve_ep, modes [i].n, modes [i].window);
+            curve_us = t < curve_us ? t : curve_us;
         }
         double raw_rps = modes [i].n / (raw_us / 1e6);
         double bus_rps = modes [i].n / (bus_us / 1e6);
+        double curve_rps = modes [i].n / (curve_us / 1e6);
         double ratio = bus_rps / raw_rps;
-        printf ("%-14s %10.0f %9.1f %10.0f %9.1f %10.2f  >= 0.80 %s\n", modes [i].name,
-                raw_rps, (double) raw_us / modes [i].n, bus_rps, (double) bus_us / modes [i].n,
-                ratio, ratio >= 0.80 ? "ok" : "BELOW");
+        double cratio = curve_rps / bus_rps;
+        printf ("%-14s %10.0f %9.1f %10.0f %9.1f %8.2f %5s %-2s %10.0f %9.1f %11.2f  >= 0.80 %s\n",
+                modes [i].name, raw_rps, (double) raw_us / modes [i].n, bus_rps,
+                (double) bus_us / modes [i].n, ratio, ">=0.8", ratio >= 0.80 ? "ok" : "NO",
+                curve_rps, (double) curve_us / modes [i].n, cratio,
+                cratio >= 0.80 ? "ok" : "BELOW");
         fflush (stdout);
     }
     if (getenv ("BENCH_HYBRID")) {
@@ -505,12 +579,17 @@ main (void)
             meso_bus_server_served (bus));
 
     meso_bus_server_stop (bus);
+    meso_bus_server_stop (curve);
     pthread_join (bus_thread, NULL);
+    pthread_join (curve_thread, NULL);
     meso_bus_server_destroy (&bus);
+    meso_bus_server_destroy (&curve);
     raw.stop = 1;
     pthread_join (raw_thread, NULL);
     zsock_destroy (&raw.router);
 
     s_memory ();
+    s_keys_remove ();
+    meso_curve_shutdown ();
     return 0;
 }

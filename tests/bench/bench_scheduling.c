@@ -291,7 +291,7 @@ static void *
 s_client (void *arg)
 {
     client_t *c = arg;
-    meso_bus_client_t *bus = meso_bus_client_new (c->endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    meso_bus_client_t *bus = mt_client (c->endpoint);
     char clinic[32], pract[48], room[48], start[32], day[16], key[96];
     snprintf (clinic, sizeof clinic, "bc%d", c->index);
     snprintf (pract, sizeof pract, "%s-p0", clinic);
@@ -515,9 +515,9 @@ s_setup_clients (const fleet_t *f)
     meso_bus_client_destroy (&s_sch);
     if (!f)
         return;
-    s_scr = meso_bus_client_new (f->scr_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
-    s_inv = meso_bus_client_new (f->inv_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
-    s_sch = meso_bus_client_new (f->sch_list, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    s_scr = mt_client (f->scr_list);
+    s_inv = mt_client (f->inv_list);
+    s_sch = mt_client (f->sch_list);
     assert (s_scr && s_inv && s_sch);
 }
 
@@ -719,7 +719,7 @@ s_other_start (const fleet_t *f, const char *other, pid_t *pid)
             mt_stop (*pid, SIGKILL);
         return NULL;
     }
-    meso_bus_client_t *c = meso_bus_client_new (ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "bench");
+    meso_bus_client_t *c = mt_client (ep);
     assert (c);
     return c;
 }

@@ -100,7 +100,7 @@ static void *
 s_payer (void *arg)
 {
     s_payer_t *p = arg;
-    meso_bus_client_t *c = meso_bus_client_new (p->endpoint, MESO__V1__ACTOR__KIND__KIND_USER, "desk");
+    meso_bus_client_t *c = mt_client (p->endpoint);
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = "clinic-a";
     rq.invoice_id = (char *) p->invoice;

@@ -43,8 +43,7 @@ typedef struct {
 static void
 s_call (s_call_t *call)
 {
-    meso_bus_client_t *c = meso_bus_client_new (call->endpoint,
-                                                MESO__V1__ACTOR__KIND__KIND_SERVICE, "test");
+    meso_bus_client_t *c = mt_client (call->endpoint);
     assert_non_null (c);
     /* One attempt: a resend would be queued behind the blocked one. */
     meso_bus_client_set_attempt_timeout (c, 20000);
@@ -218,7 +217,7 @@ s_inflight_loss (meso_db_t *admin, const char *admin_conninfo, const char *role,
 static void
 s_inv_setup (const char *endpoint)
 {
-    meso_bus_client_t *c = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (endpoint);
     meso_result_t r = { 0 };
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = "mg";

@@ -41,6 +41,8 @@ s_spawn (const char *limit, int port, int metrics_port)
     assert_true (pid > 0);
     char endpoint[64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    /* Started through prlimit: say whose key the endpoint serves with. */
+    mt_service_register (endpoint, "screening");
     assert_int_equal (mt_wait_healthy (endpoint, 10000), 0);
     return pid;
 }

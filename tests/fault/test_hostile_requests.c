@@ -162,7 +162,7 @@ s_record_padded (const char *endpoint, const char *patient, size_t pad)
     assert_true (flen < MESO_BUS_MAX_FRAME);
     uint8_t *frame = malloc (flen);
     meso__v1__request__pack (&req, frame);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    zsock_t *dealer = mt_dealer (endpoint);
     assert_int_equal (zsock_connect (dealer, "%s", endpoint), 0);
     zsock_set_rcvtimeo (dealer, 5000);
     assert_int_equal (zmq_send (zsock_resolve (dealer), "", 0, ZMQ_SNDMORE), 0);
@@ -227,7 +227,7 @@ test_an_oversized_event_is_refused_and_changes_nothing (void **state)
     assert_true (screening > 0);
     assert_int_equal (mt_wait_healthy (endpoint, 10000), 0);
 
-    meso_bus_client_t *good = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_USER, "dr-a");
+    meso_bus_client_t *good = mt_client (endpoint);
     char patient[64];
     s_register (good, patient);
     meso_result_t r = { 0 };
@@ -371,7 +371,7 @@ test_unread_replies_stay_within_the_peer_budget (void **state)
     assert_int_equal (mt_wait_healthy (router, 10000), 0);
 
     /* Warm up with a client that reads, so the baseline has its buffers. */
-    meso_bus_client_t *good = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "good");
+    meso_bus_client_t *good = mt_client (router);
     Meso__V1__ReplayRequest rq = MESO__V1__REPLAY_REQUEST__INIT;
     rq.stream = "stock";
     rq.limit = 10000;
@@ -384,7 +384,7 @@ test_unread_replies_stay_within_the_peer_budget (void **state)
     assert_true (base_kb > 0);
 
     /* The hostile client: it reads nothing, and holds at most one reply. */
-    zsock_t *bad = zsock_new (ZMQ_DEALER);
+    zsock_t *bad = mt_dealer (router);
     zsock_set_rcvhwm (bad, 1);
     zsock_set_rcvbuf (bad, 4096);
     assert_int_equal (zsock_connect (bad, "%s", router), 0);

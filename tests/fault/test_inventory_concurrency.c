@@ -87,7 +87,7 @@ static void *
 s_client (void *arg)
 {
     s_job_t *job = arg;
-    meso_bus_client_t *c = meso_bus_client_new (s_endpoints, MESO__V1__ACTOR__KIND__KIND_SERVICE, "test");
+    meso_bus_client_t *c = mt_client (s_endpoints);
     if (!c) {
         job->status = -1;
         return NULL;
@@ -229,7 +229,7 @@ test_fifty_clients_scarce_lots_and_a_kill (void **state)
     snprintf (s_endpoints, sizeof s_endpoints, "%s,%s,%s", r1, r2, r3);
     s_date (10, s_session_date);
 
-    meso_bus_client_t *c = meso_bus_client_new (r1, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (r1);
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = "mg";
     Meso__V1__UpsertIngredientRequest iq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;

@@ -40,7 +40,7 @@ static void *
 s_client (void *arg)
 {
     s_client_t *c = arg;
-    meso_bus_client_t *bus = meso_bus_client_new (c->endpoints, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "load");
+    meso_bus_client_t *bus = mt_client (c->endpoints);
     meso_result_t r = { 0 };
     c->status = fx_book_session (c->fx, bus, "paris", c->patient, "dr-a", "room-1", c->local_start,
                                  c->minutes, c->appt, &r);

@@ -68,7 +68,7 @@ fx_setup (const char *name)
                                       fx->events_pub, sizeof fx->events_pub);
     assert_true (fx->events_pid > 0);
     fx->pid = fx_spawn_billing (fx, NULL);
-    fx->c = meso_bus_client_new (fx->router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    fx->c = mt_client (fx->router);
     assert_non_null (fx->c);
     fx->db = meso_db_new (fx->admin);
     assert_true (meso_db_ok (fx->db));

@@ -110,9 +110,9 @@ fx_setup_opt (const char *name, int nsched, bool events)
     assert_int_equal (mt_wait_healthy (fx->inventory_ep, 10000), 0);
     for (int i = 0; i < nsched; i++)
         assert_int_equal (mt_wait_healthy (fx->sched_ep[i], 10000), 0);
-    fx->scr = meso_bus_client_new (fx->screening_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
-    fx->inv = meso_bus_client_new (fx->inventory_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
-    fx->sch = meso_bus_client_new (all, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    fx->scr = mt_client (fx->screening_ep);
+    fx->inv = mt_client (fx->inventory_ep);
+    fx->sch = mt_client (all);
     fx->db = meso_db_new (fx->admin);
     assert_true (fx->scr && fx->inv && fx->sch && meso_db_ok (fx->db));
     return fx;

@@ -67,8 +67,7 @@ s_teardown (void **state)
 static meso_bus_client_t *
 s_client (const char *endpoints)
 {
-    meso_bus_client_t *client = meso_bus_client_new (endpoints, MESO__V1__ACTOR__KIND__KIND_SERVICE,
-                                                     "test_bus");
+    meso_bus_client_t *client = mt_client (endpoints);
     assert_non_null (client);
     return client;
 }
@@ -117,7 +116,7 @@ s_get (meso_bus_client_t *client, const char *name)
 static zsock_t *
 s_raw (const char *endpoint)
 {
-    zsock_t *raw = zsock_new (ZMQ_DEALER);
+    zsock_t *raw = mt_dealer (endpoint);
     assert_non_null (raw);
     zsock_set_rcvtimeo (raw, 5000);
     zsock_set_linger (raw, 0);

@@ -92,7 +92,7 @@ s_setup (const char *name)
         mt_ipc_endpoint (s_names[d], fx->ep[d], sizeof fx->ep[d]);
     for (int d = 0; d < NDAEMONS; d++) {
         fx->pid[d] = s_spawn (fx, d);
-        fx->c[d] = meso_bus_client_new (fx->ep[d], MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+        fx->c[d] = mt_client (fx->ep[d]);
         assert_non_null (fx->c[d]);
     }
     fx->db = meso_db_new (fx->admin);

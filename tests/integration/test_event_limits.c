@@ -225,7 +225,7 @@ test_replay_returns_an_event_larger_than_a_page (void **state)
 
     pid_t pid = mt_spawn_events ("limits_replay", router, sizeof router, pub, sizeof pub);
     assert_true (pid > 0);
-    meso_bus_client_t *c = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "t");
+    meso_bus_client_t *c = mt_client (router);
     size_t n = 0, first = 0;
     char msg[512];
     assert_int_equal (s_replay (c, 0, &n, &first, msg, sizeof msg), MESO_OK);
@@ -283,7 +283,7 @@ s_emit (meso_db_t *db, void *arg)
 static void
 s_inproc_health (meso_bus_server_t *server, const char *endpoint, char *st, char *notes)
 {
-    meso_bus_client_t *c = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "t");
+    meso_bus_client_t *c = mt_client (endpoint);
     char rid[64];
     assert_int_equal (meso_bus_client_send (c, "Health", NULL, NULL, 3000, rid), 0);
     meso_result_t r = { 0 };
@@ -322,8 +322,10 @@ test_a_stuck_consumer_makes_health_degraded (void **state)
     assert_true (pid > 0);
 
     /* A daemon of its own: a bus server and a consumer in this process. */
-    static const meso_method_t none[] = { { NULL, NULL, 0, NULL } };
+    static const meso_method_t none[] = { { NULL, NULL, 0, NULL, 0, NULL, 0 } };
     mt_ipc_endpoint ("stuck", endpoint, sizeof endpoint);
+    /* Served with this process's own pair (tester's). */
+    mt_service_register (endpoint, "tester");
     meso_bus_server_t *server = meso_bus_server_new ("stucktest", endpoint, none, NULL, NULL);
     assert_non_null (server);
     meso_db_t *cdb = meso_db_new (conninfo);
@@ -417,7 +419,7 @@ test_a_held_back_relay_is_named_in_health (void **state)
             mt_sleep_ms (50);
     }
     assert_true (ok);
-    meso_bus_client_t *c = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "t");
+    meso_bus_client_t *c = mt_client (router);
     size_t n = 0, first = 0;
     char msg[512];
     for (int i = 0; i < 100 && n == 0; i++) {

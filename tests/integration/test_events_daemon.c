@@ -70,7 +70,7 @@ s_emit_n (const char *conninfo, int n)
 static uint64_t
 s_head (const char *router, bool *active)
 {
-    meso_bus_client_t *c = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (router);
     Meso__V1__HeadRequest rq = MESO__V1__HEAD_REQUEST__INIT;
     meso_result_t r = { 0 };
     int rc = meso_bus_client_call (c, "events.Head", &rq.base, NULL, 3000, &r);
@@ -98,7 +98,7 @@ static int
 s_replay (const char *router, const char *stream, uint64_t after, uint32_t limit,
           meso_result_t *r)
 {
-    meso_bus_client_t *c = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (router);
     Meso__V1__ReplayRequest rq = MESO__V1__REPLAY_REQUEST__INIT;
     rq.stream = (char *) stream;
     rq.after_seq = after;
@@ -188,7 +188,7 @@ test_malformed_replays_get_clear_errors (void **state)
     meso_result_reset (&r);
 
     /* A body that is not a ReplayRequest: raw bytes through the envelope. */
-    meso_bus_client_t *c = meso_bus_client_new (router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (router);
     Meso__V1__Request env = MESO__V1__REQUEST__INIT;
     uint8_t junk[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
     env.request_id = "junk-1";
@@ -197,7 +197,8 @@ test_malformed_replays_get_clear_errors (void **state)
     env.body.len = sizeof junk;
     uint8_t frame[256];
     size_t flen = meso__v1__request__pack (&env, frame);
-    zsock_t *raw = zsock_new_dealer (router);
+    zsock_t *raw = mt_dealer (router);
+    zsock_connect (raw, "%s", router);
     zsock_set_rcvtimeo (raw, 3000);
     zmq_send (zsock_resolve (raw), "", 0, ZMQ_SNDMORE);
     zmq_send (zsock_resolve (raw), frame, flen, 0);

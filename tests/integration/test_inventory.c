@@ -102,7 +102,7 @@ s_setup_env (const char *name, bool with_events, const char *const *env)
     }
     else
         fx->pid = s_spawn_inventory (fx, NULL, NULL);
-    fx->c = meso_bus_client_new (fx->router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    fx->c = mt_client (fx->router);
     assert_non_null (fx->c);
     fx->db = meso_db_new (fx->admin);
     assert_true (meso_db_ok (fx->db));

@@ -386,7 +386,7 @@ test_daemons (void **state)
     assert_true (s_get (before, "meso_build_info", "service=\"screening\",version=\"" MESO_VERSION "\"") == 1);
     assert_true (s_get (before, "meso_db_retries_total", "") >= 0);
 
-    meso_bus_client_t *c = meso_bus_client_new (bind, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *c = mt_client (bind);
     meso_result_t r = { 0 };
     char patient[64] = "";
     for (int i = 0; i < 3; i++) {

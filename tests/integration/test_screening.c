@@ -63,7 +63,7 @@ s_setup (void **state)
     if (s_pid <= 0 || mt_wait_healthy (s_endpoint, 10000) != 0)
         return -1;
     /* The ingredients the tests name, in the catalogue. */
-    meso_bus_client_t *inv = meso_bus_client_new (inv_ep, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "test");
+    meso_bus_client_t *inv = mt_client (inv_ep);
     const char *codes[] = { "caffeine", "l_carnitine", "artichoke_extract", "glycolic_acid", "lidocaine" };
     for (size_t i = 0; inv && i < sizeof codes / sizeof codes[0]; i++) {
         Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
@@ -80,7 +80,7 @@ s_setup (void **state)
             return -1;
     }
     meso_bus_client_destroy (&inv);
-    s_client = meso_bus_client_new (s_endpoint, MESO__V1__ACTOR__KIND__KIND_USER, "dr-test");
+    s_client = mt_client (s_endpoint);
     s_db = meso_db_new (s_admin);
     int64_t us = meso_time_now_us ();
     s_today = (int32_t) (us / 86400000000LL);

@@ -155,6 +155,8 @@ mt_db_create (const char *name, char *out, size_t size)
                  db ? meso_db_error (db)->message : "out of memory",
                  db ? meso_db_error (db)->sqlstate : "");
     meso_db_destroy (&db);
+    if (rc == 0)
+        rc = mt_principals_register (out);
     return rc;
 }
 
@@ -364,6 +366,21 @@ mt_spawn (const char *path, const char *const argv[], const char *const env[])
         fprintf (stderr, "mt_spawn: log path too long\n");
         return -1;
     }
+    /* Children find the keys through MESO_KEYS; a daemon's endpoints are
+     * remembered so that clients know which server key to expect. */
+    if (!mt_keys ())
+        return -1;
+    if (strncmp (base, "meso-", 5) == 0)
+        for (int i = 1; argv[i]; i++) {
+            if (strncmp (argv[i], "--bind=", 7) == 0)
+                mt_service_register (argv[i] + 7, base + 5);
+            else
+            if (strncmp (argv[i], "--pub=", 6) == 0)
+                mt_service_register (argv[i] + 6, base + 5);
+            else
+            if ((strcmp (argv[i], "--bind") == 0 || strcmp (argv[i], "--pub") == 0) && argv[i + 1])
+                mt_service_register (argv[i + 1], base + 5);
+        }
     char **envp = s_build_env (env);
     if (!envp)
         return -1;
@@ -462,8 +479,7 @@ s_now_ms (void)
 int
 mt_wait_healthy (const char *endpoint, int timeout_ms)
 {
-    meso_bus_client_t *client = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
-                                                     "meso-test");
+    meso_bus_client_t *client = mt_client (endpoint);
     if (!client) {
         fprintf (stderr, "mt_wait_healthy: cannot create a client for %s\n", endpoint);
         return -1;
@@ -610,8 +626,7 @@ mt_health (const char *endpoint, char *state, size_t state_size, char *notes,
            size_t notes_size)
 {
     state[0] = notes[0] = '\0';
-    meso_bus_client_t *c = meso_bus_client_new (endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
-                                                "meso-test");
+    meso_bus_client_t *c = mt_client (endpoint);
     if (!c)
         return -1;
     meso_result_t r;

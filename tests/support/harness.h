@@ -87,4 +87,36 @@ int mt_sh (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* Sleeps ms milliseconds (for pacing load, never for synchronisation). */
 void mt_sleep_ms (int ms);
 
+/* ------------------------------------------------------------- trust */
+
+/* The run's CURVE keys folder (<build>/test-keys, made on first use under a
+ * lock): a pair per daemon, "demo" (in-process servers) and "tester", this
+ * process's identity (registered by mt_db_create as an operator with every
+ * role, clinic and health access). Also sets MESO_KEYS for children.
+ * NULL when it cannot be made. */
+const char *mt_keys (void);
+/* Registers the daemons (kind service) and tester in database conninfo
+ * (superuser); mt_db_create does it. Returns 0 or -1. */
+int mt_principals_register (const char *conninfo);
+/* Registers a principal with a fresh key pair (returned; destroy it) in
+ * database conninfo: kind "person"..., roles "{front_desk}", clinics and
+ * streams as text[] literals or NULL (every one). NULL on failure. */
+zcert_t *mt_principal_add (const char *conninfo, const char *name, const char *kind,
+                           const char *roles, const char *clinics, const char *streams,
+                           bool health);
+/* Revokes principal name now. Returns 0 or -1. */
+int mt_principal_revoke (const char *conninfo, const char *name);
+/* The service of endpoint (the first of a list): recorded by mt_spawn from
+ * a daemon's --bind= and --pub=, or by mt_service_register (in-process
+ * servers); "demo" when unknown. */
+const char *mt_service_of (const char *endpoints);
+void mt_service_register (const char *endpoint, const char *service);
+/* A bus client of endpoints as the tester, or as identity. */
+meso_bus_client_t *mt_client (const char *endpoints);
+meso_bus_client_t *mt_client_as (const char *endpoints, zcert_t *identity);
+/* A bare DEALER set up as a CURVE client of endpoint's service as the
+ * tester, not yet connected (for frames the client library never sends).
+ * NULL on failure. */
+zsock_t *mt_dealer (const char *endpoint);
+
 #endif

@@ -92,6 +92,22 @@ typedef enum {
     MESO_METHOD_MUTATING = 1    /* idempotency key required */
 } meso_method_kind_t;
 
+/* Where a method's request names its clinic (meso_method_t.scope), when
+ * it is not a field path such as "clinic_id" or "spec.clinic_id". */
+#define MESO_SCOPE_HANDLER "@handler"   /* the handler finds the clinic (from the
+                                           appointment, patient...) and calls
+                                           meso_call_need_clinic before any effect */
+#define MESO_SCOPE_CHAIN "@chain"       /* chain-wide data: only principals of
+                                           every clinic */
+
+/* meso_method_t.flags */
+#define MESO_METHOD_HEALTH_DATA 1u      /* the reply carries health data: the
+                                           principal must be allowed to see it */
+
+/* A role bit outside access.h's eight: callers of a plaintext endpoint
+ * (no key, no principal) may call methods that carry it. */
+#define MESO_ROLE_ANONYMOUS (1u << 8)
+
 typedef struct {
     const char *name;           /* full method name, "scheduling.BookCourse" */
     meso_handler_fn *fn;
@@ -101,6 +117,15 @@ typedef struct {
      * decode is answered INVALID_ARGUMENT (meso_handler_undecodable) and the
      * handler is not called. */
     const ProtobufCMessageDescriptor *input;
+    /* The roles that may call it (MESO_ROLE_* of access.h); 0: nobody. */
+    unsigned roles;
+    /* Where the request names its clinic: a path of string fields in the
+     * input ("clinic_id", "spec.clinic_id"), MESO_SCOPE_HANDLER,
+     * MESO_SCOPE_CHAIN, or NULL (not about one clinic: any principal with
+     * the role). The server refuses a clinic outside the caller's scope
+     * before the handler runs. */
+    const char *scope;
+    unsigned flags;             /* MESO_METHOD_HEALTH_DATA */
 } meso_method_t;
 
 /* Health hook: fills the service-specific parts (lag_ms, state, notes) of
@@ -151,7 +176,10 @@ typedef struct meso_bus_client_t meso_bus_client_t;
 /* The outcome of a call. */
 typedef struct {
     int status;                 /* meso_status_t, or MESO_DEADLINE_EXCEEDED /
-                                   MESO_UNAVAILABLE when no reply came */
+                                   MESO_UNAVAILABLE when no reply came, or
+                                   MESO_UNAUTHENTICATED when every endpoint
+                                   refused the handshake ("not authorised
+                                   by <endpoint>") */
     Meso__V1__Reply *reply;     /* NULL when no reply came; owned here */
     char message[256];          /* reply message, or why there is no reply */
 } meso_result_t;
@@ -161,12 +189,20 @@ const uint8_t *meso_result_body (const meso_result_t *r, size_t *len);
 /* Frees the unpacked reply; the result can be reused. */
 void meso_result_reset (meso_result_t *r);
 
-/* Creates a client connected to one or more endpoints, comma-separated
- * ("tcp://10.0.0.1:7101,tcp://10.0.0.2:7101"). Requests are spread over the
- * connected endpoints (ZMQ_IMMEDIATE, so nothing queues to a peer that is
- * down). actor_id names the caller in every request. */
-meso_bus_client_t *meso_bus_client_new (const char *endpoints, Meso__V1__Actor__Kind kind,
-                                        const char *actor_id);
+/* Creates a client of service ("scheduling") connected to one or more of
+ * its endpoints, comma-separated ("tcp://10.0.0.1:7101,tcp://10.0.0.2:7101").
+ * Requests are spread over the connected endpoints (ZMQ_IMMEDIATE, so
+ * nothing queues to a peer that is down). The connection is CURVE with the
+ * process's key pair and service's server key (curve.h), except to an
+ * endpoint listed in MESO_PLAINTEXT_ENDPOINTS. A request made while the
+ * thread serves a request of its own carries that request's principal as
+ * the person it is made for (Actor.id: "on behalf of"). Returns NULL (and
+ * logs why) when no endpoint or key is usable. */
+meso_bus_client_t *meso_bus_client_new (const char *service, const char *endpoints);
+/* The same with another key pair than the process's (tests, tools acting
+ * for a principal whose key they hold). identity is copied. */
+meso_bus_client_t *meso_bus_client_new_as (const char *service, const char *endpoints,
+                                           zcert_t *identity);
 void meso_bus_client_destroy (meso_bus_client_t **self_p);
 
 /* How long to wait for one attempt before sending the same request again

@@ -29,6 +29,12 @@ void meso_log (meso_log_level_t level, const char *fmt, ...)
  * in microseconds, and the reply message when not OK. */
 void meso_log_request (const char *request_id, const char *method, int status,
                        int64_t duration_us, const char *message);
+/* The same line with the authenticated principal that called (its name,
+ * "" on a plaintext endpoint; NULL leaves the field out) and the person a
+ * service principal acted for. */
+void meso_log_request_by (const char *request_id, const char *method, int status,
+                          int64_t duration_us, const char *message, const char *principal,
+                          const char *on_behalf_of);
 
 /* Between these two calls the calling thread's lines are gathered and
  * written together (whole lines, at most PIPE_BUF bytes per write) when the

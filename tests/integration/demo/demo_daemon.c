@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/access.h"
+#include "meso/curve.h"
 #include "meso/bus.h"
 #include "meso/config.h"
 #include "meso/db.h"
@@ -322,11 +324,13 @@ s_health (Meso__V1__HealthReply *health, void *arg)
 }
 
 static const meso_method_t s_methods [] = {
-    { "demo.Echo", s_echo, MESO_METHOD_READ, &meso__test__echo_request__descriptor },
-    { "demo.Increment", s_increment, MESO_METHOD_MUTATING, NULL },
-    { "demo.Get", s_get, MESO_METHOD_READ, &meso__test__get_request__descriptor },
-    { "demo.Conflict", s_conflict, MESO_METHOD_MUTATING, NULL },
-    { NULL, NULL, MESO_METHOD_READ, NULL }
+    { "demo.Echo", s_echo, MESO_METHOD_READ, &meso__test__echo_request__descriptor,
+      MESO_ROLE_ALL | MESO_ROLE_ANONYMOUS, NULL, 0 },
+    { "demo.Increment", s_increment, MESO_METHOD_MUTATING, NULL, MESO_ROLE_ALL, NULL, 0 },
+    { "demo.Get", s_get, MESO_METHOD_READ, &meso__test__get_request__descriptor,
+      MESO_ROLE_ALL, NULL, 0 },
+    { "demo.Conflict", s_conflict, MESO_METHOD_MUTATING, NULL, MESO_ROLE_ALL, NULL, 0 },
+    { NULL, NULL, MESO_METHOD_READ, NULL, 0, NULL, 0 }
 };
 
 int
@@ -347,6 +351,19 @@ main (int argc, char **argv)
     demo_t self;
     memset (&self, 0, sizeof self);
     self.conninfo = meso_config_get (opts, "db");
+    /* Principals from the database when there is one, else only the
+     * test process's own key (tester) is admitted. */
+    if (meso_trust_start ("demo", self.conninfo && *self.conninfo ? self.conninfo : NULL) != 0)
+        return 1;
+    if (!self.conninfo || !*self.conninfo) {
+        char err [256];
+        zcert_t *tester = meso_curve_load ("tester", false, err, sizeof err);
+        if (tester)
+            meso_access_put (meso_principal_new (zcert_public_txt (tester), "tester",
+                                                 MESO_PRINCIPAL_OPERATOR, MESO_ROLE_ALL, NULL, 0,
+                                                 NULL, 0, true, false));
+        zcert_destroy (&tester);
+    }
     if (self.conninfo && *self.conninfo) {
         self.db = meso_db_new (self.conninfo);
         if (!self.db || meso_db_txn (self.db, MESO_DB_READ_COMMITTED, s_schema_txn, NULL) != 0) {
@@ -368,5 +385,7 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db2);
     meso_db_destroy (&self.db);
+    meso_curve_shutdown ();
+    meso_access_stop ();
     return 0;
 }
