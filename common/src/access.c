@@ -356,17 +356,23 @@ meso_call_health (void)
 }
 
 int
-meso_call_need_clinic (meso_reply_t *reply, const char *clinic, const char *field)
+meso_principal_need_clinic (const meso_principal_t *p, meso_reply_t *reply, const char *clinic,
+                            const char *field)
 {
-    s_scope_checked = true;
-    if (meso_call_in_clinic (clinic))
+    if (!p || meso_principal_in_clinic (p, clinic))
         return 0;
     meso_reply_error (reply, MESO_PERMISSION_DENIED,
-                      "%s may not act in clinic \"%s\"", s_principal->name,
-                      clinic ? clinic : "");
+                      "%s may not act in clinic \"%s\"", p->name, clinic ? clinic : "");
     meso_reply_detail (reply, "the principal's clinic scope does not include this clinic; "
                        "nothing was changed");
     meso_reply_reason (reply, "out_of_scope", field, "clinic \"%s\" is outside the scope of %s",
-                       clinic ? clinic : "", s_principal->name);
+                       clinic ? clinic : "", p->name);
     return -1;
+}
+
+int
+meso_call_need_clinic (meso_reply_t *reply, const char *clinic, const char *field)
+{
+    s_scope_checked = true;
+    return meso_principal_need_clinic (s_principal, reply, clinic, field);
 }

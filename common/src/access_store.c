@@ -104,6 +104,7 @@ s_load (PGconn *conn)
     PQclear (res);
     meso_access_replace (list, n);
     free (list);
+    meso_info ("access: %zu principals loaded", n);
     return 0;
 }
 
@@ -161,8 +162,6 @@ s_run (void *arg)
                 s_sleep_ms (RETRY_MS);
                 continue;
             }
-            if (warned)
-                meso_info ("access: %zu principals loaded", meso_access_count ());
             warned = false;
             refresh_at = s_now_ms () + REFRESH_MS;
         }

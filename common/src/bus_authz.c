@@ -148,10 +148,7 @@ meso_bus_authorize (const meso_method_t *m, const meso_principal_t *p,
                            "a principal limited to some clinics must name one of them");
         return -1;
     }
-    meso_call_begin (p, NULL);
-    int rc = meso_call_need_clinic (reply, clinic, m->scope);
-    meso_call_end ();
-    return rc;
+    return meso_principal_need_clinic (p, reply, clinic, m->scope);
 }
 
 /* ------------------------------------------------------------ the caller */

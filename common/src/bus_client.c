@@ -62,6 +62,7 @@ struct meso_bus_client_t {
     char *refused [REFUSED_MAX];   /* endpoints whose last handshake failed */
     char refused_why [96];
     int64_t refused_since;      /* monotonic ms since every endpoint refuses, 0: not */
+    int64_t reconnected_at;     /* last s_reconnect */
     int attempt_ms;
     char id_prefix [24];        /* "<pid>-<random>-" */
     uint8_t *buf;               /* packed request, reused */
@@ -170,6 +171,33 @@ s_monitor_read (meso_bus_client_t *self)
     for (int i = 0; i < REFUSED_MAX; i++)
         n += self->refused [i] != NULL;
     return n;
+}
+
+/* libzmq gives up on a connection whose handshake failed (a protocol
+ * error ends the session, no reconnect), so an endpoint that refused us
+ * once -- a key added a moment ago, a server still loading its principals
+ * -- would stay dead for this socket. While no peer is connected, connect
+ * every endpoint again, at most every RECONNECT_MS. */
+#define RECONNECT_MS 200
+static void
+s_reconnect (meso_bus_client_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (now - self->reconnected_at < RECONNECT_MS)
+        return;
+    self->reconnected_at = now;
+    char *list = strdup (self->endpoints);
+    char *save = NULL;
+    for (char *ep = list ? strtok_r (list, ",", &save) : NULL; ep;
+         ep = strtok_r (NULL, ",", &save)) {
+        while (*ep == ' ')
+            ep++;
+        if (!*ep)
+            continue;
+        zmq_disconnect (self->handle, ep);
+        zmq_connect (self->handle, ep);
+    }
+    free (list);
 }
 
 /* The first refusing endpoint, for the message. */
@@ -483,7 +511,10 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
             /* Every endpoint has refused our key for a while (not only
              * once, which a server still starting may do): no point
              * waiting for the deadline. */
-            if (self->monitor && s_monitor_read (self) >= self->n_endpoints) {
+            int refusing = self->monitor ? s_monitor_read (self) : 0;
+            if (refusing > 0)
+                s_reconnect (self);
+            if (refusing >= self->n_endpoints) {
                 if (self->refused_since == 0)
                     self->refused_since = zclock_mono ();
             }

@@ -14,6 +14,7 @@
  * (program_limit_exceeded), which meso_db_status maps to
  * RESOURCE_EXHAUSTED, so every service's meso_reply_db_error answers it
  * without code of its own, and the caller's transaction rolls back. */
+#include "meso/access.h"
 #include "meso/outbox.h"
 #include "meso/mtime.h"
 #include "meso/uuid.h"
@@ -62,6 +63,17 @@ meso_outbox_append (meso_db_t *db, const Meso__V1__Event *ev)
     copy.stream = stream;
     copy.stream_seq = 0;
     copy.global_seq = 0;
+    /* An event caused by a request names who made it: the authenticated
+     * principal (and the person a service acted for), when the emitter did
+     * not name an actor itself. */
+    Meso__V1__Actor caller = MESO__V1__ACTOR__INIT;
+    const meso_principal_t *principal = meso_call_principal ();
+    if (!copy.actor && principal) {
+        caller.kind = (Meso__V1__Actor__Kind) meso_principal_actor_kind (principal->kind);
+        caller.id = (char *) principal->name;
+        caller.on_behalf_of = (char *) meso_call_on_behalf_of ();
+        copy.actor = &caller;
+    }
 
     size_t len = meso__v1__event__get_packed_size (&copy);
     uint8_t *buf = malloc (len ? len : 1);

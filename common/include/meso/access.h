@@ -80,6 +80,11 @@ bool meso_principal_in_clinic (const meso_principal_t *p, const char *clinic);
 /* Whether p may read stream ("session", "screening", ...). */
 bool meso_principal_in_stream (const meso_principal_t *p, const char *stream);
 
+/* Refuses with PERMISSION_DENIED (reason "out_of_scope" on field) unless
+ * p may act in clinic (p NULL: allowed). Returns 0 when allowed. */
+int meso_principal_need_clinic (const meso_principal_t *p, meso_reply_t *reply,
+                                const char *clinic, const char *field);
+
 /* A principal made from its parts (clinics/streams NULL: all), for the
  * loader and for tests, with one reference. Returns NULL on out-of-memory
  * or when key is not 40 characters. */
