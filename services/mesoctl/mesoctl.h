@@ -94,6 +94,9 @@ typedef struct {
     const char *timeout_default;
     size_t key_max;             /* longest --key sent (longer is cut); 0: any */
     unsigned quirks;            /* MESOCTL_Q_* */
+    /* The daemon serving it, whose server key is <daemon>.key ("screening"
+     * for "patient" and "consent"); NULL: the daemon is called name. */
+    const char *daemon;
 } mesoctl_service_t;
 
 /* -------------------------------------------------------- subcommands */
