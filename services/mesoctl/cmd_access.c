@@ -26,7 +26,9 @@
  * role, every clinic and health data: the installation's break-glass key,
  * which mesoctl uses by default. It is idempotent: a principal already
  * registered with its key is kept, one registered with another key (its
- * files were made again) gets the new key, a revoked one is left revoked. */
+ * files were made again) gets the new key, a revoked one is left revoked.
+ * With --init it first makes the missing pairs ("mesoctl keys init"), so
+ * that docker-compose's one-shot "keys" service is one command. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -324,6 +326,11 @@ s_bootstrap (meso_opt_t *opts)
         fprintf (stderr, "mesoctl access bootstrap: --keys (or MESO_KEYS) names no folder\n");
         return MESOCTL_USAGE;
     }
+    if (meso_config_bool (opts, "init")) {
+        int rc = mesoctl_keys_init (dir, NULL);
+        if (rc != MESOCTL_OK)
+            return rc;
+    }
     static const char all_roles[] = "{front_desk,clinician,stock_keeper,billing_clerk,clinic_manager,"
                                     "integration,service,operator}";
     mesoctl_principal_in_t p[NSERVICES + 1];
@@ -405,6 +412,7 @@ static const meso_opt_t s_revoke_opts[] = {
 };
 static const meso_opt_t s_bootstrap_opts[] = {
     { "keys", "MESO_KEYS", "", "folder made by mesoctl keys init", NULL },
+    { "init", NULL, "false", "first make the missing key pairs in it (mesoctl keys init)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -432,12 +440,12 @@ static const mesoctl_sub_t s_subs[] = {
       "events and logs stay resolvable; a name is never reused.",
       "--name ana-frontdesk", s_revoke_opts, 0, NULL, 0, s_revoke },
     { "bootstrap", "register the daemons' keys and the operator's break-glass key of a folder",
-      "--keys DIR",
+      "--keys DIR [--init]",
       "Registers the keys of DIR (made by mesoctl keys init): each daemon's as a service\n"
       "principal (role service, every clinic, health data) and operator.key as the operator\n"
       "(every role, every clinic, health data: the break-glass key mesoctl uses by default).\n"
       "Idempotent: what is registered is kept; a key made again replaces the old one.",
-      "--keys .local/keys", s_bootstrap_opts, 0, NULL, 0, s_bootstrap },
+      "--keys .local/keys\n--keys /var/lib/meso/keys --init", s_bootstrap_opts, 0, NULL, 0, s_bootstrap },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };
 

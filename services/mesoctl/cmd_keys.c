@@ -69,16 +69,15 @@ mesoctl_keys_write (const char *dir, const char *name, const char *kind, zcert_t
     return 0;
 }
 
-static int
-s_init (meso_opt_t *opts)
+int
+mesoctl_keys_init (const char *dir, const char *csv)
 {
-    const char *dir = mesoctl_opt (opts, "dir");
     if (!*dir) {
         fprintf (stderr, "mesoctl keys init: --dir (or MESO_KEYS) names no folder\n");
         return MESOCTL_USAGE;
     }
     char names[1024];
-    snprintf (names, sizeof names, "%s", mesoctl_opt (opts, "names"));
+    snprintf (names, sizeof names, "%s", csv ? csv : DEFAULT_NAMES);
     char *list[MAX_NAMES];
     size_t n = mesoctl_split (names, ",", true, list, MAX_NAMES);
     char err[256];
@@ -117,6 +116,12 @@ s_init (meso_opt_t *opts)
     }
     printf ("%d key pair%s made, %d kept, in %s\n", made, made == 1 ? "" : "s", kept, dir);
     return MESOCTL_OK;
+}
+
+static int
+s_init (meso_opt_t *opts)
+{
+    return mesoctl_keys_init (mesoctl_opt (opts, "dir"), mesoctl_opt (opts, "names"));
 }
 
 static const meso_opt_t s_init_opts[] = {

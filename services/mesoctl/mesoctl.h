@@ -170,6 +170,10 @@ int mesoctl_keys (void);
  * on failure; hands the pair to *made when not NULL. Returns 0 or -1
  * (errno). The caller checks first that neither file exists. */
 struct _zcert_t;
+/* cmd_keys.c: "mesoctl keys init" itself: makes the missing pairs of the
+ * comma-separated names (NULL: the daemons, webhooks and operator) in dir
+ * and prints what it did. Returns an exit status. */
+int mesoctl_keys_init (const char *dir, const char *names);
 int mesoctl_keys_write (const char *dir, const char *name, const char *kind, struct _zcert_t **made);
 
 #endif
