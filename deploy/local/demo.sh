@@ -6,10 +6,21 @@
 #
 #   deploy/local/demo.sh          (deploy/local/up.sh runs it after start-up)
 #
-# Environment: MESOCTL (the mesoctl binary; default build/bin/mesoctl) and
-# the MESO_*_ENDPOINT variables up.sh exports (defaults: the standard ports).
+# Environment: MESOCTL (the mesoctl binary; default build/bin/mesoctl),
+# the MESO_*_ENDPOINT variables up.sh exports (defaults: the standard ports),
+# MESO_KEYS (default: the state folder's keys, ${MESO_LOCAL_DIR:-.local}/keys)
+# and MESO_DB (the migration role, for mesoctl access; default: the local
+# cluster of up.sh).
 #
 # What it does:
+#   0. one principal per role with `mesoctl access add`, key pairs in
+#      <keys>/people: the Paris clinic's front desk, clinician, stock
+#      keeper, billing clerk and manager, and a CRM integration (session
+#      and billing streams, no health data). Each step below runs as the
+#      principal whose job it is (MESO_KEY=<file> mesoctl ...); what the
+#      other clinics and the chain need (ingredients, recipes) runs as the
+#      operator key. One refused call is shown: the front desk trying a
+#      refund (PERMISSION_DENIED), and another clinic's stock;
 #   1. three clinics in three time zones (New York, Paris, Sydney) with
 #      opening hours, practitioners, rooms and their body mesotherapy
 #      consent text (version 1);
@@ -37,12 +48,29 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 M=${MESOCTL:-$ROOT/build/bin/mesoctl}
 [ -x "$M" ] || { echo "demo.sh: $M not found (build first, or set MESOCTL)" >&2; exit 1; }
+LOCAL=${MESO_LOCAL_DIR:-$ROOT/.local}
+export MESO_KEYS=${MESO_KEYS:-$LOCAL/keys}
+export MESO_DB=${MESO_DB:-host=$LOCAL/pg/run port=${MESO_LOCAL_PGPORT:-54320} user=meso dbname=meso}
+PEOPLE=$MESO_KEYS/people
+# The principal the next commands run as ("": the operator key).
+AS=
 
 section() { printf '\n==================== %s\n' "$*"; }
 note() { printf -- '-- %s\n' "$*"; }
+# Runs mesoctl as $AS.
+mc() {
+    if [ -n "$AS" ]; then MESO_KEY="$PEOPLE/$AS.key_secret" "$M" "$@"; else "$M" "$@"; fi
+}
+# The commands after it run as principal $1 ("" or "operator": the
+# operator key).
+as() {
+    AS=${1#operator}
+    note "as ${1:-operator}${2:+ ($2)}"
+}
 # Prints the command, then runs it.
 show_cmd() {
     local a line='$ mesoctl'
+    [ -z "$AS" ] || line="\$ MESO_KEY=people/$AS.key_secret mesoctl"
     for a in "$@"; do
         case "$a" in *[[:space:]\'\"\;\&\|\(\)\$]*) line+=" '$a'" ;; *) line+=" $a" ;; esac
     done
@@ -50,12 +78,12 @@ show_cmd() {
 }
 run() {
     show_cmd "$@"
-    "$M" "$@"
+    mc "$@"
 }
 # Runs quietly; prints the output only when the command fails.
 quiet() {
     local out
-    if ! out=$("$M" "$@" 2>&1); then
+    if ! out=$(mc "$@" 2>&1); then
         show_cmd "$@" >&2
         printf '%s\n' "$out" >&2
         return 1
@@ -111,30 +139,72 @@ LOTS=(
     "procaine|PRO1|100|500"
 )
 
+# name|kind|roles|clinics|streams|health: one principal per role
+PRINCIPALS=(
+    "par-frontdesk|person|front_desk|par||"
+    "par-clinician|person|clinician|par||--health"
+    "par-stock|person|stock_keeper|par||"
+    "par-billing|person|billing_clerk|par||"
+    "par-manager|person|clinic_manager|par||--health"
+    "crm|integration|integration|all|session,billing|"
+)
+# Runs the command as the Paris manager for clinic par, else as operator.
+by_clinic() { if [ "$1" = par ]; then AS=par-manager; else AS=; fi; }
+# The methods whose handler finds the clinic from what the request names
+# (a practitioner, a patient's course, an appointment: UpsertPractitioner,
+# GetCourse, StartSession, CompleteSession) refuse a principal scoped to
+# some clinics until their handlers check that clinic; the demo runs them
+# as the operator key (HANDLER_AS) until then. Set HANDLER_SCOPES=1 to run
+# them as the Paris staff instead.
+handler_as() { if [ "${HANDLER_SCOPES:-0}" = 1 ]; then AS=$1; else AS=; fi; }
+
+section "0. Who may do what: one principal per role (mesoctl access, as the migration role)"
+for p in "${PRINCIPALS[@]}"; do
+    IFS='|' read -r name kind roles clinics streams health <<<"$p"
+    if "$M" access show --name "$name" >/dev/null 2>&1; then
+        echo "$name: registered by an earlier run"
+        continue
+    fi
+    # A pair made by an earlier run whose database is gone: register it again.
+    if [ -f "$PEOPLE/$name.key" ]; then keyarg=(--key-file "$PEOPLE/$name.key"); else keyarg=(--out "$PEOPLE"); fi
+    echo "\$ mesoctl access add --name $name --kind $kind --roles $roles --clinics $clinics" \
+         "${streams:+--streams $streams }$health ${keyarg[*]}"
+    "$M" access add --name "$name" --kind "$kind" --roles "$roles" --clinics "$clinics" \
+        ${streams:+--streams "$streams"} $health "${keyarg[@]}"
+done
+"$M" access list
+
 section "1. Clinics, practitioners and rooms (scheduling)"
+note "each clinic is set up by its manager (Paris) or the operator (the others)"
 note "three clinics in three time zones; every time below is the clinic's local time"
 for c in "${CLINICS[@]}"; do
     IFS='|' read -r id name zone hours days _ _ <<<"$c"
+    by_clinic "$id"
     run scheduling clinic --clinic "$id" --name "$name" --zone "$zone" --hours "$hours" --days "$days" \
         --key "demo-clinic-$id"
 done
 for p in "${PRACTITIONERS[@]}"; do
     IFS='|' read -r clinic id name hours days <<<"$p"
+    by_clinic "$clinic"
+    [ "$clinic" != par ] || handler_as par-manager
     run scheduling practitioner --practitioner "$id" --name "$name" --clinic "$clinic" --hours "$hours" \
         --days "$days" --key "demo-practitioner-$id"
 done
 for r in "${ROOMS[@]}"; do
     IFS='|' read -r clinic id name <<<"$r"
+    by_clinic "$clinic"
     run scheduling room --clinic "$clinic" --room "$id" --name "$name" --key "demo-room-$id"
 done
 note "each clinic's treatment consent text (screening keeps it, versioned, with its SHA-256)"
 for c in "${CLINICS[@]}"; do
     IFS='|' read -r id name _ _ _ _ _ <<<"$c"
+    by_clinic "$id"
     run consent text-set --clinic "$id" --treatment body_mesotherapy --key "demo-consent-text-$id" \
         --text "Body mesotherapy at $name: I have been told how the injections are given, the bruising and soreness they may cause for 7-10 days, and that I may stop the course at any time. I consent to the treatment."
 done
 
 section "2. Ingredient catalogue and cocktail recipes (inventory)"
+as operator "the catalogue is the chain's"
 for i in "${INGREDIENTS[@]}"; do
     IFS='|' read -r code name unit form <<<"$i"
     run inventory ingredient --code "$code" --name "$name" --unit "$unit" --form "$form" \
@@ -148,7 +218,8 @@ done
 section "3. Stock lots with their expiry, per clinic (inventory)"
 for c in "${CLINICS[@]}"; do
     IFS='|' read -r clinic _ <<<"$c"
-    have=$("$M" inventory stock --clinic "$clinic" --all --json)
+    if [ "$clinic" = par ]; then AS=par-stock; else AS=; fi
+    have=$(mc inventory stock --clinic "$clinic" --all --json)
     for l in "${LOTS[@]}"; do
         IFS='|' read -r ing prefix qty days <<<"$l"
         lot="$prefix-${clinic^^}"
@@ -167,6 +238,7 @@ if "$M" health --services billing --timeout 1000 >/dev/null 2>&1; then
     BILLING=1
     for c in "${CLINICS[@]}"; do
         IFS='|' read -r id _ _ _ _ currency prices <<<"$c"
+        by_clinic "$id"
         run billing prices set --clinic "$id" --from 2024-01-01 --prices "$prices" --currency "$currency" \
             --key "demo-prices-$id"
         run billing fees --clinic "$id" --no-show 50 --late-cancel 30 --key "demo-fees-$id"
@@ -176,21 +248,24 @@ else
 fi
 
 section "5. A patient: registration and screening (screening)"
-reg=$("$M" patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female \
+as par-frontdesk "front desk of Paris"
+reg=$(mc patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female \
         --email ana.lopez@example.org --key demo-patient-ana --json)
 PATIENT=$(json_field id <<<"$reg")
 [ -n "$PATIENT" ] || { echo "demo.sh: no patient id in: $reg" >&2; exit 1; }
-echo "\$ mesoctl patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par ..."
+echo "\$ MESO_KEY=people/$AS.key_secret mesoctl patient register --given Ana --family Lopez --birth 1990-05-04 --clinic par ..."
 echo "patient $PATIENT (Ana Lopez, home clinic par)"
-run screening record --patient "$PATIENT" --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2 \
+as par-clinician "clinician of Paris, sees health data"
+run screening record --patient "$PATIENT" --clinic par --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2 \
     --diet yes --exercise yes --localised_fat_deposits yes --early_stage_cellulite yes --key demo-screening-ana
 note "the Paris consent text is read to her and she signs it, witnessed (no session starts without it)"
+as par-frontdesk
 run consent text-show --clinic par
 run consent sign --patient "$PATIENT" --clinic par --witness "Nurse Julie Martin" --key demo-consent-ana
-run consent list --patient "$PATIENT"
+run consent list --patient "$PATIENT" --clinic par
 
 section "6. Planning her course: a preview, nothing is booked (scheduling)"
-existing=$("$M" scheduling course --patient "$PATIENT" --json)
+existing=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT" --json)
 COURSE=$(json_field course_id <<<"$existing")
 if [ -z "$COURSE" ]; then
     FIRST=$(day "+2 days")
@@ -200,17 +275,19 @@ if [ -z "$COURSE" ]; then
     section "7. Booking it: screening checked, every session placed, stock reserved (the saga)"
     run scheduling book --clinic par --patient "$PATIENT" --grade 2 --areas thighs,hips --first "$FIRST" \
         --time 10:00 --recipe lipo-std --key "demo-book-ana-$FIRST"
-    existing=$("$M" scheduling course --patient "$PATIENT" --json)
+    existing=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT" --json)
     COURSE=$(json_field course_id <<<"$existing")
 else
     note "her course was booked by an earlier run of this demo (course $COURSE)"
 
     section "7. Her booked course"
+    handler_as par-frontdesk
     run scheduling course --course "$COURSE"
 fi
 APPT=$(json_field appointment_id <<<"$existing")
 [ -n "$APPT" ] || { echo "demo.sh: the course has no session" >&2; exit 1; }
 note "the course's stock is reserved in the Paris clinic:"
+as par-stock "stock keeper of Paris"
 run inventory stock --clinic par
 
 section "7b. A supplier recalls caffeine lot CAF1-PAR: her sessions move to another lot (inventory)"
@@ -222,39 +299,73 @@ run inventory recall --ingredient caffeine --lot CAF1-PAR --clinic par \
     --reason "supplier notice: particles in ampoules" --key demo-recall-CAF1-PAR
 run inventory at-risk --clinic par
 note "the first session's stock, checked as StartSession checks it:"
+as par-clinician
 run inventory hold --clinic par --appointment "$APPT"
 
 section "8. The first session: started (screening checked again), then completed"
+handler_as par-clinician
 run scheduling start --appointment "$APPT" --key "demo-start-$APPT"
 run scheduling complete --appointment "$APPT" --score 1 --key "demo-complete-$APPT"
 if [ $BILLING -eq 1 ]; then
     # Billing charges the session from its session.completed event: wait
     # for the charge to appear (a second or so).
     for _ in $(seq 1 30); do
-        st=$("$M" billing statement --clinic par --patient "$PATIENT" --json 2>/dev/null || true)
+        st=$(AS=par-billing mc billing statement --clinic par --patient "$PATIENT" --json 2>/dev/null || true)
         grep -q "\"appointment_id\":\"$APPT\"" <<<"$st" && break
         sleep 0.1
     done
+    as par-billing "billing clerk of Paris"
     run billing statement --clinic par --patient "$PATIENT"
 fi
+
+section "8a. Roles and clinic scopes: refused calls"
+as par-frontdesk
+if [ $BILLING -eq 1 ]; then
+    note "the front desk may take a payment but not refund one (billing clerks and managers do):"
+    cmd=(billing refund --clinic par --payment 00000000-0000-4000-8000-000000000000 --amount 100
+         --reason "customer asked" --key demo-refund-refused)
+else
+    note "the front desk may look at stock but not receive it (stock keepers and managers do):"
+    cmd=(inventory receive --clinic par --ingredient caffeine --lot REFUSED --expiry "$(day "+30 days")"
+         --qty 1 --key demo-receive-refused)
+fi
+show_cmd "${cmd[@]}"
+if out=$(mc "${cmd[@]}" 2>&1); then
+    echo "demo.sh: the front desk's ${cmd[0]} ${cmd[1]} was not refused" >&2
+    exit 1
+fi
+printf '%s\n' "$out"
+grep -q PERMISSION_DENIED <<<"$out" || { echo "demo.sh: expected PERMISSION_DENIED" >&2; exit 1; }
+note "and Paris's front desk sees Paris's stock, not New York's:"
+show_cmd inventory stock --clinic nyc
+if out=$(mc inventory stock --clinic nyc 2>&1); then
+    echo "demo.sh: the Paris front desk read New York's stock" >&2
+    exit 1
+fi
+printf '%s\n' "$out"
 
 section "8b. One ingredient catalogue: a second patient on the draining cocktail"
 note "artichoke was added through inventory above; screening keeps no list of its own and"
 note "checks allergies against inventory's catalogue, so the recipe using it books at once"
+as par-frontdesk
 run inventory ingredients --codes artichoke,procaine
-reg=$("$M" patient register --given Ines --family Martin --birth 1985-11-20 --clinic par --sex female \
+reg=$(mc patient register --given Ines --family Martin --birth 1985-11-20 --clinic par --sex female \
         --email ines.martin@example.org --key demo-patient-ines --json)
 PATIENT2=$(json_field id <<<"$reg")
 [ -n "$PATIENT2" ] || { echo "demo.sh: no patient id in: $reg" >&2; exit 1; }
 echo "second patient $PATIENT2 (Ines Martin, home clinic par, allergic to procaine)"
-quiet screening record --patient "$PATIENT2" --no all --height-mm 1650 --weight-g 60000 --areas thighs:2 \
+AS=par-clinician
+quiet screening record --patient "$PATIENT2" --clinic par --no all --height-mm 1650 --weight-g 60000 --areas thighs:2 \
     --allergies procaine --key demo-screening-ines
+AS=par-frontdesk
 quiet consent sign --patient "$PATIENT2" --clinic par --witness "Nurse Julie Martin" --key demo-consent-ines
 FIRST2=$(day "+3 days")
 note "the lipolytic cocktail holds procaine: screening refuses it for her"
-run screening check --patient "$PATIENT2" --date "$FIRST2" --ingredients caffeine,l_carnitine,procaine \
+as par-clinician
+run screening check --patient "$PATIENT2" --clinic par --date "$FIRST2" --ingredients caffeine,l_carnitine,procaine \
     || true
-existing2=$("$M" scheduling course --patient "$PATIENT2" --json)
+as par-frontdesk
+existing2=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT2" --json)
 COURSE2=$(json_field course_id <<<"$existing2")
 if [ -z "$COURSE2" ]; then
     note "the draining cocktail (artichoke, caffeine) books"
@@ -267,7 +378,8 @@ fi
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.
 sleep 0.3
-head=$("$M" events head --json)
+as operator "every stream"
+head=$(mc events head --json)
 for stream in session screening stock billing; do
     n=$(grep -o "\"stream\":\"$stream\",\"head\":[0-9]*" <<<"$head" | grep -o '[0-9]*$' || echo 0)
     n=${n:-0}
@@ -279,6 +391,8 @@ for stream in session screening stock billing; do
         continue
     fi
     note "stream $stream: the last $(( n - from )) of $n events"
+    # The CRM integration reads the session stream (no health data).
+    if [ "$stream" = session ]; then AS=crm; note "as crm (integration: session and billing streams)"; else AS=; fi
     run events tail --stream "$stream" --from "$from" --count "$(( n - from ))"
 done
 

@@ -15,7 +15,15 @@
 #   MESO_LOCAL_PORT_BASE  daemons listen on base+1..base+6 (default 7100)
 #
 # Layout under <checkout>/.local: pg/ (the cluster; socket in pg/run),
-# logs/<service>.log (JSON lines), run/<service>.pid.
+# logs/<service>.log (JSON lines), run/<service>.pid, keys/ (the CURVE key
+# pairs: one per daemon and operator.key_secret, the local run's
+# break-glass key that mesoctl uses by default; the demo's people in
+# keys/people).
+#
+# Keys: on first start `mesoctl keys init` makes the pairs (never
+# overwriting one), and after migrating `mesoctl access bootstrap`
+# registers the daemons as service principals and the operator key;
+# every daemon gets MESO_KEYS. Both are no-ops on later starts.
 #
 # Running it again is harmless: the build is incremental, the cluster and
 # daemons that are already up are left alone, migrations apply once.
@@ -31,6 +39,7 @@ BUILD=${MESO_BUILD_DIR:-$ROOT/build}
 BIN=$BUILD/bin
 LOGS=$LOCAL/logs
 RUN=$LOCAL/run
+KEYS=$LOCAL/keys
 
 # name port: the daemons and their ROUTER ports, in start order (events
 # first: the others write to its outbox and it publishes their events).
@@ -75,6 +84,10 @@ else
 fi
 [ -x "$BIN/mesoctl" ] || die "$BIN/mesoctl was not built"
 
+# ------------------------------------------------------------------- keys
+say "keys in $KEYS"
+"$BIN/mesoctl" keys init --dir "$KEYS" | grep -v '^kept ' || die "cannot make the keys in $KEYS"
+
 # --------------------------------------------------------------- database
 say "starting PostgreSQL in $PGDIR on port $PGPORT"
 mkdir -p "$LOGS" "$RUN"
@@ -89,6 +102,8 @@ fi
 
 say "migrating"
 "$BIN/mesoctl" migrate --db "$(admin_conninfo)" --dir "$ROOT/deploy/sql"
+say "registering the daemons' keys and the operator key"
+"$BIN/mesoctl" access bootstrap --db "$(admin_conninfo)" --keys "$KEYS"
 
 # ---------------------------------------------------------------- daemons
 ENV_COMMON=(
@@ -98,6 +113,7 @@ ENV_COMMON=(
     MESO_BILLING_ENDPOINT=tcp://127.0.0.1:$((PB + 4))
     MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:$((PB + 5))
     MESO_EVENTS_PUB_ENDPOINT=tcp://127.0.0.1:$((PB + 6))
+    MESO_KEYS=$KEYS
 )
 # Every daemon gets them all: inventory and billing consume session events
 # and scheduling screening events from the events endpoints.
@@ -181,3 +197,4 @@ echo
 echo "database:  psql \"$(admin_conninfo)\""
 echo "logs:      $LOGS/<service>.log"
 echo "health:    $BIN/mesoctl health${started:+ --services $(IFS=,; echo "${started[*]}")}"
+echo "keys:      $KEYS (mesoctl calls as operator.key_secret there; MESO_KEY=<file> for another)"

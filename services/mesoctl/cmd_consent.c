@@ -31,6 +31,7 @@
 
 static const mesoctl_service_t s_service = {
     .name = "consent",
+    .daemon = "screening",
     .summary = "Treatment consent: a clinic's versioned texts and the patients' signatures.",
     .endpoint = { "endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon", NULL },
     .timeout_ms = 10000,

@@ -273,6 +273,10 @@ s_cmd_tail (meso_opt_t *opts)
     }
     zsys_init ();
     setvbuf (stdout, NULL, _IOLBF, 0);
+    /* The subscriber calls with the pair chosen here (--from skips
+     * s_head, which would choose it otherwise). */
+    if (mesoctl_keys () != 0)
+        return MESOCTL_USAGE;
     const char *router = meso_config_get (opts, "endpoint");
     Meso__V1__Heartbeat *hb = NULL;
     if (!from_text && !(hb = s_head (router, (int) timeout)))

@@ -18,6 +18,7 @@
 
 static const mesoctl_service_t s_service = {
     .name = "patient",
+    .daemon = "screening",
     .summary = "A patient's record at the screening daemon.",
     .endpoint = { "endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon", NULL },
     .timeout_ms = 10000,

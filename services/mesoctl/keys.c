@@ -2,8 +2,9 @@
  *
  * mesoctl is an operator's tool: it calls as the principal whose pair it
  * finds, in this order: MESO_KEY (a .key_secret file), then
- * operator.key_secret in MESO_KEYS, in the local run's state folder next
- * to the build (<checkout>/.local/keys, found from mesoctl's own path
+ * operator.key_secret in MESO_KEYS, in the local run's state folder
+ * (MESO_LOCAL_DIR/keys when that variable is set, as deploy/local/up.sh
+ * reads it, else <checkout>/.local/keys, found from mesoctl's own path
  * <checkout>/<build folder>/bin/mesoctl), and in /var/lib/meso/keys (the compose
  * volume). The same folder holds the daemons' public keys. */
 #include <limits.h>
@@ -49,6 +50,14 @@ mesoctl_keys (void)
     char err [512] = "";
     const char *dir = getenv ("MESO_KEYS");
     char found [PATH_MAX];
+    const char *local = getenv ("MESO_LOCAL_DIR");
+    if ((!dir || !*dir) && local && *local) {
+        snprintf (found, sizeof found, "%s/keys", local);
+        char probe [PATH_MAX + 32];
+        snprintf (probe, sizeof probe, "%s/operator.key_secret", found);
+        if (zsys_file_exists (probe))
+            dir = found;
+    }
     if ((!dir || !*dir) && s_local_keys (found, sizeof found))
         dir = found;
     if ((!dir || !*dir) && zsys_file_exists ("/var/lib/meso/keys/operator.key_secret"))
@@ -56,7 +65,7 @@ mesoctl_keys (void)
     s_state = meso_curve_setup ("operator", dir && *dir ? dir : "", err, sizeof err) == 0 ? 0 : 1;
     if (s_state)
         fprintf (stderr, "mesoctl: %s\n"
-                 "  (mesoctl looks for operator.key_secret in MESO_KEYS, <checkout>/.local/keys "
+                 "  (mesoctl looks for operator.key_secret in MESO_KEYS, MESO_LOCAL_DIR/keys, <checkout>/.local/keys "
                  "and /var/lib/meso/keys; MESO_KEY names another pair)\n", err);
     return s_state;
 }

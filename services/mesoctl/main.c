@@ -21,6 +21,8 @@
 static const mesoctl_cmd_t s_commands[] = {
     { "health", "ask each daemon whether it is healthy (exit 1 when one is not)", mesoctl_health },
     { "migrate", "apply pending database migrations from deploy/sql", mesoctl_migrate },
+    { "keys", "make the CURVE key pairs of the daemons and the operator", mesoctl_keys_cmd },
+    { "access", "principals: add, list, show, revoke, bootstrap", mesoctl_access },
     { "events", "tail an event stream or show the stream heads", mesoctl_events },
     { "patient", "register a patient (screening)", mesoctl_patient },
     { "screening", "record, show or check a patient's screening", mesoctl_screening },

@@ -12,6 +12,8 @@
  *                     cmd_screening.c (and cmd_consent.c) talk to the screening daemon;
  *                     answers.c reads the questionnaire for the latter)
  *   cmd_health.c, cmd_migrate.c   the two commands that are not a service's
+ *   cmd_keys.c, cmd_access.c      key pairs and principals (access_input.c
+ *                     checks the inputs, store_access.c holds the SQL)
  *
  * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, qty.c,
  * answers.c; the shared files call no command file, so there is no circle.
@@ -47,6 +49,8 @@ typedef struct {
 
 int mesoctl_health (int argc, char **argv);
 int mesoctl_migrate (int argc, char **argv);
+int mesoctl_keys_cmd (int argc, char **argv);
+int mesoctl_access (int argc, char **argv);
 int mesoctl_events (int argc, char **argv);
 int mesoctl_patient (int argc, char **argv);
 int mesoctl_screening (int argc, char **argv);
@@ -90,6 +94,9 @@ typedef struct {
     const char *timeout_default;
     size_t key_max;             /* longest --key sent (longer is cut); 0: any */
     unsigned quirks;            /* MESOCTL_Q_* */
+    /* The daemon serving it, whose server key is <daemon>.key ("screening"
+     * for "patient" and "consent"); NULL: the daemon is called name. */
+    const char *daemon;
 } mesoctl_service_t;
 
 /* -------------------------------------------------------- subcommands */
@@ -157,5 +164,16 @@ void mesoctl_json_print (const ProtobufCMessage *m);
 /* keys.c: chooses the CURVE pair mesoctl calls with (once); returns 0, or
  * 1 after printing why there is none. */
 int mesoctl_keys (void);
+
+/* cmd_keys.c: writes a fresh CURVE pair as <dir>/<name>.key (0644) and
+ * <name>.key_secret (0600), name and kind in its metadata, removing both
+ * on failure; hands the pair to *made when not NULL. Returns 0 or -1
+ * (errno). The caller checks first that neither file exists. */
+struct _zcert_t;
+/* cmd_keys.c: "mesoctl keys init" itself: makes the missing pairs of the
+ * comma-separated names (NULL: the daemons, webhooks and operator) in dir
+ * and prints what it did. Returns an exit status. */
+int mesoctl_keys_init (const char *dir, const char *names);
+int mesoctl_keys_write (const char *dir, const char *name, const char *kind, struct _zcert_t **made);
 
 #endif

@@ -51,6 +51,13 @@ for name, port in daemons.items():
     test = d.get("healthcheck", {}).get("test", [])
     check(test[:4] == ["CMD", "mesoctl", "health", "--endpoint"] and test[4] == "tcp://127.0.0.1:%d" % port,
           name + ": health check mesoctl health --endpoint tcp://127.0.0.1:%d" % port)
+    check(test[5:7] == ["--services", name], name + ": health check names its service (--services " + name + ")")
+    check(env.get("MESO_KEYS") == "/var/lib/meso/keys", name + ": MESO_KEYS=/var/lib/meso/keys")
+    check(any(str(v).startswith("keys:/var/lib/meso/keys") and str(v).endswith(":ro")
+              or (isinstance(v, dict) and v.get("source") == "keys" and v.get("read_only"))
+              for v in d.get("volumes", [])), name + ": keys volume mounted read-only")
+    check(deps.get("keys", {}).get("condition") == "service_completed_successfully" if (deps := d.get("depends_on", {})) else False,
+          name + ": waits for the keys service")
     deps = d.get("depends_on", {})
     check(deps.get("migrate", {}).get("condition") == "service_completed_successfully",
           name + ": waits for migrate to complete")
@@ -60,6 +67,11 @@ for name, port in daemons.items():
     published = {p.get("target") if isinstance(p, dict) else int(str(p).split(":")[-1].split("/")[0])
                  for p in d.get("ports", [])}
     check(port in published and metrics[name] in published, name + ": ports %d and %d published" % (port, metrics[name]))
+keys = svc.get("keys", {})
+check(keys.get("command", [None])[:4] == ["mesoctl", "access", "bootstrap", "--init"], "keys: mesoctl access bootstrap --init")
+check(keys.get("depends_on", {}).get("migrate", {}).get("condition") == "service_completed_successfully",
+      "keys: waits for migrate")
+check("keys" in (s.get("volumes") or {}), "top-level volume keys")
 sub = svc.get("subscriber", {})
 check(sub.get("profiles") == ["examples"], "subscriber: behind the examples profile")
 if errors:

@@ -96,6 +96,17 @@ grep -q '==================== Done' "$OUT/up.log" || fail "the demo did not fini
 grep -q 'the draining cocktail (artichoke, caffeine) books' "$OUT/up.log" \
     || fail "the demo did not book the artichoke recipe"
 
+# Keys: made on first start, the operator's secret private to its owner;
+# the demo's people registered, each step run as one of them, and a call
+# outside the caller's role refused.
+[ "$(stat -c %a "$LOCAL_DIR/keys/operator.key_secret")" = 600 ] || fail "operator.key_secret is not mode 0600"
+for p in par-frontdesk par-clinician par-stock par-billing par-manager crm; do
+    [ -f "$LOCAL_DIR/keys/people/$p.key_secret" ] || fail "the demo made no key pair for $p"
+done
+grep -qE '^\$ MESO_KEY=people/par-clinician\.key_secret mesoctl screening record ' "$OUT/up.log" \
+    || fail "the demo did not record the screening as the clinician"
+grep -qE '^PERMISSION_DENIED: ' "$OUT/up.log" || fail "the demo did not show a refused call"
+
 # Health, as up.sh printed it at the end: every daemon started is ok.
 for svc in events screening inventory scheduling; do
     grep -qE "^$svc +tcp://127\.0\.0\.1:[0-9]+ +ok +ok " "$OUT/up.log" || fail "$svc is not ok in the health summary"
@@ -109,6 +120,7 @@ fi
 env "${E[@]}" MESOCTL="$MESO_BUILD_DIR/bin/mesoctl" "$DEPLOY/demo.sh" >"$OUT/demo2.log" 2>&1 \
     || fail "demo.sh failed when run a second time"
 grep -q 'booked by an earlier run' "$OUT/demo2.log" || fail "the second demo did not find the course"
+grep -q 'par-frontdesk: registered by an earlier run' "$OUT/demo2.log" || fail "the second demo registered its people again"
 course1=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/up.log" | head -n 1)
 course2=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/demo2.log" | head -n 1)
 [ -n "$course1" ] && [ "$course1" = "$course2" ] || fail "the second demo shows another course ($course1 / $course2)"

@@ -4,7 +4,9 @@
 # --json, --key where it mutates, --timeout for inventory), and an example;
 # "mesoctl <service> --help" lists the subcommands and "mesoctl --help" the
 # commands. Also: the flags the old shared tables took are still accepted
-# (scheduling, billing package). No daemon is needed.
+# (scheduling, billing package). The same for the commands that talk to
+# no daemon: keys init (its folder option, MESO_KEYS) and access (the
+# migration role's --db, MESO_DB). No daemon is needed.
 set -euo pipefail
 : "${MESO_BUILD_DIR:?}"
 M=$MESO_BUILD_DIR/bin/mesoctl
@@ -72,8 +74,30 @@ for e in "${EXPECT[@]}"; do
     "$M" $svc --help | grep -qE "^  $sub  +[a-z]" || fail "$svc --help does not list $sub"
 done
 
+# The commands that talk to no daemon: their own option, not --endpoint.
+# command|subcommand|its options|the common option's variable
+LOCAL=(
+  "keys|init|dir names|MESO_KEYS"
+  "access|add|clinics db health key-file kind name out public-key roles streams|MESO_DB"
+  "access|list|db json|MESO_DB"
+  "access|show|db json name|MESO_DB"
+  "access|revoke|db name|MESO_DB"
+  "access|bootstrap|db init keys|MESO_DB"
+)
+for e in "${LOCAL[@]}"; do
+    IFS='|' read -r cmd sub want var <<<"$e"
+    out=$("$M" "$cmd" "$sub" --help 2>&1) || { fail "$cmd $sub --help: exit status not 0"; continue; }
+    head -n 1 <<<"$out" | grep -q "^Usage: mesoctl $cmd $sub " || fail "$cmd $sub --help: no usage line"
+    got=$(sed -n '/^Options/,/^Example/p' <<<"$out" | grep -oE '^  --[a-z0-9_-]+' | sed 's/^  --//' \
+          | grep -vxE 'help|version' | sort | tr '\n' ' ' | sed 's/ $//')
+    [ "$got" = "$want" ] || fail "$cmd $sub --help lists: $got; expected: $want"
+    grep -q "^  mesoctl $cmd $sub --" <<<"$out" || fail "$cmd $sub --help: no example line"
+    grep -q "env $var" <<<"$out" || fail "$cmd $sub --help: $var is not shown"
+    "$M" "$cmd" --help | grep -qE "^  $sub  +[a-z]" || fail "$cmd --help does not list $sub"
+done
+
 # Every command in "mesoctl --help".
-for c in health migrate events patient screening consent inventory scheduling billing; do
+for c in health migrate keys access events patient screening consent inventory scheduling billing; do
     "$M" --help | grep -qE "^  $c +[a-z]" || fail "mesoctl --help does not list $c"
 done
 
@@ -88,7 +112,16 @@ set +e
 "$M" inventory receive --bogus >/dev/null 2>&1; [ $? -eq 2 ] || fail "unknown option: exit status not 2"
 "$M" scheduling --version | grep -q '^mesoctl scheduling ' || fail "mesoctl scheduling --version"
 # The old shared tables' flags still parse: the command gets as far as the
-# endpoint, which is refused.
+# endpoint, which is refused (after finding its keys: a folder made here).
+KEYS=$(mktemp -d)
+trap 'rm -rf "$KEYS"' EXIT
+"$M" keys init --dir "$KEYS" --names operator,scheduling,billing >/dev/null || fail "mesoctl keys init failed"
+export MESO_KEYS=$KEYS
+# Refused before anything is written: an access command's usage errors.
+"$M" access add --name x --roles nurse --clinics all --db 'host=/nonexistent' >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "access add with an unknown role: exit status $rc, not 2"
+err=$("$M" access add --name x --roles front_desk --db 'host=/nonexistent' 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'clinics is required' <<<"$err" || fail "access add of a person without --clinics: $err"
 err=$("$M" scheduling course --grade 2 --clinic x --endpoint nope 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'no usable endpoint' <<<"$err" || fail "scheduling course no longer takes --grade: $err"
 err=$("$M" scheduling --json --endpoint nope course --patient p 2>&1); rc=$?
