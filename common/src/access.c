@@ -349,6 +349,18 @@ meso_call_in_clinic (const char *clinic)
     return !s_principal || meso_principal_in_clinic (s_principal, clinic);
 }
 
+void
+meso_call_scope_filtered (void)
+{
+    s_scope_checked = true;
+}
+
+bool
+meso_call_scoped (void)
+{
+    return s_principal && !s_principal->all_clinics;
+}
+
 bool
 meso_call_health (void)
 {

@@ -15,7 +15,13 @@
  * is frame.c's, not this file's, though the DESIGN puts it here: this file
  * names every method, and every method calls those helpers, so holding
  * both would make this file and each method file call each other. With
- * the table alone, nothing but main.c depends on this file. */
+ * the table alone, nothing but main.c depends on this file.
+ *
+ * A method's scope is the clinic whose stock it reads or changes: for
+ * Transfer the sending clinic (from_clinic_id), which gives the stock
+ * away. Lots and appointments named next to the clinic are looked up in
+ * that clinic only (store_lot_get, resv_load), so another clinic's id is
+ * NOT_FOUND and nothing changes. */
 #include "meso/access.h"
 #include "inventory.h"
 
@@ -35,7 +41,7 @@ const meso_method_t inventory_methods[] = {
     { "inventory.DiscardExpired", inventory_discard_expired, MESO_METHOD_MUTATING, &meso__v1__discard_expired_request__descriptor,
       MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
     { "inventory.Transfer", inventory_transfer, MESO_METHOD_MUTATING, &meso__v1__transfer_request__descriptor,
-      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER, "from_clinic_id", 0 },
     { "inventory.Reserve", inventory_reserve, MESO_METHOD_MUTATING, &meso__v1__reserve_request__descriptor,
       MESO_ROLE_SERVICE, "clinic_id", 0 },
     { "inventory.Release", inventory_release, MESO_METHOD_MUTATING, &meso__v1__release_request__descriptor,

@@ -6,13 +6,17 @@
  * Each is a mutating method run under its idempotency key (sched_run):
  * the row, its key and the stored reply commit together. A practitioner
  * or room names clinics that must exist; a clinic's zone must be one
- * PostgreSQL knows, since every local time becomes an instant there. */
+ * PostgreSQL knows, since every local time becomes an instant there.
+ * UpsertPractitioner names several clinics (MESO_SCOPE_HANDLER): the
+ * caller must be allowed in every clinic the practitioner works in, before
+ * and after the change. */
 #include "scheduling.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/access.h"
 #include "meso/mtime.h"
 
 static void
@@ -109,6 +113,19 @@ static int
 s_practitioner_effect (meso_db_t *db, sched_job_t *job)
 {
     Meso__V1__Practitioner *p = job->in;
+    if (meso_call_scoped ()) {
+        /* The upsert replaces every clinic's hours: the caller must
+         * be allowed in each clinic the practitioner works in now. */
+        PGresult *now = store_practitioner_clinics (db, p->practitioner_id);
+        if (!now)
+            return -1;
+        int rc = 0;
+        for (int i = 0; rc == 0 && i < PQntuples (now); i++)
+            rc = meso_call_need_clinic (job->reply, PQgetvalue (now, i, 0), "practitioner.practitioner_id");
+        PQclear (now);
+        if (rc != 0)
+            return -1;
+    }
     for (size_t i = 0; i < p->n_clinics; i++) {
         store_clinic_t c;
         int found = store_clinic_get (db, p->clinics[i]->clinic_id, &c);
@@ -163,6 +180,15 @@ clinics_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_repl
             if (meso_date_parse (p->days_off[i], &d) != 0)
                 sched_bad (reply, &bad, "invalid_date", "practitioner.days_off", "dates are \"YYYY-MM-DD\"");
         }
+    }
+    /* Every clinic the practitioner will work in must be the caller's
+     * (checked before the transaction, so a replay is checked too); the
+     * ones it works in now are checked in it, under the row's lock. */
+    for (size_t i = 0; !bad && i < p->n_clinics; i++) {
+        char f[64];
+        snprintf (f, sizeof f, "practitioner.clinics[%zu].clinic_id", i);
+        if (meso_call_need_clinic (reply, p->clinics[i]->clinic_id, f) != 0)
+            return;
     }
     if (!bad)
         sched_run (arg, req, reply, p, s_practitioner_effect);

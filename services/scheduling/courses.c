@@ -16,13 +16,16 @@
  * BookCourse and BookSession span services: they validate and plan here,
  * then hand the booking to the saga (saga.c), which replies. GetCourse
  * and GetAvailability are reads of this aggregate; a session once booked
- * changes through sessions.c. */
+ * changes through sessions.c. GetCourse names a course or a patient, not
+ * a clinic: it refuses a course outside the caller's clinics and lists
+ * only the patient's courses inside them. */
 #include "scheduling.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/access.h"
 #include "meso/mtime.h"
 
 typedef struct {
@@ -480,6 +483,14 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
         PQclear (ids);
         goto done;
     }
+    /* The clinic scope: a course of another clinic is refused; a
+     * patient's courses are the ones in the caller's clinics only. */
+    if (by_course && meso_call_need_clinic (reply, PQgetvalue (ids, 0, 1), "course_id") != 0) {
+        PQclear (ids);
+        goto done;
+    }
+    if (!by_course)
+        meso_call_scope_filtered ();
     /* Each course through rows_reply_course, then merged: simple, and
      * a patient has a handful of courses. */
     Meso__V1__GetCourseReply out = MESO__V1__GET_COURSE_REPLY__INIT;
@@ -488,6 +499,8 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
     meso_reply_t *tmp = meso_reply_new ();
     int ok = parts && courses && tmp;
     for (int i = 0; ok && i < n; i++) {
+        if (!meso_call_in_clinic (PQgetvalue (ids, i, 1)))
+            continue;
         meso_reply_reset (tmp);
         if (rows_reply_course (self->db, PQgetvalue (ids, i, 0), tmp) != 0) {
             ok = 0;

@@ -1,6 +1,7 @@
 /* frame.c -- what every scheduling method shares: the validation helpers,
- * the clinic lookup of the methods that read one, and the run of a
- * mutating method under its idempotency key.
+ * the clinic lookup of the methods that read one, the clinic scope of
+ * the methods about one appointment, and the run of a mutating method
+ * under its idempotency key.
  *
  * This is the "what all methods share" part of a handlers.c, in a file of
  * its own: handlers.c holds the method table, which names every method,
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meso/access.h"
 #include "meso/handler.h"
 #include "meso/mtime.h"
 
@@ -135,6 +137,23 @@ sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *fiel
                        c->time_zone, today);
     meso_reply_reason (reply, when_code (v), field, "%s", hint);
     return -1;
+}
+
+int
+sched_scope_appointment (scheduling_t *self, const char *appointment_id, const char *field,
+                         meso_reply_t *reply)
+{
+    if (!meso_call_scoped ())
+        return 0;                       /* every clinic: no lookup needed */
+    PGresult *res = store_session_get (self->db, appointment_id, false);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "session");
+        return -1;
+    }
+    int rc = PQntuples (res) == 1
+        ? meso_call_need_clinic (reply, PQgetvalue (res, 0, SC_CLINIC), field) : 0;
+    PQclear (res);
+    return rc;
 }
 
 void

@@ -235,6 +235,14 @@ int sched_clinic_load (scheduling_t *self, const char *clinic_id, const char *fi
  * (INVALID_ARGUMENT: the reason when_code on field, value named). */
 int sched_check_when (meso_reply_t *reply, const store_clinic_t *c, const char *field, const char *value,
                       when_facts_t *f);
+/* The clinic scope of a method about one appointment (MESO_SCOPE_HANDLER):
+ * 0 when the caller may act in the appointment's clinic, or when no
+ * appointment has this id (the method answers NOT_FOUND itself); -1 with
+ * reply set to PERMISSION_DENIED "out_of_scope" on field, or the database
+ * error. An appointment never changes clinic, so this runs before the
+ * method's transaction: a retry replaying a stored reply is checked too. */
+int sched_scope_appointment (scheduling_t *self, const char *appointment_id, const char *field,
+                             meso_reply_t *reply);
 /* Runs effect in one transaction under the request's idempotency key. */
 void sched_run (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply, void *in,
                 meso_idem_effect_fn *effect);

@@ -11,7 +11,12 @@
  *
  * Two of them talk to other services (peers.c): Reschedule moves the
  * session's stock reservation at inventory inside its transaction, and
- * StartSession asks screening again before it starts. */
+ * StartSession asks screening again before it starts.
+ *
+ * Each names an appointment, not a clinic (MESO_SCOPE_HANDLER): before
+ * anything else, even the idempotency claim, sched_scope_appointment
+ * refuses a caller outside the appointment's clinic, so another clinic's
+ * appointment is neither changed nor its stored reply replayed. */
 #include "scheduling.h"
 
 #include <stdio.h>
@@ -237,7 +242,7 @@ sessions_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     if (in->room_id && in->room_id[0] && !sched_code_ok (in->room_id))
         sched_bad (reply, &bad, "invalid_id", "room_id", "a room id");
     s_resched_t r = { in, 0, 0, "", "", "", "", false };
-    if (!bad)
+    if (!bad && sched_scope_appointment (arg, in->appointment_id, "appointment_id", reply) == 0)
         sched_run (arg, req, reply, &r, s_reschedule_effect);
     if (r.redate_sent && meso_reply_status (reply) != MESO_OK) {
         /* The move did not commit, but inventory may have moved the
@@ -308,7 +313,7 @@ sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
         sched_bad (reply, &bad, "out_of_range", "by", "BY_PATIENT or BY_CLINIC");
     sched_text_max (reply, &bad, "reason", in->reason, 1000);
     s_cancel_t c = { in, 0, false };
-    if (!bad)
+    if (!bad && sched_scope_appointment (arg, in->appointment_id, "appointment_id", reply) == 0)
         sched_run (arg, req, reply, &c, s_cancel_effect);
 }
 
@@ -509,7 +514,7 @@ sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         sched_bad (reply, &bad, "out_of_range", "improvement_score", "0 (none) .. 3 (clear)");
     sched_text_max (reply, &bad, "notes", in->notes, 4000);
     s_complete_t c = { in, false };
-    if (!bad)
+    if (!bad && sched_scope_appointment (arg, in->appointment_id, "appointment_id", reply) == 0)
         sched_run (arg, req, reply, &c, s_complete_effect);
 }
 
@@ -519,7 +524,8 @@ s_session_ref (const Meso__V1__Request *req, Meso__V1__SessionRef *in, meso_repl
 {
     int bad = 0;
     sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
-    if (!bad && (!screen || s_start_screen (arg, in->appointment_id, reply) == 0))
+    if (!bad && sched_scope_appointment (arg, in->appointment_id, "appointment_id", reply) == 0
+        && (!screen || s_start_screen (arg, in->appointment_id, reply) == 0))
         sched_run (arg, req, reply, in, effect);
 }
 

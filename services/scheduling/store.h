@@ -58,6 +58,9 @@ int store_zone_known (meso_db_t *db, const char *zone);
 PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
 
 int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
+/* Locks the practitioner's row (when there is one) and returns the clinics
+ * it has working hours in (one column, clinic_id); NULL on error. */
+PGresult *store_practitioner_clinics (meso_db_t *db, const char *practitioner_id);
 int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
 
 /* Free slots of a clinic on a local day: columns minute, start_us, end_us,
@@ -128,8 +131,8 @@ PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
 /* A course row: course_id, clinic_id, patient_id, grade, areas "a,b",
  * recipe_id, recipe_version, status, non_responder. */
 PGresult *store_course_get (meso_db_t *db, const char *course_id);
-/* Course ids (one column): the course (by_course) or the patient's
- * courses that did not fail, oldest first. */
+/* Course ids and their clinics (course_id, clinic_id): the course
+ * (by_course) or the patient's courses that did not fail, oldest first. */
 PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id);
 
 /* The local dates (civil days) of the active sessions of the course just

@@ -160,6 +160,17 @@ store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *pr)
     return created;
 }
 
+PGresult *
+store_practitioner_clinics (meso_db_t *db, const char *practitioner_id)
+{
+    const char *p[] = { practitioner_id };
+    if (meso_db_exec (db, "SELECT 1 FROM scheduling.practitioner WHERE practitioner_id = $1 FOR UPDATE",
+                      1, p) != 0)
+        return NULL;
+    return meso_db_query (db, "SELECT DISTINCT clinic_id FROM scheduling.practitioner_hours"
+                          " WHERE practitioner_id = $1 ORDER BY clinic_id", 1, p);
+}
+
 int
 store_room_upsert (meso_db_t *db, const Meso__V1__Room *r)
 {

@@ -59,8 +59,8 @@ store_course_ids (meso_db_t *db, bool by_course, const char *id)
 {
     const char *p[] = { id };
     return meso_db_query (db, by_course
-        ? "SELECT course_id FROM scheduling.course WHERE course_id = $1"
-        : "SELECT course_id FROM scheduling.course WHERE patient_id = $1 AND status <> 'failed'"
+        ? "SELECT course_id, clinic_id FROM scheduling.course WHERE course_id = $1"
+        : "SELECT course_id, clinic_id FROM scheduling.course WHERE patient_id = $1 AND status <> 'failed'"
           " ORDER BY created_at", 1, p);
 }
 

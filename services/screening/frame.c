@@ -15,11 +15,17 @@
  * aggregate file and every aggregate file calls these helpers, so keeping
  * both in one file would make each aggregate file and handlers.c call
  * each other. Here the calls go one way: handlers.c -> aggregate files ->
- * frame.c -> store.c and rules.c. */
+ * frame.c -> store.c and rules.c.
+ *
+ * The clinic scope of the methods that name a patient rather than a
+ * clinic (UpdatePatient, GetScreening, ReportChange) is checked here too
+ * (screening_scope_patient): the patient's clinics are its home clinic
+ * and, for the health record, every clinic where it was screened. */
 #include "screening.h"
 
 #include <string.h>
 
+#include "meso/access.h"
 #include "meso/handler.h"
 #include "meso/idem.h"
 
@@ -155,6 +161,46 @@ screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock
         return -1;
     }
     return 0;
+}
+
+int
+screening_scope_patient (meso_reply_t *reply, meso_db_t *db, const store_patient_t *p,
+                         bool screened_too, const char *field)
+{
+    if (!meso_call_scoped () || meso_call_in_clinic (p->home_clinic_id))
+        return meso_call_need_clinic (reply, p->home_clinic_id, field);
+    if (screened_too) {
+        PGresult *res = store_patient_screened_at (db, p->id);
+        if (!res) {
+            meso_reply_db_error (reply, db, "cannot read the patient's clinics");
+            return -1;
+        }
+        int at = -1;
+        for (int r = 0; at < 0 && r < PQntuples (res); r++)
+            if (meso_call_in_clinic (PQgetvalue (res, r, 0)))
+                at = r;
+        int rc = at >= 0 ? meso_call_need_clinic (reply, PQgetvalue (res, at, 0), field) : 1;
+        PQclear (res);
+        if (rc <= 0)
+            return rc;
+    }
+    /* Refused, naming the home clinic: the one the patient belongs to. */
+    return meso_call_need_clinic (reply, p->home_clinic_id, field);
+}
+
+int
+screening_scope_patient_id (screening_t *self, meso_reply_t *reply, const char *id,
+                            bool screened_too, const char *field)
+{
+    if (!meso_call_scoped ())
+        return 0;
+    store_patient_t p;
+    int rc = store_patient_get (self->db, id, false, &p);
+    if (rc < 0) {
+        meso_reply_db_error (reply, self->db, "cannot read the patient");
+        return -1;
+    }
+    return rc == 0 ? 0 : screening_scope_patient (reply, self->db, &p, screened_too, field);
 }
 
 /* ----------------------------------------------------------- wire form */

@@ -8,13 +8,21 @@
  * builds. The screening methods only read the reported changes back
  * (store_changes_since). Which change codes exist and which of them make
  * the patient ineligible are rules (rules_change_known,
- * rules_change_ineligible). */
+ * rules_change_ineligible).
+ *
+ * UpdatePatient and ReportChange name a patient, not a clinic
+ * (MESO_SCOPE_HANDLER): UpdatePatient needs the caller in the patient's
+ * home clinic (and in the new one when it moves); ReportChange in the home
+ * clinic or a clinic where the patient was screened, the clinics that
+ * treat it. Both are checked before the frame (a replay too) and again
+ * under the patient's row lock, before any write. */
 #include "screening.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "events.pb-c.h"
+#include "meso/access.h"
 #include "meso/handler.h"
 #include "meso/mtime.h"
 
@@ -165,7 +173,8 @@ s_update_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__Patient *in = ((Meso__V1__UpdatePatientRequest *) c->body)->patient;
     store_patient_t old, now, stored;
-    if (screening_patient (c->reply, db, in->id, true, &old) != 0)
+    if (screening_patient (c->reply, db, in->id, true, &old) != 0
+        || screening_scope_patient (c->reply, db, &old, false, "patient.id") != 0)
         return -1;
     now = old;
     char *changed[8];
@@ -205,6 +214,13 @@ screening_update_patient (const Meso__V1__Request *req, void *body, meso_reply_t
         call.clinic_id = rq->patient->home_clinic_id;
         call.clinic_field = "patient.home_clinic_id";
     }
+    /* The patient's home clinic now (checked again under the row's lock)
+     * and the one it moves to must both be the caller's. */
+    if (bad.n == 0
+        && ((rq->patient->home_clinic_id && *rq->patient->home_clinic_id
+             && meso_call_need_clinic (reply, rq->patient->home_clinic_id, "patient.home_clinic_id") != 0)
+            || screening_scope_patient_id (call.self, reply, rq->patient->id, false, "patient.id") != 0))
+        return;
     screening_run (&call, &bad, s_update_txn, "cannot update the patient");
 }
 
@@ -215,7 +231,8 @@ s_change_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__ReportChangeRequest *rq = c->body;
     store_patient_t p;
-    if (screening_patient (c->reply, db, rq->patient_id, true, &p) != 0)
+    if (screening_patient (c->reply, db, rq->patient_id, true, &p) != 0
+        || screening_scope_patient (c->reply, db, &p, true, "patient_id") != 0)
         return -1;
     bool ineligible = rules_change_ineligible ((const char *const *) rq->changes, rq->n_changes);
     int64_t at;
@@ -260,5 +277,7 @@ screening_report_change (const Meso__V1__Request *req, void *body, meso_reply_t 
         }
     if (screening_chars (rq->note) > 1000)
         rules_reason_add (&bad, true, "too_long", "note", "note is longer than 1000 characters.");
+    if (bad.n == 0 && screening_scope_patient_id (call.self, reply, rq->patient_id, true, "patient_id") != 0)
+        return;
     screening_run (&call, &bad, s_change_txn, "cannot record the change");
 }

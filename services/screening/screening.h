@@ -108,6 +108,9 @@ int store_screening_insert (meso_db_t *db, const char *id, const store_screening
  * id, screened_at_us, record (bytea as returned by libpq in text form;
  * use store_bytea). Caller PQclear()s; NULL on error. */
 PGresult *store_screenings (meso_db_t *db, const char *patient_id, int limit);
+/* The clinics where patient has a screening (one column, clinic_id).
+ * Caller PQclear()s; NULL on error. */
+PGresult *store_patient_screened_at (meso_db_t *db, const char *patient_id);
 /* Unescapes a bytea text value; caller PQfreemem()s. */
 uint8_t *store_bytea (const PGresult *res, int row, int col, size_t *len);
 
@@ -211,6 +214,19 @@ size_t screening_chars (const char *s);
  * patient_id, or the database's error. */
 int screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
                        store_patient_t *p);
+
+/* The clinic scope of a method about one patient (MESO_SCOPE_HANDLER):
+ * 0 when the caller may act in p's home clinic or, with screened_too, in
+ * a clinic where p has a screening; else -1 with reply PERMISSION_DENIED
+ * "out_of_scope" on field (or the database's error). Always 0 for a
+ * caller of every clinic. */
+int screening_scope_patient (meso_reply_t *reply, meso_db_t *db, const store_patient_t *p,
+                             bool screened_too, const char *field);
+/* The same for patient id read outside a transaction, before the frame
+ * (so a replayed reply is checked too): 0 as well when there is no such
+ * patient (the method answers NOT_FOUND itself). */
+int screening_scope_patient_id (screening_t *self, meso_reply_t *reply, const char *id,
+                                bool screened_too, const char *field);
 
 /* The wire form of a patient row (strings borrowed from p). */
 void screening_patient_proto (store_patient_t *p, Meso__V1__Patient *out);

@@ -7,7 +7,9 @@
  * file. The translations they share (a questionnaire into
  * rules_answers_t, a stored record decoded, reasons onto the wire) are in
  * answers.c; the rules themselves in rules.c. This file loads the rows,
- * calls rules.h and puts the answer on the wire. */
+ * calls rules.h and puts the answer on the wire. GetScreening names a
+ * patient, not a clinic: it answers only a caller of the patient's home
+ * clinic or of a clinic where it was screened (screening_scope_patient). */
 #include "screening.h"
 
 #include <inttypes.h>
@@ -265,7 +267,8 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     size_t nhistory = 0;
     s_pbchanges_t changes = { 0 };
 
-    if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
+    if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0
+        || screening_scope_patient (reply, self->db, &p, true, "patient_id") != 0)
         goto done;
     res = store_screenings (self->db, p.id, limit);
     if (!res) {

@@ -269,6 +269,14 @@ store_screenings (meso_db_t *db, const char *patient_id, int limit)
         " WHERE patient_id = $1::uuid ORDER BY screened_at DESC, id LIMIT $2::int", 2, params);
 }
 
+PGresult *
+store_patient_screened_at (meso_db_t *db, const char *patient_id)
+{
+    const char *params[] = { patient_id };
+    return meso_db_query (db, "SELECT DISTINCT clinic_id FROM screening.screenings"
+                          " WHERE patient_id = $1::uuid ORDER BY clinic_id", 1, params);
+}
+
 uint8_t *
 store_bytea (const PGresult *res, int row, int col, size_t *len)
 {

@@ -142,6 +142,14 @@ int meso_call_need_clinic (meso_reply_t *reply, const char *clinic, const char *
 /* Whether the caller may act in clinic (no reply, no mark): for filtering
  * lists. */
 bool meso_call_in_clinic (const char *clinic);
+/* Marks the call's scope as checked when the handler answered a list
+ * filtered with meso_call_in_clinic (only the rows of the caller's
+ * clinics) rather than about one clinic. */
+void meso_call_scope_filtered (void);
+/* Whether the caller is limited to some clinics (false outside a request
+ * and for a principal of every clinic): a handler may skip the lookup of
+ * a row's clinic when it is not. */
+bool meso_call_scoped (void);
 /* Whether the caller may see health data (true outside a request). */
 bool meso_call_health (void);
 
