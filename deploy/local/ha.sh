@@ -79,6 +79,10 @@ if [ ! -d "$DIR" ]; then
 fi
 mkdir -p "$DIR" || die "cannot create $DIR"
 DIR=$(cd "$DIR" && pwd -P)
+# Unix socket paths are limited to 107 bytes: DIR/nodeN/run/.s.PGSQL.PORT must fit.
+if [ $(( ${#DIR} + 28 )) -gt 107 ]; then
+    die "socket path $DIR/node1/run/.s.PGSQL.$PORT is too long for a unix socket (107 bytes); use a shorter DIR"
+fi
 
 for b in patroni patronictl etcd; do
     command -v "$b" >/dev/null 2>&1 \
