@@ -34,9 +34,10 @@
 #   does not try to restart it in place (300 s by default) but hands the
 #   leader key over at once, so the synchronous standby is promoted; the old
 #   primary comes back as a standby (pg_rewind when its timeline diverged).
-# - loop_wait 1 s, ttl 10 s, retry_timeout 3 s: a failover within seconds on
-#   one machine. A real deployment keeps Patroni's defaults or close to them
-#   (compose profile "ha": loop_wait 5, ttl 20).
+# - loop_wait 1 s: a dead PostgreSQL is noticed within a second. ttl 30 s and
+#   retry_timeout 10 s are Patroni's defaults: a loaded machine (tests in
+#   parallel, sanitizers) must not make the primary lose its leader key.
+#   The compose profile "ha" uses loop_wait 5, ttl 20.
 # - One etcd member: the local variant tests PostgreSQL's failover, not
 #   etcd's (the compose profile runs three).
 # - Trust authentication on loopback only, superuser "meso" (as pg.sh); for
@@ -65,6 +66,15 @@ case "$PORT" in ''|*[!0-9]*) die "port must be a number, got '$PORT'" ;; esac
 
 PG1=$PORT; PG2=$((PORT + 1)); API1=$((PORT + 2)); API2=$((PORT + 3))
 ETCD=$((PORT + 4)); PEER=$((PORT + 5))
+
+# Ports in the kernel's ephemeral range may be taken by an outgoing
+# connection: a daemon reconnecting to node2 from local port PORT keeps
+# node1 from listening there again, and it never rejoins. Say so at start.
+if [ "$CMD" = start ] && read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null \
+        && [ $((PORT + 5)) -ge "$lo" ] && [ "$PORT" -le "$hi" ]; then
+    echo "$PROG: warning: ports $PORT-$((PORT + 5)) overlap the ephemeral range $lo-$hi;" \
+         "a restarted node may find its port taken by a client connection (use e.g. 23790)" >&2
+fi
 
 if [ "$CMD" = conninfo ]; then
     echo "host=127.0.0.1,127.0.0.1 port=$PG1,$PG2 target_session_attrs=read-write"
@@ -157,9 +167,9 @@ etcd3:
   hosts: 127.0.0.1:$ETCD
 bootstrap:
   dcs:
-    ttl: 10
+    ttl: 30
     loop_wait: 1
-    retry_timeout: 3
+    retry_timeout: 10
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     primary_start_timeout: 0
@@ -198,6 +208,8 @@ postgresql:
       username: meso
   parameters:
     unix_socket_directories: $d/run
+    logging_collector: "on"
+    log_directory: log
   pg_hba:
     - local all all trust
     - local replication all trust
