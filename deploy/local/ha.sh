@@ -67,9 +67,11 @@ case "$PORT" in ''|*[!0-9]*) die "port must be a number, got '$PORT'" ;; esac
 PG1=$PORT; PG2=$((PORT + 1)); API1=$((PORT + 2)); API2=$((PORT + 3))
 ETCD=$((PORT + 4)); PEER=$((PORT + 5))
 
-# Ports in the kernel's ephemeral range may be taken by an outgoing
-# connection: a daemon reconnecting to node2 from local port PORT keeps
-# node1 from listening there again, and it never rejoins. Say so at start.
+# Ports in the kernel's ephemeral range can be handed to anyone while a
+# crashed node is down (an outgoing connection, another cluster started on
+# a "free" port): the node cannot listen again, and a server answering
+# there refuses the daemons' connections, after which libpq does not try
+# the next host. Say so at start.
 if [ "$CMD" = start ] && read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null \
         && [ $((PORT + 5)) -ge "$lo" ] && [ "$PORT" -le "$hi" ]; then
     echo "$PROG: warning: ports $PORT-$((PORT + 5)) overlap the ephemeral range $lo-$hi;" \
