@@ -98,6 +98,8 @@ struct meso_bus_server_t {
     volatile int stopped;
 };
 
+#define DROPPED_HELP "Replies dropped: the peer was gone or not reading (its queue was full)."
+
 static int64_t
 s_now_us (void)
 {
@@ -183,6 +185,11 @@ meso_bus_server_new (const char *service, const char *endpoint,
         p += sprintf (p, "%s, ", m->name);
     }
     strcpy (p, self->health_method);
+    /* Both series exist from the start at 0, so that rate() and the
+     * alerts see the first drop (a counter born at 1 is invisible to
+     * rate()). */
+    meso_metrics_add ("meso_bus_replies_dropped_total", DROPPED_HELP, "reason", "gone", 0);
+    meso_metrics_add ("meso_bus_replies_dropped_total", DROPPED_HELP, "reason", "not_reading", 0);
 
     self->router = zsock_new (ZMQ_ROUTER);
     if (!self->router) {
@@ -402,8 +409,7 @@ static void
 s_dropped (meso_bus_server_t *self, const char *request_id, int err)
 {
     /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
-    meso_metrics_add ("meso_bus_replies_dropped_total",
-                      "Replies dropped: the peer was gone or not reading (its queue was full).",
+    meso_metrics_add ("meso_bus_replies_dropped_total", DROPPED_HELP,
                       "reason", err == EAGAIN ? "not_reading" : "gone", 1);
     self->drops_unlogged++;
     int64_t now = zclock_mono ();

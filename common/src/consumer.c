@@ -160,17 +160,23 @@ s_apply (meso_db_t *db, void *arg)
     return meso_db_exec (db, self->sql_update, 2, params);
 }
 
+/* Ops compare it with meso_events_stream_head: the consumer's lag. Set at
+ * start from the stored cursor too, so that a consumer stuck at its first
+ * event still shows how far behind it is. */
+static void
+s_export_cursor (const char *stream, uint64_t seq)
+{
+    meso_metrics_set ("meso_consumer_cursor", "Last stream sequence whose effect this consumer committed.",
+                      "stream", stream, (double) seq);
+}
+
 static int
 s_on_event (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg)
 {
     meso_consumer_t *self = arg;
     s_txn_t t = { .self = self, .ev = ev };
     if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_apply, &t) == 0) {
-        /* Ops compare it with meso_events_stream_head: the consumer's lag. */
-        meso_metrics_set ("meso_consumer_cursor",
-                          "Last stream sequence whose effect this consumer committed.",
-                          "stream", ev->stream,
-                          (double) (t.skipped && t.stored > ev->stream_seq ? t.stored : ev->stream_seq));
+        s_export_cursor (ev->stream, t.skipped && t.stored > ev->stream_seq ? t.stored : ev->stream_seq);
         return 0;
     }
     if (t.rewind) {
@@ -262,6 +268,7 @@ meso_consumer_new (meso_db_t *db, const char *schema, const char *streams,
             snprintf (self->streams[self->nstreams], sizeof self->streams[0], "%s", s);
             meso_progress_init (&self->progress[self->nstreams],
                                 meso_subscriber_cursor (self->sub, s), meso_time_mono_ms ());
+            s_export_cursor (s, meso_subscriber_cursor (self->sub, s));
             self->nstreams++;
             followed++;
         }

@@ -11,6 +11,10 @@
 # Installing the Debian "postgresql" package may create and start a system
 # cluster on port 5432. meso does not use it: the local run and the tests
 # start their own throwaway clusters (deploy/local/pg.sh) on other ports.
+# Likewise etcd-server and prometheus may start system services (etcd on
+# 2379, Prometheus on 9090) where systemd runs: meso uses only their
+# binaries (deploy/local/ha.sh starts its own etcd and Patroni nodes; the
+# tests run promtool).
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -26,6 +30,8 @@ PACKAGES=(
     libmicrohttpd-dev                           # HTTP endpoints
     libssl-dev                                  # SHA-256 of consent texts (libcrypto)
     docker-compose                              # the container set-up
+    patroni etcd-server etcd-client             # PostgreSQL failover (deploy/local/ha.sh, tests)
+    prometheus                                  # promtool: checks deploy/prometheus rules
 )
 
 missing=()

@@ -73,6 +73,8 @@ PGresult *store_relay (meso_db_t *db, int limit);
 PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit);
 /* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
 long store_prune (meso_db_t *db, int64_t retention_s);
+/* Bytes the event log takes on disk (table, indexes, TOAST), or -1. */
+int64_t store_log_bytes (meso_db_t *db);
 /* Milliseconds since the oldest outbox row was written (0 when empty), or -1. */
 int64_t store_outbox_lag_ms (meso_db_t *db);
 

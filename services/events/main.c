@@ -34,6 +34,7 @@
 #define LOCK_RETRY_MS 500
 #define HEARTBEAT_MS 1000
 #define PRUNE_EVERY_MS 60000
+#define LOG_SIZE_EVERY_MS 30000
 
 static void
 s_publish_heartbeat (events_t *self)
@@ -245,7 +246,7 @@ main (int argc, char **argv)
     meso_info ("serving on %s, publishing on %s", meso_config_get (opts, "bind"),
                meso_config_get (opts, "pub"));
 
-    int64_t next_lock = 0, next_heartbeat = 0, next_relay = 0, next_prune = 0;
+    int64_t next_lock = 0, next_heartbeat = 0, next_relay = 0, next_prune = 0, next_size = 0;
     while (!zsys_interrupted) {
         int64_t now = meso_time_mono_ms ();
         /* The lock lives and dies with the connection: a handle that
@@ -281,6 +282,16 @@ main (int argc, char **argv)
                                 ? self.retention_s * 1000 : PRUNE_EVERY_MS);
         }
 
+        /* The disk the log takes, for the alert before the database's disk
+         * fills (every instance reports it; a standby too). */
+        if (now >= next_size && meso_db_ok (self.db)) {
+            next_size = now + LOG_SIZE_EVERY_MS;
+            int64_t bytes = store_log_bytes (self.db);
+            if (bytes >= 0)
+                meso_metrics_set ("meso_events_log_bytes",
+                                  "Bytes events.log takes on disk (table, indexes, TOAST).",
+                                  NULL, NULL, (double) bytes);
+        }
         meso_metrics_set ("meso_events_writer_active",
                           "1 when this instance holds the writer lock (relays and publishes), 0 on standby.",
                           NULL, NULL, self.active ? 1 : 0);

@@ -138,6 +138,17 @@ store_prune (meso_db_t *db, int64_t retention_s)
 }
 
 int64_t
+store_log_bytes (meso_db_t *db)
+{
+    PGresult *res = meso_db_query (db, "SELECT pg_total_relation_size ('events.log')", 0, NULL);
+    if (!res)
+        return -1;
+    int64_t n = PQntuples (res) == 1 ? strtoll (PQgetvalue (res, 0, 0), NULL, 10) : -1;
+    PQclear (res);
+    return n;
+}
+
+int64_t
 store_outbox_lag_ms (meso_db_t *db)
 {
     PGresult *res = meso_db_query (db,

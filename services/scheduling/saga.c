@@ -54,6 +54,7 @@
 #include "events.pb-c.h"
 #include "meso/idem.h"
 #include "meso/log.h"
+#include "meso/metrics.h"
 #include "meso/outbox.h"
 #include "meso/uuid.h"
 
@@ -497,6 +498,18 @@ s_recover_one (scheduling_t *self, const char *course_id)
 int
 saga_recover (scheduling_t *self)
 {
+    /* Before recovering: what the operator sees is what recovery found. A
+     * saga running in a live process is pending for well under a second; one
+     * pending for minutes is stuck (its peer keeps refusing, or recovery
+     * cannot reach it). */
+    int64_t pending;
+    double oldest;
+    if (store_saga_pending_stats (self->db, &pending, &oldest) == 0) {
+        meso_metrics_set ("meso_saga_pending", "Bookings whose saga has not finished (pending courses).",
+                          NULL, NULL, (double) pending);
+        meso_metrics_set ("meso_saga_pending_oldest_seconds",
+                          "Age of the oldest pending course (0 when none).", NULL, NULL, oldest);
+    }
     PGresult *res = store_saga_pending_courses (self->db);
     if (!res)
         return -1;

@@ -227,6 +227,9 @@ int store_saga_confirm (meso_db_t *db, const char *course_id);
 PGresult *store_saga_course (meso_db_t *db, const char *course_id);
 /* Up to 100 pending course ids, oldest first. */
 PGresult *store_saga_pending_courses (meso_db_t *db);
+/* Pending courses (sagas not finished) and the age in seconds of the
+ * oldest (0 when none). 0 or -1. */
+int store_saga_pending_stats (meso_db_t *db, int64_t *count, double *oldest_s);
 
 /* ---- store_holds.c ----
  *

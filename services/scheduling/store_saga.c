@@ -154,6 +154,19 @@ store_saga_pending_courses (meso_db_t *db)
                           " WHERE status = 'pending' ORDER BY created_at LIMIT 100", 0, NULL);
 }
 
+int
+store_saga_pending_stats (meso_db_t *db, int64_t *count, double *oldest_s)
+{
+    PGresult *res = meso_db_query (db, "SELECT count (*), coalesce (extract (epoch FROM now () - min (created_at)), 0)"
+                                   " FROM scheduling.course WHERE status = 'pending'", 0, NULL);
+    if (!res)
+        return -1;
+    *count = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    *oldest_s = strtod (PQgetvalue (res, 0, 1), NULL);
+    PQclear (res);
+    return 0;
+}
+
 void
 store_array_literal (char *out, size_t size, char *const *items, size_t n)
 {

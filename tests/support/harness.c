@@ -2,7 +2,8 @@
  *
  * The cluster is the run's throwaway one (deploy/local/pg.sh, started by the
  * ctest fixture "pg"); ctest passes where it is in MESO_TEST_PGHOST and
- * MESO_TEST_PGPORT. Each test makes its own database, migrated exactly as
+ * MESO_TEST_PGPORT (a test may point them elsewhere: the failover test sets
+ * a multi-host list and MESO_TEST_PGOPTIONS). Each test makes its own database, migrated exactly as
  * production is (meso_migrate on deploy/sql), so tests run in parallel
  * without seeing each other's rows.
  *
@@ -107,8 +108,11 @@ mt_admin_conninfo (const char *dbname, char *out, size_t size)
 void
 mt_role_conninfo (const char *name, const char *role, char *out, size_t size)
 {
-    snprintf (out, size, "host=%s port=%s user=%s dbname=%s application_name=meso-test",
-              s_pghost (), s_pgport (), role, name);
+    /* MESO_TEST_PGOPTIONS: more conninfo keywords, e.g. the failover
+     * test's target_session_attrs=read-write with a multi-host cluster. */
+    const char *extra = getenv ("MESO_TEST_PGOPTIONS");
+    snprintf (out, size, "host=%s port=%s user=%s dbname=%s application_name=meso-test%s%s",
+              s_pghost (), s_pgport (), role, name, extra && *extra ? " " : "", extra ? extra : "");
 }
 
 int

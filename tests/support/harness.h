@@ -25,7 +25,8 @@ void mt_admin_conninfo (const char *dbname, char *out, size_t size);
  * Returns 0 or -1 (and prints why). */
 int mt_db_create (const char *name, char *out, size_t size);
 
-/* Conninfo to database name as role (e.g. "meso_events"). */
+/* Conninfo to database name as role (e.g. "meso_events"), with the
+ * keywords of MESO_TEST_PGOPTIONS appended when set. */
 void mt_role_conninfo (const char *name, const char *role, char *out, size_t size);
 
 /* A fresh ipc:// endpoint in a private temporary folder, unique per call. */
