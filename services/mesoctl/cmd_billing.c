@@ -151,9 +151,17 @@ s_prices_show (meso_opt_t *opts)
             Meso__V1__TaxRates *t = rep->tax_rates[i];
             bool now = rep->tax_in_effect && strcmp (rep->tax_in_effect->effective_from, t->effective_from) == 0;
             printf ("  taxes from %s%s:", t->effective_from, now ? " (in effect)" : "");
-            for (size_t k = 0; k < t->n_rates; k++)
-                printf (" %s %u.%04u%%", t->rates[k]->category, t->rates[k]->rate_ppm / 10000,
-                        t->rates[k]->rate_ppm % 10000);
+            for (size_t k = 0; k < t->n_rates; k++) {
+                /* parts per million as a percentage: 88750 -> 8.875 */
+                char pct[16];
+                int len = snprintf (pct, sizeof pct, "%u.%04u", t->rates[k]->rate_ppm / 10000,
+                                    t->rates[k]->rate_ppm % 10000);
+                while (len > 0 && pct[len - 1] == '0')
+                    pct[--len] = '\0';
+                if (len > 0 && pct[len - 1] == '.')
+                    pct[--len] = '\0';
+                printf (" %s %s%%", t->rates[k]->category, pct);
+            }
             printf ("\n");
         }
         if (rep->n_tax_rates == 0)

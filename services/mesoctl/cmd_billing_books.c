@@ -142,9 +142,17 @@ s_policy (meso_opt_t *opts)
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (S_SVC, opts, "billing.SetPackagePolicy", &rq.base, true,
                            &meso__v1__set_package_policy_reply__descriptor, &out);
-    if (rc == MESOCTL_OK && !meso_config_bool (opts, "json"))
-        printf ("package policy of %s set: %s%ld days, accepts %zu clinic%s' packages\n", p.clinic_id,
-                days ? "" : "no expiry by default, ", days, n, n == 1 ? "" : "s");
+    if (rc == MESOCTL_OK && !meso_config_bool (opts, "json")) {
+        printf ("package policy of %s set: ", p.clinic_id);
+        if (days)
+            printf ("packages sold here last %ld days", days);
+        else
+            printf ("no expiry by default");
+        printf ("; accepts the packages of");
+        for (size_t i = 0; i < n; i++)
+            printf (" %s", items[i]);
+        printf ("%s\n", n ? "" : " no other clinic");
+    }
     if (out)
         protobuf_c_message_free_unpacked (out, NULL);
     return rc;
