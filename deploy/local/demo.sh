@@ -21,11 +21,11 @@
 #      signed in front of a witness (booking needs it), her course planned
 #      (shown as a calendar in the clinic's local time) and booked, a
 #      supplier recall of one caffeine lot moving her sessions to another
-#      lot, the first session started and completed, her statement, the
-#      month's revenue report and the prepaid liability (billing);
+#      lot, the first session started and completed, her statement;
 #   5b. a second patient, allergic to procaine, booked on the draining
 #      cocktail (artichoke, an ingredient added through inventory: one
-#      catalogue, checked by screening at once);
+#      catalogue, checked by screening at once), her sessions prepaid as a
+#      package; the month's revenue report and the prepaid liability;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -252,13 +252,6 @@ if [ $BILLING -eq 1 ]; then
         sleep 0.1
     done
     run billing statement --clinic par --patient "$PATIENT"
-
-    section "8a. The month's revenue and the prepaid liability (billing)"
-    note "she also buys five maintenance sessions ahead: prepaid, so liability until performed"
-    run billing package sell --clinic par --patient "$PATIENT" --sessions 5 --price 1500 --key demo-package-ana
-        MONTH=$(date -u +%Y-%m-01)
-    run billing revenue --clinic nyc,par,syd --from "$MONTH" --to "$(day "$MONTH +1 month -1 day")" --by month
-    run billing liability --clinic nyc,par,syd
 fi
 
 section "8b. One ingredient catalogue: a second patient on the draining cocktail"
@@ -285,6 +278,15 @@ if [ -z "$COURSE2" ]; then
         --time 12:00 --sessions 3 --recipe drain-std --key "demo-book-ines-$FIRST2"
 else
     note "her draining course was booked by an earlier run of this demo (course $COURSE2)"
+fi
+
+if [ $BILLING -eq 1 ]; then
+    section "8c. The month's revenue and the prepaid liability (billing)"
+    note "Ines pays her three draining sessions ahead: prepaid, a liability until performed"
+    run billing package sell --clinic par --patient "$PATIENT2" --sessions 3 --price 990 --key demo-package-ines
+    MONTH=$(date -u +%Y-%m-01)
+    run billing revenue --clinic nyc,par,syd --from "$MONTH" --to "$(day "$MONTH +1 month -1 day")" --by month
+    run billing liability --clinic nyc,par,syd
 fi
 
 section "9. The events all this produced (events)"

@@ -107,14 +107,19 @@ test_revenue_and_liability (void **state)
     fx_date (1, last);
     assert_int_equal (bc_sell (fx, "clinic-a", "pat-3", 2, 70000, last, NULL), MESO_OK);
     fx_session (fx, "session.completed", "clinic-a", "a-3", "pat-3", 1, 2, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);     /* before pat-3's next package */
     /* A: a package refunded whole. */
     assert_int_equal (bc_sell (fx, "clinic-a", "pat-3", 2, 60000, NULL, &sp), MESO_OK);
     assert_int_equal (bc_refund_package (fx, "clinic-a", sp->package->package_id, NULL), MESO_OK);
     bc_free (sp);
     /* B: a session, and a package sold. */
     fx_session (fx, "session.completed", "clinic-b", "b-2", "pat-2", 1, 0, false, 0);
+    fx_wait_cursor (fx, "session", fx->session_seq);     /* invoiced, before her package */
     assert_int_equal (bc_sell (fx, "clinic-b", "pat-2", 2, 70000, NULL, NULL), MESO_OK);
-    fx_wait_cursor (fx, "session", fx->session_seq);
+    /* Every charge above is B's or A's as the header says: B's session
+     * was invoiced, not drawn from the package sold after it. */
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM billing.session_charge WHERE how = 'invoiced'"
+                                  " AND appointment_id IN ('a-1', 'a-3', 'b-2')", NULL), 3);
 
     char today[16], month[8];
     fx_date (0, today);
