@@ -436,7 +436,7 @@ billing_set_package_policy (const Meso__V1__Request *req, void *body, meso_reply
         bad++;
     }
     for (size_t i = 0; i < pp->n_accepts_packages_of && i < S_MAX_ACCEPTS; i++) {
-        char field[48];
+        char field[64];
         snprintf (field, sizeof field, "policy.accepts_packages_of[%zu]", i);
         if (strcmp (pp->accepts_packages_of[i], "*") != 0)
             meso_handler_need_clinic (reply, &bad, field, pp->accepts_packages_of[i]);

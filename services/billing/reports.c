@@ -31,7 +31,7 @@ s_need_clinics (meso_reply_t *reply, int *bad, char *const *ids, size_t n)
         (*bad)++;
     }
     for (size_t i = 0; i < n && i < S_MAX_CLINICS; i++) {
-        char field[32];
+        char field[48];
         snprintf (field, sizeof field, "clinic_ids[%zu]", i);
         meso_handler_need_clinic (reply, bad, field, ids[i]);
     }
@@ -43,7 +43,7 @@ static int
 s_clinic_zones (billing_t *self, meso_reply_t *reply, char *const *ids, size_t n, const char **tz)
 {
     for (size_t i = 0; i < n; i++) {
-        char field[32];
+        char field[48];
         snprintf (field, sizeof field, "clinic_ids[%zu]", i);
         if (billing_clinic (self, reply, field, ids[i]) != 0)
             return -1;
