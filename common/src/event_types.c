@@ -36,6 +36,15 @@ static const struct {
     { "billing.invoice_issued", MESO__V1__EVENT__PAYLOAD_INVOICE_ISSUED },
     { "billing.payment_received", MESO__V1__EVENT__PAYLOAD_PAYMENT_RECEIVED },
     { "billing.refund_issued", MESO__V1__EVENT__PAYLOAD_REFUND_ISSUED },
+    { "billing.package_session_used", MESO__V1__EVENT__PAYLOAD_PACKAGE_SESSION_USED },
+    { "billing.package_expired", MESO__V1__EVENT__PAYLOAD_PACKAGE_EXPIRED },
+    { "billing.credit_note_issued", MESO__V1__EVENT__PAYLOAD_CREDIT_NOTE_ISSUED },
+    { "billing.package_refunded", MESO__V1__EVENT__PAYLOAD_PACKAGE_REFUNDED },
+    { "billing.price_list_set", MESO__V1__EVENT__PAYLOAD_PRICE_LIST_SET },
+    { "billing.fee_policy_set", MESO__V1__EVENT__PAYLOAD_FEE_POLICY_SET },
+    { "billing.tax_rates_set", MESO__V1__EVENT__PAYLOAD_TAX_RATES_SET },
+    { "billing.package_policy_set", MESO__V1__EVENT__PAYLOAD_PACKAGE_POLICY_SET },
+    { "billing.package_sold", MESO__V1__EVENT__PAYLOAD_PACKAGE_SOLD },
 };
 
 static const char *const s_streams[] = { "session", "screening", "stock", "billing" };

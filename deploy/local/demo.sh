@@ -26,15 +26,17 @@
 #      consent text (version 1);
 #   2. the ingredient catalogue and the cocktail recipes;
 #   3. stock lots with their expiry dates in every clinic;
-#   4. price lists per clinic, when meso-billing is running;
+#   4. price lists, tax rates (US sales tax, French VAT, Australian GST)
+#      and package settings per clinic, when meso-billing is running;
 #   5. a patient registered and screened (eligible), the clinic's consent
 #      signed in front of a witness (booking needs it), her course planned
 #      (shown as a calendar in the clinic's local time) and booked, a
 #      supplier recall of one caffeine lot moving her sessions to another
-#      lot, the first session started and completed;
+#      lot, the first session started and completed, her statement;
 #   5b. a second patient, allergic to procaine, booked on the draining
 #      cocktail (artichoke, an ingredient added through inventory: one
-#      catalogue, checked by screening at once);
+#      catalogue, checked by screening at once), her sessions prepaid as a
+#      package; the month's revenue report and the prepaid liability;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -96,10 +98,17 @@ day() { date -u -d "$1" +%F; }
 
 # ------------------------------------------------------------ the chain
 # id|name|zone|opening hours|days|currency|prices by number of areas
+# (tax rates by clinic: TAXES below)
 CLINICS=(
     "nyc|Meso Manhattan|America/New_York|09:00-19:00|1-6|USD|1:350,2:420,3:480"
     "par|Meso Paris Marais|Europe/Paris|09:00-18:00|1-6|EUR|1:300,2:360,3:420"
     "syd|Meso Sydney Harbour|Australia/Sydney|08:00-17:00|1-5|AUD|1:380,2:440,3:500"
+)
+# clinic|tax rates (category:percent; prices include them)
+TAXES=(
+    "nyc|standard:8.875"
+    "par|standard:20,reduced:5.5"
+    "syd|standard:10"
 )
 # clinic|practitioner id|name|working hours|days
 PRACTITIONERS=(
@@ -243,6 +252,13 @@ if "$M" health --services billing --timeout 1000 >/dev/null 2>&1; then
             --key "demo-prices-$id"
         run billing fees --clinic "$id" --no-show 50 --late-cancel 30 --key "demo-fees-$id"
     done
+    for t in "${TAXES[@]}"; do
+        IFS='|' read -r id rates <<<"$t"
+        run billing taxes --clinic "$id" --from 2024-01-01 --rates "$rates" --key "demo-taxes-$id"
+    done
+    note "Paris accepts the packages of every clinic of the chain; they last a year by default"
+    run billing package policy --clinic par --validity-days 365 --accepts '*' --key demo-packages-par
+    run billing prices show --clinic par
 else
     note "meso-billing is not running: no prices (the rest of the demo does not need them)"
 fi
@@ -373,6 +389,15 @@ if [ -z "$COURSE2" ]; then
         --time 12:00 --sessions 3 --recipe drain-std --key "demo-book-ines-$FIRST2"
 else
     note "her draining course was booked by an earlier run of this demo (course $COURSE2)"
+fi
+
+if [ $BILLING -eq 1 ]; then
+    section "8c. The month's revenue and the prepaid liability (billing)"
+    note "Ines pays her three draining sessions ahead: prepaid, a liability until performed"
+    run billing package sell --clinic par --patient "$PATIENT2" --sessions 3 --price 990 --key demo-package-ines
+    MONTH=$(date -u +%Y-%m-01)
+    run billing revenue --clinic nyc,par,syd --from "$MONTH" --to "$(day "$MONTH +1 month -1 day")" --by month
+    run billing liability --clinic nyc,par,syd
 fi
 
 section "9. The events all this produced (events)"

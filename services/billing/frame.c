@@ -94,7 +94,10 @@ billing_patient_known (meso_db_t *db, meso_reply_t *reply, const char *patient)
 int
 billing_clinic (billing_t *self, meso_reply_t *reply, const char *field, const char *clinic)
 {
-    return meso_clinics_check (self->clinics, clinic, field, reply, NULL);
+    const char *tz = NULL;
+    int rc = meso_clinics_check (self->clinics, clinic, field, reply, &tz);
+    self->tz = tz && *tz ? tz : "UTC";
+    return rc;
 }
 
 void

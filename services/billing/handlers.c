@@ -2,7 +2,8 @@
  * Health notes.
  *
  * The table is the index of the service: each method lives in the file of
- * its aggregate (prices.c, packages.c, invoices.c, statements.c), the way
+ * its aggregate (prices.c, taxes.c, packages.c, invoices.c, refunds.c,
+ * statements.c, reports.c), the way
  * Redis keeps one t_<type>.c per data type, and the effect of consumed
  * events in charges.c. A method: decode (done by the bus server from the
  * table's input type), validate (every bad field named in a reason), run
@@ -39,6 +40,18 @@ const meso_method_t billing_methods[] = {
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
     { "billing.GetStatement", billing_get_statement, MESO_METHOD_READ, &meso__v1__get_statement_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.SetTaxRates", billing_set_tax_rates, MESO_METHOD_MUTATING, &meso__v1__set_tax_rates_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "tax_rates.clinic_id", 0 },
+    { "billing.SetPackagePolicy", billing_set_package_policy, MESO_METHOD_MUTATING, &meso__v1__set_package_policy_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "policy.clinic_id", 0 },
+    { "billing.RefundPackage", billing_refund_package, MESO_METHOD_MUTATING, &meso__v1__refund_package_request__descriptor,
+      MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.CancelInvoice", billing_cancel_invoice, MESO_METHOD_MUTATING, &meso__v1__cancel_invoice_request__descriptor,
+      MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.RevenueReport", billing_revenue_report, MESO_METHOD_READ, &meso__v1__revenue_report_request__descriptor,
+      MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
+    { "billing.LiabilityReport", billing_liability_report, MESO_METHOD_READ, &meso__v1__liability_report_request__descriptor,
+      MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
@@ -54,8 +67,9 @@ billing_health (Meso__V1__HealthReply *health, void *arg)
               self->consumer ? "on" : "off",
               (unsigned long long) (self->consumer ? meso_consumer_cursor (self->consumer, "session") : 0),
               (unsigned long long) (self->consumer ? meso_consumer_cursor (self->consumer, "screening") : 0));
-    snprintf (notes[1], sizeof notes[1], "events_applied=%llu sessions_charged=%llu provider=%s",
+    snprintf (notes[1], sizeof notes[1], "events_applied=%llu sessions_charged=%llu packages_expired=%llu provider=%s",
               (unsigned long long) self->events_applied, (unsigned long long) self->sessions_charged,
+              (unsigned long long) self->packages_expired,
               self->provider ? self->provider->name : "");
     health->n_notes = 2;
     health->notes = note_ptrs;

@@ -1,17 +1,22 @@
 /* invoices.c -- invoices and the money paid against them: issuing an
  * invoice and reading one back (for every file that bills), and the
- * methods IssueInvoice, RecordPayment and RecordRefund.
+ * methods IssueInvoice and RecordPayment.
  *
  * Every money movement is written twice in the same transaction: in its own
  * table (invoice, payment, refund) and as a signed ledger entry (charge +,
  * payment -, refund +). A patient's amount due is the sum of their ledger
  * entries; nothing stores a balance that could drift.
  *
- * Payments and refunds stay with invoices rather than in files of their
- * own: a payment to an invoice is checked against what the invoice still
- * owes, and a refund takes the invoice's lock before the payment's (the
- * order payments use), so the three share their locking and their reading
- * of an invoice. The statement, which reads packages as well, is in
+ * Taxes: every amount is what the patient pays; the tax each line
+ * includes is worked out here, line by line, at the rate the caller found
+ * (billing_tax_lines), rounded half to even (pricing_tax_included), and
+ * the invoice's tax is the sum of its lines'. Rounding per line, not on
+ * the total, is what a printed invoice shows and what an accountant adds.
+ *
+ * Payments stay with invoices: a payment to an invoice is checked against
+ * what the invoice still owes (its total less credit notes less what was
+ * paid). Refunds and credit notes are in refunds.c, which reads invoices
+ * through this file. The statement, which reads packages as well, is in
  * statements.c: here it would close a circle with packages.c, which issues
  * its invoice through this file. How much may be paid or refunded is
  * decided by pricing.c. */
@@ -33,33 +38,57 @@ int
 billing_invoice_issue (meso_db_t *db, const char *clinic, const char *patient,
                        const char *currency, const char *kind, const char *package_id,
                        const billing_line_t *lines, size_t n, const Meso__V1__Actor *actor,
-                       char *invoice_id)
+                       char *invoice_id, int64_t *tax_out)
 {
-    int64_t total = 0;
-    for (size_t i = 0; i < n; i++)
+    int64_t total = 0, tax = 0, taxes[BILLING_MAX_LINES];
+    if (n > BILLING_MAX_LINES) {
+        meso_db_set_error (db, "22003", "too many invoice lines");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (!meso_money_add (total, lines[i].cents, &total)) {
             meso_db_set_error (db, "22003", "invoice total overflows");
             return -1;
         }
+        taxes[i] = pricing_tax_included (lines[i].cents, lines[i].rate_ppm);
+        tax += taxes[i];
+    }
+    if (tax_out)
+        *tax_out = tax;
     if (meso_uuid_v4 (invoice_id) != 0) {
         meso_db_set_error (db, NULL, "no randomness for an invoice id");
         return -1;
     }
-    if (store_invoice_insert (db, clinic, invoice_id, patient, currency, total, kind, package_id) != 0)
+    if (store_invoice_insert (db, clinic, invoice_id, patient, currency, total, kind, package_id,
+                              tax) != 0)
         return -1;
     const char *appts[BILLING_MAX_LINES];
     size_t nappts = 0;
+    Meso__V1__BilledLine bl[BILLING_MAX_LINES], *blp[BILLING_MAX_LINES];
     for (size_t i = 0; i < n; i++) {
+        const char *cat = lines[i].tax_category && *lines[i].tax_category ? lines[i].tax_category
+                                                                          : PRICING_TAX_STANDARD;
         if (store_invoice_line_insert (db, clinic, invoice_id, (int) i + 1, lines[i].description,
-                                       lines[i].cents, lines[i].appointment_id, lines[i].areas) != 0)
+                                       lines[i].cents, lines[i].appointment_id, lines[i].areas,
+                                       taxes[i], cat, lines[i].rate_ppm) != 0)
             return -1;
         if (lines[i].appointment_id && *lines[i].appointment_id && nappts < BILLING_MAX_LINES)
             appts[nappts++] = lines[i].appointment_id;
+        meso__v1__billed_line__init (&bl[i]);
+        bl[i].description = (char *) lines[i].description;
+        bl[i].gross_cents = lines[i].cents;
+        bl[i].tax_cents = taxes[i];
+        bl[i].net_cents = lines[i].cents - taxes[i];
+        bl[i].tax_category = (char *) cat;
+        bl[i].tax_rate_ppm = lines[i].rate_ppm;
+        bl[i].appointment_id = (char *) (lines[i].appointment_id ? lines[i].appointment_id : "");
+        bl[i].areas = lines[i].areas;
+        blp[i] = &bl[i];
     }
     char desc[BILLING_TEXT_MAX + 1];
     snprintf (desc, sizeof desc, "%s", n == 1 ? lines[0].description : "invoice");
     if (store_ledger_append (db, clinic, patient, "charge", total, currency, invoice_id, NULL, NULL,
-                             nappts == 1 ? appts[0] : NULL, package_id, desc) != 0)
+                             nappts == 1 ? appts[0] : NULL, package_id, desc, tax, NULL) != 0)
         return -1;
     Meso__V1__InvoiceIssued ii = MESO__V1__INVOICE_ISSUED__INIT;
     ii.invoice_id = invoice_id;
@@ -69,6 +98,11 @@ billing_invoice_issue (meso_db_t *db, const char *clinic, const char *patient,
     ii.appointment_ids = (char **) appts;
     ii.n_appointment_ids = nappts;
     ii.package_id = (char *) (package_id ? package_id : "");
+    ii.lines = blp;
+    ii.n_lines = n;
+    ii.net_cents = total - tax;
+    ii.tax_cents = tax;
+    ii.kind = (char *) kind;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_INVOICE_ISSUED;
     ev.invoice_issued = &ii;
@@ -116,6 +150,10 @@ billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
         v->la[i].amount_cents = store_i64 (v->lines, i, 1);
         v->la[i].appointment_id = PQgetvalue (v->lines, i, 2);
         v->la[i].areas = (uint32_t) store_i64 (v->lines, i, 3);
+        v->la[i].tax_cents = store_i64 (v->lines, i, 4);
+        v->la[i].net_cents = v->la[i].amount_cents - v->la[i].tax_cents;
+        v->la[i].tax_category = PQgetvalue (v->lines, i, 5);
+        v->la[i].tax_rate_ppm = (uint32_t) store_i64 (v->lines, i, 6);
         v->lp[i] = &v->la[i];
     }
     Meso__V1__Invoice *m = &v->msg;
@@ -129,7 +167,10 @@ billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
     m->package_id = PQgetvalue (v->head, 0, INV_PACKAGE);
     m->issued_at_us = store_i64 (v->head, 0, INV_ISSUED_US);
     m->paid_cents = store_i64 (v->head, 0, INV_NET_PAID);
-    m->due_cents = pricing_invoice_due (m->total_cents, m->paid_cents);
+    m->tax_cents = store_i64 (v->head, 0, INV_TAX);
+    m->net_cents = m->total_cents - m->tax_cents;
+    m->credited_cents = store_i64 (v->head, 0, INV_CREDITED);
+    m->due_cents = pricing_invoice_due (m->total_cents - m->credited_cents, m->paid_cents);
     m->n_lines = (size_t) n;
     m->lines = v->lp;
     return 1;
@@ -159,6 +200,8 @@ s_issue_invoice_effect (meso_db_t *db, meso_idem_job_t *job)
         lines[i].appointment_id = l->appointment_id;
         lines[i].areas = l->areas;
         lines[i].description = l->description;
+        lines[i].tax_category = l->tax_category;
+        lines[i].rate_ppm = 0;
         if (l->amount_cents == 0) {
             int rc = billing_session_price (db, in->clinic_id, on, l->areas, &lines[i].cents);
             if (rc < 0)
@@ -181,9 +224,24 @@ s_issue_invoice_effect (meso_db_t *db, meso_idem_job_t *job)
             lines[i].description = descs[i];
         }
     }
+    size_t badl = 0;
+    int trc = billing_tax_lines (db, in->clinic_id, on, lines, in->n_lines, &badl);
+    if (trc < 0)
+        return -1;
+    if (trc > 0) {
+        char field[48], d[11];
+        snprintf (field, sizeof field, "lines[%zu].tax_category", badl);
+        meso_date_format (on, d, sizeof d);
+        meso_reply_error (job->reply, MESO_INVALID_ARGUMENT,
+                          "no tax category \"%.32s\" in clinic %.64s's rates on %s",
+                          lines[badl].tax_category, in->clinic_id, d);
+        meso_reply_reason (job->reply, "unknown_tax_category", field,
+                           "name a category of the clinic's rates in effect (billing.SetTaxRates), or leave it empty");
+        return -1;
+    }
     char invoice_id[MESO_UUID_LEN + 1];
     if (billing_invoice_issue (db, in->clinic_id, in->patient_id, currency, "manual", NULL, lines,
-                          in->n_lines, job->req->actor, invoice_id) != 0)
+                               in->n_lines, job->req->actor, invoice_id, NULL) != 0)
         return -1;
     billing_invoice_t inv;
     if (billing_invoice_load (db, in->clinic_id, invoice_id, &inv) <= 0)
@@ -236,6 +294,13 @@ billing_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *r
         snprintf (field, sizeof field, "lines[%zu].description", i);
         if (l->description && strlen (l->description) > BILLING_TEXT_MAX) {
             meso_reply_reason (reply, "out_of_range", field, "%s must be at most %d bytes", field, BILLING_TEXT_MAX);
+            bad++;
+        }
+        snprintf (field, sizeof field, "lines[%zu].tax_category", i);
+        if (l->tax_category && *l->tax_category && !pricing_tax_category_ok (l->tax_category)) {
+            meso_reply_reason (reply, "invalid_tax_category", field,
+                               "%s must be 1..%d bytes of a-z, 0-9 and _, starting with a letter",
+                               field, PRICING_TAX_CATEGORY_MAX);
             bad++;
         }
         snprintf (field, sizeof field, "lines[%zu].appointment_id", i);
@@ -304,14 +369,14 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
             PQclear (inv);
             return -1;
         }
-        invoice_due = pricing_invoice_after_payment (store_i64 (inv, 0, INV_TOTAL),
-                                                     store_i64 (inv, 0, INV_NET_PAID), in->amount_cents);
+        int64_t owed = store_i64 (inv, 0, INV_TOTAL) - store_i64 (inv, 0, INV_CREDITED);
+        invoice_due = pricing_invoice_after_payment (owed, store_i64 (inv, 0, INV_NET_PAID),
+                                                     in->amount_cents);
         if (invoice_due < 0) {
             meso_reply_error (reply, MESO_FAILED_PRECONDITION,
                               "payment of %" PRId64 " cents exceeds the %" PRId64 " cents due on invoice %.64s",
                               in->amount_cents,
-                              pricing_invoice_due (store_i64 (inv, 0, INV_TOTAL),
-                                                   store_i64 (inv, 0, INV_NET_PAID)),
+                              pricing_invoice_due (owed, store_i64 (inv, 0, INV_NET_PAID)),
                               in->invoice_id);
             meso_reply_reason (reply, "overpayment", "amount_cents",
                                "pay at most what is due, or record the rest as a deposit without invoice_id");
@@ -344,7 +409,7 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
                                    ref, in->reference, job->req->idempotency_key) == 0
              && store_ledger_append (db, in->clinic_id, patient, "payment", -in->amount_cents,
                                      currency, in->invoice_id, payment_id, NULL, NULL, NULL,
-                                     in->method) == 0) {
+                                     in->method, 0, NULL) == 0) {
         Meso__V1__PaymentReceived pr = MESO__V1__PAYMENT_RECEIVED__INIT;
         pr.payment_id = payment_id;
         pr.patient_id = (char *) patient;
@@ -398,107 +463,4 @@ billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *
         bad++;
     }
     billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_record_payment_effect);
-}
-
-/* ------------------------------------------------------------- refunds */
-
-static int
-s_record_refund_effect (meso_db_t *db, meso_idem_job_t *job)
-{
-    const Meso__V1__RecordRefundRequest *in = job->in;
-    meso_reply_t *reply = job->reply;
-    PGresult *pay = store_payment_get (db, in->clinic_id, in->payment_id);
-    if (!pay)
-        return -1;
-    if (PQntuples (pay) == 0) {
-        PQclear (pay);
-        meso_reply_error (reply, MESO_NOT_FOUND, "unknown payment %.64s in clinic %.64s",
-                          in->payment_id, in->clinic_id);
-        meso_reply_reason (reply, "unknown_payment", "payment_id", "check the payment id and clinic");
-        return -1;
-    }
-    /* The invoice first, then the payment (the order payments use), then
-     * read again under the locks. */
-    char invoice_id[BILLING_ID_MAX + 1];
-    snprintf (invoice_id, sizeof invoice_id, "%s", PQgetvalue (pay, 0, PAY_INVOICE));
-    PQclear (pay);
-    if ((*invoice_id && store_lock (db, "invoice", in->clinic_id, invoice_id) != 0)
-        || store_lock (db, "payment", in->clinic_id, in->payment_id) != 0
-        || !(pay = store_payment_get (db, in->clinic_id, in->payment_id)))
-        return -1;
-    int rc = -1;
-    const char *currency = PQgetvalue (pay, 0, PAY_CURRENCY);
-    const char *patient = PQgetvalue (pay, 0, PAY_PATIENT);
-    int64_t paid = store_i64 (pay, 0, PAY_AMOUNT), refunded = store_i64 (pay, 0, PAY_REFUNDED);
-    char refund_id[MESO_UUID_LEN + 1];
-    if (billing_currency_match (reply, "currency", in->currency, currency, "the payment") != 0)
-        goto done;
-    if (!pricing_refund_ok (paid, refunded, in->amount_cents)) {
-        meso_reply_error (reply, MESO_FAILED_PRECONDITION,
-                          "refund of %" PRId64 " cents exceeds the %" PRId64 " cents left of payment %.64s",
-                          in->amount_cents, pricing_refundable (paid, refunded), in->payment_id);
-        meso_reply_detail (reply, "paid %" PRId64 " cents, already refunded %" PRId64 " cents", paid, refunded);
-        meso_reply_reason (reply, "refund_exceeds_paid", "amount_cents",
-                           "refund at most %" PRId64 " cents", pricing_refundable (paid, refunded));
-        goto done;
-    }
-    if (meso_uuid_v4 (refund_id) != 0) {
-        meso_db_set_error (db, NULL, "no randomness for a refund id");
-        goto done;
-    }
-    if (store_refund_insert (db, in->clinic_id, refund_id, in->payment_id, patient, in->amount_cents,
-                             currency, in->reason) != 0
-        || store_ledger_append (db, in->clinic_id, patient, "refund", in->amount_cents, currency,
-                                invoice_id, in->payment_id, refund_id, NULL, NULL, in->reason) != 0)
-        goto done;
-    Meso__V1__RefundIssued ri = MESO__V1__REFUND_ISSUED__INIT;
-    ri.refund_id = refund_id;
-    ri.patient_id = (char *) patient;
-    ri.payment_id = in->payment_id;
-    ri.amount_cents = in->amount_cents;
-    ri.currency = (char *) currency;
-    ri.reason = in->reason;
-    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-    ev.payload_case = MESO__V1__EVENT__PAYLOAD_REFUND_ISSUED;
-    ev.refund_issued = &ri;
-    int64_t balance = 0;
-    if (billing_emit (db, &ev, "billing.refund_issued", in->clinic_id, job->req->actor) != 0
-        || store_balance (db, in->clinic_id, patient, &balance) != 0)
-        goto done;
-    Meso__V1__Refund out = MESO__V1__REFUND__INIT;
-    out.clinic_id = in->clinic_id;
-    out.refund_id = refund_id;
-    out.payment_id = in->payment_id;
-    out.patient_id = (char *) patient;
-    out.amount_cents = in->amount_cents;
-    out.currency = (char *) currency;
-    out.reason = in->reason;
-    out.refunded_at_us = meso_time_now_us ();
-    Meso__V1__RecordRefundReply r = MESO__V1__RECORD_REFUND_REPLY__INIT;
-    r.refund = &out;
-    r.refundable_left_cents = pricing_refundable (paid, refunded + in->amount_cents);
-    r.balance_due_cents = balance;
-    meso_reply_ok (reply, &r.base);
-    rc = 0;
-done:
-    PQclear (pay);
-    return rc;
-}
-
-void
-billing_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
-{
-    Meso__V1__RecordRefundRequest *in = body;
-    int bad = 0;
-    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    meso_handler_need_id (reply, &bad, "payment_id", in->payment_id);
-    billing_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
-    billing_need_currency (reply, &bad, "currency", in->currency);
-    size_t rl = in->reason ? strlen (in->reason) : 0;
-    if (rl == 0 || rl > BILLING_REASON_MAX) {
-        meso_reply_reason (reply, rl ? "out_of_range" : "missing_field", "reason",
-                           "a refund needs a reason of 1 to %d bytes", BILLING_REASON_MAX);
-        bad++;
-    }
-    billing_run (arg, req, reply, bad, "clinic_id", in->clinic_id, in, s_record_refund_effect);
 }

@@ -10,7 +10,9 @@
  * and the consumer cursor commit together.
  *
  * The consumer follows the "session" stream (charges and fees) and the
- * "screening" stream (the patients billing may bill). */
+ * "screening" stream (the patients billing may bill). A timer expires the
+ * packages whose last day has passed (--expiry-check-ms), on the request
+ * connection between requests. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,8 @@ main (int argc, char **argv)
           "empty (--scheduling=): clinic ids are checked for syntax only", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
+        { "expiry-check-ms", "MESO_BILLING_EXPIRY_CHECK_MS", "60000",
+          "how often packages past their last day are expired (billing.package_expired), ms", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -114,7 +118,21 @@ main (int argc, char **argv)
                self.consumer ? ", consuming session and screening events from " : "",
                self.consumer ? events : "");
 
+    int64_t expiry_every = atoll (meso_config_get (opts, "expiry-check-ms"));
+    if (expiry_every < 10)
+        expiry_every = 10;
+    int64_t expiry_next = zclock_mono () + expiry_every / 10;   /* soon after start */
     while (!zsys_interrupted) {
+        if (zclock_mono () >= expiry_next) {
+            int n = 0;
+            if (billing_packages_expire_due (self.db, &n) != 0)
+                meso_warn ("expiring packages failed: %s", meso_db_error (self.db)->message);
+            else if (n > 0) {
+                self.packages_expired += (uint64_t) n;
+                meso_info ("%d package%s expired", n, n > 1 ? "s" : "");
+            }
+            expiry_next = zclock_mono () + expiry_every;
+        }
         zmq_pollitem_t items[2] = {
             { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
             { NULL, 0, ZMQ_POLLIN, 0 }

@@ -8,7 +8,10 @@
  * replaces it whole. Which list and which entry apply is decided by
  * pricing.c from the rows this file loads, so the rule lives in one place.
  * The fee policy shares the clinic_settings row with the clinic's currency,
- * which SetPriceList may set while the clinic has no invoice yet. */
+ * which SetPriceList may set while the clinic has no invoice yet. Tax
+ * rates, which GetPriceList shows beside the prices, are in taxes.c; the
+ * package settings it shows are set in packages.c. Every change emits its
+ * event (billing.price_list_set, billing.fee_policy_set). */
 #include "billing.h"
 
 #include <inttypes.h>
@@ -93,6 +96,24 @@ s_set_price_list_effect (meso_db_t *db, meso_idem_job_t *job)
         if (store_price_insert (db, pl->clinic_id, pl->effective_from, pl->prices[i]->areas,
                                 pl->prices[i]->price_cents) != 0)
             return -1;
+    Meso__V1__PricePoint pa[PRICING_MAX_AREAS], *pp[PRICING_MAX_AREAS];
+    size_t np = pl->n_prices < PRICING_MAX_AREAS ? pl->n_prices : PRICING_MAX_AREAS;
+    for (size_t i = 0; i < np; i++) {
+        meso__v1__price_point__init (&pa[i]);
+        pa[i].areas = pl->prices[i]->areas;
+        pa[i].price_cents = pl->prices[i]->price_cents;
+        pp[i] = &pa[i];
+    }
+    Meso__V1__PriceListSet ps = MESO__V1__PRICE_LIST_SET__INIT;
+    ps.effective_from = pl->effective_from;
+    ps.currency = currency;
+    ps.prices = pp;
+    ps.n_prices = np;
+    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+    ev.payload_case = MESO__V1__EVENT__PAYLOAD_PRICE_LIST_SET;
+    ev.price_list_set = &ps;
+    if (billing_emit (db, &ev, "billing.price_list_set", pl->clinic_id, job->req->actor) != 0)
+        return -1;
     Meso__V1__PriceList out = *pl;
     out.currency = currency;
     Meso__V1__SetPriceListReply r = MESO__V1__SET_PRICE_LIST_REPLY__INIT;
@@ -179,20 +200,33 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
         return;
     char currency[4];
     pricing_fees_t fees;
-    PGresult *res = NULL;
+    PGresult *res = NULL, *acc = NULL;
+    uint32_t validity = 0;
+    billing_tax_sets_t taxes;
+    memset (&taxes, 0, sizeof taxes);
+    char **accepts = NULL;
     if (store_clinic_get (self->db, in->clinic_id, currency, &fees) != 0
+        || store_package_policy_get (self->db, in->clinic_id, &validity) != 0
+        || !(acc = store_package_accepts (self->db, in->clinic_id))
+        || billing_tax_sets_load (self->db, in->clinic_id, on, &taxes) != 0
         || !(res = store_prices (self->db, in->clinic_id))) {
         meso_reply_db_error (reply, self->db, req->method);
-        return;
+        goto done;
     }
-    int n = PQntuples (res);
+    int n = PQntuples (res), na = PQntuples (acc);
+    accepts = calloc ((size_t) na + 1, sizeof *accepts);
     pricing_entry_t *rows = calloc ((size_t) n + 1, sizeof *rows);
     Meso__V1__PriceEntry *ea = calloc ((size_t) n + 1, sizeof *ea);
     Meso__V1__PriceEntry **ep = calloc ((size_t) n + 1, sizeof *ep);
     Meso__V1__PriceList *la = calloc ((size_t) n + 1, sizeof *la);
     Meso__V1__PriceList **lp = calloc ((size_t) n + 1, sizeof *lp);
-    if (!rows || !ea || !ep || !la || !lp) {
+    if (!rows || !ea || !ep || !la || !lp || !accepts) {
         meso_reply_error (reply, MESO_INTERNAL, "out of memory");
+        free (rows);
+        free (ea);
+        free (ep);
+        free (la);
+        free (lp);
         goto done;
     }
     for (int i = 0; i < n; i++) {
@@ -234,14 +268,28 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
     out.all = lp;
     out.fee_policy = &fp;
     out.currency = currency;
+    out.tax_rates = taxes.sp;
+    out.n_tax_rates = taxes.n;
+    out.tax_in_effect = taxes.in_effect >= 0 ? taxes.sp[taxes.in_effect] : NULL;
+    for (int i = 0; i < na; i++)
+        accepts[i] = PQgetvalue (acc, i, 0);
+    Meso__V1__PackagePolicy pp = MESO__V1__PACKAGE_POLICY__INIT;
+    pp.clinic_id = in->clinic_id;
+    pp.validity_days = validity;
+    pp.accepts_packages_of = accepts;
+    pp.n_accepts_packages_of = (size_t) na;
+    out.package_policy = &pp;
     meso_reply_ok (reply, &out.base);
-done:
     free (rows);
     free (ea);
     free (ep);
     free (la);
     free (lp);
+done:
+    free (accepts);
+    billing_tax_sets_free (&taxes);
     PQclear (res);
+    PQclear (acc);
 }
 
 /* ---------------------------------------------------------- fee policy */
@@ -252,6 +300,14 @@ s_set_fee_policy_effect (meso_db_t *db, meso_idem_job_t *job)
     const Meso__V1__FeePolicy *p = job->in;
     pricing_fees_t fees = { p->no_show_fee_cents, p->late_cancel_fee_cents };
     if (store_clinic_lock (db, p->clinic_id) != 0 || store_clinic_set_fees (db, p->clinic_id, &fees) != 0)
+        return -1;
+    Meso__V1__FeePolicySet fs = MESO__V1__FEE_POLICY_SET__INIT;
+    fs.no_show_fee_cents = p->no_show_fee_cents;
+    fs.late_cancel_fee_cents = p->late_cancel_fee_cents;
+    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+    ev.payload_case = MESO__V1__EVENT__PAYLOAD_FEE_POLICY_SET;
+    ev.fee_policy_set = &fs;
+    if (billing_emit (db, &ev, "billing.fee_policy_set", p->clinic_id, job->req->actor) != 0)
         return -1;
     Meso__V1__SetFeePolicyReply r = MESO__V1__SET_FEE_POLICY_REPLY__INIT;
     r.policy = (Meso__V1__FeePolicy *) p;

@@ -86,7 +86,9 @@ pricing_session_charge (const pricing_package_t *pkg, const pricing_entry_t *row
     assert (amount);
     /* A prepaid session is never invoiced again, whatever the list says. */
     if (pkg) {
-        *amount = pkg->price_cents / (pkg->sessions_total ? (int64_t) pkg->sessions_total : 1);
+        *amount = pkg->sessions_total
+                  ? pricing_package_share (pkg->price_cents, pkg->sessions_total, pkg->sessions_used + 1)
+                  : pkg->price_cents;
         return PRICING_CHARGE_PACKAGE;
     }
     if (pricing_pick (rows, n, on, areas, amount, NULL) == 0)
@@ -94,6 +96,124 @@ pricing_session_charge (const pricing_package_t *pkg, const pricing_entry_t *row
     *amount = 0;
     return PRICING_CHARGE_UNPRICED;
 }
+
+/* ---------------------------------------------------------------- taxes */
+
+int64_t
+pricing_div_half_even (int64_t num, int64_t den)
+{
+    assert (num >= 0 && den > 0);
+    int64_t q = num / den, r = num % den;
+    /* Compare 2r with den without overflow: r < den. */
+    if (r > den - r || (r == den - r && (q & 1)))
+        q++;
+    return q;
+}
+
+int64_t
+pricing_tax_included (int64_t gross, uint32_t rate_ppm)
+{
+    if (gross <= 0 || rate_ppm == 0)
+        return 0;
+    if (rate_ppm > PRICING_MAX_RATE_PPM)
+        rate_ppm = PRICING_MAX_RATE_PPM;
+    /* gross <= 1e8 * 50 lines, rate <= 1e6: the product fits in 63 bits. */
+    return pricing_div_half_even (gross * (int64_t) rate_ppm, INT64_C (1000000) + rate_ppm);
+}
+
+bool
+pricing_tax_category_ok (const char *c)
+{
+    if (!c || !(*c >= 'a' && *c <= 'z'))
+        return false;
+    size_t n = 0;
+    for (; c[n]; n++)
+        if (!((c[n] >= 'a' && c[n] <= 'z') || (c[n] >= '0' && c[n] <= '9') || c[n] == '_'))
+            return false;
+    return n <= PRICING_TAX_CATEGORY_MAX;
+}
+
+int
+pricing_tax_rate (const pricing_tax_t *rows, size_t n, int32_t on, const char *category,
+                  uint32_t *rate)
+{
+    assert (rate);
+    const char *cat = category && *category ? category : PRICING_TAX_STANDARD;
+    bool standard = strcmp (cat, PRICING_TAX_STANDARD) == 0;
+    bool found = false;
+    int32_t from = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].effective_from <= on && (!found || rows[i].effective_from > from)) {
+            from = rows[i].effective_from;
+            found = true;
+        }
+    *rate = 0;
+    if (found)
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].effective_from == from && rows[i].category
+                && strcmp (rows[i].category, cat) == 0) {
+                *rate = rows[i].rate_ppm;
+                return 0;
+            }
+    /* No tax is the default only for the standard category: a line that
+     * names another one must find it. */
+    return standard ? 0 : -1;
+}
+
+/* ------------------------------------------------------------- packages */
+
+int64_t
+pricing_package_share (int64_t amount, uint32_t sessions, uint32_t use_no)
+{
+    if (sessions == 0 || use_no < 1 || use_no > sessions)
+        return 0;
+    int64_t share = amount / (int64_t) sessions;
+    return use_no == sessions ? share + amount % (int64_t) sessions : share;
+}
+
+int64_t
+pricing_package_recognised (int64_t amount, uint32_t sessions, uint32_t used)
+{
+    if (sessions == 0 || used == 0)
+        return 0;
+    if (used >= sessions)
+        return amount;
+    return (amount / (int64_t) sessions) * (int64_t) used;
+}
+
+int64_t
+pricing_package_refund (int64_t price, int64_t unused, int64_t paid)
+{
+    if (price <= 0 || unused <= 0 || paid <= 0)
+        return 0;
+    if (unused > price)
+        unused = price;
+    /* unused <= price <= 5e6 cents and paid bounded by the invoice: the
+     * product stays far below 2^63. */
+    int64_t back = paid >= price ? unused : (unused * paid) / price;
+    return back > paid ? paid : back;
+}
+
+int
+pricing_spread_refund (const int64_t *refundable, size_t n, int64_t amount, int64_t *take)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += refundable[i] > 0 ? refundable[i] : 0;
+    if (amount <= 0 || amount > sum)
+        return -1;
+    int touched = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t avail = refundable[i] > 0 ? refundable[i] : 0;
+        take[i] = amount < avail ? amount : avail;
+        amount -= take[i];
+        if (take[i] > 0)
+            touched++;
+    }
+    return touched;
+}
+
+/* -------------------------------------------------------------- refunds */
 
 int64_t
 pricing_refundable (int64_t paid, int64_t refunded)
@@ -146,6 +266,8 @@ pricing_statement_add (pricing_statement_t *st, const char *kind, int64_t amount
         st->charged_cents += amount;
     else if (strcmp (kind, "payment") == 0)
         st->paid_cents -= amount;
+    else if (strcmp (kind, "credit") == 0)
+        st->credited_cents -= amount;
     else
         st->refunded_cents += amount;
     st->due_cents += amount;

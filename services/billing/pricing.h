@@ -64,6 +64,7 @@ int64_t pricing_per_session (int64_t price_cents, uint32_t sessions);
 typedef struct {
     uint32_t sessions_total;
     int64_t price_cents;
+    uint32_t sessions_used;     /* before this session */
 } pricing_package_t;
 
 typedef enum {
@@ -73,12 +74,77 @@ typedef enum {
 } pricing_charge_t;
 
 /* How a session treating areas areas on day on is charged, and *amount:
- * from pkg (NULL: the patient has none) at its price divided by its
- * sessions, rounded down (a package the schema would refuse, of 0
- * sessions, is divided by 1); else at the price pricing_pick finds in rows;
+ * from pkg (NULL: the patient has none) at its share of the price
+ * (pricing_package_share of use sessions_used + 1: the price divided by
+ * its sessions, rounded down, the last session taking the leftover cents;
+ * a package the schema would refuse, of 0 sessions, draws its price); else at the price pricing_pick finds in rows;
  * else unpriced, amount 0. rows are not read when pkg is given. */
 pricing_charge_t pricing_session_charge (const pricing_package_t *pkg, const pricing_entry_t *rows,
                                          size_t n, int32_t on, uint32_t areas, int64_t *amount);
+
+/* ---------------------------------------------------------------- taxes
+ *
+ * Amounts are what the patient pays, tax included. The tax of a line of
+ * gross cents at rate_ppm (parts per million) is gross * rate / (1e6 +
+ * rate), rounded half to even to the cent, line by line; an invoice's tax
+ * is the sum of its lines' (never computed on the total). */
+#define PRICING_MAX_RATE_PPM 1000000
+/* Tax categories a set may hold; longest category name. */
+#define PRICING_MAX_TAX_RATES 20
+#define PRICING_TAX_CATEGORY_MAX 32
+/* The category of sessions, packages, fees and lines naming none. */
+#define PRICING_TAX_STANDARD "standard"
+
+/* num / den rounded half to even; num >= 0, den > 0. */
+int64_t pricing_div_half_even (int64_t num, int64_t den);
+
+/* The tax included in gross cents at rate_ppm (gross >= 0, rate <=
+ * PRICING_MAX_RATE_PPM). */
+int64_t pricing_tax_included (int64_t gross, uint32_t rate_ppm);
+
+/* True when category is 1..32 bytes of [a-z0-9_] starting with a letter. */
+bool pricing_tax_category_ok (const char *category);
+
+/* One row of a clinic's tax rate sets. */
+typedef struct {
+    int32_t effective_from;
+    const char *category;       /* points into the caller's storage */
+    uint32_t rate_ppm;
+} pricing_tax_t;
+
+/* The rate of category ("" or NULL: standard) on day on, from rows (any
+ * order) of every set of one clinic: the set in effect is the one with the
+ * latest effective_from <= on. 0 with *rate set; the standard category is
+ * 0 when no set is in effect or the set lacks it. -1 for another category
+ * the set in effect lacks (or with no set in effect). */
+int pricing_tax_rate (const pricing_tax_t *rows, size_t n, int32_t on, const char *category,
+                      uint32_t *rate);
+
+/* ------------------------------------------------------------- packages */
+
+/* What use use_no (1..sessions) of a package recognises of amount cents
+ * (its price, or its tax): amount / sessions rounded down, and the last
+ * use the leftover cents as well, so the uses add up to amount exactly.
+ * 0 for use_no outside 1..sessions. */
+int64_t pricing_package_share (int64_t amount, uint32_t sessions, uint32_t use_no);
+
+/* What used uses of a package have recognised of amount (the sum of their
+ * shares). */
+int64_t pricing_package_recognised (int64_t amount, uint32_t sessions, uint32_t used);
+
+/* What a refund of a package's unused sessions gives back: of unused
+ * (the unused value, price - recognised), the share the patient paid,
+ * unused * paid / price rounded down, where paid is what was paid on the
+ * package's invoice less what was refunded of it; never more than paid,
+ * never negative. */
+int64_t pricing_package_refund (int64_t price, int64_t unused, int64_t paid);
+
+/* Spreads a refund of amount over payments given newest first, each with
+ * refundable[i] left: takes from the newest as much as it has, then the
+ * next. take[i] receives what is taken from payment i (0 for the rest).
+ * Returns the number of payments touched, or -1 when amount is not
+ * positive or exceeds the sum of refundable (nothing is taken). */
+int pricing_spread_refund (const int64_t *refundable, size_t n, int64_t amount, int64_t *take);
 
 /* What may still be refunded of a payment of paid cents from which
  * refunded cents were already given back (never negative). */
@@ -88,7 +154,8 @@ int64_t pricing_refundable (int64_t paid, int64_t refunded);
 bool pricing_refund_ok (int64_t paid, int64_t refunded, int64_t amount);
 
 /* What is still due on an invoice of total on which net (payments less
- * refunds) was paid. */
+ * refunds) was paid; callers pass the total less what credit notes took
+ * back. */
 int64_t pricing_invoice_due (int64_t total, int64_t net_paid);
 
 /* What a payment of amount to an invoice of total, on which net (payments
@@ -128,10 +195,12 @@ typedef struct {
     int64_t paid_cents;
     int64_t refunded_cents;
     int64_t due_cents;
+    int64_t credited_cents;
 } pricing_statement_t;
 
-/* Adds one ledger entry of kind ("charge", "payment"; anything else counts
- * as a refund) and signed amount to st. */
+/* Adds one ledger entry of kind ("charge", "payment", "credit"; anything
+ * else counts as a refund) and signed amount to st; credits (negative
+ * entries) sum into credited_cents as a positive figure. */
 void pricing_statement_add (pricing_statement_t *st, const char *kind, int64_t amount);
 
 /* ------------------------------------------------------ payment provider

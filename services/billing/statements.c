@@ -54,7 +54,8 @@ billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *r
         goto done;
     }
     Meso__V1__GetStatementReply out = MESO__V1__GET_STATEMENT_REPLY__INIT;
-    pricing_statement_t sums = { 0, 0, 0, 0 };
+    pricing_statement_t sums = { 0, 0, 0, 0, 0 };
+    int64_t tax = 0;
     for (int i = 0; i < ne; i++) {
         Meso__V1__StatementEntry *e = &ea[i];
         meso__v1__statement_entry__init (e);
@@ -67,6 +68,9 @@ billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *r
         e->package_id = PQgetvalue (led, i, 6);
         e->description = PQgetvalue (led, i, 7);
         e->at_us = store_i64 (led, i, 8);
+        e->tax_cents = store_i64 (led, i, 9);
+        e->credit_note_id = PQgetvalue (led, i, 10);
+        tax += e->tax_cents;
         ep[i] = e;
         pricing_statement_add (&sums, e->kind, e->amount_cents);
     }
@@ -74,6 +78,8 @@ billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *r
     out.paid_cents = sums.paid_cents;
     out.refunded_cents = sums.refunded_cents;
     out.amount_due_cents = sums.due_cents;
+    out.credited_cents = sums.credited_cents;
+    out.tax_cents = tax;
     for (int i = 0; i < np; i++) {
         billing_package_fill (pkgs, i, in->clinic_id, &pa[i]);
         pp[i] = &pa[i];

@@ -6,7 +6,8 @@
  * so they are serialised with pg_advisory_xact_lock on a hash of (what,
  * clinic, id) instead of row locks; callers take the invoice's lock before
  * the payment's. Packages and clinic settings are ordinary rows, locked
- * FOR UPDATE. */
+ * FOR UPDATE. Packages, tax rates and credit notes are in
+ * store_packages.c, the reports' queries in store_reports.c. */
 #include "billing.h"
 
 #include <inttypes.h>
@@ -156,31 +157,36 @@ store_price_insert (meso_db_t *db, const char *clinic, const char *from, uint32_
 int
 store_invoice_insert (meso_db_t *db, const char *clinic, const char *invoice_id,
                       const char *patient, const char *currency, int64_t total, const char *kind,
-                      const char *package_id)
+                      const char *package_id, int64_t tax)
 {
-    char t[24];
+    char t[24], x[24];
     snprintf (t, sizeof t, "%" PRId64, total);
+    snprintf (x, sizeof x, "%" PRId64, tax);
     const char *p[] = { clinic, invoice_id, patient, currency, t, kind,
-                        package_id && *package_id ? package_id : NULL };
+                        package_id && *package_id ? package_id : NULL, x };
     return meso_db_exec (db, "INSERT INTO billing.invoice (clinic_id, invoice_id, patient_id, currency,"
-                             " total_cents, kind, package_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                         7, p);
+                             " total_cents, kind, package_id, tax_cents)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8, p);
 }
 
 int
 store_invoice_line_insert (meso_db_t *db, const char *clinic, const char *invoice_id, int line_no,
                            const char *description, int64_t cents, const char *appointment_id,
-                           uint32_t areas)
+                           uint32_t areas, int64_t tax, const char *category, uint32_t rate_ppm)
 {
-    char n[16], c[24], a[16];
+    char n[16], c[24], a[16], x[24], r[16];
     snprintf (n, sizeof n, "%d", line_no);
     snprintf (c, sizeof c, "%" PRId64, cents);
     snprintf (a, sizeof a, "%u", areas);
+    snprintf (x, sizeof x, "%" PRId64, tax);
+    snprintf (r, sizeof r, "%u", rate_ppm);
     const char *p[] = { clinic, invoice_id, n, description, c,
-                        appointment_id && *appointment_id ? appointment_id : NULL, a };
+                        appointment_id && *appointment_id ? appointment_id : NULL, a, x,
+                        category && *category ? category : "standard", r };
     return meso_db_exec (db, "INSERT INTO billing.invoice_line (clinic_id, invoice_id, line_no,"
-                             " description, amount_cents, appointment_id, areas)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, p);
+                             " description, amount_cents, appointment_id, areas, tax_cents,"
+                             " tax_category, tax_rate_ppm)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, p);
 }
 
 PGresult *
@@ -194,7 +200,10 @@ store_invoice_get (meso_db_t *db, const char *clinic, const char *invoice_id)
         "            WHERE p.clinic_id = i.clinic_id AND p.invoice_id = i.invoice_id), 0)"
         " - coalesce ((SELECT sum (r.amount_cents) FROM billing.refund r JOIN billing.payment p"
         "              USING (clinic_id, payment_id)"
-        "              WHERE p.clinic_id = i.clinic_id AND p.invoice_id = i.invoice_id), 0)"
+        "              WHERE p.clinic_id = i.clinic_id AND p.invoice_id = i.invoice_id), 0),"
+        " i.tax_cents,"
+        " coalesce ((SELECT sum (gross_cents) FROM billing.credit_note c"
+        "            WHERE c.clinic_id = i.clinic_id AND c.invoice_id = i.invoice_id), 0)"
         " FROM billing.invoice i WHERE i.clinic_id = $1 AND i.invoice_id = $2", 2, p);
 }
 
@@ -203,8 +212,8 @@ store_invoice_lines (meso_db_t *db, const char *clinic, const char *invoice_id)
 {
     const char *p[] = { clinic, invoice_id };
     return meso_db_query (db,
-        "SELECT description, amount_cents, coalesce (appointment_id, ''), areas"
-        " FROM billing.invoice_line WHERE clinic_id = $1 AND invoice_id = $2 ORDER BY line_no", 2, p);
+        "SELECT description, amount_cents, coalesce (appointment_id, ''), areas, tax_cents,"
+        " tax_category, tax_rate_ppm FROM billing.invoice_line WHERE clinic_id = $1 AND invoice_id = $2 ORDER BY line_no", 2, p);
 }
 
 /* -------------------------------------------------------------- ledger */
@@ -213,19 +222,22 @@ int
 store_ledger_append (meso_db_t *db, const char *clinic, const char *patient, const char *kind,
                      int64_t amount, const char *currency, const char *invoice_id,
                      const char *payment_id, const char *refund_id, const char *appointment_id,
-                     const char *package_id, const char *description)
+                     const char *package_id, const char *description, int64_t tax,
+                     const char *credit_note_id)
 {
-    char a[24];
+    char a[24], x[24];
     snprintf (a, sizeof a, "%" PRId64, amount);
+    snprintf (x, sizeof x, "%" PRId64, tax);
 #define NN(s) ((s) && *(s) ? (s) : NULL)
     const char *p[] = { clinic, patient, kind, a, currency, NN (invoice_id), NN (payment_id),
                         NN (refund_id), NN (appointment_id), NN (package_id),
-                        description ? description : "" };
+                        description ? description : "", x, NN (credit_note_id) };
 #undef NN
     return meso_db_exec (db, "INSERT INTO billing.ledger (clinic_id, patient_id, kind, amount_cents,"
                              " currency, invoice_id, payment_id, refund_id, appointment_id, package_id,"
-                             " description) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                         11, p);
+                             " description, tax_cents, credit_note_id)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                         13, p);
 }
 
 PGresult *
@@ -235,7 +247,7 @@ store_ledger_entries (meso_db_t *db, const char *clinic, const char *patient)
     return meso_db_query (db,
         "SELECT kind, amount_cents, coalesce (invoice_id, ''), coalesce (payment_id, ''),"
         " coalesce (refund_id, ''), coalesce (appointment_id, ''), coalesce (package_id, ''),"
-        " description, " US ("at")
+        " description, " US ("at") ", tax_cents, coalesce (credit_note_id, '')"
         " FROM billing.ledger WHERE clinic_id = $1 AND patient_id = $2 ORDER BY entry_id", 2, p);
 }
 
@@ -299,69 +311,6 @@ store_refund_insert (meso_db_t *db, const char *clinic, const char *refund_id,
                              " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, p);
 }
 
-/* ------------------------------------------------------------ packages */
-
-int
-store_package_insert (meso_db_t *db, const char *clinic, const char *package_id,
-                      const char *patient, uint32_t sessions, int64_t price,
-                      const char *currency, const char *invoice_id)
-{
-    char s[16], a[24];
-    snprintf (s, sizeof s, "%u", sessions);
-    snprintf (a, sizeof a, "%" PRId64, price);
-    const char *p[] = { clinic, package_id, patient, s, a, currency, invoice_id };
-    return meso_db_exec (db, "INSERT INTO billing.package (clinic_id, package_id, patient_id,"
-                             " sessions_total, price_cents, currency, invoice_id)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, p);
-}
-
-#define PKG_COLS "package_id, patient_id, sessions_total, sessions_used, price_cents, currency," \
-                 " invoice_id, " US ("sold_at")
-
-PGresult *
-store_package_get (meso_db_t *db, const char *clinic, const char *package_id)
-{
-    const char *p[] = { clinic, package_id };
-    return meso_db_query (db, "SELECT " PKG_COLS " FROM billing.package"
-                              " WHERE clinic_id = $1 AND package_id = $2", 2, p);
-}
-
-PGresult *
-store_packages_of (meso_db_t *db, const char *clinic, const char *patient)
-{
-    const char *p[] = { clinic, patient };
-    return meso_db_query (db, "SELECT " PKG_COLS " FROM billing.package"
-                              " WHERE clinic_id = $1 AND patient_id = $2 ORDER BY sold_at, package_id",
-                          2, p);
-}
-
-PGresult *
-store_package_next (meso_db_t *db, const char *clinic, const char *patient)
-{
-    const char *p[] = { clinic, patient };
-    return meso_db_query (db, "SELECT " PKG_COLS " FROM billing.package"
-                              " WHERE clinic_id = $1 AND patient_id = $2"
-                              " AND sessions_used < sessions_total"
-                              " ORDER BY sold_at, package_id LIMIT 1 FOR UPDATE", 2, p);
-}
-
-int
-store_package_use (meso_db_t *db, const char *clinic, const char *package_id)
-{
-    const char *p[] = { clinic, package_id };
-    return meso_db_exec (db, "UPDATE billing.package SET sessions_used = sessions_used + 1"
-                             " WHERE clinic_id = $1 AND package_id = $2", 2, p);
-}
-
-PGresult *
-store_package_appointments (meso_db_t *db, const char *clinic, const char *package_id)
-{
-    const char *p[] = { clinic, package_id };
-    return meso_db_query (db, "SELECT appointment_id FROM billing.session_charge"
-                              " WHERE clinic_id = $1 AND package_id = $2"
-                              " ORDER BY charged_at, appointment_id", 2, p);
-}
-
 /* ----------------------------------------------------- session charges */
 
 int
@@ -375,20 +324,22 @@ store_charge_exists (meso_db_t *db, const char *clinic, const char *appointment)
 int
 store_charge_insert (meso_db_t *db, const char *clinic, const char *appointment,
                      const char *patient, const char *kind, const char *how, uint32_t areas,
-                     const char *session_date, const char *package_id, const char *invoice_id,
-                     int64_t amount, const char *event_id)
+                     const char *session_date, const char *pkg_clinic, const char *package_id,
+                     const char *invoice_id, int64_t amount, const char *event_id)
 {
     char a[16], c[24];
     snprintf (a, sizeof a, "%u", areas);
     snprintf (c, sizeof c, "%" PRId64, amount);
+    bool pkg = package_id && *package_id;
     const char *p[] = { clinic, appointment, patient, kind, how, a,
                         session_date && *session_date ? session_date : NULL,
-                        package_id && *package_id ? package_id : NULL,
-                        invoice_id && *invoice_id ? invoice_id : NULL, c, event_id ? event_id : "" };
+                        pkg ? package_id : NULL,
+                        invoice_id && *invoice_id ? invoice_id : NULL, c, event_id ? event_id : "",
+                        pkg ? pkg_clinic : NULL };
     return meso_db_exec (db, "INSERT INTO billing.session_charge (clinic_id, appointment_id,"
                              " patient_id, kind, how, areas, session_date, package_id, invoice_id,"
-                             " amount_cents, event_id)"
-                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, p);
+                             " amount_cents, event_id, package_clinic_id)"
+                             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12, p);
 }
 
 PGresult *

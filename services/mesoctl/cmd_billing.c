@@ -8,8 +8,11 @@
  *     mesoctl billing package show --clinic C --package ID
  *     mesoctl billing invoice     --clinic C --patient P (--amount 350 | --areas N) [--description D]
  *     mesoctl billing pay         --clinic C (--invoice I | --patient P) --amount 350 --method card
- *     mesoctl billing refund      --clinic C --payment ID --amount 50 --reason "..."
+ *     mesoctl billing refund      --clinic C (--payment ID | --invoice ID) --amount 50 --reason "..."
  *     mesoctl billing statement   --clinic C --patient P
+ *
+ * (taxes, package policy, package refund, cancel, revenue and liability
+ * are in cmd_billing_books.c.)
  *
  * Amounts on the command line are decimal currency units ("350", "350.50"),
  * turned into integer cents by meso_money_parse: never a float. Each prints
@@ -22,7 +25,8 @@
  * "package show" once shared one table, so each still accepts (and
  * ignores) the other's flags. One file for the service: the subcommands
  * share the amount parsing and the money format, and it stays under 600
- * lines. */
+ * lines; the subcommands of the books went to cmd_billing_books.c when
+ * it would not. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +36,8 @@
 #include "meso/mtime.h"
 #include "mesoctl.h"
 
-static const mesoctl_service_t s_service = {
-    .name = "billing",
-    .summary = "Prices, fees, packages, invoices, payments, refunds and statements (amounts are\n"
-               "decimal: 350 or 350.50; --json prints the reply as JSON).",
-    .endpoint = { "endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL },
-    .timeout_ms = 10000,
-    .quirks = MESOCTL_Q_JSON_REPLY | MESOCTL_Q_PBJSON,
-};
+/* The daemon as every billing subcommand reaches it (cmd_billing_books.c). */
+#define s_service mesoctl_billing_service
 
 /* Parses an amount option into cents; prints why not. */
 static int
@@ -149,6 +147,32 @@ s_prices_show (meso_opt_t *opts)
                     s_money (rep->fee_policy->no_show_fee_cents, rep->currency, b, sizeof b),
                     s_money (rep->fee_policy->late_cancel_fee_cents, rep->currency, c, sizeof c));
         }
+        for (size_t i = 0; i < rep->n_tax_rates; i++) {
+            Meso__V1__TaxRates *t = rep->tax_rates[i];
+            bool now = rep->tax_in_effect && strcmp (rep->tax_in_effect->effective_from, t->effective_from) == 0;
+            printf ("  taxes from %s%s:", t->effective_from, now ? " (in effect)" : "");
+            for (size_t k = 0; k < t->n_rates; k++) {
+                /* parts per million as a percentage: 88750 -> 8.875 */
+                char pct[16];
+                int len = snprintf (pct, sizeof pct, "%u.%04u", t->rates[k]->rate_ppm / 10000,
+                                    t->rates[k]->rate_ppm % 10000);
+                while (len > 0 && pct[len - 1] == '0')
+                    pct[--len] = '\0';
+                if (len > 0 && pct[len - 1] == '.')
+                    pct[--len] = '\0';
+                printf (" %s %s%%", t->rates[k]->category, pct);
+            }
+            printf ("\n");
+        }
+        if (rep->n_tax_rates == 0)
+            printf ("  no tax\n");
+        if (rep->package_policy) {
+            printf ("  packages: %s%u days; accepts packages of", rep->package_policy->validity_days ? "" : "no expiry, ",
+                    rep->package_policy->validity_days);
+            for (size_t k = 0; k < rep->package_policy->n_accepts_packages_of; k++)
+                printf (" %s", rep->package_policy->accepts_packages_of[k]);
+            printf ("%s\n", rep->package_policy->n_accepts_packages_of ? "" : " no other clinic");
+        }
     }
     protobuf_c_message_free_unpacked (out, NULL);
     return MESOCTL_OK;
@@ -192,6 +216,8 @@ s_print_package (const Meso__V1__Package *p)
             p->package_id, p->patient_id, p->clinic_id, p->sessions_left, p->sessions_total,
             s_money (p->price_cents, p->currency, b, sizeof b),
             s_money (p->per_session_cents, p->currency, c, sizeof c), p->invoice_id);
+    printf ("  %s, %s, unused value %s\n", p->state,
+            *p->expires_on ? p->expires_on : "no expiry", s_money (p->unused_value_cents, p->currency, b, sizeof b));
 }
 
 /* sell and show once shared one table: each tolerates the other's flags. */
@@ -200,6 +226,7 @@ static const meso_opt_t s_package_sell_opts[] = {
     { "patient", NULL, "", "patient id", NULL },
     { "sessions", NULL, "0", "sessions in the package", NULL },
     { "price", NULL, "", "price of the whole package", NULL },
+    { "expires", NULL, "", "last day of use, YYYY-MM-DD (default: the clinic's validity days)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -229,6 +256,7 @@ s_package_sell (meso_opt_t *opts)
     if (meso_config_int (opts, "sessions", 0, 1000, &sessions) != 0 || s_amount (opts, "price", &rq.price_cents) != 0)
         return MESOCTL_USAGE;
     rq.sessions = (uint32_t) sessions;
+    rq.expires_on = (char *) mesoctl_opt (opts, "expires");
     int rc = mesoctl_call (&s_service, opts, "billing.SellPackage", &rq.base, true,
                            &meso__v1__sell_package_reply__descriptor, &out);
     if (rc == MESOCTL_OK && !meso_config_bool (opts, "json"))
@@ -267,6 +295,7 @@ static const meso_opt_t s_invoice_opts[] = {
     { "areas", NULL, "0", "areas of a session priced from the list", NULL },
     { "date", NULL, "", "service date for the list price (default today)", NULL },
     { "description", NULL, "", "what is charged", NULL },
+    { "tax-category", NULL, "", "tax category of the line (default standard)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -282,6 +311,7 @@ s_invoice (meso_opt_t *opts)
     if (*mesoctl_opt (opts, "amount") && s_amount (opts, "amount", &l.amount_cents) != 0)
         return MESOCTL_USAGE;
     l.description = (char *) mesoctl_opt (opts, "description");
+    l.tax_category = (char *) mesoctl_opt (opts, "tax-category");
     Meso__V1__InvoiceLine *lp[] = { &l };
     Meso__V1__IssueInvoiceRequest rq = MESO__V1__ISSUE_INVOICE_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
@@ -294,10 +324,11 @@ s_invoice (meso_opt_t *opts)
     if (rc != MESOCTL_OK)
         return rc;
     Meso__V1__Invoice *inv = ((Meso__V1__IssueInvoiceReply *) out)->invoice;
-    char b[64];
+    char b[64], c[64];
     if (!meso_config_bool (opts, "json"))
-        printf ("invoice %s: %s to patient %s\n", inv->invoice_id,
-                s_money (inv->total_cents, inv->currency, b, sizeof b), inv->patient_id);
+        printf ("invoice %s: %s to patient %s (tax included %s)\n", inv->invoice_id,
+                s_money (inv->total_cents, inv->currency, b, sizeof b), inv->patient_id,
+                s_money (inv->tax_cents, NULL, c, sizeof c));
     protobuf_c_message_free_unpacked (out, NULL);
     return MESOCTL_OK;
 }
@@ -344,7 +375,8 @@ s_pay (meso_opt_t *opts)
 
 static const meso_opt_t s_refund_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
-    { "payment", NULL, NULL, "payment refunded (required)", NULL },
+    { "payment", NULL, "", "payment refunded (or --invoice)", NULL },
+    { "invoice", NULL, "", "refund against this invoice's payments, newest first", NULL },
     { "amount", NULL, NULL, "amount given back (required)", NULL },
     { "reason", NULL, NULL, "why (required)", NULL },
     MESOCTL_OPT_END
@@ -357,6 +389,7 @@ s_refund (meso_opt_t *opts)
     Meso__V1__RecordRefundRequest rq = MESO__V1__RECORD_REFUND_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.payment_id = (char *) mesoctl_opt (opts, "payment");
+    rq.invoice_id = (char *) mesoctl_opt (opts, "invoice");
     rq.reason = (char *) mesoctl_opt (opts, "reason");
     if (s_amount (opts, "amount", &rq.amount_cents) != 0)
         return MESOCTL_USAGE;
@@ -367,10 +400,12 @@ s_refund (meso_opt_t *opts)
     Meso__V1__RecordRefundReply *rep = (Meso__V1__RecordRefundReply *) out;
     char a[64], b[64], c[64];
     if (!meso_config_bool (opts, "json"))
-        printf ("refund %s: %s of payment %s; refundable left %s; patient owes %s\n", rep->refund->refund_id,
-                s_money (rep->refund->amount_cents, rep->refund->currency, a, sizeof a), rep->refund->payment_id,
-                s_money (rep->refundable_left_cents, rep->refund->currency, b, sizeof b),
-                s_money (rep->balance_due_cents, rep->refund->currency, c, sizeof c));
+        for (size_t i = 0; i < rep->n_refunds; i++)
+            printf ("refund %s: %s of payment %s; refundable left %s; patient owes %s\n", rep->refunds[i]->refund_id,
+                    s_money (rep->refunds[i]->amount_cents, rep->refunds[i]->currency, a, sizeof a),
+                    rep->refunds[i]->payment_id,
+                    s_money (rep->refundable_left_cents, rep->refunds[i]->currency, b, sizeof b),
+                    s_money (rep->balance_due_cents, rep->refunds[i]->currency, c, sizeof c));
     protobuf_c_message_free_unpacked (out, NULL);
     return MESOCTL_OK;
 }
@@ -396,7 +431,7 @@ s_statement (meso_opt_t *opts)
         return rc;
     Meso__V1__GetStatementReply *s = (Meso__V1__GetStatementReply *) out;
     if (!meso_config_bool (opts, "json")) {
-        char b[64];
+        char b[64], c[64];
         const char *cur = s->currency;
         printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
         for (size_t i = 0; i < s->n_entries; i++) {
@@ -404,11 +439,15 @@ s_statement (meso_opt_t *opts)
             char when[32];
             meso_time_format_utc (e->at_us, when, sizeof when);
             when[10] = '\0';
-            const char *ref = *e->refund_id ? e->refund_id : *e->payment_id ? e->payment_id : e->invoice_id;
+            const char *ref = *e->refund_id ? e->refund_id : *e->payment_id ? e->payment_id
+                            : *e->credit_note_id ? e->credit_note_id : e->invoice_id;
             printf ("  %s  %-8s %14s  %-36s  %s\n", when, e->kind, s_money (e->amount_cents, NULL, b, sizeof b),
                     ref, e->description);
         }
-        printf ("  charged  %s\n", s_money (s->charged_cents, cur, b, sizeof b));
+        printf ("  charged  %s (tax included %s)\n", s_money (s->charged_cents, cur, b, sizeof b),
+                s_money (s->tax_cents, NULL, c, sizeof c));
+        if (s->credited_cents)
+            printf ("  credited %s\n", s_money (s->credited_cents, cur, b, sizeof b));
         printf ("  paid     %s\n", s_money (s->paid_cents, cur, b, sizeof b));
         printf ("  refunded %s\n", s_money (s->refunded_cents, cur, b, sizeof b));
         printf ("  %s %s\n", s->amount_due_cents < 0 ? "credit  " : "due     ",
@@ -459,9 +498,10 @@ static const mesoctl_sub_t s_subs[] = {
       "Records a payment received (recorded, not processed).",
       "--clinic par --invoice 7c3e...10 --amount 360 --method card --reference SLIP-0042",
       s_pay_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_pay },
-    { "refund", "refund (part of) a payment, with a reason",
-      "--clinic C --payment ID --amount AMOUNT --reason R [options]",
-      "Records a refund of (part of) a payment, at most what is left of it.",
+    { "refund", "refund (part of) a payment or an invoice's payments, with a reason",
+      "--clinic C (--payment ID | --invoice ID) --amount AMOUNT --reason R [options]",
+      "Records a refund of (part of) a payment, at most what is left of it; or of what\n"
+      "was paid on an invoice, spread over its payments newest first.",
       "--clinic par --payment 5e8b...33 --amount 50 --reason \"session shortened\"",
       s_refund_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_refund },
     { "statement", "a patient's charges, payments, refunds and amount due",
@@ -475,5 +515,13 @@ static const mesoctl_sub_t s_subs[] = {
 int
 mesoctl_billing (int argc, char **argv)
 {
-    return mesoctl_run (&s_service, s_subs, false, argc, argv);
+    /* This file's subcommands, then the books' (cmd_billing_books.c). */
+    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 16];
+    size_t n = 0;
+    for (size_t i = 0; s_subs[i].name; i++)
+        all[n++] = s_subs[i];
+    for (size_t i = 0; mesoctl_billing_books[i].name && n + 1 < sizeof all / sizeof all[0]; i++)
+        all[n++] = mesoctl_billing_books[i];
+    memset (&all[n], 0, sizeof all[n]);
+    return mesoctl_run (&s_service, all, false, argc, argv);
 }

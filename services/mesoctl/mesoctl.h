@@ -157,6 +157,14 @@ int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const ch
                   const ProtobufCMessage *body, bool mutating,
                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
+/* ------------------------------------------------------------ billing */
+
+/* cmd_billing_books.c: the billing daemon as every billing subcommand
+ * reaches it, and its subcommands for taxes, package policy and refunds,
+ * cancellations and reports (cmd_billing.c lists them after its own). */
+extern const mesoctl_service_t mesoctl_billing_service;
+extern const mesoctl_sub_t mesoctl_billing_books[];
+
 /* Prints m on stdout as one JSON object with every field, from its
  * descriptor (enums by name, bytes by length), without a newline. */
 void mesoctl_json_print (const ProtobufCMessage *m);

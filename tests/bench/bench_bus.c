@@ -39,6 +39,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "meso/access.h"
 #include "meso/bus.h"
@@ -277,13 +280,21 @@ s_keys_remove (void)
     rmdir (s_keys);
 }
 
-/* A free tcp port on loopback: bind to *, read it back, release it. */
+/* A free tcp port on loopback: bind port 0, read it back, release it (a
+ * plain socket: libzmq would release it only later, in its I/O thread). */
 static int
 s_free_port (void)
 {
-    zsock_t *probe = zsock_new (ZMQ_ROUTER);
-    int port = zsock_bind (probe, "tcp://127.0.0.1:*");
-    zsock_destroy (&probe);
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    int port = -1;
+    if (fd >= 0 && bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+        && getsockname (fd, (struct sockaddr *) &addr, &len) == 0)
+        port = ntohs (addr.sin_port);
+    if (fd >= 0)
+        close (fd);
     return port;
 }
 

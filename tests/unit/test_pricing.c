@@ -145,7 +145,7 @@ test_session_charge (void **state)
     int64_t amount = -1;
     /* A package wins over the list, at its price per session rounded
      * down, and the rows are not even looked at. */
-    pricing_package_t pkg = { 3, 100000 };
+    pricing_package_t pkg = { 3, 100000, 0 };
     assert_int_equal (pricing_session_charge (&pkg, rows, 5, D (2026, 2, 1), 2, &amount),
                       PRICING_CHARGE_PACKAGE);
     assert_int_equal (amount, 33333);
@@ -153,7 +153,7 @@ test_session_charge (void **state)
                       PRICING_CHARGE_PACKAGE);
     assert_int_equal (amount, 33333);
     /* A package of no sessions (the schema refuses one) draws its price. */
-    pricing_package_t empty = { 0, 40000 };
+    pricing_package_t empty = { 0, 40000, 0 };
     assert_int_equal (pricing_session_charge (&empty, NULL, 0, D (2026, 2, 1), 1, &amount),
                       PRICING_CHARGE_PACKAGE);
     assert_int_equal (amount, 40000);
@@ -224,7 +224,7 @@ test_fees (void **state)
 static void
 test_statement_sums (void **state)
 {
-    pricing_statement_t st = { 0, 0, 0, 0 };
+    pricing_statement_t st = { 0, 0, 0, 0, 0 };
     /* Two charges, a payment of one and a half, a partial refund. */
     pricing_statement_add (&st, "charge", 40000);
     pricing_statement_add (&st, "charge", 10000);
@@ -235,7 +235,7 @@ test_statement_sums (void **state)
     assert_int_equal (st.refunded_cents, 5000);
     assert_int_equal (st.due_cents, 10000);
     /* A deposit before any charge: a credit (negative due). */
-    pricing_statement_t dep = { 0, 0, 0, 0 };
+    pricing_statement_t dep = { 0, 0, 0, 0, 0 };
     pricing_statement_add (&dep, "payment", -30000);
     assert_int_equal (dep.paid_cents, 30000);
     assert_int_equal (dep.due_cents, -30000);
