@@ -534,6 +534,10 @@ main (void)
     snprintf (bus_ep, sizeof bus_ep, "tcp://127.0.0.1:%d", s_free_port ());
     snprintf (curve_ep, sizeof curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
     setenv ("MESO_PLAINTEXT_ENDPOINTS", bus_ep, 1);
+    /* 64 requests in flight may leave a few more replies than that queued
+     * at once: give each peer room for 256 (a 64 MiB budget would drop the
+     * 65th and cost the bench a 5 s timeout per drop). */
+    setenv ("MESO_BUS_PEER_BUDGET", "268435456", 1);
     meso_bus_server_t *bus = meso_bus_server_new ("bench", bus_ep, s_methods, NULL, NULL);
     meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
     if (!bus || !curve) {

@@ -187,8 +187,7 @@ s_client_thread (void *arg)
 {
     s_client_t *c = arg;
     bool payer = c->idx == NBOOKERS;
-    meso_bus_client_t *bus = meso_bus_client_new (c->endpoint, MESO__V1__ACTOR__KIND__KIND_OPERATOR,
-                                                  payer ? "payer" : "booker");
+    meso_bus_client_t *bus = mt_client (c->endpoint);
     for (int i = 0; i < c->n; i++) {
         s_until_answered (c, payer ? s_pay : s_book, i, bus);
         mt_sleep_ms (PACE_MS);

@@ -59,7 +59,7 @@ s_pkg (s_pkg_t *pk, int *n, const char *clinic, const char *id)
 static int
 s_replay_tally (fx_t *fx, s_books_t books[NCLIN][NPAT], s_pkg_t *pk, int *npk)
 {
-    meso_bus_client_t *c = meso_bus_client_new (fx->events_router, MESO__V1__ACTOR__KIND__KIND_OPERATOR, "ledger");
+    meso_bus_client_t *c = mt_client (fx->events_router);
     assert_non_null (c);
     uint64_t after = 0;
     int seen = 0;
