@@ -167,6 +167,12 @@ def run_daemons():
     psql("CREATE DATABASE %s" % DBNAME)
     run([os.path.join(BIN, "mesoctl"), "migrate", "--db", conninfo("meso"),
          "--dir", os.path.join(SRC, "deploy/sql")])
+    # Keys for the daemons and this script (as the operator), as up.sh does.
+    keys = os.path.join(WORK, "keys")
+    run([os.path.join(BIN, "mesoctl"), "keys", "init", "--dir", keys])
+    run([os.path.join(BIN, "mesoctl"), "access", "bootstrap", "--db", conninfo("meso"),
+         "--keys", keys])
+    os.environ["MESO_KEYS"] = keys
     ep = {s: "tcp://127.0.0.1:%d" % free_port()
           for s in ("screening", "scheduling", "inventory", "billing", "events", "pub")}
     metrics = {s: free_port() for s in ("screening", "scheduling", "inventory", "billing", "events")}
@@ -185,7 +191,8 @@ def run_daemons():
     endpoints = {s: ep[s] for s in metrics}
     deadline = time.time() + 30
     for s, e in endpoints.items():
-        while subprocess.run([os.path.join(BIN, "mesoctl"), "health", "--endpoint", e],
+        while subprocess.run([os.path.join(BIN, "mesoctl"), "health", "--endpoint", e,
+                              "--services", s],
                              capture_output=True).returncode != 0:
             if time.time() > deadline:
                 fail("%s is not healthy after 30 s" % s)
