@@ -37,6 +37,7 @@ const meso_method_t inventory_methods[] = {
     { "inventory.Recall", inventory_recall, MESO_METHOD_MUTATING, &meso__v1__recall_request__descriptor },
     { "inventory.GetStock", inventory_get_stock, MESO_METHOD_READ, &meso__v1__get_stock_request__descriptor },
     { "inventory.Forecast", inventory_forecast, MESO_METHOD_READ, &meso__v1__forecast_request__descriptor },
+    { "inventory.Valuation", inventory_valuation, MESO_METHOD_READ, &meso__v1__valuation_request__descriptor },
     { "inventory.GetRecipe", inventory_get_recipe, MESO_METHOD_READ, &meso__v1__get_recipe_request__descriptor },
     { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor },
     { "inventory.ListAtRisk", inventory_list_at_risk, MESO_METHOD_READ, &meso__v1__list_at_risk_request__descriptor },
