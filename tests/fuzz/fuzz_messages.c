@@ -233,6 +233,20 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__hold_problem__descriptor,
     &meso__v1__check_hold_reply__descriptor,
     &meso__v1__session_retreatment_due__descriptor,
+    /* reports (scheduling.proto, inventory.proto) */
+    &meso__v1__utilisation_report_request__descriptor,
+    &meso__v1__utilisation_row__descriptor,
+    &meso__v1__utilisation_report_reply__descriptor,
+    &meso__v1__attendance_report_request__descriptor,
+    &meso__v1__attendance_row__descriptor,
+    &meso__v1__attendance_report_reply__descriptor,
+    &meso__v1__outcomes_report_request__descriptor,
+    &meso__v1__outcomes_row__descriptor,
+    &meso__v1__outcomes_report_reply__descriptor,
+    &meso__v1__valuation_request__descriptor,
+    &meso__v1__stock_value__descriptor,
+    &meso__v1__valuation_line__descriptor,
+    &meso__v1__valuation_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
