@@ -24,6 +24,7 @@
 #   5b. a second patient, allergic to procaine, booked on the draining
 #      cocktail (artichoke, an ingredient added through inventory: one
 #      catalogue, checked by screening at once);
+#   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -103,12 +104,14 @@ RECIPES=(
     "firm-pc|Firming: phosphatidylcholine|abdomen:phosphatidylcholine:250,arms:phosphatidylcholine:150,abdomen:procaine:0.5,arms:procaine:0.5"
 )
 # ingredient|lot prefix|quantity|expiry in days from the first load
+# ingredient|lot prefix|quantity|expires in days|cost of one unit (mg or ml;
+# empty: not known, the valuation shows the lot as uncosted)
 LOTS=(
-    "caffeine|CAF1|2500|40" "caffeine|CAF2|10000|400"
-    "l_carnitine|LCA1|20000|300"
-    "artichoke|ART1|8000|200"
-    "phosphatidylcholine|PC1|5000|250"
-    "procaine|PRO1|100|500"
+    "caffeine|CAF1|2500|40|0.04" "caffeine|CAF2|10000|400|0.03"
+    "l_carnitine|LCA1|20000|300|0.02"
+    "artichoke|ART1|8000|200|0.05"
+    "phosphatidylcholine|PC1|5000|250|0.08"
+    "procaine|PRO1|100|500|"
 )
 
 section "1. Clinics, practitioners and rooms (scheduling)"
@@ -150,13 +153,14 @@ for c in "${CLINICS[@]}"; do
     IFS='|' read -r clinic _ <<<"$c"
     have=$("$M" inventory stock --clinic "$clinic" --all --json)
     for l in "${LOTS[@]}"; do
-        IFS='|' read -r ing prefix qty days <<<"$l"
+        IFS='|' read -r ing prefix qty days cost <<<"$l"
         lot="$prefix-${clinic^^}"
         if grep -q "\"lot_number\":\"$lot\"" <<<"$have"; then
             continue    # received by an earlier run
         fi
         quiet inventory receive --clinic "$clinic" --ingredient "$ing" --lot "$lot" \
-            --expiry "$(day "+$days days")" --qty "$qty" --supplier "Meso Pharma" --key "demo-receive-$lot"
+            --expiry "$(day "+$days days")" --qty "$qty" --supplier "Meso Pharma" --cost "$cost" \
+            --key "demo-receive-$lot"
     done
     run inventory stock --clinic "$clinic"
 done
@@ -263,6 +267,15 @@ if [ -z "$COURSE2" ]; then
 else
     note "her draining course was booked by an earlier run of this demo (course $COURSE2)"
 fi
+
+section "8c. Reports for the chain manager (scheduling, inventory)"
+note "utilisation of the practitioners of par over four weeks, by ISO week"
+MONDAY=$(day "-$(( $(date -u +%u) - 1 )) days")
+run reports utilisation --clinic par --from "$MONDAY" --to "$(day "$MONDAY +27 days")"
+run reports no-shows --clinic par --from "$(day "-30 days")" --to "$(day "+60 days")"
+run reports outcomes --clinic par --from "$(day "-30 days")" --to "$(day "+30 days")"
+note "this month's stock valuation of par (procaine was received without a cost)"
+run reports valuation --clinic par --from "$(date -u +%Y-%m-01)" --to "$(day today)"
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.
