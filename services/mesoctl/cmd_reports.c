@@ -209,13 +209,13 @@ s_valuation (meso_opt_t *opts)
         char m[7][32], q[2][32];
         printf ("Stock valuation of clinic %s (%s), %s .. %s (amounts in the clinic's currency)\n",
                 out->clinic_id, out->time_zone, out->from, out->to);
-        printf ("%-14s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", "INGREDIENT", "UNIT", "ON HAND",
+        printf ("%-20s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", "INGREDIENT", "UNIT", "ON HAND",
                 "VALUE", "RESERVED", "RECEIVED", "CONSUMED", "DISCARDED", "ADJUSTED", "UNCOSTED QTY");
         for (size_t i = 0; i < out->n_lines; i++) {
             const Meso__V1__ValuationLine *l = out->lines[i];
             int64_t qty = l->on_hand ? l->on_hand->costed_milli + l->on_hand->uncosted_milli : 0;
             int64_t unc = l->on_hand ? l->on_hand->uncosted_milli : 0;
-            printf ("%-14s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", l->ingredient_code, l->unit,
+            printf ("%-20s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", l->ingredient_code, l->unit,
                     mesoctl_qty_format (qty, q[0], sizeof q[0]),
                     s_money (l->on_hand ? l->on_hand->value_cents : 0, m[0], sizeof m[0]),
                     s_money (l->reserved ? l->reserved->value_cents : 0, m[1], sizeof m[1]),
@@ -225,7 +225,7 @@ s_valuation (meso_opt_t *opts)
                     s_money (l->adjusted ? l->adjusted->value_cents : 0, m[5], sizeof m[5]),
                     unc ? mesoctl_qty_format (unc, q[1], sizeof q[1]) : "-");
         }
-        printf ("%-31s %11s %11s %11s %11s %11s %11s\n", "TOTAL", s_money (out->on_hand_cents, m[0], sizeof m[0]),
+        printf ("%-37s %11s %11s %11s %11s %11s %11s\n", "TOTAL", s_money (out->on_hand_cents, m[0], sizeof m[0]),
                 s_money (out->reserved_cents, m[1], sizeof m[1]), s_money (out->received_cents, m[2], sizeof m[2]),
                 s_money (out->consumed_cents, m[3], sizeof m[3]), s_money (out->discarded_cents, m[4], sizeof m[4]),
                 s_money (out->adjusted_cents, m[5], sizeof m[5]));
