@@ -33,13 +33,13 @@ s_i64 (const PGresult *res, int r, int c)
 }
 
 /* clinic_id, from and to of a report: present, dates, in order, at most
- * MESO_REPORT_MAX_DAYS days; then the clinic (its zone). 0, or -1 with
- * the refusal in reply. */
+ * MESO_REPORT_MAX_DAYS days; then the clinic (its zone). bad: the
+ * reasons the method's own fields already gave (every bad field is named
+ * at once). 0, or -1 with the refusal in reply. */
 static int
-s_report_args (scheduling_t *self, meso_reply_t *reply, const char *clinic_id, const char *from,
+s_report_args (scheduling_t *self, meso_reply_t *reply, int bad, const char *clinic_id, const char *from,
                const char *to, store_clinic_t *clinic)
 {
-    int bad = 0;
     int32_t f = 0, t = 0;
     bool dates = true;
     sched_need_id (reply, &bad, "clinic_id", clinic_id);
@@ -83,7 +83,7 @@ reports_utilisation (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     int bad = 0;
     if (in->practitioner_id && in->practitioner_id[0])
         sched_need_id (reply, &bad, "practitioner_id", in->practitioner_id);
-    if (bad || s_report_args (self, reply, in->clinic_id, in->from, in->to, &clinic) != 0)
+    if (s_report_args (self, reply, bad, in->clinic_id, in->from, in->to, &clinic) != 0)
         return;
     PGresult *res = store_report_utilisation (self->db, in->clinic_id, in->from, in->to, in->practitioner_id);
     if (!res) {
@@ -144,7 +144,7 @@ reports_attendance (const Meso__V1__Request *req, void *body, meso_reply_t *repl
     scheduling_t *self = arg;
     Meso__V1__AttendanceReportRequest *in = body;
     store_clinic_t clinic;
-    if (s_report_args (self, reply, in->clinic_id, in->from, in->to, &clinic) != 0)
+    if (s_report_args (self, reply, 0, in->clinic_id, in->from, in->to, &clinic) != 0)
         return;
     PGresult *res = store_report_attendance (self->db, in->clinic_id, in->from, in->to);
     if (!res) {
@@ -198,7 +198,7 @@ reports_outcomes (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
     scheduling_t *self = arg;
     Meso__V1__OutcomesReportRequest *in = body;
     store_clinic_t clinic;
-    if (s_report_args (self, reply, in->clinic_id, in->from, in->to, &clinic) != 0)
+    if (s_report_args (self, reply, 0, in->clinic_id, in->from, in->to, &clinic) != 0)
         return;
     PGresult *res = store_report_outcomes (self->db, in->clinic_id, in->from, in->to);
     if (!res) {

@@ -318,6 +318,11 @@ test_report_refusals (void **state)
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.UtilisationReport", &uq.base, NULL, &r),
                       MESO_INVALID_ARGUMENT);
     assert_true (fx_has_reason (&r, "invalid_id"));
+    /* Every bad field at once. */
+    uq.from = "";
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.UtilisationReport", &uq.base, NULL, &r),
+                      MESO_INVALID_ARGUMENT);
+    assert_true (fx_has_reason (&r, "invalid_id") && fx_has_reason (&r, "missing_field"));
     meso_result_reset (&r);
     fx_teardown (fx);
 }
