@@ -38,10 +38,10 @@
 #include "meso/version.h"
 
 #define MAX_METHODS 128
-#define MAX_SERIES 64
+#define MAX_SERIES 1024        /* per-clinic gauges: two a clinic, 500 clinics */
 #define NCODES 17               /* canonical status codes 0..16 */
 #define METHOD_LEN 128
-#define VALUE_LEN 64
+#define VALUE_LEN 72            /* a clinic id (64) fits */
 
 /* Upper bounds of the latency buckets, in seconds (+Inf is implicit). */
 static const double s_bounds[] = {

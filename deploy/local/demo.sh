@@ -37,6 +37,7 @@
 #      cocktail (artichoke, an ingredient added through inventory: one
 #      catalogue, checked by screening at once), her sessions prepaid as a
 #      package; the month's revenue report and the prepaid liability;
+#   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -140,12 +141,14 @@ RECIPES=(
     "firm-pc|Firming: phosphatidylcholine|abdomen:phosphatidylcholine:250,arms:phosphatidylcholine:150,abdomen:procaine:0.5,arms:procaine:0.5"
 )
 # ingredient|lot prefix|quantity|expiry in days from the first load
+# ingredient|lot prefix|quantity|expires in days|cost of one unit (mg or ml;
+# empty: not known, the valuation shows the lot as uncosted)
 LOTS=(
-    "caffeine|CAF1|2500|40" "caffeine|CAF2|10000|400"
-    "l_carnitine|LCA1|20000|300"
-    "artichoke|ART1|8000|200"
-    "phosphatidylcholine|PC1|5000|250"
-    "procaine|PRO1|100|500"
+    "caffeine|CAF1|2500|40|0.04" "caffeine|CAF2|10000|400|0.03"
+    "l_carnitine|LCA1|20000|300|0.02"
+    "artichoke|ART1|8000|200|0.05"
+    "phosphatidylcholine|PC1|5000|250|0.08"
+    "procaine|PRO1|100|500|"
 )
 
 # name|kind|roles|clinics|streams|health: one principal per role
@@ -230,13 +233,14 @@ for c in "${CLINICS[@]}"; do
     if [ "$clinic" = par ]; then AS=par-stock; else AS=; fi
     have=$(mc inventory stock --clinic "$clinic" --all --json)
     for l in "${LOTS[@]}"; do
-        IFS='|' read -r ing prefix qty days <<<"$l"
+        IFS='|' read -r ing prefix qty days cost <<<"$l"
         lot="$prefix-${clinic^^}"
         if grep -q "\"lot_number\":\"$lot\"" <<<"$have"; then
             continue    # received by an earlier run
         fi
         quiet inventory receive --clinic "$clinic" --ingredient "$ing" --lot "$lot" \
-            --expiry "$(day "+$days days")" --qty "$qty" --supplier "Meso Pharma" --key "demo-receive-$lot"
+            --expiry "$(day "+$days days")" --qty "$qty" --supplier "Meso Pharma" --cost "$cost" \
+            --key "demo-receive-$lot"
     done
     run inventory stock --clinic "$clinic"
 done
@@ -399,6 +403,14 @@ if [ $BILLING -eq 1 ]; then
     run billing revenue --clinic nyc,par,syd --from "$MONTH" --to "$(day "$MONTH +1 month -1 day")" --by month
     run billing liability --clinic nyc,par,syd
 fi
+section "8d. Reports for the chain manager (scheduling, inventory)"
+note "utilisation of the practitioners of par over four weeks, by ISO week"
+MONDAY=$(day "-$(( $(date -u +%u) - 1 )) days")
+run reports utilisation --clinic par --from "$MONDAY" --to "$(day "$MONDAY +27 days")"
+run reports no-shows --clinic par --from "$(day "-30 days")" --to "$(day "+60 days")"
+run reports outcomes --clinic par --from "$(day "-30 days")" --to "$(day "+30 days")"
+note "this month's stock valuation of par (procaine was received without a cost)"
+run reports valuation --clinic par --from "$(date -u +%Y-%m-01)" --to "$(day today)"
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

@@ -10,8 +10,8 @@
  *   catalogue.c    UpsertIngredient, UpsertRecipe, GetRecipe
  *   lots.c         Receive, Adjust, DiscardExpired, Transfer,
  *                  SetReorderPoint: on hand, one lot at a time
- *   reports.c      GetStock, Forecast, and the stock.expiring
- *                  announcer main.c's timer calls
+ *   reports.c      GetStock, Forecast, Valuation, and the
+ *                  stock.expiring announcer main.c's timer calls
  *   recall.c       Recall (takes recalled lots out of held reservations
  *                  and holds the sessions again), ListAtRisk
  *   holdcheck.c    CheckHold: is a session's hold complete and valid
@@ -23,7 +23,8 @@
  *   frame.c        what every method shares: validation, the idempotent
  *                  run, today, the stock.low check
  *   store.c        the SQL, by aggregate: store_catalogue.c, store_lots.c,
- *                  store_holds.c, and store.c for what they share
+ *                  store_holds.c, store_reports.c (the valuation), and
+ *                  store.c for what they share
  *   stock.c        pure decisions (no I/O, unit tested): is there enough,
  *   fefo.c         which lots to hold, move or draw from
  *
@@ -121,6 +122,9 @@ int inventory_on_event (meso_db_t *db, const Meso__V1__Event *event, void *arg);
 /* ---- reports.c ---- */
 meso_handler_fn inventory_get_stock;
 meso_handler_fn inventory_forecast;
+meso_handler_fn inventory_valuation;
+/* The highest unit cost a lot takes, cents per unit (migration 020). */
+#define VALUATION_COST_MAX 100000000
 /* Announces lots about to expire (stock.expiring), at most limit per call.
  * Returns how many were announced, or -1. */
 int inventory_announce_expiring (inventory_t *self, int limit);
@@ -282,7 +286,7 @@ PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint
 enum {
     LOT_CLINIC, LOT_ID, LOT_INGREDIENT, LOT_UNIT, LOT_NUMBER, LOT_SUPPLIER, LOT_EXPIRY,
     LOT_ON_HAND, LOT_RESERVED, LOT_RECALLED, LOT_RECALL_REASON, LOT_EXPIRY_DAYS,
-    LOT_RECEIVED_US, LOT_NCOLS
+    LOT_RECEIVED_US, LOT_COST, LOT_NCOLS
 };
 /* Points lot's fields into row r of res (valid until PQclear). */
 void store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot);
@@ -294,11 +298,14 @@ PGresult *store_lot_get (meso_db_t *db, const char *clinic, const char *lot_id, 
  * text[] literal), in lot_id order. */
 PGresult *store_lots_lock (meso_db_t *db, const char *clinic, const char *codes);
 /* Receives into (clinic, ingredient, lot_number): a new lot or more of an
- * existing one with the same expiry. Writes the lot id (>= 40 bytes).
- * Returns 1 done, 0 when the lot exists with another expiry, -1 error. */
+ * existing one with the same expiry. cost: cents per unit, or -1 for none
+ * (an existing lot keeps its cost; a cost given for an uncosted lot sets
+ * it). Writes the lot id (>= 40 bytes). Returns 1 done, 0 when the lot
+ * exists with another expiry, 2 when it exists with another cost, -1
+ * error. */
 int store_lot_receive (meso_db_t *db, const char *clinic, const char *ingredient,
                        const char *lot_number, const char *supplier, const char *expiry,
-                       int64_t qty, char *lot_id);
+                       int64_t qty, int64_t cost, char *lot_id);
 /* on_hand += d_on_hand, reserved += d_reserved. */
 int store_lot_change (meso_db_t *db, const char *clinic, const char *lot_id,
                       int64_t d_on_hand, int64_t d_reserved);
@@ -316,6 +323,22 @@ PGresult *store_stock_totals (meso_db_t *db, const char *clinic, const char *ing
 int store_local_today (meso_db_t *db, const char *tz, int32_t *days);
 /* Locks lots of clinic expired before as_of with something unreserved. */
 PGresult *store_lots_expired_lock (meso_db_t *db, const char *clinic, const char *as_of);
+
+/* ---- store_reports.c ---- */
+
+/* Columns of the valuation result, one row per ingredient: for each
+ * measure (on hand at the end, reserved now, received, consumed,
+ * discarded, adjusted in the period) three numbers, the costed quantity,
+ * its value in thousandths of a cent (quantity x unit cost) and the
+ * uncosted quantity; then the lots without a cost. */
+enum {
+    VAL_INGREDIENT, VAL_UNIT, VAL_MEASURES,
+    VAL_UNCOSTED_LOTS = VAL_MEASURES + 6 * 3, VAL_NCOLS
+};
+/* The valuation of clinic over its local days [from, to] (zone tz):
+ * ingredient "" for all. */
+PGresult *store_valuation (meso_db_t *db, const char *clinic, const char *tz, const char *from,
+                           const char *to, const char *ingredient);
 
 /* Reorder points. Recomputes whether (clinic, ingredient) is low; returns
  * 1 when it just became low (available and point written), 0 otherwise,

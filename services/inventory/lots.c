@@ -68,10 +68,19 @@ s_receive_effect (meso_db_t *db, frame_job_t *job)
     snprintf (unit, sizeof unit, "%s", PQgetvalue (res, 0, 2));
     PQclear (res);
     char lot_id[40];
+    int64_t cost = in->cost_case == MESO__V1__RECEIVE_REQUEST__COST_UNIT_COST_CENTS ? in->unit_cost_cents : -1;
     int rc = store_lot_receive (db, in->clinic_id, in->ingredient_code, in->lot_number,
-                                in->supplier, in->expiry_date, in->quantity_milli, lot_id);
+                                in->supplier, in->expiry_date, in->quantity_milli, cost, lot_id);
     if (rc < 0)
         return -1;
+    if (rc == 2) {
+        meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
+                          "lot %s of %s is already in clinic %s with another unit cost",
+                          in->lot_number, in->ingredient_code, in->clinic_id);
+        meso_reply_reason (job->reply, "cost_mismatch", "unit_cost_cents",
+                           "a lot has one cost: leave it out to add to the lot at its cost");
+        return -1;
+    }
     if (rc == 0) {
         meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
                           "lot %s of %s is already in clinic %s with another expiry date",
@@ -118,6 +127,12 @@ inventory_receive (const Meso__V1__Request *req, void *body, meso_reply_t *reply
         bad++;
     }
     frame_need_qty (reply, &bad, "quantity_milli", in->quantity_milli);
+    if (in->cost_case == MESO__V1__RECEIVE_REQUEST__COST_UNIT_COST_CENTS
+        && (in->unit_cost_cents < 0 || in->unit_cost_cents > VALUATION_COST_MAX)) {
+        meso_reply_reason (reply, "out_of_range", "unit_cost_cents",
+                           "cents per unit, 0..%d (leave it out when unknown)", VALUATION_COST_MAX);
+        bad++;
+    }
     if (!meso_handler_invalid (reply, bad, req->method)
         && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0)
         frame_run (arg, req, reply, in, s_receive_effect);
@@ -316,13 +331,21 @@ s_transfer_effect (meso_db_t *db, frame_job_t *job)
                            "at most %" PRId64 " can move (the rest is reserved)", from.available_milli);
         goto done;
     }
+    /* The cost travels with the stock. */
+    int64_t cost = from.cost_case == MESO__V1__LOT__COST_UNIT_COST_CENTS ? from.unit_cost_cents : -1;
     int got = store_lot_receive (db, in->to_clinic_id, from.ingredient_code, from.lot_number,
-                                 from.supplier, from.expiry_date, in->quantity_milli, to_id);
+                                 from.supplier, from.expiry_date, in->quantity_milli, cost, to_id);
     if (got < 0)
         goto done;
     if (got == 0) {
         meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
                           "clinic %s holds lot number %s of %s with another expiry date",
+                          in->to_clinic_id, from.lot_number, from.ingredient_code);
+        goto done;
+    }
+    if (got == 2) {
+        meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
+                          "clinic %s holds lot number %s of %s at another unit cost",
                           in->to_clinic_id, from.lot_number, from.ingredient_code);
         goto done;
     }

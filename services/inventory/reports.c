@@ -1,6 +1,8 @@
 /* reports.c -- what the stock tells: the stock of a clinic
  * ("inventory.GetStock"), what a clinic will need ("inventory.Forecast"),
- * and the stock.expiring announcement main.c's timer asks for. Recall
+ * what its stock is worth ("inventory.Valuation", from the lots' unit
+ * costs; store_reports.c has the SQL), and the stock.expiring
+ * announcement main.c's timer asks for. Recall
  * changes holds, so it is recall.c's.
  *
  * The expiring announcer is here because it changes no stock: it tells
@@ -15,6 +17,7 @@
 
 #include "meso/handler.h"
 #include "meso/mtime.h"
+#include "meso/report.h"
 
 /* ------------------------------------------------------------- GetStock */
 
@@ -136,6 +139,121 @@ inventory_forecast (const Meso__V1__Request *req, void *body, meso_reply_t *repl
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
     free (fa);
     free (fp);
+    PQclear (res);
+}
+
+/* ------------------------------------------------------------ Valuation */
+
+/* A date field of a report: present and a date (reasons name it). */
+static bool
+s_report_day (meso_reply_t *reply, int *bad, const char *field, const char *v, int32_t *day)
+{
+    if (!v || !*v) {
+        meso_reply_reason (reply, "missing_field", field, "required, \"YYYY-MM-DD\"");
+        (*bad)++;
+        return false;
+    }
+    if (meso_date_parse (v, day) != 0) {
+        meso_reply_reason (reply, "invalid_date", field, "\"%s\" is not a date \"YYYY-MM-DD\"", v);
+        (*bad)++;
+        return false;
+    }
+    return true;
+}
+
+static Meso__V1__StockValue *
+s_measure (const PGresult *res, int r, int m, Meso__V1__StockValue *v, int64_t *total)
+{
+    meso__v1__stock_value__init (v);
+    int col = VAL_MEASURES + 3 * m;
+    v->costed_milli = store_i64 (res, r, col);
+    /* Thousandths of a cent per thousandth of a unit: one division,
+     * half to even, per ingredient and measure. */
+    v->value_cents = meso_report_div_half_even (store_i64 (res, r, col + 1), 1000);
+    v->uncosted_milli = store_i64 (res, r, col + 2);
+    *total += v->value_cents;
+    return v;
+}
+
+void
+inventory_valuation (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    inventory_t *self = arg;
+    Meso__V1__ValuationRequest *in = body;
+    int bad = 0;
+    int32_t from = 0, to = 0, today;
+    meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
+    bool dates = s_report_day (reply, &bad, "from", in->from, &from);
+    dates = s_report_day (reply, &bad, "to", in->to, &to) && dates;
+    if (in->ingredient_code && *in->ingredient_code)
+        meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
+    if (dates && meso_report_range (from, to, MESO_REPORT_MAX_DAYS, INT32_MAX) != MESO_RANGE_OK) {
+        if (to < from)
+            meso_reply_reason (reply, "reversed_range", "to", "%s is before from (%s)", in->to, in->from);
+        else
+            meso_reply_reason (reply, "range_too_long", "to", "at most %d days from from (%s)",
+                               MESO_REPORT_MAX_DAYS, in->from);
+        bad++;
+    }
+    const char *tz = NULL;
+    if (meso_handler_invalid (reply, bad, req->method)
+        || frame_clinic (self, reply, "clinic_id", in->clinic_id, &tz) != 0)
+        return;
+    if (!tz || !*tz)
+        tz = "UTC";
+    /* The ledger cannot tell what tomorrow holds: a period ending after
+     * the clinic's today is a mistake, not a forecast (Forecast is). */
+    if (store_local_today (self->db, tz, &today) != 0) {
+        meso_reply_db_error (reply, self->db, "cannot read the clinic's date");
+        return;
+    }
+    if (to > today) {
+        char t[16];
+        meso_date_format (today, t, sizeof t);
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "to: %s is after the clinic's today (%s)", in->to, t);
+        meso_reply_reason (reply, "in_the_future", "to", "at most %s (local date in %s)", t, tz);
+        return;
+    }
+    PGresult *res = store_valuation (self->db, in->clinic_id, tz, in->from, in->to, in->ingredient_code);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "cannot compute the valuation");
+        return;
+    }
+    int n = PQntuples (res);
+    Meso__V1__ValuationLine *la = calloc ((size_t) n + 1, sizeof *la);
+    Meso__V1__ValuationLine **lp = calloc ((size_t) n + 1, sizeof *lp);
+    Meso__V1__StockValue *va = calloc ((size_t) n * 6 + 1, sizeof *va);
+    Meso__V1__ValuationReply out = MESO__V1__VALUATION_REPLY__INIT;
+    if (la && lp && va) {
+        for (int i = 0; i < n; i++) {
+            Meso__V1__ValuationLine *l = &la[i];
+            Meso__V1__StockValue *v = &va[i * 6];
+            meso__v1__valuation_line__init (l);
+            l->ingredient_code = PQgetvalue (res, i, VAL_INGREDIENT);
+            l->unit = PQgetvalue (res, i, VAL_UNIT);
+            l->on_hand = s_measure (res, i, 0, &v[0], &out.on_hand_cents);
+            l->reserved = s_measure (res, i, 1, &v[1], &out.reserved_cents);
+            l->received = s_measure (res, i, 2, &v[2], &out.received_cents);
+            l->consumed = s_measure (res, i, 3, &v[3], &out.consumed_cents);
+            l->discarded = s_measure (res, i, 4, &v[4], &out.discarded_cents);
+            l->adjusted = s_measure (res, i, 5, &v[5], &out.adjusted_cents);
+            l->uncosted_lots = store_i64 (res, i, VAL_UNCOSTED_LOTS);
+            out.uncosted_lots += l->uncosted_lots;
+            lp[i] = l;
+        }
+        out.clinic_id = in->clinic_id;
+        out.time_zone = (char *) tz;
+        out.from = in->from;
+        out.to = in->to;
+        out.n_lines = (size_t) n;
+        out.lines = lp;
+        meso_reply_ok (reply, &out.base);
+    }
+    else
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+    free (la);
+    free (lp);
+    free (va);
     PQclear (res);
 }
 

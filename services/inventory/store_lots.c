@@ -18,7 +18,7 @@
     "l.expiry_date::text, l.on_hand_milli, l.reserved_milli, " \
     "(l.recalled_at IS NOT NULL)::int, coalesce (l.recall_reason, ''), " \
     "(l.expiry_date - DATE '1970-01-01'), " \
-    "(extract (epoch FROM l.received_at) * 1000000)::bigint "
+    "(extract (epoch FROM l.received_at) * 1000000)::bigint, l.unit_cost_cents "
 #define LOT_FROM " FROM inventory.lot l JOIN inventory.ingredient i ON i.code = l.ingredient_code "
 
 void
@@ -37,6 +37,10 @@ store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot)
     lot->available_milli = lot->on_hand_milli - lot->reserved_milli;
     lot->recalled = store_i64 (res, r, LOT_RECALLED) != 0;
     lot->recall_reason = PQgetvalue (res, r, LOT_RECALL_REASON);
+    if (!PQgetisnull (res, r, LOT_COST)) {
+        lot->cost_case = MESO__V1__LOT__COST_UNIT_COST_CENTS;
+        lot->unit_cost_cents = store_i64 (res, r, LOT_COST);
+    }
 }
 
 /* ----------------------------------------------------------------- lots */
@@ -63,26 +67,45 @@ store_lots_lock (meso_db_t *db, const char *clinic, const char *codes)
 int
 store_lot_receive (meso_db_t *db, const char *clinic, const char *ingredient,
                    const char *lot_number, const char *supplier, const char *expiry, int64_t qty,
-                   char *lot_id)
+                   int64_t cost, char *lot_id)
 {
-    char q[24];
+    char q[24], c[24];
     store_i64text (q, sizeof q, qty);
-    const char *p[] = { clinic, ingredient, lot_number, supplier ? supplier : "", expiry, q };
-    /* The WHERE of DO UPDATE refuses a different expiry: no row comes back. */
+    store_i64text (c, sizeof c, cost);
+    const char *p[] = { clinic, ingredient, lot_number, supplier ? supplier : "", expiry, q,
+                        cost >= 0 ? c : NULL };
+    /* The WHERE of DO UPDATE refuses a different expiry, or a cost other
+     * than the lot's (a cost for an uncosted lot sets it): no row comes
+     * back. */
     PGresult *res = meso_db_query (db,
         "INSERT INTO inventory.lot AS l (clinic_id, ingredient_code, lot_number, supplier, "
-        "  expiry_date, on_hand_milli) VALUES ($1, $2, $3, $4, $5::date, $6::bigint) "
+        "  expiry_date, on_hand_milli, unit_cost_cents) "
+        "VALUES ($1, $2, $3, $4, $5::date, $6::bigint, $7::bigint) "
         "ON CONFLICT (clinic_id, ingredient_code, lot_number) DO UPDATE "
-        "  SET on_hand_milli = l.on_hand_milli + EXCLUDED.on_hand_milli "
+        "  SET on_hand_milli = l.on_hand_milli + EXCLUDED.on_hand_milli, "
+        "      unit_cost_cents = coalesce (l.unit_cost_cents, EXCLUDED.unit_cost_cents) "
         "  WHERE l.expiry_date = EXCLUDED.expiry_date "
-        "RETURNING l.lot_id", 6, p);
+        "    AND (EXCLUDED.unit_cost_cents IS NULL OR l.unit_cost_cents IS NULL "
+        "         OR l.unit_cost_cents = EXCLUDED.unit_cost_cents) "
+        "RETURNING l.lot_id", 7, p);
     if (!res)
         return -1;
     int done = PQntuples (res) == 1;
     if (done)
         snprintf (lot_id, 40, "%s", PQgetvalue (res, 0, 0));
     PQclear (res);
-    return done;
+    if (done)
+        return 1;
+    /* Which of the two refused it. */
+    res = meso_db_query (db,
+        "SELECT (expiry_date = $4::date)::int FROM inventory.lot "
+        "WHERE clinic_id = $1 AND ingredient_code = $2 AND lot_number = $3", 4,
+        (const char *[]) { clinic, ingredient, lot_number, expiry });
+    if (!res)
+        return -1;
+    int same_expiry = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "1") == 0;
+    PQclear (res);
+    return same_expiry ? 2 : 0;
 }
 
 int

@@ -2,7 +2,7 @@
  * the command line.
  *
  *     mesoctl inventory receive  --clinic C --ingredient I --lot N --expiry YYYY-MM-DD
- *                                --qty 12.5 [--supplier S]
+ *                                --qty 12.5 [--supplier S] [--cost 0.03]
  *     mesoctl inventory stock    --clinic C [--ingredient I] [--all]
  *     mesoctl inventory transfer --from C1 --to C2 --lot-id ID --qty Q [--reason R]
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "inventory.pb-c.h"
+#include "meso/money.h"
 #include "mesoctl.h"
 #include "qty.h"
 
@@ -69,6 +70,8 @@ static const meso_opt_t s_receive_opts[] = {
     { "expiry", NULL, NULL, "expiry date YYYY-MM-DD", NULL },
     { "qty", NULL, NULL, "quantity in the ingredient's unit, e.g. 250 or 12.5", NULL },
     { "supplier", NULL, "", "supplier name", NULL },
+    { "cost", NULL, "", "cost of one unit (mg or ml) in the clinic's currency, e.g. 0.03 (empty: uncosted)",
+      NULL },
     MESOCTL_OPT_END
 };
 
@@ -89,6 +92,14 @@ s_receive (meso_opt_t *opts)
     rq.expiry_date = (char *) (meso_config_get (opts, "expiry") ? meso_config_get (opts, "expiry") : "");
     rq.supplier = (char *) meso_config_get (opts, "supplier");
     rq.quantity_milli = qty;
+    const char *cost = meso_config_get (opts, "cost");
+    if (cost && *cost) {
+        if (meso_money_parse (cost, &rq.unit_cost_cents) != 0) {
+            fprintf (stderr, "mesoctl: --cost must be an amount with at most 2 decimals (got \"%s\")\n", cost);
+            return MESOCTL_USAGE;
+        }
+        rq.cost_case = MESO__V1__RECEIVE_REQUEST__COST_UNIT_COST_CENTS;
+    }
     ProtobufCMessage *msg = NULL;
     if ((rc = mesoctl_call (&s_service, opts, "inventory.Receive", &rq.base, true,
                             &meso__v1__receive_reply__descriptor, &msg)) != 0)
@@ -491,9 +502,10 @@ s_recipe (meso_opt_t *opts)
 
 static const mesoctl_sub_t s_subs[] = {
     { "receive", "receive a delivery into a clinic",
-      "--clinic C --ingredient I --lot N --expiry YYYY-MM-DD --qty Q [--supplier S] [options]",
-      "Receives a delivery into a clinic and prints the lot.",
-      "--clinic par --ingredient caffeine --lot CAF1-PAR --expiry 2026-06-30 --qty 2500 --supplier \"Meso Pharma\"",
+      "--clinic C --ingredient I --lot N --expiry YYYY-MM-DD --qty Q [--supplier S] [--cost A] [options]",
+      "Receives a delivery into a clinic and prints the lot. --cost is what one unit of\n"
+      "the ingredient cost, for the stock valuation (mesoctl reports valuation).",
+      "--clinic par --ingredient caffeine --lot CAF1-PAR --expiry 2026-06-30 --qty 2500 --supplier \"Meso Pharma\" --cost 0.03",
       s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive },
     { "stock", "a clinic's stock by ingredient and lot",
       "--clinic C [--ingredient I] [--all] [options]",

@@ -30,6 +30,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "inventory", "receive, stock, transfer, recall, at-risk, hold, forecast (inventory)", mesoctl_inventory },
     { "scheduling", "clinics, practitioners, rooms, plan, book, reschedule, cancel, start, complete, course", mesoctl_scheduling },
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
+    { "reports", "utilisation, no-shows, outcomes (scheduling); stock valuation (inventory)", mesoctl_reports },
     { NULL, NULL, NULL }
 };
 

@@ -11,6 +11,7 @@
  *                     table and its own --help (cmd_patients.c and
  *                     cmd_screening.c (and cmd_consent.c) talk to the screening daemon;
  *                     answers.c reads the questionnaire for the latter)
+ *   cmd_reports.c     the reports, each asked of the service that owns it
  *   cmd_health.c, cmd_migrate.c   the two commands that are not a service's
  *   cmd_keys.c, cmd_access.c      key pairs and principals (access_input.c
  *                     checks the inputs, store_access.c holds the SQL)
@@ -58,6 +59,7 @@ int mesoctl_consent (int argc, char **argv);
 int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
+int mesoctl_reports (int argc, char **argv);
 
 /* ------------------------------------------------------------ services */
 

@@ -5,7 +5,8 @@
  * The methods live in one file per aggregate, the way Redis keeps one
  * t_<type>.c per data type: clinics.c (clinics, practitioners, rooms),
  * courses.c (planning, booking, reading courses and free slots),
- * sessions.c (the changes of a booked session). A method: decode (done
+ * sessions.c (the changes of a booked session), reports.c (the
+ * reports). A method: decode (done
  * by the bus server), validate, run one transaction, reply.
  *
  * What every method shares is in frame.c, not here: this table names
@@ -48,5 +49,11 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
     { "scheduling.GetClinic", clinics_get_clinic, MESO_METHOD_READ, &meso__v1__get_clinic_request__descriptor,
       MESO_ROLE_ALL, "clinic_id", 0 },
+    { "scheduling.UtilisationReport", reports_utilisation, MESO_METHOD_READ, &meso__v1__utilisation_report_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.AttendanceReport", reports_attendance, MESO_METHOD_READ, &meso__v1__attendance_report_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.OutcomesReport", reports_outcomes, MESO_METHOD_READ, &meso__v1__outcomes_report_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -7,7 +7,8 @@
  * locks tell each instance which pending bookings belong to a dead one.
  * Recovery of those runs at start-up and then every few seconds (tick);
  * the tick also announces grade 1 courses whose yearly session falls due
- * (retreatment.c, every --retreatment-check-ms).
+ * (retreatment.c, every --retreatment-check-ms) and refreshes the
+ * per-clinic gauges of today (reports.c, every --gauges-ms).
  *
  * When an events endpoint is configured, the loop also waits on the
  * screening-event consumer's SUB socket (holds.c: a reported change holds
@@ -34,6 +35,11 @@ s_tick (void *arg)
 {
     scheduling_t *self = arg;
     int64_t now = meso_time_mono_ms ();
+    if (self->gauges_every_ms > 0 && now >= self->next_gauges_ms) {
+        self->next_gauges_ms = now + self->gauges_every_ms;
+        if (meso_db_ensure (self->db) == 0)
+            reports_gauges (self);
+    }
     if (now < self->next_recovery_ms)
         return;
     self->next_recovery_ms = now + RECOVERY_EVERY_MS;
@@ -72,6 +78,8 @@ main (int argc, char **argv)
           "how often to look for grade 1 courses whose yearly session falls due (ms, 1000..86400000)", NULL },
         { "retreatment-notice-days", "MESO_SCHEDULING_RETREATMENT_NOTICE_DAYS", "0",
           "announce session.retreatment_due this many days before the yearly session falls due (0..731)", NULL },
+        { "gauges-ms", "MESO_SCHEDULING_GAUGES_MS", "30000",
+          "how often the per-clinic gauges of today are refreshed (ms, 1000..3600000; 0: never)", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -100,6 +108,14 @@ main (int argc, char **argv)
         return 2;
     self.retreatment_every_ms = (int) every;
     self.retreatment_notice_days = (int) notice;
+    long gauges;
+    if (meso_config_int (opts, "gauges-ms", 0, 3600000L, &gauges) != 0)
+        return 2;
+    if (gauges > 0 && gauges < 1000) {
+        meso_error ("--gauges-ms: 0 or 1000..3600000, not %ld", gauges);
+        return 2;
+    }
+    self.gauges_every_ms = (int) gauges;
     /* Tests only: stop for good at a step of the saga (see saga.c). */
     const char *pause_at = getenv ("MESO_SCHEDULING_TEST_PAUSE_AT");
     if (pause_at && pause_at[0]) {

@@ -17,6 +17,8 @@
  *   retreatment.c  the timer announcing grade 1's yearly session
  *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
  *                CompleteSession
+ *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
+ *                and the per-clinic gauges of today (main.c's tick)
  *   saga.c       the booking saga across screening and inventory, and
  *                its recovery after a crash
  *   holds.c      the screening-event consumer: a reported change holds
@@ -66,6 +68,8 @@ typedef struct {
     int retreatment_every_ms;           /* how often to look for grade 1 courses due */
     int retreatment_notice_days;        /* announce this many days before due */
     int64_t next_retreatment_ms;
+    int gauges_every_ms;                /* how often the clinic gauges are refreshed */
+    int64_t next_gauges_ms;
 } scheduling_t;
 
 /* One session to book (a planned slot). */
@@ -141,6 +145,14 @@ void sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *re
 void sessions_no_show (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void sessions_start (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+
+void reports_utilisation (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void reports_attendance (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void reports_outcomes (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* Sets the gauges meso_clinic_sessions_booked_today and
+ * meso_clinic_sessions_completed_today of every clinic. Returns the
+ * clinics covered, or -1. */
+int reports_gauges (scheduling_t *self);
 
 /* ---- course_rules.c ---- */
 

@@ -297,7 +297,7 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
               && planner_cancel_late (c->notice, atoi (PQgetvalue (res, 0, SC_POLICY_H)));
     PQclear (res);
     const char *by = c->in->by == MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT ? "patient" : "clinic";
-    if (store_session_cancel (db, c->in->appointment_id, by, c->in->reason ? c->in->reason : "") != 0
+    if (store_session_cancel (db, c->in->appointment_id, by, c->in->reason ? c->in->reason : "", c->late) != 0
         || s_emit (db, c->in->appointment_id, s_fill_cancelled, c) != 0)
         return -1;
     return s_reply_session (db, job->reply, c->in->appointment_id, false, c->notice, c->late);

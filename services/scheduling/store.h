@@ -12,6 +12,8 @@
  *                     recovery's view
  *   store_holds.c     sessions held after a reported change, released or
  *                     cancelled by a new screening
+ *   store_reports.c   the reports (utilisation, attendance, outcomes) and
+ *                     the per-clinic figures of today for the gauges
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -150,7 +152,9 @@ int store_course_flag_non_responder (meso_db_t *db, const char *course_id);
 /* The changes of a session: one statement each, 0 or -1. */
 int store_session_move (meso_db_t *db, const char *appointment_id, const char *practitioner,
                         const char *room, int64_t start_us, int64_t end_us);
-int store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason);
+/* late: inside the clinic's notice (kept for the reports, migration 019). */
+int store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason,
+                          bool late);
 int store_session_no_show (meso_db_t *db, const char *appointment_id);
 int store_session_start (meso_db_t *db, const char *appointment_id);
 int store_session_complete (meso_db_t *db, const char *appointment_id, int score, const char *notes);
@@ -244,5 +248,25 @@ PGresult *store_hold_cancel (meso_db_t *db, const char *patient_id, const char *
 
 /* "{a,b}" of codes (validated [a-z0-9_-]). */
 void store_array_literal (char *out, size_t size, char *const *items, size_t n);
+
+/* ---- store_reports.c ----
+ *
+ * One clinic over its local days [from, to] ("YYYY-MM-DD"). */
+
+/* Utilisation by practitioner and ISO week: practitioner_id, the week's
+ * Monday (civil day), available minutes, booked minutes; by week then
+ * practitioner. practitioner "" for all. */
+PGresult *store_report_utilisation (meso_db_t *db, const char *clinic, const char *from, const char *to,
+                                    const char *practitioner);
+/* By practitioner: practitioner_id, attended, no-shows, late cancels,
+ * other cancels, open (booked or on hold). */
+PGresult *store_report_attendance (meso_db_t *db, const char *clinic, const char *from, const char *to);
+/* Grades 1..3: grade, courses starting in the range, evaluable (5 or
+ * more recorded outcomes), non-responders, completed sessions, recorded
+ * outcomes. */
+PGresult *store_report_outcomes (meso_db_t *db, const char *clinic, const char *from, const char *to);
+/* Every clinic (at most limit, by id): clinic_id, sessions on its local
+ * today's schedule (not cancelled), of which completed. */
+PGresult *store_report_today (meso_db_t *db, int limit);
 
 #endif

@@ -140,12 +140,13 @@ store_session_move (meso_db_t *db, const char *appointment_id, const char *pract
 }
 
 int
-store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason)
+store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason,
+                      bool late)
 {
-    const char *p[] = { appointment_id, by, reason };
+    const char *p[] = { appointment_id, by, reason, late ? "t" : "f" };
     return meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'cancelled', cancelled_at = now(),"
-                         " cancelled_by = $2, cancel_reason = $3, updated_at = now() WHERE appointment_id = $1",
-                         3, p);
+                         " cancelled_by = $2, cancel_reason = $3, cancelled_late = $4::boolean,"
+                         " updated_at = now() WHERE appointment_id = $1", 4, p);
 }
 
 int

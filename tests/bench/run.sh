@@ -10,6 +10,11 @@
 #                                 lists the booking configurations: n
 #                                 scheduling instances, n/2 (>= 1) each of
 #                                 screening and inventory
+#   tests/bench/run.sh reports    only bench_reports (needs psql): every
+#                                 report on a generated chain of 100
+#                                 clinics over 2 years, p50/p99 through
+#                                 the daemon beside the same SQL directly;
+#                                 MESO_BENCH_N requests per row (200)
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -45,4 +50,8 @@ fi
 if [ "$which" = all ] || [ "$which" = scheduling ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_scheduling"
+fi
+if [ "$which" = all ] || [ "$which" = reports ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_reports"
 fi

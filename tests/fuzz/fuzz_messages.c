@@ -265,6 +265,20 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__tax_rate_point__descriptor,
     &meso__v1__tax_rates_set__descriptor,
     &meso__v1__package_policy_set__descriptor,
+    /* reports (scheduling.proto, inventory.proto) */
+    &meso__v1__utilisation_report_request__descriptor,
+    &meso__v1__utilisation_row__descriptor,
+    &meso__v1__utilisation_report_reply__descriptor,
+    &meso__v1__attendance_report_request__descriptor,
+    &meso__v1__attendance_row__descriptor,
+    &meso__v1__attendance_report_reply__descriptor,
+    &meso__v1__outcomes_report_request__descriptor,
+    &meso__v1__outcomes_row__descriptor,
+    &meso__v1__outcomes_report_reply__descriptor,
+    &meso__v1__valuation_request__descriptor,
+    &meso__v1__stock_value__descriptor,
+    &meso__v1__valuation_line__descriptor,
+    &meso__v1__valuation_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

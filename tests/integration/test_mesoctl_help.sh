@@ -23,7 +23,7 @@ EXPECT=(
   "consent|text-show|clinic endpoint json text-version treatment"
   "consent|sign|clinic endpoint json key patient sha256 text-version treatment witness"
   "consent|list|clinic endpoint json patient treatment"
-  "inventory|receive|clinic endpoint expiry ingredient json key lot qty supplier timeout"
+  "inventory|receive|clinic cost endpoint expiry ingredient json key lot qty supplier timeout"
   "inventory|stock|all clinic endpoint ingredient json timeout"
   "inventory|transfer|endpoint from json lot-id qty reason timeout to"
   "inventory|recall|clinic endpoint ingredient json key lot lot-id reason timeout"
@@ -61,6 +61,10 @@ EXPECT=(
   "billing|liability|clinic endpoint json"
   "events|tail|count endpoint from json pub-endpoint stream timeout"
   "events|head|endpoint json timeout"
+  "reports|utilisation|clinic endpoint from json practitioner to"
+  "reports|no-shows|clinic endpoint from json to"
+  "reports|outcomes|clinic endpoint from json to"
+  "reports|valuation|clinic endpoint from ingredient json to"
 )
 
 for e in "${EXPECT[@]}"; do
@@ -103,7 +107,7 @@ for e in "${LOCAL[@]}"; do
 done
 
 # Every command in "mesoctl --help".
-for c in health migrate keys access events patient screening consent inventory scheduling billing; do
+for c in health migrate keys access events patient screening consent inventory scheduling billing reports; do
     "$M" --help | grep -qE "^  $c +[a-z]" || fail "mesoctl --help does not list $c"
 done
 

@@ -43,7 +43,7 @@ void meso_metrics_db_retry (void);
 /* Sets a gauge / adds to a counter. name is a static string, a valid
  * metric name (a counter's ends in "_total"); help a static one-line text.
  * label and value: one label (both NULL for none; the value is copied, at
- * most 63 bytes). At most 64 series in all; more are dropped. */
+ * most 71 bytes). At most 1024 series in all; more are dropped. */
 void meso_metrics_set (const char *name, const char *help, const char *label,
                        const char *value, double v);
 void meso_metrics_add (const char *name, const char *help, const char *label,
