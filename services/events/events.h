@@ -1,7 +1,8 @@
 /* events.h -- the events daemon's state, shared by its files.
  *
- * main.c owns the loop, handlers.c the RPC methods, store.c the SQL of the
- * events schema, seqwire.c the packed-bytes arithmetic. */
+ * main.c owns the loop, handlers.c the method table, events.Head and
+ * health, replay.c events.Replay, store.c the SQL of the events schema,
+ * seqwire.c the packed-bytes arithmetic, redact.c the health fields. */
 #ifndef EVENTS_EVENTS_H
 #define EVENTS_EVENTS_H
 
@@ -69,7 +70,8 @@ int store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *globa
  * (caller PQclear()s), or NULL on error. */
 PGresult *store_relay (meso_db_t *db, int limit);
 /* The events of stream after after_seq, at most limit, binary format,
- * columns stream_seq int8, global_seq int8, payload bytea. */
+ * columns stream_seq int8, global_seq int8, payload bytea, type text,
+ * clinic_id text ("" for a chain-wide event). */
 PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit);
 /* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
 long store_prune (meso_db_t *db, int64_t retention_s);
@@ -81,6 +83,10 @@ int store_horizon (meso_db_t *db, store_horizon_t *out);
 
 /* Reads a big-endian int8 from a binary result. */
 uint64_t store_get_u64 (const PGresult *res, int row, int col);
+
+/* ---- replay.c ---- */
+/* events.Replay: the events of one stream the caller may see. */
+void events_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 /* ---- handlers.c ---- */
 extern const meso_method_t events_methods[];

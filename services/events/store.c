@@ -116,7 +116,7 @@ store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit)
     snprintf (lim, sizeof lim, "%d", limit);
     const char *params[3] = { stream, after, lim };
     return s_query_binary (db,
-        "SELECT stream_seq, global_seq, payload FROM events.log"
+        "SELECT stream_seq, global_seq, payload, type, coalesce (clinic_id, '') FROM events.log"
         " WHERE stream = $1 AND stream_seq > $2::bigint ORDER BY stream_seq LIMIT $3::int",
         3, params);
 }
