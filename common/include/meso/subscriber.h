@@ -92,7 +92,10 @@ uint64_t meso_subscriber_dropped (meso_subscriber_t *self);    /* duplicates dro
  *     handler (db, event); UPDATE cursor; COMMIT
  *
  * so each event has its effect exactly once, whatever is redelivered and
- * whenever the process dies. */
+ * whenever the process dies. Its principal must see every clinic of its
+ * streams (the daemons' service principals do): the stored cursor moves
+ * only with handled events, so events left out of a narrower scope would
+ * look like a rewound cursor and be asked for again and again. */
 typedef struct meso_consumer_t meso_consumer_t;
 
 /* The effect of one event, inside the consumer's transaction. Return 0 to
