@@ -94,6 +94,12 @@ s_publish (events_t *self, PGresult *res)
         zmq_send (pub, seqtext, (size_t) seqlen, ZMQ_SNDMORE);
         zmq_send (pub, "", 0, 0);
         int i = events_stream_index (stream);
+        if (i >= 0 && self->tail) {
+            tail_event_t ev = { seq, global, type, PQgetvalue (res, r, 5),
+                                (const uint8_t *) PQgetvalue (res, r, 4),
+                                (size_t) PQgetlength (res, r, 4) };
+            tail_push (self->tail, i, &ev);     /* out of memory: replays read the log */
+        }
         if (i >= 0 && seq > self->heads[i])
             self->heads[i] = seq;
         if (global > self->global_head)
@@ -173,6 +179,7 @@ s_become_active (events_t *self)
         meso_db_exec (self->db, "SELECT pg_advisory_unlock_all ()", 0, NULL);
         return;
     }
+    tail_clear (self->tail);            /* what another writer did is in the log only */
     self->active = true;
     self->lock_pid = PQbackendPID (meso_db_conn (self->db));
     self->relay_due = true;
@@ -216,6 +223,12 @@ main (int argc, char **argv)
 
     events_t self;
     memset (&self, 0, sizeof self);
+    /* 4096 events or 16 MiB per stream: seconds of a busy chain. */
+    self.tail = tail_new (EVENTS_NSTREAMS, 4096, 16u << 20);
+    if (!self.tail) {
+        meso_error ("out of memory");
+        return 1;
+    }
     self.batch = (int) batch;
     self.retention_s = retention;
     self.held_warn_ms = held_warn;
@@ -258,6 +271,7 @@ main (int argc, char **argv)
                             || PQbackendPID (meso_db_conn (self.db)) != self.lock_pid)) {
             meso_warn ("database connection lost: writer lock released");
             self.active = false;
+            tail_clear (self.tail);
         }
         if (!self.active && now >= next_lock) {
             next_lock = now + LOCK_RETRY_MS;
@@ -278,8 +292,12 @@ main (int argc, char **argv)
         }
         if (self.active && now >= next_prune) {
             long pruned = store_prune (self.db, self.retention_s);
-            if (pruned > 0)
+            if (pruned > 0) {
                 meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
+                /* A replay from a pruned position must be refused, not
+                 * answered from memory. */
+                tail_clear (self.tail);
+            }
             /* At least once per retention period, at most once a minute. */
             next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
                                 ? self.retention_s * 1000 : PRUNE_EVERY_MS);
@@ -318,6 +336,7 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     zsock_destroy (&self.pub);
     meso_db_destroy (&self.db);
+    tail_destroy (&self.tail);
     meso_metrics_stop ();
     meso_curve_shutdown ();
     meso_access_stop ();

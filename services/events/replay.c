@@ -24,11 +24,18 @@
  * hold no event at all; last_seq (the last sequence examined) is what lets
  * the subscriber advance past events it may not see. A principal of every
  * clinic with health access (the daemons' consumers) takes the old path:
- * bytes copied, nothing decoded. */
+ * bytes copied, nothing decoded.
+ *
+ * The active writer answers a replay within its tail (tail.h: the newest
+ * events of each stream, kept as they are published) from memory, with its
+ * own heads; any other replay, and every replay on a standby, reads the
+ * log. Both paths go through s_add, so what a caller may see is decided in
+ * one place. */
 #include "meso/access.h"
 #include "events.h"
 #include "redact.h"
 #include "seqwire.h"
+#include "tail.h"
 #include "events.pb-c.h"
 #include "meso/outbox.h"
 
@@ -123,6 +130,97 @@ s_reserve (s_out_t *o, size_t more)
     return 0;
 }
 
+/* One reply being built. */
+typedef struct {
+    const Meso__V1__ReplayRequest *rq;
+    meso_reply_t *reply;
+    bool every_clinic;
+    bool health;
+    s_out_t o;
+    uint64_t last;                  /* last sequence examined */
+    int count;                      /* events in the page */
+} s_page_t;
+
+/* Examines one event of the log; false when the page is full or the reply
+ * became an error (stop). */
+static bool
+s_add (s_page_t *pg, uint64_t seq, uint64_t global, const char *type, const char *clinic,
+       const uint8_t *payload, size_t plen)
+{
+    const Meso__V1__ReplayRequest *rq = pg->rq;
+    if (!pg->every_clinic && !meso_call_in_clinic (clinic)) {
+        pg->last = seq;                 /* examined, not for this caller */
+        return true;
+    }
+    uint8_t *stripped = NULL;
+    if (!pg->health && redact_needed (type)) {
+        stripped = redact_packed (payload, plen, &plen);
+        if (!stripped) {
+            meso_reply_error (pg->reply, MESO_INTERNAL,
+                              "event %s #%llu (%s) cannot be cleared of its health fields",
+                              rq->stream, (unsigned long long) seq, type);
+            meso_reply_detail (pg->reply, "it does not decode, or its type is not classified in "
+                               "services/events/redact.c; a principal with health access "
+                               "still receives it");
+            return false;
+        }
+        payload = stripped;
+    }
+    bool go_on = false;
+    if (!seqwire_page_takes (pg->o.len, pg->count, plen, SEQWIRE_PAGE_BYTES))
+        ;                               /* the caller asks again from last */
+    else if (plen + SEQWIRE_ITEM_OVERHEAD > REPLAY_REPLY_EVENTS_MAX) {
+        meso_reply_error (pg->reply, MESO_RESOURCE_EXHAUSTED,
+                          "event %s #%llu is %zu bytes, too large for any events.Replay reply",
+                          rq->stream, (unsigned long long) seq, plen);
+        meso_reply_detail (pg->reply, "it was stored before events were capped at %d bytes; "
+                           "every subscriber of %s stops here (hint: an operator replaces its "
+                           "payload in events.log with a smaller event of the same type)",
+                           MESO_OUTBOX_EVENT_MAX, rq->stream);
+    }
+    else if (s_reserve (&pg->o, plen + SEQWIRE_ITEM_OVERHEAD) != 0)
+        meso_reply_error (pg->reply, MESO_RESOURCE_EXHAUSTED, "out of memory building a replay");
+    else {
+        pg->o.len += seqwire_replay_item (pg->o.buf + pg->o.len, payload, plen, seq, global);
+        pg->count++;
+        pg->last = seq;
+        go_on = true;
+    }
+    free (stripped);
+    return go_on;
+}
+
+/* The page from the writer's tail (tail.h): no query. */
+static void
+s_from_tail (s_page_t *pg, const tail_t *tail, int si, uint64_t head, int limit)
+{
+    uint64_t end = pg->rq->after_seq + (uint64_t) limit;
+    for (uint64_t seq = pg->rq->after_seq + 1; seq <= head && seq <= end; seq++) {
+        const tail_event_t *ev = tail_get (tail, si, seq);
+        if (!ev || !s_add (pg, seq, ev->global, ev->type, ev->clinic, ev->payload, ev->len))
+            break;
+    }
+}
+
+/* The page from events.log. 0, or -1 with the reply set. */
+static int
+s_from_log (s_page_t *pg, events_t *self, int limit)
+{
+    PGresult *res = store_replay (self->db, pg->rq->stream, pg->rq->after_seq, limit);
+    if (!res) {
+        meso_reply_db_error (pg->reply, self->db, "cannot read the event log");
+        return -1;
+    }
+    int n = PQntuples (res);
+    for (int r = 0; r < n; r++)
+        if (!s_add (pg, store_get_u64 (res, r, 0), store_get_u64 (res, r, 1), PQgetvalue (res, r, 3),
+                    PQgetvalue (res, r, 4), (const uint8_t *) PQgetvalue (res, r, 2),
+                    (size_t) PQgetlength (res, r, 2)))
+            break;
+    PQclear (res);
+    return 0;
+}
+
 void
 events_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -132,88 +230,38 @@ events_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, vo
     if (s_check (rq, reply) != 0)
         return;
     int limit = rq->limit ? (int) rq->limit : REPLAY_DEFAULT_LIMIT;
-
-    uint64_t heads[EVENTS_NSTREAMS] = { 0 }, first[EVENTS_NSTREAMS] = { 0 }, global = 0;
-    if (store_heads (self->db, heads, &global, first) != 0) {
-        meso_reply_db_error (reply, self->db, "cannot read the stream heads");
-        return;
-    }
     int si = events_stream_index (rq->stream);
-    uint64_t head = heads[si];
-    if (s_check_cursor (rq, head, first[si], reply) != 0)
-        return;
-
-    PGresult *res = store_replay (self->db, rq->stream, rq->after_seq, limit);
-    if (!res) {
-        meso_reply_db_error (reply, self->db, "cannot read the event log");
-        return;
-    }
     const meso_principal_t *p = meso_call_principal ();
-    bool every_clinic = !p || p->all_clinics;
-    bool health = meso_call_health ();
+    s_page_t pg = { .rq = rq, .reply = reply, .every_clinic = !p || p->all_clinics,
+                    .health = meso_call_health (), .last = rq->after_seq };
 
-    s_out_t o = { 0 };
-    uint64_t last = rq->after_seq;
-    int count = 0;
-    int n = PQntuples (res);
-    for (int r = 0; r < n; r++) {
-        uint64_t seq = store_get_u64 (res, r, 0);
-        const char *type = PQgetvalue (res, r, 3);
-        if (!every_clinic && !meso_call_in_clinic (PQgetvalue (res, r, 4))) {
-            last = seq;                 /* examined, not for this caller */
-            continue;
-        }
-        const uint8_t *payload = (const uint8_t *) PQgetvalue (res, r, 2);
-        size_t plen = (size_t) PQgetlength (res, r, 2);
-        uint8_t *stripped = NULL;
-        if (!health && redact_needed (type)) {
-            stripped = redact_packed (payload, plen, &plen);
-            if (!stripped) {
-                meso_reply_error (reply, MESO_INTERNAL,
-                                  "event %s #%llu (%s) cannot be cleared of its health fields",
-                                  rq->stream, (unsigned long long) seq, type);
-                meso_reply_detail (reply, "it does not decode, or its type is not classified in "
-                                   "services/events/redact.c; a principal with health access "
-                                   "still receives it");
-                break;
-            }
-            payload = stripped;
-        }
-        if (!seqwire_page_takes (o.len, count, plen, SEQWIRE_PAGE_BYTES)) {
-            free (stripped);
-            break;                      /* the caller asks again from last */
-        }
-        if (plen + SEQWIRE_ITEM_OVERHEAD > REPLAY_REPLY_EVENTS_MAX) {
-            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
-                              "event %s #%llu is %zu bytes, too large for any events.Replay reply",
-                              rq->stream, (unsigned long long) seq, plen);
-            meso_reply_detail (reply, "it was stored before events were capped at %d bytes; "
-                               "every subscriber of %s stops here (hint: an operator replaces its "
-                               "payload in events.log with a smaller event of the same type)",
-                               MESO_OUTBOX_EVENT_MAX, rq->stream);
-            free (stripped);
-            break;
-        }
-        if (s_reserve (&o, plen + SEQWIRE_ITEM_OVERHEAD) != 0) {
-            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory building a replay");
-            free (stripped);
-            break;
-        }
-        o.len += seqwire_replay_item (o.buf + o.len, payload, plen, seq,
-                                      store_get_u64 (res, r, 1));
-        free (stripped);
-        count++;
-        last = seq;
+    /* The active writer's heads are exact, and its tail holds the newest
+     * events: the replays doorbells cause are answered from memory. */
+    uint64_t head;
+    if (self->active && self->tail && tail_covers (self->tail, si, rq->after_seq, self->heads[si])) {
+        head = self->heads[si];
+        s_from_tail (&pg, self->tail, si, head, limit);
     }
-    PQclear (res);
+    else {
+        uint64_t heads[EVENTS_NSTREAMS] = { 0 }, first[EVENTS_NSTREAMS] = { 0 }, global = 0;
+        if (store_heads (self->db, heads, &global, first) != 0) {
+            meso_reply_db_error (reply, self->db, "cannot read the stream heads");
+            return;
+        }
+        head = heads[si];
+        if (s_check_cursor (rq, head, first[si], reply) != 0 || s_from_log (&pg, self, limit) != 0) {
+            free (pg.o.buf);
+            return;
+        }
+    }
     if (meso_reply_status (reply) == MESO_OK) {
-        if (s_reserve (&o, REPLAY_TRAILER) != 0)
+        if (s_reserve (&pg.o, REPLAY_TRAILER) != 0)
             meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory building a replay");
         else {
-            o.len += seqwire_replay_head (o.buf + o.len, head);
-            o.len += seqwire_replay_last (o.buf + o.len, last);
-            meso_reply_ok_bytes (reply, o.buf, o.len);
+            pg.o.len += seqwire_replay_head (pg.o.buf + pg.o.len, head);
+            pg.o.len += seqwire_replay_last (pg.o.buf + pg.o.len, pg.last);
+            meso_reply_ok_bytes (reply, pg.o.buf, pg.o.len);
         }
     }
-    free (o.buf);
+    free (pg.o.buf);
 }

@@ -98,13 +98,14 @@ store_relay (meso_db_t *db, int limit)
         "  SELECT (SELECT seq FROM heads WHERE stream = '*') + b.g, b.stream, h.seq + b.s,"
         "         b.type, b.clinic_id, b.occurred_at, b.payload"
         "  FROM batch b JOIN heads h ON h.stream = b.stream"
-        "  RETURNING global_seq, stream, stream_seq, type, payload),"
+        "  RETURNING global_seq, stream, stream_seq, type, payload, clinic_id),"
         " del AS (DELETE FROM events.outbox WHERE id IN (SELECT id FROM batch)),"
         " upd AS (UPDATE events.stream_head h SET seq = h.seq + c.n"
         "  FROM (SELECT stream, count (*) AS n FROM batch GROUP BY stream"
         "        UNION ALL SELECT '*', count (*) FROM batch) c"
         "  WHERE h.stream = c.stream AND c.n > 0)"
-        " SELECT global_seq, stream, stream_seq, type, payload FROM ins ORDER BY global_seq",
+        " SELECT global_seq, stream, stream_seq, type, payload, coalesce (clinic_id, '')"
+        " FROM ins ORDER BY global_seq",
         1, params);
 }
 
