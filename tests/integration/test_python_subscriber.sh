@@ -6,13 +6,14 @@
 # {session}, clinics {clinic-test}, no health access).
 #
 # Before it starts, the session stream holds events of clinic-test
-# (session.booked, and session.completed with clinical notes) and of
-# clinic-other; the stock stream has events too. A first run stops after 12
+# (session.booked, and session.completed with clinical notes), of
+# clinic-other and chain-wide ones (no clinic); the stock and screening
+# streams have events too. A first run stops after 12
 # events; a second run, from the saved cursor, gets the rest and the events
 # written while it runs (doorbells, then scoped replays) and is stopped
 # with SIGTERM. Together they must print every clinic-test session event
-# exactly once, in order, nothing of clinic-other or of another stream,
-# and no clinical note; each run exits 0.
+# exactly once, in order, nothing of clinic-other, chain-wide or of
+# another stream, and no clinical note; each run exits 0.
 #
 # Env from ctest: MESO_TEST_PGHOST, MESO_TEST_PGPORT, MESO_SOURCE_DIR,
 # MESO_BUILD_DIR.
@@ -89,6 +90,7 @@ emit() { "$BIN/meso-test-emit" --db "$CONNINFO" "$@"; }
 emit --stream session --count 10 --per-txn 7
 emit --stream session --count 5 --clinic clinic-other
 emit --stream session --count 5 --health            # clinical notes
+emit --stream session --count 2 --clinic=           # chain-wide: every clinic's principals only
 emit --stream session --count 10 --per-txn 3
 emit --stream stock --count 5                       # not its stream
 emit --stream screening --count 3 --health          # not its stream either
@@ -131,7 +133,7 @@ events = []
 for path in sys.argv[1:3]:
     events += [json.loads(l) for l in open(path).read().splitlines()]
 seqs = [int(e["stream_seq"]) for e in events]
-# Every clinic-test session event, once, in order: 55 of the 66 written.
+# Every clinic-test session event, once, in order: 55 of the 68 written.
 assert len(events) == 55, f"{len(events)} events: {seqs}"
 assert seqs == sorted(set(seqs)), f"duplicates or disorder: {seqs}"
 assert all(e["stream"] == "session" for e in events), "an event of another stream"
