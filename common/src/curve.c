@@ -262,7 +262,7 @@ meso_curve_server (zsock_t *sock, const char *service)
     /* A daemon serves with its own pair; a process serving under another
      * name (a test's in-process server) with that name's pair if there is
      * one. */
-    char err [256];
+    char err [1300];                /* may name a key path (up to 1200) */
     zcert_t *named = NULL;
     if (service && *s_keys_dir && s_identity) {
         char path [1200];

@@ -79,3 +79,9 @@ meso_event_stream (const char *type, char *out, size_t size)
         }
     return -1;
 }
+
+const char *
+meso_event_type_at (size_t i)
+{
+    return i < sizeof s_types / sizeof s_types[0] ? s_types[i].type : NULL;
+}

@@ -1,7 +1,9 @@
 /* events.h -- the events daemon's state, shared by its files.
  *
- * main.c owns the loop, handlers.c the RPC methods, store.c the SQL of the
- * events schema, seqwire.c the packed-bytes arithmetic. */
+ * main.c owns the loop, handlers.c the method table, events.Head and
+ * health, replay.c events.Replay, store.c the SQL of the events schema,
+ * seqwire.c the packed-bytes arithmetic, redact.c the health fields,
+ * tail.c the newest events kept in memory. */
 #ifndef EVENTS_EVENTS_H
 #define EVENTS_EVENTS_H
 
@@ -11,6 +13,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "tail.h"
 
 /* The streams, in the order of every per-stream array here. */
 #define EVENTS_NSTREAMS 4
@@ -50,6 +53,7 @@ typedef struct {
     bool relay_due;                 /* a notification arrived */
     int64_t held_warn_ms;           /* Health degraded when the relay is held back longer */
     store_horizon_t horizon;        /* what holds the relay back, measured each second */
+    tail_t *tail;                   /* newest events per stream, while active (tail.h) */
 } events_t;
 
 
@@ -65,11 +69,12 @@ int store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *globa
                  uint64_t first[EVENTS_NSTREAMS]);
 /* Moves up to limit finished outbox rows into the log, numbered, in one
  * statement (atomic). Returns the moved rows, binary format, columns:
- * global_seq int8, stream text, stream_seq int8, type text, payload bytea
- * (caller PQclear()s), or NULL on error. */
+ * global_seq int8, stream text, stream_seq int8, type text, payload bytea,
+ * clinic_id text ("" for none) (caller PQclear()s), or NULL on error. */
 PGresult *store_relay (meso_db_t *db, int limit);
 /* The events of stream after after_seq, at most limit, binary format,
- * columns stream_seq int8, global_seq int8, payload bytea. */
+ * columns stream_seq int8, global_seq int8, payload bytea, type text,
+ * clinic_id text ("" for a chain-wide event). */
 PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit);
 /* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
 long store_prune (meso_db_t *db, int64_t retention_s);
@@ -83,6 +88,10 @@ int store_horizon (meso_db_t *db, store_horizon_t *out);
 
 /* Reads a big-endian int8 from a binary result. */
 uint64_t store_get_u64 (const PGresult *res, int row, int col);
+
+/* ---- replay.c ---- */
+/* events.Replay: the events of one stream the caller may see. */
+void events_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 /* ---- handlers.c ---- */
 extern const meso_method_t events_methods[];

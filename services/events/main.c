@@ -12,15 +12,30 @@
  * every RELAY_POLL_MS anyway: a notification is only a hint (it is lost
  * while the connection is down, and a row whose transaction is finished but
  * is still held back by an older running transaction needs a later look).
- * After each relay statement commits, its events are published; an event
- * committed but not published (crash in between) is found by subscribers
- * through the heartbeat and replayed from the log. */
+ * After each relay statement commits, its events are announced; an event
+ * committed but not announced (crash in between) is found by subscribers
+ * through the heartbeat and replayed from the log.
+ *
+ * The PUB carries doorbells, not events: topic "<stream>.<kind>", the
+ * stream sequence, an empty third frame. Subscribers fetch the events with
+ * events.Replay, which is scoped to the caller (replay.c). Why: a PUB
+ * cannot filter per subscriber, and what a subscriber may see depends on
+ * three things (streams, clinics, health access) whose combinations are as
+ * many as the principals, with clinics added at run time; one PUB per
+ * visibility class would mean sockets, ports and keys per class, and a
+ * published payload is readable by every key admitted to its socket. With
+ * doorbells there is one visibility rule, in one place, shared by replay
+ * and live delivery, and the publisher stays as cheap as before (no
+ * decoding). What every authenticated subscriber learns from a doorbell is
+ * that stream S reached sequence N with an event of kind K: never the
+ * clinic, the patient or any field. The price is one events.Replay round
+ * trip per batch of doorbells (subscriber.c), measured by
+ * tests/bench/bench_events.c. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "events.h"
-#include "seqwire.h"
 #include "events.pb-c.h"
 #include "meso/access.h"
 #include "meso/curve.h"
@@ -63,34 +78,29 @@ s_publish_heartbeat (events_t *self)
     zmq_send (zsock_resolve (self->pub), buf, len, 0);
 }
 
-/* Publishes the rows a relay statement moved (already committed). */
+/* Announces the rows a relay statement moved (already committed): one
+ * doorbell per event (see the top). */
 static void
 s_publish (events_t *self, PGresult *res)
 {
-    uint8_t stackbuf[4096];
     void *pub = zsock_resolve (self->pub);
     for (int r = 0; r < PQntuples (res); r++) {
         uint64_t global = store_get_u64 (res, r, 0);
         const char *stream = PQgetvalue (res, r, 1);
         uint64_t seq = store_get_u64 (res, r, 2);
         const char *type = PQgetvalue (res, r, 3);
-        size_t plen = (size_t) PQgetlength (res, r, 4);
-        uint8_t *buf = plen + SEQWIRE_EVENT_OVERHEAD <= sizeof stackbuf
-                     ? stackbuf : malloc (plen + SEQWIRE_EVENT_OVERHEAD);
-        if (!buf) {
-            meso_error ("out of memory publishing event %llu; subscribers will replay it",
-                        (unsigned long long) global);
-            continue;
-        }
-        size_t len = seqwire_event (buf, (const uint8_t *) PQgetvalue (res, r, 4), plen, seq, global);
         char seqtext[24];
         int seqlen = snprintf (seqtext, sizeof seqtext, "%llu", (unsigned long long) seq);
         zmq_send (pub, type, strlen (type), ZMQ_SNDMORE);
         zmq_send (pub, seqtext, (size_t) seqlen, ZMQ_SNDMORE);
-        zmq_send (pub, buf, len, 0);
-        if (buf != stackbuf)
-            free (buf);
+        zmq_send (pub, "", 0, 0);
         int i = events_stream_index (stream);
+        if (i >= 0 && self->tail) {
+            tail_event_t ev = { seq, global, type, PQgetvalue (res, r, 5),
+                                (const uint8_t *) PQgetvalue (res, r, 4),
+                                (size_t) PQgetlength (res, r, 4) };
+            tail_push (self->tail, i, &ev);     /* out of memory: replays read the log */
+        }
         if (i >= 0 && seq > self->heads[i])
             self->heads[i] = seq;
         if (global > self->global_head)
@@ -170,6 +180,7 @@ s_become_active (events_t *self)
         meso_db_exec (self->db, "SELECT pg_advisory_unlock_all ()", 0, NULL);
         return;
     }
+    tail_clear (self->tail);            /* what another writer did is in the log only */
     self->active = true;
     self->lock_pid = PQbackendPID (meso_db_conn (self->db));
     self->relay_due = true;
@@ -213,6 +224,12 @@ main (int argc, char **argv)
 
     events_t self;
     memset (&self, 0, sizeof self);
+    /* 4096 events or 16 MiB per stream: seconds of a busy chain. */
+    self.tail = tail_new (EVENTS_NSTREAMS, 4096, 16u << 20);
+    if (!self.tail) {
+        meso_error ("out of memory");
+        return 1;
+    }
     self.batch = (int) batch;
     self.retention_s = retention;
     self.held_warn_ms = held_warn;
@@ -230,7 +247,7 @@ main (int argc, char **argv)
     zsock_set_sndhwm (self.pub, 100000);
     zsock_set_linger (self.pub, 1000);
     /* The PUB is a CURVE server like the ROUTER: only known principals
-     * may subscribe (see handlers.c for what it publishes). */
+     * may subscribe (to doorbells: see the top). */
     if (self.pub && !meso_bus_plaintext_endpoint (meso_config_get (opts, "pub"))
         && meso_curve_server (self.pub, "events") != 0)
         return 1;
@@ -255,6 +272,7 @@ main (int argc, char **argv)
                             || PQbackendPID (meso_db_conn (self.db)) != self.lock_pid)) {
             meso_warn ("database connection lost: writer lock released");
             self.active = false;
+            tail_clear (self.tail);
         }
         if (!self.active && now >= next_lock) {
             next_lock = now + LOCK_RETRY_MS;
@@ -275,8 +293,12 @@ main (int argc, char **argv)
         }
         if (self.active && now >= next_prune) {
             long pruned = store_prune (self.db, self.retention_s);
-            if (pruned > 0)
+            if (pruned > 0) {
                 meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
+                /* A replay from a pruned position must be refused, not
+                 * answered from memory. */
+                tail_clear (self.tail);
+            }
             /* At least once per retention period, at most once a minute. */
             next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
                                 ? self.retention_s * 1000 : PRUNE_EVERY_MS);
@@ -325,6 +347,7 @@ main (int argc, char **argv)
     meso_bus_server_destroy (&self.server);
     zsock_destroy (&self.pub);
     meso_db_destroy (&self.db);
+    tail_destroy (&self.tail);
     meso_metrics_stop ();
     meso_curve_shutdown ();
     meso_access_stop ();

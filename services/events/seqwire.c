@@ -58,6 +58,14 @@ seqwire_replay_head (uint8_t *out, uint64_t head)
     return 1 + seqwire_varint (out + 1, head);
 }
 
+size_t
+seqwire_replay_last (uint8_t *out, uint64_t last_seq)
+{
+    /* ReplayReply.last_seq, varint: the key 23 << 3 is two varint bytes. */
+    size_t n = seqwire_varint (out, (23 << 3) | 0);
+    return n + seqwire_varint (out + n, last_seq);
+}
+
 bool
 seqwire_page_takes (size_t used, int count, size_t len, size_t budget)
 {

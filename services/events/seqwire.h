@@ -48,4 +48,7 @@ size_t seqwire_replay_item (uint8_t *out, const uint8_t *payload, size_t len,
 /* Writes ReplayReply.head (field 2) into out (at least 11 bytes). */
 size_t seqwire_replay_head (uint8_t *out, uint64_t head);
 
+/* Writes ReplayReply.last_seq (field 23) into out (at least 12 bytes). */
+size_t seqwire_replay_last (uint8_t *out, uint64_t last_seq);
+
 #endif

@@ -98,13 +98,14 @@ store_relay (meso_db_t *db, int limit)
         "  SELECT (SELECT seq FROM heads WHERE stream = '*') + b.g, b.stream, h.seq + b.s,"
         "         b.type, b.clinic_id, b.occurred_at, b.payload"
         "  FROM batch b JOIN heads h ON h.stream = b.stream"
-        "  RETURNING global_seq, stream, stream_seq, type, payload),"
+        "  RETURNING global_seq, stream, stream_seq, type, payload, clinic_id),"
         " del AS (DELETE FROM events.outbox WHERE id IN (SELECT id FROM batch)),"
         " upd AS (UPDATE events.stream_head h SET seq = h.seq + c.n"
         "  FROM (SELECT stream, count (*) AS n FROM batch GROUP BY stream"
         "        UNION ALL SELECT '*', count (*) FROM batch) c"
         "  WHERE h.stream = c.stream AND c.n > 0)"
-        " SELECT global_seq, stream, stream_seq, type, payload FROM ins ORDER BY global_seq",
+        " SELECT global_seq, stream, stream_seq, type, payload, coalesce (clinic_id, '')"
+        " FROM ins ORDER BY global_seq",
         1, params);
 }
 
@@ -116,7 +117,7 @@ store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit)
     snprintf (lim, sizeof lim, "%d", limit);
     const char *params[3] = { stream, after, lim };
     return s_query_binary (db,
-        "SELECT stream_seq, global_seq, payload FROM events.log"
+        "SELECT stream_seq, global_seq, payload, type, coalesce (clinic_id, '') FROM events.log"
         " WHERE stream = $1 AND stream_seq > $2::bigint ORDER BY stream_seq LIMIT $3::int",
         3, params);
 }

@@ -6,7 +6,8 @@
  * tail follows streams through the same subscriber library the services
  * use (meso/subscriber.h), so what it prints is what a consumer gets: every
  * event once, in stream order, replayed from the log when it was missed
- * live. Without --from it starts at each stream's current head (only new
+ * live, scoped to the key's principal (MESO_KEY=<integration>.key_secret
+ * shows what that integration sees). Without --from it starts at each stream's current head (only new
  * events, like tail -f); --from N prints the events after N first (--from 0:
  * everything retained). With several streams each starts from the same N.
  * One line per event:
@@ -17,7 +18,8 @@
  * (meso/pbjson.h). stdout is line-buffered, so a pipe sees each event as it
  * comes. Exit status: 0 after --count events or on Ctrl-C; 1 when the
  * events daemon cannot be reached for the head or refuses the replay
- * (events pruned, cursor beyond the log: the reason is logged on stderr). */
+ * (events pruned, cursor beyond the log, a stream outside the key's scope:
+ * the reason is logged on stderr). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -404,7 +404,7 @@ s_pgbench (double *tps, int64_t **lat, size_t *nlat, long *failed)
 static pid_t
 s_spawn (const char *name, const char *role, const char *ep, const char *extra1, const char *extra2)
 {
-    char conn[512], db[600], bind[2056], path[64];   /* ep: up to 2047 bytes */
+    char conn[512], db[600], bind[2100], path[64];     /* bind: an endpoint list may be long */
     mt_role_conninfo ("bench_scheduling", role, conn, sizeof conn);
     snprintf (db, sizeof db, "--db=%s", conn);
     snprintf (bind, sizeof bind, "--bind=%s", ep);

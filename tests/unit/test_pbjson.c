@@ -89,7 +89,7 @@ test_every_field_mode (void **state)
     s_expect (&ev.base, 0, "{\"type\":\"stock.low\",\"stock_low\":{}}");
 
     Meso__V1__ReplayReply empty = MESO__V1__REPLAY_REPLY__INIT;
-    s_expect (&empty.base, MESO_PBJSON_DEFAULTS, "{\"events\":[],\"head\":0}");
+    s_expect (&empty.base, MESO_PBJSON_DEFAULTS, "{\"events\":[],\"head\":0,\"last_seq\":0}");
     s_expect (&empty.base, 0, "{}");
 }
 

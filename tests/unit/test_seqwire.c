@@ -70,10 +70,12 @@ test_replay_reply_of_several_events (void **state)
         n += seqwire_replay_item (out + n, payload, len, (uint64_t) i + 7, (uint64_t) i + 100);
     }
     n += seqwire_replay_head (out + n, 9);
+    n += seqwire_replay_last (out + n, 1ull << 40);
     Meso__V1__ReplayReply *r = meso__v1__replay_reply__unpack (NULL, n, out);
     assert_non_null (r);
     assert_int_equal (r->n_events, 3);
     assert_int_equal (r->head, 9);
+    assert_int_equal (r->last_seq, 1ull << 40);
     for (int i = 0; i < 3; i++) {
         assert_int_equal (r->events[i]->stream_seq, (uint64_t) i + 7);
         assert_int_equal (r->events[i]->global_seq, (uint64_t) i + 100);

@@ -40,4 +40,9 @@ Meso__V1__Event__PayloadCase meso_event_payload_case (const char *type);
  * (at least 16 bytes); -1 for an unknown stream. */
 int meso_event_stream (const char *type, char *out, size_t size);
 
+/* The i-th known type ("session.booked"...), NULL past the last: for
+ * tables that must cover every type (the events daemon's health
+ * redaction, and its unit test). */
+const char *meso_event_type_at (size_t i);
+
 #endif

@@ -1,16 +1,21 @@
 /* subscriber.h -- receiving events once each, in order, from a cursor.
  *
- * The events daemon publishes on PUB, but the live feed alone loses events
- * (slow joiners, high-water-mark drops, restarts of either side). A
- * subscriber therefore:
+ * The events daemon publishes doorbells on PUB (stream, sequence, no
+ * payload) and serves the events themselves by "events.Replay", scoped to
+ * the caller's principal: its streams, its clinics, and without health
+ * access the events with their health fields removed. The live feed alone
+ * loses doorbells (slow joiners, high-water-mark drops, restarts of either
+ * side). A subscriber therefore:
  *   1. opens its SUB socket first (topics "<stream>." and "_heartbeat"),
  *   2. replays from its cursor through the events daemon's ROUTER
  *      ("events.Replay", pages of up to 5000) until it reaches the head,
- *   3. then takes the live feed, dropping what it has already seen
- *      (stream_seq <= cursor) and replaying again when it sees a gap
- *      (stream_seq > cursor + 1) or when a heartbeat shows a head beyond
- *      its cursor (the tail of a burst it missed),
- * and calls the handler exactly once per event, in stream order. The
+ *   3. then reads doorbells, dropping what it has already seen
+ *      (sequence <= cursor) and replaying from its cursor for the others
+ *      (one replay for every doorbell waiting), and replays as well when a
+ *      heartbeat shows a head beyond its cursor (the tail of a burst whose
+ *      doorbells it missed),
+ * and calls the handler exactly once per event it may see, in stream
+ * order (sequences skip over events outside its clinics). The
  * handler returning -1 stops delivery without advancing the cursor: the
  * same event comes again on the next poll (at-least-once to the handler,
  * exactly-once when the handler records the cursor with its effect, which
@@ -42,6 +47,11 @@ typedef int (meso_event_fn) (const Meso__V1__Event *event, const uint8_t *raw, s
  * logs. */
 meso_subscriber_t *meso_subscriber_new (const char *router, const char *pub, const char *name,
                                         meso_event_fn *fn, void *arg);
+/* The same, calling as the principal of identity rather than the
+ * process's own key pair (a tool or test acting for an integration whose
+ * key it holds). identity is applied at construction, not kept. */
+meso_subscriber_t *meso_subscriber_new_as (const char *router, const char *pub, const char *name,
+                                           zcert_t *identity, meso_event_fn *fn, void *arg);
 void meso_subscriber_destroy (meso_subscriber_t **self_p);
 
 /* Follows stream ("session", "screening", "stock", "billing") from after
@@ -49,7 +59,8 @@ void meso_subscriber_destroy (meso_subscriber_t **self_p);
  * or -1 for an unknown stream. */
 int meso_subscriber_follow (meso_subscriber_t *self, const char *stream, uint64_t cursor);
 
-/* The cursor of a stream (the last sequence handled), 0 when not followed. */
+/* The cursor of a stream (the last sequence handled, or passed over as
+ * outside the subscriber's clinics), 0 when not followed. */
 uint64_t meso_subscriber_cursor (meso_subscriber_t *self, const char *stream);
 
 /* The SUB socket, to put in the caller's own poll set. */
@@ -68,7 +79,7 @@ int meso_subscriber_run (meso_subscriber_t *self);
 
 /* Counters for health and metrics. */
 uint64_t meso_subscriber_replayed (meso_subscriber_t *self);   /* events got by replay */
-uint64_t meso_subscriber_live (meso_subscriber_t *self);       /* events got live */
+uint64_t meso_subscriber_live (meso_subscriber_t *self);       /* events announced in order */
 uint64_t meso_subscriber_dropped (meso_subscriber_t *self);    /* duplicates dropped */
 
 /* ------------------------------------------------------------------------
@@ -81,7 +92,10 @@ uint64_t meso_subscriber_dropped (meso_subscriber_t *self);    /* duplicates dro
  *     handler (db, event); UPDATE cursor; COMMIT
  *
  * so each event has its effect exactly once, whatever is redelivered and
- * whenever the process dies. */
+ * whenever the process dies. Its principal must see every clinic of its
+ * streams (the daemons' service principals do): the stored cursor moves
+ * only with handled events, so events left out of a narrower scope would
+ * look like a rewound cursor and be asked for again and again. */
 typedef struct meso_consumer_t meso_consumer_t;
 
 /* The effect of one event, inside the consumer's transaction. Return 0 to

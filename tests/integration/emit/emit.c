@@ -4,10 +4,15 @@
  * not installed.
  *
  *     meso-test-emit --db CONNINFO --stream stock --count 50 [--per-txn 10]
+ *                    [--clinic clinic-test] [--health]
  *
  * Each event carries a real payload of its stream (session.booked,
  * screening.completed, stock.low, billing.payment_received) with the
- * event's ordinal in it, so a reader can check what arrived. */
+ * event's ordinal in it, so a reader can check what arrived. --health
+ * writes events with health fields instead: session.completed with
+ * clinical notes ("clinical note t-<n>"), an ineligible
+ * screening.completed with a pregnancy reason. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +23,8 @@
 
 typedef struct {
     const char *stream;
+    const char *clinic;
+    bool health;
     long from;                  /* ordinal of the first event of the batch */
     long n;
 } s_batch_t;
@@ -35,18 +42,22 @@ s_write (meso_db_t *db, void *arg)
         actor.kind = MESO__V1__ACTOR__KIND__KIND_SERVICE;
         actor.id = "meso-test-emit";
         ev.actor = &actor;
-        ev.clinic_id = "clinic-test";
+        ev.clinic_id = (char *) b->clinic;
         ev.clinic_time_zone = "Europe/Paris";
         Meso__V1__SessionInfo info = MESO__V1__SESSION_INFO__INIT;
         Meso__V1__SessionBooked booked = MESO__V1__SESSION_BOOKED__INIT;
         Meso__V1__ScreeningCompleted screened = MESO__V1__SCREENING_COMPLETED__INIT;
         Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
         Meso__V1__PaymentReceived paid = MESO__V1__PAYMENT_RECEIVED__INIT;
+        Meso__V1__SessionCompleted done = MESO__V1__SESSION_COMPLETED__INIT;
+        Meso__V1__Reason reason = MESO__V1__REASON__INIT;
+        Meso__V1__Reason *reasons[] = { &reason };
+        char note[64];
         char *areas[] = { "thighs", "abdomen" };
         if (strcmp (b->stream, "session") == 0) {
             info.appointment_id = ref;
             info.patient_id = "patient-1";
-            info.clinic_id = "clinic-test";
+            info.clinic_id = (char *) b->clinic;
             info.n_areas = 2;
             info.areas = areas;
             info.session_number = (uint32_t) (ordinal % 10) + 1;
@@ -55,11 +66,28 @@ s_write (meso_db_t *db, void *arg)
             ev.type = "session.booked";
             ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_BOOKED;
             ev.session_booked = &booked;
+            if (b->health) {
+                done.session = &info;
+                done.improvement_score = 2;
+                snprintf (note, sizeof note, "clinical note %s", ref);
+                done.notes = note;
+                ev.type = "session.completed";
+                ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_COMPLETED;
+                ev.session_completed = &done;
+            }
         }
         else if (strcmp (b->stream, "screening") == 0) {
             screened.patient_id = "patient-1";
             screened.screening_id = ref;
             screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+            if (b->health) {
+                reason.code = "pregnancy";
+                reason.field = "answers.pregnancy";
+                reason.message = "Pregnancy is an absolute contraindication.";
+                screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE;
+                screened.n_reasons = 1;
+                screened.reasons = reasons;
+            }
             ev.type = "screening.completed";
             ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;
             ev.screening_completed = &screened;
@@ -97,6 +125,9 @@ main (int argc, char **argv)
         { "stream", NULL, "stock", "session, screening, stock or billing", NULL },
         { "count", NULL, "10", "events to write", NULL },
         { "per-txn", NULL, "10", "events per transaction", NULL },
+        { "clinic", NULL, "clinic-test", "the events' clinic", NULL },
+        { "health", NULL, "false", "events with health fields (session.completed with notes, "
+          "an ineligible screening with its reason)", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-test-emit",
@@ -108,6 +139,7 @@ main (int argc, char **argv)
         || meso_config_int (opts, "per-txn", 1, 100000, &per))
         return 2;
     const char *stream = meso_config_get (opts, "stream");
+    bool health = meso_config_bool (opts, "health");
     if (strcmp (stream, "session") && strcmp (stream, "screening") && strcmp (stream, "stock")
         && strcmp (stream, "billing")) {
         fprintf (stderr, "meso-test-emit: unknown stream \"%s\"\n", stream);
@@ -118,7 +150,8 @@ main (int argc, char **argv)
     if (!db)
         return 1;
     for (long done = 0; done < count; done += per) {
-        s_batch_t b = { stream, done + 1, count - done < per ? count - done : per };
+        s_batch_t b = { stream, meso_config_get (opts, "clinic"), health, done + 1,
+                        count - done < per ? count - done : per };
         if (meso_db_txn (db, MESO_DB_READ_COMMITTED, s_write, &b) != 0) {
             const meso_db_error_t *e = meso_db_error (db);
             fprintf (stderr, "meso-test-emit: %s (SQLSTATE %s)\n", e->message, e->sqlstate);
