@@ -164,11 +164,10 @@ PRINCIPALS=(
 by_clinic() { if [ "$1" = par ]; then AS=par-manager; else AS=; fi; }
 # The methods whose handler finds the clinic from what the request names
 # (a practitioner, a patient's course, an appointment: UpsertPractitioner,
-# GetCourse, StartSession, CompleteSession) refuse a principal scoped to
-# some clinics until their handlers check that clinic; the demo runs them
-# as the operator key (HANDLER_AS) until then. Set HANDLER_SCOPES=1 to run
-# them as the Paris staff instead.
-handler_as() { if [ "${HANDLER_SCOPES:-0}" = 1 ]; then AS=$1; else AS=; fi; }
+# GetCourse, StartSession, CompleteSession) run as the Paris staff too: the
+# handler checks the clinic before any effect. HANDLER_SCOPES=0 runs them
+# as the operator key instead.
+handler_as() { if [ "${HANDLER_SCOPES:-1}" = 1 ]; then AS=$1; else AS=; fi; }
 
 section "0. Who may do what: one principal per role (mesoctl access, as the migration role)"
 for p in "${PRINCIPALS[@]}"; do
@@ -398,12 +397,15 @@ fi
 if [ $BILLING -eq 1 ]; then
     section "8c. The month's revenue and the prepaid liability (billing)"
     note "Ines pays her three draining sessions ahead: prepaid, a liability until performed"
+    as par-frontdesk
     run billing package sell --clinic par --patient "$PATIENT2" --sessions 3 --price 990 --key demo-package-ines
+    as operator "the chain's figures: every clinic"
     MONTH=$(date -u +%Y-%m-01)
     run billing revenue --clinic nyc,par,syd --from "$MONTH" --to "$(day "$MONTH +1 month -1 day")" --by month
     run billing liability --clinic nyc,par,syd
 fi
 section "8d. Reports for the chain manager (scheduling, inventory)"
+as par-manager
 note "utilisation of the practitioners of par over four weeks, by ISO week"
 MONDAY=$(day "-$(( $(date -u +%u) - 1 )) days")
 run reports utilisation --clinic par --from "$MONDAY" --to "$(day "$MONDAY +27 days")"

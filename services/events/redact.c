@@ -124,6 +124,17 @@ static const struct {
     { "billing.invoice_issued", NULL },
     { "billing.payment_received", NULL },
     { "billing.refund_issued", NULL },
+    /* Money and packages: amounts, lines, dates; their free-text reasons
+     * are about invoices and packages, not the patient's health. */
+    { "billing.package_session_used", NULL },
+    { "billing.package_expired", NULL },
+    { "billing.credit_note_issued", NULL },
+    { "billing.package_refunded", NULL },
+    { "billing.price_list_set", NULL },
+    { "billing.fee_policy_set", NULL },
+    { "billing.tax_rates_set", NULL },
+    { "billing.package_policy_set", NULL },
+    { "billing.package_sold", NULL },
 };
 
 static int

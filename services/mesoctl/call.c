@@ -194,7 +194,14 @@ mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const char *
         return MESOCTL_USAGE;
     bool json = meso_config_bool (opts, "json");
     const char *endpoint = mesoctl_opt (opts, "endpoint");
-    meso_bus_client_t *client = mesoctl_keys () == 0 ? meso_bus_client_new (svc->daemon ? svc->daemon : svc->name, endpoint) : NULL;
+    /* The daemon's server key is found by its name: the method's prefix
+     * ("inventory.Valuation"), which a command group calling two daemons
+     * (mesoctl reports) cannot get wrong. */
+    char daemon[64];
+    const char *dot = strchr (method, '.');
+    snprintf (daemon, sizeof daemon, "%.*s", dot ? (int) (dot - method) : 63,
+              dot ? method : (svc->daemon ? svc->daemon : svc->name));
+    meso_bus_client_t *client = mesoctl_keys () == 0 ? meso_bus_client_new (daemon, endpoint) : NULL;
     if (!client) {
         if (!(svc->quirks & MESOCTL_Q_SILENT_CLIENT))
             fprintf (stderr, "mesoctl: cannot use endpoint \"%s\"\n", endpoint);
