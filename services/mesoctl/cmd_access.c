@@ -316,6 +316,8 @@ s_revoke (meso_opt_t *opts)
     return rc == 0 || rc == 2 ? MESOCTL_OK : MESOCTL_FAILED;
 }
 
+#define MAX_INTEGRATIONS 8
+
 /* ------------------------------------------------------------ bootstrap */
 
 static int
@@ -326,18 +328,42 @@ s_bootstrap (meso_opt_t *opts)
         fprintf (stderr, "mesoctl access bootstrap: --keys (or MESO_KEYS) names no folder\n");
         return MESOCTL_USAGE;
     }
+    /* Integrations named by --integrations: their pairs are made with the
+     * daemons' (--init) and registered to read the session stream of every
+     * clinic, without health data (the examples' subscriber). */
+    const char *integrations = mesoctl_opt (opts, "integrations");
+    char names[MAX_INTEGRATIONS][MESO_PRINCIPAL_NAME_MAX + 1];
+    size_t ni = 0;
+    for (const char *c = integrations; *c && ni < MAX_INTEGRATIONS;) {
+        size_t len = strcspn (c, ",");
+        if (len > 0 && len <= MESO_PRINCIPAL_NAME_MAX) {
+            memcpy (names[ni], c, len);
+            names[ni][len] = '\0';
+            ni++;
+        }
+        else
+        if (len > 0) {
+            fprintf (stderr, "mesoctl access bootstrap: --integrations: a name is longer than %d\n",
+                     MESO_PRINCIPAL_NAME_MAX);
+            return MESOCTL_USAGE;
+        }
+        c += len + (c[len] == ',');
+    }
     if (meso_config_bool (opts, "init")) {
         int rc = mesoctl_keys_init (dir, NULL);
+        if (rc == MESOCTL_OK && ni > 0)
+            rc = mesoctl_keys_init (dir, integrations);
         if (rc != MESOCTL_OK)
             return rc;
     }
     static const char all_roles[] = "{front_desk,clinician,stock_keeper,billing_clerk,clinic_manager,"
                                     "integration,service,operator}";
-    mesoctl_principal_in_t p[NSERVICES + 1];
-    char keys[NSERVICES + 1][MESO_KEY_Z85_LEN + 1];
+    mesoctl_principal_in_t p[NSERVICES + 1 + MAX_INTEGRATIONS];
+    char keys[NSERVICES + 1 + MAX_INTEGRATIONS][MESO_KEY_Z85_LEN + 1];
     size_t n = 0;
-    for (size_t i = 0; i <= NSERVICES; i++) {
-        const char *name = i < NSERVICES ? s_services[i] : "operator";
+    for (size_t i = 0; i <= NSERVICES + ni; i++) {
+        const char *name = i < NSERVICES ? s_services[i] : i == NSERVICES ? "operator"
+                                                                          : names[i - NSERVICES - 1];
         char path[1200];
         snprintf (path, sizeof path, "%s/%s.key", dir, name);
         zcert_t *cert = zsys_file_exists (path) ? zcert_load (path) : NULL;
@@ -348,8 +374,12 @@ s_bootstrap (meso_opt_t *opts)
         snprintf (keys[n], sizeof keys[n], "%s", zcert_public_txt (cert));
         zcert_destroy (&cert);
         bool op = i == NSERVICES;
-        p[n] = (mesoctl_principal_in_t) { keys[n], name, op ? "operator" : "service",
-                                          op ? all_roles : "{service}", NULL, NULL, true };
+        if (i > NSERVICES)
+            p[n] = (mesoctl_principal_in_t) { keys[n], name, "integration", "{integration}", NULL,
+                                              "{session}", false };
+        else
+            p[n] = (mesoctl_principal_in_t) { keys[n], name, op ? "operator" : "service",
+                                              op ? all_roles : "{service}", NULL, NULL, true };
         n++;
     }
     if (n == 0) {
@@ -360,7 +390,7 @@ s_bootstrap (meso_opt_t *opts)
     meso_db_t *db = s_connect (opts, "bootstrap");
     if (!db)
         return MESOCTL_FAILED;
-    mesoctl_boot_t outcome[NSERVICES + 1];
+    mesoctl_boot_t outcome[NSERVICES + 1 + MAX_INTEGRATIONS];
     if (mesoctl_store_bootstrap (db, p, n, outcome) != 0) {
         s_db_error (db, "bootstrap");
         meso_db_destroy (&db);
@@ -413,6 +443,8 @@ static const meso_opt_t s_revoke_opts[] = {
 static const meso_opt_t s_bootstrap_opts[] = {
     { "keys", "MESO_KEYS", "", "folder made by mesoctl keys init", NULL },
     { "init", NULL, "false", "first make the missing key pairs in it (mesoctl keys init)", NULL },
+    { "integrations", NULL, "", "comma-separated integration names whose keys (<name>.key) to "
+      "register too, reading the session stream of every clinic without health data", NULL },
     MESOCTL_OPT_END
 };
 
