@@ -1,8 +1,9 @@
 /* bench_bus.c -- what the bus costs on top of raw ZeroMQ + protobuf-c,
  * and what CURVE costs on top of the plaintext bus.
  *
- * Three variants over tcp loopback in one process, each with its server in
- * its own thread, doing the same work per request:
+ * Three variants over tcp loopback, their servers in a child process (as a
+ * daemon is: its own libzmq I/O thread, which is where CURVE encrypts),
+ * each in its own thread, doing the same work per request:
  *   raw   a ROUTER that unpacks the Request, packs a Reply carrying the same
  *         body, and a DEALER that packs Requests and unpacks Replies, all
  *         with zmq_msg_t on the CZMQ sockets (the cheapest honest baseline);
@@ -12,7 +13,10 @@
  *   curve the same over CURVE, as every daemon runs: encryption, the ZAP
  *         handler at connect, and per request the principal's lookup, the
  *         roles check and the actor rewrite.
- * The keys are made for the run in a temporary folder.
+ * The keys are made for the run in a temporary folder. A fourth line
+ * measures libzmq's CURVE alone (the raw client and server over CURVE
+ * against raw plaintext), so what the bus adds to CURVE can be told from
+ * what CURVE itself costs.
  * Modes: one request in flight (meso_bus_client_call), and 64 in flight
  * (meso_bus_client_send / recv). The body is a packed meso.v1.HealthReply
  * of about 200 bytes.
@@ -108,8 +112,8 @@ s_raw_server (void *arg)
                 zmq_msg_close (&id);
                 break;
             }
+            /* [identity][payload], as the bus client sends it. */
             zmq_msg_init (&empty);
-            zmq_msg_recv (&empty, handle, 0);
             zmq_msg_init (&payload);
             zmq_msg_recv (&payload, handle, 0);
             Meso__V1__Request *req = meso__v1__request__unpack (NULL, zmq_msg_size (&payload),
@@ -121,7 +125,6 @@ s_raw_server (void *arg)
             }
             size_t len = meso__v1__reply__pack (&reply, out);
             zmq_msg_send (&id, handle, ZMQ_SNDMORE);
-            zmq_send (handle, "", 0, ZMQ_SNDMORE);
             zmq_send (handle, out, len, 0);
             if (req)
                 meso__v1__request__free_unpacked (req, NULL);
@@ -163,36 +166,37 @@ s_raw_send (raw_client_t *c)
     req.body.data = body;
     req.body.len = meso__v1__health_reply__pack (c->body, body);
     size_t len = meso__v1__request__pack (&req, c->buf);
-    zmq_send (c->handle, "", 0, ZMQ_SNDMORE);
     zmq_send (c->handle, c->buf, len, 0);
 }
 
 static int
 s_raw_recv (raw_client_t *c)
 {
-    zmq_msg_t empty, payload;
-    zmq_msg_init (&empty);
-    if (zmq_msg_recv (&empty, c->handle, 0) < 0)
-        return -1;
+    zmq_msg_t payload;
     zmq_msg_init (&payload);
-    zmq_msg_recv (&payload, c->handle, 0);
+    if (zmq_msg_recv (&payload, c->handle, 0) < 0) {
+        zmq_msg_close (&payload);
+        return -1;
+    }
     Meso__V1__Reply *reply = meso__v1__reply__unpack (NULL, zmq_msg_size (&payload),
                                                       zmq_msg_data (&payload));
     int rc = reply && reply->body.len == s_body_len ? 0 : -1;
     if (reply)
         meso__v1__reply__free_unpacked (reply, NULL);
-    zmq_msg_close (&empty);
     zmq_msg_close (&payload);
     return rc;
 }
 
 /* Returns elapsed microseconds for n round trips with `window` in flight. */
 static int64_t
-s_raw_run (const char *endpoint, int n, int window)
+s_raw_run (const char *endpoint, int n, int window, bool curve)
 {
     raw_client_t c = { 0 };
     c.dealer = zsock_new (ZMQ_DEALER);
     c.handle = zsock_resolve (c.dealer);
+    char err [256];
+    if (curve)
+        meso_curve_client (c.dealer, "bench", NULL, err, sizeof err);
     zsock_connect (c.dealer, "%s", endpoint);
     c.body = meso__v1__health_reply__unpack (NULL, s_body_len, s_body);
     c.pid = (int) getpid ();
@@ -240,12 +244,11 @@ static const meso_method_t s_methods [] = {
  * this process ("client"), the client admitted as an operator. */
 static char s_keys [64];
 
+/* Server side (the child): the pairs of the servers ("bench", "demo") and
+ * of the client, which is admitted as an operator. */
 static int
 s_keys_make (void)
 {
-    snprintf (s_keys, sizeof s_keys, "/tmp/meso-bench-keys-XXXXXX");
-    if (!mkdtemp (s_keys))
-        return -1;
     const char *names [] = { "bench", "demo", "client" };
     for (int i = 0; i < 3; i++) {
         zcert_t *cert = zcert_new ();
@@ -255,15 +258,18 @@ s_keys_make (void)
             return -1;
         zcert_destroy (&cert);
     }
-    setenv ("MESO_KEYS", s_keys, 1);
     char err [256];
-    if (meso_curve_setup ("client", s_keys, err, sizeof err) != 0) {
+    if (meso_curve_setup ("bench", s_keys, err, sizeof err) != 0) {
         fprintf (stdout, "keys: %s\n", err);
         return -1;
     }
-    meso_access_put (meso_principal_new (zcert_public_txt (meso_curve_identity ()), "bench-client",
+    zcert_t *client = meso_curve_load ("client", false, err, sizeof err);
+    if (!client)
+        return -1;
+    meso_access_put (meso_principal_new (zcert_public_txt (client), "bench-client",
                                          MESO_PRINCIPAL_OPERATOR, MESO_ROLE_ALL, NULL, 0, NULL, 0,
                                          true, false));
+    zcert_destroy (&client);
     return 0;
 }
 
@@ -509,28 +515,63 @@ s_memory (void)
 
 /* ------------------------------------------------------------- main */
 
-int
-main (void)
+/* The servers, in a process of their own as a daemon is (with its own
+ * libzmq I/O thread: in one process, the client's and the server's CURVE
+ * work would share one). Signals ready on fd, serves until SIGTERM. */
+static int
+s_servers (const char *raw_ep, const char *raw_curve_ep, const char *bus_ep,
+           const char *curve_ep, int fd)
 {
     zsys_init ();
     meso_log_init ("bench", getenv ("BENCH_LOG") ? getenv ("BENCH_LOG") : "info");
-    s_make_body ();
-
     raw_server_t raw = { 0 };
     raw.router = zsock_new (ZMQ_ROUTER);
     zsock_set_sndhwm (raw.router, 10000);
     zsock_set_rcvhwm (raw.router, 10000);
-    int raw_port = zsock_bind (raw.router, "tcp://127.0.0.1:*");
-    char raw_ep [64];
-    snprintf (raw_ep, sizeof raw_ep, "tcp://127.0.0.1:%d", raw_port);
-    pthread_t raw_thread;
-    pthread_create (&raw_thread, NULL, s_raw_server, &raw);
-
-    if (s_keys_make () != 0) {
-        fprintf (stdout, "cannot make the keys\n");
+    raw_server_t rawc = { 0 };
+    rawc.router = zsock_new (ZMQ_ROUTER);
+    zsock_set_sndhwm (rawc.router, 10000);
+    zsock_set_rcvhwm (rawc.router, 10000);
+    if (s_keys_make () != 0 || zsock_bind (raw.router, "%s", raw_ep) < 0
+        || meso_curve_server (rawc.router, "bench") != 0
+        || zsock_bind (rawc.router, "%s", raw_curve_ep) < 0)
         return 1;
-    }
-    char bus_ep [64], curve_ep [64];
+    pthread_t raw_thread, rawc_thread;
+    pthread_create (&raw_thread, NULL, s_raw_server, &raw);
+    pthread_create (&rawc_thread, NULL, s_raw_server, &rawc);
+    meso_bus_server_t *bus = meso_bus_server_new ("bench", bus_ep, s_methods, NULL, NULL);
+    meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
+    if (!bus || !curve)
+        return 1;
+    pthread_t curve_thread;
+    pthread_create (&curve_thread, NULL, s_bus_server, curve);
+    if (write (fd, "1", 1) != 1)
+        return 1;
+    close (fd);
+    meso_bus_server_run (bus, NULL, NULL, 0);     /* until SIGTERM */
+    meso_bus_server_stop (curve);
+    pthread_join (curve_thread, NULL);
+    raw.stop = 1;
+    rawc.stop = 1;
+    pthread_join (raw_thread, NULL);
+    pthread_join (rawc_thread, NULL);
+    zsock_destroy (&rawc.router);
+    fprintf (stderr, "bench servers: plain served %" PRIu64 ", curve %" PRIu64 "\n",
+             meso_bus_server_served (bus), meso_bus_server_served (curve));
+    meso_bus_server_destroy (&bus);
+    meso_bus_server_destroy (&curve);
+    zsock_destroy (&raw.router);
+    meso_curve_shutdown ();
+    return 0;
+}
+
+int
+main (void)
+{
+    s_make_body ();
+    char raw_ep [64], raw_curve_ep [64], bus_ep [64], curve_ep [64];
+    snprintf (raw_ep, sizeof raw_ep, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (raw_curve_ep, sizeof raw_curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
     snprintf (bus_ep, sizeof bus_ep, "tcp://127.0.0.1:%d", s_free_port ());
     snprintf (curve_ep, sizeof curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
     setenv ("MESO_PLAINTEXT_ENDPOINTS", bus_ep, 1);
@@ -538,22 +579,45 @@ main (void)
      * at once: give each peer room for 256 (a 64 MiB budget would drop the
      * 65th and cost the bench a 5 s timeout per drop). */
     setenv ("MESO_BUS_PEER_BUDGET", "268435456", 1);
-    meso_bus_server_t *bus = meso_bus_server_new ("bench", bus_ep, s_methods, NULL, NULL);
-    meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
-    if (!bus || !curve) {
-        fprintf (stdout, "cannot start the bus servers\n");
+    snprintf (s_keys, sizeof s_keys, "/tmp/meso-bench-keys-XXXXXX");
+    if (!mkdtemp (s_keys)) {
+        fprintf (stdout, "cannot make a keys folder\n");
         return 1;
     }
-    pthread_t bus_thread, curve_thread;
-    pthread_create (&bus_thread, NULL, s_bus_server, bus);
-    pthread_create (&curve_thread, NULL, s_bus_server, curve);
+    setenv ("MESO_KEYS", s_keys, 1);
+    int ready [2];
+    if (pipe (ready) != 0)
+        return 1;
+    /* Before any CZMQ call: a forked child would not have libzmq's threads. */
+    pid_t servers = fork ();
+    if (servers == 0) {
+        close (ready [0]);
+        _exit (s_servers (raw_ep, raw_curve_ep, bus_ep, curve_ep, ready [1]));
+    }
+    close (ready [1]);
+    char byte;
+    if (servers < 0 || read (ready [0], &byte, 1) != 1) {
+        fprintf (stdout, "the bench servers did not start\n");
+        return 1;
+    }
+    close (ready [0]);
+    zsys_init ();
+    meso_log_init ("bench", getenv ("BENCH_LOG") ? getenv ("BENCH_LOG") : "info");
+    char err [256];
+    if (meso_curve_setup ("client", s_keys, err, sizeof err) != 0) {
+        fprintf (stdout, "keys: %s\n", err);
+        kill (servers, SIGTERM);
+        return 1;
+    }
 
-    printf ("bus vs raw ZeroMQ+protobuf-c, tcp loopback, body %zu bytes, server in its own thread,\n"
-            "best of %d interleaved runs; bus logs a JSON line per request to stderr\n\n",
+    printf ("bus vs raw ZeroMQ+protobuf-c, and CURVE vs plaintext, tcp loopback, body %zu bytes,\n"
+            "servers in a process of their own, best of %d interleaved runs; the bus servers\n"
+            "log a JSON line per request to stderr\n\n",
             s_body_len, REPEATS);
     printf ("%-14s %10s %9s %10s %9s %8s %8s %10s %9s %11s  %s\n", "mode", "raw req/s",
             "raw us/rt", "plain req/s", "us/rt", "pl/raw", "target", "curve req/s", "us/rt",
             "curve/plain", "target");
+    double raw_curve [2] = { 0, 0 };
     struct { const char *name; int n; int window; } modes [] = {
         { "1 in flight", N_SERIAL, 1 },
         { "64 in flight", N_PIPELINED, IN_FLIGHT },
@@ -562,8 +626,11 @@ main (void)
      * and keep the best of REPEATS runs of each. */
     for (size_t i = 0; i < sizeof modes / sizeof modes [0]; i++) {
         int64_t raw_us = INT64_MAX, bus_us = INT64_MAX, curve_us = INT64_MAX;
+        int64_t rawc_us = INT64_MAX;
         for (int rep = 0; rep < REPEATS; rep++) {
-            int64_t t = s_raw_run (raw_ep, modes [i].n, modes [i].window);
+            int64_t tc = s_raw_run (raw_curve_ep, modes [i].n, modes [i].window, true);
+            rawc_us = tc < rawc_us ? tc : rawc_us;
+            int64_t t = s_raw_run (raw_ep, modes [i].n, modes [i].window, false);
             raw_us = t < raw_us ? t : raw_us;
             t = s_bus_run (bus_ep, modes [i].n, modes [i].window);
             bus_us = t < bus_us ? t : bus_us;
@@ -580,28 +647,21 @@ main (void)
                 (double) bus_us / modes [i].n, ratio, ">=0.8", ratio >= 0.80 ? "ok" : "NO",
                 curve_rps, (double) curve_us / modes [i].n, cratio,
                 cratio >= 0.80 ? "ok" : "BELOW");
+        raw_curve [i] = (double) raw_us / (double) rawc_us;
         fflush (stdout);
     }
+    printf ("libzmq's own CURVE, raw client and server as above: raw CURVE / raw plaintext = "
+            "%.2f (1 in flight), %.2f (64 in flight)\n", raw_curve [0], raw_curve [1]);
     if (getenv ("BENCH_HYBRID")) {
         int64_t best = INT64_MAX;
         for (int rep = 0; rep < REPEATS; rep++) {
-            int64_t t = s_raw_run (bus_ep, N_PIPELINED, IN_FLIGHT);
+            int64_t t = s_raw_run (bus_ep, N_PIPELINED, IN_FLIGHT, false);
             best = t < best ? t : best;
         }
         printf ("raw client -> bus server, 64 in flight: %.1f us/rt\n", (double) best / N_PIPELINED);
     }
-    printf ("(bus served %" PRIu64 " requests, each logged as a JSON line on stderr)\n",
-            meso_bus_server_served (bus));
-
-    meso_bus_server_stop (bus);
-    meso_bus_server_stop (curve);
-    pthread_join (bus_thread, NULL);
-    pthread_join (curve_thread, NULL);
-    meso_bus_server_destroy (&bus);
-    meso_bus_server_destroy (&curve);
-    raw.stop = 1;
-    pthread_join (raw_thread, NULL);
-    zsock_destroy (&raw.router);
+    kill (servers, SIGTERM);
+    waitpid (servers, NULL, 0);
 
     s_memory ();
     s_keys_remove ();
