@@ -23,15 +23,28 @@ rather than a REQ: a REQ socket is stuck for good after one lost reply.)
 The Python code for the messages is generated from proto/ with protoc at
 start-up, into a temporary folder, so it always matches the contract.
 
+With --cursor-file the cursor survives a restart: it is read at start (it
+wins over --from) and rewritten (a temporary file renamed over it) after
+each event printed, so a restarted subscriber goes on after the last event
+it printed. Printed, then stored: a crash between the two prints that one
+event again; an integration that stores its cursor in the transaction of
+its own effect has no such window.
+
+SIGTERM and SIGINT end it cleanly (exit status 0). Python leaves SIGTERM at
+its default action, which the kernel does not apply to PID 1: as a
+container's first process it would ignore `docker stop` until the SIGKILL.
+
 Debian packages: python3-zmq python3-protobuf protobuf-compiler.
 
     /usr/bin/python3 subscriber.py --stream session --from 0
+    /usr/bin/python3 subscriber.py --stream session --cursor-file session.cursor
     /usr/bin/python3 subscriber.py --stream stock --count 50 \
         --router tcp://127.0.0.1:7105 --pub tcp://127.0.0.1:7106
 """
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,6 +65,25 @@ def generate(proto_dir, out_dir):
     sys.path.insert(0, out_dir)
     from meso.v1 import events_pb2, rpc_pb2  # noqa: E402 (generated just now)
     return events_pb2, rpc_pb2
+
+
+def read_cursor(path, default):
+    """The stored cursor, or default when there is none yet."""
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or default)
+    except FileNotFoundError:
+        return default
+
+
+def store_cursor(path, seq):
+    """Replaces the stored cursor atomically (write, fsync, rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % seq)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class Refused(Exception):
@@ -156,12 +188,25 @@ def main():
     ap.add_argument("--from", dest="cursor", type=int, default=0,
                     help="print the events after this stream sequence (default 0: all retained)")
     ap.add_argument("--count", type=int, default=0, help="exit after this many events")
+    ap.add_argument("--cursor-file", help="keep the cursor in this file: read at start "
+                    "(instead of --from when it exists), rewritten after each event printed")
     ap.add_argument("--router", default=os.environ.get("MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105"))
     ap.add_argument("--pub", default=os.environ.get("MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106"))
     ap.add_argument("--proto-dir", default=os.path.join(HERE, "..", "..", "..", "proto"))
     args = ap.parse_args()
 
     from google.protobuf.json_format import MessageToDict
+
+    stopping = False
+
+    def stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    if args.cursor_file:
+        args.cursor = read_cursor(args.cursor_file, args.cursor)
 
     with tempfile.TemporaryDirectory(prefix="meso-py-") as gen:
         pb, rpc = generate(args.proto_dir, gen)
@@ -173,16 +218,16 @@ def main():
                 return           # a page may hold more than we were asked for
             print(json.dumps(MessageToDict(event, preserving_proto_field_name=True)), flush=True)
             printed += 1
+            if args.cursor_file:
+                store_cursor(args.cursor_file, event.stream_seq)
 
         ctx = zmq.Context()
         sub = Subscriber(ctx, pb, rpc, args.router, args.pub, args.stream, args.cursor)
         try:
-            sub.run(emit, lambda: args.count and printed >= args.count)
+            sub.run(emit, lambda: stopping or (args.count and printed >= args.count))
         except Refused as e:
             print(f"replay refused: {e}", file=sys.stderr)
             return 1
-        except KeyboardInterrupt:
-            pass
         finally:
             ctx.destroy(linger=0)
     return 0
