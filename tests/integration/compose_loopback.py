@@ -5,8 +5,9 @@ from the compose file itself, and books a course through it.
 Driven by test_compose_loopback.sh (ctest). No Docker engine is needed:
 
   1. `docker-compose config` normalises the file (defaults of ${VAR:-x}
-     filled in, anchors merged, profile "examples" included); the result is
-     read with python3-yaml.
+     filled in, anchors merged, profile "examples" included; the one-shot
+     commands of profile "tools" left out); the result is read with
+     python3-yaml.
   2. Every service but postgres becomes a local process: its command and
      environment are taken as they are, with these substitutions only:
        - tcp://0.0.0.0:P or 0.0.0.0:P in service S (what S binds)
@@ -24,7 +25,9 @@ Driven by test_compose_loopback.sh (ctest). No Docker engine is needed:
          environment, as inside its container) and the test's own calls
          (as the operator key) use them;
        - the executable -> $MESO_BUILD_DIR/bin/<name> (the subscriber
-         example: deploy/examples/python/subscriber.py).
+         example: deploy/examples/python/subscriber.py);
+       - the container path of a named volume in an argument (the
+         subscriber's cursor file) -> a folder of the test's own.
      Every MESO_* variable a service sets must be one its executable lists
      in --help (for mesoctl, the subcommand's --help), or one libmeso reads
      in every executable (MESO_KEYS, MESO_KEY, MESO_PLAINTEXT_ENDPOINTS: the
@@ -104,7 +107,11 @@ def load_compose():
                          env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise Drift("docker-compose config failed:\n" + out.stderr)
-    return yaml.safe_load(out.stdout)["services"]
+    services = yaml.safe_load(out.stdout)["services"]
+    # docker-compose 1.29 prints the services of other profiles too; those
+    # of "tools" (mesoctl) are one-shot commands, not part of the topology.
+    return {name: svc for name, svc in services.items()
+            if not svc.get("profiles") or "examples" in svc["profiles"]}
 
 
 def as_list(cmd):
@@ -172,10 +179,20 @@ def rewrite(value, name, ports, pg, pg_super, dbname):
 def executable(name, svc):
     """argv of the local process standing for a compose service."""
     build = svc.get("build") or {}
-    if isinstance(build, dict) and build.get("target") == "subscriber":
+    if isinstance(build, dict) and str(build.get("dockerfile", "")).endswith("subscriber.Dockerfile"):
         return ["/usr/bin/python3", os.path.join(SRC, "deploy/examples/python/subscriber.py"),
                 "--proto-dir", os.path.join(SRC, "proto")]
     return []
+
+
+def volume_dirs(name, svc):
+    """The container paths of a service's named volumes -> folders in WORK."""
+    dirs = {}
+    for v in svc.get("volumes") or []:
+        src, dst = (v.get("source"), v.get("target")) if isinstance(v, dict) else str(v).split(":")[:2]
+        dirs[dst] = os.path.join(WORK, "volumes", src)
+        os.makedirs(dirs[dst], exist_ok=True)
+    return dirs
 
 
 def help_vars(argv):
@@ -479,6 +496,8 @@ def main():
             for k, v in svc_env.items():
                 env[k] = rewrite(v, name, ports, pg, pg_super, DBNAME)
             argv = [rewrite(a, name, ports, pg, pg_super, DBNAME) for a in argv]
+            for dst, local in volume_dirs(name, svc).items():
+                argv = [a.replace(dst, local) for a in argv]
             deps = svc.get("depends_on") or {}
             for d, cond in deps.items():
                 c = (cond or {}).get("condition", "service_started")

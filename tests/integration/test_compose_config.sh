@@ -7,6 +7,18 @@
 # `mesoctl health --endpoint` health check, depends_on conditions, its own
 # role in MESO_DB, a 0.0.0.0 bind and a metrics port; the one-shot migrate
 # that the daemons wait for. No Docker engine is needed.
+#
+# Also the defects a real engine showed (tests/docker/test_compose_engine.sh
+# runs the stack itself):
+# - passwords with a space and quotes reach each service as PGPASSWORD,
+#   exactly, and never inside MESO_DB (pasted there unquoted, they broke
+#   the conninfo of every daemon);
+# - every daemon waits for postgres healthy itself, so `docker-compose
+#   stop` stops it after them;
+# - each published host port is a variable (MESO_<X>_HOST_PORT) defaulting
+#   to the container's port;
+# - the images: one base (debian:12-slim) for every stage, DEBIAN_FRONTEND
+#   as a build argument, no EXPOSE, no Python stage in the daemons' file.
 set -euo pipefail
 : "${MESO_SOURCE_DIR:?}"
 FILE=$MESO_SOURCE_DIR/docker-compose.yml
@@ -16,6 +28,79 @@ CLEAN=(env -i PATH="$PATH")
 "${CLEAN[@]}" docker-compose -f "$FILE" --profile examples config -q
 "${CLEAN[@]}" POSTGRES_PASSWORD=x MESO_EVENTS_DB_PASSWORD='p w"q' MESO_LOG_LEVEL=debug \
     docker-compose -f "$FILE" config -q
+
+# Passwords and host ports as an operator would set them.
+PW_ENV=(POSTGRES_PASSWORD="pg pass 'one\"" MESO_SCREENING_DB_PASSWORD="scr een's \"pw\""
+        MESO_SCHEDULING_DB_PASSWORD="sched pw" MESO_INVENTORY_DB_PASSWORD="inv pw=1"
+        MESO_BILLING_DB_PASSWORD=" bill " MESO_EVENTS_DB_PASSWORD="ev\\ pw")
+PORT_ENV=()
+i=0
+for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS EVENTS_PUB; do
+    i=$((i + 1)); PORT_ENV+=("MESO_${v}_HOST_PORT=$((17200 + i))")
+done
+i=0
+for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
+    i=$((i + 1)); PORT_ENV+=("MESO_${v}_METRICS_HOST_PORT=$((17210 + i))")
+done
+"${CLEAN[@]}" "${PW_ENV[@]}" "${PORT_ENV[@]}" docker-compose -f "$FILE" --profile examples config \
+  | "${CLEAN[@]}" "${PW_ENV[@]}" /usr/bin/python3 -c '
+import os, sys, yaml
+svc = yaml.safe_load(sys.stdin)["services"]
+errors = []
+roles = {"migrate": "POSTGRES_PASSWORD"}
+for name in ("screening", "scheduling", "inventory", "billing", "events"):
+    roles[name] = "MESO_%s_DB_PASSWORD" % name.upper()
+for name, var in roles.items():
+    env = svc[name]["environment"]
+    if "password" in env.get("MESO_DB", ""):
+        errors.append(name + ": a password inside MESO_DB: " + env["MESO_DB"])
+    if env.get("PGPASSWORD") != os.environ[var]:
+        errors.append("%s: PGPASSWORD is %r, not %s %r" % (name, env.get("PGPASSWORD"), var, os.environ[var]))
+    if name != "migrate" and svc[name]["depends_on"].get("postgres", {}).get("condition") != "service_healthy":
+        errors.append(name + ": does not wait for postgres healthy itself (stop would stop postgres first)")
+want = {"screening": {7101: 17201, 9101: 17211}, "scheduling": {7102: 17202, 9102: 17212},
+        "inventory": {7103: 17203, 9103: 17213}, "billing": {7104: 17204, 9104: 17214},
+        "events": {7105: 17205, 7106: 17206, 9105: 17215}}
+for name, ports in want.items():
+    # docker-compose 1.29 prints "127.0.0.1:17201:7101/tcp"
+    parsed = [str(p).split("/")[0].split(":") for p in svc[name].get("ports", [])]
+    got = {int(p[-1]): int(p[-2]) for p in parsed}
+    if got != ports:
+        errors.append("%s: published %r, want %r" % (name, got, ports))
+    if any(len(p) != 3 or p[0] != "127.0.0.1" for p in parsed):
+        errors.append(name + ": a port published beyond the loopback")
+if errors:
+    print("docker-compose.yml with operator settings:\n  " + "\n  ".join(errors), file=sys.stderr)
+    sys.exit(1)
+print("docker-compose.yml: passwords as PGPASSWORD, ports moved by variables")
+'
+
+# The images (deploy/docker/*Dockerfile).
+/usr/bin/python3 - "$MESO_SOURCE_DIR/deploy/docker" <<'PY'
+import os, re, sys
+d = sys.argv[1]
+errors = []
+for f in ("Dockerfile", "subscriber.Dockerfile"):
+    text = open(os.path.join(d, f)).read()
+    lines = [l for l in text.splitlines() if not l.lstrip().startswith("#")]
+    froms = [l.split()[1] for l in lines if l.startswith("FROM ")]
+    base = re.search(r"^ARG DEBIAN=(\S+)$", text, re.M)
+    if not base or base.group(1) != "debian:12-slim":
+        errors.append(f + ": ARG DEBIAN=debian:12-slim before the first FROM")
+    if any(x != "${DEBIAN}" for x in froms):
+        errors.append(f + ": every stage FROM ${DEBIAN}, not " + ", ".join(froms))
+    if len([l for l in lines if l.startswith("ARG DEBIAN_FRONTEND=noninteractive")]) != len(froms):
+        errors.append(f + ": ARG DEBIAN_FRONTEND=noninteractive in every stage")
+    if any(l.startswith("EXPOSE") for l in lines):
+        errors.append(f + ": EXPOSE (one image serves every daemon; compose publishes the ports)")
+main = open(os.path.join(d, "Dockerfile")).read()
+if "python3" in main:
+    errors.append("Dockerfile: a Python stage (the classic builder would build it for every daemon)")
+if errors:
+    print("deploy/docker:\n  " + "\n  ".join(errors), file=sys.stderr)
+    sys.exit(1)
+print("deploy/docker: one base, noninteractive, no EXPOSE")
+PY
 
 "${CLEAN[@]}" docker-compose -f "$FILE" --profile examples config \
   | /usr/bin/python3 -c '
