@@ -54,7 +54,9 @@ M=${MESOCTL:-$ROOT/build/bin/mesoctl}
 LOCAL=${MESO_LOCAL_DIR:-$ROOT/.local}
 export MESO_KEYS=${MESO_KEYS:-$LOCAL/keys}
 export MESO_DB=${MESO_DB:-host=$LOCAL/pg/run port=${MESO_LOCAL_PGPORT:-54320} user=meso dbname=meso}
-PEOPLE=$MESO_KEYS/people
+# The people's key pairs (made here): MESO_DEMO_PEOPLE, else beside the
+# daemons' keys (a container whose keys folder is read-only names another).
+PEOPLE=${MESO_DEMO_PEOPLE:-$MESO_KEYS/people}
 # The principal the next commands run as ("": the operator key).
 AS=
 

@@ -317,11 +317,15 @@ wait_healthy
 rb 'docker-compose ps'
 rb 'docker-compose run --rm mesoctl health' </dev/null
 # Every published host port (the variables) answers from the host.
-docker run --rm --network host --entrypoint bash "$MESO_IMAGE" -c "
+# (as the operator key, from the keys volume; --services names whose
+# server key to expect)
+docker run --rm --network host -v "${PROJECT}_keys:/var/lib/meso/keys:ro" \
+    -e MESO_KEYS=/var/lib/meso/keys --entrypoint bash "$MESO_IMAGE" -c "
     set -e
-    for p in $MESO_SCREENING_HOST_PORT $MESO_SCHEDULING_HOST_PORT $MESO_INVENTORY_HOST_PORT \
-             $MESO_BILLING_HOST_PORT $MESO_EVENTS_HOST_PORT; do
-        mesoctl health --endpoint tcp://127.0.0.1:\$p >/dev/null
+    for sp in screening:$MESO_SCREENING_HOST_PORT scheduling:$MESO_SCHEDULING_HOST_PORT \
+              inventory:$MESO_INVENTORY_HOST_PORT billing:$MESO_BILLING_HOST_PORT \
+              events:$MESO_EVENTS_HOST_PORT; do
+        mesoctl health --services \${sp%%:*} --endpoint tcp://127.0.0.1:\${sp##*:} >/dev/null
     done" || fail "a daemon does not answer on its published host port"
 for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
     p=MESO_${v}_METRICS_HOST_PORT
@@ -330,8 +334,13 @@ for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
 done
 
 stage book
+# The demo registers its people (mesoctl access add, as the migration
+# role) and keeps their pairs in the container (the keys volume is
+# read-only there).
 docker-compose run --rm -T -v "$SRC/deploy/local/demo.sh:/usr/local/share/meso/demo.sh:ro" \
-    -e MESOCTL=/usr/local/bin/mesoctl --entrypoint bash mesoctl /usr/local/share/meso/demo.sh \
+    -e MESOCTL=/usr/local/bin/mesoctl -e MESO_DEMO_PEOPLE=/tmp/people \
+    -e MESO_DB="host=postgres port=5432 dbname=meso user=postgres" -e PGPASSWORD="$POSTGRES_PASSWORD" \
+    --entrypoint bash mesoctl /usr/local/share/meso/demo.sh \
     </dev/null >"$WORK/demo.log" 2>&1 || { tail -n 30 "$WORK/demo.log" >&2; fail "demo.sh"; }
 read -r ANA COURSE APPT < <(sed -n 's/^patient \([^,]*\), course \([^;]*\); first session \([^ ]*\) completed.*/\1 \2 \3/p' "$WORK/demo.log")
 [ -n "${APPT:-}" ] || { tail -n 20 "$WORK/demo.log" >&2; fail "demo.sh did not complete a session"; }
