@@ -92,7 +92,7 @@ LOCAL=(
   "access|list|db json|MESO_DB"
   "access|show|db json name|MESO_DB"
   "access|revoke|db name|MESO_DB"
-  "access|bootstrap|db init keys|MESO_DB"
+  "access|bootstrap|db init integrations keys|MESO_DB"
 )
 for e in "${LOCAL[@]}"; do
     IFS='|' read -r cmd sub want var <<<"$e"
