@@ -17,13 +17,9 @@
  *   of one process (one counter per process) and, thanks to the random
  *   part, across processes that reuse a pid.
  * - CURVE (curve.h): the client proves its key pair and checks the
- *   server's. A server that refuses the key never completes the handshake,
- *   so with ZMQ_IMMEDIATE nothing can be sent and, left alone, the call
- *   would wait out its whole deadline as if the daemon were down. A socket
- *   monitor reports the refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH); it is
- *   read only while no peer is connected, so it costs nothing per request,
- *   and once every endpoint has refused, the call ends at once with
- *   UNAUTHENTICATED "not authorised by <endpoint>".
+ *   server's. A refused key is noticed and reported as UNAUTHENTICATED
+ *   "not authorised by <endpoint>" instead of a wait for the deadline
+ *   (bus_watch.c).
  * - The actor written in a request is "on behalf of": a daemon serving a
  *   request of a person passes that person along (the thread's current
  *   call, access.h); the server only honours it from a service principal.
@@ -49,20 +45,13 @@
 
 static atomic_ulong s_counter;
 
-#define REFUSED_MAX 8
-#define REFUSED_FINAL_MS 1500   /* refused this long by every endpoint: give up */
-
 struct meso_bus_client_t {
     zsock_t *dealer;
     void *handle;
     char *endpoints;
     char *service;
-    zsock_t *monitor;           /* handshake outcomes of dealer */
+    meso_bus_watch_t *watch;    /* handshake refusals (CURVE only) */
     int n_endpoints;
-    char *refused [REFUSED_MAX];   /* endpoints whose last handshake failed */
-    char refused_why [96];
-    int64_t refused_since;      /* monotonic ms since every endpoint refuses, 0: not */
-    int64_t reconnected_at;     /* last s_reconnect */
     int attempt_ms;
     char id_prefix [24];        /* "<pid>-<random>-" */
     uint8_t *buf;               /* packed request, reused */
@@ -97,118 +86,6 @@ meso_result_reset (meso_result_t *r)
 }
 
 /* ------------------------------------------------------------ lifecycle */
-
-static void
-s_monitor_start (meso_bus_client_t *self)
-{
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "inproc://meso-client-monitor-%p", (void *) self);
-    if (zmq_socket_monitor (self->handle, endpoint,
-                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
-        return;
-    self->monitor = zsock_new_pair (endpoint);
-    if (self->monitor)
-        zsock_set_rcvtimeo (self->monitor, 0);
-}
-
-static void
-s_refused_set (meso_bus_client_t *self, const char *endpoint, bool refused)
-{
-    int free_slot = -1;
-    for (int i = 0; i < REFUSED_MAX; i++) {
-        if (self->refused [i] && strcmp (self->refused [i], endpoint) == 0) {
-            if (!refused) {
-                free (self->refused [i]);
-                self->refused [i] = NULL;
-            }
-            return;
-        }
-        if (!self->refused [i] && free_slot < 0)
-            free_slot = i;
-    }
-    if (refused && free_slot >= 0)
-        self->refused [free_slot] = strdup (endpoint);
-}
-
-/* Reads the handshake events that arrived; returns how many endpoints
- * currently refuse us. */
-static int
-s_monitor_read (meso_bus_client_t *self)
-{
-    while (self->monitor) {
-        zmsg_t *msg = zmsg_recv (self->monitor);
-        if (!msg)
-            break;
-        zframe_t *head = zmsg_first (msg);
-        zframe_t *addr = zmsg_next (msg);
-        if (head && zframe_size (head) >= 6 && addr) {
-            uint16_t event;
-            uint32_t value;
-            memcpy (&event, zframe_data (head), 2);
-            memcpy (&value, zframe_data (head) + 2, 4);
-            char *endpoint = zframe_strdup (addr);
-            /* ZAP 300 is a temporary failure (the server has not loaded its
-             * principals yet): not a refusal. */
-            bool refused = event != ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                           && !(event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300);
-            if (endpoint && (refused || event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)) {
-                s_refused_set (self, endpoint, refused);
-                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-                    snprintf (self->refused_why, sizeof self->refused_why,
-                              "the server refused this process's key (ZAP %u)", value);
-                else
-                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-                    snprintf (self->refused_why, sizeof self->refused_why,
-                              "the CURVE handshake failed (wrong server key, or the "
-                              "server is not CURVE)");
-                free (endpoint);
-            }
-        }
-        zmsg_destroy (&msg);
-    }
-    int n = 0;
-    for (int i = 0; i < REFUSED_MAX; i++)
-        n += self->refused [i] != NULL;
-    return n;
-}
-
-/* libzmq gives up on a connection whose handshake failed (a protocol
- * error ends the session, no reconnect), so an endpoint that refused us
- * once -- a key added a moment ago, a server still loading its principals
- * -- would stay dead for this socket. While no peer is connected, connect
- * every endpoint again, at most every RECONNECT_MS. */
-#define RECONNECT_MS 200
-static void
-s_reconnect (meso_bus_client_t *self)
-{
-    int64_t now = zclock_mono ();
-    if (now - self->reconnected_at < RECONNECT_MS)
-        return;
-    self->reconnected_at = now;
-    char *list = strdup (self->endpoints);
-    char *save = NULL;
-    for (char *ep = list ? strtok_r (list, ",", &save) : NULL; ep;
-         ep = strtok_r (NULL, ",", &save)) {
-        while (*ep == ' ')
-            ep++;
-        if (!*ep)
-            continue;
-        zmq_disconnect (self->handle, ep);
-        zmq_connect (self->handle, ep);
-    }
-    free (list);
-}
-
-/* The first refusing endpoint, for the message. */
-static const char *
-s_refused_first (meso_bus_client_t *self)
-{
-    for (int i = 0; i < REFUSED_MAX; i++)
-        if (self->refused [i])
-            return self->refused [i];
-    return self->endpoints;
-}
 
 meso_bus_client_t *
 meso_bus_client_new_as (const char *service, const char *endpoints, zcert_t *identity)
@@ -266,7 +143,7 @@ meso_bus_client_new_as (const char *service, const char *endpoints, zcert_t *ide
             meso_bus_client_destroy (&self);
             return NULL;
         }
-        s_monitor_start (self);
+        self->watch = meso_bus_watch_new (self->handle, self->endpoints);
     }
 
     list = strdup (endpoints);
@@ -306,15 +183,10 @@ meso_bus_client_destroy (meso_bus_client_t **self_p)
     meso_bus_client_t *self = *self_p;
     if (!self)
         return;
-    if (self->monitor) {
-        zmq_socket_monitor (self->handle, NULL, 0);
-        zsock_destroy (&self->monitor);
-    }
+    meso_bus_watch_destroy (&self->watch, self->handle);
     zsock_destroy (&self->dealer);
     free (self->buf);
     free (self->body_buf);
-    for (int i = 0; i < REFUSED_MAX; i++)
-        free (self->refused [i]);
     free (self->service);
     free (self->endpoints);
     free (self);
@@ -510,20 +382,10 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
             /* Every endpoint has refused our key for a while (not only
              * once, which a server still starting may do): no point
              * waiting for the deadline. */
-            int refusing = self->monitor ? s_monitor_read (self) : 0;
-            if (refusing > 0)
-                s_reconnect (self);
-            if (refusing >= self->n_endpoints) {
-                if (self->refused_since == 0)
-                    self->refused_since = zclock_mono ();
-            }
-            else
-                self->refused_since = 0;
-            if (self->refused_since && zclock_mono () - self->refused_since >= REFUSED_FINAL_MS) {
+            if (self->watch && meso_bus_watch_refused (self->watch, self->n_endpoints)) {
                 result->status = MESO_UNAUTHENTICATED;
                 snprintf (result->message, sizeof result->message,
-                          "%s: not authorised by %s: %s", method, s_refused_first (self),
-                          self->refused_why);
+                          "%s: not authorised by %s", method, meso_bus_watch_why (self->watch));
                 return -1;
             }
             /* No connected peer yet (or it is full): wait a little and
@@ -570,11 +432,10 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
                   method, self->endpoints, deadline_ms, attempts, attempts == 1 ? "" : "s");
     }
     else
-    if (self->monitor && s_monitor_read (self) > 0) {
+    if (self->watch && meso_bus_watch_refusing (self->watch) > 0) {
         result->status = MESO_UNAUTHENTICATED;
         snprintf (result->message, sizeof result->message,
-                  "%s: not authorised by %s: %s", method, s_refused_first (self),
-                  self->refused_why);
+                  "%s: not authorised by %s", method, meso_bus_watch_why (self->watch));
     }
     else {
         result->status = MESO_UNAVAILABLE;

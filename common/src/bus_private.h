@@ -84,4 +84,29 @@ int meso_bus_caller_begin (meso_bus_caller_t *c, const char *user_id, bool plain
                            Meso__V1__Request *req, meso_reply_t *reply);
 void meso_bus_caller_end (meso_bus_caller_t *c, Meso__V1__Request *req);
 
+/* bus_watch.c: a bus client's watch on its CURVE handshakes (see its top
+ * comment). new returns NULL when the socket cannot be monitored. */
+typedef struct meso_bus_watch_t meso_bus_watch_t;
+meso_bus_watch_t *meso_bus_watch_new (void *handle, const char *endpoints);
+void meso_bus_watch_destroy (meso_bus_watch_t **self_p, void *handle);
+/* How many endpoints refuse the key now (reads the events that came). */
+int meso_bus_watch_refusing (meso_bus_watch_t *self);
+/* Reads the events, connects refusing endpoints again, and says whether
+ * all n_endpoints have refused long enough to give up. */
+bool meso_bus_watch_refused (meso_bus_watch_t *self, int n_endpoints);
+/* "<endpoint>: <why>" of the latest refusal. */
+const char *meso_bus_watch_why (meso_bus_watch_t *self);
+
+/* bus_arena.c: the server's request arena (a protobuf-c allocator over
+ * MESO_BUS_ARENA_SIZE bytes; set used = 0 after each request; free buf at
+ * the end). buf is NULL when out of memory: everything then goes to
+ * malloc. */
+#define MESO_BUS_ARENA_SIZE 8192   /* a typical request unpacks into a few hundred bytes */
+typedef struct {
+    ProtobufCAllocator base;    /* alloc, free, allocator_data = this */
+    uint8_t *buf;
+    size_t used;
+} meso_bus_arena_t;
+void meso_bus_arena_init (meso_bus_arena_t *arena);
+
 #endif

@@ -29,13 +29,10 @@
  *   together through meso_log_batch_begin/end: one write(2) per ~15 lines
  *   instead of per line. The price: a line can wait for the handlers
  *   served after it in the same burst, and a kill -9 mid-burst loses it.
- * - Requests are unpacked into an arena the server keeps (ARENA_SIZE
- *   bytes, bump allocation, emptied after each request): protobuf-c makes
- *   half a dozen allocations per request (the message, its strings, the
- *   actor, the body), and their malloc/free were some 7% of the server's
- *   instructions per request (callgrind).
- *   What does not fit (large bodies) falls back to malloc, and the arena's
- *   free frees exactly those, so free_unpacked stays correct.
+ * - Requests are unpacked into an arena the server keeps (bus_arena.c),
+ *   emptied after each request.
+ * - Who calls is decided before the handler (bus_authz.c): the principal
+ *   of the connection's key, the method's roles and the clinic scope.
  * - The method is looked up once per request: the label for the metrics
  *   comes from the same lookup as the handler.
  * - Health is built in: "Health" and "<service>.Health" need no entry in
@@ -63,14 +60,6 @@
 #define HWM 10000               /* receive side; the send side is from the budget */
 #define DROP_LOG_MS 10000
 #define LINGER_MS 200
-#define ARENA_SIZE 8192         /* a typical request unpacks into a few hundred bytes */
-
-/* The request arena: a protobuf-c allocator over one buffer. */
-typedef struct {
-    ProtobufCAllocator base;    /* alloc, free, allocator_data = this */
-    uint8_t *buf;
-    size_t used;
-} s_arena_t;
 
 struct meso_bus_server_t {
     char *service;
@@ -87,7 +76,7 @@ struct meso_bus_server_t {
     meso_reply_t *reply;        /* reused for every request */
     uint8_t *out;               /* packed reply, reused */
     size_t out_cap;
-    s_arena_t arena;
+    meso_bus_arena_t arena;
     meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
     uint64_t served;
     uint64_t drops_unlogged;    /* replies dropped since the last log line */
@@ -106,39 +95,6 @@ s_now_us (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* ---------------------------------------------------------------- arena */
-
-static void *
-s_arena_alloc (void *data, size_t size)
-{
-    s_arena_t *arena = data;
-    /* 16-byte alignment, like malloc's; size 0 still gets its own slot. */
-    size_t need = size > 0 ? (size + 15) & ~(size_t) 15 : 16;
-    if (need >= size && ARENA_SIZE - arena->used >= need) {
-        void *p = arena->buf + arena->used;
-        arena->used += need;
-        return p;
-    }
-    return malloc (size);
-}
-
-static void
-s_arena_free (void *data, void *ptr)
-{
-    s_arena_t *arena = data;
-    uintptr_t p = (uintptr_t) ptr;
-    uintptr_t start = (uintptr_t) arena->buf;
-    if (p >= start && p < start + ARENA_SIZE)
-        return;         /* given back all at once by s_arena_reset */
-    free (ptr);
-}
-
-static void
-s_arena_reset (s_arena_t *arena)
-{
-    arena->used = 0;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -161,10 +117,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
     self->arg = arg;
     self->db = db;
     self->reply = meso_reply_new ();
-    self->arena.buf = malloc (ARENA_SIZE);
-    self->arena.base.alloc = s_arena_alloc;
-    self->arena.base.free = s_arena_free;
-    self->arena.base.allocator_data = &self->arena;
+    meso_bus_arena_init (&self->arena);
     self->started_ms = zclock_mono ();
     if (asprintf (&self->health_method, "%s.Health", service) < 0)
         self->health_method = NULL;
@@ -580,7 +533,7 @@ s_serve_one (meso_bus_server_t *self)
 
     if (req)
         meso__v1__request__free_unpacked (req, &self->arena.base);
-    s_arena_reset (&self->arena);
+    self->arena.used = 0;
     for (int i = 0; i < kept; i++)
         zmq_msg_close (&frames [i]);
     return 1;
