@@ -6,6 +6,7 @@
  * calls only files below it, so no two files call each other in a circle):
  *
  *   main.c       configuration, sockets, the loop
+ *   gauges.c     the per-clinic gauge of today (main.c's tick)
  *   handlers.c   the method table (which file owns which method) and Health
  *   reports.c    RevenueReport, LiabilityReport
  *   statements.c GetStatement: reads every aggregate of a patient
@@ -76,6 +77,13 @@ typedef struct {
 #define BILLING_REASON_MAX 500
 /* Most lines an invoice may have. */
 #define BILLING_MAX_LINES 50
+
+/* ---- gauges.c: the per-clinic gauge of today ---- */
+/* Sets meso_clinic_revenue_today_cents{clinic} for every clinic with
+ * billing settings (at most BILLING_GAUGE_CLINICS). The number of clinics
+ * set, or -1 (logged). */
+#define BILLING_GAUGE_CLINICS 500
+int billing_gauges (billing_t *self);
 
 /* ---- handlers.c: the method table and Health ---- */
 extern const meso_method_t billing_methods[];
@@ -390,6 +398,13 @@ PGresult *store_revenue (meso_db_t *db, const char *clinic, const char *tz, cons
                          const char *to, const char *by);
 /* Liability of clinic: packages, sessions_left, liability, tax. */
 PGresult *store_liability (meso_db_t *db, const char *clinic);
+/* The clinics billing has settings for (at most limit): clinic_id. */
+PGresult *store_gauge_clinics (meso_db_t *db, int limit);
+/* What the patients of each of clinics[0..n) were charged in the
+ * clinic's local today (zones[i]): clinic_id, cents (invoices issued,
+ * gross). One statement. NULL on failure (meso_db_error). */
+PGresult *store_revenue_today (meso_db_t *db, const char *const *clinics, const char *const *zones,
+                               int n);
 
 /* Session charges. 1 when the appointment was dealt with, 0 not, -1. */
 int store_charge_exists (meso_db_t *db, const char *clinic, const char *appointment);

@@ -11,8 +11,9 @@
  *
  * The consumer follows the "session" stream (charges and fees) and the
  * "screening" stream (the patients billing may bill). A timer expires the
- * packages whose last day has passed (--expiry-check-ms), on the request
- * connection between requests. */
+ * packages whose last day has passed (--expiry-check-ms), and another
+ * refreshes the per-clinic gauge of today (gauges.c, --gauges-ms), both
+ * on the request connection between requests. */
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,9 @@ main (int argc, char **argv)
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "expiry-check-ms", "MESO_BILLING_EXPIRY_CHECK_MS", "60000",
           "how often packages past their last day are expired (billing.package_expired), ms", NULL },
+        { "gauges-ms", "MESO_BILLING_GAUGES_MS", "30000",
+          "how often the per-clinic gauge of today (meso_clinic_revenue_today_cents) is refreshed "
+          "(ms, 1000..3600000; 0: never)", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
@@ -56,6 +60,13 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("billing", meso_config_get (opts, "log-level"));
+    long gauges_every;
+    if (meso_config_int (opts, "gauges-ms", 0, 3600000L, &gauges_every) != 0)
+        return 2;
+    if (gauges_every > 0 && gauges_every < 1000) {
+        meso_error ("--gauges-ms: 0 or 1000..3600000, not %ld", gauges_every);
+        return 2;
+    }
     if (meso_metrics_start ("billing", meso_config_get (opts, "metrics")) != 0)
         return 1;
     zsys_init ();
@@ -122,7 +133,12 @@ main (int argc, char **argv)
     if (expiry_every < 10)
         expiry_every = 10;
     int64_t expiry_next = zclock_mono () + expiry_every / 10;   /* soon after start */
+    int64_t gauges_next = zclock_mono ();
     while (!zsys_interrupted) {
+        if (gauges_every > 0 && zclock_mono () >= gauges_next) {
+            billing_gauges (&self);
+            gauges_next = zclock_mono () + gauges_every;
+        }
         if (zclock_mono () >= expiry_next) {
             int n = 0;
             if (billing_packages_expire_due (self.db, &n) != 0)

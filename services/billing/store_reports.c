@@ -12,8 +12,16 @@
  *     recognised), at the clinic that sold it, when it expired;
  * and beside it, not deducted, the money refunded in the period. A
  * package refund's credit note is not revenue either: it takes back
- * liability, not revenue. */
+ * liability, not revenue.
+ *
+ * The gauge of today (gauges.c) counts something else: what the patients
+ * were charged, every invoice issued (sessions, fees, package sales,
+ * manual), gross, with nothing deducted. */
 #include "billing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* What used sessions of a package recognised of col (price_cents or
  * tax_cents): pricing_package_recognised, in SQL. */
@@ -59,4 +67,64 @@ store_liability (meso_db_t *db, const char *clinic)
         " coalesce (sum (price_cents - " RECOGNISED ("price_cents") "), 0),"
         " coalesce (sum (tax_cents - " RECOGNISED ("tax_cents") "), 0)"
         " FROM billing.package WHERE clinic_id = $1 AND state = 'active'", 1, p);
+}
+
+PGresult *
+store_gauge_clinics (meso_db_t *db, int limit)
+{
+    char l[16];
+    snprintf (l, sizeof l, "%d", limit);
+    const char *p[] = { l };
+    return meso_db_query (db, "SELECT clinic_id FROM billing.clinic_settings ORDER BY clinic_id LIMIT $1::int",
+                          1, p);
+}
+
+/* v[0..n) as a PostgreSQL text[] literal, every element quoted (malloc'd;
+ * NULL when out of memory). */
+static char *
+s_text_array (const char *const *v, int n)
+{
+    size_t cap = 3;
+    for (int i = 0; i < n; i++)
+        cap += 2 * strlen (v[i]) + 3;
+    char *out = malloc (cap), *o = out;
+    if (!out)
+        return NULL;
+    *o++ = '{';
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *c = v[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *o++ = '\\';
+            *o++ = *c;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+PGresult *
+store_revenue_today (meso_db_t *db, const char *const *clinics, const char *const *zones, int n)
+{
+    char *ids = s_text_array (clinics, n), *tzs = s_text_array (zones, n);
+    PGresult *res = NULL;
+    if (ids && tzs) {
+        const char *p[] = { ids, tzs };
+        /* The bounds of each clinic's local today, then its invoices on
+         * the index (clinic_id, issued_at). */
+        res = meso_db_query (db,
+            "SELECT c.clinic_id, coalesce (sum (i.total_cents), 0)::bigint"
+            " FROM unnest ($1::text[], $2::text[]) AS c (clinic_id, tz)"
+            " LEFT JOIN billing.invoice i ON i.clinic_id = c.clinic_id"
+            "  AND i.issued_at >= (now () AT TIME ZONE c.tz)::date::timestamp AT TIME ZONE c.tz"
+            "  AND i.issued_at < ((now () AT TIME ZONE c.tz)::date + 1)::timestamp AT TIME ZONE c.tz"
+            " GROUP BY c.clinic_id ORDER BY c.clinic_id", 2, p);
+    }
+    free (ids);
+    free (tzs);
+    return res;
 }

@@ -173,6 +173,9 @@ def run_daemons():
     run([os.path.join(BIN, "mesoctl"), "access", "bootstrap", "--db", conninfo("meso"),
          "--keys", keys])
     os.environ["MESO_KEYS"] = keys
+    # One clinic, so that the per-clinic gauges of today have a series.
+    psql("INSERT INTO scheduling.clinic (clinic_id, name, time_zone) VALUES ('obs', 'Obs', 'UTC');"
+         " INSERT INTO billing.clinic_settings (clinic_id) VALUES ('obs')", DBNAME)
     ep = {s: "tcp://127.0.0.1:%d" % free_port()
           for s in ("screening", "scheduling", "inventory", "billing", "events", "pub")}
     metrics = {s: free_port() for s in ("screening", "scheduling", "inventory", "billing", "events")}
@@ -181,8 +184,9 @@ def run_daemons():
         "events": ["--pub=" + ep["pub"]],
         "screening": ["--scheduling=" + ep["scheduling"], "--inventory=" + ep["inventory"]],
         "inventory": ev + ["--scheduling=" + ep["scheduling"]],
-        "billing": ev + ["--scheduling=" + ep["scheduling"]],
-        "scheduling": ev + ["--screening=" + ep["screening"], "--inventory=" + ep["inventory"]],
+        "billing": ev + ["--scheduling=" + ep["scheduling"], "--gauges-ms=1000"],
+        "scheduling": ev + ["--screening=" + ep["screening"], "--inventory=" + ep["inventory"],
+                            "--gauges-ms=1000"],
     }
     for s in ("events", "screening", "inventory", "billing", "scheduling"):
         spawn(s, [os.path.join(BIN, "meso-" + s), "--db=" + conninfo("meso_" + s),
@@ -210,7 +214,8 @@ def run_daemons():
         exported = set()
         for s, port in metrics.items():
             exported |= scrape(port)
-        if "meso_events_publish_lag_seconds" in exported or time.time() > deadline:
+        if ("meso_events_publish_lag_seconds" in exported
+                and "meso_clinic_revenue_today_cents" in exported) or time.time() > deadline:
             break
         time.sleep(0.2)
     return exported
