@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "meso/access.h"
 #include "meso/curve.h"
@@ -29,6 +30,7 @@
 static char s_keys_dir [1024];
 static zcert_t *s_identity;
 static zactor_t *s_zap;
+static atomic_bool s_zap_bound;     /* set by the actor once it has bound */
 static pthread_mutex_t s_zap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *
@@ -202,6 +204,7 @@ s_zap_actor (zsock_t *pipe, void *args)
         zsock_signal (pipe, 1);
         return;
     }
+    atomic_store (&s_zap_bound, true);
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, handler, NULL);
     while (true) {
@@ -238,9 +241,11 @@ s_zap_start (void)
             atexit (meso_curve_shutdown);
         registered = true;
         s_zap = zactor_new (s_zap_actor, NULL);
-        /* zactor_new waits for the actor's signal; a failed bind makes
-         * it signal 1, which zactor_new does not report: check the
-         * endpoint is taken. */
+        /* zactor_new waits for the actor's signal but does not report its
+         * status: the actor says whether it bound. Without a handler,
+         * ZMQ_ZAP_ENFORCE_DOMAIN makes every handshake fail (closed). */
+        if (s_zap && !atomic_load (&s_zap_bound))
+            zactor_destroy (&s_zap);
     }
     int rc = s_zap ? 0 : -1;
     pthread_mutex_unlock (&s_zap_lock);
