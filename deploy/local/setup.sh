@@ -23,6 +23,7 @@ PROG=$(basename "$0")
 PACKAGES=(
     build-essential cmake pkg-config            # the build
     libczmq-dev libzmq3-dev                     # the bus
+    libsodium-dev                               # page tokens, patient data keys
     libprotobuf-c-dev protobuf-c-compiler       # the wire format (C)
     protobuf-compiler python3 python3-zmq python3-protobuf  # integrations, examples
     libpq-dev postgresql postgresql-contrib     # the database (btree_gist is in contrib)
