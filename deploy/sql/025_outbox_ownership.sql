@@ -153,6 +153,10 @@ BEGIN
                       HINT = 'a service appends only its own streams (events.stream_owner)';
         END IF;
     END LOOP;
+    -- A type outside its stream is the table's CHECK to refuse (23514).
+    IF NOT starts_with (NEW.type, NEW.stream || '.') THEN
+        RETURN NEW;
+    END IF;
     IF length (NEW.payload) > 65536 THEN
         RAISE EXCEPTION 'event % of % bytes exceeds the 65536-byte limit', NEW.type, length (NEW.payload)
             USING ERRCODE = 'program_limit_exceeded';

@@ -272,11 +272,18 @@ test_roles_stay_in_their_schema (void **state)
     assert_null (meso_db_query (screening, "SELECT * FROM billing.idempotency", 0, NULL));
     assert_string_equal (meso_db_error (screening)->sqlstate, "42501");
 
-    /* Every service may announce events, but not read the outbox. */
+    /* Every service may announce events of its streams, but not read the
+     * outbox. The payload is a packed Event (type screening.assessed, an
+     * empty member 40 of screening's block, migration 025); bytes that are
+     * not one are refused. */
     const char *ev[] = { "screening", "screening.assessed", "clinic-1" };
     assert_int_equal (meso_db_exec (screening,
                                     "INSERT INTO events.outbox (stream, type, clinic_id, payload)"
-                                    " VALUES ($1, $2, $3, '\\x0102')", 3, ev), 0);
+                                    " VALUES ($1, $2, $3, '\\x121273637265656e696e672e6173736573736564c20200')", 3, ev), 0);
+    assert_int_equal (meso_db_exec (screening,
+                                    "INSERT INTO events.outbox (stream, type, clinic_id, payload)"
+                                    " VALUES ($1, $2, $3, '\\x0102')", 3, ev), -1);
+    assert_string_equal (meso_db_error (screening)->sqlstate, "22P03");
     assert_null (meso_db_query (screening, "SELECT * FROM events.outbox", 0, NULL));
     assert_string_equal (meso_db_error (screening)->sqlstate, "42501");
     /* A topic outside its stream is refused by the schema. */
@@ -293,7 +300,7 @@ test_roles_stay_in_their_schema (void **state)
     meso_db_t *events = meso_db_new (role_info);
     assert_int_equal (s_int (events, "SELECT count(*) FROM events.outbox"
                              " WHERE type = 'screening.assessed' AND xid IS NOT NULL"
-                             " AND payload = '\\x0102'"), 1);
+                             " AND payload = '\\x121273637265656e696e672e6173736573736564c20200'"), 1);
     assert_int_equal (meso_db_exec (events, "DELETE FROM events.outbox", 0, NULL), 0);
     assert_int_equal (meso_db_exec (events, "INSERT INTO screening.idempotency (key, method,"
                                     " request_hash) VALUES ('x', 'y', '\\x00')", 0, NULL), -1);
