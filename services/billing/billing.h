@@ -191,6 +191,12 @@ typedef struct {
 int billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
                           billing_invoice_t *v);
 void billing_invoice_free (billing_invoice_t *v);
+/* Fills p from a store_payment_get result (strings point into res). */
+void billing_payment_fill (const PGresult *res, const char *clinic, const char *payment_id,
+                           Meso__V1__Payment *p);
+
+/* ---- export.c: billing.ExportPatient ---- */
+void billing_export_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 /* ---- refunds.c: refunds and credit notes ---- */
 void billing_record_refund (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
@@ -390,6 +396,15 @@ PGresult *store_credit_get (meso_db_t *db, const char *clinic, const char *id);
 /* The payments of an invoice, newest first: payment_id, amount_cents,
  * refunded_cents. */
 PGresult *store_invoice_payments (meso_db_t *db, const char *clinic, const char *invoice_id);
+
+/* ---- store_export.c: a patient's records (billing.ExportPatient) ---- */
+/* The ids of the patient's records in every clinic, each kind oldest
+ * first: kind ("invoice", "payment", "credit_note", "package"),
+ * clinic_id, id. */
+PGresult *store_export_ids (meso_db_t *db, const char *patient);
+/* The patient's refunds, oldest first: clinic_id, refund_id, payment_id,
+ * amount_cents, currency, reason, refunded_at_us. */
+PGresult *store_export_refunds (meso_db_t *db, const char *patient);
 
 /* ---- store_reports.c: the reports' SQL ---- */
 /* Revenue of clinic from..to (local days in zone tz) by "day" or "month":

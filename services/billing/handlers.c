@@ -52,6 +52,8 @@ const meso_method_t billing_methods[] = {
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { "billing.LiabilityReport", billing_liability_report, MESO_METHOD_READ, &meso__v1__liability_report_request__descriptor,
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
+    { "billing.ExportPatient", billing_export_patient, MESO_METHOD_READ, &meso__v1__export_patient_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 

@@ -314,8 +314,8 @@ billing_issue_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *r
 
 /* ------------------------------------------------------------ payments */
 
-static void
-s_payment_fill (const PGresult *res, const char *clinic, const char *payment_id, Meso__V1__Payment *p)
+void
+billing_payment_fill (const PGresult *res, const char *clinic, const char *payment_id, Meso__V1__Payment *p)
 {
     meso__v1__payment__init (p);
     p->clinic_id = (char *) clinic;
@@ -425,7 +425,7 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
             && store_balance (db, in->clinic_id, patient, &balance) == 0
             && (pay = store_payment_get (db, in->clinic_id, payment_id)) != NULL) {
             Meso__V1__Payment p;
-            s_payment_fill (pay, in->clinic_id, payment_id, &p);
+            billing_payment_fill (pay, in->clinic_id, payment_id, &p);
             Meso__V1__RecordPaymentReply r = MESO__V1__RECORD_PAYMENT_REPLY__INIT;
             r.payment = &p;
             r.invoice_due_cents = invoice_due;

@@ -68,6 +68,8 @@ const meso_method_t inventory_methods[] = {
       MESO_ROLE_SERVICE | MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN, "clinic_id", 0 },
     { "inventory.Valuation", inventory_valuation, MESO_METHOD_READ, &meso__v1__valuation_request__descriptor,
       MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "inventory.ExportPatient", inventory_export_patient, MESO_METHOD_READ, &meso__v1__export_patient_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 

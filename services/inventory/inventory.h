@@ -136,6 +136,9 @@ meso_handler_fn inventory_list_at_risk;
 /* ---- holdcheck.c ---- */
 meso_handler_fn inventory_check_hold;
 
+/* ---- export.c ---- */
+meso_handler_fn inventory_export_patient;
+
 /* ---- reservation.c: a reservation as a message ---- */
 typedef struct {
     PGresult *head, *lines, *consumed, *gaps;
@@ -383,6 +386,9 @@ int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
  * session_date, recipe_id, recipe_version, areas (comma-joined), status. */
 PGresult *store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
                                  bool for_update);
+/* The reservations of a patient (the export): clinic_id, appointment_id,
+ * by session date. */
+PGresult *store_reservations_of_patient (meso_db_t *db, const char *patient);
 /* 1 inserted, 0 existed already, -1 error. */
 int store_reservation_insert (meso_db_t *db, const char *clinic, const char *appointment,
                               const char *patient, const char *session_date,

@@ -26,6 +26,15 @@ store_reservation_get (meso_db_t *db, const char *clinic, const char *appointmen
           "WHERE clinic_id = $1 AND appointment_id = $2", 2, p);
 }
 
+PGresult *
+store_reservations_of_patient (meso_db_t *db, const char *patient)
+{
+    const char *p[] = { patient };
+    return meso_db_query (db,
+        "SELECT clinic_id, appointment_id FROM inventory.reservation WHERE patient_id = $1"
+        " ORDER BY session_date, clinic_id, appointment_id", 1, p);
+}
+
 int
 store_reservation_insert (meso_db_t *db, const char *clinic, const char *appointment,
                           const char *patient, const char *session_date, const char *recipe_id,

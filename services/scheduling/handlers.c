@@ -55,5 +55,7 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "scheduling.OutcomesReport", reports_outcomes, MESO_METHOD_READ, &meso__v1__outcomes_report_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.ExportPatient", export_patient, MESO_METHOD_READ, &meso__v1__export_patient_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_HEALTH_DATA },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -139,6 +139,8 @@ void courses_book (const Meso__V1__Request *req, void *body, meso_reply_t *reply
 void courses_book_session (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void courses_availability (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* export.c */
+void export_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 
 void sessions_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);

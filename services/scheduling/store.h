@@ -136,6 +136,9 @@ PGresult *store_course_get (meso_db_t *db, const char *course_id);
 /* Course ids and their clinics (course_id, clinic_id): the course
  * (by_course) or the patient's courses that did not fail, oldest first. */
 PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id);
+/* Every course of a patient, failed bookings included (the export):
+ * course_id, clinic_id; oldest first. */
+PGresult *store_export_courses (meso_db_t *db, const char *patient_id);
 
 /* The local dates (civil days) of the active sessions of the course just
  * before and after session number (INT32_MIN / INT32_MAX: none), in

@@ -64,6 +64,15 @@ store_course_ids (meso_db_t *db, bool by_course, const char *id)
           " ORDER BY created_at", 1, p);
 }
 
+PGresult *
+store_export_courses (meso_db_t *db, const char *patient_id)
+{
+    const char *p[] = { patient_id };
+    return meso_db_query (db,
+        "SELECT course_id, clinic_id FROM scheduling.course WHERE patient_id = $1"
+        " ORDER BY created_at, course_id", 1, p);
+}
+
 int
 store_course_neighbours (meso_db_t *db, const char *course_id, const char *number, const char *zone,
                          int32_t *prev, int32_t *next)

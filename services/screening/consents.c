@@ -70,8 +70,8 @@ s_text_proto (PGresult *res, int r, Meso__V1__ConsentText *out)
 
 /* The wire form of row r of a signature result (store_consent_sign,
  * store_consents). */
-static void
-s_sig_proto (PGresult *res, int r, Meso__V1__ConsentSignature *out)
+void
+screening_sig_proto (PGresult *res, int r, Meso__V1__ConsentSignature *out)
 {
     meso__v1__consent_signature__init (out);
     out->signature_id = PQgetvalue (res, r, 0);
@@ -250,7 +250,7 @@ s_sign_txn (meso_db_t *db, screening_call_t *c)
         return -1;
     }
     Meso__V1__ConsentSignature sig;
-    s_sig_proto (res, 0, &sig);
+    screening_sig_proto (res, 0, &sig);
 
     Meso__V1__ConsentSigned cs = MESO__V1__CONSENT_SIGNED__INIT;
     cs.patient_id = sig.patient_id;
@@ -329,7 +329,7 @@ screening_get_consents (const Meso__V1__Request *req, void *body, meso_reply_t *
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
     else {
         for (size_t i = 0; i < n; i++) {
-            s_sig_proto (res, (int) i, &items[i]);
+            screening_sig_proto (res, (int) i, &items[i]);
             ptrs[i] = &items[i];
         }
         Meso__V1__GetConsentsReply out = MESO__V1__GET_CONSENTS_REPLY__INIT;

@@ -49,5 +49,8 @@ const meso_method_t screening_methods[] = {
     { "screening.GetConsents", screening_get_consents, MESO_METHOD_READ,
       &meso__v1__get_consents_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "screening.ExportPatient", screening_export_patient, MESO_METHOD_READ,
+      &meso__v1__export_patient_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_HEALTH_DATA },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -268,6 +268,22 @@ meso_handler_fn screening_set_consent_text;
 meso_handler_fn screening_get_consent_text;
 meso_handler_fn screening_sign_consent;
 meso_handler_fn screening_get_consents;
+/* A signature as a message from row r of a store_consents result (strings
+ * point into res). */
+void screening_sig_proto (PGresult *res, int r, Meso__V1__ConsentSignature *out);
+/* export.c */
+meso_handler_fn screening_export_patient;
+/* screenings.c: the reported changes of a store_changes_since result as
+ * messages (pointing into it and into the buffers here). */
+typedef struct {
+    Meso__V1__PatientChange *items;
+    Meso__V1__PatientChange **ptrs;
+    char **codes;                       /* per row: pointer array into bufs */
+    char (*bufs)[16 * (RULES_CODE_MAX + 1) + 4];
+    size_t n;
+} screening_changes_t;
+int screening_changes_proto (PGresult *res, screening_changes_t *out);
+void screening_changes_free (screening_changes_t *c);
 /* Check's consent part: adds to bad what is wrong with rq's treatment
  * (a code; clinic_id required with it). */
 void screening_consent_need (rules_reasons_t *bad, const Meso__V1__CheckRequest *rq);

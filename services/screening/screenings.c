@@ -202,16 +202,8 @@ screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply
 /* --------------------------------------------------------- GetScreening */
 
 /* Changes of a patient as protobuf, from a store_changes_since result. */
-typedef struct {
-    Meso__V1__PatientChange *items;
-    Meso__V1__PatientChange **ptrs;
-    char **codes;                       /* per row: pointer array into bufs */
-    char (*bufs)[16 * (RULES_CODE_MAX + 1) + 4];
-    size_t n;
-} s_pbchanges_t;
-
-static int
-s_pbchanges (PGresult *res, s_pbchanges_t *out)
+int
+screening_changes_proto (PGresult *res, screening_changes_t *out)
 {
     size_t n = (size_t) PQntuples (res);
     memset (out, 0, sizeof *out);
@@ -237,8 +229,8 @@ s_pbchanges (PGresult *res, s_pbchanges_t *out)
     return 0;
 }
 
-static void
-s_pbchanges_free (s_pbchanges_t *c)
+void
+screening_changes_free (screening_changes_t *c)
 {
     free (c->items);
     free (c->ptrs);
@@ -265,7 +257,7 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     PGresult *res = NULL, *ch = NULL;
     Meso__V1__Screening **history = NULL;
     size_t nhistory = 0;
-    s_pbchanges_t changes = { 0 };
+    screening_changes_t changes = { 0 };
 
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0
         || screening_scope_patient (reply, self->db, &p, true, "patient_id") != 0)
@@ -288,7 +280,7 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     }
     int64_t since = nhistory ? history[0]->screened_at_us : INT64_MIN;
     ch = store_changes_since (self->db, p.id, since);
-    if (!ch || s_pbchanges (ch, &changes) != 0) {
+    if (!ch || screening_changes_proto (ch, &changes) != 0) {
         if (!ch)
             meso_reply_db_error (reply, self->db, "cannot read the reported changes");
         else
@@ -310,7 +302,7 @@ done:
     for (size_t i = 0; i < nhistory; i++)
         meso__v1__screening__free_unpacked (history[i], NULL);
     free (history);
-    s_pbchanges_free (&changes);
+    screening_changes_free (&changes);
     if (res)
         PQclear (res);
     if (ch)

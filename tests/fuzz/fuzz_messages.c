@@ -279,6 +279,12 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__stock_value__descriptor,
     &meso__v1__valuation_line__descriptor,
     &meso__v1__valuation_reply__descriptor,
+    /* patient export (rpc.proto and one reply per service) */
+    &meso__v1__export_patient_request__descriptor,
+    &meso__v1__screening_export_patient_reply__descriptor,
+    &meso__v1__scheduling_export_patient_reply__descriptor,
+    &meso__v1__inventory_export_patient_reply__descriptor,
+    &meso__v1__billing_export_patient_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
