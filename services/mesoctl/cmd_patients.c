@@ -2,6 +2,7 @@
  * patient with the screening daemon.
  *
  *     mesoctl patient register --given G --family F --birth YYYY-MM-DD --clinic C
+ *     mesoctl patient export <id>      (cmd_export.c: the record across services)
  *
  * The patient is its own command and file, apart from cmd_screening.c,
  * because it is its own aggregate of the screening daemon (who the patient
@@ -72,6 +73,15 @@ static const mesoctl_sub_t s_subs[] = {
       "Registers a patient and prints the new patient id.",
       "--given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female",
       s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register },
+    { "export", "print the patient's whole record across the services as one JSON document",
+      "<patient-id> [--out FILE] [options]",
+      "Asks screening, scheduling, inventory and billing for everything they hold about the\n"
+      "patient (<service>.ExportPatient; roles operator or clinic manager of every clinic\n"
+      "holding a record) and prints one JSON document: a header (patient, when, by whom,\n"
+      "which services answered), a section per service and the audit entries. Exit 1 when\n"
+      "a service did not answer (its section is null).",
+      "patient export 6f1c0a7e-2b1d-4c3e-9f00-0a1b2c3d4e5f --out ana-lopez.json",
+      mesoctl_patient_export_opts, 0, NULL, 1, mesoctl_patient_export },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };
 

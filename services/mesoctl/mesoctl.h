@@ -60,6 +60,9 @@ int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
 int mesoctl_reports (int argc, char **argv);
+/* cmd_export.c: "mesoctl patient export" (a subcommand of cmd_patients.c). */
+int mesoctl_patient_export (meso_opt_t *opts);
+extern const meso_opt_t mesoctl_patient_export_opts[];
 
 /* ------------------------------------------------------------ services */
 
@@ -139,6 +142,10 @@ int mesoctl_run (const mesoctl_service_t *svc, const mesoctl_sub_t *subs, bool f
 /* Turns meso_config_parse's result into an exit status: -1 when the
  * command should go on, else the status to exit with. */
 int mesoctl_parsed (int rc);
+
+/* The i-th positional argument the running subcommand was given (up to
+ * its spare_args, at most 4), or NULL. */
+const char *mesoctl_arg (int i);
 
 /* The value of an option, "" when it has none. */
 const char *mesoctl_opt (const meso_opt_t *opts, const char *name);

@@ -194,6 +194,9 @@ s_help (const meso_opt_t *opts, size_t shown, const char *usage, const char *abo
     }
 }
 
+/* The positional arguments of the running subcommand (spare_args). */
+static const char *s_args[4];
+
 static int
 s_run_sub (const mesoctl_service_t *svc, const mesoctl_sub_t *sub, int argc, char **argv)
 {
@@ -210,7 +213,15 @@ s_run_sub (const mesoctl_service_t *svc, const mesoctl_sub_t *sub, int argc, cha
                                                 nspare ? spare : NULL, nspare ? &nspare : NULL));
     if (rc >= 0)
         return rc;
+    for (int i = 0; i < 4; i++)
+        s_args[i] = i < nspare ? spare[i] : NULL;
     return sub->fn (opts);
+}
+
+const char *
+mesoctl_arg (int i)
+{
+    return i >= 0 && i < 4 ? s_args[i] : NULL;
 }
 
 /* Does sub's name, one word or two, start argv? Returns the words used. */
