@@ -38,6 +38,8 @@
 #      catalogue, checked by screening at once), her sessions prepaid as a
 #      package; the month's revenue report and the prepaid liability;
 #   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
+#   5d. her whole record exported as one JSON document (mesoctl patient
+#      export, as the Paris manager), when meso-billing is running;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -415,6 +417,18 @@ run reports no-shows --clinic par --from "$(day "-30 days")" --to "$(day "+60 da
 run reports outcomes --clinic par --from "$(day "-30 days")" --to "$(day "+30 days")"
 note "this month's stock valuation of par (procaine was received without a cost)"
 run reports valuation --clinic par --from "$(date -u +%Y-%m-01)" --to "$(day today)"
+
+if [ $BILLING -eq 1 ]; then
+    section "8e. Her whole record, exported (GDPR article 15)"
+    handler_as par-manager
+    note "screening, scheduling, inventory and billing each answer for what they hold; one JSON document"
+    EXPORT_DIR=$(mktemp -d)
+    run patient export "$PATIENT" --out "$EXPORT_DIR/ana-lopez.json"
+    note "its header (the sections follow: screening, scheduling, inventory, billing, audit):"
+    head -n 1 "$EXPORT_DIR/ana-lopez.json"
+    echo "($(wc -c <"$EXPORT_DIR/ana-lopez.json") bytes)"
+    rm -r "$EXPORT_DIR"
+fi
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

@@ -95,6 +95,9 @@ grep -q '==================== Done' "$OUT/up.log" || fail "the demo did not fini
 # (a refusal would have stopped the demo before Done).
 grep -q 'the draining cocktail (artichoke, caffeine) books' "$OUT/up.log" \
     || fail "the demo did not book the artichoke recipe"
+# Her record exported by the Paris manager: all four services answered.
+grep -qE '^\{"export":\{"format":"meso.patient_export.v1",.*"complete":true\}' "$OUT/up.log" \
+    || fail "the demo did not export the patient's whole record"
 
 # Keys: made on first start, the operator's secret private to its owner;
 # the demo's people registered, each step run as one of them, and a call
