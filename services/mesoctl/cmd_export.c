@@ -54,7 +54,7 @@ typedef struct {
 } s_part_t;
 
 static const s_part_t s_parts[] = {
-    { "screening", "screening-endpoint", &meso__v1__screening_export_patient_reply__descriptor },
+    { "screening", "endpoint", &meso__v1__screening_export_patient_reply__descriptor },
     { "scheduling", "scheduling-endpoint", &meso__v1__scheduling_export_patient_reply__descriptor },
     { "inventory", "inventory-endpoint", &meso__v1__inventory_export_patient_reply__descriptor },
     { "billing", "billing-endpoint", &meso__v1__billing_export_patient_reply__descriptor },
@@ -64,11 +64,11 @@ static const s_part_t s_parts[] = {
 const meso_opt_t mesoctl_patient_export_opts[] = {
     { "patient", NULL, "", "the patient id (or give it as the argument)", NULL },
     { "out", NULL, "", "write the document to this file (mode 0600) instead of stdout", NULL },
-    { "screening-endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon", NULL },
+    { "endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon (as for every patient subcommand)", NULL },
     { "scheduling-endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon", NULL },
     { "inventory-endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
     { "billing-endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL },
-    { "timeout", "MESO_TIMEOUT_MS", "10000", "deadline of each service's call in milliseconds", NULL },
+    { "timeout", NULL, "10000", "deadline of each service's call in milliseconds", NULL },
     MESOCTL_OPT_END
 };
 

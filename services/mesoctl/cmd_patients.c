@@ -80,7 +80,7 @@ static const mesoctl_sub_t s_subs[] = {
       "holding a record) and prints one JSON document: a header (patient, when, by whom,\n"
       "which services answered), a section per service and the audit entries. Exit 1 when\n"
       "a service did not answer (its section is null).",
-      "patient export 6f1c0a7e-2b1d-4c3e-9f00-0a1b2c3d4e5f --out ana-lopez.json",
+      "6f1c0a7e-2b1d-4c3e-9f00-0a1b2c3d4e5f --out ana-lopez.json",
       mesoctl_patient_export_opts, 0, NULL, 1, mesoctl_patient_export },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };

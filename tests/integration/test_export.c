@@ -97,7 +97,7 @@ s_export (fx_t *fx, const char *patient, char *path, size_t size)
     snprintf (path, size, "%s/test-logs/export-%d.json", mt_build_dir (), (int) getpid ());
     unlink (path);
     return mt_sh ("MESO_KEY=%s/tester.key_secret %s/bin/mesoctl patient export %s --out %s"
-                  " --screening-endpoint %s --scheduling-endpoint %s --inventory-endpoint %s"
+                  " --endpoint %s --scheduling-endpoint %s --inventory-endpoint %s"
                   " --billing-endpoint %s", mt_keys (), mt_build_dir (), patient, path,
                   fx->screening_ep, fx->sched_ep[0], fx->inventory_ep, s_billing_ep);
 }
