@@ -31,6 +31,14 @@
 -- The trigger function is deliberately not SECURITY DEFINER: inside one,
 -- current_user would be its owner. It reads events.stream_owner with the
 -- writer's own rights (SELECT granted below; the table is no secret).
+-- Both functions run with the writer's rights and its session, so they
+-- fix their search_path to pg_catalog then pg_temp: a writer that made a
+-- temporary table called pg_class and put pg_temp first (the one schema
+-- a service role may create in) must not be able to answer the trigger's
+-- questions. Relations are schema-qualified as well. Cost, measured on a
+-- loaded 2-core machine: 80-140 us per inserted event with the trigger,
+-- 8-18 us without (50,000 rows of 135 bytes in one INSERT); most of it
+-- is the payload scan in plpgsql.
 --
 -- What the database cannot guarantee: the `actor` inside the payload (who
 -- made the change). The database knows the service role, not the CURVE
@@ -70,7 +78,7 @@ COMMENT ON TABLE events.stream_owner IS
 -- members), and whether the bytes parse as protobuf fields at all.
 CREATE FUNCTION events.event_envelope (p bytea, OUT type bytea, OUT stream bytea,
                                        OUT payload_fields integer[], OUT well_formed boolean)
-LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     n      integer := length (p);
     pos    integer := 0;
@@ -133,7 +141,7 @@ END
 $$;
 
 CREATE FUNCTION events.outbox_check_owner () RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     owner    events.stream_owner%ROWTYPE;
     tbl_owner oid;
@@ -142,7 +150,7 @@ DECLARE
     f        integer;
 BEGIN
     SELECT * INTO owner FROM events.stream_owner WHERE stream = NEW.stream;
-    SELECT relowner INTO tbl_owner FROM pg_class WHERE oid = 'events.outbox'::regclass;
+    SELECT relowner INTO tbl_owner FROM pg_catalog.pg_class WHERE oid = 'events.outbox'::regclass;
     FOREACH who IN ARRAY ARRAY[session_user, current_user]::name[] LOOP
         CONTINUE WHEN pg_has_role (who, tbl_owner, 'MEMBER');
         IF owner.role IS NULL OR who <> owner.role THEN

@@ -7,7 +7,8 @@
  * existed. Here the very same event is written by the inventory role
  * (refused, nothing invoiced) and by the scheduling role, its owner
  * (accepted and invoiced: the forgery was a working one). Then the ways
- * around it: SET ROLE, a SECURITY DEFINER function of the owner, a row of
+ * around it: SET ROLE, a SECURITY DEFINER function of the owner, a
+ * temporary pg_class put first in the search_path, a row of
  * inventory's own stream whose payload is a session event, and the events
  * role itself. Last, as each role over its own connection (what psql
  * does): every event type of its own streams accepted, every other
@@ -127,6 +128,17 @@ test_a_forged_session_event_is_refused (void **state)
     int lens[] = { 0, (int) len }, fmts[] = { 0, 1 };
     assert_null (meso_db_query_bin (inv, "SELECT public.sched_writes ($1, $2)", 2, vals, lens, fmts));
     assert_string_equal (meso_db_error (inv)->sqlstate, "42501");
+
+    /* Nor a temporary table named pg_class, searched first, that makes
+     * inventory the outbox's owner (the trigger fixes its search_path). */
+    assert_int_equal (meso_db_exec (inv, "CREATE TEMP TABLE pg_class (oid oid, relowner oid)", 0, NULL), 0);
+    assert_int_equal (meso_db_exec (inv, "INSERT INTO pg_temp.pg_class SELECT 'events.outbox'::regclass, oid"
+                                    " FROM pg_roles WHERE rolname = current_user", 0, NULL), 0);
+    assert_int_equal (meso_db_exec (inv, "SET search_path = pg_temp, pg_catalog", 0, NULL), 0);
+    assert_null (meso_db_query_bin (inv, "INSERT INTO events.outbox (stream, type, payload)"
+                                    " VALUES ('session', $1, $2)", 2, vals, lens, fmts));
+    assert_string_equal (meso_db_error (inv)->sqlstate, "42501");
+    assert_int_equal (meso_db_exec (inv, "RESET search_path", 0, NULL), 0);
 
     /* Nor a row of inventory's own stream carrying a session payload. */
     vals[0] = "stock.low";
