@@ -279,6 +279,10 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__stock_value__descriptor,
     &meso__v1__valuation_line__descriptor,
     &meso__v1__valuation_reply__descriptor,
+    /* erasure (screening.proto, events.proto) */
+    &meso__v1__erase_patient_request__descriptor,
+    &meso__v1__erase_patient_reply__descriptor,
+    &meso__v1__patient_erased__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
