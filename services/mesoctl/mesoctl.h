@@ -142,6 +142,9 @@ int mesoctl_parsed (int rc);
 
 /* The value of an option, "" when it has none. */
 const char *mesoctl_opt (const meso_opt_t *opts, const char *name);
+/* The i-th positional argument of the subcommand being run (up to its
+ * spare_args), NULL when not given. */
+const char *mesoctl_arg (int i);
 
 /* Splits list at any of sep into out (pointers into list, which is
  * modified), skipping leading blanks and empty items when skip_blank, up
