@@ -111,7 +111,7 @@ CREATE INDEX idempotency_patient_idx ON screening.idempotency (patient_id)
 CREATE FUNCTION screening.refuse_rewrite_but_seal () RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'screenings' AND NOT OLD.sealed AND NEW.sealed
+    IF NOT OLD.sealed AND NEW.sealed
        AND NEW.id = OLD.id AND NEW.patient_id = OLD.patient_id AND NEW.clinic_id = OLD.clinic_id
        AND NEW.screened_at = OLD.screened_at AND NEW.verdict = OLD.verdict
        AND NEW.valid_until = OLD.valid_until
@@ -123,7 +123,15 @@ BEGIN
                       NEW.earliest_first_session) = 18 THEN
         RETURN NEW;
     END IF;
-    IF TG_TABLE_NAME = 'patient_changes' AND OLD.sealed IS NULL AND NEW.sealed IS NOT NULL
+    RAISE EXCEPTION 'screening records are never overwritten'
+        USING ERRCODE = 'check_violation',
+              HINT = 'record a new screening instead';
+END
+$$;
+CREATE FUNCTION screening.refuse_change_rewrite_but_seal () RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.sealed IS NULL AND NEW.sealed IS NOT NULL
        AND NEW.id = OLD.id AND NEW.patient_id = OLD.patient_id
        AND NEW.reported_at = OLD.reported_at AND NEW.ineligible = OLD.ineligible
        AND NEW.changes IS NULL AND NEW.note IS NULL THEN
@@ -139,7 +147,7 @@ CREATE TRIGGER screenings_no_update BEFORE UPDATE ON screening.screenings
     FOR EACH ROW EXECUTE FUNCTION screening.refuse_rewrite_but_seal ();
 DROP TRIGGER patient_changes_no_update ON screening.patient_changes;
 CREATE TRIGGER patient_changes_no_update BEFORE UPDATE ON screening.patient_changes
-    FOR EACH ROW EXECUTE FUNCTION screening.refuse_rewrite_but_seal ();
+    FOR EACH ROW EXECUTE FUNCTION screening.refuse_change_rewrite_but_seal ();
 
 -- A sealed screening keeps its areas and allergies in the record only:
 -- the rows of a legacy screening may go once it is sealed, never before.

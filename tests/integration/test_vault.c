@@ -515,6 +515,105 @@ test_grants (void **state)
     meso_db_destroy (&db);
 }
 
+/* Rows written before migration 023 (plaintext, as the superuser) are
+ * sealed when meso-screening starts, and read back the same. */
+static void
+test_legacy_sealed_at_start (void **state)
+{
+    (void) state;
+    char admin[512];
+    assert_int_equal (mt_db_create ("vault_it_legacy", admin, sizeof admin), 0);
+    meso_db_t *db = meso_db_new (admin);
+    assert_true (meso_db_ok (db));
+    const char *pid = "6f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b";
+    const char *sid = "7a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d";
+    const char *pp[] = { pid };
+    assert_int_equal (meso_db_exec (db,
+        "INSERT INTO screening.patients (id, given_name, family_name, birth_date, sex, phone, email,"
+        " home_clinic_id) VALUES ($1::uuid, 'Oldrow', 'Plaintextova', '1975-06-01', 1, '+3311',"
+        " 'old@example.org', 'par')", 1, pp), 0);
+    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
+    char *meds[] = { "Legacymedol" };
+    q.medications = meds;
+    q.n_medications = 1;
+    q.height_mm = 1650;
+    Meso__V1__Screening sc = MESO__V1__SCREENING__INIT;
+    sc.id = (char *) sid;
+    sc.patient_id = (char *) pid;
+    sc.clinic_id = "par";
+    sc.answers = &q;
+    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+    uint8_t rec[512];
+    size_t rlen = meso__v1__screening__pack (&sc, rec);
+    const char *sv[] = { sid, pid, (const char *) rec };
+    int sl[] = { 0, 0, (int) rlen }, sf[] = { 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "INSERT INTO screening.screenings (id, patient_id, clinic_id, screened_on, pregnancy, breastfeeding,"
+        " diabetes, active_infection, septicaemia, immunocompromised, liver_failure, kidney_failure,"
+        " coagulation_disorder, menstrual_disorder, cancer, heart_arrhythmia, blood_clots, height_mm,"
+        " weight_g, medication_count, verdict, valid_until, max_age, bmi_obesity_x10, validity_days, record)"
+        " VALUES ($1::uuid, $2::uuid, 'par', current_date, false, false, false, false, false, false,"
+        " false, false, false, false, false, false, false, 1650, 60000, 1, 'eligible',"
+        " current_date + 180, 70, 300, 180, $3)", 3, sv, sl, sf);
+    assert_non_null (res);
+    PQclear (res);
+    const char *ap[] = { sid };
+    assert_int_equal (meso_db_exec (db, "INSERT INTO screening.screening_areas (screening_id, area, grade)"
+                                        " VALUES ($1::uuid, 'thighs', 2)", 1, ap), 0);
+    assert_int_equal (meso_db_exec (db, "INSERT INTO screening.patient_changes (patient_id, changes, note,"
+                                        " ineligible) VALUES ($1::uuid, '{weight}', 'Oldnote', false)",
+                                    1, pp), 0);
+
+    char ep[256], role[512], dbarg[600], bind[300];
+    mt_ipc_endpoint ("scr", ep, sizeof ep);
+    mt_role_conninfo ("vault_it_legacy", "meso_screening", role, sizeof role);
+    snprintf (dbarg, sizeof dbarg, "--db=%s", role);
+    snprintf (bind, sizeof bind, "--bind=%s", ep);
+    const char *argv[] = { "meso-screening", dbarg, bind, "--scheduling=", "--inventory=", NULL };
+    pid_t daemon = mt_spawn ("bin/meso-screening", argv, NULL);
+    assert_true (daemon > 0);
+    assert_int_equal (mt_wait_healthy (ep, 10000), 0);
+
+    /* Sealed: no plaintext column left, areas gone, a key made. */
+    PGresult *chk = meso_db_query (db,
+        "SELECT (SELECT count (*) FROM screening.patients WHERE personal IS NOT NULL AND given_name IS NULL"
+        "        AND email IS NULL),"
+        " (SELECT count (*) FROM screening.screenings WHERE sealed AND pregnancy IS NULL AND height_mm IS NULL),"
+        " (SELECT count (*) FROM screening.screening_areas),"
+        " (SELECT count (*) FROM screening.patient_changes WHERE sealed IS NOT NULL AND note IS NULL),"
+        " (SELECT count (*) FROM vault.patient_keys WHERE wrapped IS NOT NULL),"
+        " (SELECT count (*) FROM screening.screenings s WHERE strpos (encode (s.record, 'escape'), 'Legacymedol') > 0)",
+        0, NULL);
+    assert_non_null (chk);
+    for (int c = 0; c < 6; c++)
+        assert_int_equal (atoi (PQgetvalue (chk, 0, c)), c == 2 || c == 5 ? 0 : 1);
+    PQclear (chk);
+
+    /* Read back the same. */
+    meso_bus_client_t *c = mt_client (ep);
+    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
+    rq.patient_id = (char *) pid;
+    meso_result_t r = { 0 };
+    assert_int_equal (meso_bus_client_call (c, "screening.GetScreening", &rq.base, NULL, 10000, &r), 0);
+    size_t len;
+    const uint8_t *body = meso_result_body (&r, &len);
+    Meso__V1__GetScreeningReply *g = meso__v1__get_screening_reply__unpack (NULL, len, body);
+    assert_non_null (g);
+    assert_string_equal (g->patient->given_name, "Oldrow");
+    assert_string_equal (g->patient->email, "old@example.org");
+    assert_string_equal (g->patient->birth_date, "1975-06-01");
+    assert_int_equal (g->n_history, 1);
+    assert_string_equal (g->history[0]->answers->medications[0], "Legacymedol");
+    assert_int_equal (g->n_changes, 1);         /* reported after the screening */
+    assert_string_equal (g->changes[0]->note, "Oldnote");
+    assert_string_equal (g->changes[0]->changes[0], "weight");
+    meso__v1__get_screening_reply__free_unpacked (g, NULL);
+    meso_result_reset (&r);
+    meso_bus_client_destroy (&c);
+    mt_stop (daemon, SIGTERM);
+    meso_db_destroy (&db);
+}
+
 int
 main (void)
 {
@@ -522,6 +621,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_grants),
         cmocka_unit_test (test_erase),
+        cmocka_unit_test (test_legacy_sealed_at_start),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
