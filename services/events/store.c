@@ -164,12 +164,16 @@ store_prune (meso_db_t *db, int64_t retention_s)
     char secs[24];
     snprintf (secs, sizeof secs, "%lld", (long long) retention_s);
     const char *params[1] = { secs };
+    /* The full payloads of the pruned events go with them. */
     PGresult *res = meso_db_query (db,
-        "DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'",
+        "WITH d AS (DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'"
+        "  RETURNING global_seq),"
+        " h AS (DELETE FROM events.log_health WHERE global_seq IN (SELECT global_seq FROM d))"
+        " SELECT count (*) FROM d",
         1, params);
     if (!res)
         return -1;
-    long n = strtol (PQcmdTuples (res), NULL, 10);
+    long n = strtol (PQgetvalue (res, 0, 0), NULL, 10);
     PQclear (res);
     return n;
 }
