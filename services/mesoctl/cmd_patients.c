@@ -91,8 +91,8 @@ s_erase (meso_opt_t *opts)
         return rc;
     Meso__V1__ErasePatientReply *rep = (Meso__V1__ErasePatientReply *) out;
     if (!meso_config_bool (opts, "json"))
-        printf ("patient %s %s erased (key destroyed at %lld us since the epoch; %u stored "
-                "repl%s deleted)\n", rep->patient_id, rep->already_erased ? "was already" : "",
+        printf ("patient %s %serased (key destroyed at %lld us since the epoch; %u stored "
+                "repl%s deleted)\n", rep->patient_id, rep->already_erased ? "was already " : "",
                 (long long) rep->erased_at_us, rep->replies_deleted,
                 rep->replies_deleted == 1 ? "y" : "ies");
     protobuf_c_message_free_unpacked (out, NULL);
