@@ -45,6 +45,7 @@ static const struct {
     { "billing.tax_rates_set", MESO__V1__EVENT__PAYLOAD_TAX_RATES_SET },
     { "billing.package_policy_set", MESO__V1__EVENT__PAYLOAD_PACKAGE_POLICY_SET },
     { "billing.package_sold", MESO__V1__EVENT__PAYLOAD_PACKAGE_SOLD },
+    { "screening.patient_erased", MESO__V1__EVENT__PAYLOAD_PATIENT_ERASED },
 };
 
 static const char *const s_streams[] = { "session", "screening", "stock", "billing" };

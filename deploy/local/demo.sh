@@ -40,6 +40,9 @@
 #   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
 #   5d. her whole record exported as one JSON document (mesoctl patient
 #      export, as the Paris manager), when meso-billing is running;
+#   5e. a third patient registered, screened and erased (mesoctl patient
+#      erase, operator): what reads back afterwards, and the refusal of a
+#      new screening under her id;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -429,6 +432,39 @@ if [ $BILLING -eq 1 ]; then
     echo "($(wc -c <"$EXPORT_DIR/ana-lopez.json") bytes)"
     rm -r "$EXPORT_DIR"
 fi
+section "8f. A patient asks to be erased (screening, operator)"
+note "her personal and health fields are sealed under her own key; erasure destroys the key"
+# Erasure deletes the stored replies that repeat her data, so a second run
+# would register her again: look for an erasure in the screening stream
+# first.
+as operator
+shead=$(mc events head --json | grep -o '"stream":"screening","head":[0-9]*' | grep -o '[0-9]*$' || echo 0)
+ERASED=
+if [ "${shead:-0}" -gt 0 ]; then
+    ERASED=$(mc events tail --stream screening --from 0 --count "$shead" --json 2>/dev/null | tr -d ' \n' \
+        | grep -o '"patient_erased":{"patient_id":"[^"]*"' | head -n 1 | cut -d'"' -f6 || true)
+fi
+if [ -z "$ERASED" ]; then
+    as par-frontdesk
+    reg=$(mc patient register --given Lea --family Martin --birth 1985-09-12 --clinic par --sex female \
+            --phone "+33 6 12 34 56 78" --key demo-patient-lea --json)
+    ERASED=$(json_field id <<<"$reg")
+    [ -n "$ERASED" ] || { echo "demo.sh: no patient id in: $reg" >&2; exit 1; }
+    echo "patient $ERASED (Lea Martin, home clinic par)"
+    as par-clinician
+    run screening record --patient "$ERASED" --clinic par --no all --height-mm 1650 --weight-g 60000 \
+        --areas thighs:1 --key demo-screening-lea
+    as operator "erasure is the operator's"
+    run patient erase "$ERASED" --reason "GDPR art. 17 request (demo)" --key demo-erase-lea
+else
+    note "patient $ERASED was erased by an earlier run"
+fi
+as operator
+note "what is left: ids, dates and the verdict; names read [erased], the answers are gone"
+run screening show --patient "$ERASED"
+note "a new screening needs a new registration"
+run screening record --patient "$ERASED" --clinic par --no all --height-mm 1650 --weight-g 60000 \
+    --areas thighs:1 --key demo-screening-lea-2 || true
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

@@ -74,8 +74,25 @@ int store_heads (meso_db_t *db, uint64_t heads[EVENTS_NSTREAMS], uint64_t *globa
 PGresult *store_relay (meso_db_t *db, int limit);
 /* The events of stream after after_seq, at most limit, binary format,
  * columns stream_seq int8, global_seq int8, payload bytea, type text,
- * clinic_id text ("" for a chain-wide event). */
-PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit);
+ * clinic_id text ("" for a chain-wide event). With health, the payload
+ * is the full one of events.log_health where it has one. */
+PGresult *store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit,
+                        bool health);
+/* Moves the full payload of log row global to events.log_health (with
+ * patient) and leaves the redacted copy in the log. 0 or -1. */
+int store_health_split (meso_db_t *db, uint64_t global, const char *stream, uint64_t seq,
+                        const char *patient, const uint8_t *full, size_t flen,
+                        const uint8_t *redacted, size_t rlen);
+/* Deletes patient's rows of events.log_health (an erasure). 0 or -1. */
+int store_health_forget (meso_db_t *db, const char *patient);
+
+/* ---- health.c: health-bearing payloads apart from the log ---- */
+
+/* Inside the relay's transaction, for the rows store_relay returned:
+ * splits each event with health fields (store_health_split) and applies
+ * each erasure (store_health_forget; *erased set). 0, or -1 with the db
+ * error set. */
+int health_split (meso_db_t *db, PGresult *relayed, bool *erased);
 /* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
 long store_prune (meso_db_t *db, int64_t retention_s);
 /* Bytes the event log takes on disk (table, indexes, TOAST), or -1. */

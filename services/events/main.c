@@ -125,6 +125,27 @@ s_publish (events_t *self, PGresult *res)
     }
 }
 
+/* One relay batch in one transaction: the move (store_relay) and the
+ * health split of what it moved (health.c), so no event is ever in the
+ * log whole. Runs again from the start when meso_db_txn retries. */
+typedef struct {
+    events_t *self;
+    PGresult *res;
+    bool erased;                    /* the batch held a screening.patient_erased */
+} s_batch_t;
+
+static int
+s_relay_txn (meso_db_t *db, void *arg)
+{
+    s_batch_t *b = arg;
+    if (b->res)
+        PQclear (b->res);
+    b->res = store_relay (db, b->self->batch);
+    if (!b->res)
+        return -1;
+    return health_split (db, b->res, &b->erased);
+}
+
 /* Relays until the outbox has nothing ready or a batch limit of work was
  * done (so requests are not starved). Returns rows moved, -1 on error. */
 static int
@@ -138,13 +159,20 @@ s_relay (events_t *self)
             self->active = false;
             return -1;
         }
-        PGresult *res = store_relay (self->db, self->batch);
-        if (!res) {
+        s_batch_t b = { self, NULL, false };
+        if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_relay_txn, &b) != 0) {
             const meso_db_error_t *e = meso_db_error (self->db);
             meso_error ("relay failed: %s (SQLSTATE %s)", e->message, e->sqlstate);
+            if (b.res)
+                PQclear (b.res);
             return -1;
         }
+        PGresult *res = b.res;
         int n = PQntuples (res);
+        /* An erased patient's health events may be in the tail, whole:
+         * replays read the log (where they are gone) until it refills. */
+        if (b.erased && self->tail)
+            tail_clear (self->tail);
         s_publish (self, res);
         PQclear (res);
         total += n;

@@ -19,6 +19,7 @@
 #include "redact.h"
 #include "meso/outbox.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,7 @@ static const struct {
     { "billing.tax_rates_set", NULL },
     { "billing.package_policy_set", NULL },
     { "billing.package_sold", NULL },
+    { "screening.patient_erased", NULL },       /* the patient id and the instant, no reason */
 };
 
 static int
@@ -192,4 +194,65 @@ redact_packed (const uint8_t *in, size_t len, size_t *out_len)
     }
     meso__v1__event__free_unpacked (ev, NULL);
     return out;
+}
+
+/* The patient an event with health fields is about ("" when none). */
+static const char *
+s_patient (const Meso__V1__Event *ev)
+{
+    switch (ev->payload_case) {
+    case MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED:
+        return ev->screening_completed->patient_id;
+    case MESO__V1__EVENT__PAYLOAD_PATIENT_CHANGED:
+        return ev->patient_changed->patient_id;
+    case MESO__V1__EVENT__PAYLOAD_SESSION_COMPLETED:
+        return ev->session_completed->session ? ev->session_completed->session->patient_id : "";
+    case MESO__V1__EVENT__PAYLOAD_SESSION_CANCELLED:
+        return ev->session_cancelled->session ? ev->session_cancelled->session->patient_id : "";
+    default:
+        return "";
+    }
+}
+
+int
+redact_split (const char *type, const uint8_t *in, size_t len, uint8_t **out, size_t *out_len,
+              char *patient, size_t size)
+{
+    int i = s_find (type);
+    if (i < 0)
+        return -1;
+    if (!s_table[i].strip)
+        return 0;
+    Meso__V1__Event *ev = meso__v1__event__unpack (NULL, len, in);
+    if (!ev)
+        return -1;
+    snprintf (patient, size, "%s", ev->payload_case == meso_event_payload_case (type)
+                                   ? (s_patient (ev) ? s_patient (ev) : "") : "");
+    int rc = -1;
+    if (redact_event (ev) == 0) {
+        size_t n = meso__v1__event__get_packed_size (ev);
+        *out = malloc (n ? n : 1);
+        if (*out) {
+            *out_len = meso__v1__event__pack (ev, *out);
+            rc = 1;
+        }
+    }
+    meso__v1__event__free_unpacked (ev, NULL);
+    return rc;
+}
+
+int
+redact_erased_patient (const uint8_t *in, size_t len, char *patient, size_t size)
+{
+    Meso__V1__Event *ev = meso__v1__event__unpack (NULL, len, in);
+    if (!ev)
+        return -1;
+    int rc = -1;
+    if (ev->payload_case == MESO__V1__EVENT__PAYLOAD_PATIENT_ERASED && ev->patient_erased->patient_id
+        && *ev->patient_erased->patient_id) {
+        snprintf (patient, size, "%s", ev->patient_erased->patient_id);
+        rc = 0;
+    }
+    meso__v1__event__free_unpacked (ev, NULL);
+    return rc;
 }

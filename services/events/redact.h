@@ -37,4 +37,16 @@ int redact_event (Meso__V1__Event *ev);
  * has no entry, or memory runs out. */
 uint8_t *redact_packed (const uint8_t *in, size_t len, size_t *out_len);
 
+/* For the relay (health.c): when events of type carry health fields,
+ * the packed event without them in a new buffer (*out, free()) and the
+ * patient it is about copied into patient (size bytes; "" when it names
+ * none); returns 1. 0 when type carries no health fields (nothing made),
+ * -1 when in does not decode, its type has no entry or memory runs out. */
+int redact_split (const char *type, const uint8_t *in, size_t len, uint8_t **out,
+                  size_t *out_len, char *patient, size_t size);
+
+/* The patient of a packed screening.patient_erased event, copied into
+ * patient; 0, or -1 when in is not such an event. */
+int redact_erased_patient (const uint8_t *in, size_t len, char *patient, size_t size);
+
 #endif

@@ -20,6 +20,11 @@
  * - without health access, an event whose type carries health fields is
  *   decoded, stripped and re-encoded (redact.h); one that cannot be
  *   (undecodable, unclassified) is refused rather than passed through.
+ *   Since migration 023 the log itself holds such events redacted and the
+ *   full payloads are in events.log_health (health.c): a principal with
+ *   health access reads them from there, the others from the log, still
+ *   stripped on the way out (rows relayed before 023 are whole in the
+ *   log, and the tail holds what was published, whole).
  * Leaving events out makes sequences skip within a page, and a page may
  * hold no event at all; last_seq (the last sequence examined) is what lets
  * the subscriber advance past events it may not see. A principal of every
@@ -206,7 +211,7 @@ s_from_tail (s_page_t *pg, const tail_t *tail, int si, uint64_t head, int limit)
 static int
 s_from_log (s_page_t *pg, events_t *self, int limit)
 {
-    PGresult *res = store_replay (self->db, pg->rq->stream, pg->rq->after_seq, limit);
+    PGresult *res = store_replay (self->db, pg->rq->stream, pg->rq->after_seq, limit, pg->health);
     if (!res) {
         meso_reply_db_error (pg->reply, self->db, "cannot read the event log");
         return -1;

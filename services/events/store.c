@@ -110,16 +110,52 @@ store_relay (meso_db_t *db, int limit)
 }
 
 PGresult *
-store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit)
+store_replay (meso_db_t *db, const char *stream, uint64_t after_seq, int limit, bool health)
 {
     char after[24], lim[16];
     snprintf (after, sizeof after, "%llu", (unsigned long long) after_seq);
     snprintf (lim, sizeof lim, "%d", limit);
     const char *params[3] = { stream, after, lim };
+    if (health)
+        return s_query_binary (db,
+            "SELECT l.stream_seq, l.global_seq, coalesce (h.payload, l.payload), l.type,"
+            " coalesce (l.clinic_id, '') FROM events.log l"
+            " LEFT JOIN events.log_health h ON h.global_seq = l.global_seq"
+            " WHERE l.stream = $1 AND l.stream_seq > $2::bigint ORDER BY l.stream_seq LIMIT $3::int",
+            3, params);
     return s_query_binary (db,
         "SELECT stream_seq, global_seq, payload, type, coalesce (clinic_id, '') FROM events.log"
         " WHERE stream = $1 AND stream_seq > $2::bigint ORDER BY stream_seq LIMIT $3::int",
         3, params);
+}
+
+int
+store_health_split (meso_db_t *db, uint64_t global, const char *stream, uint64_t seq,
+                    const char *patient, const uint8_t *full, size_t flen,
+                    const uint8_t *redacted, size_t rlen)
+{
+    char g[24], s[24];
+    snprintf (g, sizeof g, "%llu", (unsigned long long) global);
+    snprintf (s, sizeof s, "%llu", (unsigned long long) seq);
+    const char *values[6] = { g, stream, s, patient, (const char *) full, (const char *) redacted };
+    int lengths[6] = { 0, 0, 0, 0, (int) flen, (int) rlen };
+    int formats[6] = { 0, 0, 0, 0, 1, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "WITH h AS (INSERT INTO events.log_health (global_seq, stream, stream_seq, patient_id, payload)"
+        "  VALUES ($1::bigint, $2, $3::bigint, $4, $5))"
+        " UPDATE events.log SET payload = $6 WHERE global_seq = $1::bigint",
+        6, values, lengths, formats);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
+}
+
+int
+store_health_forget (meso_db_t *db, const char *patient)
+{
+    const char *params[1] = { patient };
+    return meso_db_exec (db, "DELETE FROM events.log_health WHERE patient_id = $1", 1, params);
 }
 
 long
@@ -128,12 +164,16 @@ store_prune (meso_db_t *db, int64_t retention_s)
     char secs[24];
     snprintf (secs, sizeof secs, "%lld", (long long) retention_s);
     const char *params[1] = { secs };
+    /* The full payloads of the pruned events go with them. */
     PGresult *res = meso_db_query (db,
-        "DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'",
+        "WITH d AS (DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'"
+        "  RETURNING global_seq),"
+        " h AS (DELETE FROM events.log_health WHERE global_seq IN (SELECT global_seq FROM d))"
+        " SELECT count (*) FROM d",
         1, params);
     if (!res)
         return -1;
-    long n = strtol (PQcmdTuples (res), NULL, 10);
+    long n = strtol (PQgetvalue (res, 0, 0), NULL, 10);
     PQclear (res);
     return n;
 }

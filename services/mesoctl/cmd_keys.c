@@ -12,7 +12,9 @@
  * run it at every start and only the first start makes anything. The
  * default names are the five daemons, webhooks (its own service identity)
  * and "operator" (the break-glass key mesoctl finds by default; see
- * "mesoctl access bootstrap"). */
+ * "mesoctl access bootstrap"). It also makes the vault's master key,
+ * vault.master (meso/vault.h), once, the same way: never overwritten,
+ * since every patient's data key is wrapped by it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include <czmq.h>
 
 #include "access_input.h"
+#include "meso/vault.h"
 #include "mesoctl.h"
 
 #define DEFAULT_NAMES "screening,scheduling,inventory,billing,events,webhooks,operator"
@@ -114,6 +117,14 @@ mesoctl_keys_init (const char *dir, const char *csv)
         printf ("made %-11s %s (public), %s (secret, mode 0600)\n", list[i], path, secret);
         made++;
     }
+    /* The vault's master key: wraps every patient's data key (meso/vault.h). */
+    bool master_made = false;
+    if (meso_vault_master_init (dir, &master_made, err, sizeof err) != 0) {
+        fprintf (stderr, "mesoctl keys init: %s\n", err);
+        return MESOCTL_FAILED;
+    }
+    printf ("%s vault master key %s/%s%s\n", master_made ? "made" : "kept", dir,
+            MESO_VAULT_MASTER_FILE, master_made ? " (mode 0600; back it up apart from the database)" : "");
     printf ("%d key pair%s made, %d kept, in %s\n", made, made == 1 ? "" : "s", kept, dir);
     return MESOCTL_OK;
 }

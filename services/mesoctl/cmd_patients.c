@@ -3,6 +3,11 @@
  *
  *     mesoctl patient register --given G --family F --birth YYYY-MM-DD --clinic C
  *     mesoctl patient export <id>      (cmd_export.c: the record across services)
+ *     mesoctl patient erase <patient id> --reason "..."
+ *
+ * erase (operator role) destroys the patient's data key
+ * (screening.ErasePatient): its personal and health fields become
+ * unreadable everywhere, the records and totals stay.
  *
  * The patient is its own command and file, apart from cmd_screening.c,
  * because it is its own aggregate of the screening daemon (who the patient
@@ -67,6 +72,40 @@ static const meso_opt_t s_register_opts[] = {
     MESOCTL_OPT_END
 };
 
+static int
+s_erase (meso_opt_t *opts)
+{
+    const char *id = mesoctl_arg (0);
+    if (!id || !*id)
+        id = mesoctl_opt (opts, "patient");
+    if (!id || !*id) {
+        fprintf (stderr, "mesoctl patient erase: name the patient: erase <patient id> --reason \"...\"\n");
+        return MESOCTL_USAGE;
+    }
+    Meso__V1__ErasePatientRequest rq = MESO__V1__ERASE_PATIENT_REQUEST__INIT;
+    rq.patient_id = (char *) id;
+    rq.reason = (char *) mesoctl_opt (opts, "reason");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.ErasePatient", &rq.base, true,
+                           &meso__v1__erase_patient_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__ErasePatientReply *rep = (Meso__V1__ErasePatientReply *) out;
+    if (!meso_config_bool (opts, "json"))
+        printf ("patient %s %serased (key destroyed at %lld us since the epoch; %u stored "
+                "repl%s deleted)\n", rep->patient_id, rep->already_erased ? "was already " : "",
+                (long long) rep->erased_at_us, rep->replies_deleted,
+                rep->replies_deleted == 1 ? "y" : "ies");
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_erase_opts[] = {
+    { "reason", NULL, "", "why the patient is erased, e.g. the request's reference (required)", NULL },
+    { "patient", NULL, "", "the patient id, when not given as the argument", NULL },
+    MESOCTL_OPT_END
+};
+
 static const mesoctl_sub_t s_subs[] = {
     { "register", "register a patient and print the new patient id",
       "--given G --family F --birth YYYY-MM-DD --clinic C [--sex female|male|other] [options]",
@@ -82,6 +121,14 @@ static const mesoctl_sub_t s_subs[] = {
       "a service did not answer (its section is null).",
       "6f1c0a7e-2b1d-4c3e-9f00-0a1b2c3d4e5f --out ana-lopez.json",
       mesoctl_patient_export_opts, 0, NULL, 1, mesoctl_patient_export },
+    { "erase", "erase a patient: destroy its data key (operator)",
+      "<patient id> --reason \"...\" [--key K] [--json]",
+      "Erases a patient (screening.ErasePatient, operator role): its data key is destroyed, so "
+      "its personal and health fields read as \"[erased]\" everywhere, while every record, "
+      "balance and stock total stays. Refused while the patient has sessions booked (cancel "
+      "them first). Emits screening.patient_erased; integrations must delete what they hold.",
+      "0b7e8c4e-94c5-4a53-8a32-fb1c3c2b8f1e --reason \"GDPR request 2026-114\"",
+      s_erase_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 1, s_erase },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };
 

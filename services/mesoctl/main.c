@@ -24,7 +24,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "keys", "make the CURVE key pairs of the daemons and the operator", mesoctl_keys_cmd },
     { "access", "principals: add, list, show, revoke, bootstrap", mesoctl_access },
     { "events", "tail an event stream or show the stream heads", mesoctl_events },
-    { "patient", "register a patient (screening)", mesoctl_patient },
+    { "patient", "register or erase a patient (screening)", mesoctl_patient },
     { "screening", "record, show or check a patient's screening", mesoctl_screening },
     { "consent", "treatment consent texts and signatures (screening)", mesoctl_consent },
     { "inventory", "receive, stock, transfer, recall, at-risk, hold, forecast (inventory)", mesoctl_inventory },

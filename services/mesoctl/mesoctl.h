@@ -143,12 +143,11 @@ int mesoctl_run (const mesoctl_service_t *svc, const mesoctl_sub_t *subs, bool f
  * command should go on, else the status to exit with. */
 int mesoctl_parsed (int rc);
 
-/* The i-th positional argument the running subcommand was given (up to
- * its spare_args, at most 4), or NULL. */
-const char *mesoctl_arg (int i);
-
 /* The value of an option, "" when it has none. */
 const char *mesoctl_opt (const meso_opt_t *opts, const char *name);
+/* The i-th positional argument of the subcommand being run (up to its
+ * spare_args), NULL when not given. */
+const char *mesoctl_arg (int i);
 
 /* Splits list at any of sep into out (pointers into list, which is
  * modified), skipping leading blanks and empty items when skip_blank, up

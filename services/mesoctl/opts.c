@@ -26,6 +26,9 @@
 /* meso_config keeps the program name it was given for the messages of
  * meso_config_int, after parsing: it must outlive the parse. */
 static char s_program[160];
+/* The positional arguments of the subcommand being run (spare_args). */
+static const char *s_args[4];
+static int s_nargs;
 
 static const meso_opt_t s_json_opt = { "json", NULL, "false", "print the reply as JSON", NULL };
 static const meso_opt_t s_key_opt = {
@@ -47,6 +50,12 @@ s_find (const meso_opt_t *opts, size_t n, const char *name, size_t len)
         if (strlen (opts[i].name) == len && strncmp (opts[i].name, name, len) == 0)
             return &opts[i];
     return NULL;
+}
+
+const char *
+mesoctl_arg (int i)
+{
+    return i >= 0 && i < s_nargs ? s_args[i] : NULL;
 }
 
 const char *
@@ -194,9 +203,6 @@ s_help (const meso_opt_t *opts, size_t shown, const char *usage, const char *abo
     }
 }
 
-/* The positional arguments of the running subcommand (spare_args). */
-static const char *s_args[4];
-
 static int
 s_run_sub (const mesoctl_service_t *svc, const mesoctl_sub_t *sub, int argc, char **argv)
 {
@@ -213,15 +219,10 @@ s_run_sub (const mesoctl_service_t *svc, const mesoctl_sub_t *sub, int argc, cha
                                                 nspare ? spare : NULL, nspare ? &nspare : NULL));
     if (rc >= 0)
         return rc;
-    for (int i = 0; i < 4; i++)
-        s_args[i] = i < nspare ? spare[i] : NULL;
+    s_nargs = nspare;
+    for (int i = 0; i < nspare; i++)
+        s_args[i] = spare[i];
     return sub->fn (opts);
-}
-
-const char *
-mesoctl_arg (int i)
-{
-    return i >= 0 && i < 4 ? s_args[i] : NULL;
 }
 
 /* Does sub's name, one word or two, start argv? Returns the words used. */

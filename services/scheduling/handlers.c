@@ -46,7 +46,7 @@ const meso_method_t scheduling_methods[] = {
     { "scheduling.GetAvailability", courses_availability, MESO_METHOD_READ, &meso__v1__get_availability_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_INTEGRATION, "clinic_id", 0 },
     { "scheduling.GetCourse", courses_get, MESO_METHOD_READ, &meso__v1__get_course_request__descriptor,
-      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_SERVICE, MESO_SCOPE_HANDLER, 0 },
     { "scheduling.GetClinic", clinics_get_clinic, MESO_METHOD_READ, &meso__v1__get_clinic_request__descriptor,
       MESO_ROLE_ALL, "clinic_id", 0 },
     { "scheduling.UtilisationReport", reports_utilisation, MESO_METHOD_READ, &meso__v1__utilisation_report_request__descriptor,

@@ -22,6 +22,7 @@
 #include "scheduling.h"
 #include "meso/access.h"
 #include "meso/curve.h"
+#include "meso/vault.h"
 #include "meso/config.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -125,6 +126,13 @@ main (int argc, char **argv)
     }
     if (meso_trust_start ("scheduling", meso_config_get (opts, "db")) != 0)
         return 1;
+    /* The vault's master key: session notes and cancellation reasons are
+     * sealed under the patient's data key (sealed.c). */
+    char vault_err[512];
+    if (meso_vault_master_load (meso_curve_keys_dir (), vault_err, sizeof vault_err) != 0) {
+        meso_error ("%s", vault_err);
+        return 1;
+    }
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -132,6 +140,8 @@ main (int argc, char **argv)
     }
     if (!meso_db_ok (self.db))
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
+    else
+        sched_seal_legacy (self.db);
     self.screening = meso_bus_client_new ("screening", meso_config_get (opts, "screening"));
     self.inventory = meso_bus_client_new ("inventory", meso_config_get (opts, "inventory"));
     if (!self.screening || !self.inventory) {

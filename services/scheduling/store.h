@@ -272,4 +272,32 @@ PGresult *store_report_outcomes (meso_db_t *db, const char *clinic, const char *
  * today's schedule (not cancelled), of which completed. */
 PGresult *store_report_today (meso_db_t *db, int limit);
 
+/* ---- sealed.c: clinical free text under the patient's data key ---- */
+
+#define SCHED_NOTES_COLUMN "scheduling.appointment.notes_sealed"
+#define SCHED_REASON_COLUMN "scheduling.appointment.cancel_reason_sealed"
+enum { SCHED_SEAL_PLAIN = 0, SCHED_SEAL_SEALED = 1, SCHED_SEAL_NONE = 2 };
+/* Seals text for patient_id under its data key: SCHED_SEAL_SEALED with
+ * *out (free()) and *len; SCHED_SEAL_PLAIN when the patient has no key
+ * (keep the plaintext column); SCHED_SEAL_NONE when it was erased (store
+ * nothing); -1 with the db error set. */
+int sched_seal (meso_db_t *db, const char *patient_id, const char *column, const char *text,
+                uint8_t **out, size_t *len);
+/* Seals the texts of sessions written before migration 024, one per
+ * transaction. Returns how many, -1 on error (logged). */
+long sched_seal_legacy (meso_db_t *db);
+
+/* ---- store_sealed.c ---- */
+
+/* Ids of sessions after `after` with a plaintext note or a person's
+ * cancellation reason, at most limit. */
+PGresult *store_sealed_legacy (meso_db_t *db, const char *after, int limit);
+/* One session's appointment_id, patient_id, notes, cancellation reason
+ * (NULL: none to seal). */
+PGresult *store_sealed_row (meso_db_t *db, const char *appointment_id);
+/* Sets the plaintext and sealed forms of the texts marked set. 0 or -1. */
+int store_sealed_texts (meso_db_t *db, const char *appointment_id, const char *notes,
+                        const uint8_t *notes_sealed, size_t nlen, bool notes_set, const char *reason,
+                        const uint8_t *reason_sealed, size_t rlen, bool reason_set);
+
 #endif

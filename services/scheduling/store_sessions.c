@@ -148,14 +148,43 @@ store_session_move (meso_db_t *db, const char *appointment_id, const char *pract
                          " WHERE appointment_id = $1", 5, up);
 }
 
+/* The patient of a session, for sealing its texts ("" when none). */
+static void
+s_patient_of (meso_db_t *db, const char *appointment_id, char *out, size_t size)
+{
+    const char *p[] = { appointment_id };
+    PGresult *res = meso_db_query (db, "SELECT patient_id FROM scheduling.appointment"
+                                   " WHERE appointment_id = $1", 1, p);
+    snprintf (out, size, "%s", res && PQntuples (res) == 1 ? PQgetvalue (res, 0, 0) : "");
+    if (res)
+        PQclear (res);
+}
+
 int
 store_session_cancel (meso_db_t *db, const char *appointment_id, const char *by, const char *reason,
                       bool late)
 {
-    const char *p[] = { appointment_id, by, reason, late ? "t" : "f" };
-    return meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'cancelled', cancelled_at = now(),"
-                         " cancelled_by = $2, cancel_reason = $3, cancelled_late = $4::boolean,"
-                         " updated_at = now() WHERE appointment_id = $1", 4, p);
+    char patient[SCHED_ID_MAX + 1];
+    s_patient_of (db, appointment_id, patient, sizeof patient);
+    uint8_t *sealed = NULL;
+    size_t len = 0;
+    int how = reason && *reason ? sched_seal (db, patient, SCHED_REASON_COLUMN, reason, &sealed, &len)
+                                : SCHED_SEAL_PLAIN;
+    if (how < 0)
+        return -1;
+    const char *values[] = { appointment_id, by, how == SCHED_SEAL_PLAIN ? reason : NULL,
+                             late ? "t" : "f", (const char *) sealed };
+    int lengths[] = { 0, 0, 0, 0, (int) len }, formats[] = { 0, 0, 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "UPDATE scheduling.appointment SET status = 'cancelled', cancelled_at = now(),"
+        " cancelled_by = $2, cancel_reason = $3, cancelled_late = $4::boolean,"
+        " cancel_reason_sealed = $5::bytea, updated_at = now() WHERE appointment_id = $1",
+        5, values, lengths, formats);
+    free (sealed);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
 }
 
 int
@@ -177,10 +206,26 @@ store_session_start (meso_db_t *db, const char *appointment_id)
 int
 store_session_complete (meso_db_t *db, const char *appointment_id, int score, const char *notes)
 {
-    char sc[8];
+    char sc[8], patient[SCHED_ID_MAX + 1];
     snprintf (sc, sizeof sc, "%d", score);
-    const char *p[] = { appointment_id, score < 0 ? NULL : sc, notes };   /* < 0: not recorded */
-    return meso_db_exec (db, "UPDATE scheduling.appointment SET status = 'completed', completed_at = now(),"
-                         " improvement_score = $2, notes = $3, updated_at = now() WHERE appointment_id = $1",
-                         3, p);
+    s_patient_of (db, appointment_id, patient, sizeof patient);
+    uint8_t *sealed = NULL;
+    size_t len = 0;
+    int how = notes && *notes ? sched_seal (db, patient, SCHED_NOTES_COLUMN, notes, &sealed, &len)
+                              : SCHED_SEAL_PLAIN;
+    if (how < 0)
+        return -1;
+    /* < 0: not recorded */
+    const char *values[] = { appointment_id, score < 0 ? NULL : sc,
+                             how == SCHED_SEAL_PLAIN ? notes : NULL, (const char *) sealed };
+    int lengths[] = { 0, 0, 0, (int) len }, formats[] = { 0, 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "UPDATE scheduling.appointment SET status = 'completed', completed_at = now(),"
+        " improvement_score = $2, notes = $3, notes_sealed = $4::bytea, updated_at = now()"
+        " WHERE appointment_id = $1", 4, values, lengths, formats);
+    free (sealed);
+    if (!res)
+        return -1;
+    PQclear (res);
+    return 0;
 }

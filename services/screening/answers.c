@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "meso/handler.h"
 #include "meso/mtime.h"
@@ -114,16 +116,62 @@ screening_catalogue_check (meso_db_t *db, meso_reply_t *reply, const char *const
     return 0;
 }
 
-/* The stored screening of row r of a store_screenings result (caller
- * frees it), or NULL with DATA_LOSS in reply when it does not decode or,
- * with need_answers, has no answers. */
-Meso__V1__Screening *
-screening_stored (PGresult *res, int r, bool need_answers, meso_reply_t *reply)
+/* The placeholder of a sealed screening of an erased patient: what
+ * stays clear in the row (packed and unpacked again, so the caller frees
+ * it like any other). */
+static Meso__V1__Screening *
+s_erased (PGresult *res, int r, const store_patient_t *p)
 {
-    size_t len;
+    const char *verdict = PQgetvalue (res, r, 6);
+    Meso__V1__Screening sc = MESO__V1__SCREENING__INIT;
+    sc.id = PQgetvalue (res, r, 0);
+    sc.patient_id = (char *) p->id;
+    sc.clinic_id = PQgetvalue (res, r, 4);
+    sc.screened_at_us = strtoll (PQgetvalue (res, r, 1), NULL, 10);
+    sc.screened_on = PQgetvalue (res, r, 5);
+    sc.verdict = strcmp (verdict, "eligible") == 0 ? MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE
+               : strcmp (verdict, "ineligible") == 0 ? MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE
+               : MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS;
+    sc.valid_until = PQgetvalue (res, r, 7);
+    sc.erased = true;
+    size_t n = meso__v1__screening__get_packed_size (&sc);
+    uint8_t *buf = malloc (n ? n : 1);
+    if (!buf)
+        return NULL;
+    meso__v1__screening__pack (&sc, buf);
+    Meso__V1__Screening *out = meso__v1__screening__unpack (NULL, n, buf);
+    free (buf);
+    return out;
+}
+
+/* The stored screening of row r of a store_screenings result (caller
+ * frees it), or NULL with DATA_LOSS in reply when it does not decode (or
+ * open) or, with need_answers, has no answers. */
+Meso__V1__Screening *
+screening_stored (PGresult *res, int r, bool need_answers, const store_patient_t *p,
+                  meso_reply_t *reply)
+{
+    size_t len, plen = 0;
+    bool sealed = PQgetvalue (res, r, 3)[0] == 't';
+    if (sealed && p->erased) {
+        Meso__V1__Screening *sc = need_answers ? NULL : s_erased (res, r, p);
+        if (!sc)
+            meso_reply_error (reply, MESO_FAILED_PRECONDITION, "patient erased: screening %s is unreadable",
+                              PQgetvalue (res, r, 0));
+        return sc;
+    }
     uint8_t *raw = store_bytea (res, r, 2, &len);
-    Meso__V1__Screening *sc = raw ? meso__v1__screening__unpack (NULL, len, raw) : NULL;
+    uint8_t *plain = NULL;
+    if (raw && sealed) {
+        plain = p->key_state == MESO_VAULT_KEY_OK
+              ? meso_vault_open_dup (&p->key, p->id, PERSONAL_RECORD_COLUMN, raw, len, &plen) : NULL;
+        PQfreemem (raw);
+        raw = NULL;
+    }
+    Meso__V1__Screening *sc = plain ? meso__v1__screening__unpack (NULL, plen, plain)
+                            : raw ? meso__v1__screening__unpack (NULL, len, raw) : NULL;
     PQfreemem (raw);
+    free (plain);
     if (sc && need_answers && !sc->answers) {
         meso__v1__screening__free_unpacked (sc, NULL);
         sc = NULL;

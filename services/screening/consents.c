@@ -143,7 +143,7 @@ void
 screening_set_consent_text (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                             void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__SetConsentTextRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, true);
@@ -197,7 +197,7 @@ s_sign_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__SignConsentRequest *rq = c->body;
     store_patient_t p;
-    if (screening_patient (c->reply, db, rq->patient_id, false, &p) != 0)
+    if (screening_patient_live (c->reply, db, rq->patient_id, false, &p, "patient_id") != 0)
         return -1;
     /* Under the lock SetConsentText takes: the version checked current
      * here is still current when the signature commits. */
@@ -279,7 +279,7 @@ s_sign_txn (meso_db_t *db, screening_call_t *c)
 void
 screening_sign_consent (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__SignConsentRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);

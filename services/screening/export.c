@@ -94,13 +94,18 @@ screening_export_patient (const Meso__V1__Request *req, void *body, meso_reply_t
     x.screenings = calloc ((size_t) nscr + 1, sizeof *x.screenings);
     x.sa = calloc ((size_t) nsig + 1, sizeof *x.sa);
     x.sp = calloc ((size_t) nsig + 1, sizeof *x.sp);
-    if (!x.screenings || !x.sa || !x.sp || screening_changes_proto (x.ch, &x.changes) != 0) {
+    if (!x.screenings || !x.sa || !x.sp) {
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    if (screening_changes_proto (x.ch, &x.p, &x.changes) != 0) {
+        meso_reply_error (reply, MESO_DATA_LOSS, "the reported changes of patient %s do not open",
+                          x.p.id);
         goto done;
     }
     /* Both readers give newest first: the export is oldest first. */
     for (int r = nscr - 1; r >= 0; r--) {
-        Meso__V1__Screening *sc = screening_stored (x.scr, r, false, reply);
+        Meso__V1__Screening *sc = screening_stored (x.scr, r, false, &x.p, reply);
         if (!sc)
             goto done;
         x.screenings[x.nscreenings++] = sc;

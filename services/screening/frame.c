@@ -71,9 +71,17 @@ s_frame_txn (meso_db_t *db, void *arg)
     int rc = meso_idem_claim (db, SCHEMA, c->req, c->reply);
     if (rc != 0)
         return rc > 0 ? 0 : -1;         /* replayed, or refused */
+    c->patient_id[0] = '\0';
     if (f->fn (db, c) != 0)
         return -1;
-    return meso_idem_store (db, SCHEMA, c->req, c->reply);
+    if (meso_idem_store (db, SCHEMA, c->req, c->reply) != 0)
+        return -1;
+    /* A reply repeating a patient's data is deleted with its key. */
+    if (c->patient_id[0] && store_idem_patient (db, c->req->idempotency_key, c->patient_id) != 0) {
+        meso_reply_db_error (c->reply, db, "cannot record whom the reply is about");
+        return -1;
+    }
+    return 0;
 }
 
 void
@@ -164,6 +172,21 @@ screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock
 }
 
 int
+screening_patient_live (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
+                        store_patient_t *p, const char *field)
+{
+    if (screening_patient (reply, db, id, lock, p) != 0)
+        return -1;
+    if (!p->erased)
+        return 0;
+    meso_reply_reason (reply, "patient_erased", field,
+                       "patient %s was erased; a new screening needs a new registration", id);
+    meso_reply_error (reply, MESO_FAILED_PRECONDITION, "patient erased: register again");
+    meso_reply_detail (reply, "screening.ErasePatient destroyed the patient's data key");
+    return -1;
+}
+
+int
 screening_scope_patient (meso_reply_t *reply, meso_db_t *db, const store_patient_t *p,
                          bool screened_too, const char *field)
 {
@@ -219,6 +242,7 @@ screening_patient_proto (store_patient_t *p, Meso__V1__Patient *out)
     out->home_clinic_id = p->home_clinic_id;
     out->created_at_us = p->created_at_us;
     out->updated_at_us = p->updated_at_us;
+    out->erased = p->erased;
 }
 
 void

@@ -4,8 +4,8 @@
  * The methods live in one file per aggregate, the way Redis keeps one
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
- * Check), settings.c (a clinic's settings) and consents.c (treatment
- * consent texts and signatures). What they all share -- the
+ * Check), settings.c (a clinic's settings), consents.c (treatment
+ * consent texts and signatures) and erasure.c (erasing a patient). What they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
  * every aggregate file, and those files call the shared helpers, so the
@@ -52,5 +52,8 @@ const meso_method_t screening_methods[] = {
     { "screening.ExportPatient", screening_export_patient, MESO_METHOD_READ,
       &meso__v1__export_patient_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_HEALTH_DATA },
+    { "screening.ErasePatient", screening_erase_patient, MESO_METHOD_MUTATING,
+      &meso__v1__erase_patient_request__descriptor,
+      MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

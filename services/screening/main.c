@@ -5,7 +5,10 @@
  * client (requests for one patient serialise on the patient's row lock).
  * Everything a request does starts at the method table in handlers.c.
  * Two peers are asked on a miss, with short deadlines: scheduling (does a
- * clinic exist) and inventory (is an ingredient code in the catalogue). */
+ * clinic exist; before an erasure, has the patient sessions booked) and
+ * inventory (is an ingredient code in the catalogue). The vault's master
+ * key is read from the keys folder at start: without it nothing personal
+ * can be stored or read, so the daemon does not start. */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +55,13 @@ main (int argc, char **argv)
     memset (&self, 0, sizeof self);
     if (meso_trust_start ("screening", meso_config_get (opts, "db")) != 0)
         return 1;
+    /* The master key that wraps every patient's data key (meso/vault.h):
+     * beside the CURVE keys, never in the database. */
+    char err[512];
+    if (meso_vault_master_load (meso_curve_keys_dir (), err, sizeof err) != 0) {
+        meso_error ("%s", err);
+        return 1;
+    }
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");
@@ -80,12 +90,24 @@ main (int argc, char **argv)
     }
     else
         meso_warn ("no inventory endpoint: only ingredient codes already confirmed are known");
+    const char *scheduling = meso_config_get (opts, "scheduling");
+    if (scheduling && *scheduling && !(self.scheduling = meso_bus_client_new ("scheduling", scheduling))) {
+        meso_error ("cannot use the scheduling endpoint \"%s\"", scheduling);
+        meso_clinics_destroy (&self.clinics);
+        meso_bus_client_destroy (&self.inventory);
+        meso_db_destroy (&self.db);
+        return 1;
+    }
+    /* Rows of before migration 023 are sealed before anything is served. */
+    if (meso_db_ok (self.db))
+        screening_seal_legacy (&self);
     self.server = meso_bus_server_new ("screening", meso_config_get (opts, "bind"),
                                        screening_methods, &self, self.db);
     if (!self.server) {
         meso_db_destroy (&self.db);
         meso_clinics_destroy (&self.clinics);
         meso_bus_client_destroy (&self.inventory);
+        meso_bus_client_destroy (&self.scheduling);
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));
@@ -95,6 +117,7 @@ main (int argc, char **argv)
     meso_db_destroy (&self.db);
     meso_clinics_destroy (&self.clinics);
     meso_bus_client_destroy (&self.inventory);
+    meso_bus_client_destroy (&self.scheduling);
     meso_metrics_stop ();
     meso_curve_shutdown ();
     meso_access_stop ();

@@ -116,6 +116,7 @@ s_register_txn (meso_db_t *db, screening_call_t *c)
         meso_reply_db_error (c->reply, db, "cannot register the patient");
         return -1;
     }
+    snprintf (c->patient_id, sizeof c->patient_id, "%s", p.id);
     Meso__V1__Patient pb;
     screening_patient_proto (&p, &pb);
     Meso__V1__RegisterPatientReply out = MESO__V1__REGISTER_PATIENT_REPLY__INIT;
@@ -128,7 +129,7 @@ void
 screening_register_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                             void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__RegisterPatientRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     if (!rq->patient)
@@ -173,9 +174,10 @@ s_update_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__Patient *in = ((Meso__V1__UpdatePatientRequest *) c->body)->patient;
     store_patient_t old, now, stored;
-    if (screening_patient (c->reply, db, in->id, true, &old) != 0
+    if (screening_patient_live (c->reply, db, in->id, true, &old, "patient.id") != 0
         || screening_scope_patient (c->reply, db, &old, false, "patient.id") != 0)
         return -1;
+    snprintf (c->patient_id, sizeof c->patient_id, "%s", old.id);
     now = old;
     char *changed[8];
     size_t nchanged = s_merge (in, &now, changed);
@@ -202,7 +204,7 @@ void
 screening_update_patient (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                           void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__UpdatePatientRequest *rq = body;
     int32_t today = s_today ();
     rules_reasons_t bad = { .n = 0 };
@@ -231,12 +233,13 @@ s_change_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__ReportChangeRequest *rq = c->body;
     store_patient_t p;
-    if (screening_patient (c->reply, db, rq->patient_id, true, &p) != 0
+    if (screening_patient_live (c->reply, db, rq->patient_id, true, &p, "patient_id") != 0
         || screening_scope_patient (c->reply, db, &p, true, "patient_id") != 0)
         return -1;
+    snprintf (c->patient_id, sizeof c->patient_id, "%s", p.id);
     bool ineligible = rules_change_ineligible ((const char *const *) rq->changes, rq->n_changes);
     int64_t at;
-    if (store_change_insert (db, p.id, (const char *const *) rq->changes, rq->n_changes,
+    if (store_change_insert (db, &p, (const char *const *) rq->changes, rq->n_changes,
                              rq->note, ineligible, &at) != 0) {
         meso_reply_db_error (c->reply, db, "cannot record the change");
         return -1;
@@ -259,7 +262,7 @@ void
 screening_report_change (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                          void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__ReportChangeRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);

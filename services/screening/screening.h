@@ -9,6 +9,11 @@
  *   settings.c    SetClinicSettings
  *   consents.c    SetConsentText, GetConsentText, SignConsent,
  *                 GetConsents, and the consent part of Check
+ *   erasure.c     ErasePatient: the patient's data key destroyed
+ *   personal.c    the sealed form of personal and health fields (the
+ *                 patient record, a screening's record, a reported
+ *                 change) under the patient's data key (meso/vault.h)
+ *   legacy.c      sealing, at start, rows written before migration 023
  *   answers.c     a screening between the wire and the rules: the
  *                 questionnaire read, codes checked against the
  *                 catalogue, a stored record decoded, reasons on the wire
@@ -25,7 +30,7 @@
  *   store_consent.c  the SQL of the consent texts and signatures
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
- * frame.c and catalogue.c -> store.c; screenings.c -> consents.c (Check's
+ * frame.c and catalogue.c -> store.c -> personal.c; screenings.c -> consents.c (Check's
  * consent part); everything may call rules.c, which calls nothing of the
  * daemon. Strings in the structs below are borrowed unless said. */
 #ifndef SCREENING_SCREENING_H
@@ -37,6 +42,7 @@
 #include "meso/bus.h"
 #include "meso/clinics.h"
 #include "meso/db.h"
+#include "meso/vault.h"
 #include "rules.h"
 #include "screening.pb-c.h"
 
@@ -45,6 +51,7 @@ typedef struct {
     meso_bus_server_t *server;
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_bus_client_t *inventory;   /* the catalogue's owner (GetIngredients); NULL: none */
+    meso_bus_client_t *scheduling;  /* asked before an erasure (GetCourse); NULL: none */
 } screening_t;
 
 /* A patient row, as text (sizes are the schema's limits + NUL). */
@@ -59,6 +66,13 @@ typedef struct {
     char home_clinic_id[260];
     int64_t created_at_us;
     int64_t updated_at_us;
+    /* The patient's data key (store_patient_get fills it): key_state is a
+     * meso_vault_state_t; MESO_VAULT_KEY_ERASED makes the fields above
+     * placeholders and erased true. */
+    int key_state;
+    meso_vault_key_t key;
+    bool erased;
+    int64_t erased_at_us;
 } store_patient_t;
 
 /* A screening row as the store needs it. */
@@ -72,6 +86,7 @@ typedef struct {
     const rules_settings_t *settings;
     const uint8_t *record;              /* packed meso.v1.Screening */
     size_t record_len;
+    const store_patient_t *patient;     /* its key seals the record */
 } store_screening_t;
 
 /* ---- store.c: the SQL of the screening schema ---- */
@@ -81,14 +96,24 @@ int store_settings_get (meso_db_t *db, const char *clinic_id, rules_settings_t *
 /* Creates or replaces clinic's settings. 0 or -1. */
 int store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t *s);
 
-/* Inserts p (fields as validated by the handler); fills out with the row
- * as stored (id, timestamps). 0 or -1. */
+/* Inserts p (fields as validated by the handler) with a new data key,
+ * its personal fields sealed under it; fills out with the row as stored
+ * (id, timestamps, key). 0 or -1. */
 int store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patient_t *out);
-/* Reads patient id; lock takes a row lock (FOR UPDATE). 1 found, 0 not
- * found, -1 error. */
+/* Reads patient id, its personal fields opened with its data key (an
+ * erased patient reads as placeholders, erased set); lock takes a row lock
+ * (FOR UPDATE). 1 found, 0 not found, -1 error. */
 int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out);
-/* Writes every field of p (a full row) back. 0 or -1. */
+/* Writes every field of p (a full row, read by store_patient_get) back,
+ * sealed (a patient of before migration 023 gets its key here). 0 or -1. */
 int store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out);
+/* Erasure's part in the screening schema: the plaintext columns of a
+ * row of before migration 023 emptied, and the stored replies of
+ * requests about the patient deleted (their count in *replies). 0 or -1. */
+int store_patient_erase (meso_db_t *db, const char *id, long *replies);
+/* Records that the stored reply of idempotency key `key` is about
+ * patient_id (erasure deletes it). 0 or -1. */
+int store_idem_patient (meso_db_t *db, const char *key, const char *patient_id);
 
 /* 1 when code is an ingredient inventory confirmed (screening.ingredients
  * with confirmed_at set), 0 when not, -1 on error. */
@@ -106,7 +131,8 @@ int store_screening_insert (meso_db_t *db, const char *id, const store_screening
 
 /* The newest screenings of patient, newest first, at most limit: columns
  * id, screened_at_us, record (bytea as returned by libpq in text form;
- * use store_bytea). Caller PQclear()s; NULL on error. */
+ * use store_bytea), sealed ('t'/'f'), clinic_id, screened_on, verdict,
+ * valid_until. Caller PQclear()s; NULL on error. */
 PGresult *store_screenings (meso_db_t *db, const char *patient_id, int limit);
 /* The clinics where patient has a screening (one column, clinic_id).
  * Caller PQclear()s; NULL on error. */
@@ -116,15 +142,61 @@ uint8_t *store_bytea (const PGresult *res, int row, int col, size_t *len);
 
 /* Changes of patient reported after since_us (all when since_us is
  * INT64_MIN), oldest first: columns changes (text "{a,b}"), note,
- * reported_at_us, ineligible ('t'/'f'). NULL on error. */
+ * reported_at_us, ineligible ('t'/'f'), sealed (bytea; when not NULL it
+ * holds changes and note: personal_change_open). NULL on error. */
 PGresult *store_changes_since (meso_db_t *db, const char *patient_id, int64_t since_us);
-/* Records a change (codes already validated as [a-z0-9_]). 0 or -1. */
-int store_change_insert (meso_db_t *db, const char *patient_id, const char *const *codes,
+/* Records a change (codes already validated as [a-z0-9_]), sealed under
+ * p's key. 0 or -1. */
+int store_change_insert (meso_db_t *db, const store_patient_t *p, const char *const *codes,
                          size_t n, const char *note, bool ineligible, int64_t *reported_us);
 /* Splits a text[] value of plain codes ("{a,b}") into out (pointers into
  * buf, which receives a copy). Returns the count. */
 size_t store_split_codes (const char *value, char *buf, size_t bufsize, const char **out,
                           size_t max);
+
+/* ---- store_legacy.c: rows written before migration 023 ---- */
+
+/* Ids of patients with a plaintext record, screening or change (at most
+ * limit). NULL on error. */
+PGresult *store_legacy_patients (meso_db_t *db, int limit);
+/* Seals a patient row: personal set, plaintext columns NULL. 0 or -1. */
+int store_legacy_seal_patient (meso_db_t *db, const char *id, const uint8_t *sealed, size_t len);
+/* A patient's unsealed screenings, locked: columns id, record. */
+PGresult *store_legacy_screenings (meso_db_t *db, const char *patient_id);
+/* Seals screening id (record replaced, answer columns NULL, area and
+ * allergy rows deleted). 0 or -1. */
+int store_legacy_seal_screening (meso_db_t *db, const char *id, const uint8_t *sealed, size_t len);
+/* A patient's unsealed changes, locked: columns id, changes, note. */
+PGresult *store_legacy_changes (meso_db_t *db, const char *patient_id);
+/* Seals change id (sealed set, changes and note NULL). 0 or -1. */
+int store_legacy_seal_change (meso_db_t *db, const char *id, const uint8_t *sealed, size_t len);
+
+/* ---- personal.c: the sealed form of personal and health fields ---- */
+
+#define PERSONAL_PATIENT_COLUMN "screening.patients.personal"
+#define PERSONAL_RECORD_COLUMN "screening.screenings.record"
+#define PERSONAL_CHANGE_COLUMN "screening.patient_changes.sealed"
+
+/* p's personal fields (names, birth date, sex, phone, e-mail) packed and
+ * sealed under key for p->id; caller free()s. NULL on no memory. */
+uint8_t *personal_patient_seal (const meso_vault_key_t *key, const store_patient_t *p,
+                                size_t *len);
+/* Opens what personal_patient_seal made into p's personal fields. 0 or
+ * -1 (does not open or decode). */
+int personal_patient_open (const meso_vault_key_t *key, const uint8_t *sealed, size_t len,
+                           store_patient_t *p);
+/* Sets p's personal fields to the placeholders of an erased patient. */
+void personal_patient_erased (store_patient_t *p);
+/* A reported change (codes, note) packed and sealed for patient_id;
+ * caller free()s. NULL on no memory. */
+uint8_t *personal_change_seal (const meso_vault_key_t *key, const char *patient_id,
+                               const char *const *codes, size_t n, const char *note, size_t *len);
+/* Row r of a store_changes_since result as plaintext: codes as text
+ * "{a,b}" into codes (size bytes), the note in a fresh string (caller
+ * free()s). An erased patient's change reads "{}" and "[erased]". 0, or
+ * -1 when it does not open or memory ran out. */
+int personal_change_open (const store_patient_t *p, PGresult *res, int r, char *codes,
+                          size_t size, char **note);
 
 /* ---- store_consent.c: consent texts and signatures ---- */
 
@@ -173,6 +245,9 @@ typedef struct {
      * refuses it on field when it does not. */
     const char *clinic_id;
     const char *clinic_field;
+    /* The patient the stored reply is about, set by the work (a reply
+     * that repeats personal or health data): erasure deletes it. */
+    char patient_id[40];
 } screening_call_t;
 
 /* A mutating method's work inside its transaction, after its key was
@@ -214,6 +289,11 @@ size_t screening_chars (const char *s);
  * patient_id, or the database's error. */
 int screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
                        store_patient_t *p);
+/* The same for a method that acts on the patient: an erased patient is
+ * refused, FAILED_PRECONDITION "patient erased: register again" (reason
+ * "patient_erased" on field). */
+int screening_patient_live (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
+                            store_patient_t *p, const char *field);
 
 /* The clinic scope of a method about one patient (MESO_SCOPE_HANDLER):
  * 0 when the caller may act in p's home clinic or, with screened_too, in
@@ -263,6 +343,12 @@ meso_handler_fn screening_get_screening;
 meso_handler_fn screening_check;
 /* settings.c */
 meso_handler_fn screening_set_clinic_settings;
+/* erasure.c */
+meso_handler_fn screening_erase_patient;
+/* legacy.c: seals the patients, screenings and reported changes written
+ * before migration 023 (plaintext), in batches, each patient in its own
+ * transaction. Returns the patients sealed, -1 on error (logged). */
+long screening_seal_legacy (screening_t *self);
 /* consents.c */
 meso_handler_fn screening_set_consent_text;
 meso_handler_fn screening_get_consent_text;
@@ -273,16 +359,19 @@ meso_handler_fn screening_get_consents;
 void screening_sig_proto (PGresult *res, int r, Meso__V1__ConsentSignature *out);
 /* export.c */
 meso_handler_fn screening_export_patient;
-/* screenings.c: the reported changes of a store_changes_since result as
- * messages (pointing into it and into the buffers here). */
+/* screenings.c: the reported changes of a store_changes_since result of
+ * patient p as messages, opened under p's data key (pointing into res and
+ * into the buffers here; the notes are owned). 0, or -1 when out of
+ * memory or a change does not open. */
 typedef struct {
     Meso__V1__PatientChange *items;
     Meso__V1__PatientChange **ptrs;
     char **codes;                       /* per row: pointer array into bufs */
     char (*bufs)[16 * (RULES_CODE_MAX + 1) + 4];
+    char **notes;                       /* per row, owned */
     size_t n;
 } screening_changes_t;
-int screening_changes_proto (PGresult *res, screening_changes_t *out);
+int screening_changes_proto (PGresult *res, const store_patient_t *p, screening_changes_t *out);
 void screening_changes_free (screening_changes_t *c);
 /* Check's consent part: adds to bad what is wrong with rq's treatment
  * (a code; clinic_id required with it). */
@@ -319,9 +408,11 @@ void screening_answers_from (const Meso__V1__Questionnaire *q, int32_t birth, ru
  * confirmed catalogue. 0, or -1 with the database error in reply. */
 int screening_catalogue_check (meso_db_t *db, meso_reply_t *reply, const char *const *codes, size_t n,
                                const char *list, bool shape_reported, rules_reasons_t *bad);
-/* The stored screening of row r of a store_screenings result (caller
- * frees it), or NULL with DATA_LOSS in reply. */
-Meso__V1__Screening *screening_stored (PGresult *res, int r, bool need_answers, meso_reply_t *reply);
+/* The stored screening of row r of a store_screenings result of patient
+ * p (caller frees it; an erased patient's is a placeholder with erased
+ * set), or NULL with DATA_LOSS in reply. */
+Meso__V1__Screening *screening_stored (PGresult *res, int r, bool need_answers,
+                                       const store_patient_t *p, meso_reply_t *reply);
 /* The reasons (which: 0 all, 1 refusals, 2 precautions) and texts as
  * wire messages, pointing into r / t. */
 void screening_pbreasons (rules_reasons_t *r, int which, screening_pbreasons_t *out);

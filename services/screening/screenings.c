@@ -61,8 +61,9 @@ s_record_txn (meso_db_t *db, screening_call_t *c)
 {
     Meso__V1__RecordScreeningRequest *rq = c->body;
     store_patient_t p;
-    if (screening_patient (c->reply, db, rq->patient_id, true, &p) != 0)
+    if (screening_patient_live (c->reply, db, rq->patient_id, true, &p, "patient_id") != 0)
         return -1;
+    snprintf (c->patient_id, sizeof c->patient_id, "%s", p.id);
     int64_t now_us;
     if (store_now (db, &now_us) != 0) {
         meso_reply_db_error (c->reply, db, "cannot read the clock");
@@ -143,7 +144,7 @@ s_record_txn (meso_db_t *db, screening_call_t *c)
     uint8_t *record = s_pack (&sc, c->reply, &len);
     if (!record)
         return -1;
-    store_screening_t row = { p.id, clinic, now_us, today, &a, &v, &settings, record, len };
+    store_screening_t row = { p.id, clinic, now_us, today, &a, &v, &settings, record, len, &p };
     int rc = store_screening_insert (db, id, &row);
     free (record);
     if (rc != 0) {
@@ -178,7 +179,7 @@ void
 screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                             void *arg)
 {
-    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, NULL, NULL, NULL, "" };
     Meso__V1__RecordScreeningRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);
@@ -201,9 +202,10 @@ screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply
 
 /* --------------------------------------------------------- GetScreening */
 
-/* Changes of a patient as protobuf, from a store_changes_since result. */
+/* Changes of a patient as protobuf (screening.h). */
+
 int
-screening_changes_proto (PGresult *res, screening_changes_t *out)
+screening_changes_proto (PGresult *res, const store_patient_t *p, screening_changes_t *out)
 {
     size_t n = (size_t) PQntuples (res);
     memset (out, 0, sizeof *out);
@@ -211,16 +213,20 @@ screening_changes_proto (PGresult *res, screening_changes_t *out)
     out->ptrs = calloc (n + 1, sizeof *out->ptrs);
     out->codes = calloc ((n + 1) * 16, sizeof *out->codes);
     out->bufs = calloc (n + 1, sizeof *out->bufs);
-    if (!out->items || !out->ptrs || !out->codes || !out->bufs)
+    out->notes = calloc (n + 1, sizeof *out->notes);
+    if (!out->items || !out->ptrs || !out->codes || !out->bufs || !out->notes)
         return -1;
     for (size_t r = 0; r < n; r++) {
         Meso__V1__PatientChange *pc = &out->items[r];
         meso__v1__patient_change__init (pc);
         const char **codes = (const char **) &out->codes[r * 16];
-        pc->n_changes = store_split_codes (PQgetvalue (res, (int) r, 0), out->bufs[r],
-                                           sizeof out->bufs[r], codes, 16);
+        char text[sizeof out->bufs[r]];
+        if (personal_change_open (p, res, (int) r, text, sizeof text, &out->notes[r]) != 0)
+            return -1;
+        out->n = r + 1;                 /* the notes to free */
+        pc->n_changes = store_split_codes (text, out->bufs[r], sizeof out->bufs[r], codes, 16);
         pc->changes = &out->codes[r * 16];
-        pc->note = PQgetvalue (res, (int) r, 1);
+        pc->note = out->notes[r];
         pc->reported_at_us = strtoll (PQgetvalue (res, (int) r, 2), NULL, 10);
         pc->ineligible = PQgetvalue (res, (int) r, 3)[0] == 't';
         out->ptrs[r] = pc;
@@ -232,6 +238,9 @@ screening_changes_proto (PGresult *res, screening_changes_t *out)
 void
 screening_changes_free (screening_changes_t *c)
 {
+    for (size_t i = 0; c->notes && i < c->n; i++)
+        free (c->notes[i]);
+    free (c->notes);
     free (c->items);
     free (c->ptrs);
     free (c->codes);
@@ -273,18 +282,19 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
         goto done;
     }
     for (int r = 0; r < PQntuples (res); r++) {
-        Meso__V1__Screening *sc = screening_stored (res, r, false, reply);
+        Meso__V1__Screening *sc = screening_stored (res, r, false, &p, reply);
         if (!sc)
             goto done;
         history[nhistory++] = sc;
     }
     int64_t since = nhistory ? history[0]->screened_at_us : INT64_MIN;
     ch = store_changes_since (self->db, p.id, since);
-    if (!ch || screening_changes_proto (ch, &changes) != 0) {
+    if (!ch || screening_changes_proto (ch, &p, &changes) != 0) {
         if (!ch)
             meso_reply_db_error (reply, self->db, "cannot read the reported changes");
         else
-            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+            meso_reply_error (reply, MESO_DATA_LOSS, "the reported changes of patient %s do not open",
+                              p.id);
         goto done;
     }
     Meso__V1__Patient pb;
@@ -317,16 +327,20 @@ typedef struct {
     char buf[16][16 * (RULES_CODE_MAX + 1) + 4];
 } s_codebuf_t;
 
-static void
-s_check_changes (PGresult *ch, s_codebuf_t *cb, rules_check_input_t *in)
+static int
+s_check_changes (PGresult *ch, const store_patient_t *p, s_codebuf_t *cb, rules_check_input_t *in)
 {
     for (int r = 0; r < PQntuples (ch) && r < 16 && in->nchanges < 16; r++) {
         const char *codes[16];
-        size_t n = store_split_codes (PQgetvalue (ch, r, 0), cb->buf[r], sizeof cb->buf[r],
-                                      codes, 16);
+        char text[sizeof cb->buf[r]], *note = NULL;
+        if (personal_change_open (p, ch, r, text, sizeof text, &note) != 0)
+            return -1;
+        free (note);
+        size_t n = store_split_codes (text, cb->buf[r], sizeof cb->buf[r], codes, 16);
         for (size_t k = 0; k < n && in->nchanges < 16; k++)
             in->changes[in->nchanges++] = codes[k];
     }
+    return 0;
 }
 
 /* The allowed answer: precautions, instructions, the screening's verdict. */
@@ -395,14 +409,14 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     if (rq->clinic_id && *rq->clinic_id)
         meso_clinics_learn (self->clinics, rq->clinic_id);
     store_patient_t p;
-    if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
+    if (screening_patient_live (reply, self->db, rq->patient_id, false, &p, "patient_id") != 0)
         goto done;
     res = store_screenings (self->db, p.id, 1);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the screenings");
         goto done;
     }
-    if (PQntuples (res) == 1 && !(sc = screening_stored (res, 0, true, reply)))
+    if (PQntuples (res) == 1 && !(sc = screening_stored (res, 0, true, &p, reply)))
         goto done;
     rules_check_input_t in;
     memset (&in, 0, sizeof in);
@@ -423,7 +437,11 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
             meso_reply_db_error (reply, self->db, "cannot read the reported changes");
             goto done;
         }
-        s_check_changes (ch, &codebuf, &in);
+        if (s_check_changes (ch, &p, &codebuf, &in) != 0) {
+            meso_reply_error (reply, MESO_DATA_LOSS, "the reported changes of patient %s do not open",
+                              p.id);
+            goto done;
+        }
         const char *clinic = rq->clinic_id && *rq->clinic_id ? rq->clinic_id : sc->clinic_id;
         if (store_settings_get (self->db, clinic, &settings) != 0) {
             meso_reply_db_error (reply, self->db, "cannot read the clinic settings");

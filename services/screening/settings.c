@@ -36,7 +36,7 @@ screening_set_clinic_settings (const Meso__V1__Request *req, void *body, meso_re
                                void *arg)
 {
     s_settings_t st = { NULL, { 0, 0, 0 } };
-    screening_call_t call = { arg, req, body, reply, &st, NULL, NULL };
+    screening_call_t call = { arg, req, body, reply, &st, NULL, NULL, "" };
     Meso__V1__SetClinicSettingsRequest *rq = body;
     rules_reasons_t bad = { .n = 0 };
     Meso__V1__ClinicSettings *in = rq->settings;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "meso/mtime.h"
+#include "meso/uuid.h"
 
 #define US_OF(col) "(extract (epoch FROM " col ") * 1000000)::int8"
 
@@ -56,13 +57,19 @@ store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t
         "   updated_at = now ()", 4, params);
 }
 
+/* Column 10 is the sealed personal fields (NULL for a row of before
+ * migration 023, whose fields are still in the plaintext columns). */
 #define PATIENT_COLS \
-    "id, given_name, family_name, birth_date::text, sex, phone, email, home_clinic_id, " \
-    US_OF ("created_at") ", " US_OF ("updated_at")
+    "id, coalesce (given_name, ''), coalesce (family_name, ''), coalesce (birth_date::text, ''), " \
+    "coalesce (sex, 0), coalesce (phone, ''), coalesce (email, ''), home_clinic_id, " \
+    US_OF ("created_at") ", " US_OF ("updated_at") ", personal"
 
-static void
-s_patient_row (PGresult *res, store_patient_t *out)
+/* Fills out from row 0 and opens its sealed fields with the patient's
+ * data key. 0, or -1 with the db error set. */
+static int
+s_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
 {
+    memset (out, 0, sizeof *out);
     s_copy (out->id, sizeof out->id, PQgetvalue (res, 0, 0));
     s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, 0, 1));
     s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, 0, 2));
@@ -73,23 +80,80 @@ s_patient_row (PGresult *res, store_patient_t *out)
     s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, 0, 7));
     out->created_at_us = strtoll (PQgetvalue (res, 0, 8), NULL, 10);
     out->updated_at_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
+    out->key_state = meso_vault_key_get (db, out->id, &out->key, &out->erased_at_us);
+    if (out->key_state < 0)
+        return -1;
+    if (out->key_state == MESO_VAULT_KEY_ERASED) {
+        personal_patient_erased (out);
+        return 0;
+    }
+    if (PQgetisnull (res, 0, 10))
+        return 0;                       /* plaintext, of before migration 023 */
+    size_t len = 0;
+    uint8_t *bin = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 10), &len);
+    int rc = out->key_state == MESO_VAULT_KEY_OK && bin
+           ? personal_patient_open (&out->key, bin, len, out) : -1;
+    PQfreemem (bin);
+    if (rc != 0)
+        meso_db_set_error (db, "XX001", "the personal fields of patient %s do not open with its key",
+                           out->id);
+    return rc;
+}
+
+/* The data key to seal p's new rows under: its own, or a new one for a
+ * patient of before migration 023 (sealed from its first new row). 0, or
+ * -1 with the db error set (an erased patient has none). */
+static int
+s_key (meso_db_t *db, const store_patient_t *p, meso_vault_key_t *out)
+{
+    if (p->key_state == MESO_VAULT_KEY_OK) {
+        *out = p->key;
+        return 0;
+    }
+    if (p->key_state == MESO_VAULT_KEY_NONE)
+        return meso_vault_key_create (db, p->id, p->home_clinic_id, out);
+    meso_db_set_error (db, "55000", "patient %s is erased", p->id);
+    return -1;
 }
 
 int
 store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patient_t *out)
 {
-    char sex[8];
-    snprintf (sex, sizeof sex, "%d", (int) p->sex);
-    const char *params[] = { p->given_name, p->family_name, p->birth_date, sex,
-                             p->phone, p->email, p->home_clinic_id };
-    PGresult *res = meso_db_query (db,
-        "INSERT INTO screening.patients (given_name, family_name, birth_date, sex, phone, email,"
-        " home_clinic_id) VALUES ($1, $2, $3::date, $4, $5, $6, $7) RETURNING " PATIENT_COLS,
-        7, params);
+    store_patient_t in;
+    memset (&in, 0, sizeof in);
+    if (meso_uuid_v4 (in.id) != 0) {
+        meso_db_set_error (db, NULL, "no randomness for a patient id");
+        return -1;
+    }
+    s_copy (in.given_name, sizeof in.given_name, p->given_name);
+    s_copy (in.family_name, sizeof in.family_name, p->family_name);
+    s_copy (in.birth_date, sizeof in.birth_date, p->birth_date);
+    in.sex = (int) p->sex;
+    s_copy (in.phone, sizeof in.phone, p->phone);
+    s_copy (in.email, sizeof in.email, p->email);
+    s_copy (in.home_clinic_id, sizeof in.home_clinic_id, p->home_clinic_id);
+    if (meso_vault_key_create (db, in.id, in.home_clinic_id, &in.key) != 0)
+        return -1;
+    in.key_state = MESO_VAULT_KEY_OK;
+    size_t len = 0;
+    uint8_t *sealed = personal_patient_seal (&in.key, &in, &len);
+    if (!sealed) {
+        meso_db_set_error (db, NULL, "out of memory sealing a patient");
+        return -1;
+    }
+    const char *values[] = { in.id, in.home_clinic_id, (const char *) sealed };
+    int lengths[] = { 0, 0, (int) len }, formats[] = { 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "INSERT INTO screening.patients (id, home_clinic_id, personal)"
+        " VALUES ($1::uuid, $2, $3) RETURNING " US_OF ("created_at") ", " US_OF ("updated_at"),
+        3, values, lengths, formats);
+    free (sealed);
     if (!res)
         return -1;
-    s_patient_row (res, out);
+    in.created_at_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    in.updated_at_us = strtoll (PQgetvalue (res, 0, 1), NULL, 10);
     PQclear (res);
+    *out = in;
     return 0;
 }
 
@@ -103,8 +167,8 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
-    if (found)
-        s_patient_row (res, out);
+    if (found && s_patient_row (db, res, out) != 0)
+        found = -1;
     PQclear (res);
     return found;
 }
@@ -112,14 +176,24 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
 int
 store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out)
 {
-    char sex[8];
-    snprintf (sex, sizeof sex, "%d", p->sex);
-    const char *params[] = { p->id, p->given_name, p->family_name, p->birth_date, sex,
-                             p->phone, p->email, p->home_clinic_id };
-    PGresult *res = meso_db_query (db,
-        "UPDATE screening.patients SET given_name = $2, family_name = $3, birth_date = $4::date,"
-        " sex = $5, phone = $6, email = $7, home_clinic_id = $8, updated_at = now ()"
-        " WHERE id = $1::uuid RETURNING " PATIENT_COLS, 8, params);
+    store_patient_t now = *p;
+    if (s_key (db, p, &now.key) != 0)
+        return -1;
+    now.key_state = MESO_VAULT_KEY_OK;
+    size_t len = 0;
+    uint8_t *sealed = personal_patient_seal (&now.key, &now, &len);
+    if (!sealed) {
+        meso_db_set_error (db, NULL, "out of memory sealing a patient");
+        return -1;
+    }
+    const char *values[] = { now.id, now.home_clinic_id, (const char *) sealed };
+    int lengths[] = { 0, 0, (int) len }, formats[] = { 0, 0, 1 };
+    PGresult *res = meso_db_query_bin (db,
+        "UPDATE screening.patients SET personal = $3, given_name = NULL, family_name = NULL,"
+        " birth_date = NULL, sex = NULL, phone = NULL, email = NULL, home_clinic_id = $2,"
+        " updated_at = now () WHERE id = $1::uuid RETURNING " US_OF ("updated_at"),
+        3, values, lengths, formats);
+    free (sealed);
     if (!res)
         return -1;
     if (PQntuples (res) != 1) {
@@ -127,9 +201,36 @@ store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *
         meso_db_set_error (db, NULL, "patient %s vanished during the update", p->id);
         return -1;
     }
-    s_patient_row (res, out);
+    now.updated_at_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);
+    PQclear (res);
+    *out = now;
+    return 0;
+}
+
+int
+store_patient_erase (meso_db_t *db, const char *id, long *replies)
+{
+    const char *params[] = { id };
+    if (meso_db_exec (db,
+            "UPDATE screening.patients SET given_name = NULL, family_name = NULL, birth_date = NULL,"
+            " sex = NULL, phone = NULL, email = NULL WHERE id = $1::uuid AND given_name IS NOT NULL",
+            1, params) != 0)
+        return -1;
+    PGresult *res = meso_db_query (db, "DELETE FROM screening.idempotency WHERE patient_id = $1::uuid",
+                                   1, params);
+    if (!res)
+        return -1;
+    *replies = strtol (PQcmdTuples (res), NULL, 10);
     PQclear (res);
     return 0;
+}
+
+int
+store_idem_patient (meso_db_t *db, const char *key, const char *patient_id)
+{
+    const char *params[] = { key, patient_id };
+    return meso_db_exec (db, "UPDATE screening.idempotency SET patient_id = $2::uuid WHERE key = $1",
+                         2, params);
 }
 
 int
@@ -204,42 +305,61 @@ store_screening_insert (meso_db_t *db, const char *id, const store_screening_t *
     snprintf (s2, sizeof s2, "%d", s->settings->bmi_obesity_x10);
     snprintf (s3, sizeof s3, "%d", s->settings->validity_days);
 
-    const char *values[29];
-    int lengths[29] = { 0 }, formats[29] = { 0 };
+    /* Sealed: the record under the patient's key, the answer columns
+     * NULL and no area or allergy rows (the record holds them). */
+    const store_patient_t *pt = s->patient;
+    meso_vault_key_t key;
+    bool seal = pt != NULL;
+    if (seal && s_key (db, pt, &key) != 0)
+        return -1;
+    size_t sealed_len = 0;
+    uint8_t *sealed = seal ? meso_vault_seal_dup (&key, pt->id, PERSONAL_RECORD_COLUMN, s->record,
+                                                  s->record_len, &sealed_len)
+                           : NULL;
+    if (seal && !sealed) {
+        meso_db_set_error (db, NULL, "out of memory sealing a screening");
+        return -1;
+    }
+    const char *values[30];
+    int lengths[30] = { 0 }, formats[30] = { 0 };
     values[0] = id;
     values[1] = s->patient_id;
     values[2] = s->clinic_id;
     values[3] = at;
     values[4] = on;
     for (int c = 0; c < RULES_NCONDITIONS; c++)
-        values[5 + c] = cond[c];
-    values[18] = h;
-    values[19] = w;
-    values[20] = a->last_nsaid_dose != RULES_NO_DATE ? dose : NULL;
-    values[21] = meds;
+        values[5 + c] = seal ? NULL : cond[c];
+    values[18] = seal ? NULL : h;
+    values[19] = seal ? NULL : w;
+    values[20] = !seal && a->last_nsaid_dose != RULES_NO_DATE ? dose : NULL;
+    values[21] = seal ? NULL : meds;
     values[22] = s_verdict_text (s->verdict->verdict);
     values[23] = until;
-    values[24] = s->verdict->earliest_first_session != RULES_NO_DATE ? earliest : NULL;
+    values[24] = !seal && s->verdict->earliest_first_session != RULES_NO_DATE ? earliest : NULL;
     values[25] = s1;
     values[26] = s2;
     values[27] = s3;
-    values[28] = (const char *) s->record;
-    lengths[28] = (int) s->record_len;
+    values[28] = seal ? (const char *) sealed : (const char *) s->record;
+    lengths[28] = (int) (seal ? sealed_len : s->record_len);
     formats[28] = 1;
+    values[29] = seal ? "t" : "f";
     PGresult *res = meso_db_query_bin (db,
         "INSERT INTO screening.screenings (id, patient_id, clinic_id, screened_at, screened_on,"
         " pregnancy, breastfeeding, diabetes, active_infection, septicaemia, immunocompromised,"
         " liver_failure, kidney_failure, coagulation_disorder, menstrual_disorder, cancer,"
         " heart_arrhythmia, blood_clots, height_mm, weight_g, last_nsaid_dose, medication_count,"
         " verdict, valid_until, earliest_first_session, max_age, bmi_obesity_x10, validity_days,"
-        " record)"
+        " record, sealed)"
         " VALUES ($1::uuid, $2::uuid, $3, timestamptz 'epoch' + $4::int8 * interval '1 microsecond', $5::date,"
         " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21::date, $22,"
-        " $23, $24::date, $25::date, $26, $27, $28, $29)",
-        29, values, lengths, formats);
+        " $23, $24::date, $25::date, $26, $27, $28, $29, $30)",
+        30, values, lengths, formats);
+    free (sealed);
     if (!res)
         return -1;
     PQclear (res);
+    if (seal)
+        return 0;
 
     for (size_t i = 0; i < a->nareas; i++) {
         char grade[8];
@@ -265,7 +385,8 @@ store_screenings (meso_db_t *db, const char *patient_id, int limit)
     snprintf (lim, sizeof lim, "%d", limit);
     const char *params[] = { patient_id, lim };
     return meso_db_query (db,
-        "SELECT id, " US_OF ("screened_at") ", record FROM screening.screenings"
+        "SELECT id, " US_OF ("screened_at") ", record, sealed, clinic_id, screened_on::text, verdict,"
+        " valid_until::text FROM screening.screenings"
         " WHERE patient_id = $1::uuid ORDER BY screened_at DESC, id LIMIT $2::int", 2, params);
 }
 
@@ -290,28 +411,33 @@ store_changes_since (meso_db_t *db, const char *patient_id, int64_t since_us)
     snprintf (since, sizeof since, "%" PRId64, since_us);
     const char *params[] = { patient_id, since_us == INT64_MIN ? NULL : since };
     return meso_db_query (db,
-        "SELECT changes::text, note, " US_OF ("reported_at") ", ineligible"
+        "SELECT coalesce (changes::text, '{}'), coalesce (note, ''), " US_OF ("reported_at") ","
+        " ineligible, sealed"
         " FROM screening.patient_changes WHERE patient_id = $1::uuid"
         " AND ($2::int8 IS NULL OR reported_at > timestamptz 'epoch' + $2::int8 * interval '1 microsecond')"
         " ORDER BY reported_at, id", 2, params);
 }
 
 int
-store_change_insert (meso_db_t *db, const char *patient_id, const char *const *codes,
+store_change_insert (meso_db_t *db, const store_patient_t *p, const char *const *codes,
                      size_t n, const char *note, bool ineligible, int64_t *reported_us)
 {
-    /* Codes are [a-z0-9_] only (validated), so the array literal needs no
-     * quoting. */
-    char arr[16 * (RULES_CODE_MAX + 1) + 4];
+    meso_vault_key_t key;
+    if (s_key (db, p, &key) != 0)
+        return -1;
     size_t len = 0;
-    arr[len++] = '{';
-    for (size_t i = 0; i < n && i < 16; i++)
-        len += (size_t) snprintf (arr + len, sizeof arr - len, "%s%s", i ? "," : "", codes[i]);
-    snprintf (arr + len, sizeof arr - len, "}");
-    const char *params[] = { patient_id, arr, note ? note : "", ineligible ? "t" : "f" };
-    PGresult *res = meso_db_query (db,
-        "INSERT INTO screening.patient_changes (patient_id, changes, note, ineligible)"
-        " VALUES ($1::uuid, $2::text[], $3, $4) RETURNING " US_OF ("reported_at"), 4, params);
+    uint8_t *sealed = personal_change_seal (&key, p->id, codes, n < 16 ? n : 16, note, &len);
+    if (!sealed) {
+        meso_db_set_error (db, NULL, "out of memory sealing a change");
+        return -1;
+    }
+    const char *values[] = { p->id, (const char *) sealed, ineligible ? "t" : "f" };
+    int lengths[] = { 0, (int) len, 0 }, formats[] = { 0, 1, 0 };
+    PGresult *res = meso_db_query_bin (db,
+        "INSERT INTO screening.patient_changes (patient_id, changes, note, sealed, ineligible)"
+        " VALUES ($1::uuid, NULL, NULL, $2, $3) RETURNING " US_OF ("reported_at"),
+        3, values, lengths, formats);
+    free (sealed);
     if (!res)
         return -1;
     *reported_us = strtoll (PQgetvalue (res, 0, 0), NULL, 10);

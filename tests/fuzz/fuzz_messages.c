@@ -285,6 +285,10 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__scheduling_export_patient_reply__descriptor,
     &meso__v1__inventory_export_patient_reply__descriptor,
     &meso__v1__billing_export_patient_reply__descriptor,
+    /* erasure (screening.proto, events.proto) */
+    &meso__v1__erase_patient_request__descriptor,
+    &meso__v1__erase_patient_reply__descriptor,
+    &meso__v1__patient_erased__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -109,6 +109,10 @@ done
 grep -qE '^\$ MESO_KEY=people/par-clinician\.key_secret mesoctl screening record ' "$OUT/up.log" \
     || fail "the demo did not record the screening as the clinician"
 grep -qE '^PERMISSION_DENIED: ' "$OUT/up.log" || fail "the demo did not show a refused call"
+# The erasure: the key destroyed, placeholders read back, a new screening refused.
+grep -qE '^patient [0-9a-f-]{36} erased \(key destroyed' "$OUT/up.log" || fail "the demo did not erase a patient"
+grep -q '\[erased\]' "$OUT/up.log" || fail "the demo did not show the erased patient's placeholders"
+grep -q 'patient erased: register again' "$OUT/up.log" || fail "the demo did not show the refused screening"
 
 # Health, as up.sh printed it at the end: every daemon started is ok.
 for svc in events screening inventory scheduling; do
@@ -124,6 +128,7 @@ env "${E[@]}" MESOCTL="$MESO_BUILD_DIR/bin/mesoctl" "$DEPLOY/demo.sh" >"$OUT/dem
     || fail "demo.sh failed when run a second time"
 grep -q 'booked by an earlier run' "$OUT/demo2.log" || fail "the second demo did not find the course"
 grep -q 'par-frontdesk: registered by an earlier run' "$OUT/demo2.log" || fail "the second demo registered its people again"
+grep -q 'was erased by an earlier run' "$OUT/demo2.log" || fail "the second demo erased another patient"
 course1=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/up.log" | head -n 1)
 course2=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/demo2.log" | head -n 1)
 [ -n "$course1" ] && [ "$course1" = "$course2" ] || fail "the second demo shows another course ($course1 / $course2)"

@@ -134,8 +134,11 @@ static Meso__V1__Event **
 s_events (fx_t *fx, const char *type, size_t *n)
 {
     const char *p[] = { type };
-    PGresult *res = meso_db_query (fx->db, "SELECT payload FROM events.log WHERE type = $1 ORDER BY global_seq",
-                                   1, p);
+    /* The full payload: the log holds health-bearing events redacted,
+     * their whole form is in events.log_health (migration 023). */
+    PGresult *res = meso_db_query (fx->db, "SELECT coalesce (h.payload, l.payload) FROM events.log l"
+                                   " LEFT JOIN events.log_health h USING (global_seq)"
+                                   " WHERE l.type = $1 ORDER BY l.global_seq", 1, p);
     assert_non_null (res);
     *n = (size_t) PQntuples (res);
     Meso__V1__Event **out = calloc (*n + 1, sizeof *out);

@@ -498,9 +498,17 @@ test_patient_of_other_clinic (void **state)
     p.home_clinic_id = "";                      /* A's patient, A's data: fine */
     p.phone = "+34 600 000 002";
     assert_int_equal (fx_call (fx, s_w->desk_scr, "screening.UpdatePatient", &up.base, NULL, &r), MESO_OK);
+    size_t uplen;
+    const uint8_t *upbody = meso_result_body (&r, &uplen);
+    Meso__V1__UpdatePatientReply *upr = meso__v1__update_patient_reply__unpack (NULL, uplen, upbody);
+    assert_non_null (upr);
+    assert_string_equal (upr->patient->phone, "+34 600 000 002");
+    meso__v1__update_patient_reply__free_unpacked (upr, NULL);
     meso_result_reset (&r);
+    /* Stored sealed (migration 023): the phone is in `personal`. */
     assert_int_equal (fx_sql (fx, "SELECT count (*) FROM screening.patients WHERE id = $1::uuid"
-                              " AND phone = '+34 600 000 002' AND home_clinic_id = 'clinic-a'", s_w->pat_a), 1);
+                              " AND phone IS NULL AND personal IS NOT NULL AND home_clinic_id = 'clinic-a'",
+                              s_w->pat_a), 1);
 
     /* Once B's patient is screened in A, A's clinician may read its
      * record and A's front desk report its changes. */

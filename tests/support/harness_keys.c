@@ -21,6 +21,7 @@
 
 #include "meso/access.h"
 #include "meso/curve.h"
+#include "meso/vault.h"
 #include "meso/db.h"
 
 static const char *const s_names[] = { "screening", "scheduling", "inventory", "billing",
@@ -62,6 +63,12 @@ s_make_keys (const char *dir)
         if (!cert || zcert_save (cert, path) != 0)
             rc = -1;
         zcert_destroy (&cert);
+    }
+    /* The vault's master key (meso/vault.h), as mesoctl keys init makes it. */
+    char err[256];
+    if (rc == 0 && meso_vault_master_init (dir, NULL, err, sizeof err) != 0) {
+        fprintf (stderr, "mt_keys: %s\n", err);
+        rc = -1;
     }
     flock (fd, LOCK_UN);
     close (fd);

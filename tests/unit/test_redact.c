@@ -273,6 +273,61 @@ test_session_completed_and_cancelled (void **state)
     meso__v1__event__free_unpacked (back, NULL);
 }
 
+/* The relay's split (services/events/health.c): a health-bearing event
+ * gives its redacted copy and its patient; one without health fields
+ * gives nothing; an erasure event gives its patient. */
+static void
+test_split_for_the_relay (void **state)
+{
+    (void) state;
+    Meso__V1__SessionInfo info = MESO__V1__SESSION_INFO__INIT;
+    info.appointment_id = "a-1";
+    info.patient_id = "p-7";
+    Meso__V1__Event ev = MESO__V1__EVENT__INIT;
+    s_envelope (&ev, "session.cancelled");
+    Meso__V1__SessionCancelled cc = MESO__V1__SESSION_CANCELLED__INIT;
+    cc.session = &info;
+    cc.reason = "patient is pregnant";
+    ev.session_cancelled = &cc;
+    size_t len, outlen = 0;
+    uint8_t *in = s_pack (&ev, &len), *out = NULL;
+    char patient[64] = "";
+    assert_int_equal (redact_split ("session.cancelled", in, len, &out, &outlen, patient, sizeof patient), 1);
+    assert_string_equal (patient, "p-7");
+    Meso__V1__Event *back = meso__v1__event__unpack (NULL, outlen, out);
+    assert_non_null (back);
+    assert_string_equal (back->session_cancelled->reason, "");
+    meso__v1__event__free_unpacked (back, NULL);
+    free (out);
+    assert_int_equal (redact_erased_patient (in, len, patient, sizeof patient), -1);
+    free (in);
+
+    Meso__V1__Event bev = MESO__V1__EVENT__INIT;
+    s_envelope (&bev, "session.booked");
+    Meso__V1__SessionBooked sb = MESO__V1__SESSION_BOOKED__INIT;
+    sb.session = &info;
+    bev.session_booked = &sb;
+    in = s_pack (&bev, &len);
+    out = NULL;
+    assert_int_equal (redact_split ("session.booked", in, len, &out, &outlen, patient, sizeof patient), 0);
+    assert_null (out);
+    assert_int_equal (redact_split ("session.unheard_of", in, len, &out, &outlen, patient, sizeof patient), -1);
+    free (in);
+
+    Meso__V1__Event eev = MESO__V1__EVENT__INIT;
+    s_envelope (&eev, "screening.patient_erased");
+    Meso__V1__PatientErased pe = MESO__V1__PATIENT_ERASED__INIT;
+    pe.patient_id = "p-9";
+    pe.erased_at_us = 5;
+    eev.patient_erased = &pe;
+    in = s_pack (&eev, &len);
+    assert_int_equal (redact_erased_patient (in, len, patient, sizeof patient), 0);
+    assert_string_equal (patient, "p-9");
+    assert_int_equal (redact_split ("screening.patient_erased", in, len, &out, &outlen, patient,
+                                    sizeof patient), 0);
+    free (in);
+}
+
 /* An unknown type, a payload that is not the type's own, and bytes that
  * do not decode are refused, never passed through. */
 static void
@@ -312,6 +367,7 @@ main (void)
         cmocka_unit_test (test_patient_changed),
         cmocka_unit_test (test_session_completed_and_cancelled),
         cmocka_unit_test (test_refuses_what_it_cannot_classify),
+        cmocka_unit_test (test_split_for_the_relay),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
