@@ -6,7 +6,7 @@
  * t_<type>.c per data type: clinics.c (clinics, practitioners, rooms),
  * courses.c (planning, booking, reading courses and free slots),
  * sessions.c (the changes of a booked session), reports.c (the
- * reports). A method: decode (done
+ * reports), course_changes.c (the remaining sessions of a course). A method: decode (done
  * by the bus server), validate, run one transaction, reply.
  *
  * What every method shares is in frame.c, not here: this table names
@@ -55,5 +55,9 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "scheduling.OutcomesReport", reports_outcomes, MESO_METHOD_READ, &meso__v1__outcomes_report_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.RescheduleCourse", course_changes_reschedule, MESO_METHOD_MUTATING, &meso__v1__reschedule_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.CancelCourse", course_changes_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -48,6 +48,7 @@ s_tick (void *arg)
     int n = saga_recover (self);
     if (n > 0)
         meso_info ("recovered %d pending booking%s", n, n > 1 ? "s" : "");
+    course_changes_recover (self);
     if (now >= self->next_retreatment_ms) {
         self->next_retreatment_ms = now + self->retreatment_every_ms;
         int due = retreatment_announce (self, 200);

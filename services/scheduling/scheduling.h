@@ -19,8 +19,13 @@
  *                CompleteSession
  *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
  *                and the per-clinic gauges of today (main.c's tick)
+ *   course_changes.c  RescheduleCourse, CancelCourse (the remaining
+ *                sessions of a course), and the recovery of a reschedule
+ *                whose process died
  *   saga.c       the booking saga across screening and inventory, and
  *                its recovery after a crash
+ *   replan.c     new slots for sessions of a course already planned (a
+ *                slot lost during a booking, a course moved from a date)
  *   holds.c      the screening-event consumer: a reported change holds
  *                the patient's upcoming sessions, a new screening
  *                releases or cancels them
@@ -99,6 +104,15 @@ typedef struct {
     int n;
     const char *requested_first;        /* BookCourse: the first date asked (NULL: none kept) */
     const char *first_note;             /* why the course starts later ("" none) */
+    /* BookCourse: sessions re-planned because their slot was taken
+     * between the plan and the insert (replan.c), with where they had
+     * been planned. */
+    int n_moved;
+    struct {
+        int index;
+        int64_t original_us;
+        char original_local[20];
+    } moved[PLANNER_MAX_SESSIONS];
 } sched_booking_t;
 
 /* What the course rules know of the patient's current screening
@@ -196,6 +210,9 @@ bool saga_replayed (scheduling_t *self, const Meso__V1__Request *req, meso_reply
 int saga_recover (scheduling_t *self);
 /* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
 void saga_pause_point (scheduling_t *self, int step);
+/* Test-only wait point (MESO_SCHEDULING_TEST_WAIT_FILE): creates the file
+ * and waits until it is removed (at most 30 s). */
+void saga_wait_point (void);
 
 /* ---- holds.c ---- */
 
@@ -340,5 +357,32 @@ int peers_release (scheduling_t *self, const char *clinic_id, const char *appoin
  * inventory's refusal / UNAVAILABLE. */
 int peers_check_hold (scheduling_t *self, const char *clinic_id, const char *appointment_id,
                       meso_reply_t *reply);
+
+/* ---- replan.c ---- */
+
+/* Re-plans session i of a booking whose slot was taken: the nearest free
+ * slot to its time on its day or the next PLANNER_SEARCH_DAYS days, keeping
+ * the clinic's spacing to sessions i-1 and i+1 of the plan and a week from
+ * the patient's other sessions; the preferred practitioner is its own.
+ * 0 re-planned (b->slots[i] moved, id and number kept), 1 nothing free, -1
+ * error (the connection's). */
+int replan_session (scheduling_t *self, sched_booking_t *b, int i);
+/* Plans slots[0..n) (session_number and maintenance set, in order) of a
+ * course of ncourse course sessions from day from, the first at least the
+ * spacing after prev_done (INT32_MIN none): each later one at its gap
+ * (planner_gaps; a month for maintenance) after the one before, a week
+ * from taken[0..ntaken). 0 every slot placed; 1 slots[*unplaced] has no
+ * free slot; -1 error (the connection's). */
+int replan_course (scheduling_t *self, const store_clinic_t *clinic, const char *patient_id,
+                   const char *practitioner_id, int preferred, int32_t from, int32_t prev_done, int ncourse,
+                   const int32_t *taken, int ntaken, sched_slot_t *slots, int n, int *unplaced);
+
+/* ---- course_changes.c ---- */
+
+void course_changes_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* Undoes every RescheduleCourse left pending by a process that died (its
+ * stock dates put back). Returns the number undone, -1 on error. */
+int course_changes_recover (scheduling_t *self);
 
 #endif

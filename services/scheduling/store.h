@@ -14,6 +14,8 @@
  *                     cancelled by a new screening
  *   store_reports.c   the reports (utilisation, attendance, outcomes) and
  *                     the per-clinic figures of today for the gauges
+ *   store_course_changes.c  whole-course changes and sessions re-planned
+ *                     during a booking
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -268,5 +270,41 @@ PGresult *store_report_outcomes (meso_db_t *db, const char *clinic, const char *
 /* Every clinic (at most limit, by id): clinic_id, sessions on its local
  * today's schedule (not cancelled), of which completed. */
 PGresult *store_report_today (meso_db_t *db, int limit);
+
+/* ---- store_course_changes.c ----
+ *
+ * Whole-course changes (migration 031). */
+
+/* Locks the course's remaining sessions (booked or on hold, starting
+ * after now), in session order. 0 or -1. */
+int store_course_lock_remaining (meso_db_t *db, const char *course_id);
+/* store_patient_days without the course's remaining sessions (they are
+ * the ones moving). Returns the count or -1. */
+int store_patient_days_except_course (meso_db_t *db, const char *patient_id, const char *course_id, int32_t *out,
+                                      int max);
+/* A pending change and one item of it (dates "YYYY-MM-DD"). 0 or -1. */
+int store_change_insert (meso_db_t *db, const char *clinic_id, const char *change_id, const char *course_id);
+int store_change_item (meso_db_t *db, const char *clinic_id, const char *change_id, const char *appointment_id,
+                       const char *old_date, const char *new_date);
+/* Marks a pending change done (or undone): 1 it was pending, 0 not, -1. */
+int store_change_finish (meso_db_t *db, const char *change_id, bool done);
+/* Pending change ids (at most 100, oldest first). */
+PGresult *store_change_pending (meso_db_t *db);
+/* The items of a pending change: appointment_id, clinic_id, old_date. */
+PGresult *store_change_items (meso_db_t *db, const char *change_id);
+/* A session re-planned during BookCourse: where it had been planned. */
+int store_replanned_insert (meso_db_t *db, const char *clinic_id, const char *course_id, int number,
+                            const char *appointment_id, int64_t original_us, const char *original_local);
+/* The course's re-planned sessions: session_number, appointment_id,
+ * original start (us), original local start. */
+PGresult *store_replanned_get (meso_db_t *db, const char *course_id);
+
+/* Frees the course's remaining booked sessions (status 'cancelled' until
+ * store_session_place puts each back, in the same transaction). Returns
+ * how many, or -1. */
+int store_course_free_remaining (meso_db_t *db, const char *course_id);
+/* A freed session booked again at its new slot. 0 or -1 (23P01: taken). */
+int store_session_place (meso_db_t *db, const char *appointment_id, const char *practitioner, const char *room,
+                         int64_t start_us, int64_t end_us);
 
 #endif

@@ -279,6 +279,12 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__stock_value__descriptor,
     &meso__v1__valuation_line__descriptor,
     &meso__v1__valuation_reply__descriptor,
+    /* whole-course changes (scheduling.proto) */
+    &meso__v1__moved_session__descriptor,
+    &meso__v1__reschedule_course_request__descriptor,
+    &meso__v1__cancel_course_request__descriptor,
+    &meso__v1__cancelled_session__descriptor,
+    &meso__v1__course_change_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
