@@ -59,5 +59,7 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
     { "scheduling.CancelCourse", course_changes_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_course_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.SetFrontDeskPolicy", reminders_set_policy, MESO_METHOD_MUTATING, &meso__v1__set_front_desk_policy_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "policy.clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -26,6 +26,8 @@
  *                its recovery after a crash
  *   replan.c     new slots for sessions of a course already planned (a
  *                slot lost during a booking, a course moved from a date)
+ *   reminders.c  SetFrontDeskPolicy, and the timer emitting
+ *                session.reminder_due
  *   holds.c      the screening-event consumer: a reported change holds
  *                the patient's upcoming sessions, a new screening
  *                releases or cancels them
@@ -39,6 +41,8 @@
  *   lifecycle.c  pure: which change a session's status allows
  *   when.c       pure: whether a time may be given to a session (past,
  *                horizon, daylight-saving gap)
+ *   frontdesk.c  pure: reminders due in local time, a freed slot against
+ *                a waitlist entry
  *
  * The last three are a library of their own, unit tested directly. */
 #ifndef SCHEDULING_SCHEDULING_H
@@ -56,6 +60,7 @@
 #include "store.h"
 #include "when.h"
 #include "scheduling.pb-c.h"
+#include "screening.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
 
@@ -75,6 +80,9 @@ typedef struct {
     int64_t next_retreatment_ms;
     int gauges_every_ms;                /* how often the clinic gauges are refreshed */
     int64_t next_gauges_ms;
+    int frontdesk_every_ms;             /* how often reminders and offer holds are looked at */
+    int64_t next_frontdesk_ms;
+    int offer_hold_s;                   /* a waitlist offer's hold when the clinic set none */
 } scheduling_t;
 
 /* One session to book (a planned slot). */
@@ -357,6 +365,10 @@ int peers_release (scheduling_t *self, const char *clinic_id, const char *appoin
  * inventory's refusal / UNAVAILABLE. */
 int peers_check_hold (scheduling_t *self, const char *clinic_id, const char *appointment_id,
                       meso_reply_t *reply);
+/* screening.GetInstructions of the patient: the unpacked reply (the caller
+ * frees it; empty when screening does not know the patient), or NULL when
+ * screening did not answer (logged). */
+Meso__V1__GetInstructionsReply *peers_instructions (scheduling_t *self, const char *patient_id);
 
 /* ---- replan.c ---- */
 
@@ -384,5 +396,12 @@ void course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply
 /* Undoes every RescheduleCourse left pending by a process that died (its
  * stock dates put back). Returns the number undone, -1 on error. */
 int course_changes_recover (scheduling_t *self);
+
+/* ---- reminders.c ---- */
+
+void reminders_set_policy (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* Emits the session.reminder_due that fell due (at most limit sessions
+ * looked at). Returns the number sent, -1 on error. */
+int reminders_tick (scheduling_t *self, int limit);
 
 #endif

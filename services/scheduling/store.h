@@ -307,4 +307,22 @@ int store_course_free_remaining (meso_db_t *db, const char *course_id);
 int store_session_place (meso_db_t *db, const char *appointment_id, const char *practitioner, const char *room,
                          int64_t start_us, int64_t end_us);
 
+/* ---- store_frontdesk.c ---- (migration 032) */
+
+/* The clinic's reminder leads ("2880,120") and offer hold (0: none set).
+ * 1 found, 0 no clinic, -1. */
+int store_frontdesk_policy_get (meso_db_t *db, const char *clinic_id, char *leads, size_t size, int *hold_minutes);
+/* leads "{2880,120}"; hold 0: none. 0 or -1. */
+int store_frontdesk_policy_set (meso_db_t *db, const char *clinic_id, const char *leads, int hold_minutes);
+/* Booked sessions with a reminder lead due and not decided, soonest
+ * first: appointment_id, clinic_id, patient_id, local start, the clinic's
+ * local now, leads "a,b", decided leads "a,b", start (us). */
+PGresult *store_reminder_candidates (meso_db_t *db, int limit);
+/* Records a reminder decided (sent or superseded): 1 recorded, 0 it was
+ * already, -1. */
+int store_reminder_decide (meso_db_t *db, const char *clinic_id, const char *appointment_id, int lead,
+                           int64_t starts_us, bool sent);
+/* The clinic's, practitioner's and room's names of an appointment. */
+PGresult *store_reminder_names (meso_db_t *db, const char *appointment_id);
+
 #endif

@@ -5,7 +5,8 @@
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
  * Check), settings.c (a clinic's settings) and consents.c (treatment
- * consent texts and signatures). What they all share -- the
+ * consent texts and signatures), instructions.c (the pre-session
+ * instructions reminders carry). What they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
  * every aggregate file, and those files call the shared helpers, so the
@@ -49,5 +50,8 @@ const meso_method_t screening_methods[] = {
     { "screening.GetConsents", screening_get_consents, MESO_METHOD_READ,
       &meso__v1__get_consents_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "screening.GetInstructions", screening_get_instructions, MESO_METHOD_READ,
+      &meso__v1__get_instructions_request__descriptor,
+      MESO_ROLE_SERVICE, MESO_SCOPE_CHAIN, MESO_METHOD_HEALTH_DATA },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -268,6 +268,8 @@ meso_handler_fn screening_set_consent_text;
 meso_handler_fn screening_get_consent_text;
 meso_handler_fn screening_sign_consent;
 meso_handler_fn screening_get_consents;
+/* instructions.c */
+meso_handler_fn screening_get_instructions;
 /* Check's consent part: adds to bad what is wrong with rq's treatment
  * (a code; clinic_id required with it). */
 void screening_consent_need (rules_reasons_t *bad, const Meso__V1__CheckRequest *rq);
