@@ -41,6 +41,9 @@
  * the late-cancellation fees from those events, exactly as for a single
  * Cancel.
  *
+ * The slots either leaves behind are offered to the clinic's waitlist in
+ * the transaction of the change (waitlist.c).
+ *
  * Both name a course, not a clinic (MESO_SCOPE_HANDLER): the course's
  * clinic is checked before anything else, the idempotency claim included. */
 #include "scheduling.h"
@@ -369,7 +372,8 @@ s_move_txn (meso_db_t *db, void *arg)
         }
     }
     for (int i = 0; i < c->n; i++)
-        if (s_emit (db, c->items[i].now.appointment_id, &c->items[i], c, i) != 0)
+        if (s_emit (db, c->items[i].now.appointment_id, &c->items[i], c, i) != 0
+            || waitlist_offer_freed (c->self, db, c->items[i].now.appointment_id, &c->items[i].now) != 0)
             goto db_error;
     if (store_change_finish (db, c->change_id, true) != 1)
         goto db_error;
@@ -566,7 +570,8 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
     for (int i = 0; i < c->n; i++)
         if (store_session_cancel (db, c->items[i].now.appointment_id, by,
                                   c->cancel->reason ? c->cancel->reason : "", c->late[i]) != 0
-            || s_emit (db, c->items[i].now.appointment_id, &c->items[i], c, i) != 0)
+            || s_emit (db, c->items[i].now.appointment_id, &c->items[i], c, i) != 0
+            || waitlist_offer_freed (c->self, db, c->items[i].now.appointment_id, NULL) != 0)
             return -1;
     return s_reply (db, c, false, job->reply);
 }

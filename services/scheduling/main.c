@@ -44,6 +44,8 @@ s_tick (void *arg)
         self->next_frontdesk_ms = now + self->frontdesk_every_ms;
         if (meso_db_ensure (self->db) == 0)
             reminders_tick (self, 200);
+        if (meso_db_ensure (self->db) == 0)
+            waitlist_expire (self, 100);
     }
     if (now < self->next_recovery_ms)
         return;

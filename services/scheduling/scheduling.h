@@ -28,6 +28,9 @@
  *                slot lost during a booking, a course moved from a date)
  *   reminders.c  SetFrontDeskPolicy, and the timer emitting
  *                session.reminder_due
+ *   offers.c     AcceptOffer (through Reschedule or BookSession)
+ *   waitlist.c   JoinWaitlist, LeaveWaitlist, ListWaitlist; a freed slot
+ *                offered and held, expired offers passed on
  *   holds.c      the screening-event consumer: a reported change holds
  *                the patient's upcoming sessions, a new screening
  *                releases or cancels them
@@ -403,5 +406,25 @@ void reminders_set_policy (const Meso__V1__Request *req, void *body, meso_reply_
 /* Emits the session.reminder_due that fell due (at most limit sessions
  * looked at). Returns the number sent, -1 on error. */
 int reminders_tick (scheduling_t *self, int limit);
+
+/* ---- waitlist.c, offers.c ---- */
+
+void waitlist_join (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void waitlist_leave (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void waitlist_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void offers_accept (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* In the transaction that freed it: offers the slot of appointment_id
+ * (prev: the slot it left, NULL: its own, cancelled) to the first waiting
+ * entry it suits, with a hold and session.slot_offered. 0 (offered or
+ * not), -1 error. */
+int waitlist_offer_freed (scheduling_t *self, meso_db_t *db, const char *appointment_id, const sched_slot_t *prev);
+/* The same for a slot given by its parts: 1 offered, 0 nobody / not free,
+ * -1 error. */
+int waitlist_offer_slot (scheduling_t *self, meso_db_t *db, const char *clinic_id, const char *practitioner,
+                         const char *room, int64_t start_us, int64_t end_us, const char *freed_appointment,
+                         const char *freed_patient);
+/* Closes offers whose hold ended and passes each slot on. Returns the
+ * number closed, -1 on error. */
+int waitlist_expire (scheduling_t *self, int limit);
 
 #endif

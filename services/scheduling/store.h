@@ -325,4 +325,54 @@ int store_reminder_decide (meso_db_t *db, const char *clinic_id, const char *app
 /* The clinic's, practitioner's and room's names of an appointment. */
 PGresult *store_reminder_names (meso_db_t *db, const char *appointment_id);
 
+/* ---- store_waitlist.c ---- (migration 032) */
+
+/* Columns of a waitlist entry row (store_waitlist_get / _list), with its
+ * open offer ("" / 0 when none). */
+enum {
+    W_ENTRY, W_CLINIC, W_PATIENT, W_PRACT, W_FROM, W_TO, W_AREAS, W_RECIPE, W_APPT, W_STATUS, W_CREATED,
+    W_SEQ, W_OFFER, W_O_PRACT, W_O_ROOM, W_O_LOCAL, W_O_START, W_O_END, W_O_EXPIRES, W_O_STATUS
+};
+/* areas "{a,b}"; practitioner and appointment NULL or "" for none. */
+int store_waitlist_insert (meso_db_t *db, const char *clinic_id, const char *entry_id, const char *patient_id,
+                           const char *practitioner_id, const char *from, const char *to, const char *areas,
+                           const char *recipe_id, const char *appointment_id);
+PGresult *store_waitlist_get (meso_db_t *db, const char *clinic_id, const char *entry_id, bool lock);
+/* The clinic's entries of status ("all" every one) after seq (NULL
+ * first), in waiting order, at most limit. */
+PGresult *store_waitlist_list (meso_db_t *db, const char *clinic_id, const char *status, const char *after_seq,
+                               int limit);
+/* A waiting entry leaves: 1, 0 it was not waiting, -1. */
+int store_waitlist_leave (meso_db_t *db, const char *clinic_id, const char *entry_id);
+/* An appointment of the clinic: patient_id, status, areas "a,b", recipe_id. */
+PGresult *store_appointment_start (meso_db_t *db, const char *clinic_id, const char *appointment_id);
+/* 1 when no active appointment and no open offer holds the practitioner
+ * or the clinic's room in [start, end); 0 taken; -1. */
+int store_slot_free (meso_db_t *db, const char *clinic_id, const char *practitioner, const char *room, int64_t start_us,
+                     int64_t end_us);
+/* Waiting entries the slot may go to, first come first (not the freed
+ * session's patient, no open offer, never offered this slot, the slot's
+ * local day in the window): entry_id, patient_id, practitioner_id,
+ * from day, to day, appointment_id, that session's start (us, -1 none),
+ * the slot's local day, the slot's local start. */
+PGresult *store_waitlist_candidates (meso_db_t *db, const char *clinic_id, const char *practitioner, const char *room,
+                                     int64_t start_us, int64_t end_us, const char *freed_patient);
+/* A new open offer held hold_s seconds; returns its expiry (us) as a
+ * one-row result. */
+PGresult *store_offer_insert (meso_db_t *db, const char *clinic_id, const char *offer_id, const char *entry_id,
+                              const char *patient_id, const char *practitioner, const char *room, int64_t start_us,
+                              int64_t end_us, int hold_s, const char *freed_appointment_id);
+/* Columns of an offer row (store_offer_*). */
+enum {
+    O_OFFER, O_ENTRY, O_PATIENT, O_PRACT, O_ROOM, O_START, O_END, O_EXPIRES, O_STATUS, O_EXPIRED, O_LOCAL,
+    O_APPT, O_AREAS, O_RECIPE, O_FREED, O_CLINIC
+};
+PGresult *store_offer_get (meso_db_t *db, const char *clinic_id, const char *offer_id, bool lock);
+/* The entry's open offer, locked (no row: none). */
+PGresult *store_offer_open_of (meso_db_t *db, const char *clinic_id, const char *entry_id);
+/* Open offers past their expiry: clinic_id, offer_id. */
+PGresult *store_offers_expired (meso_db_t *db, int limit);
+/* An open offer closed ("expired", "withdrawn"): 1, 0 not open, -1. */
+int store_offer_close (meso_db_t *db, const char *clinic_id, const char *offer_id, const char *status);
+
 #endif
