@@ -1,7 +1,7 @@
 /* course_changes.c -- changes of a whole booked course: RescheduleCourse
  * (the remaining sessions re-planned from a date) and CancelCourse (the
- * remaining sessions cancelled), and the recovery of a RescheduleCourse
- * whose process died half-way.
+ * remaining sessions cancelled). Recovery of a RescheduleCourse whose
+ * process died half-way is course_recovery.c's.
  *
  * "Remaining" is every session of the course that is booked (or, for a
  * cancel, on hold) and starts after now; sessions done or under way stay.
@@ -28,8 +28,8 @@
  * A refusal at step 3 or 4 undoes: every session re-dated goes back to its
  * old date and the change is marked undone; nothing moved, since the moves
  * are step 4's one transaction. A process that dies between 2 and 4 leaves
- * a pending change whose lock is free: recovery (main.c's tick) re-dates
- * its sessions back and marks it undone -- the sessions never moved, so
+ * a pending change whose lock is free: recovery (course_recovery.c, on
+ * main.c's tick) re-dates its sessions back and marks it undone -- the sessions never moved, so
  * undoing is the one way to finish it. The old dates are safe to go back
  * to: the sessions still hold their old slots, and a reservation moved to
  * a later day holds lots usable on the earlier one.
@@ -597,49 +597,4 @@ course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *r
         sched_run (self, req, reply, c, s_cancel_effect);
     free (c->items);
     free (c);
-}
-
-/* -------------------------------------------------------------- recovery */
-
-static int
-s_recover_one (scheduling_t *self, const char *change_id)
-{
-    PGresult *res = store_change_items (self->db, change_id);
-    if (!res)
-        return -1;
-    int failed = 0;
-    for (int i = 0; i < PQntuples (res); i++) {
-        meso_reply_t *r = meso_reply_new ();
-        if (!r || peers_redate (self, PQgetvalue (res, i, 1), PQgetvalue (res, i, 0), PQgetvalue (res, i, 2),
-                                "course reschedule undone by recovery", r) != 0)
-            failed++;
-        meso_reply_destroy (&r);
-    }
-    PQclear (res);
-    if (failed)
-        return -1;
-    s_undo_t u = { change_id };
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_undone_txn, &u) != 0)
-        return -1;
-    meso_info ("recovery: course change %s undone (its process stopped before the move)", change_id);
-    return 0;
-}
-
-int
-course_changes_recover (scheduling_t *self)
-{
-    PGresult *res = store_change_pending (self->db);
-    if (!res)
-        return -1;
-    int handled = 0;
-    for (int i = 0; i < PQntuples (res); i++) {
-        const char *id = PQgetvalue (res, i, 0);
-        if (store_saga_lock (self->db, id, true) != 1)
-            continue;           /* a live process runs it */
-        if (s_recover_one (self, id) == 0)
-            handled++;
-        store_saga_unlock (self->db, id);
-    }
-    PQclear (res);
-    return handled;
 }

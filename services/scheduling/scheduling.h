@@ -20,8 +20,8 @@
  *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
  *                and the per-clinic gauges of today (main.c's tick)
  *   course_changes.c  RescheduleCourse, CancelCourse (the remaining
- *                sessions of a course), and the recovery of a reschedule
- *                whose process died
+ *                sessions of a course)
+ *   course_recovery.c  a reschedule whose process died, undone
  *   saga.c       the booking saga across screening and inventory, and
  *                its recovery after a crash
  *   replan.c     new slots for sessions of a course already planned (a
@@ -396,6 +396,8 @@ int replan_course (scheduling_t *self, const store_clinic_t *clinic, const char 
 
 void course_changes_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* ---- course_recovery.c ---- */
+
 /* Undoes every RescheduleCourse left pending by a process that died (its
  * stock dates put back). Returns the number undone, -1 on error. */
 int course_changes_recover (scheduling_t *self);
