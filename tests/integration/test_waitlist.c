@@ -165,6 +165,24 @@ test_offer_hold_expiry_accept (void **state)
 
     /* Held: another patient cannot book it. */
     assert_int_equal (fx_book_session (fx, fx->sch, "utc", px, "dr-a", "room-1", s3, 0, NULL, &r), MESO_ALREADY_EXISTS);
+    /* ... and GetAvailability does not offer it (the next hour is free). */
+    Meso__V1__GetAvailabilityRequest aq = MESO__V1__GET_AVAILABILITY_REQUEST__INIT;
+    aq.clinic_id = "utc";
+    aq.date = d3;
+    assert_int_equal (fx_call (fx, fx->sch, "scheduling.GetAvailability", &aq.base, NULL, &r), MESO_OK);
+    body = meso_result_body (&r, &len);
+    Meso__V1__GetAvailabilityReply *av = meso__v1__get_availability_reply__unpack (NULL, len, body);
+    assert_non_null (av);
+    bool held_listed = false, next_listed = false;
+    char s3b[20];
+    snprintf (s3b, sizeof s3b, "%sT11:00", d3);
+    for (size_t i = 0; i < av->n_slots; i++) {
+        held_listed = held_listed || strcmp (av->slots[i]->local_start, s3) == 0;
+        next_listed = next_listed || strcmp (av->slots[i]->local_start, s3b) == 0;
+    }
+    assert_false (held_listed);
+    assert_true (next_listed);
+    meso__v1__get_availability_reply__free_unpacked (av, NULL);
 
     /* The hold expires: the slot passes to the second entry. */
     int64_t n = 1;
