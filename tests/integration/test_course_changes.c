@@ -139,17 +139,30 @@ s_book (meso_bus_client_t *c, const char *patient, const char *first, meso_resul
     return meso__v1__book_course_reply__unpack (NULL, len, body);
 }
 
+/* RescheduleCourse under key (NULL: a new one). */
 static Meso__V1__CourseChangeReply *
-s_reschedule (meso_bus_client_t *c, const char *course, const char *from, meso_result_t *r)
+s_reschedule_key (meso_bus_client_t *c, const char *course, const char *from, const char *key, meso_result_t *r)
 {
     Meso__V1__RescheduleCourseRequest rq = MESO__V1__RESCHEDULE_COURSE_REQUEST__INIT;
     rq.course_id = (char *) course;
     rq.from_date = (char *) from;
-    if (s_call (c, "scheduling.RescheduleCourse", &rq.base, r) != MESO_OK)
+    if (key) {
+        meso_result_reset (r);
+        meso_bus_client_call (c, "scheduling.RescheduleCourse", &rq.base, key, 40000, r);
+    }
+    else
+        s_call (c, "scheduling.RescheduleCourse", &rq.base, r);
+    if (r->status != MESO_OK)
         return NULL;
     size_t len;
     const uint8_t *body = meso_result_body (r, &len);
     return meso__v1__course_change_reply__unpack (NULL, len, body);
+}
+
+static Meso__V1__CourseChangeReply *
+s_reschedule (meso_bus_client_t *c, const char *course, const char *from, meso_result_t *r)
+{
+    return s_reschedule_key (c, course, from, NULL, r);
 }
 
 /* Where the course's sessions are, and their stock's dates, as text. */
@@ -245,7 +258,7 @@ test_reschedule_moves (void **state)
     Meso__V1__BookedCourse *c = bc->course;
     assert_int_equal (c->n_sessions, 4);
     assert_int_equal (bc->n_replanned, 0);
-    Meso__V1__CourseChangeReply *cr = s_reschedule (x->c0, c->course_id, d8, &r);
+    Meso__V1__CourseChangeReply *cr = s_reschedule_key (x->c0, c->course_id, d8, "cc-moves", &r);
     if (!cr)
         fail_msg ("RescheduleCourse: %s", r.message);
     assert_int_equal (cr->n_moved, 4);
@@ -267,7 +280,15 @@ test_reschedule_moves (void **state)
     assert_int_equal (s_events (fx, "session.rescheduled"), 4);
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course_change WHERE status = 'done'", NULL), 1);
     assert_int_equal (fx_overlaps (fx), 0);
-    /* A retry with the same key is the same answer, nothing moved again. */
+    /* A retry with the same key is the same answer; nothing moves again. */
+    Meso__V1__CourseChangeReply *again = s_reschedule_key (x->c1, c->course_id, d8, "cc-moves", &r);
+    assert_non_null (again);
+    assert_true (r.reply->replayed);
+    assert_int_equal (again->n_moved, 4);
+    assert_string_equal (again->moved[3]->new_local_start, cr->moved[3]->new_local_start);
+    assert_int_equal (s_events (fx, "session.rescheduled"), 4);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course_change", NULL), 1);
+    meso__v1__course_change_reply__free_unpacked (again, NULL);
     meso__v1__course_change_reply__free_unpacked (cr, NULL);
     meso__v1__book_course_reply__free_unpacked (bc, NULL);
     meso_result_reset (&r);
