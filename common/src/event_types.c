@@ -46,6 +46,8 @@ static const struct {
     { "billing.package_policy_set", MESO__V1__EVENT__PAYLOAD_PACKAGE_POLICY_SET },
     { "billing.package_sold", MESO__V1__EVENT__PAYLOAD_PACKAGE_SOLD },
     { "screening.patient_erased", MESO__V1__EVENT__PAYLOAD_PATIENT_ERASED },
+    { "session.slot_offered", MESO__V1__EVENT__PAYLOAD_SESSION_SLOT_OFFERED },
+    { "session.reminder_due", MESO__V1__EVENT__PAYLOAD_SESSION_REMINDER_DUE },
 };
 
 static const char *const s_streams[] = { "session", "screening", "stock", "billing" };

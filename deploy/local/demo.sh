@@ -43,6 +43,10 @@
 #   5e. a third patient registered, screened and erased (mesoctl patient
 #      erase, operator): what reads back afterwards, and the refusal of a
 #      new screening under her id;
+#   5f. the front desk: the clinic's reminder leads and offer hold, the
+#      second patient's course moved a week later in one go, her place on
+#      the waitlist, the first patient's second session cancelled and its
+#      slot offered to her and taken;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -465,6 +469,30 @@ run screening show --patient "$ERASED"
 note "a new screening needs a new registration"
 run screening record --patient "$ERASED" --clinic par --no all --height-mm 1650 --weight-g 60000 \
     --areas thighs:1 --key demo-screening-lea-2 || true
+section "8g. The front desk: reminders, a whole course moved, the waitlist (scheduling)"
+as par-manager "manager of Paris"
+note "reminders 48 h and 2 h before each session (the clinic's wall clock); waitlist offers held 30 minutes"
+run scheduling front-desk --clinic par --leads 2880,120 --hold 30 --key demo-frontdesk-par
+as par-frontdesk
+TODAY=$(day today)
+COURSE2=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT2" --json | json_field course_id)
+note "Ines is away for a week: her remaining sessions move from a later day, all or nothing, stock re-dated"
+run scheduling reschedule-course --course "$COURSE2" --from "$(day "+10 days")" --key "demo-move-ines-$TODAY"
+note "she would rather come earlier: she waits for a slot to move her next session to"
+run scheduling waitlist join --clinic par --patient "$PATIENT2" --from "$(day "+1 day")" --to "$(day "+16 days")" \
+    --course "$COURSE2" --key "demo-wait-ines-$TODAY"
+ANA2=$(handler_as par-frontdesk; mc scheduling course --course "$COURSE" --json \
+       | { grep -o '"appointment_id":"[^"]*"' || true; } | sed -n 2p | cut -d'"' -f4)
+if [ -n "$ANA2" ]; then
+    note "Ana cannot come to her second session: the freed slot is offered to Ines and held for her"
+    run scheduling cancel --appointment "$ANA2" --by patient --reason "travelling" --key "demo-cancel-$ANA2"
+fi
+run scheduling waitlist list --clinic par --status all
+OFFER=$(handler_as par-frontdesk; mc scheduling waitlist list --clinic par --json | json_field offer_id)
+if [ -n "$OFFER" ]; then
+    note "Ines takes it: her next session moves into the held slot"
+    run scheduling waitlist accept --clinic par --offer "$OFFER" --key "demo-accept-$OFFER"
+fi
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

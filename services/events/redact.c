@@ -13,6 +13,12 @@
  *   -1, the value for "no outcome recorded") and the non-responder flag.
  * - session.cancelled: the free-text reason (it may name a condition:
  *   "patient pregnant"); who cancelled and how late stay.
+ * - session.reminder_due: the instructions that follow from the patient's
+ *   screening (health_instructions: a washout date reveals
+ *   anti-inflammatory medication, others declared medication or
+ *   allergies); the instructions every patient gets, the time, clinic,
+ *   practitioner and room stay.
+ * - session.slot_offered: none (a slot, a hold, the waitlist entry).
  * Everything else was reviewed and carries none: session facts (time,
  * room, areas, recipe, what was injected), consent facts (the text's hash,
  * never its answers), stock, billing. */
@@ -94,6 +100,17 @@ s_session_cancelled (Meso__V1__Event *ev)
         s_empty (ev->session_cancelled->reason);
 }
 
+static void
+s_session_reminder_due (Meso__V1__Event *ev)
+{
+    Meso__V1__SessionReminderDue *p = ev->session_reminder_due;
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_health_instructions; i++)
+        free (p->health_instructions[i]);   /* the default allocator's free */
+    p->n_health_instructions = 0;
+}
+
 typedef void (s_strip_fn) (Meso__V1__Event *ev);
 
 /* Every type of common/src/event_types.c, and what to strip (NULL: none,
@@ -137,6 +154,8 @@ static const struct {
     { "billing.package_policy_set", NULL },
     { "billing.package_sold", NULL },
     { "screening.patient_erased", NULL },       /* the patient id and the instant, no reason */
+    { "session.slot_offered", NULL },           /* a slot and its hold for a waitlist entry */
+    { "session.reminder_due", s_session_reminder_due },
 };
 
 static int
@@ -209,6 +228,8 @@ s_patient (const Meso__V1__Event *ev)
         return ev->session_completed->session ? ev->session_completed->session->patient_id : "";
     case MESO__V1__EVENT__PAYLOAD_SESSION_CANCELLED:
         return ev->session_cancelled->session ? ev->session_cancelled->session->patient_id : "";
+    case MESO__V1__EVENT__PAYLOAD_SESSION_REMINDER_DUE:
+        return ev->session_reminder_due->session ? ev->session_reminder_due->session->patient_id : "";
     default:
         return "";
     }

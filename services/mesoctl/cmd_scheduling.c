@@ -512,5 +512,13 @@ static const mesoctl_sub_t s_subs[] = {
 int
 mesoctl_scheduling (int argc, char **argv)
 {
-    return mesoctl_run (&s_service, s_subs, true, argc, argv);
+    /* This file's subcommands, then the front desk's (cmd_frontdesk.c). */
+    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 16];
+    size_t n = 0;
+    for (size_t i = 0; s_subs[i].name; i++)
+        all[n++] = s_subs[i];
+    for (size_t i = 0; mesoctl_scheduling_frontdesk[i].name && n + 1 < sizeof all / sizeof all[0]; i++)
+        all[n++] = mesoctl_scheduling_frontdesk[i];
+    memset (&all[n], 0, sizeof all[n]);
+    return mesoctl_run (&s_service, all, true, argc, argv);
 }

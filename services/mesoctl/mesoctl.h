@@ -165,6 +165,12 @@ int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const ch
                   const ProtobufCMessage *body, bool mutating,
                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
+/* --------------------------------------------------------- scheduling */
+
+/* cmd_frontdesk.c: whole-course changes, the waitlist and the front-desk
+ * settings (cmd_scheduling.c lists them after its own). */
+extern const mesoctl_sub_t mesoctl_scheduling_frontdesk[];
+
 /* ------------------------------------------------------------ billing */
 
 /* cmd_billing_books.c: the billing daemon as every billing subcommand

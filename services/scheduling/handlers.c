@@ -6,7 +6,9 @@
  * t_<type>.c per data type: clinics.c (clinics, practitioners, rooms),
  * courses.c (planning, booking, reading courses and free slots),
  * sessions.c (the changes of a booked session), reports.c (the
- * reports). A method: decode (done
+ * reports), course_changes.c (the remaining sessions of a course),
+ * reminders.c (front-desk settings), waitlist.c and offers.c (the
+ * waitlist and its slot offers). A method: decode (done
  * by the bus server), validate, run one transaction, reply.
  *
  * What every method shares is in frame.c, not here: this table names
@@ -57,5 +59,19 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "scheduling.ExportPatient", export_patient, MESO_METHOD_READ, &meso__v1__export_patient_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_HEALTH_DATA },
+    { "scheduling.RescheduleCourse", course_changes_reschedule, MESO_METHOD_MUTATING, &meso__v1__reschedule_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.CancelCourse", course_changes_cancel, MESO_METHOD_MUTATING, &meso__v1__cancel_course_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.SetFrontDeskPolicy", reminders_set_policy, MESO_METHOD_MUTATING, &meso__v1__set_front_desk_policy_request__descriptor,
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "policy.clinic_id", 0 },
+    { "scheduling.JoinWaitlist", waitlist_join, MESO_METHOD_MUTATING, &meso__v1__join_waitlist_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "scheduling.LeaveWaitlist", waitlist_leave, MESO_METHOD_MUTATING, &meso__v1__leave_waitlist_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "scheduling.ListWaitlist", waitlist_list, MESO_METHOD_READ, &meso__v1__list_waitlist_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "scheduling.AcceptOffer", offers_accept, MESO_METHOD_MUTATING, &meso__v1__accept_offer_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

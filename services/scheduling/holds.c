@@ -118,7 +118,9 @@ s_apply (scheduling_t *self, meso_db_t *db, const char *patient_id, const s_hold
         return -1;
     int n = PQntuples (res);
     for (int i = 0; i < n; i++)
-        if (s_announce (db, PQgetvalue (res, i, 0), h) != 0) {
+        if (s_announce (db, PQgetvalue (res, i, 0), h) != 0
+            || (self && h->change == LIFECYCLE_CANCEL
+                && waitlist_offer_freed (self, db, PQgetvalue (res, i, 0), NULL) != 0)) {
             PQclear (res);
             return -1;
         }

@@ -41,6 +41,13 @@ s_tick (void *arg)
         if (meso_db_ensure (self->db) == 0)
             reports_gauges (self);
     }
+    if (self->frontdesk_every_ms > 0 && now >= self->next_frontdesk_ms) {
+        self->next_frontdesk_ms = now + self->frontdesk_every_ms;
+        if (meso_db_ensure (self->db) == 0)
+            reminders_tick (self, 200);
+        if (meso_db_ensure (self->db) == 0)
+            waitlist_expire (self, 100);
+    }
     if (now < self->next_recovery_ms)
         return;
     self->next_recovery_ms = now + RECOVERY_EVERY_MS;
@@ -49,6 +56,7 @@ s_tick (void *arg)
     int n = saga_recover (self);
     if (n > 0)
         meso_info ("recovered %d pending booking%s", n, n > 1 ? "s" : "");
+    course_changes_recover (self);
     if (now >= self->next_retreatment_ms) {
         self->next_retreatment_ms = now + self->retreatment_every_ms;
         int due = retreatment_announce (self, 200);
@@ -81,6 +89,10 @@ main (int argc, char **argv)
           "announce session.retreatment_due this many days before the yearly session falls due (0..731)", NULL },
         { "gauges-ms", "MESO_SCHEDULING_GAUGES_MS", "30000",
           "how often the per-clinic gauges of today are refreshed (ms, 1000..3600000; 0: never)", NULL },
+        { "frontdesk-ms", "MESO_SCHEDULING_FRONTDESK_MS", "15000",
+          "how often due reminders and expired waitlist offers are looked at (ms, 100..3600000; 0: never)", NULL },
+        { "offer-hold-s", "MESO_SCHEDULING_OFFER_HOLD_S", "900",
+          "how long a slot offered from the waitlist is held when the clinic set no hold (s, 1..86400)", NULL },
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
@@ -117,6 +129,16 @@ main (int argc, char **argv)
         return 2;
     }
     self.gauges_every_ms = (int) gauges;
+    long frontdesk, hold;
+    if (meso_config_int (opts, "frontdesk-ms", 0, 3600000L, &frontdesk) != 0
+        || meso_config_int (opts, "offer-hold-s", 1, 86400L, &hold) != 0)
+        return 2;
+    if (frontdesk > 0 && frontdesk < 100) {
+        meso_error ("--frontdesk-ms: 0 or 100..3600000, not %ld", frontdesk);
+        return 2;
+    }
+    self.frontdesk_every_ms = (int) frontdesk;
+    self.offer_hold_s = (int) hold;
     /* Tests only: stop for good at a step of the saga (see saga.c). */
     const char *pause_at = getenv ("MESO_SCHEDULING_TEST_PAUSE_AT");
     if (pause_at && pause_at[0]) {

@@ -260,3 +260,26 @@ peers_screening (scheduling_t *self, const char *patient_id, sched_screening_t *
     meso_result_reset (&r);
     return rc;
 }
+
+Meso__V1__GetInstructionsReply *
+peers_instructions (scheduling_t *self, const char *patient_id)
+{
+    Meso__V1__GetInstructionsRequest rq = MESO__V1__GET_INSTRUCTIONS_REQUEST__INIT;
+    rq.patient_id = (char *) patient_id;
+    meso_result_t r = { 0 };
+    Meso__V1__GetInstructionsReply *out = NULL;
+    int rc = meso_bus_client_call (self->screening, "screening.GetInstructions", &rq.base, NULL,
+                                   self->call_deadline_ms, &r);
+    if (rc == 0) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        out = meso__v1__get_instructions_reply__unpack (NULL, len, body);
+    }
+    else if (r.reply && r.status == MESO_NOT_FOUND)
+        /* a patient screening does not know: a reminder without them */
+        out = meso__v1__get_instructions_reply__unpack (NULL, 0, (const uint8_t *) "");
+    else
+        meso_warn ("screening.GetInstructions for patient %s: %s", patient_id, r.message);
+    meso_result_reset (&r);
+    return out;
+}

@@ -78,6 +78,50 @@ rows_info (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas)
 
 /* Fills one BookedCourse (course columns + its session rows) and packs the
  * reply. */
+/* The sessions re-planned during the booking (BookCourseReply.replanned)
+ * beside where each is now; replies with out. 0 or -1 (reply set). */
+static int
+s_replanned (meso_db_t *db, const char *course_id, const Meso__V1__BookedCourse *bc,
+             Meso__V1__BookCourseReply *out, meso_reply_t *reply)
+{
+    PGresult *m = store_replanned_get (db, course_id);
+    if (!m) {
+        meso_reply_db_error (reply, db, "course");
+        return -1;
+    }
+    int n = PQntuples (m);
+    Meso__V1__MovedSession *ms = calloc ((size_t) n + 1, sizeof *ms);
+    Meso__V1__MovedSession **mp = calloc ((size_t) n + 1, sizeof *mp);
+    int rc = -1;
+    if (ms && mp) {
+        for (int i = 0; i < n; i++) {
+            meso__v1__moved_session__init (&ms[i]);
+            ms[i].session_number = (uint32_t) atoi (PQgetvalue (m, i, 0));
+            ms[i].appointment_id = PQgetvalue (m, i, 1);
+            ms[i].original_starts_at_us = strtoll (PQgetvalue (m, i, 2), NULL, 10);
+            ms[i].original_local_start = PQgetvalue (m, i, 3);
+            for (size_t k = 0; k < bc->n_sessions; k++)
+                if (strcmp (bc->sessions[k]->appointment_id, ms[i].appointment_id) == 0) {
+                    ms[i].new_local_start = bc->sessions[k]->local_start;
+                    ms[i].new_starts_at_us = bc->sessions[k]->starts_at_us;
+                    ms[i].practitioner_id = bc->sessions[k]->practitioner_id;
+                    ms[i].room_id = bc->sessions[k]->room_id;
+                }
+            mp[i] = &ms[i];
+        }
+        out->replanned = mp;
+        out->n_replanned = (size_t) n;
+        meso_reply_ok (reply, &out->base);
+        rc = 0;
+    }
+    else
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+    free (ms);
+    free (mp);
+    PQclear (m);
+    return rc;
+}
+
 int
 rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
 {
@@ -125,8 +169,7 @@ rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
         bc.n_sessions = (size_t) n;
         Meso__V1__BookCourseReply out = MESO__V1__BOOK_COURSE_REPLY__INIT;
         out.course = &bc;
-        meso_reply_ok (reply, &out.base);
-        rc = 0;
+        rc = s_replanned (db, course_id, &bc, &out, reply);
     }
     else
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");

@@ -36,6 +36,19 @@
  * records a released reservation, and a later Reserve of a released
  * appointment is refused, so the late Reserve holds nothing.
  *
+ * A slot taken between the plan and step 2 (another booking inserted it
+ * first: the exclusion constraints refuse the insert) does not fail a
+ * BookCourse: that one session is re-planned (replan.c, the course's
+ * rules) and step 2 runs again, at most SAGA_REPLAN_ATTEMPTS times; the
+ * moves are kept with the course (scheduling.course_replanned) and the
+ * reply names them (BookCourseReply.replanned). BookSession asked for its
+ * exact slot, so it is refused instead.
+ *
+ * MESO_SCHEDULING_TEST_WAIT_FILE=path (tests only) makes a BookCourse
+ * create the file after step 1 (a RescheduleCourse after its re-dates)
+ * and wait (at most 30 s) until it is removed, so a test can take a
+ * planned slot in between from another instance.
+ *
  * MESO_SCHEDULING_TEST_PAUSE_AT=N (tests only) stops the process for good
  * at step N (1 after the screening check, 2 after the pending insert, 3
  * after the first reservation, 4 after all reservations, 5 after the final
@@ -57,6 +70,8 @@
 #include "meso/metrics.h"
 #include "meso/outbox.h"
 #include "meso/uuid.h"
+
+#define SAGA_REPLAN_ATTEMPTS 3
 
 void
 saga_pause_point (scheduling_t *self, int step)
@@ -154,6 +169,7 @@ typedef struct {
     char course_id[40];
     int recipe_version;
     meso_reply_t *reply;
+    int conflict;                       /* the slot refused as taken, -1 none */
 } s_insert_t;
 
 static int
@@ -195,10 +211,17 @@ s_insert_txn (meso_db_t *db, void *arg)
                 meso_reply_reason (x->reply, "slot_taken", "local_start",
                                    "session %d (%s, practitioner %s, room %s) overlaps an active booking",
                                    s->session_number, s->local_start, s->practitioner_id, s->room_id);
+                x->conflict = i;
                 return -1;
             }
             goto db_error;
         }
+    }
+    for (int k = 0; k < b->n_moved; k++) {
+        const sched_slot_t *s = &b->slots[b->moved[k].index];
+        if (store_replanned_insert (db, b->clinic.clinic_id, x->course_id, s->session_number, s->appointment_id,
+                                    b->moved[k].original_us, b->moved[k].original_local) != 0)
+            goto db_error;
     }
     return 0;
 db_error:
@@ -328,6 +351,42 @@ db_error:
 
 /* ------------------------------------------------------------ the saga */
 
+/* Re-plans slot i of b, remembering where it had been planned first. 0
+ * moved, else nothing free or an error (the refusal stands). */
+static int
+s_replan (scheduling_t *self, sched_booking_t *b, int i)
+{
+    sched_slot_t before = b->slots[i];
+    if (replan_session (self, b, i) != 0)
+        return -1;
+    int k = 0;
+    while (k < b->n_moved && b->moved[k].index != i)
+        k++;
+    if (k == b->n_moved && k < PLANNER_MAX_SESSIONS) {
+        b->moved[k].index = i;
+        b->moved[k].original_us = before.starts_us;
+        snprintf (b->moved[k].original_local, sizeof b->moved[k].original_local, "%s", before.local_start);
+        b->n_moved++;
+    }
+    meso_info ("session %d of a course re-planned: %s taken, %s instead", before.session_number,
+               before.local_start, b->slots[i].local_start);
+    return 0;
+}
+
+void
+saga_wait_point (void)
+{
+    const char *path = getenv ("MESO_SCHEDULING_TEST_WAIT_FILE");
+    if (!path || !path[0])
+        return;
+    FILE *f = fopen (path, "w");
+    if (!f)
+        return;
+    fclose (f);
+    for (int i = 0; i < 600 && access (path, F_OK) == 0; i++)
+        usleep (50000);
+}
+
 void
 saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
 {
@@ -353,7 +412,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     saga_pause_point (self, 1);
 
     /* Step 2: pending appointments, under this process's lock. */
-    s_insert_t ins = { b, "", version, reply };
+    s_insert_t ins = { b, "", version, reply, -1 };
     if (meso_uuid_v4 (ins.course_id) != 0) {
         meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
         return;
@@ -367,9 +426,21 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
         meso_reply_db_error (reply, self->db, "booking lock");
         return;
     }
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_insert_txn, &ins) != 0) {
+    if (b->requested_first)
+        saga_wait_point ();
+    for (int attempt = 0;; attempt++) {
+        ins.conflict = -1;
+        if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_insert_txn, &ins) == 0)
+            break;
         if (meso_reply_status (reply) == MESO_OK)
             meso_reply_db_error (reply, self->db, "booking");
+        /* A course's slot taken since the plan: that session is planned
+         * again, the others keep theirs. */
+        if (ins.conflict >= 0 && b->requested_first && attempt < SAGA_REPLAN_ATTEMPTS
+            && meso_reply_status (reply) == MESO_ALREADY_EXISTS && s_replan (self, b, ins.conflict) == 0) {
+            meso_reply_reset (reply);
+            continue;
+        }
         store_saga_unlock (self->db, ins.course_id);
         return;
     }

@@ -19,8 +19,18 @@
  *                CompleteSession
  *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
  *                and the per-clinic gauges of today (main.c's tick)
+ *   course_changes.c  RescheduleCourse, CancelCourse (the remaining
+ *                sessions of a course)
+ *   course_recovery.c  a reschedule whose process died, undone
  *   saga.c       the booking saga across screening and inventory, and
  *                its recovery after a crash
+ *   replan.c     new slots for sessions of a course already planned (a
+ *                slot lost during a booking, a course moved from a date)
+ *   reminders.c  SetFrontDeskPolicy, and the timer emitting
+ *                session.reminder_due
+ *   offers.c     AcceptOffer (through Reschedule or BookSession)
+ *   waitlist.c   JoinWaitlist, LeaveWaitlist, ListWaitlist; a freed slot
+ *                offered and held, expired offers passed on
  *   holds.c      the screening-event consumer: a reported change holds
  *                the patient's upcoming sessions, a new screening
  *                releases or cancels them
@@ -34,6 +44,8 @@
  *   lifecycle.c  pure: which change a session's status allows
  *   when.c       pure: whether a time may be given to a session (past,
  *                horizon, daylight-saving gap)
+ *   frontdesk.c  pure: reminders due in local time, a freed slot against
+ *                a waitlist entry
  *
  * The last three are a library of their own, unit tested directly. */
 #ifndef SCHEDULING_SCHEDULING_H
@@ -51,6 +63,7 @@
 #include "store.h"
 #include "when.h"
 #include "scheduling.pb-c.h"
+#include "screening.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
 
@@ -70,6 +83,9 @@ typedef struct {
     int64_t next_retreatment_ms;
     int gauges_every_ms;                /* how often the clinic gauges are refreshed */
     int64_t next_gauges_ms;
+    int frontdesk_every_ms;             /* how often reminders and offer holds are looked at */
+    int64_t next_frontdesk_ms;
+    int offer_hold_s;                   /* a waitlist offer's hold when the clinic set none */
 } scheduling_t;
 
 /* One session to book (a planned slot). */
@@ -99,6 +115,15 @@ typedef struct {
     int n;
     const char *requested_first;        /* BookCourse: the first date asked (NULL: none kept) */
     const char *first_note;             /* why the course starts later ("" none) */
+    /* BookCourse: sessions re-planned because their slot was taken
+     * between the plan and the insert (replan.c), with where they had
+     * been planned. */
+    int n_moved;
+    struct {
+        int index;
+        int64_t original_us;
+        char original_local[20];
+    } moved[PLANNER_MAX_SESSIONS];
 } sched_booking_t;
 
 /* What the course rules know of the patient's current screening
@@ -198,6 +223,9 @@ bool saga_replayed (scheduling_t *self, const Meso__V1__Request *req, meso_reply
 int saga_recover (scheduling_t *self);
 /* Test-only pause point (MESO_SCHEDULING_TEST_PAUSE_AT). */
 void saga_pause_point (scheduling_t *self, int step);
+/* Test-only wait point (MESO_SCHEDULING_TEST_WAIT_FILE): creates the file
+ * and waits until it is removed (at most 30 s). */
+void saga_wait_point (void);
 
 /* ---- holds.c ---- */
 
@@ -342,5 +370,65 @@ int peers_release (scheduling_t *self, const char *clinic_id, const char *appoin
  * inventory's refusal / UNAVAILABLE. */
 int peers_check_hold (scheduling_t *self, const char *clinic_id, const char *appointment_id,
                       meso_reply_t *reply);
+/* screening.GetInstructions of the patient: the unpacked reply (the caller
+ * frees it; empty when screening does not know the patient), or NULL when
+ * screening did not answer (logged). */
+Meso__V1__GetInstructionsReply *peers_instructions (scheduling_t *self, const char *patient_id);
+
+/* ---- replan.c ---- */
+
+/* Re-plans session i of a booking whose slot was taken: the nearest free
+ * slot to its time on its day or the next PLANNER_SEARCH_DAYS days, keeping
+ * the clinic's spacing to sessions i-1 and i+1 of the plan and a week from
+ * the patient's other sessions; the preferred practitioner is its own.
+ * 0 re-planned (b->slots[i] moved, id and number kept), 1 nothing free, -1
+ * error (the connection's). */
+int replan_session (scheduling_t *self, sched_booking_t *b, int i);
+/* Plans slots[0..n) (session_number and maintenance set, in order) of a
+ * course of ncourse course sessions from day from, the first at least the
+ * spacing after prev_done (INT32_MIN none): each later one at its gap
+ * (planner_gaps; a month for maintenance) after the one before, a week
+ * from taken[0..ntaken). 0 every slot placed; 1 slots[*unplaced] has no
+ * free slot; -1 error (the connection's). */
+int replan_course (scheduling_t *self, const store_clinic_t *clinic, const char *patient_id,
+                   const char *practitioner_id, int preferred, int32_t from, int32_t prev_done, int ncourse,
+                   const int32_t *taken, int ntaken, sched_slot_t *slots, int n, int *unplaced);
+
+/* ---- course_changes.c ---- */
+
+void course_changes_reschedule (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* ---- course_recovery.c ---- */
+
+/* Undoes every RescheduleCourse left pending by a process that died (its
+ * stock dates put back). Returns the number undone, -1 on error. */
+int course_changes_recover (scheduling_t *self);
+
+/* ---- reminders.c ---- */
+
+void reminders_set_policy (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* Emits the session.reminder_due that fell due (at most limit sessions
+ * looked at). Returns the number sent, -1 on error. */
+int reminders_tick (scheduling_t *self, int limit);
+
+/* ---- waitlist.c, offers.c ---- */
+
+void waitlist_join (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void waitlist_leave (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void waitlist_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void offers_accept (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+/* In the transaction that freed it: offers the slot of appointment_id
+ * (prev: the slot it left, NULL: its own, cancelled) to the first waiting
+ * entry it suits, with a hold and session.slot_offered. 0 (offered or
+ * not), -1 error. */
+int waitlist_offer_freed (scheduling_t *self, meso_db_t *db, const char *appointment_id, const sched_slot_t *prev);
+/* The same for a slot given by its parts: 1 offered, 0 nobody / not free,
+ * -1 error. */
+int waitlist_offer_slot (scheduling_t *self, meso_db_t *db, const char *clinic_id, const char *practitioner,
+                         const char *room, int64_t start_us, int64_t end_us, const char *freed_appointment,
+                         const char *freed_patient);
+/* Closes offers whose hold ended and passes each slot on. Returns the
+ * number closed, -1 on error. */
+int waitlist_expire (scheduling_t *self, int limit);
 
 #endif

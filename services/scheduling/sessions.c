@@ -9,6 +9,9 @@
  * rules in lifecycle.c, a slot's validity, the spacing of a course, late
  * cancellation and the non-responder flag in planner.c.
  *
+ * A slot freed by Reschedule or Cancel is offered to the clinic's
+ * waitlist in the same transaction (waitlist.c).
+ *
  * Two of them talk to other services (peers.c): Reschedule moves the
  * session's stock reservation at inventory inside its transaction, and
  * StartSession asks screening again before it starts.
@@ -219,6 +222,12 @@ s_reschedule_effect (meso_db_t *db, sched_job_t *job)
         if (moved != 0)
             goto done;
     }
+    /* The slot left behind may go to the waitlist (waitlist.c). */
+    sched_slot_t left = { .starts_us = r->prev_start, .ends_us = r->prev_end };
+    snprintf (left.practitioner_id, sizeof left.practitioner_id, "%s", r->prev_pract);
+    snprintf (left.room_id, sizeof left.room_id, "%s", r->prev_room);
+    if (waitlist_offer_freed (job->arg, db, in->appointment_id, &left) != 0)
+        goto done;
     if (s_emit (db, in->appointment_id, s_fill_rescheduled, r) != 0)
         goto done;
     rc = s_reply_session (db, job->reply, in->appointment_id, false, 0, false);
@@ -298,7 +307,8 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
     PQclear (res);
     const char *by = c->in->by == MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT ? "patient" : "clinic";
     if (store_session_cancel (db, c->in->appointment_id, by, c->in->reason ? c->in->reason : "", c->late) != 0
-        || s_emit (db, c->in->appointment_id, s_fill_cancelled, c) != 0)
+        || s_emit (db, c->in->appointment_id, s_fill_cancelled, c) != 0
+        || waitlist_offer_freed (job->arg, db, c->in->appointment_id, NULL) != 0)
         return -1;
     return s_reply_session (db, job->reply, c->in->appointment_id, false, c->notice, c->late);
 }

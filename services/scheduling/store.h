@@ -14,6 +14,8 @@
  *                     cancelled by a new screening
  *   store_reports.c   the reports (utilisation, attendance, outcomes) and
  *                     the per-clinic figures of today for the gauges
+ *   store_course_changes.c  whole-course changes and sessions re-planned
+ *                     during a booking
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -299,5 +301,108 @@ PGresult *store_sealed_row (meso_db_t *db, const char *appointment_id);
 int store_sealed_texts (meso_db_t *db, const char *appointment_id, const char *notes,
                         const uint8_t *notes_sealed, size_t nlen, bool notes_set, const char *reason,
                         const uint8_t *reason_sealed, size_t rlen, bool reason_set);
+/* ---- store_course_changes.c ----
+ *
+ * Whole-course changes (migration 031). */
+
+/* Locks the course's remaining sessions (booked or on hold, starting
+ * after now), in session order. 0 or -1. */
+int store_course_lock_remaining (meso_db_t *db, const char *course_id);
+/* store_patient_days without the course's remaining sessions (they are
+ * the ones moving). Returns the count or -1. */
+int store_patient_days_except_course (meso_db_t *db, const char *patient_id, const char *course_id, int32_t *out,
+                                      int max);
+/* A pending change and one item of it (dates "YYYY-MM-DD"). 0 or -1. */
+int store_change_insert (meso_db_t *db, const char *clinic_id, const char *change_id, const char *course_id);
+int store_change_item (meso_db_t *db, const char *clinic_id, const char *change_id, const char *appointment_id,
+                       const char *old_date, const char *new_date);
+/* Marks a pending change done (or undone): 1 it was pending, 0 not, -1. */
+int store_change_finish (meso_db_t *db, const char *change_id, bool done);
+/* Pending change ids (at most 100, oldest first). */
+PGresult *store_change_pending (meso_db_t *db);
+/* The items of a pending change: appointment_id, clinic_id, old_date. */
+PGresult *store_change_items (meso_db_t *db, const char *change_id);
+/* A session re-planned during BookCourse: where it had been planned. */
+int store_replanned_insert (meso_db_t *db, const char *clinic_id, const char *course_id, int number,
+                            const char *appointment_id, int64_t original_us, const char *original_local);
+/* The course's re-planned sessions: session_number, appointment_id,
+ * original start (us), original local start. */
+PGresult *store_replanned_get (meso_db_t *db, const char *course_id);
+
+/* Frees the course's remaining booked sessions (status 'cancelled' until
+ * store_session_place puts each back, in the same transaction). Returns
+ * how many, or -1. */
+int store_course_free_remaining (meso_db_t *db, const char *course_id);
+/* A freed session booked again at its new slot. 0 or -1 (23P01: taken). */
+int store_session_place (meso_db_t *db, const char *appointment_id, const char *practitioner, const char *room,
+                         int64_t start_us, int64_t end_us);
+
+/* ---- store_frontdesk.c ---- (migration 032) */
+
+/* The clinic's reminder leads ("2880,120") and offer hold (0: none set).
+ * 1 found, 0 no clinic, -1. */
+int store_frontdesk_policy_get (meso_db_t *db, const char *clinic_id, char *leads, size_t size, int *hold_minutes);
+/* leads "{2880,120}"; hold 0: none. 0 or -1. */
+int store_frontdesk_policy_set (meso_db_t *db, const char *clinic_id, const char *leads, int hold_minutes);
+/* Booked sessions with a reminder lead due and not decided, soonest
+ * first: appointment_id, clinic_id, patient_id, local start, the clinic's
+ * local now, leads "a,b", decided leads "a,b", start (us). */
+PGresult *store_reminder_candidates (meso_db_t *db, int limit);
+/* Records a reminder decided (sent or superseded): 1 recorded, 0 it was
+ * already, -1. */
+int store_reminder_decide (meso_db_t *db, const char *clinic_id, const char *appointment_id, int lead,
+                           int64_t starts_us, bool sent);
+/* The clinic's, practitioner's and room's names of an appointment. */
+PGresult *store_reminder_names (meso_db_t *db, const char *appointment_id);
+
+/* ---- store_waitlist.c ---- (migration 032) */
+
+/* Columns of a waitlist entry row (store_waitlist_get / _list), with its
+ * open offer ("" / 0 when none). */
+enum {
+    W_ENTRY, W_CLINIC, W_PATIENT, W_PRACT, W_FROM, W_TO, W_AREAS, W_RECIPE, W_APPT, W_STATUS, W_CREATED,
+    W_SEQ, W_OFFER, W_O_PRACT, W_O_ROOM, W_O_LOCAL, W_O_START, W_O_END, W_O_EXPIRES, W_O_STATUS
+};
+/* areas "{a,b}"; practitioner and appointment NULL or "" for none. */
+int store_waitlist_insert (meso_db_t *db, const char *clinic_id, const char *entry_id, const char *patient_id,
+                           const char *practitioner_id, const char *from, const char *to, const char *areas,
+                           const char *recipe_id, const char *appointment_id);
+PGresult *store_waitlist_get (meso_db_t *db, const char *clinic_id, const char *entry_id, bool lock);
+/* The clinic's entries of status ("all" every one) after seq (NULL
+ * first), in waiting order, at most limit. */
+PGresult *store_waitlist_list (meso_db_t *db, const char *clinic_id, const char *status, const char *after_seq,
+                               int limit);
+/* A waiting entry leaves: 1, 0 it was not waiting, -1. */
+int store_waitlist_leave (meso_db_t *db, const char *clinic_id, const char *entry_id);
+/* An appointment of the clinic: patient_id, status, areas "a,b", recipe_id. */
+PGresult *store_appointment_start (meso_db_t *db, const char *clinic_id, const char *appointment_id);
+/* 1 when no active appointment and no open offer holds the practitioner
+ * or the clinic's room in [start, end); 0 taken; -1. */
+int store_slot_free (meso_db_t *db, const char *clinic_id, const char *practitioner, const char *room, int64_t start_us,
+                     int64_t end_us);
+/* Waiting entries the slot may go to, first come first (not the freed
+ * session's patient, no open offer, never offered this slot, the slot's
+ * local day in the window): entry_id, patient_id, practitioner_id,
+ * from day, to day, appointment_id, that session's start (us, -1 none),
+ * the slot's local day, the slot's local start. */
+PGresult *store_waitlist_candidates (meso_db_t *db, const char *clinic_id, const char *practitioner, const char *room,
+                                     int64_t start_us, int64_t end_us, const char *freed_patient);
+/* A new open offer held hold_s seconds; returns its expiry (us) as a
+ * one-row result. */
+PGresult *store_offer_insert (meso_db_t *db, const char *clinic_id, const char *offer_id, const char *entry_id,
+                              const char *patient_id, const char *practitioner, const char *room, int64_t start_us,
+                              int64_t end_us, int hold_s, const char *freed_appointment_id);
+/* Columns of an offer row (store_offer_*). */
+enum {
+    O_OFFER, O_ENTRY, O_PATIENT, O_PRACT, O_ROOM, O_START, O_END, O_EXPIRES, O_STATUS, O_EXPIRED, O_LOCAL,
+    O_APPT, O_AREAS, O_RECIPE, O_FREED, O_CLINIC
+};
+PGresult *store_offer_get (meso_db_t *db, const char *clinic_id, const char *offer_id, bool lock);
+/* The entry's open offer, locked (no row: none). */
+PGresult *store_offer_open_of (meso_db_t *db, const char *clinic_id, const char *entry_id);
+/* Open offers past their expiry: clinic_id, offer_id. */
+PGresult *store_offers_expired (meso_db_t *db, int limit);
+/* An open offer closed ("expired", "withdrawn"): 1, 0 not open, -1. */
+int store_offer_close (meso_db_t *db, const char *clinic_id, const char *offer_id, const char *status);
 
 #endif

@@ -44,7 +44,8 @@ s_copy (char *dst, size_t size, const char *src)
  *      first occurrence of an ambiguous time: scheduling.local_instant),
  *      f whether it exists (reads back as itself; not in a clock-change
  *      gap)
- *   a  n day, a b an appointment overlapping the day (an hour's margin
+ *   a  n day, a b an appointment (or a slot held for another patient's
+ *      waitlist offer, migration 032) overlapping the day (an hour's margin
  *      each side, and the last slot's length past midnight) or its window
  *      (from the first slot start to the end of the last; an hour's margin
  *      on a day with a clock change, where local times do not map to
@@ -105,7 +106,11 @@ s_copy (char *dst, size_t size, const char *src)
     " UNION ALL SELECT 'a', w.n, 0, 0, 0, lower(a.during), upper(a.during), true," \
     "  a.practitioner_id, NULL" \
     "  FROM w JOIN scheduling.appointment a ON a.patient_id = $3 AND a.during && w.r" \
-    "   AND a.status IN " ACTIVE " AND a.clinic_id <> $1"
+    "   AND a.status IN " ACTIVE " AND a.clinic_id <> $1" \
+    " UNION ALL SELECT 'a', w.n, 0, 0, 0, lower(o.during), upper(o.during), false," \
+    "  o.practitioner_id, o.room_id" \
+    "  FROM w JOIN scheduling.slot_offer o ON o.clinic_id = $1 AND o.during && w.r" \
+    "   AND o.status = 'open' AND o.expires_at > now() AND o.patient_id <> $3"
 
 #define CAL_CLINIC \
     " UNION ALL SELECT 'h', 0, isodow, (extract(epoch FROM opens) / 60)::int," \

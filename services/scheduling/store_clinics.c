@@ -214,6 +214,9 @@ store_free_slots (meso_db_t *db, const char *clinic_id, const char *date, const 
         "    AND NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
         "                    WHERE a.practitioner_id = ph.practitioner_id AND a.status IN " ACTIVE
         "                      AND a.during && tstzrange(s.st, s.en))"
+        "    AND NOT EXISTS (SELECT 1 FROM scheduling.slot_offer o"     /* held for a waitlist offer */
+        "                    WHERE o.practitioner_id = ph.practitioner_id AND o.status = 'open'"
+        "                      AND o.expires_at > now() AND o.during && tstzrange(s.st, s.en))"
         "  ORDER BY (ph.practitioner_id = $3) DESC, ph.practitioner_id LIMIT 1) p"
         " CROSS JOIN LATERAL ("
         "  SELECT rm.room_id FROM scheduling.room rm"
@@ -221,6 +224,9 @@ store_free_slots (meso_db_t *db, const char *clinic_id, const char *date, const 
         "    AND NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
         "                    WHERE a.clinic_id = $1 AND a.room_id = rm.room_id"
         "                      AND a.status IN " ACTIVE " AND a.during && tstzrange(s.st, s.en))"
+        "    AND NOT EXISTS (SELECT 1 FROM scheduling.slot_offer o"
+        "                    WHERE o.clinic_id = $1 AND o.room_id = rm.room_id AND o.status = 'open'"
+        "                      AND o.expires_at > now() AND o.during && tstzrange(s.st, s.en))"
         "  ORDER BY rm.room_id LIMIT 1) r"
         " WHERE $4 = '' OR NOT EXISTS (SELECT 1 FROM scheduling.appointment a"
         "                    WHERE a.patient_id = $4 AND a.status IN " ACTIVE

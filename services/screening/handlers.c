@@ -5,7 +5,9 @@
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
  * Check), settings.c (a clinic's settings), consents.c (treatment
- * consent texts and signatures) and erasure.c (erasing a patient). What they all share -- the
+ * consent texts and signatures), erasure.c (erasing a patient) and
+ * instructions.c (the pre-session instructions reminders carry). What
+ * they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
  * every aggregate file, and those files call the shared helpers, so the
@@ -55,5 +57,8 @@ const meso_method_t screening_methods[] = {
     { "screening.ErasePatient", screening_erase_patient, MESO_METHOD_MUTATING,
       &meso__v1__erase_patient_request__descriptor,
       MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
+    { "screening.GetInstructions", screening_get_instructions, MESO_METHOD_READ,
+      &meso__v1__get_instructions_request__descriptor,
+      MESO_ROLE_SERVICE, MESO_SCOPE_CHAIN, MESO_METHOD_HEALTH_DATA },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

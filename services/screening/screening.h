@@ -373,6 +373,8 @@ typedef struct {
 } screening_changes_t;
 int screening_changes_proto (PGresult *res, const store_patient_t *p, screening_changes_t *out);
 void screening_changes_free (screening_changes_t *c);
+/* instructions.c */
+meso_handler_fn screening_get_instructions;
 /* Check's consent part: adds to bad what is wrong with rq's treatment
  * (a code; clinic_id required with it). */
 void screening_consent_need (rules_reasons_t *bad, const Meso__V1__CheckRequest *rq);

@@ -289,6 +289,28 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__erase_patient_request__descriptor,
     &meso__v1__erase_patient_reply__descriptor,
     &meso__v1__patient_erased__descriptor,
+    /* whole-course changes (scheduling.proto) */
+    &meso__v1__moved_session__descriptor,
+    &meso__v1__reschedule_course_request__descriptor,
+    &meso__v1__cancel_course_request__descriptor,
+    &meso__v1__cancelled_session__descriptor,
+    &meso__v1__course_change_reply__descriptor,
+    /* waitlist and reminders (scheduling.proto, screening.proto, events.proto) */
+    &meso__v1__session_slot_offered__descriptor,
+    &meso__v1__session_reminder_due__descriptor,
+    &meso__v1__get_instructions_request__descriptor,
+    &meso__v1__get_instructions_reply__descriptor,
+    &meso__v1__front_desk_policy__descriptor,
+    &meso__v1__set_front_desk_policy_request__descriptor,
+    &meso__v1__front_desk_policy_reply__descriptor,
+    &meso__v1__slot_offer__descriptor,
+    &meso__v1__waitlist_entry__descriptor,
+    &meso__v1__join_waitlist_request__descriptor,
+    &meso__v1__waitlist_entry_reply__descriptor,
+    &meso__v1__leave_waitlist_request__descriptor,
+    &meso__v1__list_waitlist_request__descriptor,
+    &meso__v1__list_waitlist_reply__descriptor,
+    &meso__v1__accept_offer_request__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
