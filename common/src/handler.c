@@ -169,17 +169,25 @@ s_key_ok (char type, const char *v)
     }
 }
 
+bool
+meso_handler_page_ok (const char *list, const char *token, const char *keys, meso_page_pos_t *pos)
+{
+    assert (list && keys && pos);
+    size_t n = strlen (keys);
+    bool ok = meso_page_token_decode (list, token, n, pos) == 0;
+    for (size_t i = 0; ok && i < pos->n; i++)
+        ok = s_key_ok (keys[i], pos->key[i]);
+    if (!ok)
+        memset (pos, 0, sizeof *pos);
+    return ok;
+}
+
 void
 meso_handler_need_page (meso_reply_t *reply, int *bad, const char *list, const char *token,
                         const char *keys, meso_page_pos_t *pos)
 {
     assert (reply && bad && list && keys && pos);
-    size_t n = strlen (keys);
-    bool ok = meso_page_token_decode (list, token, n, pos) == 0;
-    for (size_t i = 0; ok && i < pos->n; i++)
-        ok = s_key_ok (keys[i], pos->key[i]);
-    if (!ok) {
-        memset (pos, 0, sizeof *pos);
+    if (!meso_handler_page_ok (list, token, keys, pos)) {
         meso_reply_reason (reply, "invalid_page_token", "page_token",
                            "page_token is not a token of %s: send the next_page_token of a "
                            "previous %s reply, or none for the first page", list, list);

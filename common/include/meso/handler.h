@@ -91,6 +91,12 @@ int meso_handler_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, con
 void meso_handler_need_page (meso_reply_t *reply, int *bad, const char *list, const char *token,
                              const char *keys, meso_page_pos_t *pos);
 
+/* The test of meso_handler_need_page without the reason, for a service
+ * that collects its reasons its own way: true when token is "" or one of
+ * list's with values of their types (*pos filled), false otherwise. */
+bool meso_handler_page_ok (const char *list, const char *token, const char *keys,
+                           meso_page_pos_t *pos);
+
 /* Ends a page of a list method. fetched is how many rows the query gave
  * (asked for size + 1), *count the items put in msg's repeated field
  * (at most size). Shrinks *count with meso_page_fit so msg stays under
