@@ -133,9 +133,12 @@ PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
 /* A course row: course_id, clinic_id, patient_id, grade, areas "a,b",
  * recipe_id, recipe_version, status, non_responder. */
 PGresult *store_course_get (meso_db_t *db, const char *course_id);
-/* Course ids and their clinics (course_id, clinic_id): the course
- * (by_course) or the patient's courses that did not fail, oldest first. */
-PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id);
+/* Course ids and their clinics (course_id, clinic_id, created_at in
+ * microseconds): the course (by_course) or the patient's courses that did
+ * not fail, oldest first, after the position (created_at in microseconds,
+ * course_id; NULL, NULL: from the oldest). */
+PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id, const char *after_us,
+                            const char *after_id);
 
 /* The local dates (civil days) of the active sessions of the course just
  * before and after session number (INT32_MIN / INT32_MAX: none), in
