@@ -363,6 +363,8 @@ inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
 
 /* ------------------------------------------------------------ ListAtRisk */
 
+#define S_AT_RISK "inventory.ListAtRisk"
+
 void
 inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -373,15 +375,20 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->from_date && *in->from_date)
         frame_need_date (reply, &bad, "from_date", in->from_date, &from);
+    meso_page_pos_t pos;
+    meso_handler_need_page (reply, &bad, S_AT_RISK, in->page_token, "dsss", &pos);
     if (meso_handler_invalid (reply, bad, req->method)
         || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
-    PGresult *res = store_at_risk (self->db, in->clinic_id, in->from_date);
+    uint32_t size = meso_page_size (in->page_size, 1000, 2000);
+    const char *after[] = { pos.key[0], pos.key[1], pos.key[2], pos.key[3] };
+    PGresult *res = store_at_risk (self->db, in->clinic_id, in->from_date, pos.n ? after : NULL, size + 1);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot list the sessions at risk");
         return;
     }
-    int n = PQntuples (res);
+    int fetched = PQntuples (res);
+    int n = fetched > (int) size ? (int) size : fetched;
     Meso__V1__StockRecallShortfall *ua = calloc ((size_t) n + 1, sizeof *ua);
     Meso__V1__StockRecallShortfall **up = calloc ((size_t) n + 1, sizeof *up);
     if (ua && up) {
@@ -404,7 +411,18 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
         Meso__V1__ListAtRiskReply out = MESO__V1__LIST_AT_RISK_REPLY__INIT;
         out.n_sessions = (size_t) n;
         out.sessions = up;
-        meso_reply_ok (reply, &out.base);
+        char next[MESO_PAGE_TOKEN_MAX] = "";
+        out.next_page_token = next;
+        int more = meso_handler_page_fit (reply, &out.base, &out.n_sessions, (size_t) fetched, size);
+        if (more > 0) {
+            int last = (int) out.n_sessions - 1;
+            const char *k[] = { PQgetvalue (res, last, AR_DATE), PQgetvalue (res, last, AR_APPOINTMENT),
+                                PQgetvalue (res, last, AR_INGREDIENT), PQgetvalue (res, last, AR_LOT_ID) };
+            if (meso_handler_page_next (reply, S_AT_RISK, k, 4, next) != 0)
+                more = -1;
+        }
+        if (more >= 0)
+            meso_reply_ok (reply, &out.base);
     }
     else
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
