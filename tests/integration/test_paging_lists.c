@@ -2,7 +2,9 @@
  * and inventory, against real PostgreSQL and real meso-screening,
  * meso-inventory and meso-scheduling daemons over real sockets. For each
  * of GetScreening (history), GetConsents, GetCourse (by patient),
- * ListAtRisk and GetStock (lots), a list of 5 read with a page_size of 2
+ * ListAtRisk, GetStock (lots) and Recall (sessions and uncovered, cut
+ * from the reply the recall stored under its key), a list of 5 read with
+ * a page_size of 2
  * comes as 2, 2 and 1 items, each item once, in the list's order, the
  * last page without a next_page_token; and a garbled token or a token of
  * another list is refused with INVALID_ARGUMENT naming page_token.
@@ -157,7 +159,40 @@ test_lists_walk_by_twos (void **state)
     rc.lot_number = "CAF-1";
     rc.clinic_id = "par";
     rc.reason = "supplier notice";
-    assert_int_equal (fx_call (fx, fx->inv, "inventory.Recall", &rc.base, NULL, &r), MESO_OK);
+    rc.page_size = 2;
+    /* The recall's reply by twos: the first page makes the recall, the
+     * next ones are the same request and key with the token. */
+    char token[MESO_PAGE_TOKEN_MAX] = "", recall_token[MESO_PAGE_TOKEN_MAX] = "";
+    size_t want[] = { 2, 2, 1 };
+    for (int p = 0; p < 3; p++) {
+        rc.page_token = token;
+        assert_int_equal (fx_call (fx, fx->inv, "inventory.Recall", &rc.base, "recall-caf-1", &r), MESO_OK);
+        size_t len;
+        const uint8_t *b = meso_result_body (&r, &len);
+        Meso__V1__RecallReply *rr = meso__v1__recall_reply__unpack (NULL, len, b);
+        assert_non_null (rr);
+        assert_int_equal (rr->n_sessions, want[p]);
+        assert_int_equal (rr->n_uncovered, want[p]);
+        assert_int_equal (rr->n_lots, 1);
+        for (size_t i = 0; i < rr->n_sessions; i++)
+            assert_string_equal (rr->sessions[i]->state, "at_risk");
+        assert_int_equal (*rr->next_page_token != '\0', p < 2);
+        snprintf (token, sizeof token, "%s", rr->next_page_token);
+        if (p == 0)
+            snprintf (recall_token, sizeof recall_token, "%s", token);
+        meso__v1__recall_reply__free_unpacked (rr, NULL);
+    }
+    /* Three pages, one recall (one stock.recalled); a key that made no
+     * recall, or a garbled token, is refused naming page_token. */
+    assert_int_equal (fx_sql (fx, "SELECT count (*) FROM events.outbox WHERE type = 'stock.recalled'", NULL), 1);
+    rc.page_token = recall_token;
+    assert_int_equal (fx_call (fx, fx->inv, "inventory.Recall", &rc.base, "another-key", &r),
+                      MESO_INVALID_ARGUMENT);
+    assert_string_equal (r.reply->reasons[r.reply->n_reasons - 1]->field, "page_token");
+    rc.page_token = "garbage";
+    assert_int_equal (fx_call (fx, fx->inv, "inventory.Recall", &rc.base, "recall-caf-1", &r),
+                      MESO_INVALID_ARGUMENT);
+    assert_string_equal (r.reply->reasons[r.reply->n_reasons - 1]->field, "page_token");
     /* Three more lots of l_carnitine: five lots. */
     char expiry[16];
     fx_day (300, expiry);
