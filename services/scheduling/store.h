@@ -59,7 +59,11 @@ int store_zone_known (meso_db_t *db, const char *zone);
 /* The clinic's hours as a result: isodow, opens "HH:MM", closes. */
 PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
 
-int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
+/* Inserts or updates the practitioner, replaces the hours of the clinics
+ * listed (of every clinic unless keep_other_clinics) and the days off
+ * (adds them when keep_days_off). 1 created, 0 updated, -1. */
+int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p, bool keep_other_clinics,
+                               bool keep_days_off);
 /* Locks the practitioner's row (when there is one) and returns the clinics
  * it has working hours in (one column, clinic_id); NULL on error. */
 PGresult *store_practitioner_clinics (meso_db_t *db, const char *practitioner_id);
