@@ -278,24 +278,24 @@ static const mesoctl_sub_t s_subs[] = {
       "New versions apply to new courses: booking needs the current version signed.",
       "--clinic par --file consent-body-v2.txt\n"
       "--clinic par --treatment body_mesotherapy --text 'I consent to ...'",
-      s_text_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_text_set },
+      s_text_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_text_set, "screening.SetConsentText" },
     { "text-show", "print a clinic's consent text (the current or a version)",
       "--clinic C [--treatment T] [--text-version N] [options]",
       "Prints a version of the clinic's consent text with its SHA-256 (default: current).",
       "--clinic par --text-version 1",
-      s_text_show_opts, MESOCTL_JSON, NULL, 0, s_text_show },
+      s_text_show_opts, MESOCTL_JSON, NULL, 0, s_text_show, "screening.GetConsentText" },
     { "sign", "record a patient's signature of the current consent text",
       "--patient ID --clinic C --witness W [--treatment T] [--text-version N] [options]",
       "Records that the patient signed the clinic's consent text in front of the witness.\n"
       "Only the current version can be signed; without --text-version it is looked up.",
       "--patient 6f1c...e2 --clinic par --witness 'Nurse Dupont'",
-      s_sign_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_sign },
+      s_sign_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_sign, "screening.SignConsent,screening.GetConsentText" },
     { "list", "a patient's signed consents, newest first",
       "--patient ID [--clinic C] [--treatment T] [options]",
       "Lists the patient's signatures, newest first, marking those of a current version.",
       "--patient 6f1c...e2 --clinic par",
-      s_list_opts, MESOCTL_JSON, NULL, 0, s_list },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_list_opts, MESOCTL_JSON, NULL, 0, s_list, "screening.GetConsents" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

@@ -506,60 +506,60 @@ static const mesoctl_sub_t s_subs[] = {
       "Receives a delivery into a clinic and prints the lot. --cost is what one unit of\n"
       "the ingredient cost, for the stock valuation (mesoctl reports valuation).",
       "--clinic par --ingredient caffeine --lot CAF1-PAR --expiry 2026-06-30 --qty 2500 --supplier \"Meso Pharma\" --cost 0.03",
-      s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive },
+      s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive, "inventory.Receive" },
     { "stock", "a clinic's stock by ingredient and lot",
       "--clinic C [--ingredient I] [--all] [options]",
       "Shows a clinic's stock: totals per ingredient, then every lot, first to expire first.",
       "--clinic par\n--clinic par --ingredient caffeine --all --json",
-      s_stock_opts, MESOCTL_JSON, NULL, 0, s_stock },
+      s_stock_opts, MESOCTL_JSON, NULL, 0, s_stock, "inventory.GetStock" },
     { "transfer", "move part of a lot to another clinic",
       "--from C1 --to C2 --lot-id ID --qty Q [--reason R] [options]",
       "Moves part of a lot to another clinic, atomically, and prints both lots.",
       "--from par --to nyc --lot-id 0b6c...41 --qty 500 --reason \"nyc ran short\"",
-      s_transfer_opts, MESOCTL_JSON, NULL, 0, s_transfer },
+      s_transfer_opts, MESOCTL_JSON, NULL, 0, s_transfer, "inventory.Transfer" },
     { "recall", "recall a lot; move the sessions booked on it to other lots",
       "(--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R [options]",
       "Recalls a lot: booked sessions holding it are re-reserved from other usable lots;\n"
       "those that cannot be covered are left at risk (the patients to call). Lists every\n"
       "session and patient that received the lot or held it, and what became of each.",
       "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"",
-      s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall },
+      s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall, "inventory.Recall" },
     { "at-risk", "booked sessions a recall left without stock",
       "--clinic C [--from YYYY-MM-DD] [options]",
       "Lists a clinic's booked sessions whose stock a recall took and no other lot could\n"
       "cover: they will not start; cancel them and book again once stock is there.",
       "--clinic par --from 2026-07-01",
-      s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk },
+      s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk, "inventory.ListAtRisk" },
     { "hold", "whether a session's stock hold is complete and valid",
       "--clinic C --appointment A [options]",
       "Checks the stock held for an appointment, as StartSession does: held, not at risk,\n"
       "no recalled or expired lot, the recipe in full; prints each problem.",
       "--clinic par --appointment 5d0c...9e",
-      s_hold_opts, MESOCTL_JSON, NULL, 0, s_hold },
+      s_hold_opts, MESOCTL_JSON, NULL, 0, s_hold, "inventory.CheckHold" },
     { "forecast", "what booked sessions need against what is on hand",
       "--clinic C [--days N] [options]",
       "What booked sessions will need over the horizon, against what is on hand and what\n"
       "expires unused; REORDER marks what runs short.",
       "--clinic par --days 14",
-      s_forecast_opts, MESOCTL_JSON, NULL, 0, s_forecast },
+      s_forecast_opts, MESOCTL_JSON, NULL, 0, s_forecast, "inventory.Forecast" },
     { "ingredient", "add or change an ingredient of the catalogue",
       "--code C --name N --unit mg|ml [--form F] [options]",
       "Creates or updates an ingredient of the catalogue.",
       "--code caffeine --name Caffeine --unit mg --form \"ampoule 5 ml, 250 mg\"",
-      s_ingredient_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_ingredient },
+      s_ingredient_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_ingredient, "inventory.UpsertIngredient" },
     { "ingredients", "look up or list the ingredient catalogue",
       "[--codes C1,C2] [--after C] [--limit N] [options]",
       "Looks up ingredient codes in the chain's one catalogue (the codes allergies are\n"
       "checked against), or lists it in code order.",
       "--codes artichoke,caffeine\n--limit 50 --after caffeine",
-      s_ingredients_opts, MESOCTL_JSON, NULL, 0, s_ingredients },
+      s_ingredients_opts, MESOCTL_JSON, NULL, 0, s_ingredients, "inventory.GetIngredients" },
     { "recipe", "record a cocktail recipe (lines per treatment area)",
       "--recipe R --name N --lines area:ingredient:qty,... [options]",
       "Records a cocktail recipe: a new version when its lines or name changed, else the\n"
       "current version unchanged.",
       "--recipe lipo-std --name Lipolytic --lines thighs:caffeine:100,thighs:procaine:0.5",
-      s_recipe_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recipe },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_recipe_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recipe, "inventory.UpsertRecipe" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

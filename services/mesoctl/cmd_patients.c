@@ -71,8 +71,8 @@ static const mesoctl_sub_t s_subs[] = {
       "--given G --family F --birth YYYY-MM-DD --clinic C [--sex female|male|other] [options]",
       "Registers a patient and prints the new patient id.",
       "--given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female",
-      s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register, "screening.RegisterPatient" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

@@ -222,20 +222,20 @@ static const mesoctl_sub_t s_subs[] = {
       "\"weight_g\": 65000, \"allergies\": [\"lidocaine\"], \"areas\": [\"thighs:2\"]}",
       "--patient 6f1c...e2 --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2\n"
       "--patient 6f1c...e2 --file answers.json --yes pregnancy",
-      s_record_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_record },
+      s_record_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_record, "screening.RecordScreening" },
     { "show", "a patient's verdict with every reason, and the history",
       "--patient ID [--history N] [options]",
       "Shows a patient's current screening: verdict, every reason, course, instructions,\n"
       "changes reported since, and the history.",
       "--patient 6f1c...e2 --history 5",
-      s_show_opts, MESOCTL_JSON, NULL, 0, s_show },
+      s_show_opts, MESOCTL_JSON, NULL, 0, s_show, "screening.GetScreening" },
     { "check", "may the patient receive --ingredients on --date?",
       "--patient ID --ingredients a,b --date YYYY-MM-DD [--clinic C] [options]",
       "May the patient receive these ingredients on this day? Exits 0 when allowed, 1 with\n"
       "every reason when not.",
       "--patient 6f1c...e2 --ingredients caffeine,procaine --date 2025-03-14",
-      s_check_opts, MESOCTL_JSON, NULL, 0, s_check },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_check_opts, MESOCTL_JSON, NULL, 0, s_check, "screening.Check" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

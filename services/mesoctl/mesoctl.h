@@ -125,6 +125,10 @@ typedef struct {
     const meso_opt_t *tolerated;
     int spare_args;             /* positional arguments accepted and ignored */
     mesoctl_sub_fn *fn;
+    /* The methods it calls, comma-separated ("inventory.GetStock"), shown
+     * in its --help as "Calls: ..."; tests/tools/mesoctl_methods.py checks
+     * that every method of every service's method table has a subcommand. */
+    const char *calls;
 } mesoctl_sub_t;
 
 /* Runs the subcommand of svc named by argv[1] (argv[1] argv[2] for a
@@ -158,6 +162,29 @@ size_t mesoctl_split (char *list, const char *sep, bool skip_blank, char **out, 
 int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const char *method,
                   const ProtobufCMessage *body, bool mutating,
                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+
+/* -------------------------------------------------------------- pages */
+
+/* The options of a list subcommand (pages.c), at the end of its table. */
+#define MESOCTL_PAGE_OPTS                                                                  \
+    { "page-size", NULL, "0", "items per page (0: the method's default; more than its "   \
+      "maximum is lowered)", NULL },                                                      \
+    { "page-token", NULL, "", "start at this page (the token a previous page printed)", NULL }, \
+    { "all", NULL, "false", "follow the pages to the last one", NULL }
+
+/* Prints one page of a list (the reply message; page 0 is the first
+ * printed: print headers then). */
+typedef void (mesoctl_page_fn) (const ProtobufCMessage *reply, int page, void *arg);
+
+/* Calls method like mesoctl_call, page by page: sets body's page_size and
+ * page_token from --page-size and --page-token, shows each reply (with
+ * --json: prints it as mesoctl_call does, show is not called), and with
+ * --all follows next_page_token to the last page; without it prints on
+ * stderr the token of the next page when there is one. A mutating method
+ * keeps one idempotency key for every page. Returns the exit status. */
+int mesoctl_call_pages (const mesoctl_service_t *svc, meso_opt_t *opts, const char *method,
+                        ProtobufCMessage *body, bool mutating, const ProtobufCMessageDescriptor *desc,
+                        mesoctl_page_fn *show, void *arg);
 
 /* ------------------------------------------------------------ billing */
 
