@@ -232,7 +232,7 @@ section "3. Stock lots with their expiry, per clinic (inventory)"
 for c in "${CLINICS[@]}"; do
     IFS='|' read -r clinic _ <<<"$c"
     if [ "$clinic" = par ]; then AS=par-stock; else AS=; fi
-    have=$(mc inventory stock --clinic "$clinic" --all --json)
+    have=$(mc inventory stock --clinic "$clinic" --empty --all --json)
     for l in "${LOTS[@]}"; do
         IFS='|' read -r ing prefix qty days cost <<<"$l"
         lot="$prefix-${clinic^^}"

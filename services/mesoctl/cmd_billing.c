@@ -113,24 +113,21 @@ s_prices_set (meso_opt_t *opts)
 static const meso_opt_t s_prices_show_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "date", NULL, "", "the day to show the list in effect for (default today)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_prices_show (meso_opt_t *opts)
+/* A page of price lists; the clinic's fees, taxes and package settings
+ * after the last page's lists. */
+static void
+s_prices_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetPriceListRequest rq = MESO__V1__GET_PRICE_LIST_REQUEST__INIT;
-    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
-    rq.on_date = (char *) mesoctl_opt (opts, "date");
-    ProtobufCMessage *out = NULL;
-    rc = mesoctl_call (&s_service, opts, "billing.GetPriceList", &rq.base, false, &meso__v1__get_price_list_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetPriceListReply *rep = (Meso__V1__GetPriceListReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    const char *clinic = arg;
+    const Meso__V1__GetPriceListReply *rep = (const Meso__V1__GetPriceListReply *) m;
+    {
         char b[64];
-        printf ("clinic %s, currency %s\n", rq.clinic_id, rep->currency);
+        if (page == 0)
+            printf ("clinic %s, currency %s\n", clinic, rep->currency);
         for (size_t i = 0; i < rep->n_all; i++) {
             Meso__V1__PriceList *l = rep->all[i];
             bool now = rep->in_effect && strcmp (rep->in_effect->effective_from, l->effective_from) == 0;
@@ -139,8 +136,10 @@ s_prices_show (meso_opt_t *opts)
                 printf ("    %2u area%s  %s\n", l->prices[k]->areas, l->prices[k]->areas > 1 ? "s" : " ",
                         s_money (l->prices[k]->price_cents, rep->currency, b, sizeof b));
         }
-        if (rep->n_all == 0)
+        if (page == 0 && rep->n_all == 0)
             printf ("  no price list\n");
+        if (*rep->next_page_token)
+            return;
         if (rep->fee_policy) {
             char c[64];
             printf ("  fees: no-show %s, late cancellation %s\n",
@@ -174,8 +173,16 @@ s_prices_show (meso_opt_t *opts)
             printf ("%s\n", rep->package_policy->n_accepts_packages_of ? "" : " no other clinic");
         }
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+}
+
+static int
+s_prices_show (meso_opt_t *opts)
+{
+    Meso__V1__GetPriceListRequest rq = MESO__V1__GET_PRICE_LIST_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.on_date = (char *) mesoctl_opt (opts, "date");
+    return mesoctl_call_pages (&s_service, opts, "billing.GetPriceList", &rq.base, false,
+                               &meso__v1__get_price_list_reply__descriptor, s_prices_page, rq.clinic_id);
 }
 
 static const meso_opt_t s_fees_opts[] = {
@@ -233,6 +240,7 @@ static const meso_opt_t s_package_sell_opts[] = {
 static const meso_opt_t s_package_show_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "package", NULL, "", "package id", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
@@ -266,24 +274,26 @@ s_package_sell (meso_opt_t *opts)
     return rc;
 }
 
+static void
+s_package_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    size_t *n = arg;
+    const Meso__V1__GetPackageReply *rep = (const Meso__V1__GetPackageReply *) m;
+    if (page == 0)
+        s_print_package (rep->package);
+    for (size_t i = 0; i < rep->n_appointment_ids; i++)
+        printf ("  session %zu: appointment %s\n", ++*n, rep->appointment_ids[i]);
+}
+
 static int
 s_package_show (meso_opt_t *opts)
 {
-    ProtobufCMessage *out = NULL;
     Meso__V1__GetPackageRequest rq = MESO__V1__GET_PACKAGE_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.package_id = (char *) mesoctl_opt (opts, "package");
-    int rc = mesoctl_call (&s_service, opts, "billing.GetPackage", &rq.base, false,
-                           &meso__v1__get_package_reply__descriptor, &out);
-    if (rc == MESOCTL_OK && !meso_config_bool (opts, "json")) {
-        Meso__V1__GetPackageReply *rep = (Meso__V1__GetPackageReply *) out;
-        s_print_package (rep->package);
-        for (size_t i = 0; i < rep->n_appointment_ids; i++)
-            printf ("  session %zu: appointment %s\n", i + 1, rep->appointment_ids[i]);
-    }
-    if (out)
-        protobuf_c_message_free_unpacked (out, NULL);
-    return rc;
+    size_t n = 0;
+    return mesoctl_call_pages (&s_service, opts, "billing.GetPackage", &rq.base, false,
+                               &meso__v1__get_package_reply__descriptor, s_package_page, &n);
 }
 
 /* ----------------------------------------------------- invoice, pay, refund */
@@ -415,25 +425,22 @@ s_refund (meso_opt_t *opts)
 static const meso_opt_t s_statement_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "patient", NULL, NULL, "patient id (required)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_statement (meso_opt_t *opts)
+/* A page of a statement's entries; the account's figures after the last
+ * page's entries. */
+static void
+s_statement_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetStatementRequest rq = MESO__V1__GET_STATEMENT_REQUEST__INIT;
-    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
-    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
-    ProtobufCMessage *out = NULL;
-    rc = mesoctl_call (&s_service, opts, "billing.GetStatement", &rq.base, false, &meso__v1__get_statement_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetStatementReply *s = (Meso__V1__GetStatementReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetStatementReply *s = (const Meso__V1__GetStatementReply *) m;
+    {
         char b[64], c[64];
         const char *cur = s->currency;
-        printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
+        if (page == 0)
+            printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
         for (size_t i = 0; i < s->n_entries; i++) {
             Meso__V1__StatementEntry *e = s->entries[i];
             char when[32];
@@ -444,6 +451,8 @@ s_statement (meso_opt_t *opts)
             printf ("  %s  %-8s %14s  %-36s  %s\n", when, e->kind, s_money (e->amount_cents, NULL, b, sizeof b),
                     ref, e->description);
         }
+        if (*s->next_page_token)
+            return;
         printf ("  charged  %s (tax included %s)\n", s_money (s->charged_cents, cur, b, sizeof b),
                 s_money (s->tax_cents, NULL, c, sizeof c));
         if (s->credited_cents)
@@ -458,8 +467,16 @@ s_statement (meso_opt_t *opts)
         for (size_t i = 0; i < s->n_unpriced_appointments; i++)
             printf ("  unpriced session (no price list in effect): appointment %s\n", s->unpriced_appointments[i]);
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+}
+
+static int
+s_statement (meso_opt_t *opts)
+{
+    Meso__V1__GetStatementRequest rq = MESO__V1__GET_STATEMENT_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    return mesoctl_call_pages (&s_service, opts, "billing.GetStatement", &rq.base, false,
+                               &meso__v1__get_statement_reply__descriptor, s_statement_page, NULL);
 }
 
 static const mesoctl_sub_t s_subs[] = {

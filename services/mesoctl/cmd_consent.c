@@ -234,6 +234,17 @@ static const meso_opt_t s_sign_opts[] = {
 
 /* ---------------------------------------------------------------- list */
 
+static void
+s_list_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) arg;
+    const Meso__V1__GetConsentsReply *rep = (const Meso__V1__GetConsentsReply *) m;
+    if (page == 0 && rep->n_signatures == 0)
+        printf ("no signed consent\n");
+    for (size_t i = 0; i < rep->n_signatures; i++)
+        s_print_signature (rep->signatures[i]);
+}
+
 static int
 s_list (meso_opt_t *opts)
 {
@@ -245,26 +256,15 @@ s_list (meso_opt_t *opts)
     rq.patient_id = (char *) mesoctl_opt (opts, "patient");
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.treatment = (char *) mesoctl_opt (opts, "treatment");
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "screening.GetConsents", &rq.base, false,
-                           &meso__v1__get_consents_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetConsentsReply *rep = (Meso__V1__GetConsentsReply *) out;
-    if (!meso_config_bool (opts, "json")) {
-        if (rep->n_signatures == 0)
-            printf ("no signed consent\n");
-        for (size_t i = 0; i < rep->n_signatures; i++)
-            s_print_signature (rep->signatures[i]);
-    }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+    return mesoctl_call_pages (&s_service, opts, "screening.GetConsents", &rq.base, false,
+                               &meso__v1__get_consents_reply__descriptor, s_list_page, NULL);
 }
 
 static const meso_opt_t s_list_opts[] = {
     { "patient", NULL, NULL, "patient id (required)", NULL },
     { "clinic", NULL, "", "only this clinic's", NULL },
     { "treatment", NULL, "", "only this treatment's", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 

@@ -3,7 +3,7 @@
  *
  *     mesoctl inventory receive  --clinic C --ingredient I --lot N --expiry YYYY-MM-DD
  *                                --qty 12.5 [--supplier S] [--cost 0.03]
- *     mesoctl inventory stock    --clinic C [--ingredient I] [--all]
+ *     mesoctl inventory stock    --clinic C [--ingredient I] [--empty] [--all]
  *     mesoctl inventory transfer --from C1 --to C2 --lot-id ID --qty Q [--reason R]
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
  *     mesoctl inventory at-risk  --clinic C [--from YYYY-MM-DD]
@@ -118,24 +118,19 @@ s_receive (meso_opt_t *opts)
 static const meso_opt_t s_stock_opts[] = {
     { "clinic", NULL, NULL, "clinic id", NULL },
     { "ingredient", NULL, "", "only this ingredient", NULL },
-    { "all", NULL, "false", "also list empty lots", NULL },
+    { "empty", NULL, "false", "also list empty lots", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_stock (meso_opt_t *opts)
+/* A page of the stock: the totals and the lot table's header on the
+ * first page, then the lots of each page. */
+static void
+s_stock_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetStockRequest rq = MESO__V1__GET_STOCK_REQUEST__INIT;
-    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
-    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
-    rq.include_empty = meso_config_bool (opts, "all");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.GetStock", &rq.base, false,
-                            &meso__v1__get_stock_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__GetStockReply *out = (Meso__V1__GetStockReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetStockReply *out = (const Meso__V1__GetStockReply *) m;
+    if (page == 0) {
         printf ("%-14s %-4s %12s %12s %12s %12s %s\n", "INGREDIENT", "UNIT", "ON HAND", "RESERVED",
                 "AVAILABLE", "REORDER AT", "");
         for (size_t i = 0; i < out->n_totals; i++) {
@@ -149,11 +144,20 @@ s_stock (meso_opt_t *opts)
         }
         printf ("\n");
         s_lot_header ();
-        for (size_t i = 0; i < out->n_lots; i++)
-            s_lot_row (out->lots[i]);
     }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    for (size_t i = 0; i < out->n_lots; i++)
+        s_lot_row (out->lots[i]);
+}
+
+static int
+s_stock (meso_opt_t *opts)
+{
+    Meso__V1__GetStockRequest rq = MESO__V1__GET_STOCK_REQUEST__INIT;
+    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
+    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
+    rq.include_empty = meso_config_bool (opts, "empty");
+    return mesoctl_call_pages (&s_service, opts, "inventory.GetStock", &rq.base, false,
+                               &meso__v1__get_stock_reply__descriptor, s_stock_page, NULL);
 }
 
 /* ----------------------------------------------------------- transfer */
@@ -222,44 +226,55 @@ static const meso_opt_t s_recall_opts[] = {
     { "lot", NULL, "", "supplier's lot number: recalled in every clinic", NULL },
     { "clinic", NULL, "", "limit the recall to one clinic", NULL },
     { "reason", NULL, NULL, "why (supplier notice, contamination...)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+/* A page of a recall's reply: the lots on the first page, the sessions
+ * of each page, what was left uncovered (counted over the pages) after
+ * the last. */
+static void
+s_recall_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    size_t *uncovered = arg;
+    const Meso__V1__RecallReply *out = (const Meso__V1__RecallReply *) m;
+    if (page == 0) {
+        printf ("Recalled %zu lot%s:\n", out->n_lots, out->n_lots == 1 ? "" : "s");
+        s_lot_header ();
+        for (size_t i = 0; i < out->n_lots; i++)
+            s_lot_row (out->lots[i]);
+        printf ("\n%zu session%s affected%s:\n", out->n_sessions, out->n_sessions == 1 ? "" : "s",
+                *out->next_page_token ? " on this page" : "");
+        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", "CLINIC", "DATE", "APPOINTMENT", "PATIENT",
+                "STATE", "AMOUNT");
+    }
+    for (size_t i = 0; i < out->n_sessions; i++) {
+        const Meso__V1__RecallHit *h = out->sessions[i];
+        char a[32];
+        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
+                h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
+    }
+    if (out->n_uncovered)
+        printf ("%s(at risk):\n", page == 0 && !*out->next_page_token ? "" : "left uncovered ");
+    s_short_rows (out->uncovered, out->n_uncovered);
+    *uncovered += out->n_uncovered;
+    if (!*out->next_page_token)
+        printf ("\n%u booked session%s moved to other lots; %zu left uncovered%s\n", out->sessions_moved,
+                out->sessions_moved == 1 ? "" : "s", *uncovered, *uncovered ? " (listed above)" : "");
+}
 
 static int
 s_recall (meso_opt_t *opts)
 {
-    int rc;
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
     rq.lot_id = (char *) meso_config_get (opts, "lot-id");
     rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
     rq.lot_number = (char *) meso_config_get (opts, "lot");
     rq.clinic_id = (char *) meso_config_get (opts, "clinic");
     rq.reason = (char *) (meso_config_get (opts, "reason") ? meso_config_get (opts, "reason") : "");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.Recall", &rq.base, true,
-                            &meso__v1__recall_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__RecallReply *out = (Meso__V1__RecallReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
-        printf ("Recalled %zu lot%s:\n", out->n_lots, out->n_lots == 1 ? "" : "s");
-        s_lot_header ();
-        for (size_t i = 0; i < out->n_lots; i++)
-            s_lot_row (out->lots[i]);
-        printf ("\n%zu session%s affected:\n", out->n_sessions, out->n_sessions == 1 ? "" : "s");
-        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", "CLINIC", "DATE", "APPOINTMENT", "PATIENT",
-                "STATE", "AMOUNT");
-        for (size_t i = 0; i < out->n_sessions; i++) {
-            const Meso__V1__RecallHit *h = out->sessions[i];
-            char a[32];
-            printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
-                    h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
-        }
-        printf ("\n%u booked session%s moved to other lots; %zu left uncovered%s\n", out->sessions_moved,
-                out->sessions_moved == 1 ? "" : "s", out->n_uncovered, out->n_uncovered ? " (at risk):" : "");
-        s_short_rows (out->uncovered, out->n_uncovered);
-    }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    size_t uncovered = 0;
+    return mesoctl_call_pages (&s_service, opts, "inventory.Recall", &rq.base, true,
+                               &meso__v1__recall_reply__descriptor, s_recall_page, &uncovered);
 }
 
 /* ------------------------------------------------------- at-risk, hold */
@@ -267,27 +282,29 @@ s_recall (meso_opt_t *opts)
 static const meso_opt_t s_at_risk_opts[] = {
     { "clinic", NULL, NULL, "clinic id", NULL },
     { "from", NULL, "", "only sessions on or after this date (YYYY-MM-DD)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+static void
+s_at_risk_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) arg;
+    const Meso__V1__ListAtRiskReply *out = (const Meso__V1__ListAtRiskReply *) m;
+    if (page == 0)
+        printf ("%zu session%s at risk%s\n", out->n_sessions, out->n_sessions == 1 ? "" : "s",
+                *out->next_page_token ? " on this page" : "");
+    s_short_rows (out->sessions, out->n_sessions);
+}
 
 static int
 s_at_risk (meso_opt_t *opts)
 {
-    int rc;
     Meso__V1__ListAtRiskRequest rq = MESO__V1__LIST_AT_RISK_REQUEST__INIT;
     rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
     rq.from_date = (char *) meso_config_get (opts, "from");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.ListAtRisk", &rq.base, false,
-                            &meso__v1__list_at_risk_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__ListAtRiskReply *out = (Meso__V1__ListAtRiskReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
-        printf ("%zu session%s at risk\n", out->n_sessions, out->n_sessions == 1 ? "" : "s");
-        s_short_rows (out->sessions, out->n_sessions);
-    }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    return mesoctl_call_pages (&s_service, opts, "inventory.ListAtRisk", &rq.base, false,
+                               &meso__v1__list_at_risk_reply__descriptor, s_at_risk_page, NULL);
 }
 
 static const meso_opt_t s_hold_opts[] = {
@@ -508,9 +525,10 @@ static const mesoctl_sub_t s_subs[] = {
       "--clinic par --ingredient caffeine --lot CAF1-PAR --expiry 2026-06-30 --qty 2500 --supplier \"Meso Pharma\" --cost 0.03",
       s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive, "inventory.Receive" },
     { "stock", "a clinic's stock by ingredient and lot",
-      "--clinic C [--ingredient I] [--all] [options]",
-      "Shows a clinic's stock: totals per ingredient, then every lot, first to expire first.",
-      "--clinic par\n--clinic par --ingredient caffeine --all --json",
+      "--clinic C [--ingredient I] [--empty] [--page-size N] [--page-token T | --all] [options]",
+      "Shows a clinic's stock: totals per ingredient, then its lots, first to expire first,\n"
+      "a page at a time (--all: every page). --empty lists empty lots too.",
+      "--clinic par\n--clinic par --ingredient caffeine --empty --all --json",
       s_stock_opts, MESOCTL_JSON, NULL, 0, s_stock, "inventory.GetStock" },
     { "transfer", "move part of a lot to another clinic",
       "--from C1 --to C2 --lot-id ID --qty Q [--reason R] [options]",
@@ -521,8 +539,11 @@ static const mesoctl_sub_t s_subs[] = {
       "(--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R [options]",
       "Recalls a lot: booked sessions holding it are re-reserved from other usable lots;\n"
       "those that cannot be covered are left at risk (the patients to call). Lists every\n"
-      "session and patient that received the lot or held it, and what became of each.",
-      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"",
+      "session and patient that received the lot or held it, and what became of each.\n"
+      "Long lists come a page at a time: --all reads every page (later pages are read\n"
+      "back from the recall, made once, under the same --key).",
+      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"\n"
+      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\" --key recall-caf1 --all",
       s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall, "inventory.Recall" },
     { "at-risk", "booked sessions a recall left without stock",
       "--clinic C [--from YYYY-MM-DD] [options]",

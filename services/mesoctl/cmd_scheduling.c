@@ -326,8 +326,19 @@ s_book (meso_opt_t *opts)
 static const meso_opt_t s_course_opts[] = {
     { "course", NULL, "", "course id", NULL },
     OPT_PATIENT,
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+static void
+s_course_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) page;
+    (void) arg;
+    const Meso__V1__GetCourseReply *out = (const Meso__V1__GetCourseReply *) m;
+    for (size_t i = 0; i < out->n_courses; i++)
+        s_print_course (out->courses[i]);
+}
 
 static int
 s_course (meso_opt_t *opts)
@@ -335,15 +346,8 @@ s_course (meso_opt_t *opts)
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
     rq.course_id = G ("course");
     rq.patient_id = G ("patient");
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
-                           &meso__v1__get_course_reply__descriptor, &out);
-    if (rc == 0 && !meso_config_bool (opts, "json"))
-        for (size_t i = 0; i < ((Meso__V1__GetCourseReply *) out)->n_courses; i++)
-            s_print_course (((Meso__V1__GetCourseReply *) out)->courses[i]);
-    if (out)
-        protobuf_c_message_free_unpacked (out, NULL);
-    return rc;
+    return mesoctl_call_pages (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
+                               &meso__v1__get_course_reply__descriptor, s_course_page, NULL);
 }
 
 /* ----------------------------------------------------------- sessions */

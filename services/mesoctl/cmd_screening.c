@@ -116,24 +116,14 @@ static const meso_opt_t s_record_opts[] = {
 
 /* -------------------------------------------------------------- show */
 
-static int
-s_show (meso_opt_t *opts)
+/* A page of a screening record: the patient, the current screening and
+ * the changes on the first page, then the history. */
+static void
+s_show_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    long history;
-    if (!meso_config_get (opts, "patient") || meso_config_int (opts, "history", 1, 200, &history)) {
-        fprintf (stderr, "mesoctl screening show: --patient is required\n");
-        return MESOCTL_USAGE;
-    }
-    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
-    rq.patient_id = (char *) meso_config_get (opts, "patient");
-    rq.history_limit = (uint32_t) history;
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "screening.GetScreening", &rq.base, false,
-                           &meso__v1__get_screening_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetScreeningReply *g = (Meso__V1__GetScreeningReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetScreeningReply *g = (const Meso__V1__GetScreeningReply *) m;
+    if (page == 0) {
         Meso__V1__Patient *p = g->patient;
         printf ("Patient %s: %s %s, born %s, home clinic %s\n", p->id, p->given_name,
                 p->family_name, p->birth_date, p->home_clinic_id);
@@ -149,20 +139,34 @@ s_show (meso_opt_t *opts)
                 printf (" %s", g->changes[i]->changes[k]);
             printf ("%s%s\n", *g->changes[i]->note ? " -- " : "", g->changes[i]->note);
         }
-        if (g->n_history > 1) {
-            printf ("History:\n");
-            for (size_t i = 0; i < g->n_history; i++)
-                printf ("  %s  %-26s %s\n", g->history[i]->screened_on,
-                        s_verdict (g->history[i]->verdict), g->history[i]->id);
-        }
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+    if (page == 0 && g->n_history > 1)
+        printf ("History:\n");
+    if (page > 0 || g->n_history > 1)
+        for (size_t i = 0; i < g->n_history; i++)
+            printf ("  %s  %-26s %s\n", g->history[i]->screened_on,
+                    s_verdict (g->history[i]->verdict), g->history[i]->id);
+}
+
+static int
+s_show (meso_opt_t *opts)
+{
+    long history;
+    if (!meso_config_get (opts, "patient") || meso_config_int (opts, "history", 1, 200, &history)) {
+        fprintf (stderr, "mesoctl screening show: --patient is required\n");
+        return MESOCTL_USAGE;
+    }
+    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
+    rq.patient_id = (char *) meso_config_get (opts, "patient");
+    rq.history_limit = (uint32_t) history;
+    return mesoctl_call_pages (&s_service, opts, "screening.GetScreening", &rq.base, false,
+                               &meso__v1__get_screening_reply__descriptor, s_show_page, NULL);
 }
 
 static const meso_opt_t s_show_opts[] = {
     { "patient", NULL, NULL, "patient id (required)", NULL },
-    { "history", NULL, "20", "screenings of the history to list", NULL },
+    { "history", NULL, "20", "screenings of the history to list (per page when --page-size is 0)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
