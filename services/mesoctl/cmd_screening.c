@@ -4,6 +4,8 @@
  *     mesoctl screening record --patient ID (--file answers.json | flags)
  *     mesoctl screening show   --patient ID
  *     mesoctl screening check  --patient ID --ingredients a,b --date YYYY-MM-DD
+ *     mesoctl screening report-change --patient ID --changes c1,c2 [--note T]
+ *     mesoctl screening settings --clinic C [--max-age N] [--bmi-obesity N] [--validity-days N]
  *
  * Each prints a readable form, or with --json the reply message as JSON
  * (field names as in proto/meso/v1/screening.proto, every field, printed
@@ -215,6 +217,82 @@ static const meso_opt_t s_check_opts[] = {
     MESOCTL_OPT_END
 };
 
+/* ------------------------------------------------- report-change, settings */
+
+static int
+s_report_change (meso_opt_t *opts)
+{
+    char buf[2048];
+    char *items[MESOCTL_MAX_ITEMS];
+    snprintf (buf, sizeof buf, "%s", mesoctl_opt (opts, "changes"));
+    Meso__V1__ReportChangeRequest rq = MESO__V1__REPORT_CHANGE_REQUEST__INIT;
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    rq.n_changes = mesoctl_split (buf, ",", true, items, MESOCTL_MAX_ITEMS);
+    rq.changes = items;
+    rq.note = (char *) mesoctl_opt (opts, "note");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.ReportChange", &rq.base, true,
+                           &meso__v1__report_change_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__ReportChangeReply *rep = (Meso__V1__ReportChangeReply *) out;
+    if (!meso_config_bool (opts, "json") && rep->change) {
+        printf ("change reported for patient %s:", rq.patient_id);
+        for (size_t i = 0; i < rep->change->n_changes; i++)
+            printf (" %s", rep->change->changes[i]);
+        printf ("\n%s\n", rep->change->ineligible
+                ? "INELIGIBLE: an absolute contraindication; sessions on hold"
+                : "the screening is outdated: screen the patient again before the next session");
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_report_change_opts[] = {
+    { "patient", NULL, NULL, "patient id (required)", NULL },
+    { "changes", NULL, NULL, "what changed, comma-separated: pregnancy, diabetes, ..., allergy, "
+      "medication, weight, other (required)", NULL },
+    { "note", NULL, "", "free text", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_settings (meso_opt_t *opts)
+{
+    long v[3];
+    const char *names[] = { "max-age", "bmi-obesity", "validity-days" };
+    for (int i = 0; i < 3; i++)
+        if (meso_config_int (opts, names[i], 0, 100000, &v[i]) != 0)
+            return MESOCTL_USAGE;
+    Meso__V1__ClinicSettings cs = MESO__V1__CLINIC_SETTINGS__INIT;
+    cs.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    cs.max_age = (uint32_t) v[0];
+    cs.bmi_obesity_x10 = (uint32_t) v[1];
+    cs.validity_days = (uint32_t) v[2];
+    Meso__V1__SetClinicSettingsRequest rq = MESO__V1__SET_CLINIC_SETTINGS_REQUEST__INIT;
+    rq.settings = &cs;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.SetClinicSettings", &rq.base, true,
+                           &meso__v1__set_clinic_settings_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__SetClinicSettingsReply *rep = (Meso__V1__SetClinicSettingsReply *) out;
+    if (!meso_config_bool (opts, "json") && rep->settings)
+        printf ("clinic %s: oldest age treated %u, obese from BMI %u.%u, a screening valid %u days\n",
+                rep->settings->clinic_id, rep->settings->max_age, rep->settings->bmi_obesity_x10 / 10,
+                rep->settings->bmi_obesity_x10 % 10, rep->settings->validity_days);
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_settings_opts[] = {
+    { "clinic", NULL, NULL, "clinic id (required)", NULL },
+    { "max-age", NULL, "0", "oldest age treated, 18..120 (0: the default, 70)", NULL },
+    { "bmi-obesity", NULL, "0", "BMI x 10 from which a patient counts as obese, 150..600 (0: 300)", NULL },
+    { "validity-days", NULL, "0", "days a screening stays valid, 1..3650 (0: 180)", NULL },
+    MESOCTL_OPT_END
+};
+
 /* ------------------------------------------------------------- entry */
 
 static const mesoctl_sub_t s_subs[] = {
@@ -239,6 +317,18 @@ static const mesoctl_sub_t s_subs[] = {
       "every reason when not.",
       "--patient 6f1c...e2 --ingredients caffeine,procaine --date 2025-03-14",
       s_check_opts, MESOCTL_JSON, NULL, 0, s_check, "screening.Check" },
+    { "report-change", "the patient reports a change of health (the screening is outdated)",
+      "--patient ID --changes c1,c2 [--note TEXT] [options]",
+      "Records a change of health the patient reports: the current screening is outdated\n"
+      "from now (Check refuses until a new one is recorded), booked sessions included.",
+      "--patient 6f1c...e2 --changes pregnancy --note \"told the front desk on the phone\"",
+      s_report_change_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_report_change, "screening.ReportChange" },
+    { "settings", "a clinic's screening thresholds (age, BMI, validity)",
+      "--clinic C [--max-age N] [--bmi-obesity N] [--validity-days N] [options]",
+      "Sets a clinic's screening thresholds; a value left 0 takes the default. Prints the\n"
+      "settings stored.",
+      "--clinic par --max-age 65 --bmi-obesity 320 --validity-days 120",
+      s_settings_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_settings, "screening.SetClinicSettings" },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 

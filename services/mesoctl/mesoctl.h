@@ -186,6 +186,15 @@ int mesoctl_call_pages (const mesoctl_service_t *svc, meso_opt_t *opts, const ch
                         ProtobufCMessage *body, bool mutating, const ProtobufCMessageDescriptor *desc,
                         mesoctl_page_fn *show, void *arg);
 
+/* --------------------------------------------------------- scheduling */
+
+/* cmd_scheduling_days.c: the scheduling daemon as every scheduling
+ * subcommand reaches it, and the subcommands about a clinic's days: one
+ * session booked, the free slots of a day, the clinic as stored
+ * (cmd_scheduling.c lists them after its own). */
+extern const mesoctl_service_t mesoctl_scheduling_service;
+extern const mesoctl_sub_t mesoctl_scheduling_days[];
+
 /* ------------------------------------------------------------ billing */
 
 /* cmd_billing_books.c: the billing daemon as every billing subcommand
