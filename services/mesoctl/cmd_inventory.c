@@ -24,8 +24,11 @@
  * field of proto/meso/v1/inventory.proto. A refusal prints the method, its
  * message and every reason, and exits 1.
  *
- * One file for the whole stock room: the subcommands share the lot table's
- * layout (s_lot_row), and the file stays under 600 lines. */
+ * The stock room's daily subcommands share the lot table's layout
+ * (s_lot_row) in this file; corrections (adjust, discard-expired,
+ * reorder-point, recipe-show) are in cmd_inventory_lots.c and the holds
+ * only services make (reserve, release, redate, consume) in
+ * cmd_inventory_holds.c, so each file stays under 600 lines. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,7 +37,8 @@
 #include "mesoctl.h"
 #include "qty.h"
 
-static const mesoctl_service_t s_service = {
+#define s_service mesoctl_inventory_service
+const mesoctl_service_t mesoctl_inventory_service = {
     .name = "inventory",
     .summary = "A clinic's stock room: deliveries, stock, transfers, recalls, the forecast, the catalogue.",
     .endpoint = { "endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
@@ -586,5 +590,17 @@ static const mesoctl_sub_t s_subs[] = {
 int
 mesoctl_inventory (int argc, char **argv)
 {
-    return mesoctl_run (&s_service, s_subs, false, argc, argv);
+    /* This file's subcommands, then the stock room's corrections
+     * (cmd_inventory_lots.c) and the holds services make
+     * (cmd_inventory_holds.c). */
+    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 16];
+    size_t n = 0;
+    for (size_t i = 0; s_subs[i].name; i++)
+        all[n++] = s_subs[i];
+    const mesoctl_sub_t *more[] = { mesoctl_inventory_lots, mesoctl_inventory_holds };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; more[k][i].name && n + 1 < sizeof all / sizeof all[0]; i++)
+            all[n++] = more[k][i];
+    memset (&all[n], 0, sizeof all[n]);
+    return mesoctl_run (&s_service, all, false, argc, argv);
 }

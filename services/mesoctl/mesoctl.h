@@ -195,6 +195,17 @@ int mesoctl_call_pages (const mesoctl_service_t *svc, meso_opt_t *opts, const ch
 extern const mesoctl_service_t mesoctl_scheduling_service;
 extern const mesoctl_sub_t mesoctl_scheduling_days[];
 
+/* ---------------------------------------------------------- inventory */
+
+/* cmd_inventory.c: the inventory daemon as every inventory subcommand
+ * reaches it. cmd_inventory_lots.c: corrections of the stock room and
+ * the recipes (adjust, discard-expired, reorder-point, recipe-show).
+ * cmd_inventory_holds.c: the holds the services make (reserve, release,
+ * redate, consume), for an operator who debugs them. */
+extern const mesoctl_service_t mesoctl_inventory_service;
+extern const mesoctl_sub_t mesoctl_inventory_lots[];
+extern const mesoctl_sub_t mesoctl_inventory_holds[];
+
 /* ------------------------------------------------------------ billing */
 
 /* cmd_billing_books.c: the billing daemon as every billing subcommand
