@@ -11,13 +11,17 @@
  *   - a garbled token, or a token of another list, is refused with
  *     INVALID_ARGUMENT naming page_token;
  *   - entries with 4 KB descriptions asked 2,000 at a time come in pages
- *     shrunk under the frame cap, not as a refusal. */
+ *     shrunk under the frame cap, not as a refusal;
+ *   - mesoctl billing statement shows one page and the next token, takes
+ *     that token, and with --all follows every page (each entry once). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "billing_calls.h"
 #include "meso/page.h"
@@ -318,6 +322,95 @@ test_page_shrinks_under_frame_cap (void **state)
     fx_teardown (fx);
 }
 
+/* Runs mesoctl as the tester against fx's billing daemon: its stdout into
+ * out, its stderr into err; returns its exit status. */
+static int
+s_mesoctl (fx_t *fx, char *out, size_t size, char *err, size_t esize, const char *args)
+{
+    char errfile[] = "/tmp/pg_mesoctl_XXXXXX";
+    int fd = mkstemp (errfile);
+    assert_true (fd >= 0);
+    close (fd);
+    char cmd[4096];
+    snprintf (cmd, sizeof cmd,
+              "env MESO_KEYS='%s' MESO_KEY='%s/tester.key_secret' MESO_BILLING_ENDPOINT='%s' "
+              "%s/bin/mesoctl %s 2>%s", mt_keys (), mt_keys (), fx->router, mt_build_dir (), args, errfile);
+    FILE *p = popen (cmd, "r");
+    assert_non_null (p);
+    size_t n = fread (out, 1, size - 1, p);
+    out[n] = '\0';
+    int status = pclose (p);
+    FILE *e = fopen (errfile, "r");
+    n = e ? fread (err, 1, esize - 1, e) : 0;
+    err[n] = '\0';
+    if (e)
+        fclose (e);
+    unlink (errfile);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static size_t
+s_count (const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr (text, what); p; p = strstr (p + 1, what))
+        n++;
+    return n;
+}
+
+static void
+test_mesoctl_follows_pages (void **state)
+{
+    (void) state;
+    fx_t *fx = fx_setup ("pg_ctl");
+    fx_screened (fx, "pat-c");
+    int64_t one[] = { 35000 };
+    char inv[5][48];
+    for (int i = 0; i < 5; i++) {
+        Meso__V1__IssueInvoiceReply *ir = NULL;
+        assert_int_equal (bc_invoice (fx, "clinic-a", "pat-c", 1, one, NULL, &ir), MESO_OK);
+        snprintf (inv[i], sizeof inv[i], "%s", ir->invoice->invoice_id);
+        bc_free (ir);
+    }
+    static char out[65536], err[4096];
+    /* One page, and the token of the next one on stderr. */
+    assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err,
+                                 "billing statement --clinic clinic-a --patient pat-c --page-size 2"), 0);
+    assert_non_null (strstr (out, inv[0]));
+    assert_non_null (strstr (out, inv[1]));
+    assert_null (strstr (out, inv[2]));
+    const char *t = strstr (err, "--page-token ");
+    assert_non_null (t);
+    char token[MESO_PAGE_TOKEN_MAX], args[1024];
+    sscanf (t + strlen ("--page-token "), "%511s", token);
+    /* That token: the next page. */
+    snprintf (args, sizeof args,
+              "billing statement --clinic clinic-a --patient pat-c --page-size 2 --page-token %s", token);
+    assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err, args), 0);
+    assert_null (strstr (out, inv[1]));
+    assert_non_null (strstr (out, inv[2]));
+    assert_non_null (strstr (out, inv[3]));
+    /* --all: every entry once, the figures once, at the end. */
+    assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err,
+                                 "billing statement --clinic clinic-a --patient pat-c --page-size 2 --all"), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (s_count (out, inv[i]), 1);
+    assert_int_equal (s_count (out, "statement of patient"), 1);
+    assert_int_equal (s_count (out, "  charged "), 1);
+    assert_null (strstr (err, "more follow"));
+    /* --all --json: one JSON object per page, 2 + 2 + 1 entries. */
+    assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err,
+                                 "billing statement --clinic clinic-a --patient pat-c --page-size 2 --all --json"),
+                      0);
+    assert_int_equal (s_count (out, "\n"), 3);
+    assert_int_equal (s_count (out, "\"kind\":\"charge\""), 5);
+    /* A garbled token: refused naming page_token, exit 1. */
+    assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err,
+                                 "billing statement --clinic clinic-a --patient pat-c --page-token nope"), 1);
+    assert_non_null (strstr (err, "page_token"));
+    fx_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -325,6 +418,7 @@ main (void)
         cmocka_unit_test (test_statement_under_concurrent_inserts),
         cmocka_unit_test (test_small_lists_walk_exactly),
         cmocka_unit_test (test_page_shrinks_under_frame_cap),
+        cmocka_unit_test (test_mesoctl_follows_pages),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
