@@ -337,6 +337,9 @@ if [ $BILLING -eq 1 ]; then
     done
     as par-billing "billing clerk of Paris"
     run billing statement --clinic par --patient "$PATIENT"
+    note "every list comes in pages: one page of 2 entries (the next page's token on stderr), then --all"
+    run billing statement --clinic par --patient "$PATIENT" --page-size 2
+    run billing statement --clinic par --patient "$PATIENT" --page-size 2 --all
 fi
 
 section "8a. Roles and clinic scopes: refused calls"
