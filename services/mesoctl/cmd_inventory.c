@@ -37,16 +37,8 @@
 #include "mesoctl.h"
 #include "qty.h"
 
+/* The daemon as every subcommand reaches it: services.c. */
 #define s_service mesoctl_inventory_service
-const mesoctl_service_t mesoctl_inventory_service = {
-    .name = "inventory",
-    .summary = "A clinic's stock room: deliveries, stock, transfers, recalls, the forecast, the catalogue.",
-    .endpoint = { "endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
-    .timeout_ms = 0,
-    .timeout_default = "5000",
-    .key_max = 128,
-    .quirks = MESOCTL_Q_METHOD_ERRORS | MESOCTL_Q_SILENT_DECODE,
-};
 
 static void
 s_lot_header (void)

@@ -33,14 +33,8 @@
 #include "mesoctl.h"
 #include "scheduling.pb-c.h"
 
+/* The daemon as every subcommand reaches it: services.c. */
 #define s_service mesoctl_scheduling_service
-const mesoctl_service_t mesoctl_scheduling_service = {
-    .name = "scheduling",
-    .summary = "Clinics, practitioners and rooms; courses planned, booked and followed session by session.",
-    .endpoint = { "endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon endpoint", NULL },
-    .timeout_ms = 30000,
-    .quirks = MESOCTL_Q_SILENT_CLIENT | MESOCTL_Q_SILENT_DECODE | MESOCTL_Q_PBJSON,
-};
 
 /* The options the service's one table took (see the top of the file). */
 static const meso_opt_t s_legacy[] = {

@@ -6,6 +6,9 @@
  *                     with usage and example, finding the subcommand
  *   call.c            calling a daemon: idempotency key, deadline, the
  *                     refusal printed with every reason, the reply as JSON
+ *   pages.c           a list subcommand's pages (--page-size, --page-token, --all)
+ *   services.c        how inventory's and scheduling's subcommands, spread
+ *                     over several cmd_ files, reach their daemons
  *   qty.c             quantities in thousandths of a unit (pure, unit tested)
  *   cmd_<name>.c      one service's subcommands, each with its own option
  *                     table and its own --help (cmd_patients.c and
@@ -16,8 +19,9 @@
  *   cmd_keys.c, cmd_access.c      key pairs and principals (access_input.c
  *                     checks the inputs, store_access.c holds the SQL)
  *
- * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, qty.c,
- * answers.c; the shared files call no command file, so there is no circle.
+ * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, pages.c,
+ * services.c, qty.c, answers.c; the shared files call no command file, so
+ * there is no circle.
  *
  * Each command exports one function that takes the arguments after
  * "mesoctl" (argv[0] is the command's name) and returns the exit status:
@@ -188,16 +192,16 @@ int mesoctl_call_pages (const mesoctl_service_t *svc, meso_opt_t *opts, const ch
 
 /* --------------------------------------------------------- scheduling */
 
-/* cmd_scheduling_days.c: the scheduling daemon as every scheduling
- * subcommand reaches it, and the subcommands about a clinic's days: one
- * session booked, the free slots of a day, the clinic as stored
+/* services.c: the scheduling daemon as every scheduling subcommand
+ * reaches it. cmd_scheduling_days.c: the subcommands about a clinic's
+ * days: one session booked, the free slots of a day, the clinic as stored
  * (cmd_scheduling.c lists them after its own). */
 extern const mesoctl_service_t mesoctl_scheduling_service;
 extern const mesoctl_sub_t mesoctl_scheduling_days[];
 
 /* ---------------------------------------------------------- inventory */
 
-/* cmd_inventory.c: the inventory daemon as every inventory subcommand
+/* services.c: the inventory daemon as every inventory subcommand
  * reaches it. cmd_inventory_lots.c: corrections of the stock room and
  * the recipes (adjust, discard-expired, reorder-point, recipe-show).
  * cmd_inventory_holds.c: the holds the services make (reserve, release,
