@@ -310,6 +310,9 @@ APPT=$(json_field appointment_id <<<"$existing")
 note "the course's stock is reserved in the Paris clinic:"
 as par-stock "stock keeper of Paris"
 run inventory stock --clinic par
+note "every list comes in pages: the lots 2 at a time (the next page's token on stderr), then --all"
+run inventory stock --clinic par --page-size 2
+run inventory stock --clinic par --page-size 2 --all
 
 section "7b. A supplier recalls caffeine lot CAF1-PAR: her sessions move to another lot (inventory)"
 # The recall takes the lot out of every booked session's reservation and
@@ -337,9 +340,6 @@ if [ $BILLING -eq 1 ]; then
     done
     as par-billing "billing clerk of Paris"
     run billing statement --clinic par --patient "$PATIENT"
-    note "every list comes in pages: one page of 2 entries (the next page's token on stderr), then --all"
-    run billing statement --clinic par --patient "$PATIENT" --page-size 2
-    run billing statement --clinic par --patient "$PATIENT" --page-size 2 --all
 fi
 
 section "8a. Roles and clinic scopes: refused calls"
