@@ -291,9 +291,9 @@ static const mesoctl_sub_t s_subs[] = {
       "--patient 6f1c...e2 --clinic par --witness 'Nurse Dupont'",
       s_sign_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_sign, "screening.SignConsent,screening.GetConsentText" },
     { "list", "a patient's signed consents, newest first",
-      "--patient ID [--clinic C] [--treatment T] [options]",
+      "--patient ID [--clinic C] [--treatment T] [--page-size N] [--page-token T | --all] [options]",
       "Lists the patient's signatures, newest first, marking those of a current version.",
-      "--patient 6f1c...e2 --clinic par",
+      "--patient 6f1c...e2 --clinic par\n--patient 6f1c...e2 --clinic par --page-size 100 --all",
       s_list_opts, MESOCTL_JSON, NULL, 0, s_list, "screening.GetConsents" },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

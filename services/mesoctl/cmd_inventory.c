@@ -542,10 +542,10 @@ static const mesoctl_sub_t s_subs[] = {
       "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\" --key recall-caf1 --all",
       s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall, "inventory.Recall" },
     { "at-risk", "booked sessions a recall left without stock",
-      "--clinic C [--from YYYY-MM-DD] [options]",
+      "--clinic C [--from YYYY-MM-DD] [--page-size N] [--page-token T | --all] [options]",
       "Lists a clinic's booked sessions whose stock a recall took and no other lot could\n"
       "cover: they will not start; cancel them and book again once stock is there.",
-      "--clinic par --from 2026-07-01",
+      "--clinic par --from 2026-07-01\n--clinic par --from 2026-07-01 --page-size 100 --all",
       s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk, "inventory.ListAtRisk" },
     { "hold", "whether a session's stock hold is complete and valid",
       "--clinic C --appointment A [options]",

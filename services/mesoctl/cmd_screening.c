@@ -306,10 +306,10 @@ static const mesoctl_sub_t s_subs[] = {
       "--patient 6f1c...e2 --file answers.json --yes pregnancy",
       s_record_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_record, "screening.RecordScreening" },
     { "show", "a patient's verdict with every reason, and the history",
-      "--patient ID [--history N] [options]",
+      "--patient ID [--history N] [--page-size N] [--page-token T | --all] [options]",
       "Shows a patient's current screening: verdict, every reason, course, instructions,\n"
       "changes reported since, and the history.",
-      "--patient 6f1c...e2 --history 5",
+      "--patient 6f1c...e2 --history 5\n--patient 6f1c...e2 --page-size 20 --all",
       s_show_opts, MESOCTL_JSON, NULL, 0, s_show, "screening.GetScreening" },
     { "check", "may the patient receive --ingredients on --date?",
       "--patient ID --ingredients a,b --date YYYY-MM-DD [--clinic C] [options]",
