@@ -241,7 +241,7 @@ section "3. Stock lots with their expiry, per clinic (inventory)"
 for c in "${CLINICS[@]}"; do
     IFS='|' read -r clinic _ <<<"$c"
     if [ "$clinic" = par ]; then AS=par-stock; else AS=; fi
-    have=$(mc inventory stock --clinic "$clinic" --all --json)
+    have=$(mc inventory stock --clinic "$clinic" --empty --all --json)
     for l in "${LOTS[@]}"; do
         IFS='|' read -r ing prefix qty days cost <<<"$l"
         lot="$prefix-${clinic^^}"
@@ -319,6 +319,9 @@ APPT=$(json_field appointment_id <<<"$existing")
 note "the course's stock is reserved in the Paris clinic:"
 as par-stock "stock keeper of Paris"
 run inventory stock --clinic par
+note "every list comes in pages: the lots 2 at a time (the next page's token on stderr), then --all"
+run inventory stock --clinic par --page-size 2
+run inventory stock --clinic par --page-size 2 --all
 
 section "7b. A supplier recalls caffeine lot CAF1-PAR: her sessions move to another lot (inventory)"
 # The recall takes the lot out of every booked session's reservation and

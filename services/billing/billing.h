@@ -43,6 +43,7 @@
 #include "meso/clinics.h"
 #include "meso/db.h"
 #include "meso/idem.h"
+#include "meso/page.h"
 #include "meso/subscriber.h"
 #include "events.pb-c.h"
 #include "billing.pb-c.h"
@@ -321,10 +322,15 @@ int store_ledger_append (meso_db_t *db, const char *clinic, const char *patient,
                          const char *payment_id, const char *refund_id,
                          const char *appointment_id, const char *package_id,
                          const char *description, int64_t tax, const char *credit_note_id);
-/* Entries of a patient at a clinic: kind, amount_cents, invoice_id,
- * payment_id, refund_id, appointment_id, package_id, description, at_us,
- * tax_cents, credit_note_id. */
-PGresult *store_ledger_entries (meso_db_t *db, const char *clinic, const char *patient);
+/* A page of the entries of a patient at a clinic, in entry_id order,
+ * after entry_id `after` (NULL: from the first), at most limit: kind,
+ * amount_cents, invoice_id, payment_id, refund_id, appointment_id,
+ * package_id, description, at_us, tax_cents, credit_note_id, entry_id. */
+PGresult *store_ledger_entries (meso_db_t *db, const char *clinic, const char *patient,
+                                const char *after, uint32_t limit);
+/* kind, sum of amount_cents, sum of tax_cents of every entry of a
+ * patient at a clinic, one row per kind. */
+PGresult *store_ledger_sums (meso_db_t *db, const char *clinic, const char *patient);
 /* Sum of the patient's entries (the amount due). */
 int store_balance (meso_db_t *db, const char *clinic, const char *patient, int64_t *due);
 
@@ -372,7 +378,11 @@ int store_package_close (meso_db_t *db, const char *clinic, const char *package_
  * package_id; at most limit. */
 PGresult *store_packages_due (meso_db_t *db, int limit);
 /* Appointment ids charged to a package, in order. */
-PGresult *store_package_appointments (meso_db_t *db, const char *clinic, const char *package_id);
+/* A page of the appointments charged to a package, after the position
+ * (charged_at in microseconds, appointment_id; NULL: from the first), at
+ * most limit: appointment_id, charged_at in microseconds. */
+PGresult *store_package_appointments (meso_db_t *db, const char *clinic, const char *package_id,
+                                      const char *after_us, const char *after_id, uint32_t limit);
 /* The clinic's package settings: validity days; accepted sellers. */
 int store_package_policy_get (meso_db_t *db, const char *clinic, uint32_t *validity_days);
 PGresult *store_package_accepts (meso_db_t *db, const char *clinic);

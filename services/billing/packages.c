@@ -236,20 +236,27 @@ billing_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *rep
     billing_t *self = arg;
     Meso__V1__GetPackageRequest *in = body;
     int bad = 0;
+    meso_page_pos_t pos;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     meso_handler_need_id (reply, &bad, "package_id", in->package_id);
+    meso_handler_need_page (reply, &bad, "billing.GetPackage", in->page_token, "is", &pos);
     if (meso_handler_invalid (reply, bad, req->method)
         || billing_clinic (self, reply, "clinic_id", in->clinic_id) != 0)
         return;
+    uint32_t size = meso_page_size (in->page_size, 100, 1000);
     PGresult *pres = store_package_get (self->db, in->clinic_id, in->package_id);
-    PGresult *ares = pres ? store_package_appointments (self->db, in->clinic_id, in->package_id) : NULL;
+    PGresult *ares = pres ? store_package_appointments (self->db, in->clinic_id, in->package_id,
+                                                        pos.n ? pos.key[0] : NULL,
+                                                        pos.n ? pos.key[1] : NULL, size + 1)
+                          : NULL;
     if (!pres || !ares)
         meso_reply_db_error (reply, self->db, req->method);
     else if (PQntuples (pres) == 0)
         meso_reply_error (reply, MESO_NOT_FOUND, "unknown package %.64s in clinic %.64s",
                           in->package_id, in->clinic_id);
     else {
-        int n = PQntuples (ares);
+        int fetched = PQntuples (ares);
+        int n = fetched > (int) size ? (int) size : fetched;
         char **ids = calloc ((size_t) n + 1, sizeof *ids);
         if (!ids)
             meso_reply_error (reply, MESO_INTERNAL, "out of memory");
@@ -259,10 +266,18 @@ billing_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *rep
             Meso__V1__Package pkg;
             billing_package_fill (pres, 0, in->clinic_id, &pkg);
             Meso__V1__GetPackageReply out = MESO__V1__GET_PACKAGE_REPLY__INIT;
+            char next[MESO_PAGE_TOKEN_MAX] = "";
             out.package = &pkg;
             out.n_appointment_ids = (size_t) n;
             out.appointment_ids = ids;
-            meso_reply_ok (reply, &out.base);
+            out.next_page_token = next;
+            int more = meso_handler_page_fit (reply, &out.base, &out.n_appointment_ids,
+                                              (size_t) fetched, size);
+            int last = (int) out.n_appointment_ids - 1;
+            const char *k[] = { more > 0 ? PQgetvalue (ares, last, 1) : "",
+                                more > 0 ? PQgetvalue (ares, last, 0) : "" };
+            if (more == 0 || (more > 0 && meso_handler_page_next (reply, "billing.GetPackage", k, 2, next) == 0))
+                meso_reply_ok (reply, &out.base);
             free (ids);
         }
     }

@@ -189,7 +189,9 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
     billing_t *self = arg;
     Meso__V1__GetPriceListRequest *in = body;
     int bad = 0;
+    meso_page_pos_t pos;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
+    meso_handler_need_page (reply, &bad, "billing.GetPriceList", in->page_token, "d", &pos);
     int32_t on = billing_today ();
     if (in->on_date && *in->on_date && meso_date_parse (in->on_date, &on) != 0) {
         meso_reply_reason (reply, "invalid_date", "on_date", "on_date must be a date YYYY-MM-DD");
@@ -264,8 +266,17 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
     fp.late_cancel_fee_cents = fees.late_cancel_cents;
     Meso__V1__GetPriceListReply out = MESO__V1__GET_PRICE_LIST_REPLY__INIT;
     out.in_effect = in_effect >= 0 ? &la[in_effect] : NULL;
-    out.n_all = nl;
-    out.all = lp;
+    /* Keyset on effective_from over the lists read: every list is read
+     * anyway to find the one in effect, and a clinic has few. */
+    size_t first = 0;
+    while (pos.n && first < nl && strcmp (lp[first]->effective_from, pos.key[0]) <= 0)
+        first++;
+    uint32_t size = meso_page_size (in->page_size, 100, 1000);
+    size_t left = nl - first;
+    out.n_all = left > size ? size : left;
+    out.all = lp + first;
+    char next[MESO_PAGE_TOKEN_MAX] = "";
+    out.next_page_token = next;
     out.fee_policy = &fp;
     out.currency = currency;
     out.tax_rates = taxes.sp;
@@ -279,7 +290,10 @@ billing_get_price_list (const Meso__V1__Request *req, void *body, meso_reply_t *
     pp.accepts_packages_of = accepts;
     pp.n_accepts_packages_of = (size_t) na;
     out.package_policy = &pp;
-    meso_reply_ok (reply, &out.base);
+    int more = meso_handler_page_fit (reply, &out.base, &out.n_all, left, size);
+    const char *k[] = { more > 0 ? out.all[out.n_all - 1]->effective_from : "" };
+    if (more == 0 || (more > 0 && meso_handler_page_next (reply, "billing.GetPriceList", k, 1, next) == 0))
+        meso_reply_ok (reply, &out.base);
     free (rows);
     free (ea);
     free (ep);

@@ -241,14 +241,31 @@ store_ledger_append (meso_db_t *db, const char *clinic, const char *patient, con
 }
 
 PGresult *
-store_ledger_entries (meso_db_t *db, const char *clinic, const char *patient)
+store_ledger_entries (meso_db_t *db, const char *clinic, const char *patient, const char *after,
+                      uint32_t limit)
 {
-    const char *p[] = { clinic, patient };
+    char l[16];
+    snprintf (l, sizeof l, "%u", limit);
+    const char *p[] = { clinic, patient, after, l };
+    /* Keyset on entry_id: migration 029 makes a patient's entries take
+     * their ids in commit order, so a later entry never lands before a
+     * position a client already holds. */
     return meso_db_query (db,
         "SELECT kind, amount_cents, coalesce (invoice_id, ''), coalesce (payment_id, ''),"
         " coalesce (refund_id, ''), coalesce (appointment_id, ''), coalesce (package_id, ''),"
-        " description, " US ("at") ", tax_cents, coalesce (credit_note_id, '')"
-        " FROM billing.ledger WHERE clinic_id = $1 AND patient_id = $2 ORDER BY entry_id", 2, p);
+        " description, " US ("at") ", tax_cents, coalesce (credit_note_id, ''), entry_id"
+        " FROM billing.ledger WHERE clinic_id = $1 AND patient_id = $2"
+        " AND ($3::bigint IS NULL OR entry_id > $3::bigint)"
+        " ORDER BY entry_id LIMIT $4::int", 4, p);
+}
+
+PGresult *
+store_ledger_sums (meso_db_t *db, const char *clinic, const char *patient)
+{
+    const char *p[] = { clinic, patient };
+    return meso_db_query (db,
+        "SELECT kind, sum (amount_cents), sum (tax_cents) FROM billing.ledger"
+        " WHERE clinic_id = $1 AND patient_id = $2 GROUP BY kind", 2, p);
 }
 
 int

@@ -119,12 +119,19 @@ store_packages_due (meso_db_t *db, int limit)
 }
 
 PGresult *
-store_package_appointments (meso_db_t *db, const char *clinic, const char *package_id)
+store_package_appointments (meso_db_t *db, const char *clinic, const char *package_id,
+                            const char *after_us, const char *after_id, uint32_t limit)
 {
-    const char *p[] = { clinic, package_id };
-    return meso_db_query (db, "SELECT appointment_id FROM billing.session_charge"
+    char l[16];
+    snprintf (l, sizeof l, "%u", limit);
+    const char *p[] = { clinic, package_id, after_us, after_id, l };
+    return meso_db_query (db, "SELECT appointment_id,"
+                              " (extract (epoch FROM charged_at) * 1000000)::bigint"
+                              " FROM billing.session_charge"
                               " WHERE package_clinic_id = $1 AND package_id = $2"
-                              " ORDER BY charged_at, appointment_id", 2, p);
+                              " AND ($3::bigint IS NULL OR (charged_at, appointment_id)"
+                              "      > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4))"
+                              " ORDER BY charged_at, appointment_id LIMIT $5::int", 5, p);
 }
 
 int

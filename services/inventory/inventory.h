@@ -315,9 +315,12 @@ int store_lot_change (meso_db_t *db, const char *clinic, const char *lot_id,
 /* Appends to the ledger. */
 int store_movement (meso_db_t *db, const char *clinic, const char *lot_id, const char *kind,
                     int64_t delta, const char *appointment_id, const char *reason);
-/* Lots of clinic (optionally one ingredient), ingredient then FEFO order. */
+/* A page of the lots of clinic (optionally one ingredient), ingredient then
+ * FEFO order (ingredient_code, expiry_date, received_at, lot_id), after
+ * the position after[0..3] (ingredient code, expiry date, received_at in
+ * microseconds, lot id; NULL: from the first), at most limit. */
 PGresult *store_stock_lots (meso_db_t *db, const char *clinic, const char *ingredient,
-                            bool include_empty);
+                            bool include_empty, const char *const *after, uint32_t limit);
 /* Totals: ingredient_code, unit, on_hand, reserved, available,
  * reorder_point, low. */
 PGresult *store_stock_totals (meso_db_t *db, const char *clinic, const char *ingredient);
@@ -420,13 +423,16 @@ int store_gap_insert (meso_db_t *db, const char *clinic, const char *appointment
  * ingredient_code, unit, missing_milli, lot_id, lot_number -- the columns
  * of store_reservation_lines. */
 PGresult *store_reservation_gaps (meso_db_t *db, const char *clinic, const char *appointment);
-/* The at-risk sessions of clinic (held reservations with a gap) on or
- * after from ("" : all), by date and appointment. Columns AR_*. */
+/* A page of the at-risk sessions of clinic (held reservations with a gap)
+ * on or after from ("" : all), by date, appointment, ingredient and lot,
+ * after the position after[0..3] (date, appointment, ingredient, lot id;
+ * NULL: from the first), at most limit. Columns AR_*. */
 enum {
     AR_APPOINTMENT, AR_PATIENT, AR_CLINIC, AR_INGREDIENT, AR_LOT_ID, AR_LOT_NUMBER, AR_DATE,
     AR_MISSING, AR_USABLE, AR_UNIT, AR_REASON, AR_NCOLS
 };
-PGresult *store_at_risk (meso_db_t *db, const char *clinic, const char *from);
+PGresult *store_at_risk (meso_db_t *db, const char *clinic, const char *from,
+                         const char *const *after, uint32_t limit);
 /* The held lines of a reservation with their lots' state: ingredient_code,
  * amount_milli, lot_id, expiry (days since 1970-01-01), recalled (0/1),
  * expiry_date text, lot_number. */

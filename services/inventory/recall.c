@@ -334,6 +334,93 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------ paging a recall
+ *
+ * A recall is done once; its reply (every lot, session and uncovered
+ * session) is what the idempotency store keeps for its key, whole, and
+ * is never changed after. A reply goes out a page at a time: page_size
+ * items of sessions and of uncovered, and next_page_token; a later page
+ * is the same request with the same idempotency key and the token, and
+ * is cut from the stored reply. So the pages are positions in a list
+ * that no insert can move (the token holds the two indexes), and what a
+ * recall did is read exactly as it was decided, even after the sessions
+ * moved on. */
+
+#define S_RECALL "inventory.Recall"
+#define S_RECALL_PAGE_DEFAULT 1000
+#define S_RECALL_PAGE_MAX 2000
+
+static int
+s_recall_not_made (meso_db_t *db, frame_job_t *job)
+{
+    (void) db;
+    meso_reply_error (job->reply, MESO_INVALID_ARGUMENT,
+                      "invalid inventory.Recall request");
+    meso_reply_reason (job->reply, "invalid_page_token", "page_token",
+                       "no recall was made with this idempotency key: a later page is the first "
+                       "request again, with its idempotency key and the page_token");
+    return -1;
+}
+
+/* Replaces the whole reply of a recall in reply with the page at pos. */
+static void
+s_recall_page (meso_reply_t *reply, const Meso__V1__RecallRequest *in, const meso_page_pos_t *pos)
+{
+    if (meso_reply_status (reply) != MESO_OK)
+        return;
+    size_t len;
+    uint8_t *packed = meso_reply_pack (reply, &len);
+    Meso__V1__Reply *env = packed ? meso__v1__reply__unpack (NULL, len, packed) : NULL;
+    free (packed);
+    Meso__V1__RecallReply *all = env ? meso__v1__recall_reply__unpack (NULL, env->body.len,
+                                                                        env->body.data) : NULL;
+    if (!all) {
+        meso_reply_error (reply, MESO_INTERNAL, "cannot read the recall's reply back");
+        goto done;
+    }
+    size_t size = meso_page_size (in->page_size, S_RECALL_PAGE_DEFAULT, S_RECALL_PAGE_MAX);
+    size_t a = pos->n ? strtoull (pos->key[0], NULL, 10) : 0;
+    size_t b = pos->n ? strtoull (pos->key[1], NULL, 10) : 0;
+    if (a > all->n_sessions || b > all->n_uncovered) {
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invalid inventory.Recall request");
+        meso_reply_reason (reply, "invalid_page_token", "page_token",
+                           "page_token is past the end of this recall's reply");
+        goto done;
+    }
+    Meso__V1__RecallReply out = *all;
+    char next[MESO_PAGE_TOKEN_MAX] = "";
+    out.next_page_token = next;
+    out.sessions = all->sessions + a;
+    out.n_sessions = all->n_sessions - a > size ? size : all->n_sessions - a;
+    out.uncovered = all->uncovered + b;
+    out.n_uncovered = all->n_uncovered - b > size ? size : all->n_uncovered - b;
+    /* The frame cap: fewer sessions first, then fewer uncovered. */
+    size_t want_s = out.n_sessions, want_u = out.n_uncovered;
+    meso_page_fit (&out.base, &out.n_sessions, MESO_PAGE_REPLY_LIMIT);
+    if (out.n_sessions == 0)
+        meso_page_fit (&out.base, &out.n_uncovered, MESO_PAGE_REPLY_LIMIT);
+    if ((want_s && !out.n_sessions && want_u && !out.n_uncovered)
+        || protobuf_c_message_get_packed_size (&out.base) > MESO_PAGE_REPLY_LIMIT) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
+                          "one item of this recall is larger than a reply may be");
+        goto done;
+    }
+    if (a + out.n_sessions < all->n_sessions || b + out.n_uncovered < all->n_uncovered) {
+        char ka[24], kb[24];
+        snprintf (ka, sizeof ka, "%zu", a + out.n_sessions);
+        snprintf (kb, sizeof kb, "%zu", b + out.n_uncovered);
+        const char *k[] = { ka, kb };
+        if (meso_handler_page_next (reply, S_RECALL, k, 2, next) != 0)
+            goto done;
+    }
+    meso_reply_ok (reply, &out.base);
+done:
+    if (all)
+        meso__v1__recall_reply__free_unpacked (all, NULL);
+    if (env)
+        meso__v1__reply__free_unpacked (env, NULL);
+}
+
 void
 inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -355,13 +442,41 @@ inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
     }
     if (in->clinic_id && *in->clinic_id)
         meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    if (!meso_handler_invalid (reply, bad, req->method)
-        && (!in->clinic_id || !*in->clinic_id
-            || frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) == 0))
+    meso_page_pos_t pos;
+    meso_handler_need_page (reply, &bad, S_RECALL, in->page_token, "ii", &pos);
+    if (meso_handler_invalid (reply, bad, req->method)
+        || (in->clinic_id && *in->clinic_id
+            && frame_clinic (arg, reply, "clinic_id", in->clinic_id, NULL) != 0))
+        return;
+    if (!pos.n) {
         frame_run (arg, req, reply, in, s_recall_effect);
+        s_recall_page (reply, in, &pos);
+        return;
+    }
+    /* A later page: the stored reply of this key, found through the
+     * request as first sent (page_token empty), so the same key with
+     * another request is refused as any reuse of a key is, and a key
+     * that made no recall changes nothing (s_recall_not_made). */
+    Meso__V1__RecallRequest first = *in;
+    first.page_token = "";
+    size_t len = protobuf_c_message_get_packed_size (&first.base);
+    uint8_t *packed = malloc (len ? len : 1);
+    if (!packed) {
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    protobuf_c_message_pack (&first.base, packed);
+    Meso__V1__Request as_first = *req;
+    as_first.body.data = packed;
+    as_first.body.len = len;
+    frame_run (arg, &as_first, reply, in, s_recall_not_made);
+    free (packed);
+    s_recall_page (reply, in, &pos);
 }
 
 /* ------------------------------------------------------------ ListAtRisk */
+
+#define S_AT_RISK "inventory.ListAtRisk"
 
 void
 inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
@@ -373,15 +488,20 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->from_date && *in->from_date)
         frame_need_date (reply, &bad, "from_date", in->from_date, &from);
+    meso_page_pos_t pos;
+    meso_handler_need_page (reply, &bad, S_AT_RISK, in->page_token, "dsss", &pos);
     if (meso_handler_invalid (reply, bad, req->method)
         || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
-    PGresult *res = store_at_risk (self->db, in->clinic_id, in->from_date);
+    uint32_t size = meso_page_size (in->page_size, 1000, 2000);
+    const char *after[] = { pos.key[0], pos.key[1], pos.key[2], pos.key[3] };
+    PGresult *res = store_at_risk (self->db, in->clinic_id, in->from_date, pos.n ? after : NULL, size + 1);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot list the sessions at risk");
         return;
     }
-    int n = PQntuples (res);
+    int fetched = PQntuples (res);
+    int n = fetched > (int) size ? (int) size : fetched;
     Meso__V1__StockRecallShortfall *ua = calloc ((size_t) n + 1, sizeof *ua);
     Meso__V1__StockRecallShortfall **up = calloc ((size_t) n + 1, sizeof *up);
     if (ua && up) {
@@ -404,7 +524,18 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
         Meso__V1__ListAtRiskReply out = MESO__V1__LIST_AT_RISK_REPLY__INIT;
         out.n_sessions = (size_t) n;
         out.sessions = up;
-        meso_reply_ok (reply, &out.base);
+        char next[MESO_PAGE_TOKEN_MAX] = "";
+        out.next_page_token = next;
+        int more = meso_handler_page_fit (reply, &out.base, &out.n_sessions, (size_t) fetched, size);
+        if (more > 0) {
+            int last = (int) out.n_sessions - 1;
+            const char *k[] = { PQgetvalue (res, last, AR_DATE), PQgetvalue (res, last, AR_APPOINTMENT),
+                                PQgetvalue (res, last, AR_INGREDIENT), PQgetvalue (res, last, AR_LOT_ID) };
+            if (meso_handler_page_next (reply, S_AT_RISK, k, 4, next) != 0)
+                more = -1;
+        }
+        if (more >= 0)
+            meso_reply_ok (reply, &out.base);
     }
     else
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");

@@ -21,25 +21,33 @@
 
 /* ------------------------------------------------------------- GetStock */
 
+#define S_STOCK "inventory.GetStock"
+
 void
 inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
     inventory_t *self = arg;
     Meso__V1__GetStockRequest *in = body;
     int bad = 0;
+    meso_page_pos_t pos;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
     if (in->ingredient_code && *in->ingredient_code)
         meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
+    meso_handler_need_page (reply, &bad, S_STOCK, in->page_token, "cdis", &pos);
     if (meso_handler_invalid (reply, bad, req->method)
         || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
-    PGresult *lots = store_stock_lots (self->db, in->clinic_id, in->ingredient_code, in->include_empty);
+    uint32_t size = meso_page_size (in->page_size, 1000, 2000);
+    const char *after[] = { pos.key[0], pos.key[1], pos.key[2], pos.key[3] };
+    PGresult *lots = store_stock_lots (self->db, in->clinic_id, in->ingredient_code, in->include_empty,
+                                       pos.n ? after : NULL, size + 1);
     PGresult *tot = lots ? store_stock_totals (self->db, in->clinic_id, in->ingredient_code) : NULL;
     if (!lots || !tot) {
         meso_reply_db_error (reply, self->db, "cannot read the stock");
         goto done;
     }
-    int nl = PQntuples (lots), nt = PQntuples (tot);
+    int fetched = PQntuples (lots), nt = PQntuples (tot);
+    int nl = fetched > (int) size ? (int) size : fetched;
     Meso__V1__Lot *la = calloc ((size_t) nl + 1, sizeof *la);
     Meso__V1__Lot **lp = calloc ((size_t) nl + 1, sizeof *lp);
     Meso__V1__StockTotal *ta = calloc ((size_t) nt + 1, sizeof *ta);
@@ -65,7 +73,18 @@ inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *rep
         out.lots = lp;
         out.n_totals = (size_t) nt;
         out.totals = tp;
-        meso_reply_ok (reply, &out.base);
+        char next[MESO_PAGE_TOKEN_MAX] = "";
+        out.next_page_token = next;
+        int more = meso_handler_page_fit (reply, &out.base, &out.n_lots, (size_t) fetched, size);
+        if (more > 0) {
+            int last = (int) out.n_lots - 1;
+            const char *k[] = { PQgetvalue (lots, last, 2), PQgetvalue (lots, last, 6),
+                                PQgetvalue (lots, last, 12), PQgetvalue (lots, last, 1) };
+            if (meso_handler_page_next (reply, S_STOCK, k, 4, next) != 0)
+                more = -1;
+        }
+        if (more >= 0)
+            meso_reply_ok (reply, &out.base);
     }
     else
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");

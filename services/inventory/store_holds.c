@@ -189,9 +189,13 @@ store_reservation_gaps (meso_db_t *db, const char *clinic, const char *appointme
 }
 
 PGresult *
-store_at_risk (meso_db_t *db, const char *clinic, const char *from)
+store_at_risk (meso_db_t *db, const char *clinic, const char *from, const char *const *after,
+               uint32_t limit)
 {
-    const char *p[] = { clinic, from ? from : "" };
+    char l[16];
+    snprintf (l, sizeof l, "%u", limit);
+    const char *p[] = { clinic, from ? from : "", after ? after[0] : NULL, after ? after[1] : NULL,
+                        after ? after[2] : NULL, after ? after[3] : NULL, l };
     return meso_db_query (db,
         "SELECT g.appointment_id, r.patient_id, g.clinic_id, g.ingredient_code, g.lot_id, "
         "  l.lot_number, r.session_date::text, g.missing_milli, g.usable_milli, i.unit, g.reason "
@@ -201,7 +205,9 @@ store_at_risk (meso_db_t *db, const char *clinic, const char *from)
         "JOIN inventory.lot l ON l.clinic_id = g.clinic_id AND l.lot_id = g.lot_id "
         "JOIN inventory.ingredient i ON i.code = g.ingredient_code "
         "WHERE g.clinic_id = $1 AND r.session_date >= coalesce (nullif ($2, '')::date, '-infinity') "
-        "ORDER BY r.session_date, g.appointment_id, g.ingredient_code, g.lot_id", 2, p);
+        "  AND ($3::date IS NULL OR (r.session_date, g.appointment_id, g.ingredient_code, g.lot_id::text) "
+        "      > ($3::date, $4, $5, $6)) "
+        "ORDER BY r.session_date, g.appointment_id, g.ingredient_code, g.lot_id::text LIMIT $7::int", 7, p);
 }
 
 PGresult *

@@ -137,14 +137,21 @@ store_movement (meso_db_t *db, const char *clinic, const char *lot_id, const cha
 }
 
 PGresult *
-store_stock_lots (meso_db_t *db, const char *clinic, const char *ingredient, bool include_empty)
+store_stock_lots (meso_db_t *db, const char *clinic, const char *ingredient, bool include_empty,
+                  const char *const *after, uint32_t limit)
 {
-    const char *p[] = { clinic, ingredient ? ingredient : "", include_empty ? "1" : "0" };
+    char l[16];
+    snprintf (l, sizeof l, "%u", limit);
+    const char *p[] = { clinic, ingredient ? ingredient : "", include_empty ? "1" : "0",
+                        after ? after[0] : NULL, after ? after[1] : NULL,
+                        after ? after[2] : NULL, after ? after[3] : NULL, l };
     return meso_db_query (db,
         "SELECT " LOT_COLS LOT_FROM
         "WHERE l.clinic_id = $1 AND ($2 = '' OR l.ingredient_code = $2) "
         "  AND ($3::int = 1 OR l.on_hand_milli > 0) "
-        "ORDER BY l.ingredient_code, l.expiry_date, l.received_at, l.lot_id", 3, p);
+        "  AND ($4::text IS NULL OR (l.ingredient_code, l.expiry_date, l.received_at, l.lot_id::text) "
+        "      > ($4, $5::date, timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7)) "
+        "ORDER BY l.ingredient_code, l.expiry_date, l.received_at, l.lot_id::text LIMIT $8::int", 8, p);
 }
 
 PGresult *

@@ -459,26 +459,26 @@ static const mesoctl_sub_t s_subs[] = {
       "--name ana-frontdesk --kind person --roles front_desk --clinics par --out people\n"
       "--name crm --kind integration --roles integration --clinics all --streams session "
       "--key-file crm.key",
-      s_add_opts, 0, NULL, 0, s_add },
+      s_add_opts, 0, NULL, 0, s_add, NULL },
     { "list", "list every principal, revoked ones included", "[--json]",
       "Lists the principals: name, kind, roles, clinics and streams (all: every one),\n"
-      "health data, when created and revoked.", "\n--json", s_json_opts, 0, NULL, 0, s_list },
+      "health data, when created and revoked.", "\n--json", s_json_opts, 0, NULL, 0, s_list, NULL },
     { "show", "show one principal and its public key", "--name N [--json]",
       "Shows one principal, its public key included; exit 1 when there is none of that name.",
-      "--name ana-frontdesk", s_name_opts, 0, NULL, 0, s_show },
+      "--name ana-frontdesk", s_name_opts, 0, NULL, 0, s_show, NULL },
     { "revoke", "revoke a principal: its key stops working within seconds", "--name N",
       "Revokes a principal now: the daemons reload and refuse its key at the next handshake\n"
       "or request, within seconds and without a restart. The row is kept, so names in\n"
       "events and logs stay resolvable; a name is never reused.",
-      "--name ana-frontdesk", s_revoke_opts, 0, NULL, 0, s_revoke },
+      "--name ana-frontdesk", s_revoke_opts, 0, NULL, 0, s_revoke, NULL },
     { "bootstrap", "register the daemons' keys and the operator's break-glass key of a folder",
       "--keys DIR [--init]",
       "Registers the keys of DIR (made by mesoctl keys init): each daemon's as a service\n"
       "principal (role service, every clinic, health data) and operator.key as the operator\n"
       "(every role, every clinic, health data: the break-glass key mesoctl uses by default).\n"
       "Idempotent: what is registered is kept; a key made again replaces the old one.",
-      "--keys .local/keys\n--keys /var/lib/meso/keys --init", s_bootstrap_opts, 0, NULL, 0, s_bootstrap },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      "--keys .local/keys\n--keys /var/lib/meso/keys --init", s_bootstrap_opts, 0, NULL, 0, s_bootstrap, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 static const mesoctl_service_t s_access = {

@@ -113,24 +113,21 @@ s_prices_set (meso_opt_t *opts)
 static const meso_opt_t s_prices_show_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "date", NULL, "", "the day to show the list in effect for (default today)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_prices_show (meso_opt_t *opts)
+/* A page of price lists; the clinic's fees, taxes and package settings
+ * after the last page's lists. */
+static void
+s_prices_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetPriceListRequest rq = MESO__V1__GET_PRICE_LIST_REQUEST__INIT;
-    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
-    rq.on_date = (char *) mesoctl_opt (opts, "date");
-    ProtobufCMessage *out = NULL;
-    rc = mesoctl_call (&s_service, opts, "billing.GetPriceList", &rq.base, false, &meso__v1__get_price_list_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetPriceListReply *rep = (Meso__V1__GetPriceListReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    const char *clinic = arg;
+    const Meso__V1__GetPriceListReply *rep = (const Meso__V1__GetPriceListReply *) m;
+    {
         char b[64];
-        printf ("clinic %s, currency %s\n", rq.clinic_id, rep->currency);
+        if (page == 0)
+            printf ("clinic %s, currency %s\n", clinic, rep->currency);
         for (size_t i = 0; i < rep->n_all; i++) {
             Meso__V1__PriceList *l = rep->all[i];
             bool now = rep->in_effect && strcmp (rep->in_effect->effective_from, l->effective_from) == 0;
@@ -139,8 +136,10 @@ s_prices_show (meso_opt_t *opts)
                 printf ("    %2u area%s  %s\n", l->prices[k]->areas, l->prices[k]->areas > 1 ? "s" : " ",
                         s_money (l->prices[k]->price_cents, rep->currency, b, sizeof b));
         }
-        if (rep->n_all == 0)
+        if (page == 0 && rep->n_all == 0)
             printf ("  no price list\n");
+        if (*rep->next_page_token)
+            return;
         if (rep->fee_policy) {
             char c[64];
             printf ("  fees: no-show %s, late cancellation %s\n",
@@ -174,8 +173,16 @@ s_prices_show (meso_opt_t *opts)
             printf ("%s\n", rep->package_policy->n_accepts_packages_of ? "" : " no other clinic");
         }
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+}
+
+static int
+s_prices_show (meso_opt_t *opts)
+{
+    Meso__V1__GetPriceListRequest rq = MESO__V1__GET_PRICE_LIST_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.on_date = (char *) mesoctl_opt (opts, "date");
+    return mesoctl_call_pages (&s_service, opts, "billing.GetPriceList", &rq.base, false,
+                               &meso__v1__get_price_list_reply__descriptor, s_prices_page, rq.clinic_id);
 }
 
 static const meso_opt_t s_fees_opts[] = {
@@ -233,6 +240,7 @@ static const meso_opt_t s_package_sell_opts[] = {
 static const meso_opt_t s_package_show_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "package", NULL, "", "package id", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
@@ -266,24 +274,26 @@ s_package_sell (meso_opt_t *opts)
     return rc;
 }
 
+static void
+s_package_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    size_t *n = arg;
+    const Meso__V1__GetPackageReply *rep = (const Meso__V1__GetPackageReply *) m;
+    if (page == 0)
+        s_print_package (rep->package);
+    for (size_t i = 0; i < rep->n_appointment_ids; i++)
+        printf ("  session %zu: appointment %s\n", ++*n, rep->appointment_ids[i]);
+}
+
 static int
 s_package_show (meso_opt_t *opts)
 {
-    ProtobufCMessage *out = NULL;
     Meso__V1__GetPackageRequest rq = MESO__V1__GET_PACKAGE_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.package_id = (char *) mesoctl_opt (opts, "package");
-    int rc = mesoctl_call (&s_service, opts, "billing.GetPackage", &rq.base, false,
-                           &meso__v1__get_package_reply__descriptor, &out);
-    if (rc == MESOCTL_OK && !meso_config_bool (opts, "json")) {
-        Meso__V1__GetPackageReply *rep = (Meso__V1__GetPackageReply *) out;
-        s_print_package (rep->package);
-        for (size_t i = 0; i < rep->n_appointment_ids; i++)
-            printf ("  session %zu: appointment %s\n", i + 1, rep->appointment_ids[i]);
-    }
-    if (out)
-        protobuf_c_message_free_unpacked (out, NULL);
-    return rc;
+    size_t n = 0;
+    return mesoctl_call_pages (&s_service, opts, "billing.GetPackage", &rq.base, false,
+                               &meso__v1__get_package_reply__descriptor, s_package_page, &n);
 }
 
 /* ----------------------------------------------------- invoice, pay, refund */
@@ -415,25 +425,22 @@ s_refund (meso_opt_t *opts)
 static const meso_opt_t s_statement_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "patient", NULL, NULL, "patient id (required)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_statement (meso_opt_t *opts)
+/* A page of a statement's entries; the account's figures after the last
+ * page's entries. */
+static void
+s_statement_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetStatementRequest rq = MESO__V1__GET_STATEMENT_REQUEST__INIT;
-    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
-    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
-    ProtobufCMessage *out = NULL;
-    rc = mesoctl_call (&s_service, opts, "billing.GetStatement", &rq.base, false, &meso__v1__get_statement_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetStatementReply *s = (Meso__V1__GetStatementReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetStatementReply *s = (const Meso__V1__GetStatementReply *) m;
+    {
         char b[64], c[64];
         const char *cur = s->currency;
-        printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
+        if (page == 0)
+            printf ("statement of patient %s at %s (%s)\n", s->patient_id, s->clinic_id, cur);
         for (size_t i = 0; i < s->n_entries; i++) {
             Meso__V1__StatementEntry *e = s->entries[i];
             char when[32];
@@ -444,6 +451,8 @@ s_statement (meso_opt_t *opts)
             printf ("  %s  %-8s %14s  %-36s  %s\n", when, e->kind, s_money (e->amount_cents, NULL, b, sizeof b),
                     ref, e->description);
         }
+        if (*s->next_page_token)
+            return;
         printf ("  charged  %s (tax included %s)\n", s_money (s->charged_cents, cur, b, sizeof b),
                 s_money (s->tax_cents, NULL, c, sizeof c));
         if (s->credited_cents)
@@ -458,8 +467,16 @@ s_statement (meso_opt_t *opts)
         for (size_t i = 0; i < s->n_unpriced_appointments; i++)
             printf ("  unpriced session (no price list in effect): appointment %s\n", s->unpriced_appointments[i]);
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+}
+
+static int
+s_statement (meso_opt_t *opts)
+{
+    Meso__V1__GetStatementRequest rq = MESO__V1__GET_STATEMENT_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    return mesoctl_call_pages (&s_service, opts, "billing.GetStatement", &rq.base, false,
+                               &meso__v1__get_statement_reply__descriptor, s_statement_page, NULL);
 }
 
 static const mesoctl_sub_t s_subs[] = {
@@ -467,49 +484,49 @@ static const mesoctl_sub_t s_subs[] = {
       "--clinic C --from YYYY-MM-DD --prices AREAS:PRICE,... [--currency CUR] [options]",
       "Sets a clinic's price list per number of areas from a date on.",
       "--clinic par --from 2025-01-01 --prices 1:300,2:360,3:420 --currency EUR",
-      s_prices_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_prices_set },
+      s_prices_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_prices_set, "billing.SetPriceList" },
     { "prices show", "a clinic's price lists, the one in effect, and its fees",
-      "--clinic C [--date YYYY-MM-DD] [options]",
+      "--clinic C [--date YYYY-MM-DD] [--page-size N] [--page-token T | --all] [options]",
       "Shows a clinic's price lists, the one in effect, and its fee policy.",
-      "--clinic par --date 2025-03-14",
-      s_prices_show_opts, MESOCTL_JSON, NULL, 0, s_prices_show },
+      "--clinic par --date 2025-03-14\n--clinic par --date 2025-03-14 --page-size 100 --all",
+      s_prices_show_opts, MESOCTL_JSON, NULL, 0, s_prices_show, "billing.GetPriceList" },
     { "fees", "a clinic's no-show and late-cancellation fees",
       "--clinic C [--no-show AMOUNT] [--late-cancel AMOUNT] [options]",
       "Sets a clinic's no-show and late-cancellation fees.",
       "--clinic par --no-show 50 --late-cancel 30",
-      s_fees_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_fees },
+      s_fees_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_fees, "billing.SetFeePolicy" },
     { "package sell", "sell a prepaid package of sessions, invoiced",
       "--clinic C --patient P --sessions N --price AMOUNT [options]",
       "Sells a prepaid package of sessions and invoices it.",
       "--clinic par --patient 6f1c...e2 --sessions 10 --price 3000",
-      s_package_sell_opts, MESOCTL_JSON | MESOCTL_KEY, s_package_tolerated, 0, s_package_sell },
+      s_package_sell_opts, MESOCTL_JSON | MESOCTL_KEY, s_package_tolerated, 0, s_package_sell, "billing.SellPackage" },
     { "package show", "a package and what is left of it",
-      "--clinic C --package ID [options]",
+      "--clinic C --package ID [--page-size N] [--page-token T | --all] [options]",
       "Shows a package and what is left of it.",
-      "--clinic par --package 4d2a...9f",
-      s_package_show_opts, MESOCTL_JSON, s_package_tolerated, 0, s_package_show },
+      "--clinic par --package 4d2a...9f\n--clinic par --package 4d2a...9f --page-size 100 --all",
+      s_package_show_opts, MESOCTL_JSON, s_package_tolerated, 0, s_package_show, "billing.GetPackage" },
     { "invoice", "issue an invoice of one line",
       "--clinic C --patient P (--amount AMOUNT | --areas N) [--description D] [options]",
       "Issues an invoice of one line: --amount, or the list price of --areas on --date.",
       "--clinic par --patient 6f1c...e2 --areas 2 --description \"session, thighs and hips\"",
-      s_invoice_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_invoice },
+      s_invoice_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_invoice, "billing.IssueInvoice" },
     { "pay", "record a payment (card, cash, bank_transfer)",
       "--clinic C (--invoice I | --patient P) --amount AMOUNT [--method M] [options]",
       "Records a payment received (recorded, not processed).",
       "--clinic par --invoice 7c3e...10 --amount 360 --method card --reference SLIP-0042",
-      s_pay_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_pay },
+      s_pay_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_pay, "billing.RecordPayment" },
     { "refund", "refund (part of) a payment or an invoice's payments, with a reason",
       "--clinic C (--payment ID | --invoice ID) --amount AMOUNT --reason R [options]",
       "Records a refund of (part of) a payment, at most what is left of it; or of what\n"
       "was paid on an invoice, spread over its payments newest first.",
       "--clinic par --payment 5e8b...33 --amount 50 --reason \"session shortened\"",
-      s_refund_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_refund },
+      s_refund_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_refund, "billing.RecordRefund" },
     { "statement", "a patient's charges, payments, refunds and amount due",
-      "--clinic C --patient P [options]",
+      "--clinic C --patient P [--page-size N] [--page-token T | --all] [options]",
       "Shows a patient's charges, payments, refunds, packages and amount due.",
-      "--clinic par --patient 6f1c...e2",
-      s_statement_opts, MESOCTL_JSON, NULL, 0, s_statement },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      "--clinic par --patient 6f1c...e2\n--clinic par --patient 6f1c...e2 --page-size 100 --all",
+      s_statement_opts, MESOCTL_JSON, NULL, 0, s_statement, "billing.GetStatement" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

@@ -309,35 +309,35 @@ const mesoctl_sub_t mesoctl_billing_books[] = {
       "Sets a clinic's tax rates from a date on; prices stay what the patient pays and\n"
       "each invoice line shows the tax it includes (rounded per line, half to even).",
       "--clinic par --from 2025-01-01 --rates standard:20,reduced:5.5",
-      s_taxes_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_taxes },
+      s_taxes_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_taxes, "billing.SetTaxRates" },
     { "package policy", "a clinic's package expiry and which clinics' packages it accepts",
       "--clinic C [--validity-days N] [--accepts C1,C2 | --accepts '*'] [options]",
       "Sets how long packages sold here last by default and whose packages the clinic\n"
       "accepts for its sessions (the chain setting).",
       "--clinic lyon --validity-days 365 --accepts par,marseille",
-      s_policy_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_policy },
+      s_policy_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_policy, "billing.SetPackagePolicy" },
     { "package refund", "refund a package's unused sessions (pro rata of what was paid)",
       "--clinic C --package ID --reason R [options]",
       "Credits a package's unused value and gives back the share that was paid,\n"
       "newest payment first.",
       "--clinic par --package 4d2a...9f --reason \"moved abroad\"",
-      s_package_refund_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_package_refund },
+      s_package_refund_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_package_refund, "billing.RefundPackage" },
     { "cancel", "cancel an invoice with a credit note",
       "--clinic C --invoice ID --reason R [options]",
       "Cancels an invoice with a credit note for all of it (what was paid stays as credit).",
       "--clinic par --invoice 7c3e...10 --reason \"issued twice\"",
-      s_cancel_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_cancel },
+      s_cancel_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_cancel, "billing.CancelInvoice" },
     { "revenue", "revenue report: gross, net, tax and refunds by clinic and day or month",
       "--clinic C[,C...] --from YYYY-MM-DD --to YYYY-MM-DD [--by day|month] [options]",
       "Revenue recognised per clinic and local day or month (sessions, fees, manual\n"
       "invoices less cancellations, sessions drawn from packages, expired packages),\n"
       "with the refunds of the period beside it.",
       "--clinic par,lyon --from 2025-03-01 --to 2025-03-31 --by month",
-      s_revenue_opts, MESOCTL_JSON, NULL, 0, s_revenue },
+      s_revenue_opts, MESOCTL_JSON, NULL, 0, s_revenue, "billing.RevenueReport" },
     { "liability", "prepaid liability: unused package sessions x price, by clinic",
       "--clinic C[,C...] [options]",
       "The unused value of the active packages each clinic sold.",
       "--clinic par,lyon",
-      s_liability_opts, MESOCTL_JSON, NULL, 0, s_liability },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_liability_opts, MESOCTL_JSON, NULL, 0, s_liability, "billing.LiabilityReport" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };

@@ -234,6 +234,17 @@ static const meso_opt_t s_sign_opts[] = {
 
 /* ---------------------------------------------------------------- list */
 
+static void
+s_list_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) arg;
+    const Meso__V1__GetConsentsReply *rep = (const Meso__V1__GetConsentsReply *) m;
+    if (page == 0 && rep->n_signatures == 0)
+        printf ("no signed consent\n");
+    for (size_t i = 0; i < rep->n_signatures; i++)
+        s_print_signature (rep->signatures[i]);
+}
+
 static int
 s_list (meso_opt_t *opts)
 {
@@ -245,26 +256,15 @@ s_list (meso_opt_t *opts)
     rq.patient_id = (char *) mesoctl_opt (opts, "patient");
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.treatment = (char *) mesoctl_opt (opts, "treatment");
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "screening.GetConsents", &rq.base, false,
-                           &meso__v1__get_consents_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetConsentsReply *rep = (Meso__V1__GetConsentsReply *) out;
-    if (!meso_config_bool (opts, "json")) {
-        if (rep->n_signatures == 0)
-            printf ("no signed consent\n");
-        for (size_t i = 0; i < rep->n_signatures; i++)
-            s_print_signature (rep->signatures[i]);
-    }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+    return mesoctl_call_pages (&s_service, opts, "screening.GetConsents", &rq.base, false,
+                               &meso__v1__get_consents_reply__descriptor, s_list_page, NULL);
 }
 
 static const meso_opt_t s_list_opts[] = {
     { "patient", NULL, NULL, "patient id (required)", NULL },
     { "clinic", NULL, "", "only this clinic's", NULL },
     { "treatment", NULL, "", "only this treatment's", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
@@ -278,24 +278,24 @@ static const mesoctl_sub_t s_subs[] = {
       "New versions apply to new courses: booking needs the current version signed.",
       "--clinic par --file consent-body-v2.txt\n"
       "--clinic par --treatment body_mesotherapy --text 'I consent to ...'",
-      s_text_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_text_set },
+      s_text_set_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_text_set, "screening.SetConsentText" },
     { "text-show", "print a clinic's consent text (the current or a version)",
       "--clinic C [--treatment T] [--text-version N] [options]",
       "Prints a version of the clinic's consent text with its SHA-256 (default: current).",
       "--clinic par --text-version 1",
-      s_text_show_opts, MESOCTL_JSON, NULL, 0, s_text_show },
+      s_text_show_opts, MESOCTL_JSON, NULL, 0, s_text_show, "screening.GetConsentText" },
     { "sign", "record a patient's signature of the current consent text",
       "--patient ID --clinic C --witness W [--treatment T] [--text-version N] [options]",
       "Records that the patient signed the clinic's consent text in front of the witness.\n"
       "Only the current version can be signed; without --text-version it is looked up.",
       "--patient 6f1c...e2 --clinic par --witness 'Nurse Dupont'",
-      s_sign_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_sign },
+      s_sign_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_sign, "screening.SignConsent,screening.GetConsentText" },
     { "list", "a patient's signed consents, newest first",
-      "--patient ID [--clinic C] [--treatment T] [options]",
+      "--patient ID [--clinic C] [--treatment T] [--page-size N] [--page-token T | --all] [options]",
       "Lists the patient's signatures, newest first, marking those of a current version.",
-      "--patient 6f1c...e2 --clinic par",
-      s_list_opts, MESOCTL_JSON, NULL, 0, s_list },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      "--patient 6f1c...e2 --clinic par\n--patient 6f1c...e2 --clinic par --page-size 100 --all",
+      s_list_opts, MESOCTL_JSON, NULL, 0, s_list, "screening.GetConsents" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

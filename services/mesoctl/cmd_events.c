@@ -338,14 +338,14 @@ static const mesoctl_sub_t s_subs[] = {
       "Prints events as they happen, each once and in stream order, replaying what the\n"
       "live feed missed. Line: seq type clinic occurred_at summary.",
       "--stream session\n--stream session,stock --from 0 --count 20 --json",
-      s_tail_opts, 0, NULL, 0, s_cmd_tail },
+      s_tail_opts, 0, NULL, 0, s_cmd_tail, "events.Head,events.Replay" },
     { "head", "print each stream's head",
       "[--json] [options]",
       "Prints each stream's head (highest sequence) and oldest retained sequence,\n"
       "the global head, and whether the daemon asked is the active writer.",
       "--json\n--endpoint tcp://127.0.0.1:7105",
-      s_head_opts, 0, NULL, 0, s_cmd_head },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_head_opts, 0, NULL, 0, s_cmd_head, "events.Head" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

@@ -3,7 +3,7 @@
  *
  *     mesoctl inventory receive  --clinic C --ingredient I --lot N --expiry YYYY-MM-DD
  *                                --qty 12.5 [--supplier S] [--cost 0.03]
- *     mesoctl inventory stock    --clinic C [--ingredient I] [--all]
+ *     mesoctl inventory stock    --clinic C [--ingredient I] [--empty] [--all]
  *     mesoctl inventory transfer --from C1 --to C2 --lot-id ID --qty Q [--reason R]
  *     mesoctl inventory recall   (--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R
  *     mesoctl inventory at-risk  --clinic C [--from YYYY-MM-DD]
@@ -24,8 +24,11 @@
  * field of proto/meso/v1/inventory.proto. A refusal prints the method, its
  * message and every reason, and exits 1.
  *
- * One file for the whole stock room: the subcommands share the lot table's
- * layout (s_lot_row), and the file stays under 600 lines. */
+ * The stock room's daily subcommands share the lot table's layout
+ * (s_lot_row) in this file; corrections (adjust, discard-expired,
+ * reorder-point, recipe-show) are in cmd_inventory_lots.c and the holds
+ * only services make (reserve, release, redate, consume) in
+ * cmd_inventory_holds.c, so each file stays under 600 lines. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,15 +37,8 @@
 #include "mesoctl.h"
 #include "qty.h"
 
-static const mesoctl_service_t s_service = {
-    .name = "inventory",
-    .summary = "A clinic's stock room: deliveries, stock, transfers, recalls, the forecast, the catalogue.",
-    .endpoint = { "endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
-    .timeout_ms = 0,
-    .timeout_default = "5000",
-    .key_max = 128,
-    .quirks = MESOCTL_Q_METHOD_ERRORS | MESOCTL_Q_SILENT_DECODE,
-};
+/* The daemon as every subcommand reaches it: services.c. */
+#define s_service mesoctl_inventory_service
 
 static void
 s_lot_header (void)
@@ -118,24 +114,19 @@ s_receive (meso_opt_t *opts)
 static const meso_opt_t s_stock_opts[] = {
     { "clinic", NULL, NULL, "clinic id", NULL },
     { "ingredient", NULL, "", "only this ingredient", NULL },
-    { "all", NULL, "false", "also list empty lots", NULL },
+    { "empty", NULL, "false", "also list empty lots", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
-static int
-s_stock (meso_opt_t *opts)
+/* A page of the stock: the totals and the lot table's header on the
+ * first page, then the lots of each page. */
+static void
+s_stock_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    int rc;
-    Meso__V1__GetStockRequest rq = MESO__V1__GET_STOCK_REQUEST__INIT;
-    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
-    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
-    rq.include_empty = meso_config_bool (opts, "all");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.GetStock", &rq.base, false,
-                            &meso__v1__get_stock_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__GetStockReply *out = (Meso__V1__GetStockReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetStockReply *out = (const Meso__V1__GetStockReply *) m;
+    if (page == 0) {
         printf ("%-14s %-4s %12s %12s %12s %12s %s\n", "INGREDIENT", "UNIT", "ON HAND", "RESERVED",
                 "AVAILABLE", "REORDER AT", "");
         for (size_t i = 0; i < out->n_totals; i++) {
@@ -149,11 +140,20 @@ s_stock (meso_opt_t *opts)
         }
         printf ("\n");
         s_lot_header ();
-        for (size_t i = 0; i < out->n_lots; i++)
-            s_lot_row (out->lots[i]);
     }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    for (size_t i = 0; i < out->n_lots; i++)
+        s_lot_row (out->lots[i]);
+}
+
+static int
+s_stock (meso_opt_t *opts)
+{
+    Meso__V1__GetStockRequest rq = MESO__V1__GET_STOCK_REQUEST__INIT;
+    rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
+    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
+    rq.include_empty = meso_config_bool (opts, "empty");
+    return mesoctl_call_pages (&s_service, opts, "inventory.GetStock", &rq.base, false,
+                               &meso__v1__get_stock_reply__descriptor, s_stock_page, NULL);
 }
 
 /* ----------------------------------------------------------- transfer */
@@ -222,44 +222,55 @@ static const meso_opt_t s_recall_opts[] = {
     { "lot", NULL, "", "supplier's lot number: recalled in every clinic", NULL },
     { "clinic", NULL, "", "limit the recall to one clinic", NULL },
     { "reason", NULL, NULL, "why (supplier notice, contamination...)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+/* A page of a recall's reply: the lots on the first page, the sessions
+ * of each page, what was left uncovered (counted over the pages) after
+ * the last. */
+static void
+s_recall_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    size_t *uncovered = arg;
+    const Meso__V1__RecallReply *out = (const Meso__V1__RecallReply *) m;
+    if (page == 0) {
+        printf ("Recalled %zu lot%s:\n", out->n_lots, out->n_lots == 1 ? "" : "s");
+        s_lot_header ();
+        for (size_t i = 0; i < out->n_lots; i++)
+            s_lot_row (out->lots[i]);
+        printf ("\n%zu session%s affected%s:\n", out->n_sessions, out->n_sessions == 1 ? "" : "s",
+                *out->next_page_token ? " on this page" : "");
+        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", "CLINIC", "DATE", "APPOINTMENT", "PATIENT",
+                "STATE", "AMOUNT");
+    }
+    for (size_t i = 0; i < out->n_sessions; i++) {
+        const Meso__V1__RecallHit *h = out->sessions[i];
+        char a[32];
+        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
+                h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
+    }
+    if (out->n_uncovered)
+        printf ("%s(at risk):\n", page == 0 && !*out->next_page_token ? "" : "left uncovered ");
+    s_short_rows (out->uncovered, out->n_uncovered);
+    *uncovered += out->n_uncovered;
+    if (!*out->next_page_token)
+        printf ("\n%u booked session%s moved to other lots; %zu left uncovered%s\n", out->sessions_moved,
+                out->sessions_moved == 1 ? "" : "s", *uncovered, *uncovered ? " (listed above)" : "");
+}
 
 static int
 s_recall (meso_opt_t *opts)
 {
-    int rc;
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
     rq.lot_id = (char *) meso_config_get (opts, "lot-id");
     rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
     rq.lot_number = (char *) meso_config_get (opts, "lot");
     rq.clinic_id = (char *) meso_config_get (opts, "clinic");
     rq.reason = (char *) (meso_config_get (opts, "reason") ? meso_config_get (opts, "reason") : "");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.Recall", &rq.base, true,
-                            &meso__v1__recall_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__RecallReply *out = (Meso__V1__RecallReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
-        printf ("Recalled %zu lot%s:\n", out->n_lots, out->n_lots == 1 ? "" : "s");
-        s_lot_header ();
-        for (size_t i = 0; i < out->n_lots; i++)
-            s_lot_row (out->lots[i]);
-        printf ("\n%zu session%s affected:\n", out->n_sessions, out->n_sessions == 1 ? "" : "s");
-        printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", "CLINIC", "DATE", "APPOINTMENT", "PATIENT",
-                "STATE", "AMOUNT");
-        for (size_t i = 0; i < out->n_sessions; i++) {
-            const Meso__V1__RecallHit *h = out->sessions[i];
-            char a[32];
-            printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
-                    h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
-        }
-        printf ("\n%u booked session%s moved to other lots; %zu left uncovered%s\n", out->sessions_moved,
-                out->sessions_moved == 1 ? "" : "s", out->n_uncovered, out->n_uncovered ? " (at risk):" : "");
-        s_short_rows (out->uncovered, out->n_uncovered);
-    }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    size_t uncovered = 0;
+    return mesoctl_call_pages (&s_service, opts, "inventory.Recall", &rq.base, true,
+                               &meso__v1__recall_reply__descriptor, s_recall_page, &uncovered);
 }
 
 /* ------------------------------------------------------- at-risk, hold */
@@ -267,27 +278,29 @@ s_recall (meso_opt_t *opts)
 static const meso_opt_t s_at_risk_opts[] = {
     { "clinic", NULL, NULL, "clinic id", NULL },
     { "from", NULL, "", "only sessions on or after this date (YYYY-MM-DD)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+static void
+s_at_risk_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) arg;
+    const Meso__V1__ListAtRiskReply *out = (const Meso__V1__ListAtRiskReply *) m;
+    if (page == 0)
+        printf ("%zu session%s at risk%s\n", out->n_sessions, out->n_sessions == 1 ? "" : "s",
+                *out->next_page_token ? " on this page" : "");
+    s_short_rows (out->sessions, out->n_sessions);
+}
 
 static int
 s_at_risk (meso_opt_t *opts)
 {
-    int rc;
     Meso__V1__ListAtRiskRequest rq = MESO__V1__LIST_AT_RISK_REQUEST__INIT;
     rq.clinic_id = (char *) (meso_config_get (opts, "clinic") ? meso_config_get (opts, "clinic") : "");
     rq.from_date = (char *) meso_config_get (opts, "from");
-    ProtobufCMessage *msg = NULL;
-    if ((rc = mesoctl_call (&s_service, opts, "inventory.ListAtRisk", &rq.base, false,
-                            &meso__v1__list_at_risk_reply__descriptor, &msg)) != 0)
-        return rc;
-    Meso__V1__ListAtRiskReply *out = (Meso__V1__ListAtRiskReply *) msg;
-    if (!meso_config_bool (opts, "json")) {
-        printf ("%zu session%s at risk\n", out->n_sessions, out->n_sessions == 1 ? "" : "s");
-        s_short_rows (out->sessions, out->n_sessions);
-    }
-    protobuf_c_message_free_unpacked (msg, NULL);
-    return MESOCTL_OK;
+    return mesoctl_call_pages (&s_service, opts, "inventory.ListAtRisk", &rq.base, false,
+                               &meso__v1__list_at_risk_reply__descriptor, s_at_risk_page, NULL);
 }
 
 static const meso_opt_t s_hold_opts[] = {
@@ -506,64 +519,80 @@ static const mesoctl_sub_t s_subs[] = {
       "Receives a delivery into a clinic and prints the lot. --cost is what one unit of\n"
       "the ingredient cost, for the stock valuation (mesoctl reports valuation).",
       "--clinic par --ingredient caffeine --lot CAF1-PAR --expiry 2026-06-30 --qty 2500 --supplier \"Meso Pharma\" --cost 0.03",
-      s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive },
+      s_receive_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_receive, "inventory.Receive" },
     { "stock", "a clinic's stock by ingredient and lot",
-      "--clinic C [--ingredient I] [--all] [options]",
-      "Shows a clinic's stock: totals per ingredient, then every lot, first to expire first.",
-      "--clinic par\n--clinic par --ingredient caffeine --all --json",
-      s_stock_opts, MESOCTL_JSON, NULL, 0, s_stock },
+      "--clinic C [--ingredient I] [--empty] [--page-size N] [--page-token T | --all] [options]",
+      "Shows a clinic's stock: totals per ingredient, then its lots, first to expire first,\n"
+      "a page at a time (--all: every page). --empty lists empty lots too.",
+      "--clinic par\n--clinic par --ingredient caffeine --empty --all --json",
+      s_stock_opts, MESOCTL_JSON, NULL, 0, s_stock, "inventory.GetStock" },
     { "transfer", "move part of a lot to another clinic",
       "--from C1 --to C2 --lot-id ID --qty Q [--reason R] [options]",
       "Moves part of a lot to another clinic, atomically, and prints both lots.",
       "--from par --to nyc --lot-id 0b6c...41 --qty 500 --reason \"nyc ran short\"",
-      s_transfer_opts, MESOCTL_JSON, NULL, 0, s_transfer },
+      s_transfer_opts, MESOCTL_JSON, NULL, 0, s_transfer, "inventory.Transfer" },
     { "recall", "recall a lot; move the sessions booked on it to other lots",
       "(--lot-id ID | --ingredient I --lot N) [--clinic C] --reason R [options]",
       "Recalls a lot: booked sessions holding it are re-reserved from other usable lots;\n"
       "those that cannot be covered are left at risk (the patients to call). Lists every\n"
-      "session and patient that received the lot or held it, and what became of each.",
-      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"",
-      s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall },
+      "session and patient that received the lot or held it, and what became of each.\n"
+      "Long lists come a page at a time: --all reads every page (later pages are read\n"
+      "back from the recall, made once, under the same --key).",
+      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\"\n"
+      "--ingredient caffeine --lot CAF1-PAR --reason \"supplier notice 2025-07\" --key recall-caf1 --all",
+      s_recall_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recall, "inventory.Recall" },
     { "at-risk", "booked sessions a recall left without stock",
-      "--clinic C [--from YYYY-MM-DD] [options]",
+      "--clinic C [--from YYYY-MM-DD] [--page-size N] [--page-token T | --all] [options]",
       "Lists a clinic's booked sessions whose stock a recall took and no other lot could\n"
       "cover: they will not start; cancel them and book again once stock is there.",
-      "--clinic par --from 2026-07-01",
-      s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk },
+      "--clinic par --from 2026-07-01\n--clinic par --from 2026-07-01 --page-size 100 --all",
+      s_at_risk_opts, MESOCTL_JSON, NULL, 0, s_at_risk, "inventory.ListAtRisk" },
     { "hold", "whether a session's stock hold is complete and valid",
       "--clinic C --appointment A [options]",
       "Checks the stock held for an appointment, as StartSession does: held, not at risk,\n"
       "no recalled or expired lot, the recipe in full; prints each problem.",
       "--clinic par --appointment 5d0c...9e",
-      s_hold_opts, MESOCTL_JSON, NULL, 0, s_hold },
+      s_hold_opts, MESOCTL_JSON, NULL, 0, s_hold, "inventory.CheckHold" },
     { "forecast", "what booked sessions need against what is on hand",
       "--clinic C [--days N] [options]",
       "What booked sessions will need over the horizon, against what is on hand and what\n"
       "expires unused; REORDER marks what runs short.",
       "--clinic par --days 14",
-      s_forecast_opts, MESOCTL_JSON, NULL, 0, s_forecast },
+      s_forecast_opts, MESOCTL_JSON, NULL, 0, s_forecast, "inventory.Forecast" },
     { "ingredient", "add or change an ingredient of the catalogue",
       "--code C --name N --unit mg|ml [--form F] [options]",
       "Creates or updates an ingredient of the catalogue.",
       "--code caffeine --name Caffeine --unit mg --form \"ampoule 5 ml, 250 mg\"",
-      s_ingredient_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_ingredient },
+      s_ingredient_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_ingredient, "inventory.UpsertIngredient" },
     { "ingredients", "look up or list the ingredient catalogue",
       "[--codes C1,C2] [--after C] [--limit N] [options]",
       "Looks up ingredient codes in the chain's one catalogue (the codes allergies are\n"
       "checked against), or lists it in code order.",
       "--codes artichoke,caffeine\n--limit 50 --after caffeine",
-      s_ingredients_opts, MESOCTL_JSON, NULL, 0, s_ingredients },
+      s_ingredients_opts, MESOCTL_JSON, NULL, 0, s_ingredients, "inventory.GetIngredients" },
     { "recipe", "record a cocktail recipe (lines per treatment area)",
       "--recipe R --name N --lines area:ingredient:qty,... [options]",
       "Records a cocktail recipe: a new version when its lines or name changed, else the\n"
       "current version unchanged.",
       "--recipe lipo-std --name Lipolytic --lines thighs:caffeine:100,thighs:procaine:0.5",
-      s_recipe_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recipe },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_recipe_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_recipe, "inventory.UpsertRecipe" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int
 mesoctl_inventory (int argc, char **argv)
 {
-    return mesoctl_run (&s_service, s_subs, false, argc, argv);
+    /* This file's subcommands, then the stock room's corrections
+     * (cmd_inventory_lots.c) and the holds services make
+     * (cmd_inventory_holds.c). */
+    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 16];
+    size_t n = 0;
+    for (size_t i = 0; s_subs[i].name; i++)
+        all[n++] = s_subs[i];
+    const mesoctl_sub_t *more[] = { mesoctl_inventory_lots, mesoctl_inventory_holds };
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; more[k][i].name && n + 1 < sizeof all / sizeof all[0]; i++)
+            all[n++] = more[k][i];
+    memset (&all[n], 0, sizeof all[n]);
+    return mesoctl_run (&s_service, all, false, argc, argv);
 }

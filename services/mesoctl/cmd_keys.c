@@ -147,8 +147,8 @@ static const mesoctl_sub_t s_subs[] = {
       "that has none in DIR; existing files are never overwritten. Prints what it made.\n"
       "Register them with \"mesoctl access bootstrap\".",
       "--dir .local/keys\n--dir /var/lib/meso/keys --names screening,operator",
-      s_init_opts, 0, NULL, 0, s_init },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_init_opts, 0, NULL, 0, s_init, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 static const mesoctl_service_t s_keys = {

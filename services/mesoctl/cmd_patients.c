@@ -8,6 +8,7 @@
  * erase (operator role) destroys the patient's data key
  * (screening.ErasePatient): its personal and health fields become
  * unreadable everywhere, the records and totals stay.
+ *     mesoctl patient update   --patient ID [--given G] [--family F] [--birth D] ...
  *
  * The patient is its own command and file, apart from cmd_screening.c,
  * because it is its own aggregate of the screening daemon (who the patient
@@ -100,9 +101,63 @@ s_erase (meso_opt_t *opts)
     return MESOCTL_OK;
 }
 
+/* -------------------------------------------------------------- update */
+
+static int
+s_update (meso_opt_t *opts)
+{
+    Meso__V1__Patient p = MESO__V1__PATIENT__INIT;
+    p.id = (char *) mesoctl_opt (opts, "patient");
+    p.given_name = (char *) mesoctl_opt (opts, "given");
+    p.family_name = (char *) mesoctl_opt (opts, "family");
+    p.birth_date = (char *) mesoctl_opt (opts, "birth");
+    p.home_clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    p.phone = (char *) mesoctl_opt (opts, "phone");
+    p.email = (char *) mesoctl_opt (opts, "email");
+    const char *sex = mesoctl_opt (opts, "sex");
+    p.sex = strcmp (sex, "female") == 0 ? MESO__V1__SEX__SEX_FEMALE
+          : strcmp (sex, "male") == 0 ? MESO__V1__SEX__SEX_MALE
+          : strcmp (sex, "other") == 0 ? MESO__V1__SEX__SEX_OTHER : MESO__V1__SEX__SEX_UNSPECIFIED;
+    if (*sex && p.sex == MESO__V1__SEX__SEX_UNSPECIFIED) {
+        fprintf (stderr, "mesoctl patient update: --sex must be female, male or other\n");
+        return MESOCTL_USAGE;
+    }
+    Meso__V1__UpdatePatientRequest rq = MESO__V1__UPDATE_PATIENT_REQUEST__INIT;
+    rq.patient = &p;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.UpdatePatient", &rq.base, true,
+                           &meso__v1__update_patient_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__UpdatePatientReply *rep = (Meso__V1__UpdatePatientReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        printf ("patient %s: %s %s, born %s, home clinic %s\n", rep->patient->id,
+                rep->patient->given_name, rep->patient->family_name, rep->patient->birth_date,
+                rep->patient->home_clinic_id);
+        printf ("changed:");
+        for (size_t i = 0; i < rep->n_changed; i++)
+            printf (" %s", rep->changed[i]);
+        printf ("%s\n", rep->n_changed ? "" : " nothing");
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
 static const meso_opt_t s_erase_opts[] = {
     { "reason", NULL, "", "why the patient is erased, e.g. the request's reference (required)", NULL },
     { "patient", NULL, "", "the patient id, when not given as the argument", NULL },
+    MESOCTL_OPT_END
+};
+
+static const meso_opt_t s_update_opts[] = {
+    { "patient", NULL, NULL, "patient id (required)", NULL },
+    { "given", NULL, "", "new given name", NULL },
+    { "family", NULL, "", "new family name", NULL },
+    { "birth", NULL, "", "new birth date YYYY-MM-DD", NULL },
+    { "clinic", NULL, "", "new home clinic id", NULL },
+    { "sex", NULL, "", "female, male or other", NULL },
+    { "phone", NULL, "", "new contact phone", NULL },
+    { "email", NULL, "", "new contact e-mail", NULL },
     MESOCTL_OPT_END
 };
 
@@ -111,8 +166,14 @@ static const mesoctl_sub_t s_subs[] = {
       "--given G --family F --birth YYYY-MM-DD --clinic C [--sex female|male|other] [options]",
       "Registers a patient and prints the new patient id.",
       "--given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female",
-      s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register },
-    { "export", "print the patient's whole record across the services as one JSON document",
+      s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register, "screening.RegisterPatient" },
+    { "update", "change a patient's personal data",
+      "--patient ID [--given G] [--family F] [--birth YYYY-MM-DD] [--clinic C] [--sex S] [--phone P] [--email E] [options]",
+      "Changes the fields given of a patient's record (the others keep their value) and\n"
+      "prints the record and the fields that changed.",
+      "--patient 6f1c...e2 --phone \"+33 6 12 34 56 78\" --email ana@example.org",
+      s_update_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_update, "screening.UpdatePatient" },
+          { "export", "print the patient's whole record across the services as one JSON document",
       "<patient-id> [--out FILE] [options]",
       "Asks screening, scheduling, inventory and billing for everything they hold about the\n"
       "patient (<service>.ExportPatient; roles operator or clinic manager of every clinic\n"
@@ -120,7 +181,8 @@ static const mesoctl_sub_t s_subs[] = {
       "which services answered), a section per service and the audit entries. Exit 1 when\n"
       "a service did not answer (its section is null).",
       "6f1c0a7e-2b1d-4c3e-9f00-0a1b2c3d4e5f --out ana-lopez.json",
-      mesoctl_patient_export_opts, 0, NULL, 1, mesoctl_patient_export },
+      mesoctl_patient_export_opts, 0, NULL, 1, mesoctl_patient_export,
+      "screening.ExportPatient,scheduling.ExportPatient,inventory.ExportPatient,billing.ExportPatient" },
     { "erase", "erase a patient: destroy its data key (operator)",
       "<patient id> --reason \"...\" [--key K] [--json]",
       "Erases a patient (screening.ErasePatient, operator role): its data key is destroyed, so "
@@ -128,8 +190,8 @@ static const mesoctl_sub_t s_subs[] = {
       "balance and stock total stays. Refused while the patient has sessions booked (cancel "
       "them first). Emits screening.patient_erased; integrations must delete what they hold.",
       "0b7e8c4e-94c5-4a53-8a32-fb1c3c2b8f1e --reason \"GDPR request 2026-114\"",
-      s_erase_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 1, s_erase },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_erase_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 1, s_erase, "screening.ErasePatient" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

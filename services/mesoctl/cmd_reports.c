@@ -245,27 +245,27 @@ static const mesoctl_sub_t s_subs[] = {
       "the opening hours, days off left out) by practitioner and ISO week, in the clinic's\n"
       "local days.",
       "--clinic par --from 2026-03-02 --to 2026-03-29\n--clinic par --from 2026-03-02 --to 2026-03-08 --practitioner dr-martin --json",
-      s_util_opts, MESOCTL_JSON, NULL, 0, s_utilisation },
+      s_util_opts, MESOCTL_JSON, NULL, 0, s_utilisation, "scheduling.UtilisationReport" },
     { "no-shows", "no-show and late-cancellation rates by practitioner (scheduling)",
       "--clinic C --from YYYY-MM-DD --to YYYY-MM-DD [options]",
       "Sessions attended, no-shows, cancellations inside the clinic's notice (late) and\n"
       "others, by practitioner; rates over the sessions that were due.",
       "--clinic par --from 2026-03-01 --to 2026-03-31",
-      s_range_opts, MESOCTL_JSON, NULL, 0, s_no_shows },
+      s_range_opts, MESOCTL_JSON, NULL, 0, s_no_shows, "scheduling.AttendanceReport" },
     { "outcomes", "non-responder rate by cellulite grade (scheduling)",
       "--clinic C --from YYYY-MM-DD --to YYYY-MM-DD [options]",
       "Courses starting in the range by grade: how many, how many have the 5 recorded\n"
       "outcomes the non-responder rule needs, how many were flagged non-responder.",
       "--clinic par --from 2026-01-01 --to 2026-06-30",
-      s_range_opts, MESOCTL_JSON, NULL, 0, s_outcomes },
+      s_range_opts, MESOCTL_JSON, NULL, 0, s_outcomes, "scheduling.OutcomesReport" },
     { "valuation", "what the stock is worth, and what moved in the period (inventory)",
       "--clinic C --from YYYY-MM-DD --to YYYY-MM-DD [--ingredient I] [options]",
       "Values a clinic's stock from the lots' unit costs: on hand at the end of the period,\n"
       "reserved now, and what was received, consumed, discarded and adjusted in it. Lots\n"
       "received without a cost are shown as an uncosted quantity, never as worth 0.",
       "--clinic par --from 2026-03-01 --to 2026-03-31\n--clinic par --from 2026-03-01 --to 2026-03-31 --ingredient caffeine --json",
-      s_valuation_opts, MESOCTL_JSON, NULL, 0, s_valuation },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_valuation_opts, MESOCTL_JSON, NULL, 0, s_valuation, "inventory.Valuation" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

@@ -3,13 +3,14 @@
  *
  *     mesoctl scheduling clinic --clinic C --name N --zone Europe/Paris [--hours 09:00-18:00] [--days 1-6]
  *     mesoctl scheduling practitioner --practitioner P --name N --clinic C [--hours ..] [--days ..]
- *     mesoctl scheduling room --clinic C --room R [--name N]
+ *     mesoctl scheduling room --clinic C --room R [--name N] [--inactive|--active]
  *     mesoctl scheduling plan|book --clinic C --patient ID --grade G --areas a,b --first YYYY-MM-DD
  *                                  [--time HH:MM] [--sessions N] [--recipe R] [--practitioner P]
  *     mesoctl scheduling course --course ID | --patient ID
  *     mesoctl scheduling reschedule --appointment A --at YYYY-MM-DDTHH:MM
  *     mesoctl scheduling cancel --appointment A [--by patient|clinic] [--reason T]
  *     mesoctl scheduling start|complete|no-show --appointment A [--score 0..3]
+ *     (book-session, availability and clinic-show: cmd_scheduling_days.c)
  *
  * plan and book print the course as a calendar in the clinic's local time
  * (one line per session: number, weekday, date, time, gap, practitioner,
@@ -27,17 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answers.h"
 #include "meso/mtime.h"
 #include "mesoctl.h"
 #include "scheduling.pb-c.h"
 
-static const mesoctl_service_t s_service = {
-    .name = "scheduling",
-    .summary = "Clinics, practitioners and rooms; courses planned, booked and followed session by session.",
-    .endpoint = { "endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon endpoint", NULL },
-    .timeout_ms = 30000,
-    .quirks = MESOCTL_Q_SILENT_CLIENT | MESOCTL_Q_SILENT_DECODE | MESOCTL_Q_PBJSON,
-};
+/* The daemon as every subcommand reaches it: services.c. */
+#define s_service mesoctl_scheduling_service
 
 /* The options the service's one table took (see the top of the file). */
 static const meso_opt_t s_legacy[] = {
@@ -178,7 +175,9 @@ s_clinic (meso_opt_t *opts)
 }
 
 static const meso_opt_t s_practitioner_opts[] = {
-    OPT_PRACTITIONER, OPT_NAME, OPT_CLINIC, OPT_HOURS, OPT_DAYS, MESOCTL_OPT_END
+    OPT_PRACTITIONER, OPT_NAME, OPT_CLINIC, OPT_HOURS, OPT_DAYS,
+    { "days-off", NULL, "", "days off to add, YYYY-MM-DD, comma-separated", NULL },
+    MESOCTL_OPT_END
 };
 
 static int
@@ -196,8 +195,17 @@ s_practitioner (meso_opt_t *opts)
     p.name = G ("name");
     p.clinics = pcp;
     p.n_clinics = 1;
+    char off[1024];
+    char *days_off[MESOCTL_MAX_ITEMS];
+    snprintf (off, sizeof off, "%s", G ("days-off"));
+    p.n_days_off = mesoctl_split (off, ",", true, days_off, MESOCTL_MAX_ITEMS);
+    p.days_off = days_off;
     Meso__V1__UpsertPractitionerRequest rq = MESO__V1__UPSERT_PRACTITIONER_REQUEST__INIT;
     rq.practitioner = &p;
+    /* One clinic's hours at a time: the practitioner's other clinics and
+     * days off stay as they are. */
+    rq.keep_other_clinics = true;
+    rq.keep_days_off = true;
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertPractitioner", &rq.base, true,
                            &meso__v1__upsert_practitioner_reply__descriptor, &out);
@@ -208,23 +216,32 @@ s_practitioner (meso_opt_t *opts)
     return rc;
 }
 
-static const meso_opt_t s_room_opts[] = { OPT_CLINIC, OPT_ROOM, OPT_NAME, MESOCTL_OPT_END };
+static const meso_opt_t s_room_opts[] = {
+    OPT_CLINIC, OPT_ROOM, OPT_NAME,
+    { "inactive", NULL, "false", "take the room out of planning (its bookings stay)", NULL },
+    { "active", NULL, "false", "put the room in planning (the default)", NULL },
+    MESOCTL_OPT_END
+};
 
 static int
 s_room (meso_opt_t *opts)
 {
+    if (meso_config_bool (opts, "inactive") && meso_config_bool (opts, "active")) {
+        fprintf (stderr, "mesoctl scheduling room: --active or --inactive, not both\n");
+        return MESOCTL_USAGE;
+    }
     Meso__V1__Room r = MESO__V1__ROOM__INIT;
     r.clinic_id = G ("clinic");
     r.room_id = G ("room");
     r.name = G ("name");
-    r.active = true;
+    r.active = !meso_config_bool (opts, "inactive");
     Meso__V1__UpsertRoomRequest rq = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
     rq.room = &r;
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertRoom", &rq.base, true,
                            &meso__v1__upsert_room_reply__descriptor, &out);
     if (rc == 0 && !meso_config_bool (opts, "json"))
-        printf ("room %s in %s\n", r.room_id, r.clinic_id);
+        printf ("room %s in %s%s\n", r.room_id, r.clinic_id, r.active ? "" : " (inactive)");
     if (out)
         protobuf_c_message_free_unpacked (out, NULL);
     return rc;
@@ -326,8 +343,19 @@ s_book (meso_opt_t *opts)
 static const meso_opt_t s_course_opts[] = {
     { "course", NULL, "", "course id", NULL },
     OPT_PATIENT,
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
+
+static void
+s_course_page (const ProtobufCMessage *m, int page, void *arg)
+{
+    (void) page;
+    (void) arg;
+    const Meso__V1__GetCourseReply *out = (const Meso__V1__GetCourseReply *) m;
+    for (size_t i = 0; i < out->n_courses; i++)
+        s_print_course (out->courses[i]);
+}
 
 static int
 s_course (meso_opt_t *opts)
@@ -335,15 +363,8 @@ s_course (meso_opt_t *opts)
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
     rq.course_id = G ("course");
     rq.patient_id = G ("patient");
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
-                           &meso__v1__get_course_reply__descriptor, &out);
-    if (rc == 0 && !meso_config_bool (opts, "json"))
-        for (size_t i = 0; i < ((Meso__V1__GetCourseReply *) out)->n_courses; i++)
-            s_print_course (((Meso__V1__GetCourseReply *) out)->courses[i]);
-    if (out)
-        protobuf_c_message_free_unpacked (out, NULL);
-    return rc;
+    return mesoctl_call_pages (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
+                               &meso__v1__get_course_reply__descriptor, s_course_page, NULL);
 }
 
 /* ----------------------------------------------------------- sessions */
@@ -451,74 +472,81 @@ static const mesoctl_sub_t s_subs[] = {
       "--clinic C --name N --zone ZONE [--hours HH:MM-HH:MM] [--days D1-D2] [--slot MIN] [options]",
       "Creates or updates a clinic with its opening hours (the same hours on each day of --days).",
       "--clinic par --name \"Meso Paris Marais\" --zone Europe/Paris --hours 09:00-18:00 --days 1-6",
-      s_clinic_opts, JK, s_legacy, 1, s_clinic },
+      s_clinic_opts, JK, s_legacy, 1, s_clinic, "scheduling.UpsertClinic" },
     { "practitioner", "add or change a practitioner and their hours in a clinic",
-      "--practitioner P --name N --clinic C [--hours HH:MM-HH:MM] [--days D1-D2] [options]",
-      "Creates or updates a practitioner working in a clinic (the same hours on each day of --days).",
-      "--practitioner par-moreau --name \"Dr Claire Moreau\" --clinic par --hours 09:00-18:00 --days 1-5",
-      s_practitioner_opts, JK, s_legacy, 1, s_practitioner },
+      "--practitioner P --name N --clinic C [--hours HH:MM-HH:MM] [--days D1-D2] [--days-off D,...] [options]",
+      "Creates or updates a practitioner working in a clinic (the same hours on each day of --days).\n"
+      "Only that clinic's hours change: the practitioner's hours in other clinics and days off\n"
+      "stay; --days-off adds days off.",
+      "--practitioner par-moreau --name \"Dr Claire Moreau\" --clinic par --hours 09:00-18:00 --days 1-5\n"
+      "--practitioner par-moreau --name \"Dr Claire Moreau\" --clinic lyo --hours 10:00-16:00 --days 6-6 --days-off 2026-08-14",
+      s_practitioner_opts, JK, s_legacy, 1, s_practitioner, "scheduling.UpsertPractitioner" },
     { "room", "add or change a treatment room of a clinic",
-      "--clinic C --room R [--name N] [options]",
-      "Creates or updates a treatment room of a clinic.",
-      "--clinic par --room par-r1 --name \"Salle 1\"",
-      s_room_opts, JK, s_legacy, 1, s_room },
+      "--clinic C --room R [--name N] [--inactive | --active] [options]",
+      "Creates or updates a treatment room of a clinic; --inactive takes it out of planning\n"
+      "(existing bookings stay), --active (the default) puts it back.",
+      "--clinic par --room par-r1 --name \"Salle 1\"\n--clinic par --room par-r1 --name \"Salle 1\" --inactive",
+      s_room_opts, JK, s_legacy, 1, s_room, "scheduling.UpsertRoom" },
     { "plan", "preview a course's calendar; nothing is booked",
       "--clinic C --patient ID --grade G --areas a,b --first YYYY-MM-DD [--time HH:MM] [options]",
       "Plans a course and prints its calendar in the clinic's local time, with any conflict\n"
       "the planner worked around. Nothing is booked.",
       "--clinic par --patient 6f1c...e2 --grade 2 --areas thighs,hips --first 2025-03-10 --time 10:00 --recipe lipo-std",
-      s_course_spec_opts, MESOCTL_JSON, s_legacy, 1, s_plan },
+      s_course_spec_opts, MESOCTL_JSON, s_legacy, 1, s_plan, "scheduling.PlanCourse" },
     { "book", "book a course: screening checked, sessions placed, stock reserved",
       "--clinic C --patient ID --grade G --areas a,b --first YYYY-MM-DD [--time HH:MM] [options]",
       "Books a course: checks the screening, places every session and reserves the stock,\n"
       "then prints the course.",
       "--clinic par --patient 6f1c...e2 --grade 2 --areas thighs,hips --first 2025-03-10 --time 10:00 --recipe lipo-std",
-      s_course_spec_opts, JK, s_legacy, 1, s_book },
+      s_course_spec_opts, JK, s_legacy, 1, s_book, "scheduling.BookCourse" },
     { "course", "a booked course, or every course of a patient",
-      "(--course ID | --patient ID) [options]",
+      "(--course ID | --patient ID) [--page-size N] [--page-token T | --all] [options]",
       "Prints a booked course with its sessions, or every course of a patient.",
-      "--patient 6f1c...e2\n--course 2b9d...07 --json",
-      s_course_opts, MESOCTL_JSON, s_legacy, 1, s_course },
+      "--patient 6f1c...e2\n--course 2b9d...07 --json\n--patient 6f1c...e2 --page-size 100 --all",
+      s_course_opts, MESOCTL_JSON, s_legacy, 1, s_course, "scheduling.GetCourse" },
     { "reschedule", "move a session to another time (room, practitioner)",
       "--appointment A --at YYYY-MM-DDTHH:MM [--practitioner P] [--room R] [options]",
       "Moves a booked session to another local start time, practitioner or room.",
       "--appointment 9a4e...c1 --at 2025-03-17T11:00",
-      s_reschedule_opts, JK, s_legacy, 1, s_reschedule },
+      s_reschedule_opts, JK, s_legacy, 1, s_reschedule, "scheduling.Reschedule" },
     { "cancel", "cancel a session; prints the notice given",
       "--appointment A [--by patient|clinic] [--reason T] [options]",
       "Cancels a booked session and prints the notice given in hours (late: within the\n"
       "clinic's cancellation window).",
       "--appointment 9a4e...c1 --by patient --reason \"travelling\"",
-      s_cancel_opts, JK, s_legacy, 1, s_cancel },
+      s_cancel_opts, JK, s_legacy, 1, s_cancel, "scheduling.Cancel" },
     { "start", "start a session (the screening is checked again)",
       "--appointment A [options]",
       "Starts a session; the screening is checked again for that day.",
       "--appointment 9a4e...c1",
-      s_appointment_opts, JK, s_legacy, 1, s_start },
+      s_appointment_opts, JK, s_legacy, 1, s_start, "scheduling.StartSession" },
     { "complete", "complete a session with the improvement seen",
       "--appointment A [--score 0..3] [options]",
       "Completes a started session with the improvement score seen (0 none .. 3 marked);\n"
       "without --score the outcome is not recorded (it does not count as no improvement).",
       "--appointment 9a4e...c1 --score 1",
-      s_complete_opts, JK, s_legacy, 1, s_complete },
+      s_complete_opts, JK, s_legacy, 1, s_complete, "scheduling.CompleteSession" },
     { "no-show", "mark a session the patient did not come to",
       "--appointment A [options]",
       "Marks a booked session as a no-show.",
       "--appointment 9a4e...c1",
-      s_appointment_opts, JK, s_legacy, 1, s_no_show },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_appointment_opts, JK, s_legacy, 1, s_no_show, "scheduling.MarkNoShow" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int
 mesoctl_scheduling (int argc, char **argv)
 {
-    /* This file's subcommands, then the front desk's (cmd_frontdesk.c). */
-    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 16];
+    /* This file's subcommands, then the front desk's (cmd_frontdesk.c) and
+     * cmd_scheduling_days.c's. */
+    mesoctl_sub_t all[sizeof s_subs / sizeof s_subs[0] + 32];
     size_t n = 0;
     for (size_t i = 0; s_subs[i].name; i++)
         all[n++] = s_subs[i];
     for (size_t i = 0; mesoctl_scheduling_frontdesk[i].name && n + 1 < sizeof all / sizeof all[0]; i++)
         all[n++] = mesoctl_scheduling_frontdesk[i];
+    for (size_t i = 0; mesoctl_scheduling_days[i].name && n + 1 < sizeof all / sizeof all[0]; i++)
+        all[n++] = mesoctl_scheduling_days[i];
     memset (&all[n], 0, sizeof all[n]);
     return mesoctl_run (&s_service, all, true, argc, argv);
 }

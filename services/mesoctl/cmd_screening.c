@@ -4,6 +4,8 @@
  *     mesoctl screening record --patient ID (--file answers.json | flags)
  *     mesoctl screening show   --patient ID
  *     mesoctl screening check  --patient ID --ingredients a,b --date YYYY-MM-DD
+ *     mesoctl screening report-change --patient ID --changes c1,c2 [--note T]
+ *     mesoctl screening settings --clinic C [--max-age N] [--bmi-obesity N] [--validity-days N]
  *
  * Each prints a readable form, or with --json the reply message as JSON
  * (field names as in proto/meso/v1/screening.proto, every field, printed
@@ -116,24 +118,14 @@ static const meso_opt_t s_record_opts[] = {
 
 /* -------------------------------------------------------------- show */
 
-static int
-s_show (meso_opt_t *opts)
+/* A page of a screening record: the patient, the current screening and
+ * the changes on the first page, then the history. */
+static void
+s_show_page (const ProtobufCMessage *m, int page, void *arg)
 {
-    long history;
-    if (!meso_config_get (opts, "patient") || meso_config_int (opts, "history", 1, 200, &history)) {
-        fprintf (stderr, "mesoctl screening show: --patient is required\n");
-        return MESOCTL_USAGE;
-    }
-    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
-    rq.patient_id = (char *) meso_config_get (opts, "patient");
-    rq.history_limit = (uint32_t) history;
-    ProtobufCMessage *out = NULL;
-    int rc = mesoctl_call (&s_service, opts, "screening.GetScreening", &rq.base, false,
-                           &meso__v1__get_screening_reply__descriptor, &out);
-    if (rc != MESOCTL_OK)
-        return rc;
-    Meso__V1__GetScreeningReply *g = (Meso__V1__GetScreeningReply *) out;
-    if (!meso_config_bool (opts, "json")) {
+    (void) arg;
+    const Meso__V1__GetScreeningReply *g = (const Meso__V1__GetScreeningReply *) m;
+    if (page == 0) {
         Meso__V1__Patient *p = g->patient;
         printf ("Patient %s: %s %s, born %s, home clinic %s\n", p->id, p->given_name,
                 p->family_name, p->birth_date, p->home_clinic_id);
@@ -149,20 +141,34 @@ s_show (meso_opt_t *opts)
                 printf (" %s", g->changes[i]->changes[k]);
             printf ("%s%s\n", *g->changes[i]->note ? " -- " : "", g->changes[i]->note);
         }
-        if (g->n_history > 1) {
-            printf ("History:\n");
-            for (size_t i = 0; i < g->n_history; i++)
-                printf ("  %s  %-26s %s\n", g->history[i]->screened_on,
-                        s_verdict (g->history[i]->verdict), g->history[i]->id);
-        }
     }
-    protobuf_c_message_free_unpacked (out, NULL);
-    return MESOCTL_OK;
+    if (page == 0 && g->n_history > 1)
+        printf ("History:\n");
+    if (page > 0 || g->n_history > 1)
+        for (size_t i = 0; i < g->n_history; i++)
+            printf ("  %s  %-26s %s\n", g->history[i]->screened_on,
+                    s_verdict (g->history[i]->verdict), g->history[i]->id);
+}
+
+static int
+s_show (meso_opt_t *opts)
+{
+    long history;
+    if (!meso_config_get (opts, "patient") || meso_config_int (opts, "history", 1, 200, &history)) {
+        fprintf (stderr, "mesoctl screening show: --patient is required\n");
+        return MESOCTL_USAGE;
+    }
+    Meso__V1__GetScreeningRequest rq = MESO__V1__GET_SCREENING_REQUEST__INIT;
+    rq.patient_id = (char *) meso_config_get (opts, "patient");
+    rq.history_limit = (uint32_t) history;
+    return mesoctl_call_pages (&s_service, opts, "screening.GetScreening", &rq.base, false,
+                               &meso__v1__get_screening_reply__descriptor, s_show_page, NULL);
 }
 
 static const meso_opt_t s_show_opts[] = {
     { "patient", NULL, NULL, "patient id (required)", NULL },
-    { "history", NULL, "20", "screenings of the history to list", NULL },
+    { "history", NULL, "20", "screenings of the history to list (per page when --page-size is 0)", NULL },
+    MESOCTL_PAGE_OPTS,
     MESOCTL_OPT_END
 };
 
@@ -211,7 +217,115 @@ static const meso_opt_t s_check_opts[] = {
     MESOCTL_OPT_END
 };
 
+/* ------------------------------------------------- report-change, settings */
+
+static int
+s_report_change (meso_opt_t *opts)
+{
+    char buf[2048];
+    char *items[MESOCTL_MAX_ITEMS];
+    snprintf (buf, sizeof buf, "%s", mesoctl_opt (opts, "changes"));
+    Meso__V1__ReportChangeRequest rq = MESO__V1__REPORT_CHANGE_REQUEST__INIT;
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    rq.n_changes = mesoctl_split (buf, ",", true, items, MESOCTL_MAX_ITEMS);
+    rq.changes = items;
+    rq.note = (char *) mesoctl_opt (opts, "note");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.ReportChange", &rq.base, true,
+                           &meso__v1__report_change_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__ReportChangeReply *rep = (Meso__V1__ReportChangeReply *) out;
+    if (!meso_config_bool (opts, "json") && rep->change) {
+        printf ("change reported for patient %s:", rq.patient_id);
+        for (size_t i = 0; i < rep->change->n_changes; i++)
+            printf (" %s", rep->change->changes[i]);
+        printf ("\n%s\n", rep->change->ineligible
+                ? "INELIGIBLE: an absolute contraindication; sessions on hold"
+                : "the screening is outdated: screen the patient again before the next session");
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_report_change_opts[] = {
+    { "patient", NULL, NULL, "patient id (required)", NULL },
+    { "changes", NULL, NULL, "what changed, comma-separated: pregnancy, diabetes, ..., allergy, "
+      "medication, weight, other (required)", NULL },
+    { "note", NULL, "", "free text", NULL },
+    MESOCTL_OPT_END
+};
+
+static int
+s_settings (meso_opt_t *opts)
+{
+    long v[3];
+    const char *names[] = { "max-age", "bmi-obesity", "validity-days" };
+    for (int i = 0; i < 3; i++)
+        if (meso_config_int (opts, names[i], 0, 100000, &v[i]) != 0)
+            return MESOCTL_USAGE;
+    Meso__V1__ClinicSettings cs = MESO__V1__CLINIC_SETTINGS__INIT;
+    cs.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    cs.max_age = (uint32_t) v[0];
+    cs.bmi_obesity_x10 = (uint32_t) v[1];
+    cs.validity_days = (uint32_t) v[2];
+    Meso__V1__SetClinicSettingsRequest rq = MESO__V1__SET_CLINIC_SETTINGS_REQUEST__INIT;
+    rq.settings = &cs;
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.SetClinicSettings", &rq.base, true,
+                           &meso__v1__set_clinic_settings_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__SetClinicSettingsReply *rep = (Meso__V1__SetClinicSettingsReply *) out;
+    if (!meso_config_bool (opts, "json") && rep->settings)
+        printf ("clinic %s: oldest age treated %u, obese from BMI %u.%u, a screening valid %u days\n",
+                rep->settings->clinic_id, rep->settings->max_age, rep->settings->bmi_obesity_x10 / 10,
+                rep->settings->bmi_obesity_x10 % 10, rep->settings->validity_days);
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+static const meso_opt_t s_settings_opts[] = {
+    { "clinic", NULL, NULL, "clinic id (required)", NULL },
+    { "max-age", NULL, "0", "oldest age treated, 18..120 (0: the default, 70)", NULL },
+    { "bmi-obesity", NULL, "0", "BMI x 10 from which a patient counts as obese, 150..600 (0: 300)", NULL },
+    { "validity-days", NULL, "0", "days a screening stays valid, 1..3650 (0: 180)", NULL },
+    MESOCTL_OPT_END
+};
+
 /* ------------------------------------------------------------- entry */
+
+/* -------------------------------------------------------- instructions */
+
+static const meso_opt_t s_instructions_opts[] = {
+    { "patient", NULL, NULL, "patient id (required)", NULL },
+    MESOCTL_OPT_END
+};
+
+/* What a reminder tells the patient before a session. The method is open
+ * to service principals only (scheduling's reminders call it): for an
+ * operator who checks what a reminder will carry. */
+static int
+s_instructions (meso_opt_t *opts)
+{
+    Meso__V1__GetInstructionsRequest rq = MESO__V1__GET_INSTRUCTIONS_REQUEST__INIT;
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_service, opts, "screening.GetInstructions", &rq.base, false,
+                           &meso__v1__get_instructions_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__GetInstructionsReply *rep = (Meso__V1__GetInstructionsReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        printf ("screening %s\n", *rep->screening_id ? rep->screening_id : "(none)");
+        for (size_t i = 0; i < rep->n_instructions; i++)
+            printf ("  %s\n", rep->instructions[i]);
+        for (size_t i = 0; i < rep->n_health_instructions; i++)
+            printf ("  (health) %s\n", rep->health_instructions[i]);
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
 
 static const mesoctl_sub_t s_subs[] = {
     { "record", "record a questionnaire (--file answers.json or flags)",
@@ -222,20 +336,39 @@ static const mesoctl_sub_t s_subs[] = {
       "\"weight_g\": 65000, \"allergies\": [\"lidocaine\"], \"areas\": [\"thighs:2\"]}",
       "--patient 6f1c...e2 --no all --height-mm 1680 --weight-g 64000 --areas thighs:2,hips:2\n"
       "--patient 6f1c...e2 --file answers.json --yes pregnancy",
-      s_record_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_record },
+      s_record_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_record, "screening.RecordScreening" },
     { "show", "a patient's verdict with every reason, and the history",
-      "--patient ID [--history N] [options]",
+      "--patient ID [--history N] [--page-size N] [--page-token T | --all] [options]",
       "Shows a patient's current screening: verdict, every reason, course, instructions,\n"
       "changes reported since, and the history.",
-      "--patient 6f1c...e2 --history 5",
-      s_show_opts, MESOCTL_JSON, NULL, 0, s_show },
+      "--patient 6f1c...e2 --history 5\n--patient 6f1c...e2 --page-size 20 --all",
+      s_show_opts, MESOCTL_JSON, NULL, 0, s_show, "screening.GetScreening" },
     { "check", "may the patient receive --ingredients on --date?",
       "--patient ID --ingredients a,b --date YYYY-MM-DD [--clinic C] [options]",
       "May the patient receive these ingredients on this day? Exits 0 when allowed, 1 with\n"
       "every reason when not.",
       "--patient 6f1c...e2 --ingredients caffeine,procaine --date 2025-03-14",
-      s_check_opts, MESOCTL_JSON, NULL, 0, s_check },
-    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
+      s_check_opts, MESOCTL_JSON, NULL, 0, s_check, "screening.Check" },
+    { "report-change", "the patient reports a change of health (the screening is outdated)",
+      "--patient ID --changes c1,c2 [--note TEXT] [options]",
+      "Records a change of health the patient reports: the current screening is outdated\n"
+      "from now (Check refuses until a new one is recorded), booked sessions included.",
+      "--patient 6f1c...e2 --changes pregnancy --note \"told the front desk on the phone\"",
+      s_report_change_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_report_change, "screening.ReportChange" },
+    { "settings", "a clinic's screening thresholds (age, BMI, validity)",
+      "--clinic C [--max-age N] [--bmi-obesity N] [--validity-days N] [options]",
+      "Sets a clinic's screening thresholds; a value left 0 takes the default. Prints the\n"
+      "settings stored.",
+      "--clinic par --max-age 65 --bmi-obesity 320 --validity-days 120",
+      s_settings_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_settings, "screening.SetClinicSettings" },
+    { "instructions", "what a session reminder tells the patient (service principals)",
+      "--patient ID [options]",
+      "Prints the pre-session instructions reminders carry: those every patient gets, then\n"
+      "those that follow from the patient's screening (health). Open to service principals\n"
+      "only: run it with a service's key pair (MESO_KEY).",
+      "--patient 6f1c...e2",
+      s_instructions_opts, MESOCTL_JSON, NULL, 0, s_instructions, "screening.GetInstructions" },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 
 int

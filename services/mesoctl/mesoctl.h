@@ -6,6 +6,9 @@
  *                     with usage and example, finding the subcommand
  *   call.c            calling a daemon: idempotency key, deadline, the
  *                     refusal printed with every reason, the reply as JSON
+ *   pages.c           a list subcommand's pages (--page-size, --page-token, --all)
+ *   services.c        how inventory's and scheduling's subcommands, spread
+ *                     over several cmd_ files, reach their daemons
  *   qty.c             quantities in thousandths of a unit (pure, unit tested)
  *   cmd_<name>.c      one service's subcommands, each with its own option
  *                     table and its own --help (cmd_patients.c and
@@ -16,8 +19,9 @@
  *   cmd_keys.c, cmd_access.c      key pairs and principals (access_input.c
  *                     checks the inputs, store_access.c holds the SQL)
  *
- * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, qty.c,
- * answers.c; the shared files call no command file, so there is no circle.
+ * The calls go one way: main.c -> cmd_*.c -> opts.c, call.c, pages.c,
+ * services.c, qty.c, answers.c; the shared files call no command file, so
+ * there is no circle.
  *
  * Each command exports one function that takes the arguments after
  * "mesoctl" (argv[0] is the command's name) and returns the exit status:
@@ -128,6 +132,10 @@ typedef struct {
     const meso_opt_t *tolerated;
     int spare_args;             /* positional arguments accepted and ignored */
     mesoctl_sub_fn *fn;
+    /* The methods it calls, comma-separated ("inventory.GetStock"), shown
+     * in its --help as "Calls: ..."; tests/tools/mesoctl_methods.py checks
+     * that every method of every service's method table has a subcommand. */
+    const char *calls;
 } mesoctl_sub_t;
 
 /* Runs the subcommand of svc named by argv[1] (argv[1] argv[2] for a
@@ -165,11 +173,52 @@ int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const ch
                   const ProtobufCMessage *body, bool mutating,
                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 
+/* -------------------------------------------------------------- pages */
+
+/* The options of a list subcommand (pages.c), at the end of its table. */
+#define MESOCTL_PAGE_OPTS                                                                  \
+    { "page-size", NULL, "0", "items per page (0: the method's default; more than its "   \
+      "maximum is lowered)", NULL },                                                      \
+    { "page-token", NULL, "", "start at this page (the token a previous page printed)", NULL }, \
+    { "all", NULL, "false", "follow the pages to the last one", NULL }
+
+/* Prints one page of a list (the reply message; page 0 is the first
+ * printed: print headers then). */
+typedef void (mesoctl_page_fn) (const ProtobufCMessage *reply, int page, void *arg);
+
+/* Calls method like mesoctl_call, page by page: sets body's page_size and
+ * page_token from --page-size and --page-token, shows each reply (with
+ * --json: prints it as mesoctl_call does, show is not called), and with
+ * --all follows next_page_token to the last page; without it prints on
+ * stderr the token of the next page when there is one. A mutating method
+ * keeps one idempotency key for every page. Returns the exit status. */
+int mesoctl_call_pages (const mesoctl_service_t *svc, meso_opt_t *opts, const char *method,
+                        ProtobufCMessage *body, bool mutating, const ProtobufCMessageDescriptor *desc,
+                        mesoctl_page_fn *show, void *arg);
+
 /* --------------------------------------------------------- scheduling */
 
 /* cmd_frontdesk.c: whole-course changes, the waitlist and the front-desk
  * settings (cmd_scheduling.c lists them after its own). */
 extern const mesoctl_sub_t mesoctl_scheduling_frontdesk[];
+
+/* services.c: the scheduling daemon as every scheduling subcommand
+ * reaches it. cmd_scheduling_days.c: the subcommands about a clinic's
+ * days: one session booked, the free slots of a day, the clinic as stored
+ * (cmd_scheduling.c lists them after its own). */
+extern const mesoctl_service_t mesoctl_scheduling_service;
+extern const mesoctl_sub_t mesoctl_scheduling_days[];
+
+/* ---------------------------------------------------------- inventory */
+
+/* services.c: the inventory daemon as every inventory subcommand
+ * reaches it. cmd_inventory_lots.c: corrections of the stock room and
+ * the recipes (adjust, discard-expired, reorder-point, recipe-show).
+ * cmd_inventory_holds.c: the holds the services make (reserve, release,
+ * redate, consume), for an operator who debugs them. */
+extern const mesoctl_service_t mesoctl_inventory_service;
+extern const mesoctl_sub_t mesoctl_inventory_lots[];
+extern const mesoctl_sub_t mesoctl_inventory_holds[];
 
 /* ------------------------------------------------------------ billing */
 

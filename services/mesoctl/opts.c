@@ -167,7 +167,8 @@ s_lines (const char *prefix, const char *text)
 }
 
 static void
-s_help (const meso_opt_t *opts, size_t shown, const char *usage, const char *about, const char *example)
+s_help (const meso_opt_t *opts, size_t shown, const char *usage, const char *about, const char *example,
+        const char *calls)
 {
     int width = 11;
     for (size_t i = 0; i < shown; i++) {
@@ -179,6 +180,8 @@ s_help (const meso_opt_t *opts, size_t shown, const char *usage, const char *abo
     printf ("Usage: %s %s\n", s_program, usage && *usage ? usage : "[options]");
     if (about && *about)
         printf ("\n%s\n", about);
+    if (calls && *calls)
+        printf ("\nCalls: %s\n", calls);
     printf ("\nOptions (a flag overrides its environment variable, which overrides the default):\n");
     for (size_t i = 0; i < shown; i++) {
         const meso_opt_t *o = &opts[i];
@@ -210,7 +213,7 @@ s_run_sub (const mesoctl_service_t *svc, const mesoctl_sub_t *sub, int argc, cha
     size_t shown = s_merge (svc, sub, opts);
     snprintf (s_program, sizeof s_program, "mesoctl %s %s", svc->name, sub->name);
     if (s_wants_help (opts, argc, argv)) {
-        s_help (opts, shown, sub->usage, sub->about, sub->example);
+        s_help (opts, shown, sub->usage, sub->about, sub->example, sub->calls);
         return MESOCTL_OK;
     }
     const char *spare[4];

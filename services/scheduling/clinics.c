@@ -112,10 +112,12 @@ clinics_upsert_clinic (const Meso__V1__Request *req, void *body, meso_reply_t *r
 static int
 s_practitioner_effect (meso_db_t *db, sched_job_t *job)
 {
-    Meso__V1__Practitioner *p = job->in;
-    if (meso_call_scoped ()) {
-        /* The upsert replaces every clinic's hours: the caller must
-         * be allowed in each clinic the practitioner works in now. */
+    Meso__V1__UpsertPractitionerRequest *in = job->in;
+    Meso__V1__Practitioner *p = in->practitioner;
+    if (meso_call_scoped () && !(in->keep_other_clinics && in->keep_days_off)) {
+        /* The upsert replaces every clinic's hours (or the days off, which
+         * hold in every clinic): the caller must be allowed in each
+         * clinic the practitioner works in now. */
         PGresult *now = store_practitioner_clinics (db, p->practitioner_id);
         if (!now)
             return -1;
@@ -137,7 +139,7 @@ s_practitioner_effect (meso_db_t *db, sched_job_t *job)
             return -1;
         }
     }
-    int created = store_practitioner_upsert (db, p);
+    int created = store_practitioner_upsert (db, p, in->keep_other_clinics, in->keep_days_off);
     if (created < 0)
         return -1;
     Meso__V1__UpsertPractitionerReply rep = MESO__V1__UPSERT_PRACTITIONER_REPLY__INIT;
@@ -191,7 +193,7 @@ clinics_upsert_practitioner (const Meso__V1__Request *req, void *body, meso_repl
             return;
     }
     if (!bad)
-        sched_run (arg, req, reply, p, s_practitioner_effect);
+        sched_run (arg, req, reply, in, s_practitioner_effect);
 }
 
 static int

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "meso/access.h"
+#include "meso/handler.h"
 #include "meso/mtime.h"
 
 typedef struct {
@@ -458,6 +459,8 @@ courses_availability (const Meso__V1__Request *req, void *body, meso_reply_t *re
     }
 }
 
+#define S_COURSES "scheduling.GetCourse"
+
 void
 courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -470,9 +473,16 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
         sched_bad (reply, &bad, "missing_field", "course_id", "give either course_id or patient_id");
     sched_text_max (reply, &bad, "course_id", in->course_id, SCHED_ID_MAX);
     sched_text_max (reply, &bad, "patient_id", in->patient_id, SCHED_ID_MAX);
+    meso_page_pos_t pos;
+    if (!meso_handler_page_ok (S_COURSES, in->page_token, "is", &pos))
+        sched_bad (reply, &bad, "invalid_page_token", "page_token",
+                   "not a token of " S_COURSES ": send the next_page_token of a previous reply,"
+                   " or none for the first page");
     if (bad)
         goto done;
-    PGresult *ids = store_course_ids (self->db, by_course, by_course ? in->course_id : in->patient_id);
+    uint32_t size = meso_page_size (in->page_size, 100, 500);
+    PGresult *ids = store_course_ids (self->db, by_course, by_course ? in->course_id : in->patient_id,
+                                      pos.n ? pos.key[0] : NULL, pos.n ? pos.key[1] : NULL);
     if (!ids) {
         meso_reply_db_error (reply, self->db, "course");
         goto done;
@@ -498,9 +508,17 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
     Meso__V1__BookedCourse **courses = calloc ((size_t) n + 1, sizeof *courses);
     meso_reply_t *tmp = meso_reply_new ();
     int ok = parts && courses && tmp;
+    /* The rows are only ids (a patient has a handful of courses): the
+     * scope is applied here, then the page is cut, so a page holds
+     * page_size courses of the caller's clinics when there are as many. */
+    int *row = calloc ((size_t) n + 1, sizeof *row);
+    size_t in_scope = 0;
+    ok = ok && row;
     for (int i = 0; ok && i < n; i++) {
         if (!meso_call_in_clinic (PQgetvalue (ids, i, 1)))
             continue;
+        if (in_scope++ >= size)
+            break;
         meso_reply_reset (tmp);
         if (rows_reply_course (self->db, PQgetvalue (ids, i, 0), tmp) != 0) {
             ok = 0;
@@ -518,14 +536,27 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
             ok = 0;
             break;
         }
+        row[out.n_courses] = i;
         courses[out.n_courses++] = parts[i]->course;
     }
+    char next[MESO_PAGE_TOKEN_MAX] = "";
     if (ok) {
         out.courses = courses;
-        meso_reply_ok (reply, &out.base);
+        out.next_page_token = next;
+        int more = by_course ? 0 : meso_handler_page_fit (reply, &out.base, &out.n_courses,
+                                                           in_scope, size);
+        if (more > 0) {
+            int last = row[out.n_courses - 1];
+            const char *k[] = { PQgetvalue (ids, last, 2), PQgetvalue (ids, last, 0) };
+            if (meso_handler_page_next (reply, S_COURSES, k, 2, next) != 0)
+                more = -1;
+        }
+        if (more >= 0)
+            meso_reply_ok (reply, &out.base);
     }
     else
         meso_reply_error (reply, MESO_INTERNAL, "could not read the courses");
+    free (row);
     for (int i = 0; parts && i < n; i++)
         if (parts[i])
             meso__v1__book_course_reply__free_unpacked (parts[i], NULL);

@@ -61,7 +61,11 @@ int store_zone_known (meso_db_t *db, const char *zone);
 /* The clinic's hours as a result: isodow, opens "HH:MM", closes. */
 PGresult *store_clinic_hours (meso_db_t *db, const char *clinic_id);
 
-int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p);
+/* Inserts or updates the practitioner, replaces the hours of the clinics
+ * listed (of every clinic unless keep_other_clinics) and the days off
+ * (adds them when keep_days_off). 1 created, 0 updated, -1. */
+int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p, bool keep_other_clinics,
+                               bool keep_days_off);
 /* Locks the practitioner's row (when there is one) and returns the clinics
  * it has working hours in (one column, clinic_id); NULL on error. */
 PGresult *store_practitioner_clinics (meso_db_t *db, const char *practitioner_id);
@@ -135,9 +139,12 @@ PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
 /* A course row: course_id, clinic_id, patient_id, grade, areas "a,b",
  * recipe_id, recipe_version, status, non_responder. */
 PGresult *store_course_get (meso_db_t *db, const char *course_id);
-/* Course ids and their clinics (course_id, clinic_id): the course
- * (by_course) or the patient's courses that did not fail, oldest first. */
-PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id);
+/* Course ids and their clinics (course_id, clinic_id, created_at in
+ * microseconds): the course (by_course) or the patient's courses that did
+ * not fail, oldest first, after the position (created_at in microseconds,
+ * course_id; NULL, NULL: from the oldest). */
+PGresult *store_course_ids (meso_db_t *db, bool by_course, const char *id, const char *after_us,
+                            const char *after_id);
 /* Every course of a patient, failed bookings included (the export):
  * course_id, clinic_id; oldest first. */
 PGresult *store_export_courses (meso_db_t *db, const char *patient_id);

@@ -123,7 +123,8 @@ store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c)
 }
 
 int
-store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *pr)
+store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *pr, bool keep_other_clinics,
+                           bool keep_days_off)
 {
     const char *p[] = { pr->practitioner_id, pr->name };
     PGresult *res = meso_db_query (db,
@@ -135,8 +136,17 @@ store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *pr)
     int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
     PQclear (res);
     const char *d[] = { pr->practitioner_id };
-    if (meso_db_exec (db, "DELETE FROM scheduling.practitioner_hours WHERE practitioner_id = $1", 1, d)
-        || meso_db_exec (db, "DELETE FROM scheduling.practitioner_day_off WHERE practitioner_id = $1", 1, d))
+    if (!keep_other_clinics
+        && meso_db_exec (db, "DELETE FROM scheduling.practitioner_hours WHERE practitioner_id = $1", 1, d))
+        return -1;
+    for (size_t i = 0; keep_other_clinics && i < pr->n_clinics; i++) {
+        const char *dc[] = { pr->practitioner_id, pr->clinics[i]->clinic_id };
+        if (meso_db_exec (db, "DELETE FROM scheduling.practitioner_hours"
+                              " WHERE practitioner_id = $1 AND clinic_id = $2", 2, dc))
+            return -1;
+    }
+    if (!keep_days_off
+        && meso_db_exec (db, "DELETE FROM scheduling.practitioner_day_off WHERE practitioner_id = $1", 1, d))
         return -1;
     for (size_t i = 0; i < pr->n_clinics; i++) {
         const Meso__V1__PractitionerClinic *pc = pr->clinics[i];

@@ -55,13 +55,19 @@ store_course_get (meso_db_t *db, const char *course_id)
 }
 
 PGresult *
-store_course_ids (meso_db_t *db, bool by_course, const char *id)
+store_course_ids (meso_db_t *db, bool by_course, const char *id, const char *after_us,
+                  const char *after_id)
 {
-    const char *p[] = { id };
-    return meso_db_query (db, by_course
-        ? "SELECT course_id, clinic_id FROM scheduling.course WHERE course_id = $1"
-        : "SELECT course_id, clinic_id FROM scheduling.course WHERE patient_id = $1 AND status <> 'failed'"
-          " ORDER BY created_at", 1, p);
+    const char *p[] = { id, after_us, after_id };
+    if (by_course)
+        return meso_db_query (db, "SELECT course_id, clinic_id, 0, '' FROM scheduling.course"
+                                  " WHERE course_id = $1", 1, p);
+    return meso_db_query (db,
+        "SELECT course_id, clinic_id, (extract (epoch FROM created_at) * 1000000)::bigint"
+        " FROM scheduling.course WHERE patient_id = $1 AND status <> 'failed'"
+        " AND ($2::bigint IS NULL OR (created_at, course_id)"
+        "      > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3))"
+        " ORDER BY created_at, course_id", 3, p);
 }
 
 PGresult *

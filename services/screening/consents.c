@@ -303,6 +303,8 @@ screening_sign_consent (const Meso__V1__Request *req, void *body, meso_reply_t *
 
 /* ---------------------------------------------------------- GetConsents */
 
+#define S_CONSENTS "screening.GetConsents"
+
 void
 screening_get_consents (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -312,17 +314,26 @@ screening_get_consents (const Meso__V1__Request *req, void *body, meso_reply_t *
     screening_need_patient_id (&bad, "patient_id", rq->patient_id);
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
     s_need_treatment (&bad, "treatment", rq->treatment, false);
+    meso_page_pos_t pos;
+    if (!meso_handler_page_ok (S_CONSENTS, rq->page_token, "iu", &pos))
+        rules_reason_add (&bad, true, "invalid_page_token", "page_token",
+                          "page_token is not a token of %s: send the next_page_token of a "
+                          "previous reply, or none for the first page.", S_CONSENTS);
     if (screening_invalid (reply, &bad, req->method))
         return;
     store_patient_t p;
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
         return;
-    PGresult *res = store_consents (self->db, p.id, rq->clinic_id, rq->treatment);
+    uint32_t size = meso_page_size (rq->page_size, 1000, 1000);
+    PGresult *res = store_consents (self->db, p.id, rq->clinic_id, rq->treatment,
+                                    pos.n ? pos.key[0] : NULL, pos.n ? pos.key[1] : NULL,
+                                    (int) size + 1);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the signatures");
         return;
     }
-    size_t n = (size_t) PQntuples (res);
+    size_t fetched = (size_t) PQntuples (res);
+    size_t n = fetched > size ? size : fetched;
     Meso__V1__ConsentSignature *items = calloc (n + 1, sizeof *items);
     Meso__V1__ConsentSignature **ptrs = calloc (n + 1, sizeof *ptrs);
     if (!items || !ptrs)
@@ -333,9 +344,19 @@ screening_get_consents (const Meso__V1__Request *req, void *body, meso_reply_t *
             ptrs[i] = &items[i];
         }
         Meso__V1__GetConsentsReply out = MESO__V1__GET_CONSENTS_REPLY__INIT;
+        char next[MESO_PAGE_TOKEN_MAX] = "";
         out.n_signatures = n;
         out.signatures = ptrs;
-        meso_reply_ok (reply, &out.base);
+        out.next_page_token = next;
+        int more = meso_handler_page_fit (reply, &out.base, &out.n_signatures, fetched, size);
+        if (more > 0) {
+            int last = (int) out.n_signatures - 1;
+            const char *k[] = { PQgetvalue (res, last, 7), PQgetvalue (res, last, 0) };
+            if (meso_handler_page_next (reply, S_CONSENTS, k, 2, next) != 0)
+                more = -1;
+        }
+        if (more >= 0)
+            meso_reply_ok (reply, &out.base);
     }
     free (items);
     free (ptrs);

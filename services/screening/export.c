@@ -65,9 +65,9 @@ s_read (meso_db_t *db, void *arg)
         x->refused = true;
         return -1;
     }
-    x->scr = store_screenings (db, x->p.id, EXPORT_SCREENINGS_MAX);
+    x->scr = store_screenings (db, x->p.id, EXPORT_SCREENINGS_MAX, NULL, NULL);
     x->ch = x->scr ? store_changes_since (db, x->p.id, INT64_MIN) : NULL;
-    x->sig = x->ch ? store_consents (db, x->p.id, "", "") : NULL;
+    x->sig = x->ch ? store_consents (db, x->p.id, "", "", NULL, NULL, EXPORT_SCREENINGS_MAX) : NULL;
     return x->sig ? 0 : -1;
 }
 

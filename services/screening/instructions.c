@@ -28,7 +28,7 @@ screening_get_instructions (const Meso__V1__Request *req, void *body, meso_reply
     store_patient_t p;
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
         return;
-    PGresult *res = store_screenings (self->db, p.id, 1);
+    PGresult *res = store_screenings (self->db, p.id, 1, NULL, NULL);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the screenings");
         return;

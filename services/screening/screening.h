@@ -43,6 +43,7 @@
 #include "meso/clinics.h"
 #include "meso/db.h"
 #include "meso/vault.h"
+#include "meso/handler.h"
 #include "rules.h"
 #include "screening.pb-c.h"
 
@@ -129,11 +130,13 @@ int store_now (meso_db_t *db, int64_t *out_us);
  * (the caller made it, so the packed record can carry it). 0 or -1. */
 int store_screening_insert (meso_db_t *db, const char *id, const store_screening_t *s);
 
-/* The newest screenings of patient, newest first, at most limit: columns
- * id, screened_at_us, record (bytea as returned by libpq in text form;
- * use store_bytea), sealed ('t'/'f'), clinic_id, screened_on, verdict,
- * valid_until. Caller PQclear()s; NULL on error. */
-PGresult *store_screenings (meso_db_t *db, const char *patient_id, int limit);
+/* The newest screenings of patient, newest first, at most limit, after
+ * the position (screened_at in microseconds, id; NULL, NULL: from the
+ * newest): columns id, screened_at_us, record (bytea as returned by libpq
+ * in text form; use store_bytea), sealed ('t'/'f'), clinic_id,
+ * screened_on, verdict, valid_until. Caller PQclear()s; NULL on error. */
+PGresult *store_screenings (meso_db_t *db, const char *patient_id, int limit,
+                            const char *before_us, const char *after_id);
 /* The clinics where patient has a screening (one column, clinic_id).
  * Caller PQclear()s; NULL on error. */
 PGresult *store_patient_screened_at (meso_db_t *db, const char *patient_id);
@@ -219,10 +222,13 @@ PGresult *store_consent_text_insert (meso_db_t *db, const char *clinic_id, const
 PGresult *store_consent_sign (meso_db_t *db, const char *signature_id, const char *patient_id,
                               const char *clinic_id, const char *treatment, int version,
                               const char *sha256, const char *witness);
-/* A patient's signatures, newest first, in store_consent_sign's columns;
- * clinic_id and treatment ("" or NULL: any) filter. NULL on error. */
+/* A page of a patient's signatures, newest first, after the position
+ * (signed_at in microseconds, signature_id; NULL, NULL: from the newest),
+ * at most limit, in store_consent_sign's columns; clinic_id and treatment ("" or NULL: any) filter. NULL on
+ * error. */
 PGresult *store_consents (meso_db_t *db, const char *patient_id, const char *clinic_id,
-                          const char *treatment);
+                          const char *treatment, const char *before_us, const char *after_id,
+                          int limit);
 /* The clinic's current version (0: no text), the newest version the
  * patient signed there for the treatment (0: none) and whether the
  * current one is signed. 0 or -1. */

@@ -25,6 +25,7 @@
 
 #define HISTORY_DEFAULT 20
 #define HISTORY_MAX 200
+#define S_LIST "screening.GetScreening"
 
 /* ------------------------------------------------------ RecordScreening */
 
@@ -259,9 +260,18 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     if (rq->history_limit > HISTORY_MAX)
         rules_reason_add (&bad, true, "out_of_range", "history_limit",
                           "history_limit must be at most %d.", HISTORY_MAX);
+    meso_page_pos_t pos;
+    if (!meso_handler_page_ok (S_LIST, rq->page_token, "iu", &pos))
+        rules_reason_add (&bad, true, "invalid_page_token", "page_token",
+                          "page_token is not a token of %s: send the next_page_token of a "
+                          "previous reply, or none for the first page.", S_LIST);
     if (screening_invalid (reply, &bad, req->method))
         return;
-    int limit = rq->history_limit ? (int) rq->history_limit : HISTORY_DEFAULT;
+    uint32_t size = meso_page_size (rq->page_size, rq->history_limit ? rq->history_limit
+                                                                    : HISTORY_DEFAULT, HISTORY_MAX);
+    char next[MESO_PAGE_TOKEN_MAX] = "";
+    PGresult *cur = NULL;
+    Meso__V1__Screening *current = NULL;
     store_patient_t p;
     PGresult *res = NULL, *ch = NULL;
     Meso__V1__Screening **history = NULL;
@@ -271,8 +281,12 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0
         || screening_scope_patient (reply, self->db, &p, true, "patient_id") != 0)
         goto done;
-    res = store_screenings (self->db, p.id, limit);
-    if (!res) {
+    res = store_screenings (self->db, p.id, (int) size + 1, pos.n ? pos.key[0] : NULL,
+                            pos.n ? pos.key[1] : NULL);
+    /* Past the first page the current screening is not on the page. */
+    if (res && pos.n)
+        cur = store_screenings (self->db, p.id, 1, NULL, NULL);
+    if (!res || (pos.n && !cur)) {
         meso_reply_db_error (reply, self->db, "cannot read the screenings");
         goto done;
     }
@@ -281,13 +295,18 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
-    for (int r = 0; r < PQntuples (res); r++) {
+    int fetched = PQntuples (res);
+    for (int r = 0; r < fetched && r < (int) size; r++) {
         Meso__V1__Screening *sc = screening_stored (res, r, false, &p, reply);
         if (!sc)
             goto done;
         history[nhistory++] = sc;
     }
-    int64_t since = nhistory ? history[0]->screened_at_us : INT64_MIN;
+    if (cur && PQntuples (cur) > 0 && !(current = screening_stored (cur, 0, false, &p, reply)))
+        goto done;
+    if (!pos.n)
+        current = nhistory ? history[0] : NULL;
+    int64_t since = current ? current->screened_at_us : INT64_MIN;
     ch = store_changes_since (self->db, p.id, since);
     if (!ch || screening_changes_proto (ch, &p, &changes) != 0) {
         if (!ch)
@@ -301,14 +320,26 @@ screening_get_screening (const Meso__V1__Request *req, void *body, meso_reply_t 
     screening_patient_proto (&p, &pb);
     Meso__V1__GetScreeningReply out = MESO__V1__GET_SCREENING_REPLY__INIT;
     out.patient = &pb;
-    out.current = nhistory ? history[0] : NULL;
+    out.current = current;
     out.n_history = nhistory;
     out.history = history;
-    out.outdated = rules_screening_outdated (nhistory > 0, changes.n);
+    out.outdated = rules_screening_outdated (current != NULL, changes.n);
     out.n_changes = changes.n;
     out.changes = changes.ptrs;
-    meso_reply_ok (reply, &out.base);
+    out.next_page_token = next;
+    int more = meso_handler_page_fit (reply, &out.base, &out.n_history, (size_t) fetched, size);
+    if (more > 0) {
+        char at[24];
+        snprintf (at, sizeof at, "%" PRId64, history[out.n_history - 1]->screened_at_us);
+        const char *k[] = { at, history[out.n_history - 1]->id };
+        if (meso_handler_page_next (reply, S_LIST, k, 2, next) != 0)
+            more = -1;
+    }
+    if (more >= 0)
+        meso_reply_ok (reply, &out.base);
 done:
+    if (cur && current)
+        meso__v1__screening__free_unpacked (current, NULL);
     for (size_t i = 0; i < nhistory; i++)
         meso__v1__screening__free_unpacked (history[i], NULL);
     free (history);
@@ -317,6 +348,8 @@ done:
         PQclear (res);
     if (ch)
         PQclear (ch);
+    if (cur)
+        PQclear (cur);
 }
 
 /* ---------------------------------------------------------------- Check */
@@ -411,7 +444,7 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     store_patient_t p;
     if (screening_patient_live (reply, self->db, rq->patient_id, false, &p, "patient_id") != 0)
         goto done;
-    res = store_screenings (self->db, p.id, 1);
+    res = store_screenings (self->db, p.id, 1, NULL, NULL);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the screenings");
         goto done;

@@ -379,15 +379,21 @@ store_screening_insert (meso_db_t *db, const char *id, const store_screening_t *
 }
 
 PGresult *
-store_screenings (meso_db_t *db, const char *patient_id, int limit)
+store_screenings (meso_db_t *db, const char *patient_id, int limit, const char *before_us,
+                  const char *after_id)
 {
     char lim[16];
     snprintf (lim, sizeof lim, "%d", limit);
-    const char *params[] = { patient_id, lim };
+    const char *params[] = { patient_id, lim, before_us, after_id };
     return meso_db_query (db,
         "SELECT id, " US_OF ("screened_at") ", record, sealed, clinic_id, screened_on::text, verdict,"
         " valid_until::text FROM screening.screenings"
-        " WHERE patient_id = $1::uuid ORDER BY screened_at DESC, id LIMIT $2::int", 2, params);
+        " WHERE patient_id = $1::uuid"
+        " AND ($3::int8 IS NULL"
+        "      OR screened_at < timestamptz 'epoch' + $3::int8 * interval '1 microsecond'"
+        "      OR (screened_at = timestamptz 'epoch' + $3::int8 * interval '1 microsecond'"
+        "          AND id > $4::uuid))"
+        " ORDER BY screened_at DESC, id LIMIT $2::int", 4, params);
 }
 
 PGresult *

@@ -74,14 +74,23 @@ store_consent_sign (meso_db_t *db, const char *signature_id, const char *patient
 }
 
 PGresult *
-store_consents (meso_db_t *db, const char *patient_id, const char *clinic_id, const char *treatment)
+store_consents (meso_db_t *db, const char *patient_id, const char *clinic_id, const char *treatment,
+                const char *before_us, const char *after_id, int limit)
 {
-    const char *params[] = { patient_id, clinic_id ? clinic_id : "", treatment ? treatment : "" };
+    char lim[16];
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *params[] = { patient_id, clinic_id ? clinic_id : "", treatment ? treatment : "",
+                             before_us, after_id, lim };
     return meso_db_query (db,
-        "SELECT " SIG_COLS " FROM screening.consent_signatures s"
+        "SELECT " SIG_COLS
+        " FROM screening.consent_signatures s"
         " WHERE s.patient_id = $1::uuid AND ($2 = '' OR s.clinic_id = $2)"
         "   AND ($3 = '' OR s.treatment = $3)"
-        " ORDER BY s.signed_at DESC, s.signature_id LIMIT 1000", 3, params);
+        "   AND ($4::int8 IS NULL"
+        "        OR s.signed_at < timestamptz 'epoch' + $4::int8 * interval '1 microsecond'"
+        "        OR (s.signed_at = timestamptz 'epoch' + $4::int8 * interval '1 microsecond'"
+        "            AND s.signature_id > $5::uuid))"
+        " ORDER BY s.signed_at DESC, s.signature_id LIMIT $6::int", 6, params);
 }
 
 int

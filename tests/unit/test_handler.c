@@ -214,6 +214,97 @@ test_emit_fills_the_event (void **state)
     meso_db_destroy (&db);
 }
 
+/* Page tokens through the handler helpers: each key type is checked. */
+static void
+test_page_tokens (void **state)
+{
+    (void) state;
+    meso_page_pos_t pos;
+    char tok[MESO_PAGE_TOKEN_MAX];
+    /* "" is the first page. */
+    assert_true (meso_handler_page_ok ("a.List", "", "iu", &pos));
+    assert_int_equal (pos.n, 0);
+    assert_true (meso_handler_page_ok ("a.List", NULL, "iu", &pos));
+    /* A good token of this list, its keys back. */
+    const char *good[] = { "-1700000000000000", "0b6c1e2a-7f3d-4c5e-9a8b-1234567890ab" };
+    assert_int_equal (meso_page_token_encode ("a.List", good, 2, tok, sizeof tok), 0);
+    assert_true (meso_handler_page_ok ("a.List", tok, "iu", &pos));
+    assert_int_equal (pos.n, 2);
+    assert_string_equal (pos.key[1], good[1]);
+    /* Another list's, or another key count: refused. */
+    assert_false (meso_handler_page_ok ("b.List", tok, "iu", &pos));
+    assert_int_equal (pos.n, 0);
+    assert_false (meso_handler_page_ok ("a.List", tok, "i", &pos));
+    /* Well-formed tokens whose values are not of their types. */
+    const char *cases[][2] = {
+        { "12a", "i" }, { "", "i" }, { "12345678901234567890", "i" }, { "0b6c1e2a-7f3d", "u" },
+        { "0b6c1e2a-7f3d-4c5e-9a8b-1234567890zz", "u" }, { "Bad Code", "c" }, { "2026-1-01", "d" },
+        { "2026-01-0x", "d" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *k[] = { cases[i][0] };
+        assert_int_equal (meso_page_token_encode ("a.List", k, 1, tok, sizeof tok), 0);
+        assert_false (meso_handler_page_ok ("a.List", tok, cases[i][1], &pos));
+    }
+    const char *ok[][2] = { { "42", "i" }, { "caffeine", "c" }, { "2026-01-31", "d" }, { "any text", "s" } };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        const char *k[] = { ok[i][0] };
+        assert_int_equal (meso_page_token_encode ("a.List", k, 1, tok, sizeof tok), 0);
+        assert_true (meso_handler_page_ok ("a.List", tok, ok[i][1], &pos));
+    }
+    /* need_page: a reason on page_token, counted. */
+    meso_reply_t *reply = meso_reply_new ();
+    int bad = 0;
+    meso_handler_need_page (reply, &bad, "a.List", "garbage", "i", &pos);
+    assert_int_equal (bad, 1);
+    assert_true (meso_handler_invalid (reply, bad, "a.List"));
+    Meso__V1__Reply *env = s_envelope (reply);
+    assert_int_equal (env->status, MESO_INVALID_ARGUMENT);
+    assert_string_equal (env->reasons[0]->field, "page_token");
+    assert_string_equal (env->reasons[0]->code, "invalid_page_token");
+    meso__v1__reply__free_unpacked (env, NULL);
+    meso_reply_destroy (&reply);
+}
+
+/* page_fit: more when the query had a row past the page or the frame cap
+ * cut it; an error when not one item fits. */
+static void
+test_page_fit (void **state)
+{
+    (void) state;
+    meso_reply_t *reply = meso_reply_new ();
+    static char big[600 * 1024];
+    memset (big, 'x', sizeof big - 1);
+    char *names[3] = { "a", "b", "c" };
+    Meso__V1__StockRecalled m = MESO__V1__STOCK_RECALLED__INIT;
+    m.appointment_ids = names;
+    m.n_appointment_ids = 3;
+    assert_int_equal (meso_handler_page_fit (reply, &m.base, &m.n_appointment_ids, 3, 3), 0);
+    assert_int_equal (meso_handler_page_fit (reply, &m.base, &m.n_appointment_ids, 4, 3), 1);
+    assert_int_equal (m.n_appointment_ids, 3);
+    /* Two items of 600 KB: one fits under the cap. */
+    names[0] = big;
+    names[1] = big;
+    m.n_appointment_ids = 2;
+    assert_int_equal (meso_handler_page_fit (reply, &m.base, &m.n_appointment_ids, 2, 2), 1);
+    assert_int_equal (m.n_appointment_ids, 1);
+    /* One item over the cap alone: RESOURCE_EXHAUSTED. */
+    static char huge[1100 * 1024];
+    memset (huge, 'y', sizeof huge - 1);
+    names[0] = huge;
+    m.n_appointment_ids = 1;
+    assert_int_equal (meso_handler_page_fit (reply, &m.base, &m.n_appointment_ids, 1, 1), -1);
+    assert_int_equal (meso_reply_status (reply), MESO_RESOURCE_EXHAUSTED);
+    /* page_next: the token of the last key, decodable by its list. */
+    char tok[MESO_PAGE_TOKEN_MAX];
+    const char *k[] = { "7" };
+    assert_int_equal (meso_handler_page_next (reply, "a.List", k, 1, tok), 0);
+    meso_page_pos_t pos;
+    assert_true (meso_handler_page_ok ("a.List", tok, "i", &pos));
+    assert_string_equal (pos.key[0], "7");
+    meso_reply_destroy (&reply);
+}
+
 int
 main (void)
 {
@@ -225,6 +316,8 @@ main (void)
         cmocka_unit_test (test_need_ingredient),
         cmocka_unit_test (test_need_reasons),
         cmocka_unit_test (test_emit_fills_the_event),
+        cmocka_unit_test (test_page_tokens),
+        cmocka_unit_test (test_page_fit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/page.h"
 #include "events.pb-c.h"
 
 /* Longest id or code a request may carry, in bytes. */
@@ -79,5 +80,36 @@ void meso_handler_need_ingredient (meso_reply_t *reply, int *bad, const char *fi
  * error set. */
 int meso_handler_emit (meso_db_t *db, Meso__V1__Event *ev, const char *type, const char *clinic,
                        const Meso__V1__Actor *actor, const Meso__V1__Actor *fallback);
+
+/* Paging (meso/page.h). Decodes token, the request's page_token, for the
+ * list named list into *pos, its sort key values typed by keys, one letter
+ * each: 'i' a decimal integer (an id, an instant in microseconds), 'u' a
+ * UUID, 'c' a code (meso_handler_code_ok), 'd' a date YYYY-MM-DD, 's' any
+ * text. A token that is not one of this list's, or whose values are not of
+ * their type, adds "invalid_page_token" on "page_token" and counts it in
+ * *bad. "" is the first page (pos->n == 0). */
+void meso_handler_need_page (meso_reply_t *reply, int *bad, const char *list, const char *token,
+                             const char *keys, meso_page_pos_t *pos);
+
+/* The test of meso_handler_need_page without the reason, for a service
+ * that collects its reasons its own way: true when token is "" or one of
+ * list's with values of their types (*pos filled), false otherwise. */
+bool meso_handler_page_ok (const char *list, const char *token, const char *keys,
+                           meso_page_pos_t *pos);
+
+/* Ends a page of a list method. fetched is how many rows the query gave
+ * (asked for size + 1), *count the items put in msg's repeated field
+ * (at most size). Shrinks *count with meso_page_fit so msg stays under
+ * MESO_PAGE_REPLY_LIMIT and returns whether a next page exists (rows
+ * were left out). When not even one item fits, replies
+ * RESOURCE_EXHAUSTED and returns -1. */
+int meso_handler_page_fit (meso_reply_t *reply, ProtobufCMessage *msg, size_t *count,
+                           size_t fetched, size_t size);
+
+/* Writes the token of the position after a row whose sort key values are
+ * keys[0..n-1] into out (MESO_PAGE_TOKEN_MAX bytes). Returns 0, or -1
+ * with INTERNAL replied (a key longer than MESO_PAGE_KEY_MAX). */
+int meso_handler_page_next (meso_reply_t *reply, const char *list, const char *const *keys,
+                            size_t n, char *out);
 
 #endif
