@@ -25,9 +25,13 @@
  * it is checked against [a-z_][a-z0-9_]* and quoted with
  * PQescapeIdentifier. It is a constant of the calling service, never input.
  *
+ * The frame's last statement is the audit row of a patient method
+ * (meso_audit_append), replays included.
+ *
  * Requests without a key are not recorded: claim returns 0, store does
  * nothing (the bus server already refuses mutating methods without one). */
 #include "meso/idem.h"
+#include "meso/audit.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -248,14 +252,25 @@ s_job_txn (meso_db_t *db, void *arg)
     meso_idem_job_t *job = arg;
     meso_reply_reset (job->reply);
     int rc = meso_idem_claim (db, job->schema, job->req, job->reply);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    if (job->effect (db, job) != 0) {
-        if (meso_reply_status (job->reply) == MESO_OK)
-            meso_reply_db_error (job->reply, db, job->req->method);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        if (job->effect (db, job) != 0) {
+            if (meso_reply_status (job->reply) == MESO_OK)
+                meso_reply_db_error (job->reply, db, job->req->method);
+            return -1;
+        }
+        if (meso_idem_store (db, job->schema, job->req, job->reply) != 0)
+            return -1;
+    }
+    else
+        meso_audit_replay ();
+    /* Last, so the audit chain's lock is held only for the commit. */
+    if (meso_audit_append (db, job->reply) != 0) {
+        meso_reply_db_error (job->reply, db, "audit trail");
         return -1;
     }
-    return meso_idem_store (db, job->schema, job->req, job->reply);
+    return 0;
 }
 
 void

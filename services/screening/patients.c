@@ -18,6 +18,8 @@
  * under the patient's row lock, before any write. */
 #include "screening.h"
 
+#include "meso/audit.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -116,6 +118,7 @@ s_register_txn (meso_db_t *db, screening_call_t *c)
         meso_reply_db_error (c->reply, db, "cannot register the patient");
         return -1;
     }
+    meso_call_patient (p.id, p.home_clinic_id);
     Meso__V1__Patient pb;
     screening_patient_proto (&p, &pb);
     Meso__V1__RegisterPatientReply out = MESO__V1__REGISTER_PATIENT_REPLY__INIT;
