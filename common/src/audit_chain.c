@@ -95,7 +95,8 @@ s_hex8 (const uint8_t *h, char *out)
 
 meso_audit_break_t
 meso_audit_chain_next (meso_audit_chain_t *c, const meso_audit_row_t *row,
-                       const uint8_t stored[MESO_AUDIT_HASH_LEN], char *why, size_t size)
+                       const uint8_t stored[MESO_AUDIT_HASH_LEN], const meso_audit_row_t *next,
+                       char *why, size_t size)
 {
     if (row->seq <= c->seq) {
         snprintf (why, size, "seq %lld comes after seq %lld: rows repeated or out of order",
@@ -116,12 +117,18 @@ meso_audit_chain_next (meso_audit_chain_t *c, const meso_audit_row_t *row,
         char want[17], got[17];
         s_hex8 (h, want);
         s_hex8 (stored, got);
+        if ((c->rows > 0 && row->at_us < c->at_us) || (next && next->at_us < row->at_us)) {
+            snprintf (why, size, "seq %lld: stored hash %s... is not the recomputed %s... and the "
+                      "times around it go back: rows swapped (reordered)", row->seq, got, want);
+            return MESO_AUDIT_REORDERED;
+        }
         snprintf (why, size, "seq %lld: stored hash %s... is not the recomputed %s... "
                   "(the row, or one before it, was edited)", row->seq, got, want);
         return MESO_AUDIT_EDITED;
     }
     memcpy (c->hash, h, sizeof h);
     c->seq = row->seq;
+    c->at_us = row->at_us;
     c->rows++;
     return MESO_AUDIT_OK;
 }

@@ -116,14 +116,19 @@ typedef enum {
 typedef struct {
     long long seq;              /* the last seq seen (the anchor's at start) */
     uint8_t hash[MESO_AUDIT_HASH_LEN];
+    long long at_us;            /* the last row's time */
     long long rows;             /* rows checked */
 } meso_audit_chain_t;
 
 void meso_audit_chain_start (meso_audit_chain_t *c, long long anchor_seq,
                              const uint8_t *anchor_hash);
+/* next: the row after this one (NULL at the end). A row's time is taken
+ * under the chain's lock, so times never go back along a chain: a hash
+ * that does not match beside a time out of order is told as rows put in
+ * another order (their contents swapped), otherwise as an edit. */
 meso_audit_break_t meso_audit_chain_next (meso_audit_chain_t *c, const meso_audit_row_t *row,
                                           const uint8_t stored[MESO_AUDIT_HASH_LEN],
-                                          char *why, size_t size);
+                                          const meso_audit_row_t *next, char *why, size_t size);
 meso_audit_break_t meso_audit_chain_end (meso_audit_chain_t *c, long long head_seq,
                                          const uint8_t head_hash[MESO_AUDIT_HASH_LEN],
                                          char *why, size_t size);
