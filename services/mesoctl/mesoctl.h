@@ -60,6 +60,7 @@ int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
 int mesoctl_reports (int argc, char **argv);
+int mesoctl_audit (int argc, char **argv);
 
 /* ------------------------------------------------------------ services */
 

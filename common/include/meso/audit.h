@@ -41,6 +41,13 @@
 #include "meso/bus.h"
 #include "meso/db.h"
 
+/* The retention of the trail, in days (MESO_AUDIT_RETENTION_DAYS of
+ * mesoctl audit prune): six years by default, as medical-record rules
+ * commonly ask. */
+#define MESO_AUDIT_RETENTION_DAYS 2192
+#define MESO_AUDIT_RETENTION_MIN_DAYS 30
+#define MESO_AUDIT_RETENTION_MAX_DAYS 36600
+
 /* Most patients one request records (a longer list is refused INTERNAL:
  * a list method pages its replies well below this). */
 #define MESO_AUDIT_PATIENTS_MAX 1000
