@@ -230,6 +230,12 @@ meso_audit_finish (meso_db_t *db, meso_reply_t *reply)
     int status = meso_reply_status (reply);
     if (status == MESO_OK && s_call.appended)
         return;
+    /* The service could not reach its database: nothing was read or
+     * changed, the row would need the very connection that failed (and
+     * would reconnect at once behind the operator's back), and the
+     * client's retry is what gets recorded. */
+    if (status == MESO_UNAVAILABLE)
+        return;
     if (status == MESO_OK && !s_named ()) {
         meso_error ("%s answered without naming the patient it touched (meso_call_patient)",
                     s_call.m->name);

@@ -20,7 +20,9 @@
  *     when that fails the reply is replaced by UNAVAILABLE and its body is
  *     never sent. A refused or failed request gets rows with its status
  *     (and keeps its reply if they cannot be written: it disclosed
- *     nothing; the failure is logged).
+ *     nothing; the failure is logged), except UNAVAILABLE: the database
+ *     was out of reach, nothing was read or changed, and the retry is
+ *     recorded.
  *
  * A method touching several patients (a list) writes one row per patient,
  * so `mesoctl audit patient <id>` finds every request that touched that
