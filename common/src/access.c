@@ -308,6 +308,7 @@ meso_access_clear (void)
 static __thread const meso_principal_t *s_principal;
 static __thread const char *s_on_behalf_of;
 static __thread bool s_scope_checked;
+static __thread char s_clinic[MESO_ACTOR_ID_MAX + 1];     /* last checked */
 
 void
 meso_call_begin (const meso_principal_t *p, const char *on_behalf_of)
@@ -315,6 +316,7 @@ meso_call_begin (const meso_principal_t *p, const char *on_behalf_of)
     s_principal = p;
     s_on_behalf_of = on_behalf_of ? on_behalf_of : "";
     s_scope_checked = false;
+    s_clinic[0] = '\0';
 }
 
 void
@@ -323,6 +325,7 @@ meso_call_end (void)
     s_principal = NULL;
     s_on_behalf_of = NULL;
     s_scope_checked = false;
+    s_clinic[0] = '\0';
 }
 
 bool
@@ -386,5 +389,12 @@ int
 meso_call_need_clinic (meso_reply_t *reply, const char *clinic, const char *field)
 {
     s_scope_checked = true;
+    snprintf (s_clinic, sizeof s_clinic, "%s", clinic ? clinic : "");
     return meso_principal_need_clinic (s_principal, reply, clinic, field);
+}
+
+const char *
+meso_call_clinic (void)
+{
+    return s_clinic;
 }

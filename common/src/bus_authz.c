@@ -61,10 +61,8 @@ meso_bus_plaintext_endpoint (const char *endpoints)
     return meso_bus_plaintext (first);
 }
 
-/* The string at path ("spec.clinic_id") in msg, "" when a message on the
- * way is absent; NULL when the path does not name a string field. */
-static const char *
-s_string_at (const ProtobufCMessage *msg, const char *path)
+const char *
+meso_bus_string_at (const ProtobufCMessage *msg, const char *path)
 {
     char part [64];
     while (msg) {
@@ -132,7 +130,7 @@ meso_bus_authorize (const meso_method_t *m, const meso_principal_t *p,
                            "only a principal of every clinic may call %s", m->name);
         return -1;
     }
-    const char *clinic = body ? s_string_at (body, m->scope) : "";
+    const char *clinic = body ? meso_bus_string_at (body, m->scope) : "";
     if (!clinic) {
         /* A table naming a field the message does not have: a bug of ours,
          * refused rather than let through. */

@@ -35,6 +35,8 @@
  *   of the connection's key, the method's roles and the clinic scope.
  * - The method is looked up once per request: the label for the metrics
  *   comes from the same lookup as the handler.
+ * - Patient data is audited around the handler (audit.c): refusals,
+ *   reads and replays get their rows before the reply is packed.
  * - Health is built in: "Health" and "<service>.Health" need no entry in
  *   the method table (bus_health.c).
  */
@@ -46,6 +48,7 @@
 #include <time.h>
 
 #include "meso/access.h"
+#include "meso/audit.h"
 #include "meso/bus.h"
 #include "meso/curve.h"
 #include "meso/handler.h"
@@ -301,6 +304,7 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
     ProtobufCMessage *body = NULL;
     if (m->input && meso_wire_decode_body (m->name, m->input, &req->body, &body, reply) != 0)
         return req->method;
+    meso_audit_begin (m, req, body);
     if (meso_bus_authorize (m, principal, body, reply) == 0) {
         m->fn (req, body, reply, self->arg);
         s_check_scoped (m, principal, reply);
@@ -308,6 +312,10 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
     if (body)
         protobuf_c_message_free_unpacked (body, NULL);
     s_normalise (self, reply, m->name);
+    /* Patient data: the rows not written in the effect's transaction, and
+     * a read that cannot be recorded is not answered. */
+    meso_audit_finish (self->db, reply);
+    meso_audit_end ();
     return req->method;
 }
 

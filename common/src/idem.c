@@ -25,12 +25,23 @@
  * it is checked against [a-z_][a-z0-9_]* and quoted with
  * PQescapeIdentifier. It is a constant of the calling service, never input.
  *
+ * The frame's last statement is the audit row of a patient method
+ * (meso_audit_append), replays included.
+ *
+ * Keys are kept MESO_IDEMPOTENCY_TTL_S (24 hours to 30 days) and then
+ * purged by the daemon's tick in small batches (meso_idem_purge_tick).
+ *
  * Requests without a key are not recorded: claim returns 0, store does
  * nothing (the bus server already refuses mutating methods without one). */
 #include "meso/idem.h"
+#include "meso/audit.h"
+#include "meso/log.h"
+#include "meso/metrics.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,14 +259,25 @@ s_job_txn (meso_db_t *db, void *arg)
     meso_idem_job_t *job = arg;
     meso_reply_reset (job->reply);
     int rc = meso_idem_claim (db, job->schema, job->req, job->reply);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    if (job->effect (db, job) != 0) {
-        if (meso_reply_status (job->reply) == MESO_OK)
-            meso_reply_db_error (job->reply, db, job->req->method);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        if (job->effect (db, job) != 0) {
+            if (meso_reply_status (job->reply) == MESO_OK)
+                meso_reply_db_error (job->reply, db, job->req->method);
+            return -1;
+        }
+        if (meso_idem_store (db, job->schema, job->req, job->reply) != 0)
+            return -1;
+    }
+    else
+        meso_audit_replay ();
+    /* Last, so the audit chain's lock is held only for the commit. */
+    if (meso_audit_append (db, job->reply) != 0) {
+        meso_reply_db_error (job->reply, db, "audit trail");
         return -1;
     }
-    return meso_idem_store (db, job->schema, job->req, job->reply);
+    return 0;
 }
 
 void
@@ -266,4 +288,92 @@ meso_idem_run (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
     if (meso_db_txn (db, MESO_DB_READ_COMMITTED, s_job_txn, &job) != 0
         && meso_reply_status (reply) == MESO_OK)
         meso_reply_db_error (reply, db, req->method);
+}
+
+/* ------------------------------------------------------------ retention */
+
+#define PURGED_HELP "Idempotency keys deleted after their retention (MESO_IDEMPOTENCY_TTL_S)."
+
+int
+meso_idem_purger_init (meso_idem_purger_t *p, const meso_opt_t *opts, const char *schema)
+{
+    assert (p && opts && schema && s_schema_valid (schema));
+    memset (p, 0, sizeof *p);
+    p->schema = schema;
+    if (meso_config_int (opts, "idempotency-ttl-s", MESO_IDEM_TTL_MIN_S, MESO_IDEM_TTL_MAX_S,
+                         &p->ttl_s) != 0
+        || meso_config_int (opts, "idempotency-purge-ms", 1000, 3600000L, &p->every_ms) != 0)
+        return -1;
+    /* The series exists from the start at 0, so rate() sees the first. */
+    meso_metrics_add ("meso_idempotency_keys_purged_total", PURGED_HELP, "schema", schema, 0);
+    return 0;
+}
+
+int
+meso_idem_purge (meso_db_t *db, const char *schema, long ttl_s, int batch)
+{
+    assert (db && schema && s_schema_valid (schema));
+    if (meso_db_ensure (db) != 0)
+        return -1;
+    char *quoted = PQescapeIdentifier (meso_db_conn (db), schema, strlen (schema));
+    if (!quoted) {
+        meso_db_set_error (db, NULL, "cannot quote schema name");
+        return -1;
+    }
+    /* One statement: the rows are locked by the subquery (skipping those
+     * a writer holds) and deleted by their ctid while still locked. */
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "DELETE FROM %s.idempotency WHERE ctid = ANY (ARRAY ("
+              "SELECT ctid FROM %s.idempotency WHERE created_at < now () - $1::bigint * interval '1 second'"
+              " LIMIT $2::integer FOR UPDATE SKIP LOCKED))", quoted, quoted);
+    PQfreemem (quoted);
+    char ttl[24], lim[16];
+    snprintf (ttl, sizeof ttl, "%ld", ttl_s);
+    snprintf (lim, sizeof lim, "%d", batch);
+    const char *params[] = { ttl, lim };
+    PGresult *res = meso_db_query (db, sql, 2, params);
+    if (!res)
+        return -1;
+    int n = atoi (PQcmdTuples (res));
+    PQclear (res);
+    return n;
+}
+
+static int64_t
+s_mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+meso_idem_purge_tick (meso_idem_purger_t *p, meso_db_t *db)
+{
+    assert (p && db);
+    int64_t now = s_mono_ms ();
+    if (now < p->next_ms)
+        return;
+    p->next_ms = now + p->every_ms;
+    long total = 0;
+    for (int i = 0; i < MESO_IDEM_PURGE_BATCHES; i++) {
+        int n = meso_idem_purge (db, p->schema, p->ttl_s, MESO_IDEM_PURGE_BATCH);
+        if (n < 0) {
+            meso_warn ("purging %s idempotency keys failed: %s", p->schema,
+                       meso_db_error (db)->message);
+            break;
+        }
+        total += n;
+        if (n < MESO_IDEM_PURGE_BATCH)
+            break;
+        if (i == MESO_IDEM_PURGE_BATCHES - 1)
+            p->next_ms = now;           /* more waiting: again at the next tick */
+    }
+    if (total > 0) {
+        meso_metrics_add ("meso_idempotency_keys_purged_total", PURGED_HELP, "schema", p->schema,
+                          (double) total);
+        meso_info ("purged %ld %s idempotency key%s older than %ld s", total, p->schema,
+                   total > 1 ? "s" : "", p->ttl_s);
+    }
 }

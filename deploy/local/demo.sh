@@ -47,7 +47,9 @@
 #      second patient's course moved a week later in one go, her place on
 #      the waitlist, the first patient's second session cancelled and its
 #      slot offered to her and taken;
-#   6. the events all of this produced, per stream.
+#   6. the events all of this produced, per stream;
+#   7. who read or changed the first patient's data (mesoctl audit
+#      patient), and every clinic's audit chain verified.
 #
 # Why it is built this way:
 # - Running it again must succeed and change nothing: every mutating call
@@ -517,6 +519,14 @@ for stream in session screening stock billing; do
     if [ "$stream" = session ]; then AS=crm; note "as crm (integration: session and billing streams)"; else AS=; fi
     run events tail --stream "$stream" --from "$from" --count "$(( n - from ))"
 done
+
+section "10. Who read or changed the patient's data (mesoctl audit, as the migration role)"
+note "every read and change of a patient's data left a row, hash-chained per clinic"
+echo "\$ mesoctl audit patient $PATIENT --limit 20"
+"$M" audit patient "$PATIENT" --limit 20
+note "verify recomputes every clinic's chain from the raw rows"
+echo "\$ mesoctl audit verify"
+"$M" audit verify
 
 section "Done"
 echo "patient $PATIENT, course $COURSE; first session $APPT completed."

@@ -22,6 +22,8 @@
  * decided by pricing.c. */
 #include "billing.h"
 
+#include "meso/audit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,6 +401,7 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
         PQclear (inv);
         return -1;
     }
+    meso_call_patient (patient, in->clinic_id);
     char payment_id[MESO_UUID_LEN + 1];
     int rc = -1;
     PGresult *pay = NULL;

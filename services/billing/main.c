@@ -24,11 +24,15 @@
 #include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
+#include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
 #include "meso/version.h"
 
 #define POLL_MS 200
+
+/* Keys past their retention go in small batches between requests. */
+static meso_idem_purger_t s_purger;
 
 int
 main (int argc, char **argv)
@@ -52,6 +56,7 @@ main (int argc, char **argv)
           "how often the per-clinic gauge of today (meso_clinic_revenue_today_cents) is refreshed "
           "(ms, 1000..3600000; 0: never)", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        MESO_IDEM_OPTS,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-billing",
@@ -60,6 +65,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("billing", meso_config_get (opts, "log-level"));
+    if (meso_idem_purger_init (&s_purger, opts, BILLING_SCHEMA) != 0)
+        return 2;
     long gauges_every;
     if (meso_config_int (opts, "gauges-ms", 0, 3600000L, &gauges_every) != 0)
         return 2;
@@ -135,6 +142,7 @@ main (int argc, char **argv)
     int64_t expiry_next = zclock_mono () + expiry_every / 10;   /* soon after start */
     int64_t gauges_next = zclock_mono ();
     while (!zsys_interrupted) {
+        meso_idem_purge_tick (&s_purger, self.db);
         if (gauges_every > 0 && zclock_mono () >= gauges_next) {
             billing_gauges (&self);
             gauges_next = zclock_mono () + gauges_every;

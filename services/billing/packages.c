@@ -22,6 +22,8 @@
  * does their liability. */
 #include "billing.h"
 
+#include "meso/audit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +267,7 @@ billing_get_package (const Meso__V1__Request *req, void *body, meso_reply_t *rep
                 ids[i] = PQgetvalue (ares, i, 0);
             Meso__V1__Package pkg;
             billing_package_fill (pres, 0, in->clinic_id, &pkg);
+            meso_call_patient (pkg.patient_id, in->clinic_id);
             Meso__V1__GetPackageReply out = MESO__V1__GET_PACKAGE_REPLY__INIT;
             char next[MESO_PAGE_TOKEN_MAX] = "";
             out.package = &pkg;
@@ -314,6 +317,7 @@ s_refund_package_effect (meso_db_t *db, meso_idem_job_t *job)
         meso_reply_reason (reply, "unknown_package", "package_id", "a package is refunded by the clinic that sold it");
         goto done;
     }
+    meso_call_patient (PQgetvalue (pres, 0, PKG_PATIENT), in->clinic_id);
     Meso__V1__Package p;
     billing_package_fill (pres, 0, in->clinic_id, &p);
     if (strcmp (p.state, "active") != 0 || p.sessions_left == 0) {

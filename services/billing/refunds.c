@@ -17,6 +17,8 @@
  * clerk may want to keep the credit for the next session. */
 #include "billing.h"
 
+#include "meso/audit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ s_refund_one (meso_db_t *db, const char *clinic, const char *payment_id, const c
               const char *patient, int64_t amount, const char *currency, const char *reason,
               const Meso__V1__Actor *actor, char *id)
 {
+    meso_call_patient (patient, clinic);
     if (meso_uuid_v4 (id) != 0) {
         meso_db_set_error (db, NULL, "no randomness for a refund id");
         return -1;
@@ -286,6 +289,7 @@ billing_credit_issue (meso_db_t *db, const char *clinic, const char *invoice_id,
                       const char *kind, const char *reason, const char *package_id,
                       const Meso__V1__Actor *actor, char *id)
 {
+    meso_call_patient (patient, clinic);
     if (meso_uuid_v4 (id) != 0) {
         meso_db_set_error (db, NULL, "no randomness for a credit note id");
         return -1;
@@ -360,6 +364,7 @@ s_cancel_invoice_effect (meso_db_t *db, meso_idem_job_t *job)
         meso_reply_reason (reply, "unknown_invoice", "invoice_id", "check the invoice id and clinic");
         return -1;
     }
+    meso_call_patient (inv.msg.patient_id, in->clinic_id);
     int rc = -1;
     PGresult *cres = NULL;
     char id[MESO_UUID_LEN + 1];

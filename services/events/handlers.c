@@ -46,9 +46,9 @@ s_head (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg
 
 const meso_method_t events_methods[] = {
     { "events.Replay", events_replay, MESO_METHOD_READ, &meso__v1__replay_request__descriptor,
-      MESO_ROLE_ALL, NULL, 0 },
+      MESO_ROLE_ALL, NULL, MESO_METHOD_NO_PATIENT },
     { "events.Head", s_head, MESO_METHOD_READ, NULL,
-      MESO_ROLE_ALL, NULL, 0 },
+      MESO_ROLE_ALL, NULL, MESO_METHOD_NO_PATIENT },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 

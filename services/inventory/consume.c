@@ -17,6 +17,8 @@
  * (stock.c); this file checks, locks, asks and writes the ledger. */
 #include "inventory.h"
 
+#include "meso/audit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,7 @@ s_consume_apply (meso_db_t *db, const s_consume_args_t *a, meso_reply_t *reply)
         char status[16];
         snprintf (status, sizeof status, "%s", PQgetvalue (head, 0, 7));
         snprintf (session_date, sizeof session_date, "%s", PQgetvalue (head, 0, 3));
+        meso_call_patient (PQgetvalue (head, 0, 2)[0] ? PQgetvalue (head, 0, 2) : NULL, a->clinic);
         PQclear (head);
         if (strcmp (status, "consumed") == 0)
             return 1;

@@ -29,6 +29,8 @@
  * changes. */
 #include "inventory.h"
 
+#include "meso/audit.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +237,7 @@ holds_release_apply (meso_db_t *db, const char *clinic, const char *appointment,
         return -1;
     if (PQntuples (head) == 0) {
         PQclear (head);
+        meso_call_patient (NULL, clinic);       /* no patient's stock touched */
         if (!strict)
             return 1;
         /* Never reserved: record the release (a tombstone, no lines), so
@@ -252,6 +255,10 @@ holds_release_apply (meso_db_t *db, const char *clinic, const char *appointment,
     }
     char status[16];
     snprintf (status, sizeof status, "%s", PQgetvalue (head, 0, 7));
+    if (PQgetvalue (head, 0, 2)[0])
+        meso_call_patient (PQgetvalue (head, 0, 2), clinic);
+    else
+        meso_call_patient (NULL, clinic);       /* a tombstone: no patient */
     PQclear (head);
     if (strcmp (status, "released") == 0)
         return 1;
@@ -359,6 +366,7 @@ s_redate_effect (meso_db_t *db, frame_job_t *job)
     snprintf (patient, sizeof patient, "%s", PQgetvalue (head, 0, 2));
     snprintf (status, sizeof status, "%s", PQgetvalue (head, 0, 7));
     PQclear (head);
+    meso_call_patient (patient[0] ? patient : NULL, clinic);
     if (strcmp (status, "held") != 0) {
         meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
                           "the reservation of appointment %s is %s: only a held reservation can move",

@@ -20,12 +20,16 @@
 #include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
+#include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
 #include "meso/mtime.h"
 #include "meso/version.h"
 
 #define POLL_MS 200
+
+/* Keys past their retention go in small batches between requests. */
+static meso_idem_purger_t s_purger;
 
 int
 main (int argc, char **argv)
@@ -44,6 +48,7 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        MESO_IDEM_OPTS,
         { "expiring-check-ms", "MESO_INVENTORY_EXPIRING_CHECK_MS", "60000",
           "how often to look for lots to announce as stock.expiring (ms, 50..86400000)", NULL },
         { NULL, NULL, NULL, NULL, NULL }
@@ -54,6 +59,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("inventory", meso_config_get (opts, "log-level"));
+    if (meso_idem_purger_init (&s_purger, opts, INVENTORY_SCHEMA) != 0)
+        return 2;
     long expiring_every_ms = 0;
     if (meso_config_int (opts, "expiring-check-ms", 50, 86400000L, &expiring_every_ms) != 0)
         return 2;
@@ -115,6 +122,7 @@ main (int argc, char **argv)
 
     int64_t next_expiring = 0;
     while (!zsys_interrupted) {
+        meso_idem_purge_tick (&s_purger, self.db);
         int64_t now = meso_time_mono_ms ();
         if (now >= next_expiring) {
             next_expiring = now + expiring_every_ms;

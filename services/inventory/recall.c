@@ -20,6 +20,8 @@
  * lot recalled -- and each clinic's lots of the ingredient locked. */
 #include "inventory.h"
 
+#include "meso/audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +210,7 @@ s_recall_report (s_recall_t *x, PGresult *lots, PGresult *hits)
 {
     Meso__V1__RecallRequest *in = x->job->in;
     int nl = PQntuples (lots), nh = PQntuples (hits), rc = -1;
+    meso_call_patient (NULL, NULL);     /* looked; each patient hit is added below */
     Meso__V1__Lot *la = calloc ((size_t) nl + 1, sizeof *la);
     Meso__V1__Lot **lp = calloc ((size_t) nl + 1, sizeof *lp);
     Meso__V1__RecallHit *ha = calloc ((size_t) nh + 1, sizeof *ha);
@@ -223,6 +226,7 @@ s_recall_report (s_recall_t *x, PGresult *lots, PGresult *hits)
         ha[i].clinic_id = PQgetvalue (hits, i, 0);
         ha[i].appointment_id = PQgetvalue (hits, i, 1);
         ha[i].patient_id = PQgetvalue (hits, i, 2);
+        meso_call_patient (ha[i].patient_id[0] ? ha[i].patient_id : NULL, ha[i].clinic_id);
         ha[i].session_date = PQgetvalue (hits, i, 3);
         ha[i].state = PQgetvalue (hits, i, 4);
         ha[i].lot_id = PQgetvalue (hits, i, 5);
@@ -502,6 +506,7 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
     }
     int fetched = PQntuples (res);
     int n = fetched > (int) size ? (int) size : fetched;
+    meso_call_patient (NULL, in->clinic_id);    /* looked; each one listed below */
     Meso__V1__StockRecallShortfall *ua = calloc ((size_t) n + 1, sizeof *ua);
     Meso__V1__StockRecallShortfall **up = calloc ((size_t) n + 1, sizeof *up);
     if (ua && up) {
@@ -510,6 +515,7 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
             meso__v1__stock_recall_shortfall__init (u);
             u->appointment_id = PQgetvalue (res, i, AR_APPOINTMENT);
             u->patient_id = PQgetvalue (res, i, AR_PATIENT);
+            meso_call_patient (u->patient_id[0] ? u->patient_id : NULL, in->clinic_id);
             u->clinic_id = PQgetvalue (res, i, AR_CLINIC);
             u->ingredient_code = PQgetvalue (res, i, AR_INGREDIENT);
             u->lot_id = PQgetvalue (res, i, AR_LOT_ID);

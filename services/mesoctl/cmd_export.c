@@ -22,9 +22,11 @@
  *      "audit": [...]}
  *
  * "audit" holds the patient's entries of the audit trail (who read or
- * changed the record, when, how): s_audit_entries below is the one place
- * that fills it, and until the audit trail is wired in it answers an
- * empty list. The four calls go one after the other (a person's export is
+ * changed the record, when, how), read as `mesoctl audit patient` reads
+ * them: directly, with --db, as the migration role, the only role that
+ * may read the trail (deploy/sql/021_audit.sql). Without --db, or when
+ * the read fails, "audit" is null and the header's "audit_included" is
+ * false (the services' sections do not depend on it). The four calls go one after the other (a person's export is
  * rare; each is one reply under the frame cap, see meso/export.h). A
  * service that refuses or does not answer leaves its section null with its
  * status in the header, and the command exits 1: an export is never
@@ -69,6 +71,8 @@ const meso_opt_t mesoctl_patient_export_opts[] = {
     { "inventory-endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
     { "billing-endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL },
     { "timeout", NULL, "10000", "deadline of each service's call in milliseconds", NULL },
+    { "db", "MESO_DB", "", "libpq conninfo of the migration role: adds the patient's audit entries "
+      "(only that role reads the trail; without it \"audit\" is null)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -88,17 +92,9 @@ s_json_str (FILE *out, const char *s)
     fputc ('"', out);
 }
 
-/* The patient's audit entries as a JSON array, written to out. The audit
- * trail (schema audit, `mesoctl audit patient`) is not wired in yet: an
- * empty list. Returns 0, or -1 when the entries could not be read (the
- * export is then incomplete). */
-static int
-s_audit_entries (FILE *out, const char *patient)
-{
-    (void) patient;
-    fputs ("[]", out);
-    return 0;
-}
+/* Most audit entries an export carries (a patient's record is read a few
+ * times per visit: far above a lifetime's). */
+#define EXPORT_AUDIT_MAX 100000
 
 int
 mesoctl_patient_export (meso_opt_t *opts)
@@ -144,6 +140,17 @@ mesoctl_patient_export (meso_opt_t *opts)
         }
     }
 
+    /* The audit entries, after the services answered: the trail then holds
+     * this export's own reads too. */
+    PGresult *audit = NULL;
+    const char *conninfo = mesoctl_opt (opts, "db");
+    if (*conninfo) {
+        char why[512];
+        audit = mesoctl_audit_patient_rows (conninfo, patient, EXPORT_AUDIT_MAX, why, sizeof why);
+        if (!audit)
+            fprintf (stderr, "mesoctl patient export: the audit entries were not read: %s\n", why);
+    }
+
     FILE *out = stdout;
     const char *path = mesoctl_opt (opts, "out");
     if (*path) {
@@ -158,6 +165,8 @@ mesoctl_patient_export (meso_opt_t *opts)
                 if (got[i])
                     protobuf_c_message_free_unpacked (got[i], NULL);
             }
+            if (audit)
+                PQclear (audit);
             return MESOCTL_FAILED;
         }
     }
@@ -180,7 +189,8 @@ mesoctl_patient_export (meso_opt_t *opts)
         s_json_str (out, got[i] ? "" : res[i].message);
         fputs ("}", out);
     }
-    fprintf (out, "],\"complete\":%s}", complete ? "true" : "false");
+    fprintf (out, "],\"complete\":%s,\"audit_included\":%s}", complete ? "true" : "false",
+             audit ? "true" : "false");
     for (size_t i = 0; i < NPARTS; i++) {
         fprintf (out, ",\n\"%s\":", s_parts[i].service);
         char *json = got[i] ? meso_pbjson_encode (got[i], MESO_PBJSON_DEFAULTS, NULL) : NULL;
@@ -193,9 +203,13 @@ mesoctl_patient_export (meso_opt_t *opts)
             protobuf_c_message_free_unpacked (got[i], NULL);
     }
     fputs (",\n\"audit\":", out);
-    if (s_audit_entries (out, patient) != 0)
-        complete = false;
+    if (audit)
+        mesoctl_audit_rows_json (out, audit);
+    else
+        fputs ("null", out);
     fputs ("}\n", out);
+    if (audit)
+        PQclear (audit);
     if (out != stdout && fclose (out) != 0) {
         fprintf (stderr, "mesoctl: cannot write %s\n", path);
         return MESOCTL_FAILED;

@@ -32,6 +32,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <libpq-fe.h>
 
 #include "meso/config.h"
 #include <protobuf-c/protobuf-c.h>
@@ -67,6 +69,13 @@ int mesoctl_reports (int argc, char **argv);
 /* cmd_export.c: "mesoctl patient export" (a subcommand of cmd_patients.c). */
 int mesoctl_patient_export (meso_opt_t *opts);
 extern const meso_opt_t mesoctl_patient_export_opts[];
+int mesoctl_audit (int argc, char **argv);
+/* cmd_audit.c: the rows of mesoctl_store_audit_patient as a JSON array
+ * (no newline), and those rows read with conninfo (the migration role),
+ * or NULL with why. The export uses both. */
+void mesoctl_audit_rows_json (FILE *out, PGresult *r);
+PGresult *mesoctl_audit_patient_rows (const char *conninfo, const char *patient, int limit, char *why,
+                                      size_t size);
 
 /* ------------------------------------------------------------ services */
 

@@ -46,6 +46,7 @@
  *
  * Both name a course, not a clinic (MESO_SCOPE_HANDLER): the course's
  * clinic is checked before anything else, the idempotency claim included. */
+#include "meso/audit.h"
 #include "scheduling.h"
 
 #include <stdio.h>
@@ -104,6 +105,7 @@ s_course_scope (scheduling_t *self, const char *course_id, s_change_t *c, meso_r
     else if (meso_call_need_clinic (reply, PQgetvalue (res, 0, 1), "course_id") == 0) {
         snprintf (c->course_id, sizeof c->course_id, "%s", course_id);
         snprintf (c->patient_id, sizeof c->patient_id, "%s", PQgetvalue (res, 0, 2));
+        meso_call_patient (c->patient_id, PQgetvalue (res, 0, 1));     /* the audit trail */
         rc = sched_clinic_load (self, PQgetvalue (res, 0, 1), "course_id", &c->clinic, reply);
     }
     PQclear (res);

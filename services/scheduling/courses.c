@@ -21,6 +21,8 @@
  * only the patient's courses inside them. */
 #include "scheduling.h"
 
+#include "meso/audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +539,8 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
             break;
         }
         row[out.n_courses] = i;
+        if (parts[i]->course)
+            meso_call_patient (parts[i]->course->patient_id, PQgetvalue (ids, i, 1));
         courses[out.n_courses++] = parts[i]->course;
     }
     char next[MESO_PAGE_TOKEN_MAX] = "";

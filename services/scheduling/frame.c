@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "meso/access.h"
+#include "meso/audit.h"
 #include "meso/handler.h"
 #include "meso/mtime.h"
 
@@ -150,6 +151,8 @@ sched_scope_appointment (scheduling_t *self, const char *appointment_id, const c
         meso_reply_db_error (reply, self->db, "session");
         return -1;
     }
+    if (PQntuples (res) == 1)
+        meso_call_patient (PQgetvalue (res, 0, SC_PATIENT), PQgetvalue (res, 0, SC_CLINIC));
     int rc = PQntuples (res) == 1
         ? meso_call_need_clinic (reply, PQgetvalue (res, 0, SC_CLINIC), field) : 0;
     PQclear (res);

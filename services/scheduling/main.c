@@ -24,6 +24,7 @@
 #include "meso/curve.h"
 #include "meso/vault.h"
 #include "meso/config.h"
+#include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
 #include "meso/mtime.h"
@@ -31,10 +32,14 @@
 #define RECOVERY_EVERY_MS 5000
 #define CONSUMER_POLL_MS 50
 
+/* Keys past their retention go in small batches between requests. */
+static meso_idem_purger_t s_purger;
+
 static void
 s_tick (void *arg)
 {
     scheduling_t *self = arg;
+    meso_idem_purge_tick (&s_purger, self->db);
     int64_t now = meso_time_mono_ms ();
     if (self->gauges_every_ms > 0 && now >= self->next_gauges_ms) {
         self->next_gauges_ms = now + self->gauges_every_ms;
@@ -96,6 +101,7 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        MESO_IDEM_OPTS,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-scheduling",
@@ -104,6 +110,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("scheduling", meso_config_get (opts, "log-level"));
+    if (meso_idem_purger_init (&s_purger, opts, SCHED_SCHEMA) != 0)
+        return 2;
     if (meso_metrics_start ("scheduling", meso_config_get (opts, "metrics")) != 0)
         return 1;
     zsys_init ();

@@ -13,6 +13,7 @@
  *
  * Apart from waitlist.c because it calls the methods of sessions.c and
  * courses.c, which call waitlist.c when they free a slot. */
+#include "meso/audit.h"
 #include "scheduling.h"
 
 #include <stdio.h>
@@ -84,6 +85,7 @@ offers_accept (const Meso__V1__Request *req, void *body, meso_reply_t *reply, vo
         PQclear (o);
         return;
     }
+    meso_call_patient (PQgetvalue (o, 0, O_PATIENT), in->clinic_id);    /* the audit trail */
     if (moves) {
         Meso__V1__RescheduleRequest rr = MESO__V1__RESCHEDULE_REQUEST__INIT;
         rr.appointment_id = PQgetvalue (o, 0, O_APPT);

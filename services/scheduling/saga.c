@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "events.pb-c.h"
+#include "meso/audit.h"
 #include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
@@ -141,6 +142,8 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
             if (!data || meso_reply_unpack_into (reply, data, len) != 0)
                 meso_reply_error (reply, MESO_INTERNAL,
                                   "stored reply for idempotency key %s does not decode", req->idempotency_key);
+            else
+                meso_audit_replay ();
             PQfreemem (data);
         }
     }
@@ -343,6 +346,11 @@ s_final_txn (meso_db_t *db, void *arg)
         return -1;
     if (f->req && meso_idem_store (db, SCHED_SCHEMA, f->req, f->reply) != 0)
         return -1;
+    /* The booking's audit row, last (nothing outside a request: recovery). */
+    if (meso_audit_append (db, f->reply) != 0) {
+        meso_reply_db_error (f->reply, db, "audit trail");
+        return -1;
+    }
     return 0;
 db_error:
     meso_reply_db_error (f->reply, db, "booking");

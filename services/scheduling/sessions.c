@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "events.pb-c.h"
+#include "meso/audit.h"
 #include "meso/log.h"
 #include "meso/mtime.h"
 #include "meso/outbox.h"
@@ -49,6 +50,7 @@ s_session_load (meso_db_t *db, meso_reply_t *reply, const char *appointment_id,
         *res = NULL;
         return -1;
     }
+    meso_call_patient (PQgetvalue (*res, 0, SC_PATIENT), PQgetvalue (*res, 0, SC_CLINIC));
     const char *st = PQgetvalue (*res, 0, SC_STATUS);
     if (lifecycle_allows (change, st))
         return 0;
@@ -401,6 +403,7 @@ s_start_screen (scheduling_t *self, const char *appointment_id, meso_reply_t *re
         meso_reply_reason (reply, "unknown_appointment", "appointment_id", "no session has this id");
         return -1;
     }
+    meso_call_patient (PQgetvalue (res, 0, SC_PATIENT), PQgetvalue (res, 0, SC_CLINIC));
     if (strcmp (PQgetvalue (res, 0, SC_STATUS), "on_hold") == 0) {
         /* Refused before screening is asked, so the reason is the hold
          * itself rather than the outdated screening behind it. Only this

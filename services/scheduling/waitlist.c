@@ -20,6 +20,7 @@
  * offers the slot to the next entry it suits, never twice to one entry;
  * an entry that leaves withdraws its open offer the same way. A slot that
  * is no longer free (booked meanwhile) is offered to nobody. */
+#include "meso/audit.h"
 #include "scheduling.h"
 
 #include <stdio.h>
@@ -387,6 +388,8 @@ s_leave_effect (meso_db_t *db, sched_job_t *job)
     if (!res)
         return -1;
     int n = PQntuples (res);
+    if (n == 1)
+        meso_call_patient (PQgetvalue (res, 0, W_PATIENT), in->clinic_id);     /* the audit trail */
     PQclear (res);
     if (n != 1)
         return s_reply_entry (db, in->clinic_id, in->entry_id, job->reply);     /* NOT_FOUND */
@@ -455,6 +458,11 @@ waitlist_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, vo
         out.entries = ep;
         out.n_entries = kept;
         meso_page_fit (&out.base, &out.n_entries, MESO_PAGE_REPLY_LIMIT - 1024);
+        /* The audit trail: one row per patient on the page (none: none). */
+        for (size_t i = 0; i < out.n_entries; i++)
+            meso_call_patient (ep[i]->patient_id, in->clinic_id);
+        if (out.n_entries == 0)
+            meso_call_patient (NULL, NULL);
         char token[MESO_PAGE_TOKEN_MAX] = "";
         if (out.n_entries > 0 && (out.n_entries < kept || (size_t) n > size)) {
             const char *key[] = { PQgetvalue (res, (int) out.n_entries - 1, W_SEQ) };

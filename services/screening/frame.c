@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "meso/access.h"
+#include "meso/audit.h"
 #include "meso/handler.h"
 #include "meso/idem.h"
 
@@ -69,16 +70,23 @@ s_frame_txn (meso_db_t *db, void *arg)
     screening_call_t *c = f->call;
     meso_reply_reset (c->reply);
     int rc = meso_idem_claim (db, SCHEMA, c->req, c->reply);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;         /* replayed, or refused */
-    c->patient_id[0] = '\0';
-    if (f->fn (db, c) != 0)
-        return -1;
-    if (meso_idem_store (db, SCHEMA, c->req, c->reply) != 0)
-        return -1;
-    /* A reply repeating a patient's data is deleted with its key. */
-    if (c->patient_id[0] && store_idem_patient (db, c->req->idempotency_key, c->patient_id) != 0) {
-        meso_reply_db_error (c->reply, db, "cannot record whom the reply is about");
+    if (rc < 0)
+        return -1;                      /* refused */
+    if (rc == 0) {
+        c->patient_id[0] = '\0';
+        if (f->fn (db, c) != 0 || meso_idem_store (db, SCHEMA, c->req, c->reply) != 0)
+            return -1;
+        /* A reply repeating a patient's data is deleted with its key. */
+        if (c->patient_id[0] && store_idem_patient (db, c->req->idempotency_key, c->patient_id) != 0) {
+            meso_reply_db_error (c->reply, db, "cannot record whom the reply is about");
+            return -1;
+        }
+    }
+    else
+        meso_audit_replay ();
+    /* The audit row of the patient touched (a replay too), last. */
+    if (meso_audit_append (db, c->reply) != 0) {
+        meso_reply_db_error (c->reply, db, "audit trail");
         return -1;
     }
     return 0;

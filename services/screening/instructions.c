@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "meso/audit.h"
 #include "meso/mtime.h"
 
 void
@@ -28,6 +29,7 @@ screening_get_instructions (const Meso__V1__Request *req, void *body, meso_reply
     store_patient_t p;
     if (screening_patient (reply, self->db, rq->patient_id, false, &p) != 0)
         return;
+    meso_call_patient (p.id, p.home_clinic_id);     /* the audit trail's clinic */
     PGresult *res = store_screenings (self->db, p.id, 1, NULL, NULL);
     if (!res) {
         meso_reply_db_error (reply, self->db, "cannot read the screenings");

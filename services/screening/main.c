@@ -18,8 +18,19 @@
 #include "meso/curve.h"
 #include "meso/clinics.h"
 #include "meso/config.h"
+#include "meso/idem.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
+
+/* Keys past their retention go in small batches between requests. */
+static meso_idem_purger_t s_purger;
+
+static void
+s_tick (void *arg)
+{
+    screening_t *self = arg;
+    meso_idem_purge_tick (&s_purger, self->db);
+}
 
 int
 main (int argc, char **argv)
@@ -38,6 +49,7 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        MESO_IDEM_OPTS,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-screening",
@@ -46,6 +58,8 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("screening", meso_config_get (opts, "log-level"));
+    if (meso_idem_purger_init (&s_purger, opts, "screening") != 0)
+        return 2;
     if (meso_metrics_start ("screening", meso_config_get (opts, "metrics")) != 0)
         return 1;
     zsys_init ();
@@ -111,7 +125,7 @@ main (int argc, char **argv)
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));
-    meso_bus_server_run (self.server, NULL, NULL, 0);
+    meso_bus_server_run (self.server, s_tick, &self, 1000);
     meso_info ("stopping");
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db);

@@ -18,6 +18,8 @@
  * under the patient's row lock, before any write. */
 #include "screening.h"
 
+#include "meso/audit.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -117,6 +119,7 @@ s_register_txn (meso_db_t *db, screening_call_t *c)
         return -1;
     }
     snprintf (c->patient_id, sizeof c->patient_id, "%s", p.id);
+    meso_call_patient (p.id, p.home_clinic_id);
     Meso__V1__Patient pb;
     screening_patient_proto (&p, &pb);
     Meso__V1__RegisterPatientReply out = MESO__V1__REGISTER_PATIENT_REPLY__INIT;

@@ -98,8 +98,8 @@ s_export (fx_t *fx, const char *patient, char *path, size_t size)
     unlink (path);
     return mt_sh ("MESO_KEY=%s/tester.key_secret %s/bin/mesoctl patient export %s --out %s"
                   " --endpoint %s --scheduling-endpoint %s --inventory-endpoint %s"
-                  " --billing-endpoint %s", mt_keys (), mt_build_dir (), patient, path,
-                  fx->screening_ep, fx->sched_ep[0], fx->inventory_ep, s_billing_ep);
+                  " --billing-endpoint %s --db '%s'", mt_keys (), mt_build_dir (), patient, path,
+                  fx->screening_ep, fx->sched_ep[0], fx->inventory_ep, s_billing_ep, fx->admin);
 }
 
 /* A Python expression over the document d at path (json.load: the file
@@ -301,8 +301,13 @@ test_export_holds_every_record_of_the_patient (void **state)
     /* The header: all four answered, who asked, and the audit place. */
     assert_int_equal (s_count (path, "1 if d['export']['complete'] and len(d['export']['services']) == 4"
                                      " and all(s['status'] == 'OK' for s in d['export']['services'])"
-                                     " and d['export']['generated_by']['public_key'] and d['audit'] == []"
+                                     " and d['export']['generated_by']['public_key'] and d['export']['audit_included']"
                                      " else 0"), 1);
+    /* Every audit entry of Ana, the export's own four reads included. */
+    long audited = s_count (path, "len(d['audit'])");
+    assert_true (audited > 4);
+    assert_int_equal (audited, fx_sql (fx, "SELECT count (*) FROM audit.entry WHERE patient_id = $1", ana));
+    assert_int_equal (s_count (path, "sum(1 for a in d['audit'] if a['method'].endswith('.ExportPatient'))"), 4);
     /* Nothing of Bea. */
     char cmd[1024];
     snprintf (cmd, sizeof cmd, "! grep -q -e %s -e %s -e %s %s", bea, appt, binv, path);

@@ -139,6 +139,10 @@ const char *meso_call_on_behalf_of (void);
  * caller may act in clinic; marks the call's scope as checked. Returns 0
  * when allowed. Outside a request (no principal) everything is allowed. */
 int meso_call_need_clinic (meso_reply_t *reply, const char *clinic, const char *field);
+/* The clinic the handler last checked with meso_call_need_clinic ("" when
+ * none): the audit trail's clinic for a method whose scope the handler
+ * resolves. */
+const char *meso_call_clinic (void);
 /* Whether the caller may act in clinic (no reply, no mark): for filtering
  * lists. */
 bool meso_call_in_clinic (const char *clinic);

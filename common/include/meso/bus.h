@@ -103,6 +103,16 @@ typedef enum {
 /* meso_method_t.flags */
 #define MESO_METHOD_HEALTH_DATA 1u      /* the reply carries health data: the
                                            principal must be allowed to see it */
+/* Every method says whether it reads or changes a patient's data: exactly
+ * one of these two (unit_test_audit_classified walks every table). A
+ * patient method gets one audit row per patient it touches (meso/audit.h);
+ * its patient is at meso_method_t.patient. */
+#define MESO_METHOD_PATIENT (1u << 1)
+#define MESO_METHOD_NO_PATIENT (1u << 2)
+
+/* meso_method_t.patient when the handler learns the patient itself (from
+ * the appointment, invoice...) and reports it with meso_call_patient. */
+#define MESO_PATIENT_HANDLER "@handler"
 
 /* A role bit outside access.h's eight: callers of a plaintext endpoint
  * (no key, no principal) may call methods that carry it. */
@@ -125,7 +135,14 @@ typedef struct {
      * the role). The server refuses a clinic outside the caller's scope
      * before the handler runs. */
     const char *scope;
-    unsigned flags;             /* MESO_METHOD_HEALTH_DATA */
+    unsigned flags;             /* MESO_METHOD_HEALTH_DATA, MESO_METHOD_PATIENT or
+                                   MESO_METHOD_NO_PATIENT */
+    /* For a MESO_METHOD_PATIENT method: the path of the string field naming
+     * the patient ("patient_id", "spec.patient_id"), or MESO_PATIENT_HANDLER.
+     * Patients the handler reports (meso_call_patient) are used instead of
+     * the field's when there are any. Optional: entries that end before it
+     * leave it NULL. */
+    const char *patient;
 } meso_method_t;
 
 /* Health hook: fills the service-specific parts (lag_ms, state, notes) of

@@ -22,6 +22,7 @@
 #define MESO_IDEM_H
 
 #include "meso/bus.h"
+#include "meso/config.h"
 #include "meso/db.h"
 
 /* Returns 0 when the key is new (claimed; go on with the effect), 1 when a
@@ -59,5 +60,46 @@ struct meso_idem_job_t {
 
 void meso_idem_run (meso_db_t *db, const char *schema, const Meso__V1__Request *req,
                     meso_reply_t *reply, void *in, meso_idem_effect_fn *effect, void *arg);
+
+/* ------------------------------------------------------------------------
+ * Retention: keys older than the TTL are deleted by each daemon's tick, in
+ * batches of MESO_IDEM_PURGE_BATCH rows that skip rows another
+ * transaction holds (FOR UPDATE SKIP LOCKED), so a purge never waits for
+ * a writer and a writer waits at most for one batch's statement. A
+ * request retried after its key is gone runs again (that is the window's
+ * promise: a retry within it replays). */
+#define MESO_IDEM_TTL_MIN_S 86400L          /* 24 hours */
+#define MESO_IDEM_TTL_MAX_S 2592000L        /* 30 days */
+#define MESO_IDEM_PURGE_BATCH 1000
+#define MESO_IDEM_PURGE_BATCHES 10          /* per tick at most */
+
+/* The two options every daemon with an idempotency table takes (in its
+ * meso_opt_t table, before the end marker). */
+#define MESO_IDEM_OPTS \
+    { "idempotency-ttl-s", "MESO_IDEMPOTENCY_TTL_S", "604800", \
+      "seconds an idempotency key (and its stored reply) is kept: a retry within it replays, " \
+      "one after it runs again (86400..2592000: 24 hours to 30 days)", NULL }, \
+    { "idempotency-purge-ms", "MESO_IDEMPOTENCY_PURGE_MS", "60000", \
+      "how often keys past the TTL are purged, in ms (1000..3600000)", NULL }
+
+typedef struct {
+    const char *schema;
+    long ttl_s;
+    long every_ms;
+    int64_t next_ms;            /* monotonic: the next purge */
+} meso_idem_purger_t;
+
+/* Reads the two options into p for schema (a constant of the service).
+ * Returns 0, or -1 after printing why (a TTL outside 24 h..30 days). */
+int meso_idem_purger_init (meso_idem_purger_t *p, const meso_opt_t *opts, const char *schema);
+
+/* Deletes at most batch keys of schema older than ttl_s. Returns the
+ * number deleted, or -1 (db error set). */
+int meso_idem_purge (meso_db_t *db, const char *schema, long ttl_s, int batch);
+
+/* When due, purges up to MESO_IDEM_PURGE_BATCHES batches (again at the
+ * next tick when there is more), counts them in the metric
+ * meso_idempotency_keys_purged_total{schema} and logs the total. */
+void meso_idem_purge_tick (meso_idem_purger_t *p, meso_db_t *db);
 
 #endif
