@@ -49,5 +49,11 @@ const meso_method_t screening_methods[] = {
     { "screening.GetConsents", screening_get_consents, MESO_METHOD_READ,
       &meso__v1__get_consents_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "screening.SearchPatients", screening_search_patients, MESO_METHOD_READ,
+      &meso__v1__search_patients_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "screening.GetPatients", screening_get_patients, MESO_METHOD_READ,
+      &meso__v1__get_patients_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -18,6 +18,18 @@
 #include "meso/log.h"
 #include "meso/metrics.h"
 
+/* Indexes, once, the patients registered before the search existed
+ * (search.c); retried every second until the database answers. */
+static bool s_backfilled;
+
+static void
+s_tick (void *arg)
+{
+    screening_t *self = arg;
+    if (!s_backfilled && screening_search_backfill (self) >= 0)
+        s_backfilled = true;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -35,6 +47,9 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        { "search-key", "MESO_SEARCH_KEY", "",
+          "file of the patient search key (64 hex digits); empty: search.key in the keys folder "
+          "(MESO_KEYS), made by mesoctl keys init", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-screening",
@@ -51,6 +66,8 @@ main (int argc, char **argv)
     screening_t self;
     memset (&self, 0, sizeof self);
     if (meso_trust_start ("screening", meso_config_get (opts, "db")) != 0)
+        return 1;
+    if (screening_search_key_load (&self, meso_config_get (opts, "search-key"), meso_curve_keys_dir ()) != 0)
         return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
@@ -89,7 +106,7 @@ main (int argc, char **argv)
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));
-    meso_bus_server_run (self.server, NULL, NULL, 0);
+    meso_bus_server_run (self.server, s_tick, &self, 1000);
     meso_info ("stopping");
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&self.db);

@@ -38,6 +38,7 @@
 #include "meso/clinics.h"
 #include "meso/db.h"
 #include "rules.h"
+#include "search_norm.h"
 #include "screening.pb-c.h"
 
 typedef struct {
@@ -45,6 +46,7 @@ typedef struct {
     meso_bus_server_t *server;
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_bus_client_t *inventory;   /* the catalogue's owner (GetIngredients); NULL: none */
+    uint8_t search_key[SEARCH_KEY_BYTES];   /* the blind index's key (search.c) */
 } screening_t;
 
 /* A patient row, as text (sizes are the schema's limits + NUL). */
@@ -87,6 +89,10 @@ int store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patie
 /* Reads patient id; lock takes a row lock (FOR UPDATE). 1 found, 0 not
  * found, -1 error. */
 int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out);
+/* Reads the patients whose ids are in ids_literal ("{uuid,uuid}", each
+ * a valid UUID), in no particular order, at most max. Returns the count
+ * or -1. The same read as store_patient_get, for a page of them. */
+int store_patients_get_many (meso_db_t *db, const char *ids_literal, store_patient_t *out, size_t max);
 /* Writes every field of p (a full row) back. 0 or -1. */
 int store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out);
 
@@ -157,6 +163,30 @@ PGresult *store_consents (meso_db_t *db, const char *patient_id, const char *cli
 int store_consent_state (meso_db_t *db, const char *patient_id, const char *clinic_id,
                          const char *treatment, int *current, int *newest_signed,
                          bool *current_signed);
+
+/* ---- store_search.c: the patient search (migration 027) ---- */
+
+/* Deletes every search row of the patient (erasure; before a re-index).
+ * 0 or -1. */
+int store_search_forget (meso_db_t *db, const char *patient_id);
+/* Replaces the patient's search rows with t[0..n), under clinic_id. */
+int store_search_replace (meso_db_t *db, const char *patient_id, const char *clinic_id,
+                          const search_token_t *t, size_t n);
+/* Ids of the patients of clinic_id holding every token of t[0..n) (n at
+ * most 64), after patient id `after` ("" or NULL: from the start), by
+ * id, at most limit. NULL on error. */
+PGresult *store_search_find (meso_db_t *db, const char *clinic_id, const search_token_t *t, size_t n,
+                             const char *after, int limit);
+/* Ids of up to limit patients with no search rows (registered before
+ * migration 027). NULL on error. */
+PGresult *store_search_unindexed (meso_db_t *db, int limit);
+/* One row per id of ids_literal ("{uuid,...}"): id, newest screening's
+ * verdict ("" none), its valid_until, expired on date ('t'/'f'), a
+ * change reported after it ('t'/'f'), the clinic's current consent
+ * version for treatment (0 none), the newest version the patient
+ * signed there (0 none). NULL on error. */
+PGresult *store_patients_state (meso_db_t *db, const char *ids_literal, const char *clinic_id,
+                                const char *treatment, const char *date);
 
 /* ---- frame.c: what every method shares ---- */
 
@@ -263,6 +293,18 @@ meso_handler_fn screening_get_screening;
 meso_handler_fn screening_check;
 /* settings.c */
 meso_handler_fn screening_set_clinic_settings;
+/* search.c: SearchPatients, GetPatients, and the index kept with the
+ * patient */
+meso_handler_fn screening_search_patients;
+meso_handler_fn screening_get_patients;
+/* Reads the search key: the file at path, else <keys_dir>/search.key.
+ * 0, or -1 (logged: run "mesoctl keys init"). */
+int screening_search_key_load (screening_t *self, const char *path, const char *keys_dir);
+/* Replaces p's search rows, inside the caller's transaction. 0 or -1. */
+int screening_search_index (screening_t *self, meso_db_t *db, const store_patient_t *p);
+/* Indexes the patients registered before the search existed, in
+ * batches, one transaction each. Returns the number indexed, -1. */
+int screening_search_backfill (screening_t *self);
 /* consents.c */
 meso_handler_fn screening_set_consent_text;
 meso_handler_fn screening_get_consent_text;

@@ -61,18 +61,24 @@ store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t
     US_OF ("created_at") ", " US_OF ("updated_at")
 
 static void
+s_patient_row_at (PGresult *res, int i, store_patient_t *out)
+{
+    s_copy (out->id, sizeof out->id, PQgetvalue (res, i, 0));
+    s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, i, 1));
+    s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, i, 2));
+    s_copy (out->birth_date, sizeof out->birth_date, PQgetvalue (res, i, 3));
+    out->sex = atoi (PQgetvalue (res, i, 4));
+    s_copy (out->phone, sizeof out->phone, PQgetvalue (res, i, 5));
+    s_copy (out->email, sizeof out->email, PQgetvalue (res, i, 6));
+    s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, i, 7));
+    out->created_at_us = strtoll (PQgetvalue (res, i, 8), NULL, 10);
+    out->updated_at_us = strtoll (PQgetvalue (res, i, 9), NULL, 10);
+}
+
+static void
 s_patient_row (PGresult *res, store_patient_t *out)
 {
-    s_copy (out->id, sizeof out->id, PQgetvalue (res, 0, 0));
-    s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, 0, 1));
-    s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, 0, 2));
-    s_copy (out->birth_date, sizeof out->birth_date, PQgetvalue (res, 0, 3));
-    out->sex = atoi (PQgetvalue (res, 0, 4));
-    s_copy (out->phone, sizeof out->phone, PQgetvalue (res, 0, 5));
-    s_copy (out->email, sizeof out->email, PQgetvalue (res, 0, 6));
-    s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, 0, 7));
-    out->created_at_us = strtoll (PQgetvalue (res, 0, 8), NULL, 10);
-    out->updated_at_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
+    s_patient_row_at (res, 0, out);
 }
 
 int
@@ -107,6 +113,23 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
         s_patient_row (res, out);
     PQclear (res);
     return found;
+}
+
+int
+store_patients_get_many (meso_db_t *db, const char *ids_literal, store_patient_t *out, size_t max)
+{
+    const char *params[] = { ids_literal };
+    PGresult *res = meso_db_query (db,
+        "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = ANY ($1::uuid[])", 1, params);
+    if (!res)
+        return -1;
+    int n = PQntuples (res);
+    if ((size_t) n > max)
+        n = (int) max;
+    for (int i = 0; i < n; i++)
+        s_patient_row_at (res, i, &out[i]);
+    PQclear (res);
+    return n;
 }
 
 int
