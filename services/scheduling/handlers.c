@@ -55,5 +55,14 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "scheduling.OutcomesReport", reports_outcomes, MESO_METHOD_READ, &meso__v1__outcomes_report_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.GetAgenda", agenda_get, MESO_METHOD_READ, &meso__v1__get_agenda_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "scheduling.ListClinics", lookups_list_clinics, MESO_METHOD_READ, &meso__v1__list_clinics_request__descriptor,
+      MESO_ROLE_ALL, MESO_SCOPE_HANDLER, 0 },
+    { "scheduling.ListPractitioners", lookups_list_practitioners, MESO_METHOD_READ,
+      &meso__v1__list_practitioners_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.ListRooms", lookups_list_rooms, MESO_METHOD_READ, &meso__v1__list_rooms_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

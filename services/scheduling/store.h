@@ -14,6 +14,8 @@
  *                     cancelled by a new screening
  *   store_reports.c   the reports (utilisation, attendance, outcomes) and
  *                     the per-clinic figures of today for the gauges
+ *   store_agenda.c    the front desk's reads: the agenda, the lists of
+ *                     clinics, practitioners and rooms
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -268,5 +270,44 @@ PGresult *store_report_outcomes (meso_db_t *db, const char *clinic, const char *
 /* Every clinic (at most limit, by id): clinic_id, sessions on its local
  * today's schedule (not cancelled), of which completed. */
 PGresult *store_report_today (meso_db_t *db, int limit);
+
+/* ---- store_agenda.c ---- */
+
+/* An agenda page: the clinic's sessions starting on local days
+ * [from, to] ("YYYY-MM-DD"), after the keyset position (after_us, after_id)
+ * (NULL or "": from the start). */
+typedef struct {
+    const char *clinic_id, *from, *to;
+    const char *practitioner_id, *room_id;      /* "" or NULL: every one */
+    bool include_cancelled;
+    const char *after_us, *after_id;
+    int limit;
+} store_agenda_query_t;
+
+/* Columns AG_*, by start then appointment id. */
+enum {
+    AG_APPT, AG_COURSE, AG_NUMBER, AG_COURSE_SESSIONS, AG_START, AG_END, AG_LOCAL_START,
+    AG_LOCAL_END, AG_OFFSET_S, AG_PRACT, AG_PRACT_NAME, AG_ROOM, AG_ROOM_NAME, AG_PATIENT,
+    AG_STATUS, AG_AREAS
+};
+PGresult *store_agenda (meso_db_t *db, const store_agenda_query_t *q);
+/* Clinics after id `after`, by id: clinic_id, name, time_zone,
+ * slot_minutes, spacing_min_days, taper_max_days, maintenance_sessions,
+ * cancel_notice_hours, allow_overlapping_courses. */
+PGresult *store_clinics_page (meso_db_t *db, const char *after, int limit);
+/* Hours of the clinics of ids_literal ("{a,b}"): clinic_id, isodow,
+ * opens, closes; by clinic and weekday. */
+PGresult *store_clinics_hours (meso_db_t *db, const char *ids_literal);
+/* Practitioners with hours in the clinic, after id `after`, by id:
+ * practitioner_id, name. */
+PGresult *store_practitioners_page (meso_db_t *db, const char *clinic_id, const char *after, int limit);
+/* Their hours in every clinic: practitioner_id, clinic_id, isodow, starts,
+ * ends; and days off on or after from (NULL/"": all): practitioner_id,
+ * day. */
+PGresult *store_practitioners_hours (meso_db_t *db, const char *ids_literal);
+PGresult *store_practitioners_days_off (meso_db_t *db, const char *ids_literal, const char *from);
+/* Rooms of the clinic after id `after`, by id: clinic_id, room_id, name,
+ * active. */
+PGresult *store_rooms_page (meso_db_t *db, const char *clinic_id, const char *after, int limit);
 
 #endif
