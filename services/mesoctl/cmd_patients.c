@@ -72,6 +72,18 @@ static const mesoctl_sub_t s_subs[] = {
       "Registers a patient and prints the new patient id.",
       "--given Ana --family Lopez --birth 1990-05-04 --clinic par --sex female",
       s_register_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_register },
+    { "search", "find a clinic's patients by name, birth date, phone or e-mail",
+      "--clinic C [--name N] [--birth YYYY-MM-DD] [--phone P] [--email E] [options]",
+      "Finds the patients of a clinic matching every criterion given: the start of words of\n"
+      "the name (accents and case ignored), the birth date, the phone, the e-mail.",
+      "--clinic mad --name \"ana l\"\n--clinic mad --phone \"600 111 222\" --json",
+      mesoctl_patient_search_opts, MESOCTL_JSON, NULL, 0, mesoctl_patient_search },
+    { "get", "patients' names, screening and consent state (service principals)",
+      "--clinic C --ids ID,ID [--date YYYY-MM-DD] [options]",
+      "Reads patients in one call, with their screening state on a date and their consent\n"
+      "at the clinic: what the agenda shows (screening.GetPatients; service and operator keys).",
+      "--clinic mad --ids 6f1c...e2,0b7a...91 --date 2027-10-31",
+      mesoctl_patient_get_opts, MESOCTL_JSON, NULL, 0, mesoctl_patient_get },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };
 

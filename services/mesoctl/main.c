@@ -31,6 +31,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "scheduling", "clinics, practitioners, rooms, plan, book, reschedule, cancel, start, complete, course", mesoctl_scheduling },
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
     { "reports", "utilisation, no-shows, outcomes (scheduling); stock valuation (inventory)", mesoctl_reports },
+    { "agenda", "a clinic's day as a timetable: who, when, which room (scheduling)", mesoctl_agenda },
     { NULL, NULL, NULL }
 };
 

@@ -60,6 +60,7 @@ int mesoctl_inventory (int argc, char **argv);
 int mesoctl_scheduling (int argc, char **argv);
 int mesoctl_billing (int argc, char **argv);
 int mesoctl_reports (int argc, char **argv);
+int mesoctl_agenda (int argc, char **argv);
 
 /* ------------------------------------------------------------ services */
 
@@ -158,6 +159,22 @@ size_t mesoctl_split (char *list, const char *sep, bool skip_blank, char **out, 
 int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const char *method,
                   const ProtobufCMessage *body, bool mutating,
                   const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
+
+/* ------------------------------------------------------- front desk */
+
+/* cmd_frontdesk.c: the subcommands "patient search|get" and "scheduling
+ * clinics|practitioners|rooms" (listed in cmd_patients.c and
+ * cmd_scheduling.c) and their option tables. */
+int mesoctl_patient_search (meso_opt_t *opts);
+int mesoctl_patient_get (meso_opt_t *opts);
+int mesoctl_scheduling_clinics (meso_opt_t *opts);
+int mesoctl_scheduling_practitioners (meso_opt_t *opts);
+int mesoctl_scheduling_rooms (meso_opt_t *opts);
+extern const meso_opt_t mesoctl_patient_search_opts[];
+extern const meso_opt_t mesoctl_patient_get_opts[];
+extern const meso_opt_t mesoctl_scheduling_clinics_opts[];
+extern const meso_opt_t mesoctl_scheduling_practitioners_opts[];
+extern const meso_opt_t mesoctl_scheduling_rooms_opts[];
 
 /* ------------------------------------------------------------ billing */
 
