@@ -279,6 +279,20 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__stock_value__descriptor,
     &meso__v1__valuation_line__descriptor,
     &meso__v1__valuation_reply__descriptor,
+    &meso__v1__search_patients_request__descriptor,
+    &meso__v1__search_patients_reply__descriptor,
+    &meso__v1__patient_summary__descriptor,
+    &meso__v1__get_patients_request__descriptor,
+    &meso__v1__get_patients_reply__descriptor,
+    &meso__v1__get_agenda_request__descriptor,
+    &meso__v1__agenda_entry__descriptor,
+    &meso__v1__get_agenda_reply__descriptor,
+    &meso__v1__list_clinics_request__descriptor,
+    &meso__v1__list_clinics_reply__descriptor,
+    &meso__v1__list_practitioners_request__descriptor,
+    &meso__v1__list_practitioners_reply__descriptor,
+    &meso__v1__list_rooms_request__descriptor,
+    &meso__v1__list_rooms_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 
