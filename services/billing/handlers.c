@@ -52,6 +52,12 @@ const meso_method_t billing_methods[] = {
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
     { "billing.LiabilityReport", billing_liability_report, MESO_METHOD_READ, &meso__v1__liability_report_request__descriptor,
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, 0 },
+    { "billing.GetInvoice", billing_get_invoice, MESO_METHOD_READ, &meso__v1__get_invoice_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.ListInvoices", billing_list_invoices, MESO_METHOD_READ, &meso__v1__list_invoices_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
+    { "billing.GetPayment", billing_get_payment, MESO_METHOD_READ, &meso__v1__get_payment_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
