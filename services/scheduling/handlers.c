@@ -64,5 +64,7 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
     { "scheduling.ListRooms", lookups_list_rooms, MESO_METHOD_READ, &meso__v1__list_rooms_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", 0 },
+    { "scheduling.ListCourses", lookups_list_courses, MESO_METHOD_READ, &meso__v1__list_courses_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, 0 },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -4,7 +4,7 @@
  * (meso/page.h), each page read in a fixed number of statements (the
  * page, then the hours and days off of all its practitioners at once).
  *
- * ListClinics names no clinic (MESO_SCOPE_HANDLER): a caller limited to
+ * ListClinics and ListCourses name no clinic (MESO_SCOPE_HANDLER): a caller limited to
  * some clinics gets only those (meso_call_in_clinic), and the page still
  * advances over the clinics it may not see. A practitioner's hours in
  * clinics outside the caller's scope are left out the same way. */
@@ -315,5 +315,90 @@ lookups_list_rooms (const Meso__V1__Request *req, void *body, meso_reply_t *repl
     }
     free (rm);
     free (rp);
+    PQclear (res);
+}
+
+void
+lookups_list_courses (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
+{
+    (void) req;
+    scheduling_t *self = arg;
+    Meso__V1__ListCoursesRequest *in = body;
+    int bad = 0;
+    sched_need_ref (reply, &bad, "patient_id", in->patient_id);
+    meso_page_pos_t pos;
+    if (!bad && (meso_page_token_decode ("scheduling.ListCourses", in->page_token, 2, &pos) != 0
+                 || (pos.n == 2 && strspn (pos.key[0], "-0123456789") != strlen (pos.key[0]))))
+        sched_bad (reply, &bad, "invalid_page_token", "page_token",
+                   "not a page token of this list: ask again without it");
+    if (bad)
+        return;
+    uint32_t size = meso_page_size (in->page_size, 50, 200);
+    PGresult *res = store_courses_page (self->db, in->patient_id, pos.n ? pos.key[0] : NULL,
+                                        pos.n ? pos.key[1] : NULL, (int) size + 1);
+    if (!res) {
+        meso_reply_db_error (reply, self->db, "courses");
+        return;
+    }
+    size_t n = (size_t) PQntuples (res);
+    bool more = n > size;
+    if (more)
+        n = size;
+    Meso__V1__CourseSummary *cs = calloc (n + 1, sizeof *cs);
+    Meso__V1__CourseSummary **cp = calloc (n + 1, sizeof *cp);
+    char **areas = calloc ((n + 1) * SCHED_MAX_AREAS, sizeof *areas);
+    if (!cs || !cp || !areas)
+        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
+    else {
+        size_t k = 0;
+        int last = -1;
+        for (size_t i = 0; i < n; i++) {
+            int r = (int) i;
+            last = r;
+            /* A scoped caller sees the courses of its clinics only. */
+            if (!meso_call_in_clinic (PQgetvalue (res, r, 1)))
+                continue;
+            Meso__V1__CourseSummary *c = &cs[k];
+            meso__v1__course_summary__init (c);
+            c->course_id = PQgetvalue (res, r, 0);
+            c->clinic_id = PQgetvalue (res, r, 1);
+            c->grade = atoi (PQgetvalue (res, r, 2));
+            c->n_areas = rows_split (PQgetvalue (res, r, 3), &areas[k * SCHED_MAX_AREAS], SCHED_MAX_AREAS);
+            c->areas = &areas[k * SCHED_MAX_AREAS];
+            c->status = PQgetvalue (res, r, 4);
+            c->sessions = (uint32_t) atoi (PQgetvalue (res, r, 5));
+            c->non_responder = strcmp (PQgetvalue (res, r, 6), "t") == 0;
+            c->completed = (uint32_t) atoi (PQgetvalue (res, r, 7));
+            c->upcoming = (uint32_t) atoi (PQgetvalue (res, r, 8));
+            c->first_date = PQgetvalue (res, r, 9);
+            c->last_date = PQgetvalue (res, r, 10);
+            c->next_local_start = PQgetvalue (res, r, 11);
+            cp[k++] = c;
+        }
+        meso_call_scope_filtered ();
+        Meso__V1__ListCoursesReply out = MESO__V1__LIST_COURSES_REPLY__INIT;
+        out.courses = cp;
+        out.n_courses = k;
+        size_t fit = meso_page_fit (&out.base, &out.n_courses, MESO_PAGE_REPLY_LIMIT);
+        if (fit < k) {
+            more = true;
+            /* the row of the last course kept */
+            for (int r = 0; r < (int) n; r++)
+                if (fit > 0 && strcmp (PQgetvalue (res, r, 0), cp[fit - 1]->course_id) == 0)
+                    last = r;
+            if (fit == 0)
+                last = -1;
+        }
+        char token[MESO_PAGE_TOKEN_MAX] = "";
+        if (more && last >= 0) {
+            const char *keys[] = { PQgetvalue (res, last, 12), PQgetvalue (res, last, 0) };
+            meso_page_token_encode ("scheduling.ListCourses", keys, 2, token, sizeof token);
+        }
+        out.next_page_token = token;
+        meso_reply_ok (reply, &out.base);
+    }
+    free (cs);
+    free (cp);
+    free (areas);
     PQclear (res);
 }

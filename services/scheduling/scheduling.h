@@ -18,7 +18,7 @@
  *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
  *                CompleteSession
  *   agenda.c     GetAgenda (the front desk's day)
- *   lookups.c    ListClinics, ListPractitioners, ListRooms
+ *   lookups.c    ListClinics, ListPractitioners, ListRooms, ListCourses
  *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
  *                and the per-clinic gauges of today (main.c's tick)
  *   saga.c       the booking saga across screening and inventory, and
@@ -160,6 +160,7 @@ void agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 void lookups_list_clinics (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void lookups_list_practitioners (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void lookups_list_rooms (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void lookups_list_courses (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 /* Sets the gauges meso_clinic_sessions_booked_today and
  * meso_clinic_sessions_completed_today of every clinic. Returns the
  * clinics covered, or -1. */

@@ -309,5 +309,12 @@ PGresult *store_practitioners_days_off (meso_db_t *db, const char *ids_literal, 
 /* Rooms of the clinic after id `after`, by id: clinic_id, room_id, name,
  * active. */
 PGresult *store_rooms_page (meso_db_t *db, const char *clinic_id, const char *after, int limit);
+/* A patient's courses that did not fail, oldest first, after the keyset
+ * position (after_us: created_at in microseconds, NULL first page;
+ * after_id): course_id, clinic_id, grade, areas "a,b", status, sessions,
+ * non_responder, completed, upcoming, first local date, last local date,
+ * next local start ("" none), created_at_us. */
+PGresult *store_courses_page (meso_db_t *db, const char *patient_id, const char *after_us, const char *after_id,
+                              int limit);
 
 #endif

@@ -118,3 +118,30 @@ store_rooms_page (meso_db_t *db, const char *clinic_id, const char *after, int l
         "SELECT clinic_id, room_id, name, active FROM scheduling.room"
         " WHERE clinic_id = $1 AND room_id > $2 ORDER BY room_id LIMIT $3::int", 3, p);
 }
+
+PGresult *
+store_courses_page (meso_db_t *db, const char *patient_id, const char *after_us, const char *after_id,
+                    int limit)
+{
+    char lim[16];
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *p[] = { patient_id, after_us && *after_us ? after_us : NULL, after_id ? after_id : "", lim };
+    return meso_db_query (db,
+        "SELECT co.course_id, co.clinic_id, co.grade, array_to_string(co.areas, ','), co.status,"
+        " co.sessions, co.non_responder,"
+        " count(a.appointment_id) FILTER (WHERE a.status = 'completed'),"
+        " count(a.appointment_id) FILTER (WHERE a.status IN ('pending', 'booked', 'on_hold', 'started')),"
+        " coalesce(to_char(min(lower(a.during)) AT TIME ZONE c.time_zone, 'YYYY-MM-DD'), ''),"
+        " coalesce(to_char(max(lower(a.during)) AT TIME ZONE c.time_zone, 'YYYY-MM-DD'), ''),"
+        " coalesce(to_char(min(lower(a.during)) FILTER (WHERE a.status IN ('pending', 'booked', 'on_hold')"
+        "   AND lower(a.during) >= now()) AT TIME ZONE c.time_zone, 'YYYY-MM-DD\"T\"HH24:MI'), ''),"
+        " " US ("co.created_at")
+        " FROM scheduling.course co"
+        " JOIN scheduling.clinic c ON c.clinic_id = co.clinic_id"
+        " LEFT JOIN scheduling.appointment a ON a.clinic_id = co.clinic_id AND a.course_id = co.course_id"
+        " WHERE co.patient_id = $1 AND co.status <> 'failed'"
+        "   AND ($2::bigint IS NULL OR (co.created_at, co.course_id)"
+        "        > ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::text))"
+        " GROUP BY co.clinic_id, co.course_id, c.time_zone"
+        " ORDER BY co.created_at, co.course_id LIMIT $4::int", 4, p);
+}
