@@ -18,6 +18,8 @@
 
 #include "mesoctl.h"
 #include "timetable.h"
+#include "meso/mtime.h"
+#include "billing.pb-c.h"
 #include "scheduling.pb-c.h"
 #include "screening.pb-c.h"
 
@@ -303,6 +305,124 @@ mesoctl_scheduling_rooms (meso_opt_t *opts)
     return MESOCTL_OK;
 }
 
+int
+mesoctl_scheduling_courses (meso_opt_t *opts)
+{
+    Meso__V1__ListCoursesRequest rq = MESO__V1__LIST_COURSES_REQUEST__INIT;
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    rq.page_size = s_page_size (opts);
+    rq.page_token = (char *) mesoctl_opt (opts, "page-token");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&s_scheduling, opts, "scheduling.ListCourses", &rq.base, false,
+                           &meso__v1__list_courses_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__ListCoursesReply *rep = (Meso__V1__ListCoursesReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        if (rep->n_courses == 0)
+            printf ("no course\n");
+        for (size_t i = 0; i < rep->n_courses; i++) {
+            const Meso__V1__CourseSummary *c = rep->courses[i];
+            printf ("%s  %s  grade %d  %s..%s  %u/%u done, %u to come  next %s%s\n", c->course_id, c->clinic_id,
+                    c->grade, c->first_date, c->last_date, c->completed, c->sessions, c->upcoming,
+                    *c->next_local_start ? c->next_local_start : "-", c->non_responder ? "  non-responder" : "");
+        }
+        s_more (rep->next_page_token);
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+/* ---------------------------------------------------- billing lookups */
+
+static void
+s_invoice_line (const Meso__V1__Invoice *v)
+{
+    char issued[40];
+    meso_time_format_utc (v->issued_at_us, issued, sizeof issued);
+    printf ("%s  %s  issued %.16s UTC  %lld.%02lld %s  paid %lld.%02lld  due %lld.%02lld  patient %s\n",
+            v->invoice_id, v->kind, issued, (long long) (v->total_cents / 100),
+            (long long) (v->total_cents % 100), v->currency, (long long) (v->paid_cents / 100),
+            (long long) (v->paid_cents % 100), (long long) (v->due_cents / 100), (long long) (v->due_cents % 100),
+            v->patient_id);
+}
+
+int
+mesoctl_billing_invoice_show (meso_opt_t *opts)
+{
+    Meso__V1__GetInvoiceRequest rq = MESO__V1__GET_INVOICE_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.invoice_id = (char *) mesoctl_opt (opts, "invoice");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&mesoctl_billing_service, opts, "billing.GetInvoice", &rq.base, false,
+                           &meso__v1__get_invoice_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__GetInvoiceReply *rep = (Meso__V1__GetInvoiceReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        s_invoice_line (rep->invoice);
+        for (size_t i = 0; i < rep->invoice->n_lines; i++) {
+            const Meso__V1__InvoiceLine *l = rep->invoice->lines[i];
+            printf ("  %-40s %lld.%02lld (tax %lld.%02lld)\n", l->description, (long long) (l->amount_cents / 100),
+                    (long long) (l->amount_cents % 100), (long long) (l->tax_cents / 100),
+                    (long long) (l->tax_cents % 100));
+        }
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+int
+mesoctl_billing_invoices (meso_opt_t *opts)
+{
+    Meso__V1__ListInvoicesRequest rq = MESO__V1__LIST_INVOICES_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.patient_id = (char *) mesoctl_opt (opts, "patient");
+    rq.from_date = (char *) mesoctl_opt (opts, "from");
+    rq.to_date = (char *) mesoctl_opt (opts, "to");
+    rq.state = (char *) mesoctl_opt (opts, "state");
+    rq.page_size = s_page_size (opts);
+    rq.page_token = (char *) mesoctl_opt (opts, "page-token");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&mesoctl_billing_service, opts, "billing.ListInvoices", &rq.base, false,
+                           &meso__v1__list_invoices_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__ListInvoicesReply *rep = (Meso__V1__ListInvoicesReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        if (rep->n_invoices == 0)
+            printf ("no invoice\n");
+        for (size_t i = 0; i < rep->n_invoices; i++)
+            s_invoice_line (rep->invoices[i]);
+        s_more (rep->next_page_token);
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
+int
+mesoctl_billing_payment_show (meso_opt_t *opts)
+{
+    Meso__V1__GetPaymentRequest rq = MESO__V1__GET_PAYMENT_REQUEST__INIT;
+    rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
+    rq.payment_id = (char *) mesoctl_opt (opts, "payment");
+    ProtobufCMessage *out = NULL;
+    int rc = mesoctl_call (&mesoctl_billing_service, opts, "billing.GetPayment", &rq.base, false,
+                           &meso__v1__get_payment_reply__descriptor, &out);
+    if (rc != MESOCTL_OK)
+        return rc;
+    Meso__V1__GetPaymentReply *rep = (Meso__V1__GetPaymentReply *) out;
+    if (!meso_config_bool (opts, "json")) {
+        const Meso__V1__Payment *p = rep->payment;
+        printf ("%s  %lld.%02lld %s by %s  invoice %s  refunded %lld.%02lld  patient %s\n", p->payment_id,
+                (long long) (p->amount_cents / 100), (long long) (p->amount_cents % 100), p->currency, p->method,
+                *p->invoice_id ? p->invoice_id : "(deposit)", (long long) (p->refunded_cents / 100),
+                (long long) (p->refunded_cents % 100), p->patient_id);
+    }
+    protobuf_c_message_free_unpacked (out, NULL);
+    return MESOCTL_OK;
+}
+
 /* ----------------------------------------- option tables of the lists */
 
 const meso_opt_t mesoctl_patient_search_opts[] = {
@@ -342,5 +462,35 @@ const meso_opt_t mesoctl_scheduling_rooms_opts[] = {
     { "clinic", NULL, NULL, "clinic id (required)", NULL },
     { "page-size", NULL, "", "rooms per page (default 100, at most 500)", NULL },
     { "page-token", NULL, "", "the token a previous page printed after \"more:\"", NULL },
+    MESOCTL_OPT_END
+};
+
+const meso_opt_t mesoctl_scheduling_courses_opts[] = {
+    { "patient", NULL, NULL, "patient id (required)", NULL },
+    { "page-size", NULL, "", "courses per page (default 50, at most 200)", NULL },
+    { "page-token", NULL, "", "the token a previous page printed after \"more:\"", NULL },
+    MESOCTL_OPT_END
+};
+
+const meso_opt_t mesoctl_billing_invoice_show_opts[] = {
+    { "clinic", NULL, NULL, "clinic id (required)", NULL },
+    { "invoice", NULL, NULL, "invoice id (required)", NULL },
+    MESOCTL_OPT_END
+};
+
+const meso_opt_t mesoctl_billing_invoices_opts[] = {
+    { "clinic", NULL, NULL, "clinic id (required)", NULL },
+    { "patient", NULL, "", "only this patient's invoices", NULL },
+    { "from", NULL, "", "issued on or after this local date YYYY-MM-DD", NULL },
+    { "to", NULL, "", "issued on or before this local date YYYY-MM-DD", NULL },
+    { "state", NULL, "", "open (something due) or paid (nothing due); default every invoice", NULL },
+    { "page-size", NULL, "", "invoices per page (default 50, at most 500)", NULL },
+    { "page-token", NULL, "", "the token a previous page printed after \"more:\"", NULL },
+    MESOCTL_OPT_END
+};
+
+const meso_opt_t mesoctl_billing_payment_show_opts[] = {
+    { "clinic", NULL, NULL, "clinic id (required)", NULL },
+    { "payment", NULL, NULL, "payment id (required)", NULL },
     MESOCTL_OPT_END
 };

@@ -522,6 +522,12 @@ static const mesoctl_sub_t s_subs[] = {
       "Lists the rooms of a clinic, by id, with their names and whether they are in use.",
       "--clinic mad",
       mesoctl_scheduling_rooms_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_rooms },
+    { "courses", "a patient's courses, one line each, with the next session",
+      "--patient ID [options]",
+      "Lists a patient's courses (failed bookings left out), oldest first: clinic, grade,\n"
+      "first and last session day, sessions done and to come, the next session.",
+      "--patient 6f1c...e2",
+      mesoctl_scheduling_courses_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_courses },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL }
 };
 

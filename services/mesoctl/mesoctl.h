@@ -162,19 +162,28 @@ int mesoctl_call (const mesoctl_service_t *svc, const meso_opt_t *opts, const ch
 
 /* ------------------------------------------------------- front desk */
 
-/* cmd_frontdesk.c: the subcommands "patient search|get" and "scheduling
- * clinics|practitioners|rooms" (listed in cmd_patients.c and
- * cmd_scheduling.c) and their option tables. */
+/* cmd_frontdesk.c: the subcommands "patient search|get", "scheduling
+ * clinics|practitioners|rooms|courses" and "billing invoices|invoice-show|
+ * payment-show" (listed in cmd_patients.c, cmd_scheduling.c and
+ * cmd_billing.c) and their option tables. */
 int mesoctl_patient_search (meso_opt_t *opts);
 int mesoctl_patient_get (meso_opt_t *opts);
 int mesoctl_scheduling_clinics (meso_opt_t *opts);
 int mesoctl_scheduling_practitioners (meso_opt_t *opts);
 int mesoctl_scheduling_rooms (meso_opt_t *opts);
+int mesoctl_scheduling_courses (meso_opt_t *opts);
+int mesoctl_billing_invoice_show (meso_opt_t *opts);
+int mesoctl_billing_invoices (meso_opt_t *opts);
+int mesoctl_billing_payment_show (meso_opt_t *opts);
 extern const meso_opt_t mesoctl_patient_search_opts[];
 extern const meso_opt_t mesoctl_patient_get_opts[];
 extern const meso_opt_t mesoctl_scheduling_clinics_opts[];
 extern const meso_opt_t mesoctl_scheduling_practitioners_opts[];
 extern const meso_opt_t mesoctl_scheduling_rooms_opts[];
+extern const meso_opt_t mesoctl_scheduling_courses_opts[];
+extern const meso_opt_t mesoctl_billing_invoice_show_opts[];
+extern const meso_opt_t mesoctl_billing_invoices_opts[];
+extern const meso_opt_t mesoctl_billing_payment_show_opts[];
 
 /* ------------------------------------------------------------ billing */
 

@@ -293,6 +293,15 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__list_practitioners_reply__descriptor,
     &meso__v1__list_rooms_request__descriptor,
     &meso__v1__list_rooms_reply__descriptor,
+    &meso__v1__list_courses_request__descriptor,
+    &meso__v1__course_summary__descriptor,
+    &meso__v1__list_courses_reply__descriptor,
+    &meso__v1__get_invoice_request__descriptor,
+    &meso__v1__get_invoice_reply__descriptor,
+    &meso__v1__list_invoices_request__descriptor,
+    &meso__v1__list_invoices_reply__descriptor,
+    &meso__v1__get_payment_request__descriptor,
+    &meso__v1__get_payment_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

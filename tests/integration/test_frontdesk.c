@@ -204,7 +204,12 @@ test_agenda_across_dst (void **state)
     assert_string_equal (e[0]->patient_family_name, "López García");
     assert_string_equal (e[1]->room_id, "r2");
     assert_string_equal (e[1]->patient_family_name, "Núñez");
-    assert_string_equal (e[2]->patient_given_name, "Björn");
+    /* Same start: ordered by appointment id, so either room first. */
+    Meso__V1__AgendaEntry *r1 = strcmp (e[2]->room_id, "r1") == 0 ? e[2] : e[3];
+    Meso__V1__AgendaEntry *r2 = r1 == e[2] ? e[3] : e[2];
+    assert_string_equal (r1->patient_given_name, "Björn");
+    assert_string_equal (r2->room_id, "r2");
+    assert_string_equal (r2->patient_given_name, "María Ana");
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal (e[i]->status, "booked");
         assert_string_equal (e[i]->stock_state, "held");
@@ -437,6 +442,30 @@ test_lookups (void **state)
     meso_result_reset (&r);
 }
 
+static void
+test_list_courses (void **state)
+{
+    (void) state;
+    Meso__V1__ListCoursesRequest rq = MESO__V1__LIST_COURSES_REQUEST__INIT;
+    rq.patient_id = s_w.ana;
+    meso_result_t r = { 0 };
+    assert_int_equal (fx_call (s_w.fx, s_w.fx->sch, "scheduling.ListCourses", &rq.base, NULL, &r), MESO_OK);
+    size_t len;
+    const uint8_t *b = meso_result_body (&r, &len);
+    Meso__V1__ListCoursesReply *c = meso__v1__list_courses_reply__unpack (NULL, len, b);
+    assert_non_null (c);
+    assert_int_equal (c->n_courses, 1);
+    assert_string_equal (c->courses[0]->clinic_id, "mad");
+    assert_int_equal (c->courses[0]->sessions, 1);
+    assert_int_equal (c->courses[0]->upcoming, 1);
+    assert_int_equal (c->courses[0]->completed, 0);
+    assert_string_equal (c->courses[0]->first_date, DAY);
+    assert_string_equal (c->courses[0]->next_local_start, DAY "T01:00");
+    assert_string_equal (c->courses[0]->areas[0], "thighs");
+    meso__v1__list_courses_reply__free_unpacked (c, NULL);
+    meso_result_reset (&r);
+}
+
 /* "mesoctl agenda" prints the day: one row per local time with its
  * offset, a column per room, the patients' names in their rooms. */
 static void
@@ -480,6 +509,7 @@ main (void)
         cmocka_unit_test (test_search),
         cmocka_unit_test (test_search_scope),
         cmocka_unit_test (test_lookups),
+        cmocka_unit_test (test_list_courses),
         cmocka_unit_test (test_mesoctl_timetable),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
