@@ -38,6 +38,9 @@
 #      catalogue, checked by screening at once), her sessions prepaid as a
 #      package; the month's revenue report and the prepaid liability;
 #   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
+#   5d. the front desk's day: a patient found by the start of her name
+#      (accents and case ignored), the agenda of her next session's day as
+#      a timetable, the clinic's rooms and practitioners, her courses;
 #   6. the events all of this produced, per stream.
 #
 # Why it is built this way:
@@ -415,6 +418,19 @@ run reports no-shows --clinic par --from "$(day "-30 days")" --to "$(day "+60 da
 run reports outcomes --clinic par --from "$(day "-30 days")" --to "$(day "+30 days")"
 note "this month's stock valuation of par (procaine was received without a cost)"
 run reports valuation --clinic par --from "$(date -u +%Y-%m-01)" --to "$(day today)"
+
+section "8e. The front desk's day: search, agenda, lookups (screening, scheduling)"
+as par-frontdesk
+note "find a patient by the start of her names, accents and case ignored"
+run patient search --clinic par --name "ana lóp"
+courses=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT" --json)
+NEXT=$(grep -o '"local_start":"[0-9-]*' <<<"$courses" | cut -d'"' -f4 | awk -v t="$(day today)" '$0 >= t' | head -n 1)
+note "the agenda of Paris on the day of her next session: a row per time, a column per room"
+run agenda --clinic par --date "${NEXT:-$(day today)}"
+run scheduling rooms --clinic par
+run scheduling practitioners --clinic par
+handler_as par-frontdesk
+run scheduling courses --patient "$PATIENT"
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

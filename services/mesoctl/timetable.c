@@ -170,7 +170,6 @@ s_day (FILE *out, Meso__V1__AgendaEntry *const *e, size_t n, bool by_practitione
         snprintf (when, sizeof when, "%.5s %s", e[i]->local_start + 11, e[i]->utc_offset);
         s_cell (out, when, 12, ncols == 0);
         for (size_t c = 0; c < ncols; c++) {
-            fputs (" | ", out);
             cell[0] = '\0';
             for (size_t k = i; k < j; k++)
                 if (strcmp (s_col_id (e[k], by_practitioner), cols[c]) == 0) {
@@ -180,6 +179,8 @@ s_day (FILE *out, Meso__V1__AgendaEntry *const *e, size_t n, bool by_practitione
                     timetable_cell (e[k], one, sizeof one);
                     s_append (cell, sizeof cell, one);
                 }
+            /* no blank at the end of a line */
+            fputs (c + 1 == ncols && !cell[0] ? " |" : " | ", out);
             s_cell (out, cell, width[c], c + 1 == ncols);
         }
         fputc ('\n', out);
