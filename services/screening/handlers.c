@@ -4,8 +4,9 @@
  * The methods live in one file per aggregate, the way Redis keeps one
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
- * Check), settings.c (a clinic's settings) and consents.c (treatment
- * consent texts and signatures). What they all share -- the
+ * Check), settings.c (a clinic's settings), consents.c (treatment
+ * consent texts and signatures) and search.c (finding patients, and the
+ * agenda's batch read of them). What they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
  * every aggregate file, and those files call the shared helpers, so the

@@ -5,7 +5,10 @@
  * client (requests for one patient serialise on the patient's row lock).
  * Everything a request does starts at the method table in handlers.c.
  * Two peers are asked on a miss, with short deadlines: scheduling (does a
- * clinic exist) and inventory (is an ingredient code in the catalogue). */
+ * clinic exist) and inventory (is an ingredient code in the catalogue).
+ * The patient search key is read at start (search.c: no key, no start),
+ * and the first ticks index the patients registered before the search
+ * existed. */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>

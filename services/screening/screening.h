@@ -7,6 +7,8 @@
  *                 screening.patient_changed event
  *   screenings.c  RecordScreening, GetScreening, Check
  *   settings.c    SetClinicSettings
+ *   search.c      SearchPatients, GetPatients, and the search index kept
+ *                 with every patient (its key, the backfill at start)
  *   consents.c    SetConsentText, GetConsentText, SignConsent,
  *                 GetConsents, and the consent part of Check
  *   answers.c     a screening between the wire and the rules: the
@@ -23,6 +25,10 @@
  *                 the SHA-256 of a text, whether signatures suffice
  *   store.c       the SQL of the screening schema, and nothing else
  *   store_consent.c  the SQL of the consent texts and signatures
+ *   store_search.c   the SQL of the search index (migration 027) and the
+ *                 agenda's batch of screening and consent states
+ *   search_norm.c the search index's folding and keyed hashes, pure
+ *                 (search_norm.h)
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
  * frame.c and catalogue.c -> store.c; screenings.c -> consents.c (Check's
