@@ -72,6 +72,22 @@ s_validate (const Meso__V1__GetAgendaRequest *in, meso_reply_t *reply, char *to,
     return 0;
 }
 
+/* Whether id has the shape of a UUID, the patient ids screening makes:
+ * only those are asked of screening (an id of another shape would have
+ * the whole batch refused). */
+static bool
+s_uuid_shaped (const char *id)
+{
+    if (strlen (id) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? id[i] != '-' : !strchr ("0123456789abcdefABCDEF", id[i]))
+            return false;
+    }
+    return true;
+}
+
 /* The entry for the patient of row i from screening's answer (NULL: not
  * asked or no answer). */
 static void
@@ -159,7 +175,7 @@ agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void 
     bool holds_stock = false;
     for (size_t i = 0; i < n; i++) {
         char *pid = PQgetvalue (res, (int) i, AG_PATIENT);
-        bool seen = false;
+        bool seen = !s_uuid_shaped (pid);
         for (size_t k = 0; k < nids && !seen; k++)
             seen = strcmp (ids[k], pid) == 0;
         if (!seen)

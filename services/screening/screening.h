@@ -186,7 +186,7 @@ PGresult *store_search_find (meso_db_t *db, const char *clinic_id, const search_
 /* Ids of up to limit patients with no search rows (registered before
  * migration 027). NULL on error. */
 PGresult *store_search_unindexed (meso_db_t *db, int limit);
-/* One row per id of ids_literal ("{uuid,...}"): id, newest screening's
+/* One row per id of ids_literal ("{uuid,...}"), in its order: id, newest screening's
  * verdict ("" none), its valid_until, expired on date ('t'/'f'), a
  * change reported after it ('t'/'f'), the clinic's current consent
  * version for treatment (0 none), the newest version the patient

@@ -113,8 +113,9 @@ store_patients_state (meso_db_t *db, const char *ids_literal, const char *clinic
         "             WHERE t.clinic_id = $2 AND t.treatment = $3), 0),"
         "  coalesce ((SELECT max (version) FROM screening.consent_signatures g"
         "             WHERE g.patient_id = u.id AND g.clinic_id = $2 AND g.treatment = $3), 0)"
-        " FROM unnest ($1::uuid[]) AS u (id)"
+        " FROM unnest ($1::uuid[]) WITH ORDINALITY AS u (id, i)"
         " LEFT JOIN LATERAL (SELECT verdict, valid_until, screened_at FROM screening.screenings x"
-        "                    WHERE x.patient_id = u.id ORDER BY screened_at DESC LIMIT 1) s ON true",
+        "                    WHERE x.patient_id = u.id ORDER BY screened_at DESC LIMIT 1) s ON true"
+        " ORDER BY u.i",
         4, p);
 }
