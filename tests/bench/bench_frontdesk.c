@@ -112,8 +112,13 @@ main (void)
     if (mt_db_create (s_dbname, s_admin, sizeof s_admin) != 0 || !mt_keys ())
         return 1;
     int64_t t0 = meso_time_mono_ms ();
-    if (mt_sh ("psql '%s' -q -v ON_ERROR_STOP=1 -f '%s/tests/bench/frontdesk_data.sql' >/dev/null", s_admin,
-               mt_source_dir ()) != 0) {
+    /* MESO_BENCH_WEEKS: weeks of sessions generated (104: two years; a
+     * few check the script quickly). */
+    int weeks = getenv ("MESO_BENCH_WEEKS") ? atoi (getenv ("MESO_BENCH_WEEKS")) : 104;
+    if (weeks < 1 || weeks > 104)
+        weeks = 104;
+    if (mt_sh ("psql '%s' -q -v ON_ERROR_STOP=1 -v weeks=%d -f '%s/tests/bench/frontdesk_data.sql' >/dev/null",
+               s_admin, weeks, mt_source_dir ()) != 0) {
         fprintf (stderr, "bench_frontdesk: loading the generated chain failed\n");
         return 1;
     }

@@ -3,15 +3,17 @@
 -- open Monday to Saturday 08:00-20:00, and two years of sessions (the
 -- 600 days before today and the 130 after), with their patients at
 -- screening (names with accents, birth dates, phones, e-mails, one
--- screening and one signed consent each). Deterministic (setseed),
+-- screening, valid until a day between 29 days ago and 170 days ahead,
+-- and a signed consent for 22 in 23). Deterministic (setseed),
 -- written straight into the schemas as the migrations leave them. The
 -- search index rows are keyed hashes made with the search key, so the
 -- benchmark writes them itself (search_norm.c), not this file.
 --
 --   Busy clinics c001..c005: 90% of the 8 rooms x 12 hourly slots taken
 --   (about 86 sessions a day), patients in weekly courses of 10 sessions.
---   The other 95: 8% of the slots taken, one patient per weekly slot over
---   the two years. Practitioner of room r at hour h: ((r - 1) + 8 (h mod
+--   The other 95: 4% of the slots taken, one patient per weekly slot over
+--   the two years. (psql -v weeks=N: N weeks from 600 days ago, 104 for
+--   the two years; a small N checks the script quickly.) Practitioner of room r at hour h: ((r - 1) + 8 (h mod
 --   2)) mod 20 + 1, so no practitioner is in two rooms at once. Past
 --   sessions: 5% no-show, 5% cancelled, the rest completed; future ones:
 --   5% cancelled, the rest booked.
@@ -39,8 +41,8 @@ SELECT c.clinic_id, c.time_zone, r, dow, h, w,
        format ('%s-%s-%s-%s-%s', c.clinic_id, r, dow, h, CASE WHEN busy THEN w / 10 ELSE 0 END) AS course_id,
        CASE WHEN busy THEN w % 10 + 1 ELSE w + 1 END AS session_number, random () AS x
 FROM (SELECT *, clinic_id <= 'c005' AS busy FROM scheduling.clinic) c,
-     generate_series (1, 8) r, generate_series (0, 103) w, generate_series (1, 6) dow, generate_series (8, 19) h
-WHERE random () < CASE WHEN busy THEN 0.9 ELSE 0.08 END;
+     generate_series (1, 8) r, generate_series (0, :weeks - 1) w, generate_series (1, 6) dow, generate_series (8, 19) h
+WHERE random () < CASE WHEN busy THEN 0.9 ELSE 0.04 END;
 
 CREATE TEMP TABLE pt AS
 SELECT clinic_id, course_id, md5 (course_id)::uuid AS patient_id, row_number () OVER (ORDER BY course_id) AS n
@@ -85,7 +87,7 @@ INSERT INTO screening.screenings (patient_id, clinic_id, screened_at, screened_o
 SELECT patient_id, clinic_id, now () - interval '30 days', current_date - 30, false, false, false, false,
        false, false, false, false, false, false, false, false, false, 1650, 62000,
        CASE WHEN n % 17 = 0 THEN 'eligible_with_precautions' ELSE 'eligible' END,
-       current_date + 150 - (n % 200)::int, 70, 300, 180, '\x'
+       current_date - 29 + (n % 200)::int, 70, 300, 180, '\x'
 FROM pt;
 
 INSERT INTO screening.consent_texts (clinic_id, treatment, version, body, sha256)
