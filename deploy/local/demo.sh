@@ -423,8 +423,8 @@ section "8e. The front desk's day: search, agenda, lookups (screening, schedulin
 as par-frontdesk
 note "find a patient by the start of her names, accents and case ignored"
 run patient search --clinic par --name "ana lóp"
-courses=$(handler_as par-frontdesk; mc scheduling course --patient "$PATIENT" --json)
-NEXT=$(grep -o '"local_start":"[0-9-]*' <<<"$courses" | cut -d'"' -f4 | awk -v t="$(day today)" '$0 >= t' | head -n 1)
+courses=$(handler_as par-frontdesk; mc scheduling courses --patient "$PATIENT" --json)
+NEXT=$(json_field next_local_start <<<"$courses" | cut -c1-10)
 note "the agenda of Paris on the day of her next session: a row per time, a column per room"
 run agenda --clinic par --date "${NEXT:-$(day today)}"
 run scheduling rooms --clinic par

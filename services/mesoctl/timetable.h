@@ -10,7 +10,7 @@
 #include "scheduling.pb-c.h"
 
 /* Widest cell, in characters (a longer one is cut and ends in "~"). */
-#define TIMETABLE_CELL_MAX 34
+#define TIMETABLE_CELL_MAX 48
 
 /* The text of one entry's cell: "Given Family: area, area" and, when the
  * session needs attention, its marks ("[cancelled]", "[stock at risk]",
