@@ -149,7 +149,7 @@ agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void 
     uint32_t size = meso_page_size (in->page_size, AGENDA_PAGE_DEFAULT, AGENDA_PAGE_MAX);
     store_agenda_query_t q = { in->clinic_id, in->date, to, in->practitioner_id, in->room_id,
                                in->include_cancelled, pos.n ? pos.key[0] : NULL,
-                               pos.n ? pos.key[1] : NULL, (int) size + 1 };
+                               pos.n ? pos.key[1] : NULL, (int) size + 1, clinic.time_zone };
     PGresult *res = store_agenda (self->db, &q);
     if (!res) {
         meso_reply_db_error (reply, self->db, "agenda");

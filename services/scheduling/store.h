@@ -282,6 +282,7 @@ typedef struct {
     bool include_cancelled;
     const char *after_us, *after_id;
     int limit;
+    const char *time_zone;                      /* the clinic's */
 } store_agenda_query_t;
 
 /* Columns AG_*, by start then appointment id. */

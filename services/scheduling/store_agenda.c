@@ -27,7 +27,10 @@ store_agenda (meso_db_t *db, const store_agenda_query_t *q)
                         q->include_cancelled ? "t" : "f",
                         q->after_us && *q->after_us ? q->after_us : NULL,
                         q->after_id && *q->after_id ? q->after_id : "",
-                        lim };
+                        lim, q->time_zone };
+    /* The day bounds come from the zone as a parameter, not from the
+     * joined clinic row: then they are index conditions of the prepared
+     * (generic) plan too, which reads the day, not the clinic's years. */
     return meso_db_query (db,
         "SELECT a.appointment_id, a.course_id, a.session_number, co.sessions,"
         " " US ("lower(a.during)") ", " US ("upper(a.during)") ","
@@ -41,15 +44,15 @@ store_agenda (meso_db_t *db, const store_agenda_query_t *q)
         " JOIN scheduling.course co ON co.clinic_id = a.clinic_id AND co.course_id = a.course_id"
         " JOIN scheduling.practitioner p ON p.practitioner_id = a.practitioner_id"
         " JOIN scheduling.room r ON r.clinic_id = a.clinic_id AND r.room_id = a.room_id"
-        " WHERE c.clinic_id = $1"
-        "   AND lower(a.during) >= scheduling.local_instant($2::date::timestamp, c.time_zone)"
-        "   AND lower(a.during) < scheduling.local_instant(($3::date + 1)::timestamp, c.time_zone)"
+        " WHERE c.clinic_id = $1 AND a.clinic_id = $1"
+        "   AND lower(a.during) >= scheduling.local_instant($2::date::timestamp, $10)"
+        "   AND lower(a.during) < scheduling.local_instant(($3::date + 1)::timestamp, $10)"
         "   AND ($4::text IS NULL OR a.practitioner_id = $4)"
         "   AND ($5::text IS NULL OR a.room_id = $5)"
         "   AND ($6::bool OR a.status NOT IN ('cancelled', 'no_show'))"
         "   AND ($7::bigint IS NULL OR (lower(a.during), a.appointment_id)"
         "        > ('epoch'::timestamptz + $7::bigint * interval '1 microsecond', $8::text))"
-        " ORDER BY lower(a.during), a.appointment_id LIMIT $9::int", 9, p);
+        " ORDER BY lower(a.during), a.appointment_id LIMIT $9::int", 10, p);
 }
 
 PGresult *

@@ -20,7 +20,9 @@
 #                                 patient search on a generated chain of
 #                                 100 clinics (20 practitioners, 8 rooms
 #                                 each) over 2 years, p50/p99 through the
-#                                 daemons beside the same SQL directly
+#                                 daemons beside the same SQL directly;
+#                                 MESO_BENCH_KEEP=1 times again on the
+#                                 chain the last run generated
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
