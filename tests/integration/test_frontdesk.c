@@ -442,6 +442,34 @@ test_lookups (void **state)
     meso_result_reset (&r);
 }
 
+/* An inventory that has just started knows no clinic yet: asked by
+ * scheduling for the agenda's stock, it must answer without asking
+ * scheduling back whether the clinic exists (scheduling is waiting for
+ * it, serving the agenda): the stock state is there, no warning. */
+static void
+test_agenda_after_inventory_restart (void **state)
+{
+    (void) state;
+    fx_t *fx = s_w.fx;
+    assert_int_equal (mt_stop (fx->inventory_pid, SIGTERM), 0);
+    char role[512], db[600], bind[300], sch[300];
+    mt_role_conninfo (fx->dbname, "meso_inventory", role, sizeof role);
+    snprintf (db, sizeof db, "--db=%s", role);
+    snprintf (bind, sizeof bind, "--bind=%s", fx->inventory_ep);
+    snprintf (sch, sizeof sch, "--scheduling=%s", fx->sched_ep[0]);
+    const char *argv[] = { "meso-inventory", db, bind, "--events=", "--events-pub=tcp://127.0.0.1:7106", sch, NULL };
+    fx->inventory_pid = mt_spawn ("bin/meso-inventory", argv, NULL);
+    assert_true (fx->inventory_pid > 0);
+    assert_int_equal (mt_wait_healthy (fx->inventory_ep, 10000), 0);
+    int64_t t0 = meso_time_mono_ms ();
+    Meso__V1__GetAgendaReply *a = s_agenda (NULL, "r2", 0, NULL);
+    assert_true (meso_time_mono_ms () - t0 < 1000);
+    assert_int_equal (a->n_warnings, 0);
+    assert_int_equal (a->n_entries, 2);
+    assert_string_equal (a->entries[0]->stock_state, "held");
+    meso__v1__get_agenda_reply__free_unpacked (a, NULL);
+}
+
 static void
 test_list_courses (void **state)
 {
@@ -506,6 +534,7 @@ main (void)
         cmocka_unit_test (test_agenda_across_dst),
         cmocka_unit_test (test_agenda_filters),
         cmocka_unit_test (test_agenda_paging_with_inserts),
+        cmocka_unit_test (test_agenda_after_inventory_restart),
         cmocka_unit_test (test_search),
         cmocka_unit_test (test_search_scope),
         cmocka_unit_test (test_lookups),
