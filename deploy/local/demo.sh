@@ -47,6 +47,9 @@
 #      second patient's course moved a week later in one go, her place on
 #      the waitlist, the first patient's second session cancelled and its
 #      slot offered to her and taken;
+#   5g. the front desk's day: a patient found by the start of her name
+#      (accents and case ignored), the agenda of her next session's day as
+#      a timetable, the clinic's rooms and practitioners, her courses;
 #   6. the events all of this produced, per stream;
 #   7. who read or changed the first patient's data (mesoctl audit
 #      patient), and every clinic's audit chain verified.
@@ -498,6 +501,18 @@ if [ -n "$OFFER" ]; then
     note "Ines takes it: her next session moves into the held slot"
     run scheduling waitlist accept --clinic par --offer "$OFFER" --key "demo-accept-$OFFER"
 fi
+section "8h. The front desk's day: search, agenda, lookups (screening, scheduling)"
+as par-frontdesk
+note "find a patient by the start of her names, accents and case ignored"
+run patient search --clinic par --name "ana lóp"
+courses=$(handler_as par-frontdesk; mc scheduling courses --patient "$PATIENT" --json)
+NEXT=$(json_field next_local_start <<<"$courses" | cut -c1-10)
+note "the agenda of Paris on the day of her next session: a row per time, a column per room"
+run agenda --clinic par --date "${NEXT:-$(day today)}"
+run scheduling rooms --clinic par
+run scheduling practitioners --clinic par
+handler_as par-frontdesk
+run scheduling courses --patient "$PATIENT"
 
 section "9. The events all this produced (events)"
 # The events daemon moves committed changes into the log within moments.

@@ -441,4 +441,22 @@ int store_charge_insert (meso_db_t *db, const char *clinic, const char *appointm
 /* Appointments of the patient charged 'unpriced'. */
 PGresult *store_unpriced (meso_db_t *db, const char *clinic, const char *patient);
 
+/* ---- lookups.c: GetInvoice, ListInvoices, GetPayment ---- */
+void billing_get_invoice (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_list_invoices (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void billing_get_payment (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+
+/* ---- store_lookups.c ---- */
+
+/* A page of a clinic's invoices in zone tz, newest first, after the
+ * keyset position (after_us, after_id) (NULL: from the newest). */
+typedef struct {
+    const char *clinic, *tz, *patient, *from, *to, *state;
+    const char *after_us, *after_id;
+    int limit;
+} store_invoices_query_t;
+/* Columns: invoice_id, patient_id, currency, total_cents, kind,
+ * package_id, issued_at_us, paid (net of refunds), tax_cents, credited. */
+PGresult *store_invoices_page (meso_db_t *db, const store_invoices_query_t *q);
+
 #endif

@@ -54,6 +54,12 @@ const meso_method_t billing_methods[] = {
       MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "billing.ExportPatient", billing_export_patient, MESO_METHOD_READ, &meso__v1__export_patient_request__descriptor,
       MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_PATIENT, "patient_id" },
+    { "billing.GetInvoice", billing_get_invoice, MESO_METHOD_READ, &meso__v1__get_invoice_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+    { "billing.ListInvoices", billing_list_invoices, MESO_METHOD_READ, &meso__v1__list_invoices_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+    { "billing.GetPayment", billing_get_payment, MESO_METHOD_READ, &meso__v1__get_payment_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_BILLING_CLERK | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 

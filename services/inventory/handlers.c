@@ -63,7 +63,7 @@ const meso_method_t inventory_methods[] = {
     { "inventory.GetIngredients", inventory_get_ingredients, MESO_METHOD_READ, &meso__v1__get_ingredients_request__descriptor,
       MESO_ROLE_ALL, NULL, MESO_METHOD_NO_PATIENT },
     { "inventory.ListAtRisk", inventory_list_at_risk, MESO_METHOD_READ, &meso__v1__list_at_risk_request__descriptor,
-      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+      MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_SERVICE, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
     { "inventory.CheckHold", inventory_check_hold, MESO_METHOD_READ, &meso__v1__check_hold_request__descriptor,
       MESO_ROLE_SERVICE | MESO_ROLE_STOCK_KEEPER | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_CLINICIAN, "clinic_id", MESO_METHOD_NO_PATIENT },
     { "inventory.Valuation", inventory_valuation, MESO_METHOD_READ, &meso__v1__valuation_request__descriptor,

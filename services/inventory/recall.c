@@ -19,6 +19,7 @@
  * between the two is seen by the second read, and any later one finds the
  * lot recalled -- and each clinic's lots of the ingredient locked. */
 #include "inventory.h"
+#include "meso/access.h"
 
 #include "meso/audit.h"
 
@@ -494,8 +495,15 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
         frame_need_date (reply, &bad, "from_date", in->from_date, &from);
     meso_page_pos_t pos;
     meso_handler_need_page (reply, &bad, S_AT_RISK, in->page_token, "dsss", &pos);
-    if (meso_handler_invalid (reply, bad, req->method)
-        || frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
+    if (meso_handler_invalid (reply, bad, req->method))
+        return;
+    /* scheduling asks while it serves an agenda and waits for the answer:
+     * a service is never asked back whether the clinic exists (see
+     * frame_clinic_from_scheduling); people and integrations are. */
+    const meso_principal_t *who = meso_call_principal ();
+    if (who && who->kind == MESO_PRINCIPAL_SERVICE)
+        frame_clinic_from_scheduling (self, in->clinic_id);
+    else if (frame_clinic (self, reply, "clinic_id", in->clinic_id, NULL) != 0)
         return;
     uint32_t size = meso_page_size (in->page_size, 1000, 2000);
     const char *after[] = { pos.key[0], pos.key[1], pos.key[2], pos.key[3] };

@@ -526,6 +526,21 @@ static const mesoctl_sub_t s_subs[] = {
       "Shows a patient's charges, payments, refunds, packages and amount due.",
       "--clinic par --patient 6f1c...e2\n--clinic par --patient 6f1c...e2 --page-size 100 --all",
       s_statement_opts, MESOCTL_JSON, NULL, 0, s_statement, "billing.GetStatement" },
+    { "invoices", "a clinic's invoices, newest first, by patient, dates, open or paid",
+      "--clinic C [--patient ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--state open|paid] [options]",
+      "Lists a clinic's invoices, newest first, with total, paid and due.",
+      "--clinic mad --state open\n--clinic mad --patient 6f1c...e2 --from 2027-01-01 --to 2027-01-31 --json",
+      mesoctl_billing_invoices_opts, MESOCTL_JSON, NULL, 0, mesoctl_billing_invoices, "billing.ListInvoices" },
+    { "invoice-show", "one invoice with its lines, paid and due",
+      "--clinic C --invoice ID [options]",
+      "Prints an invoice with its lines (amount and tax), what is paid and what is due.",
+      "--clinic mad --invoice 3c2e...9a",
+      mesoctl_billing_invoice_show_opts, MESOCTL_JSON, NULL, 0, mesoctl_billing_invoice_show, "billing.GetInvoice" },
+    { "payment-show", "one payment and what was refunded from it",
+      "--clinic C --payment ID [options]",
+      "Prints a payment: amount, method, the invoice it paid, what was refunded from it.",
+      "--clinic mad --payment 7d41...0b",
+      mesoctl_billing_payment_show_opts, MESOCTL_JSON, NULL, 0, mesoctl_billing_payment_show, "billing.GetPayment" },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 

@@ -14,13 +14,22 @@
  * and "operator" (the break-glass key mesoctl finds by default; see
  * "mesoctl access bootstrap"). It also makes the vault's master key,
  * vault.master (meso/vault.h), once, the same way: never overwritten,
- * since every patient's data key is wrapped by it. */
+ * since every patient's data key is wrapped by it.
+ *
+ * It also makes "search.key" (mode 0600) when there is none: 32 random
+ * bytes in hex, the key of screening's patient search index (keyed
+ * hashes of names, birth dates, phones, e-mails; migration 027). It is
+ * never overwritten either: a new key would make every indexed patient
+ * unfindable until re-indexed. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <czmq.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
 
 #include "access_input.h"
 #include "meso/vault.h"
@@ -70,6 +79,30 @@ mesoctl_keys_write (const char *dir, const char *name, const char *kind, zcert_t
     else
         zcert_destroy (&cert);
     return 0;
+}
+
+/* Makes DIR/search.key when missing: 1 made, 0 kept, -1 error. */
+static int
+s_search_key (const char *dir)
+{
+    char path[1200];
+    snprintf (path, sizeof path, "%s/search.key", dir);
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? 0 : -1;
+    unsigned char key[32];
+    char hex[65];
+    randombytes_buf (key, sizeof key);
+    sodium_bin2hex (hex, sizeof hex, key, sizeof key);
+    sodium_memzero (key, sizeof key);
+    hex[64] = '\n';
+    ssize_t w = write (fd, hex, sizeof hex);
+    sodium_memzero (hex, sizeof hex);
+    if (close (fd) != 0 || w != (ssize_t) sizeof hex) {
+        unlink (path);
+        return -1;
+    }
+    return 1;
 }
 
 int
@@ -125,6 +158,13 @@ mesoctl_keys_init (const char *dir, const char *csv)
     }
     printf ("%s vault master key %s/%s%s\n", master_made ? "made" : "kept", dir,
             MESO_VAULT_MASTER_FILE, master_made ? " (mode 0600; back it up apart from the database)" : "");
+    int search = s_search_key (dir);
+    if (search < 0) {
+        fprintf (stderr, "mesoctl keys init: cannot write %s/search.key: %s\n", dir, strerror (errno));
+        return MESOCTL_FAILED;
+    }
+    if (search > 0)
+        printf ("made search key %s/search.key (mode 0600)\n", dir);
     printf ("%d key pair%s made, %d kept, in %s\n", made, made == 1 ? "" : "s", kept, dir);
     return MESOCTL_OK;
 }

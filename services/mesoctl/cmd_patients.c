@@ -173,7 +173,7 @@ static const mesoctl_sub_t s_subs[] = {
       "prints the record and the fields that changed.",
       "--patient 6f1c...e2 --phone \"+33 6 12 34 56 78\" --email ana@example.org",
       s_update_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 0, s_update, "screening.UpdatePatient" },
-          { "export", "print the patient's whole record across the services as one JSON document",
+    { "export", "print the patient's whole record across the services as one JSON document",
       "<patient-id> [--out FILE] [options]",
       "Asks screening, scheduling, inventory and billing for everything they hold about the\n"
       "patient (<service>.ExportPatient; roles operator or clinic manager of every clinic\n"
@@ -191,6 +191,18 @@ static const mesoctl_sub_t s_subs[] = {
       "them first). Emits screening.patient_erased; integrations must delete what they hold.",
       "0b7e8c4e-94c5-4a53-8a32-fb1c3c2b8f1e --reason \"GDPR request 2026-114\"",
       s_erase_opts, MESOCTL_JSON | MESOCTL_KEY, NULL, 1, s_erase, "screening.ErasePatient" },
+    { "search", "find a clinic's patients by name, birth date, phone or e-mail",
+      "--clinic C [--name N] [--birth YYYY-MM-DD] [--phone P] [--email E] [options]",
+      "Finds the patients of a clinic matching every criterion given: the start of words of\n"
+      "the name (accents and case ignored), the birth date, the phone, the e-mail.",
+      "--clinic mad --name \"ana l\"\n--clinic mad --phone \"600 111 222\" --json",
+      mesoctl_patient_search_opts, MESOCTL_JSON, NULL, 0, mesoctl_patient_search, "screening.SearchPatients" },
+    { "get", "patients' names, screening and consent state (service principals)",
+      "--clinic C --ids ID,ID [--date YYYY-MM-DD] [options]",
+      "Reads patients in one call, with their screening state on a date and their consent\n"
+      "at the clinic: what the agenda shows (screening.GetPatients; service and operator keys).",
+      "--clinic mad --ids 6f1c...e2,0b7a...91 --date 2027-10-31",
+      mesoctl_patient_get_opts, MESOCTL_JSON, NULL, 0, mesoctl_patient_get, "screening.GetPatients" },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 

@@ -531,6 +531,27 @@ static const mesoctl_sub_t s_subs[] = {
       "Marks a booked session as a no-show.",
       "--appointment 9a4e...c1",
       s_appointment_opts, JK, s_legacy, 1, s_no_show, "scheduling.MarkNoShow" },
+      "[--page-size N] [--page-token T] [options]",
+      "Lists the clinics with their zone, slot length and opening hours, by id.",
+      "\n--json",
+      mesoctl_scheduling_clinics_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_clinics, "scheduling.ListClinics" },
+    { "practitioners", "a clinic's practitioners with their hours and days off",
+      "--clinic C [--days-off-from YYYY-MM-DD] [options]",
+      "Lists the practitioners working in a clinic, by id, with their hours in every clinic\n"
+      "and their days off.",
+      "--clinic mad\n--clinic mad --days-off-from 2027-01-01 --json",
+      mesoctl_scheduling_practitioners_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_practitioners, "scheduling.ListPractitioners" },
+    { "rooms", "a clinic's rooms, active or not",
+      "--clinic C [options]",
+      "Lists the rooms of a clinic, by id, with their names and whether they are in use.",
+      "--clinic mad",
+      mesoctl_scheduling_rooms_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_rooms, "scheduling.ListRooms" },
+    { "courses", "a patient's courses, one line each, with the next session",
+      "--patient ID [options]",
+      "Lists a patient's courses (failed bookings left out), oldest first: clinic, grade,\n"
+      "first and last session day, sessions done and to come, the next session.",
+      "--patient 6f1c...e2",
+      mesoctl_scheduling_courses_opts, MESOCTL_JSON, NULL, 0, mesoctl_scheduling_courses, "scheduling.ListCourses" },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL }
 };
 

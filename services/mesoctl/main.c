@@ -32,6 +32,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "billing", "prices, fees, packages, invoices, payments, refunds, statements (billing)", mesoctl_billing },
     { "reports", "utilisation, no-shows, outcomes (scheduling); stock valuation (inventory)", mesoctl_reports },
     { "audit", "the audit trail of patient data: verify, patient, prune", mesoctl_audit },
+    { "agenda", "a clinic's day as a timetable: who, when, which room (scheduling)", mesoctl_agenda },
     { NULL, NULL, NULL }
 };
 

@@ -76,6 +76,7 @@ int mesoctl_audit (int argc, char **argv);
 void mesoctl_audit_rows_json (FILE *out, PGresult *r);
 PGresult *mesoctl_audit_patient_rows (const char *conninfo, const char *patient, int limit, char *why,
                                       size_t size);
+int mesoctl_agenda (int argc, char **argv);
 
 /* ------------------------------------------------------------ services */
 
@@ -228,6 +229,30 @@ extern const mesoctl_sub_t mesoctl_scheduling_days[];
 extern const mesoctl_service_t mesoctl_inventory_service;
 extern const mesoctl_sub_t mesoctl_inventory_lots[];
 extern const mesoctl_sub_t mesoctl_inventory_holds[];
+/* ------------------------------------------------------- front desk */
+
+/* cmd_agenda.c: the subcommands "patient search|get", "scheduling
+ * clinics|practitioners|rooms|courses" and "billing invoices|invoice-show|
+ * payment-show" (listed in cmd_patients.c, cmd_scheduling.c and
+ * cmd_billing.c) and their option tables. */
+int mesoctl_patient_search (meso_opt_t *opts);
+int mesoctl_patient_get (meso_opt_t *opts);
+int mesoctl_scheduling_clinics (meso_opt_t *opts);
+int mesoctl_scheduling_practitioners (meso_opt_t *opts);
+int mesoctl_scheduling_rooms (meso_opt_t *opts);
+int mesoctl_scheduling_courses (meso_opt_t *opts);
+int mesoctl_billing_invoice_show (meso_opt_t *opts);
+int mesoctl_billing_invoices (meso_opt_t *opts);
+int mesoctl_billing_payment_show (meso_opt_t *opts);
+extern const meso_opt_t mesoctl_patient_search_opts[];
+extern const meso_opt_t mesoctl_patient_get_opts[];
+extern const meso_opt_t mesoctl_scheduling_clinics_opts[];
+extern const meso_opt_t mesoctl_scheduling_practitioners_opts[];
+extern const meso_opt_t mesoctl_scheduling_rooms_opts[];
+extern const meso_opt_t mesoctl_scheduling_courses_opts[];
+extern const meso_opt_t mesoctl_billing_invoice_show_opts[];
+extern const meso_opt_t mesoctl_billing_invoices_opts[];
+extern const meso_opt_t mesoctl_billing_payment_show_opts[];
 
 /* ------------------------------------------------------------ billing */
 

@@ -73,5 +73,16 @@ const meso_method_t scheduling_methods[] = {
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
     { "scheduling.AcceptOffer", offers_accept, MESO_METHOD_MUTATING, &meso__v1__accept_offer_request__descriptor,
       MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+    { "scheduling.GetAgenda", agenda_get, MESO_METHOD_READ, &meso__v1__get_agenda_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+    { "scheduling.ListClinics", lookups_list_clinics, MESO_METHOD_READ, &meso__v1__list_clinics_request__descriptor,
+      MESO_ROLE_ALL, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+    { "scheduling.ListPractitioners", lookups_list_practitioners, MESO_METHOD_READ,
+      &meso__v1__list_practitioners_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", MESO_METHOD_NO_PATIENT },
+    { "scheduling.ListRooms", lookups_list_rooms, MESO_METHOD_READ, &meso__v1__list_rooms_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, "clinic_id", MESO_METHOD_NO_PATIENT },
+    { "scheduling.ListCourses", lookups_list_courses, MESO_METHOD_READ, &meso__v1__list_courses_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, MESO_SCOPE_HANDLER, MESO_METHOD_PATIENT, "patient_id" },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -17,6 +17,8 @@
  *   retreatment.c  the timer announcing grade 1's yearly session
  *   sessions.c   Reschedule, Cancel, MarkNoShow, StartSession,
  *                CompleteSession
+ *   agenda.c     GetAgenda (the front desk's day)
+ *   lookups.c    ListClinics, ListPractitioners, ListRooms, ListCourses
  *   reports.c    UtilisationReport, AttendanceReport, OutcomesReport,
  *                and the per-clinic gauges of today (main.c's tick)
  *   course_changes.c  RescheduleCourse, CancelCourse (the remaining
@@ -39,6 +41,8 @@
  *   rows.c       session and course rows into messages; the BookedCourse
  *                reply (methods and the saga both answer with it)
  *   peers.c      the calls to the other services (inventory, screening)
+ *   peers_frontdesk.c  the agenda's calls (screening.GetPatients,
+ *                inventory.ListAtRisk), one of each per page
  *   store*.c     the SQL (store.h)
  *   planner.c    pure: course planning, slot choice and validity
  *   lifecycle.c  pure: which change a session's status allows
@@ -63,6 +67,7 @@
 #include "store.h"
 #include "when.h"
 #include "scheduling.pb-c.h"
+#include "inventory.pb-c.h"
 #include "screening.pb-c.h"
 
 #define SCHED_SCHEMA "scheduling"
@@ -176,6 +181,12 @@ void sessions_complete (const Meso__V1__Request *req, void *body, meso_reply_t *
 void reports_utilisation (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void reports_attendance (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 void reports_outcomes (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+
+void agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void lookups_list_clinics (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void lookups_list_practitioners (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void lookups_list_rooms (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
+void lookups_list_courses (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg);
 /* Sets the gauges meso_clinic_sessions_booked_today and
  * meso_clinic_sessions_completed_today of every clinic. Returns the
  * clinics covered, or -1. */
@@ -430,5 +441,16 @@ int waitlist_offer_slot (scheduling_t *self, meso_db_t *db, const char *clinic_i
 /* Closes offers whose hold ended and passes each slot on. Returns the
  * number closed, -1 on error. */
 int waitlist_expire (scheduling_t *self, int limit);
+
+/* ---- peers_frontdesk.c ---- */
+
+/* screening.GetPatients of ids[0..n) for clinic_id on date: the reply
+ * (the caller frees it), or NULL with why. */
+Meso__V1__GetPatientsReply *peers_patients (scheduling_t *self, const char *clinic_id, const char *date,
+                                            char **ids, size_t n, char *why, size_t why_size);
+/* inventory.ListAtRisk of clinic_id from from_date: the reply (the caller
+ * frees it), or NULL with why. */
+Meso__V1__ListAtRiskReply *peers_at_risk (scheduling_t *self, const char *clinic_id, const char *from_date,
+                                          char *why, size_t why_size);
 
 #endif

@@ -16,6 +16,8 @@
  *                     the per-clinic figures of today for the gauges
  *   store_course_changes.c  whole-course changes and sessions re-planned
  *                     during a booking
+ *   store_agenda.c    the front desk's reads: the agenda, the lists of
+ *                     clinics, practitioners and rooms
  *
  * No SQL text lives anywhere else in the service. The store files call
  * nothing of the service but planner.c (pure) and their own functions:
@@ -411,5 +413,51 @@ PGresult *store_offer_open_of (meso_db_t *db, const char *clinic_id, const char 
 PGresult *store_offers_expired (meso_db_t *db, int limit);
 /* An open offer closed ("expired", "withdrawn"): 1, 0 not open, -1. */
 int store_offer_close (meso_db_t *db, const char *clinic_id, const char *offer_id, const char *status);
+/* ---- store_agenda.c ---- */
+
+/* An agenda page: the clinic's sessions starting on local days
+ * [from, to] ("YYYY-MM-DD"), after the keyset position (after_us, after_id)
+ * (NULL or "": from the start). */
+typedef struct {
+    const char *clinic_id, *from, *to;
+    const char *practitioner_id, *room_id;      /* "" or NULL: every one */
+    bool include_cancelled;
+    const char *after_us, *after_id;
+    int limit;
+    const char *time_zone;                      /* the clinic's */
+} store_agenda_query_t;
+
+/* Columns AG_*, by start then appointment id. */
+enum {
+    AG_APPT, AG_COURSE, AG_NUMBER, AG_COURSE_SESSIONS, AG_START, AG_END, AG_LOCAL_START,
+    AG_LOCAL_END, AG_OFFSET_S, AG_PRACT, AG_PRACT_NAME, AG_ROOM, AG_ROOM_NAME, AG_PATIENT,
+    AG_STATUS, AG_AREAS
+};
+PGresult *store_agenda (meso_db_t *db, const store_agenda_query_t *q);
+/* Clinics after id `after`, by id: clinic_id, name, time_zone,
+ * slot_minutes, spacing_min_days, taper_max_days, maintenance_sessions,
+ * cancel_notice_hours, allow_overlapping_courses. */
+PGresult *store_clinics_page (meso_db_t *db, const char *after, int limit);
+/* Hours of the clinics of ids_literal ("{a,b}"): clinic_id, isodow,
+ * opens, closes; by clinic and weekday. */
+PGresult *store_clinics_hours (meso_db_t *db, const char *ids_literal);
+/* Practitioners with hours in the clinic, after id `after`, by id:
+ * practitioner_id, name. */
+PGresult *store_practitioners_page (meso_db_t *db, const char *clinic_id, const char *after, int limit);
+/* Their hours in every clinic: practitioner_id, clinic_id, isodow, starts,
+ * ends; and days off on or after from (NULL/"": all): practitioner_id,
+ * day. */
+PGresult *store_practitioners_hours (meso_db_t *db, const char *ids_literal);
+PGresult *store_practitioners_days_off (meso_db_t *db, const char *ids_literal, const char *from);
+/* Rooms of the clinic after id `after`, by id: clinic_id, room_id, name,
+ * active. */
+PGresult *store_rooms_page (meso_db_t *db, const char *clinic_id, const char *after, int limit);
+/* A patient's courses that did not fail, oldest first, after the keyset
+ * position (after_us: created_at in microseconds, NULL first page;
+ * after_id): course_id, clinic_id, grade, areas "a,b", status, sessions,
+ * non_responder, completed, upcoming, first local date, last local date,
+ * next local start ("" none), created_at_us. */
+PGresult *store_courses_page (meso_db_t *db, const char *patient_id, const char *after_us, const char *after_id,
+                              int limit);
 
 #endif

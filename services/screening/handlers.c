@@ -5,8 +5,9 @@
  * t_<type>.c per data type: patients.c (the patient and what is reported
  * about the patient), screenings.c (questionnaires, their verdicts and
  * Check), settings.c (a clinic's settings), consents.c (treatment
- * consent texts and signatures), erasure.c (erasing a patient) and
- * instructions.c (the pre-session instructions reminders carry). What
+ * consent texts and signatures), erasure.c (erasing a patient),
+ * instructions.c (the pre-session instructions reminders carry) and
+ * search.c (finding patients, and the agenda's batch read of them). What
  * they all share -- the
  * run frame of a mutating method, refusing with every reason, reading a
  * patient -- is in frame.c rather than here: this table names a method of
@@ -60,5 +61,11 @@ const meso_method_t screening_methods[] = {
     { "screening.GetInstructions", screening_get_instructions, MESO_METHOD_READ,
       &meso__v1__get_instructions_request__descriptor,
       MESO_ROLE_SERVICE, MESO_SCOPE_CHAIN, MESO_METHOD_HEALTH_DATA | MESO_METHOD_PATIENT, "patient_id" },
+    { "screening.SearchPatients", screening_search_patients, MESO_METHOD_READ,
+      &meso__v1__search_patients_request__descriptor,
+      MESO_ROLE_FRONT_DESK | MESO_ROLE_CLINICIAN | MESO_ROLE_CLINIC_MANAGER, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
+    { "screening.GetPatients", screening_get_patients, MESO_METHOD_READ,
+      &meso__v1__get_patients_request__descriptor,
+      MESO_ROLE_SERVICE, "clinic_id", MESO_METHOD_PATIENT, MESO_PATIENT_HANDLER },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

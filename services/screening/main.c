@@ -8,7 +8,9 @@
  * clinic exist; before an erasure, has the patient sessions booked) and
  * inventory (is an ingredient code in the catalogue). The vault's master
  * key is read from the keys folder at start: without it nothing personal
- * can be stored or read, so the daemon does not start. */
+ * can be stored or read, so the daemon does not start. The patient search
+ * key is read at start too (search.c: no key, no start), and the first
+ * ticks index the patients registered before the search existed. */
 #include <czmq.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +26,17 @@
 
 /* Keys past their retention go in small batches between requests. */
 static meso_idem_purger_t s_purger;
+/* Indexes, once, the patients registered before the search existed
+ * (search.c); retried every second until the database answers. */
+static bool s_backfilled;
 
 static void
 s_tick (void *arg)
 {
     screening_t *self = arg;
     meso_idem_purge_tick (&s_purger, self->db);
+    if (!s_backfilled && screening_search_backfill (self) >= 0)
+        s_backfilled = true;
 }
 
 int
@@ -50,6 +57,9 @@ main (int argc, char **argv)
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         MESO_IDEM_OPTS,
+        { "search-key", "MESO_SEARCH_KEY", "",
+          "file of the patient search key (64 hex digits); empty: search.key in the keys folder "
+          "(MESO_KEYS), made by mesoctl keys init", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-screening",
@@ -76,6 +86,8 @@ main (int argc, char **argv)
         meso_error ("%s", err);
         return 1;
     }
+    if (screening_search_key_load (&self, meso_config_get (opts, "search-key"), meso_curve_keys_dir ()) != 0)
+        return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
     if (!self.db) {
         meso_error ("out of memory");

@@ -120,6 +120,10 @@ s_register_txn (meso_db_t *db, screening_call_t *c)
     }
     snprintf (c->patient_id, sizeof c->patient_id, "%s", p.id);
     meso_call_patient (p.id, p.home_clinic_id);
+    if (screening_search_index (c->self, db, &p) != 0) {
+        meso_reply_db_error (c->reply, db, "cannot index the patient for search");
+        return -1;
+    }
     Meso__V1__Patient pb;
     screening_patient_proto (&p, &pb);
     Meso__V1__RegisterPatientReply out = MESO__V1__REGISTER_PATIENT_REPLY__INIT;
@@ -188,6 +192,10 @@ s_update_txn (meso_db_t *db, screening_call_t *c)
     if (nchanged > 0) {
         if (store_patient_update (db, &now, &stored) != 0) {
             meso_reply_db_error (c->reply, db, "cannot update the patient");
+            return -1;
+        }
+        if (screening_search_index (c->self, db, &stored) != 0) {
+            meso_reply_db_error (c->reply, db, "cannot index the patient for search");
             return -1;
         }
         if (s_patient_changed (c, db, &stored, changed, nchanged, false, false, stored.updated_at_us) != 0)

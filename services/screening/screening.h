@@ -7,6 +7,8 @@
  *                 screening.patient_changed event
  *   screenings.c  RecordScreening, GetScreening, Check
  *   settings.c    SetClinicSettings
+ *   search.c      SearchPatients, GetPatients, and the search index kept
+ *                 with every patient (its key, the backfill at start)
  *   consents.c    SetConsentText, GetConsentText, SignConsent,
  *                 GetConsents, and the consent part of Check
  *   erasure.c     ErasePatient: the patient's data key destroyed
@@ -28,6 +30,10 @@
  *                 the SHA-256 of a text, whether signatures suffice
  *   store.c       the SQL of the screening schema, and nothing else
  *   store_consent.c  the SQL of the consent texts and signatures
+ *   store_search.c   the SQL of the search index (migration 027) and the
+ *                 agenda's batch of screening and consent states
+ *   search_norm.c the search index's folding and keyed hashes, pure
+ *                 (search_norm.h)
  *
  * Calls go one way, with no circle: handlers.c -> the aggregate files ->
  * frame.c and catalogue.c -> store.c -> personal.c; screenings.c -> consents.c (Check's
@@ -45,6 +51,7 @@
 #include "meso/vault.h"
 #include "meso/handler.h"
 #include "rules.h"
+#include "search_norm.h"
 #include "screening.pb-c.h"
 
 typedef struct {
@@ -53,6 +60,7 @@ typedef struct {
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_bus_client_t *inventory;   /* the catalogue's owner (GetIngredients); NULL: none */
     meso_bus_client_t *scheduling;  /* asked before an erasure (GetCourse); NULL: none */
+    uint8_t search_key[SEARCH_KEY_BYTES];   /* the blind index's key (search.c) */
 } screening_t;
 
 /* A patient row, as text (sizes are the schema's limits + NUL). */
@@ -105,6 +113,10 @@ int store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patie
  * erased patient reads as placeholders, erased set); lock takes a row lock
  * (FOR UPDATE). 1 found, 0 not found, -1 error. */
 int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out);
+/* Reads the patients whose ids are in ids_literal ("{uuid,uuid}", each
+ * a valid UUID), in no particular order, at most max, opened as
+ * store_patient_get opens one. Returns the count or -1. */
+int store_patients_get_many (meso_db_t *db, const char *ids_literal, store_patient_t *out, size_t max);
 /* Writes every field of p (a full row, read by store_patient_get) back,
  * sealed (a patient of before migration 023 gets its key here). 0 or -1. */
 int store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out);
@@ -236,6 +248,30 @@ int store_consent_state (meso_db_t *db, const char *patient_id, const char *clin
                          const char *treatment, int *current, int *newest_signed,
                          bool *current_signed);
 
+/* ---- store_search.c: the patient search (migration 027) ---- */
+
+/* Deletes every search row of the patient (erasure; before a re-index).
+ * 0 or -1. */
+int store_search_forget (meso_db_t *db, const char *patient_id);
+/* Replaces the patient's search rows with t[0..n), under clinic_id. */
+int store_search_replace (meso_db_t *db, const char *patient_id, const char *clinic_id,
+                          const search_token_t *t, size_t n);
+/* Ids of the patients of clinic_id holding every token of t[0..n) (n at
+ * most 64), after patient id `after` ("" or NULL: from the start), by
+ * id, at most limit. NULL on error. */
+PGresult *store_search_find (meso_db_t *db, const char *clinic_id, const search_token_t *t, size_t n,
+                             const char *after, int limit);
+/* Ids of up to limit patients with no search rows (registered before
+ * migration 027). NULL on error. */
+PGresult *store_search_unindexed (meso_db_t *db, int limit);
+/* One row per id of ids_literal ("{uuid,...}"), in its order: id, newest screening's
+ * verdict ("" none), its valid_until, expired on date ('t'/'f'), a
+ * change reported after it ('t'/'f'), the clinic's current consent
+ * version for treatment (0 none), the newest version the patient
+ * signed there (0 none). NULL on error. */
+PGresult *store_patients_state (meso_db_t *db, const char *ids_literal, const char *clinic_id,
+                                const char *treatment, const char *date);
+
 /* ---- frame.c: what every method shares ---- */
 
 /* One request on its way through a method: what the bus server handed
@@ -355,6 +391,18 @@ meso_handler_fn screening_erase_patient;
  * before migration 023 (plaintext), in batches, each patient in its own
  * transaction. Returns the patients sealed, -1 on error (logged). */
 long screening_seal_legacy (screening_t *self);
+/* search.c: SearchPatients, GetPatients, and the index kept with the
+ * patient */
+meso_handler_fn screening_search_patients;
+meso_handler_fn screening_get_patients;
+/* Reads the search key: the file at path, else <keys_dir>/search.key.
+ * 0, or -1 (logged: run "mesoctl keys init"). */
+int screening_search_key_load (screening_t *self, const char *path, const char *keys_dir);
+/* Replaces p's search rows, inside the caller's transaction. 0 or -1. */
+int screening_search_index (screening_t *self, meso_db_t *db, const store_patient_t *p);
+/* Indexes the patients registered before the search existed, in
+ * batches, one transaction each. Returns the number indexed, -1. */
+int screening_search_backfill (screening_t *self);
 /* consents.c */
 meso_handler_fn screening_set_consent_text;
 meso_handler_fn screening_get_consent_text;

@@ -64,22 +64,22 @@ store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t
     "coalesce (sex, 0), coalesce (phone, ''), coalesce (email, ''), home_clinic_id, " \
     US_OF ("created_at") ", " US_OF ("updated_at") ", personal"
 
-/* Fills out from row 0 and opens its sealed fields with the patient's
+/* Fills out from row i and opens its sealed fields with the patient's
  * data key. 0, or -1 with the db error set. */
 static int
-s_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
+s_patient_row_at (meso_db_t *db, PGresult *res, int i, store_patient_t *out)
 {
     memset (out, 0, sizeof *out);
-    s_copy (out->id, sizeof out->id, PQgetvalue (res, 0, 0));
-    s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, 0, 1));
-    s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, 0, 2));
-    s_copy (out->birth_date, sizeof out->birth_date, PQgetvalue (res, 0, 3));
-    out->sex = atoi (PQgetvalue (res, 0, 4));
-    s_copy (out->phone, sizeof out->phone, PQgetvalue (res, 0, 5));
-    s_copy (out->email, sizeof out->email, PQgetvalue (res, 0, 6));
-    s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, 0, 7));
-    out->created_at_us = strtoll (PQgetvalue (res, 0, 8), NULL, 10);
-    out->updated_at_us = strtoll (PQgetvalue (res, 0, 9), NULL, 10);
+    s_copy (out->id, sizeof out->id, PQgetvalue (res, i, 0));
+    s_copy (out->given_name, sizeof out->given_name, PQgetvalue (res, i, 1));
+    s_copy (out->family_name, sizeof out->family_name, PQgetvalue (res, i, 2));
+    s_copy (out->birth_date, sizeof out->birth_date, PQgetvalue (res, i, 3));
+    out->sex = atoi (PQgetvalue (res, i, 4));
+    s_copy (out->phone, sizeof out->phone, PQgetvalue (res, i, 5));
+    s_copy (out->email, sizeof out->email, PQgetvalue (res, i, 6));
+    s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, i, 7));
+    out->created_at_us = strtoll (PQgetvalue (res, i, 8), NULL, 10);
+    out->updated_at_us = strtoll (PQgetvalue (res, i, 9), NULL, 10);
     out->key_state = meso_vault_key_get (db, out->id, &out->key, &out->erased_at_us);
     if (out->key_state < 0)
         return -1;
@@ -87,10 +87,10 @@ s_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
         personal_patient_erased (out);
         return 0;
     }
-    if (PQgetisnull (res, 0, 10))
+    if (PQgetisnull (res, i, 10))
         return 0;                       /* plaintext, of before migration 023 */
     size_t len = 0;
-    uint8_t *bin = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 10), &len);
+    uint8_t *bin = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 10), &len);
     int rc = out->key_state == MESO_VAULT_KEY_OK && bin
            ? personal_patient_open (&out->key, bin, len, out) : -1;
     PQfreemem (bin);
@@ -98,6 +98,12 @@ s_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
         meso_db_set_error (db, "XX001", "the personal fields of patient %s do not open with its key",
                            out->id);
     return rc;
+}
+
+static int
+s_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
+{
+    return s_patient_row_at (db, res, 0, out);
 }
 
 /* The data key to seal p's new rows under: its own, or a new one for a
@@ -174,6 +180,26 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
 }
 
 int
+store_patients_get_many (meso_db_t *db, const char *ids_literal, store_patient_t *out, size_t max)
+{
+    const char *params[] = { ids_literal };
+    PGresult *res = meso_db_query (db,
+        "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = ANY ($1::uuid[])", 1, params);
+    if (!res)
+        return -1;
+    int n = PQntuples (res);
+    if ((size_t) n > max)
+        n = (int) max;
+    for (int i = 0; i < n; i++)
+        if (s_patient_row_at (db, res, i, &out[i]) != 0) {
+            n = -1;
+            break;
+        }
+    PQclear (res);
+    return n;
+}
+
+int
 store_patient_update (meso_db_t *db, const store_patient_t *p, store_patient_t *out)
 {
     store_patient_t now = *p;
@@ -215,6 +241,10 @@ store_patient_erase (meso_db_t *db, const char *id, long *replies)
             "UPDATE screening.patients SET given_name = NULL, family_name = NULL, birth_date = NULL,"
             " sex = NULL, phone = NULL, email = NULL WHERE id = $1::uuid AND given_name IS NOT NULL",
             1, params) != 0)
+        return -1;
+    /* The search index's keyed hashes of the name, birth date, phone and
+     * e-mail go too (store_search.c). */
+    if (store_search_forget (db, id) != 0)
         return -1;
     PGresult *res = meso_db_query (db, "DELETE FROM screening.idempotency WHERE patient_id = $1::uuid",
                                    1, params);

@@ -15,6 +15,14 @@
 #                                 clinics over 2 years, p50/p99 through
 #                                 the daemon beside the same SQL directly;
 #                                 MESO_BENCH_N requests per row (200)
+#   tests/bench/run.sh frontdesk  only bench_frontdesk (needs psql): the
+#                                 agenda of a busy clinic day and the
+#                                 patient search on a generated chain of
+#                                 100 clinics (20 practitioners, 8 rooms
+#                                 each) over 2 years, p50/p99 through the
+#                                 daemons beside the same SQL directly;
+#                                 MESO_BENCH_KEEP=1 times again on the
+#                                 chain the last run generated
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -54,4 +62,8 @@ fi
 if [ "$which" = all ] || [ "$which" = reports ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_reports"
+fi
+if [ "$which" = all ] || [ "$which" = frontdesk ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_frontdesk"
 fi
