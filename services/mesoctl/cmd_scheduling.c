@@ -531,6 +531,7 @@ static const mesoctl_sub_t s_subs[] = {
       "Marks a booked session as a no-show.",
       "--appointment 9a4e...c1",
       s_appointment_opts, JK, s_legacy, 1, s_no_show, "scheduling.MarkNoShow" },
+    { "clinics", "the clinics of the chain (those the caller may act in)",
       "[--page-size N] [--page-token T] [options]",
       "Lists the clinics with their zone, slot length and opening hours, by id.",
       "\n--json",

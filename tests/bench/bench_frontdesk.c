@@ -257,7 +257,7 @@ main (void)
             fprintf (stderr, "bench_frontdesk: patients directly: %s\n", meso_db_error (dscr)->message);
             return 1;
         }
-        PGresult *risk = store_at_risk (dinv, id, date);
+        PGresult *risk = store_at_risk (dinv, id, date, NULL, 1001);
         int64_t us = meso_time_mono_us () - s;
         PQclear (risk);
         PQclear (res);
