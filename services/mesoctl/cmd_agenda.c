@@ -79,6 +79,7 @@ mesoctl_agenda (int argc, char **argv)
         "per practitioner), the patient's name and areas in each cell, and marks where a\n"
         "session needs attention ([stock at risk], [screening expired], [no consent],\n"
         "[cancelled]...).\n"
+        "Calls: scheduling.GetAgenda\n"
         "Example: mesoctl agenda --clinic mad --date 2027-10-31\n"
         "         mesoctl agenda --clinic mad --date 2027-10-31 --by practitioner --room r1 --json",
         NULL, NULL));

@@ -54,7 +54,14 @@ def commands(mesoctl):
     out = []
     for line in section(run(mesoctl, "--help"), "Commands:"):
         cmd = line.split()[0]
-        subs = section(run(mesoctl, cmd, "--help"), "Subcommands:")
+        top = run(mesoctl, cmd, "--help")
+        subs = section(top, "Subcommands:")
+        if not subs:
+            # a command without subcommands ("agenda") says what it calls itself
+            m = re.search(r"^Calls: (.*)$", top, re.M)
+            if m:
+                out.append((cmd, m.group(1).split(",")))
+            continue
         for sub in subs:
             # two-word subcommands ("prices set") are listed whole
             words = re.split(r"\s{2,}", sub.strip())[0].split()
