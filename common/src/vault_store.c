@@ -54,47 +54,53 @@ meso_vault_key_create (meso_db_t *db, const char *patient_id, const char *clinic
 }
 
 int
+meso_vault_key_row (meso_db_t *db, const char *patient_id, PGresult *res, int row, int col,
+                    meso_vault_key_t *out, int64_t *erased_at_us)
+{
+    if (PQgetisnull (res, row, col) || PQgetvalue (res, row, col)[0] != 't')
+        return MESO_VAULT_KEY_NONE;
+    if (PQgetisnull (res, row, col + 1)) {
+        if (erased_at_us)
+            *erased_at_us = PQgetisnull (res, row, col + 2)
+                          ? 0 : strtoll (PQgetvalue (res, row, col + 2), NULL, 10);
+        return MESO_VAULT_KEY_ERASED;
+    }
+    meso_vault_key_t master;
+    size_t blen = 0, klen = 0;
+    uint8_t *bin = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, row, col + 1), &blen);
+    if (!meso_vault_master_copy (&master)) {
+        PQfreemem (bin);
+        return s_no_master (db);
+    }
+    uint8_t k[MESO_VAULT_KEY_BYTES + 1];
+    int rc = MESO_VAULT_KEY_OK;
+    if (!bin || blen != MESO_VAULT_KEY_BYTES + MESO_VAULT_OVERHEAD
+        || meso_vault_open (&master, patient_id, S_WRAP_COLUMN, bin, blen, k, &klen) != 0
+        || klen != MESO_VAULT_KEY_BYTES) {
+        meso_db_set_error (db, "XX001", "the data key of patient %s does not unwrap under "
+                           "this master key", patient_id);
+        rc = -1;
+    }
+    else
+        memcpy (out->k, k, sizeof out->k);
+    sodium_memzero (&master, sizeof master);
+    sodium_memzero (k, sizeof k);
+    PQfreemem (bin);
+    return rc;
+}
+
+int
 meso_vault_key_get (meso_db_t *db, const char *patient_id, meso_vault_key_t *out,
                     int64_t *erased_at_us)
 {
     const char *params[1] = { patient_id };
     PGresult *res = meso_db_query (db,
-        "SELECT wrapped, (extract (epoch FROM erased_at) * 1000000)::int8"
-        " FROM vault.patient_keys WHERE patient_id = $1::uuid", 1, params);
+        "SELECT true, " MESO_VAULT_KEY_COLS ("k") " FROM vault.patient_keys k WHERE patient_id = $1::uuid",
+        1, params);
     if (!res)
         return -1;
-    int rc;
-    if (PQntuples (res) == 0)
-        rc = MESO_VAULT_KEY_NONE;
-    else if (PQgetisnull (res, 0, 0)) {
-        rc = MESO_VAULT_KEY_ERASED;
-        if (erased_at_us)
-            *erased_at_us = PQgetisnull (res, 0, 1) ? 0 : strtoll (PQgetvalue (res, 0, 1), NULL, 10);
-    }
-    else {
-        meso_vault_key_t master;
-        size_t blen = 0, klen = 0;
-        uint8_t *bin = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), &blen);
-        if (!meso_vault_master_copy (&master)) {
-            PQfreemem (bin);
-            PQclear (res);
-            return s_no_master (db);
-        }
-        uint8_t k[MESO_VAULT_KEY_BYTES + 1];
-        rc = MESO_VAULT_KEY_OK;
-        if (!bin || blen != MESO_VAULT_KEY_BYTES + MESO_VAULT_OVERHEAD
-            || meso_vault_open (&master, patient_id, S_WRAP_COLUMN, bin, blen, k, &klen) != 0
-            || klen != MESO_VAULT_KEY_BYTES) {
-            meso_db_set_error (db, "XX001", "the data key of patient %s does not unwrap under "
-                               "this master key", patient_id);
-            rc = -1;
-        }
-        else
-            memcpy (out->k, k, sizeof out->k);
-        sodium_memzero (&master, sizeof master);
-        sodium_memzero (k, sizeof k);
-        PQfreemem (bin);
-    }
+    int rc = PQntuples (res) == 0 ? MESO_VAULT_KEY_NONE
+           : meso_vault_key_row (db, patient_id, res, 0, 0, out, erased_at_us);
     PQclear (res);
     return rc;
 }

@@ -90,7 +90,8 @@ s_backfill_txn (meso_db_t *db, void *arg)
             continue;
         if (screening_search_index (b->self, db, &p) != 0)
             return -1;
-        b->indexed++;
+        if (!p.erased)
+            b->indexed++;               /* an erased one is only forgotten */
     }
     return 0;
 }

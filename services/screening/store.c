@@ -59,10 +59,15 @@ store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t
 
 /* Column 10 is the sealed personal fields (NULL for a row of before
  * migration 023, whose fields are still in the plaintext columns). */
+/* A patient row with its data key, read in the same statement (columns
+ * 11..13: meso_vault_key_row). */
 #define PATIENT_COLS \
-    "id, coalesce (given_name, ''), coalesce (family_name, ''), coalesce (birth_date::text, ''), " \
-    "coalesce (sex, 0), coalesce (phone, ''), coalesce (email, ''), home_clinic_id, " \
-    US_OF ("created_at") ", " US_OF ("updated_at") ", personal"
+    "p.id, coalesce (p.given_name, ''), coalesce (p.family_name, ''), coalesce (p.birth_date::text, ''), " \
+    "coalesce (p.sex, 0), coalesce (p.phone, ''), coalesce (p.email, ''), p.home_clinic_id, " \
+    US_OF ("p.created_at") ", " US_OF ("p.updated_at") ", p.personal, k.patient_id IS NOT NULL, " \
+    MESO_VAULT_KEY_COLS ("k")
+#define PATIENT_FROM \
+    " FROM screening.patients p LEFT JOIN vault.patient_keys k ON k.patient_id = p.id"
 
 /* Fills out from row i and opens its sealed fields with the patient's
  * data key. 0, or -1 with the db error set. */
@@ -80,7 +85,7 @@ s_patient_row_at (meso_db_t *db, PGresult *res, int i, store_patient_t *out)
     s_copy (out->home_clinic_id, sizeof out->home_clinic_id, PQgetvalue (res, i, 7));
     out->created_at_us = strtoll (PQgetvalue (res, i, 8), NULL, 10);
     out->updated_at_us = strtoll (PQgetvalue (res, i, 9), NULL, 10);
-    out->key_state = meso_vault_key_get (db, out->id, &out->key, &out->erased_at_us);
+    out->key_state = meso_vault_key_row (db, out->id, res, i, 11, &out->key, &out->erased_at_us);
     if (out->key_state < 0)
         return -1;
     if (out->key_state == MESO_VAULT_KEY_ERASED) {
@@ -168,8 +173,8 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
 {
     const char *params[] = { id };
     PGresult *res = meso_db_query (db, lock
-        ? "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = $1::uuid FOR UPDATE"
-        : "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = $1::uuid", 1, params);
+        ? "SELECT " PATIENT_COLS PATIENT_FROM " WHERE p.id = $1::uuid FOR UPDATE OF p"
+        : "SELECT " PATIENT_COLS PATIENT_FROM " WHERE p.id = $1::uuid", 1, params);
     if (!res)
         return -1;
     int found = PQntuples (res) == 1;
@@ -184,7 +189,7 @@ store_patients_get_many (meso_db_t *db, const char *ids_literal, store_patient_t
 {
     const char *params[] = { ids_literal };
     PGresult *res = meso_db_query (db,
-        "SELECT " PATIENT_COLS " FROM screening.patients WHERE id = ANY ($1::uuid[])", 1, params);
+        "SELECT " PATIENT_COLS PATIENT_FROM " WHERE p.id = ANY ($1::uuid[])", 1, params);
     if (!res)
         return -1;
     int n = PQntuples (res);

@@ -93,6 +93,9 @@ store_search_unindexed (meso_db_t *db, int limit)
         "SELECT p.id::text FROM screening.patients p"
         " WHERE NOT EXISTS (SELECT 1 FROM screening.patient_search s"
         "                   WHERE s.patient_id = p.id AND s.kind = 'b')"
+        /* an erased patient has no rows, and must get none */
+        "   AND NOT EXISTS (SELECT 1 FROM vault.patient_keys k"
+        "                   WHERE k.patient_id = p.id AND k.wrapped IS NULL)"
         " ORDER BY p.id LIMIT $1::int", 1, p);
 }
 

@@ -95,6 +95,13 @@ int meso_vault_key_create (meso_db_t *db, const char *patient_id, const char *cl
 /* The data key of patient_id: a meso_vault_state_t, or -1 with the db
  * error set (a wrapped key that does not unwrap under this master key is
  * an error, "XX001"). *erased_at_us is set when erased (may be NULL). */
+/* The same from a row of a query that read the key with the patient (one
+ * statement instead of two: LEFT JOIN vault.patient_keys k ON
+ * k.patient_id = ..., selecting "k.patient_id IS NOT NULL, "
+ * MESO_VAULT_KEY_COLS ("k") at columns col, col + 1, col + 2). */
+#define MESO_VAULT_KEY_COLS(t) t ".wrapped, (extract (epoch FROM " t ".erased_at) * 1000000)::int8"
+int meso_vault_key_row (meso_db_t *db, const char *patient_id, PGresult *res, int row, int col,
+                        meso_vault_key_t *out, int64_t *erased_at_us);
 int meso_vault_key_get (meso_db_t *db, const char *patient_id, meso_vault_key_t *out,
                         int64_t *erased_at_us);
 /* Erases patient_id's key: the wrapped key is removed, erased_at, by and
