@@ -262,8 +262,9 @@ peers_screening (scheduling_t *self, const char *patient_id, sched_screening_t *
 }
 
 Meso__V1__GetInstructionsReply *
-peers_instructions (scheduling_t *self, const char *patient_id)
+peers_instructions (scheduling_t *self, const char *patient_id, bool *unreachable)
 {
+    *unreachable = false;
     Meso__V1__GetInstructionsRequest rq = MESO__V1__GET_INSTRUCTIONS_REQUEST__INIT;
     rq.patient_id = (char *) patient_id;
     meso_result_t r = { 0 };
@@ -278,8 +279,10 @@ peers_instructions (scheduling_t *self, const char *patient_id)
     else if (r.reply && r.status == MESO_NOT_FOUND)
         /* a patient screening does not know: a reminder without them */
         out = meso__v1__get_instructions_reply__unpack (NULL, 0, (const uint8_t *) "");
-    else
+    else {
+        *unreachable = !r.reply;        /* no answer at all, not a refusal */
         meso_warn ("screening.GetInstructions for patient %s: %s", patient_id, r.message);
+    }
     meso_result_reset (&r);
     return out;
 }

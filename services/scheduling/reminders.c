@@ -223,8 +223,15 @@ reminders_tick (scheduling_t *self, int limit)
             continue;
         Meso__V1__GetInstructionsReply *ins = NULL;
         Meso__V1__GetInstructionsReply none = MESO__V1__GET_INSTRUCTIONS_REPLY__INIT;
-        if (want > 0 && !(ins = peers_instructions (self, PQgetvalue (res, r, 2))))
-            continue;           /* screening did not answer: next tick */
+        bool unreachable = false;
+        if (want > 0 && !(ins = peers_instructions (self, PQgetvalue (res, r, 2), &unreachable))) {
+            /* Screening did not answer: the rest waits for the next tick.
+             * Asking for every candidate would hold the daemon (it serves
+             * requests between ticks) for a deadline per session. */
+            if (unreachable)
+                break;
+            continue;
+        }
         s_remind_t x = { PQgetvalue (res, r, 0), PQgetvalue (res, r, 1), strtoll (PQgetvalue (res, r, 7), NULL, 10),
                          leads, n, act, local_start, ins ? ins : &none, 0 };
         if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_remind_txn, &x) != 0)

@@ -383,8 +383,10 @@ int peers_check_hold (scheduling_t *self, const char *clinic_id, const char *app
                       meso_reply_t *reply);
 /* screening.GetInstructions of the patient: the unpacked reply (the caller
  * frees it; empty when screening does not know the patient), or NULL when
- * screening did not answer (logged). */
-Meso__V1__GetInstructionsReply *peers_instructions (scheduling_t *self, const char *patient_id);
+ * screening refused or did not answer (logged; *unreachable true for no
+ * answer at all). */
+Meso__V1__GetInstructionsReply *peers_instructions (scheduling_t *self, const char *patient_id,
+                                                    bool *unreachable);
 
 /* ---- replan.c ---- */
 
