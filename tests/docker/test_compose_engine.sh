@@ -327,9 +327,11 @@ docker run --rm --network host -v "${PROJECT}_keys:/var/lib/meso/keys:ro" \
               events:$MESO_EVENTS_HOST_PORT; do
         mesoctl health --services \${sp%%:*} --endpoint tcp://127.0.0.1:\${sp##*:} >/dev/null
     done" || fail "a daemon does not answer on its published host port"
+# grep reads the whole page (grep -q would quit at the first match, and
+# curl's write into the closed pipe would fail the pipeline under pipefail)
 for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
     p=MESO_${v}_METRICS_HOST_PORT
-    curl -sf "http://127.0.0.1:${!p}/metrics" | grep -q '^meso_build_info' \
+    curl -sf "http://127.0.0.1:${!p}/metrics" | grep '^meso_build_info' >/dev/null \
         || fail "no metrics on host port ${!p} ($v)"
 done
 
@@ -348,7 +350,7 @@ booked=$(sessions_of "$ANA" booked)
 done_=$(sessions_of "$ANA" completed)
 log "Ana's course $COURSE: $booked sessions booked, $done_ completed"
 [ "$done_" -eq 1 ] && [ "$booked" -ge 3 ] || fail "Ana's course: $booked booked, $done_ completed"
-ctl billing statement --clinic par --patient "$ANA" --json | grep -q "\"appointment_id\":\"$APPT\"" \
+ctl billing statement --clinic par --patient "$ANA" --json | grep "\"appointment_id\":\"$APPT\"" >/dev/null \
     || fail "the completed session $APPT is not on Ana's statement"
 H1=$(head_of session)
 log "session stream head $H1"
@@ -359,7 +361,7 @@ rb 'docker-compose --profile examples up -d subscriber' >/dev/null 2>&1
 wait_printed 1 "$H1"
 docker-compose --profile examples logs --no-color --no-log-prefix subscriber 2>/dev/null \
     | jq -rR --arg a "$APPT" 'fromjson? | select(.type == "session.completed")
-        | select(tostring | contains($a)) | .type' | grep -qx session.completed \
+        | select(tostring | contains($a)) | .type' | grep -x session.completed >/dev/null \
     || fail "the subscriber did not print session.completed of $APPT"
 log "the subscriber printed session events 1..$H1, each once"
 # The runbook's log queries (compose 1.29 prints "Attaching to ..." first).
@@ -414,7 +416,7 @@ H3=$((H2 + 2))
 wait_head session "$H3"
 wait_printed $((H2 + 1)) "$H3"   # a new container: only what came after its stored cursor
 log "after down/up: head $H3, the new subscriber printed only $((H2 + 1))..$H3"
-rb 'docker-compose run --rm migrate' </dev/null 2>/dev/null | grep -q '^applied 0 migrations' \
+rb 'docker-compose run --rm migrate' </dev/null 2>/dev/null | grep '^applied 0 migrations' >/dev/null \
     || fail "migrate after down/up applied something"
 
 stage backup
