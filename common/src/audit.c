@@ -12,7 +12,8 @@
  *   the chain's head row lock by the one function that knows it.
  * - Rows of one request are appended in clinic order, so two requests
  *   touching the same clinics lock their heads in the same order (no
- *   deadlock); with one clinic, one statement.
+ *   deadlock), and in one statement (a page of a list names a hundred
+ *   patients: one round trip, not a hundred).
  * - "Appended in the transaction" is a flag, not proof of a commit: when
  *   the COMMIT fails the frame turns the reply into an error, and finish
  *   then records that error in a statement of its own. A successful
@@ -137,8 +138,9 @@ s_by_clinic (const void *a, const void *b)
 }
 
 /* Writes one row per patient (or one row without a patient when none is
- * known) with status: one statement each, in clinic order. Returns 0 or
- * -1 (db error set). */
+ * known) with status, in clinic order: one statement however many rows
+ * (audit.append for one, audit.append_rows for a page). Returns 0 or -1
+ * (db error set). */
 static int
 s_write (meso_db_t *db, int status)
 {
@@ -167,16 +169,44 @@ s_write (meso_db_t *db, int status)
     if (n > 1)
         qsort (rows, n, sizeof *rows, s_by_clinic);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    if (n == 1) {
         const char *params[] = {
-            rows[i].clinic, p ? p->name : "", p ? p->key : "", meso_call_on_behalf_of (),
-            s_call.m->name, rows[i].patient, s_call.request_id, st, access
+            rows[0].clinic, p ? p->name : "", p ? p->key : "", meso_call_on_behalf_of (),
+            s_call.m->name, rows[0].patient, s_call.request_id, st, access
         };
         PGresult *res = meso_db_query (db, "SELECT audit.append ($1, $2, $3, $4, $5, $6, $7, "
                                        "$8::integer, $9)", 9, params);
-        if (!res)
-            rc = -1;
+        rc = res ? 0 : -1;
         PQclear (res);
+    } else {
+        /* A page of patients: every row in one statement (035). */
+        const char **clinics = calloc (n, sizeof *clinics), **patients = calloc (n, sizeof *patients);
+        char *lc = NULL, *lp = NULL;
+        if (clinics && patients) {
+            for (size_t i = 0; i < n; i++) {
+                clinics[i] = rows[i].clinic;
+                patients[i] = rows[i].patient;
+            }
+            lc = meso_db_text_array (clinics, n);
+            lp = meso_db_text_array (patients, n);
+        }
+        if (!lc || !lp) {
+            meso_db_set_error (db, "53200", "out of memory");
+            rc = -1;
+        } else {
+            const char *params[] = {
+                lc, lp, p ? p->name : "", p ? p->key : "", meso_call_on_behalf_of (),
+                s_call.m->name, s_call.request_id, st, access
+            };
+            PGresult *res = meso_db_query (db, "SELECT audit.append_rows ($1::text[], $2::text[], $3, "
+                                           "$4, $5, $6, $7, $8::integer, $9)", 9, params);
+            rc = res ? 0 : -1;
+            PQclear (res);
+        }
+        free (lc);
+        free (lp);
+        free (clinics);
+        free (patients);
     }
     free (rows);
     return rc;
@@ -216,12 +246,6 @@ meso_audit_append (meso_db_t *db, const meso_reply_t *reply)
     return 0;
 }
 
-static int
-s_write_txn (meso_db_t *db, void *arg)
-{
-    return s_write (db, *(int *) arg);
-}
-
 void
 meso_audit_finish (meso_db_t *db, meso_reply_t *reply)
 {
@@ -247,8 +271,7 @@ meso_audit_finish (meso_db_t *db, meso_reply_t *reply)
     if (status == MESO_OK && s_call.n == 0 && s_call.none && !s_call.replay
         && !s_call.field_patient[0])
         return;
-    int rc = s_call.n > 1 ? meso_db_txn (db, MESO_DB_READ_COMMITTED, s_write_txn, &status)
-                          : s_write (db, status);
+    int rc = s_write (db, status);
     if (rc == 0)
         return;
     const meso_db_error_t *e = meso_db_error (db);

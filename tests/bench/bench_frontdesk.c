@@ -286,7 +286,7 @@ main (void)
         const char *pp[] = { kinds[kind], nbuf };
         PGresult *pick = meso_db_query (admin,
             "SELECT home_clinic_id, left (given_name, 3) || ' ' || left (family_name, 3), phone, birth_date::text"
-            " FROM screening.patients WHERE home_clinic_id <= 'c005' ORDER BY md5 (id::text || $1) LIMIT $2::int",
+            " FROM public.bench_patient_card WHERE home_clinic_id <= 'c005' ORDER BY md5 (id::text || $1) LIMIT $2::int",
             2, pp);
         if (!pick || PQntuples (pick) < n) {
             fprintf (stderr, "bench_frontdesk: cannot pick patients\n");

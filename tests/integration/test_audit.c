@@ -262,6 +262,8 @@ test_unrecorded_read_is_not_answered (void **state)
      * its writes fail whole. */
     s_exec (fx, "REVOKE EXECUTE ON FUNCTION audit.append (text, text, text, text, text, text, text,"
                 " integer, text) FROM meso_screening");
+    s_exec (fx, "REVOKE EXECUTE ON FUNCTION audit.append_rows (text[], text[], text, text, text, text,"
+                " text, integer, text) FROM meso_screening");
     meso_result_t r = { 0 };
     Meso__V1__GetScreeningRequest gs = MESO__V1__GET_SCREENING_REQUEST__INIT;
     gs.patient_id = pat;
@@ -284,6 +286,8 @@ test_unrecorded_read_is_not_answered (void **state)
     /* Given back: answered, and recorded. */
     s_exec (fx, "GRANT EXECUTE ON FUNCTION audit.append (text, text, text, text, text, text, text,"
                 " integer, text) TO meso_screening");
+    s_exec (fx, "GRANT EXECUTE ON FUNCTION audit.append_rows (text[], text[], text, text, text, text,"
+                " text, integer, text) TO meso_screening");
     assert_int_equal (fx_call (fx, fx->scr, "screening.GetScreening", &gs.base, NULL, &r), MESO_OK);
     assert_true (r.reply->body.len > 0);
     meso_result_reset (&r);
@@ -366,6 +370,21 @@ test_tampering_is_detected_and_pruning_is_not (void **state)
     meso_result_reset (&r);
     assert_int_equal (s_mesoctl (fx, "verify", out, sizeof out), 0);
     assert_non_null (strstr (out, "clinic paris: ok, 2 rows, seq 7..8, from the anchor at seq 6"));
+    /* A list read names its patients in one statement (audit.append_rows):
+     * one row each, chained like the others, one request id. */
+    Meso__V1__GetPatientsRequest gp = MESO__V1__GET_PATIENTS_REQUEST__INIT;
+    gp.clinic_id = "paris";
+    char *both[] = { pat, pat2, pat };
+    gp.patient_ids = both;
+    gp.n_patient_ids = 3;
+    assert_int_equal (fx_call (fx, fx->scr, "screening.GetPatients", &gp.base, NULL, &r), MESO_OK);
+    meso_result_reset (&r);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM audit.entry WHERE clinic_id = 'paris'"
+                                  " AND method = 'screening.GetPatients'", NULL), 2);
+    assert_int_equal (fx_sql (fx, "SELECT count(DISTINCT request_id) FROM audit.entry"
+                                  " WHERE method = 'screening.GetPatients'", NULL), 1);
+    assert_int_equal (s_mesoctl (fx, "verify", out, sizeof out), 0);
+    assert_non_null (strstr (out, "clinic paris: ok, 4 rows, seq 7..10, from the anchor at seq 6"));
     /* The retention's default cut (six years ago) prunes nothing now. */
     assert_int_equal (s_mesoctl (fx, "prune", out, sizeof out), 0);
     assert_non_null (strstr (out, "pruned 0 audit row(s)"));

@@ -124,4 +124,10 @@ unsigned long meso_db_retries (meso_db_t *self);
  * 57014 -> DEADLINE_EXCEEDED, else INTERNAL. */
 int meso_db_status (meso_db_t *self);
 
+/* items[0..n) as a text[] literal ({"a","b\"c"}: every element quoted,
+ * '"' and '\' escaped, a NULL item as the NULL element), for a
+ * $1::text[] parameter. Malloc'd (the caller frees it); NULL on
+ * out-of-memory. Pure (db_array.c). */
+char *meso_db_text_array (const char *const *items, size_t n);
+
 #endif
