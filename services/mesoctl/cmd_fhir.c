@@ -130,16 +130,19 @@ s_expiries (const meso_opt_t *opts, int timeout, const fhir_used_lot_t *used, si
 static void
 s_refused (const char *patient, const mesoctl_export_t *x)
 {
+    bool denied = false;
     for (size_t i = 0; i < MESOCTL_EXPORT_PARTS; i++) {
         if (x->got[i])
             continue;
         if (i == 0 && x->res[i].status == MESO_NOT_FOUND)
             fprintf (stderr, "mesoctl fhir export: unknown patient %s (screening has no such patient)\n",
                      patient);
-        else if (x->res[i].status == MESO_PERMISSION_DENIED)
+        else if (x->res[i].status == MESO_PERMISSION_DENIED && !denied) {
+            denied = true;
             fprintf (stderr, "mesoctl fhir export: refused by %s: the caller may not export patient %s "
                              "(roles operator or clinic manager, of every clinic holding a record)\n",
                      mesoctl_export_services[i], patient);
+        }
     }
     fprintf (stderr, "mesoctl fhir export: no Bundle written: every service must answer\n");
 }
