@@ -27,7 +27,8 @@
  * may read the trail (deploy/sql/021_audit.sql). Without --db, or when
  * the read fails, "audit" is null and the header's "audit_included" is
  * false (the services' sections do not depend on it). The four calls go one after the other (a person's export is
- * rare; each is one reply under the frame cap, see meso/export.h). A
+ * rare; each is one reply under the frame cap, see meso/export.h), made by
+ * export_calls.c, which `mesoctl fhir export` shares. A
  * service that refuses or does not answer leaves its section null with its
  * status in the header, and the command exits 1: an export is never
  * passed off as whole when it is not. */

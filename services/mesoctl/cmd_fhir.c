@@ -110,8 +110,10 @@ s_expiries (const meso_opt_t *opts, int timeout, const fhir_used_lot_t *used, si
     if (n == 0)
         return 0;
     meso_bus_client_t *inv = meso_bus_client_new ("inventory", mesoctl_opt (opts, "inventory-endpoint"));
-    if (!inv)
+    if (!inv) {
+        fprintf (stderr, "mesoctl: cannot use endpoint \"%s\"\n", mesoctl_opt (opts, "inventory-endpoint"));
         return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         bool asked = false;
