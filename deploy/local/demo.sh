@@ -39,7 +39,8 @@
 #      package; the month's revenue report and the prepaid liability;
 #   5c. the reports: utilisation, no-shows, outcomes, stock valuation;
 #   5d. her whole record exported as one JSON document (mesoctl patient
-#      export, as the Paris manager), when meso-billing is running;
+#      export, as the Paris manager), and as a FHIR R4 Bundle (mesoctl
+#      fhir export), when meso-billing is running;
 #   5e. a third patient registered, screened and erased (mesoctl patient
 #      erase, operator): what reads back afterwards, and the refusal of a
 #      new screening under her id;
@@ -442,6 +443,12 @@ if [ $BILLING -eq 1 ]; then
     note "its header (the sections follow: screening, scheduling, inventory, billing, audit):"
     head -n 1 "$EXPORT_DIR/ana-lopez.json"
     echo "($(wc -c <"$EXPORT_DIR/ana-lopez.json") bytes)"
+    note "the same record as a FHIR R4 Bundle (README \"FHIR R4 export\"): its resources by type"
+    run fhir export --patient "$PATIENT" --out "$EXPORT_DIR/ana-lopez.fhir.json"
+    python3 -c 'import collections, json, sys
+b = json.load (open (sys.argv[1]))
+print (", ".join ("%s %d" % kv for kv in collections.Counter (e["resource"]["resourceType"] for e in b["entry"]).items ()))' \
+        "$EXPORT_DIR/ana-lopez.fhir.json"
     rm -r "$EXPORT_DIR"
 fi
 section "8f. A patient asks to be erased (screening, operator)"

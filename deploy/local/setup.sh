@@ -33,6 +33,8 @@ PACKAGES=(
     docker-compose                              # the container set-up
     patroni etcd-server etcd-client             # PostgreSQL failover (deploy/local/ha.sh, tests)
     prometheus                                  # promtool: checks deploy/prometheus rules
+    libjansson-dev                              # mesoctl fhir export (JSON)
+    python3-jsonschema npm                      # FHIR R4 schema checks (tests/tools/fhir_schema.sh)
 )
 
 missing=()

@@ -27,7 +27,8 @@
  * may read the trail (deploy/sql/021_audit.sql). Without --db, or when
  * the read fails, "audit" is null and the header's "audit_included" is
  * false (the services' sections do not depend on it). The four calls go one after the other (a person's export is
- * rare; each is one reply under the frame cap, see meso/export.h). A
+ * rare; each is one reply under the frame cap, see meso/export.h), made by
+ * export_calls.c, which `mesoctl fhir export` shares. A
  * service that refuses or does not answer leaves its section null with its
  * status in the header, and the command exits 1: an export is never
  * passed off as whole when it is not. */
@@ -49,28 +50,12 @@
 #include "scheduling.pb-c.h"
 #include "screening.pb-c.h"
 
-typedef struct {
-    const char *service;
-    const char *option;                 /* its endpoint option */
-    const ProtobufCMessageDescriptor *reply;
-} s_part_t;
-
-static const s_part_t s_parts[] = {
-    { "screening", "endpoint", &meso__v1__screening_export_patient_reply__descriptor },
-    { "scheduling", "scheduling-endpoint", &meso__v1__scheduling_export_patient_reply__descriptor },
-    { "inventory", "inventory-endpoint", &meso__v1__inventory_export_patient_reply__descriptor },
-    { "billing", "billing-endpoint", &meso__v1__billing_export_patient_reply__descriptor },
-};
-#define NPARTS (sizeof s_parts / sizeof s_parts[0])
+#define NPARTS MESOCTL_EXPORT_PARTS
 
 const meso_opt_t mesoctl_patient_export_opts[] = {
     { "patient", NULL, "", "the patient id (or give it as the argument)", NULL },
     { "out", NULL, "", "write the document to this file (mode 0600) instead of stdout", NULL },
-    { "endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon (as for every patient subcommand)", NULL },
-    { "scheduling-endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon", NULL },
-    { "inventory-endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL },
-    { "billing-endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL },
-    { "timeout", NULL, "10000", "deadline of each service's call in milliseconds", NULL },
+    MESOCTL_EXPORT_OPTS,
     { "db", "MESO_DB", "", "libpq conninfo of the migration role: adds the patient's audit entries "
       "(only that role reads the trail; without it \"audit\" is null)", NULL },
     MESOCTL_OPT_END
@@ -109,36 +94,13 @@ mesoctl_patient_export (meso_opt_t *opts)
         return MESOCTL_USAGE;
     if (mesoctl_keys () != 0)
         return MESOCTL_FAILED;
-    ProtobufCMessage *got[NPARTS] = { NULL };
-    meso_result_t res[NPARTS];
-    memset (res, 0, sizeof res);
-    Meso__V1__ExportPatientRequest rq = MESO__V1__EXPORT_PATIENT_REQUEST__INIT;
-    rq.patient_id = (char *) patient;
-    bool complete = true;
-    for (size_t i = 0; i < NPARTS; i++) {
-        char method[64];
-        snprintf (method, sizeof method, "%s.ExportPatient", s_parts[i].service);
-        const char *endpoint = mesoctl_opt (opts, s_parts[i].option);
-        meso_bus_client_t *c = meso_bus_client_new (s_parts[i].service, endpoint);
-        if (!c) {
-            fprintf (stderr, "mesoctl: cannot use endpoint \"%s\"\n", endpoint);
-            return MESOCTL_USAGE;
-        }
-        if (meso_bus_client_call (c, method, &rq.base, NULL, (int) timeout, &res[i]) == 0) {
-            size_t len;
-            const uint8_t *body = meso_result_body (&res[i], &len);
-            got[i] = protobuf_c_message_unpack (s_parts[i].reply, NULL, len, body);
-            if (!got[i])
-                snprintf (res[i].message, sizeof res[i].message, "the reply does not decode");
-        }
-        meso_bus_client_destroy (&c);
-        if (!got[i]) {
-            complete = false;
-            fprintf (stderr, "mesoctl: %s: %s: %s\n", method,
-                     res[i].status == MESO_OK ? "INTERNAL" : meso_status_name (res[i].status),
-                     res[i].message);
-        }
-    }
+    mesoctl_export_t x;
+    int rc = mesoctl_export_collect (opts, patient, (int) timeout, &x);
+    if (rc == MESOCTL_USAGE)
+        return rc;
+    bool complete = rc == MESOCTL_OK;
+    ProtobufCMessage **got = x.got;
+    meso_result_t *res = x.res;
 
     /* The audit entries, after the services answered: the trail then holds
      * this export's own reads too. */
@@ -184,7 +146,7 @@ mesoctl_patient_export (meso_opt_t *opts)
     fputs ("},\"services\":[", out);
     for (size_t i = 0; i < NPARTS; i++) {
         fprintf (out, "%s{\"service\":\"%s\",\"status\":\"%s\",\"message\":", i ? "," : "",
-                 s_parts[i].service, got[i] ? "OK" : res[i].status == MESO_OK ? "INTERNAL"
+                 mesoctl_export_services[i], got[i] ? "OK" : res[i].status == MESO_OK ? "INTERNAL"
                                                    : meso_status_name (res[i].status));
         s_json_str (out, got[i] ? "" : res[i].message);
         fputs ("}", out);
@@ -192,7 +154,7 @@ mesoctl_patient_export (meso_opt_t *opts)
     fprintf (out, "],\"complete\":%s,\"audit_included\":%s}", complete ? "true" : "false",
              audit ? "true" : "false");
     for (size_t i = 0; i < NPARTS; i++) {
-        fprintf (out, ",\n\"%s\":", s_parts[i].service);
+        fprintf (out, ",\n\"%s\":", mesoctl_export_services[i]);
         char *json = got[i] ? meso_pbjson_encode (got[i], MESO_PBJSON_DEFAULTS, NULL) : NULL;
         fputs (json ? json : "null", out);
         if (got[i] && !json)

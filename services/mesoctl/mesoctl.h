@@ -16,6 +16,8 @@
  *                     answers.c reads the questionnaire for the latter)
  *   cmd_reports.c     the reports, each asked of the service that owns it
  *   cmd_health.c, cmd_migrate.c   the two commands that are not a service's
+ *   export_calls.c    the four ExportPatient calls of cmd_export.c and
+ *                     cmd_fhir.c; fhir_*.c map them to FHIR (pure, fhir.h)
  *   cmd_keys.c, cmd_access.c      key pairs and principals (access_input.c
  *                     checks the inputs, store_access.c holds the SQL)
  *
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <libpq-fe.h>
 
+#include "meso/bus.h"
 #include "meso/config.h"
 #include <protobuf-c/protobuf-c.h>
 
@@ -70,6 +73,30 @@ int mesoctl_reports (int argc, char **argv);
 int mesoctl_patient_export (meso_opt_t *opts);
 extern const meso_opt_t mesoctl_patient_export_opts[];
 int mesoctl_audit (int argc, char **argv);
+/* cmd_fhir.c: "mesoctl fhir export" (a patient's record as a FHIR R4
+ * Bundle, mapped by fhir_*.c). */
+int mesoctl_fhir (int argc, char **argv);
+/* export_calls.c: the four "<service>.ExportPatient" calls both exports
+ * make, in the order of mesoctl_export_services; got[i] is the unpacked
+ * reply, or NULL with res[i] saying why (also printed on stderr). Returns
+ * MESOCTL_OK when all four answered, MESOCTL_FAILED when one did not,
+ * MESOCTL_USAGE for an unusable endpoint (nothing kept). The caller
+ * releases x with mesoctl_export_reset. */
+#define MESOCTL_EXPORT_PARTS 4
+typedef struct {
+    ProtobufCMessage *got[MESOCTL_EXPORT_PARTS];
+    meso_result_t res[MESOCTL_EXPORT_PARTS];
+} mesoctl_export_t;
+extern const char *const mesoctl_export_services[MESOCTL_EXPORT_PARTS];
+int mesoctl_export_collect (const meso_opt_t *opts, const char *patient, int timeout_ms, mesoctl_export_t *x);
+void mesoctl_export_reset (mesoctl_export_t *x);
+/* The options every export takes: the four endpoints and --timeout. */
+#define MESOCTL_EXPORT_OPTS                                                                        \
+    { "endpoint", "MESO_SCREENING_ENDPOINT", "tcp://127.0.0.1:7101", "screening daemon (as for every patient subcommand)", NULL }, \
+    { "scheduling-endpoint", "MESO_SCHEDULING_ENDPOINT", "tcp://127.0.0.1:7102", "scheduling daemon", NULL }, \
+    { "inventory-endpoint", "MESO_INVENTORY_ENDPOINT", "tcp://127.0.0.1:7103", "inventory daemon", NULL }, \
+    { "billing-endpoint", "MESO_BILLING_ENDPOINT", "tcp://127.0.0.1:7104", "billing daemon", NULL }, \
+    { "timeout", NULL, "10000", "deadline of each service's call in milliseconds", NULL }
 /* cmd_audit.c: the rows of mesoctl_store_audit_patient as a JSON array
  * (no newline), and those rows read with conninfo (the migration role),
  * or NULL with why. The export uses both. */
