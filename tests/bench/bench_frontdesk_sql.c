@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/mtime.h"
 #include "screening.h"
 
 int
@@ -28,8 +29,26 @@ bench_fd_patients (meso_db_t *db, const char *ids_literal, size_t n, const char 
 }
 
 int
+bench_fd_audit (meso_db_t *db, const char *clinic, const char *ids_literal, const char *method)
+{
+    const char *p[] = { clinic, ids_literal, method };
+    PGresult *res = meso_db_query (db, "SELECT audit.append_rows (array_fill ($1::text, ARRAY[cardinality ($2::text[])]),"
+                                       " $2::text[], 'bench-direct', 'bench-direct-key', 'ana-frontdesk', $3,"
+                                       " 'bench-request', 0, 'read')", 3, p);
+    PQclear (res);
+    return res ? 0 : -1;
+}
+
+int
 bench_fd_search (meso_db_t *db, const uint8_t *key, const char *clinic, const char *name, const char *birth,
                  const char *phone, const char *email)
+{
+    return bench_fd_search_audited (db, key, clinic, name, birth, phone, email, NULL);
+}
+
+int
+bench_fd_search_audited (meso_db_t *db, const uint8_t *key, const char *clinic, const char *name,
+                         const char *birth, const char *phone, const char *email, int64_t *audit_us)
 {
     search_token_t t[64];
     int nt = search_query_tokens (key, name, birth, phone, email, t, 64);
@@ -49,6 +68,12 @@ bench_fd_search (meso_db_t *db, const uint8_t *key, const char *clinic, const ch
             used += (size_t) sprintf (lit + used, "%s%s", i ? "," : "", PQgetvalue (ids, i, 0));
         strcpy (lit + used, "}");
         got = n ? store_patients_get_many (db, lit, rows, (size_t) n) : 0;
+        if (got > 0 && audit_us) {
+            int64_t s = meso_time_mono_us ();
+            if (bench_fd_audit (db, clinic, lit, "screening.SearchPatients") != 0)
+                got = -1;
+            *audit_us = meso_time_mono_us () - s;
+        }
     }
     free (lit);
     free (rows);

@@ -18,6 +18,14 @@ int bench_fd_patients (meso_db_t *db, const char *ids_literal, size_t n, const c
  * then those patients. Returns the patients found or -1. */
 int bench_fd_search (meso_db_t *db, const uint8_t *key, const char *clinic, const char *name, const char *birth,
                      const char *phone, const char *email);
+/* The same, then the search's audit rows (bench_fd_audit) when audit_us
+ * is not NULL, their time written there. */
+int bench_fd_search_audited (meso_db_t *db, const uint8_t *key, const char *clinic, const char *name,
+                             const char *birth, const char *phone, const char *email, int64_t *audit_us);
+/* The audit rows a list read appends (common/src/audit.c): one per
+ * patient of ids_literal in clinic, by audit.append_rows, as the
+ * service's role does after answering method. Returns 0 or -1. */
+int bench_fd_audit (meso_db_t *db, const char *clinic, const char *ids_literal, const char *method);
 /* Writes the search index of every patient (COPY), as the daemon would.
  * Returns the rows written or -1. */
 int64_t bench_fd_index (meso_db_t *db, const uint8_t *key);
