@@ -37,8 +37,22 @@ PACKAGES=(
     python3-jsonschema npm                      # FHIR R4 schema checks (tests/tools/fhir_schema.sh)
 )
 
+# Packages whose command may come from elsewhere: Node.js from another
+# repository (NodeSource's "nodejs" bundles npm and conflicts with
+# Debian's "npm" package) serves as well, so npm is wanted only when no
+# npm command is there.
+provided_by_command() {
+    case "$1" in
+        npm) command -v npm >/dev/null 2>&1 ;;
+        *) return 1 ;;
+    esac
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
+    if provided_by_command "$p"; then
+        continue
+    fi
     if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
         missing+=("$p")
     fi
