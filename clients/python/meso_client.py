@@ -221,10 +221,12 @@ class Client:
     MESO_<SERVICE>_ENDPOINT, else 127.0.0.1 and the default ports;
     server_keys: {"events": "path/events.key"}, a daemon's public key file
     elsewhere than in keys;
-    stubs: the folder of the generated modules (see Contract)."""
+    stubs: the folder of the generated modules (see Contract), else they
+    are generated from proto_dir (default: the checkout's proto/)."""
 
     def __init__(self, key=None, keys=None, endpoints=None, stubs=None, server_keys=None,
-                 deadline_ms=DEFAULT_DEADLINE_MS, retry_ms=DEFAULT_RETRY_MS, context=None):
+                 deadline_ms=DEFAULT_DEADLINE_MS, retry_ms=DEFAULT_RETRY_MS, context=None,
+                 proto_dir=PROTO_DIR):
         key = key or os.environ.get("MESO_KEY")
         keys = keys or os.environ.get("MESO_KEYS")
         self._server_keys = dict(server_keys or {})
@@ -235,7 +237,7 @@ class Client:
         if self._secret is None:
             raise ValueError(f"{key} holds no secret key (use the .key_secret file)")
         self.keys = keys
-        self.contract = Contract(stubs)
+        self.contract = Contract(stubs, proto_dir)
         self.types = self.contract
         self.deadline_ms = deadline_ms
         self.retry_ms = retry_ms

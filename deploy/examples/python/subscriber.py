@@ -50,7 +50,9 @@ import zmq
 import zmq.auth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "clients", "python"))
+# meso_client.py: beside this file (the example's image), else in the
+# checkout's clients/python.
+sys.path.append(os.path.join(HERE, "..", "..", "..", "clients", "python"))
 import meso_client  # noqa: E402
 STREAMS = ["session", "screening", "stock", "billing"]
 PAGE = 1000          # events examined per replay request
@@ -203,9 +205,11 @@ def main():
                     help="the events daemon's public key file (default <keys>/events.key)")
     ap.add_argument("--router", default=os.environ.get("MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105"))
     ap.add_argument("--pub", default=os.environ.get("MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106"))
+    ap.add_argument("--proto-dir", default=os.path.join(HERE, "..", "..", "..", "proto"),
+                    help="the contract the classes are generated from, without --stubs")
     ap.add_argument("--stubs", default=os.environ.get("MESO_PY_STUBS", ""),
                     help="folder of the generated classes (build/python); default: "
-                         "generated from proto/ at start-up")
+                         "generated from --proto-dir at start-up")
     args = ap.parse_args()
     streams = [s for s in args.stream.split(",") if s]
     if not streams or any(s not in STREAMS for s in streams):
@@ -243,7 +247,8 @@ def main():
     ctx = zmq.Context()
     client = meso_client.Client(key=args.key, endpoints={"events": args.router},
                                 server_keys={"events": args.server_key},
-                                stubs=args.stubs or None, context=ctx)
+                                stubs=args.stubs or None, context=ctx,
+                                proto_dir=args.proto_dir)
     sub = Subscriber(ctx, client, args, cursors)
     try:
         sub.run(emit, stopping)
