@@ -50,6 +50,7 @@
 #include "meso/access.h"
 #include "meso/audit.h"
 #include "meso/bus.h"
+#include "meso/contract.h"
 #include "meso/curve.h"
 #include "meso/handler.h"
 #include "meso/db.h"
@@ -141,6 +142,10 @@ meso_bus_server_new (const char *service, const char *endpoint,
         p += sprintf (p, "%s, ", m->name);
     }
     strcpy (p, self->health_method);
+    if (meso_contract_verify (service, methods) != 0) {
+        meso_bus_server_destroy (&self);
+        return NULL;
+    }
     /* Both series exist from the start at 0, so that rate() and the
      * alerts see the first drop (a counter born at 1 is invisible to
      * rate()). */
@@ -308,6 +313,7 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
     if (meso_bus_authorize (m, principal, body, reply) == 0) {
         m->fn (req, body, reply, self->arg);
         s_check_scoped (m, principal, reply);
+        meso_contract_check_reply (self->service, m, reply);
     }
     if (body)
         protobuf_c_message_free_unpacked (body, NULL);

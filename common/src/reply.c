@@ -51,6 +51,7 @@ struct meso_reply_t {
     size_t body_len;
     size_t body_cap;
     bool replayed;
+    const ProtobufCMessageDescriptor *body_type;    /* meso_reply_body_type */
     /* Envelope scratch, rebuilt by meso_reply_envelope. */
     Meso__V1__Reason *env_reasons;
     Meso__V1__Reason **env_reason_ptrs;
@@ -254,6 +255,7 @@ meso_reply_reset (meso_reply_t *self)
 {
     assert (self);
     self->status = MESO_OK;
+    self->body_type = NULL;
     s_str_clear (&self->message);
     s_str_clear (&self->detail);
     /* Reasons keep their buffers for the next request. */
@@ -276,6 +278,7 @@ meso_reply_ok (meso_reply_t *self, const ProtobufCMessage *body)
     assert (self);
     self->status = MESO_OK;
     s_str_clear (&self->message);
+    self->body_type = body ? body->descriptor : NULL;
     if (!body) {
         self->body_len = 0;
         return;
@@ -295,7 +298,15 @@ meso_reply_ok_bytes (meso_reply_t *self, const uint8_t *data, size_t len)
     assert (data || len == 0);
     self->status = MESO_OK;
     s_str_clear (&self->message);
+    self->body_type = NULL;
     s_body_set (self, data, len);
+}
+
+const ProtobufCMessageDescriptor *
+meso_reply_body_type (const meso_reply_t *self)
+{
+    assert (self);
+    return self->status == MESO_OK ? self->body_type : NULL;
 }
 
 void

@@ -1,7 +1,8 @@
 # subscriber.Dockerfile -- the image of the Python integration example
 # (deploy/examples/python/subscriber.py): Python 3 with Debian's python3-zmq,
-# python3-protobuf and protoc, and the .proto files it generates its classes
-# from at start-up. docker-compose.yml builds it for the "examples" profile:
+# python3-protobuf and protoc, the .proto files it generates its classes
+# from at start-up, and the Python client it calls through (meso_client.py,
+# beside it). docker-compose.yml builds it for the "examples" profile:
 #
 #   docker-compose --profile examples build
 #
@@ -24,6 +25,7 @@ RUN apt-get update \
  && chown meso:meso /var/lib/meso-subscriber
 COPY proto /usr/share/meso/proto
 COPY deploy/examples/python/subscriber.py /usr/local/bin/meso-subscriber.py
+COPY clients/python/meso_client.py /usr/local/bin/meso_client.py
 USER meso
 ENTRYPOINT ["/usr/bin/python3", "/usr/local/bin/meso-subscriber.py", "--proto-dir", "/usr/share/meso/proto"]
 CMD ["--stream", "session", "--cursor-file", "/var/lib/meso-subscriber/session.cursor"]

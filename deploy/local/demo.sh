@@ -51,7 +51,9 @@
 #   5g. the front desk's day: a patient found by the start of her name
 #      (accents and case ignored), the agenda of her next session's day as
 #      a timetable, the clinic's rooms and practitioners, her courses;
-#   6. the events all of this produced, per stream;
+#   6. the events all of this produced, per stream; her courses read
+#      again from Python with the client generated from the contract
+#      (deploy/examples/python/courses.py);
 #   7. who read or changed the first patient's data (mesoctl audit
 #      patient), and every clinic's audit chain verified.
 #
@@ -60,7 +62,8 @@
 #   carries a fixed idempotency key (a retry returns the stored reply), and
 #   what depends on today's date (lots expire relative to today, the course
 #   starts in two days) is looked up first and only created when absent.
-# - Only mesoctl is used, so the demo doubles as a tour of its commands.
+# - Only mesoctl is used (and one read from Python), so the demo doubles
+#   as a tour of its commands.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
@@ -541,6 +544,22 @@ for stream in session screening stock billing; do
     if [ "$stream" = session ]; then AS=crm; note "as crm (integration: session and billing streams)"; else AS=; fi
     run events tail --stream "$stream" --from "$from" --count "$(( n - from ))"
 done
+
+section "9b. The same daemons from Python: the client generated from the contract"
+# clients/python/meso_client.py exposes every rpc of the .proto service
+# blocks; deploy/examples/python/courses.py reads her courses with it, as
+# the Paris front desk. Skipped (and said) without Debian's python3-zmq
+# and python3-protobuf.
+if /usr/bin/python3 -c 'import zmq, google.protobuf' 2>/dev/null && command -v protoc >/dev/null; then
+    STUBS=$(cd "$(dirname "$M")/.." && pwd -P)/python
+    [ -f "$STUBS/meso/v1/rpc_pb2.py" ] || STUBS=
+    echo "\$ MESO_KEY=people/par-frontdesk.key_secret python3 deploy/examples/python/courses.py --patient $PATIENT"
+    MESO_KEY="$PEOPLE/par-frontdesk.key_secret" MESO_PY_STUBS=$STUBS \
+        /usr/bin/python3 "$ROOT/deploy/examples/python/courses.py" --patient "$PATIENT" \
+        || note "the Python client failed (status $?)"
+else
+    note "skipped: /usr/bin/python3 with python3-zmq and python3-protobuf, and protoc, are needed"
+fi
 
 section "10. Who read or changed the patient's data (mesoctl audit, as the migration role)"
 note "every read and change of a patient's data left a row, hash-chained per clinic"

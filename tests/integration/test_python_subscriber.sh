@@ -72,6 +72,9 @@ VALUES (:'py', 'py-marketing', 'integration', '{integration}', '{clinic-test}', 
 EOF
 export MESO_KEYS=$KEYS
 unset MESO_KEY MESO_PLAINTEXT_ENDPOINTS
+# The classes the build generated (the client generates its own without).
+[ -f "$MESO_BUILD_DIR/python/meso/v1/rpc_pb2.py" ] || fail "no Python classes in $MESO_BUILD_DIR/python (the meso_python_stubs target)"
+export MESO_PY_STUBS=$MESO_BUILD_DIR/python
 
 "$BIN/meso-events" --db "$CONNINFO" --bind "$ROUTER" --pub "$PUB" 2>"$WORK/daemon.log" &
 DAEMON=$!

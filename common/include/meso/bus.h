@@ -45,6 +45,11 @@ void meso_reply_destroy (meso_reply_t **self_p);
 void meso_reply_ok (meso_reply_t *reply, const ProtobufCMessage *body);
 /* Sets status OK with an already packed body (copied). */
 void meso_reply_ok_bytes (meso_reply_t *reply, const uint8_t *data, size_t len);
+/* The message type of the body the last meso_reply_ok packed; NULL after
+ * meso_reply_ok_bytes (bytes packed elsewhere: a stored reply), an empty
+ * body, an error or a reset. The bus server compares it with the rpc's
+ * output type (meso/contract.h). */
+const ProtobufCMessageDescriptor *meso_reply_body_type (const meso_reply_t *reply);
 /* Sets an error status and its one-line message. */
 void meso_reply_error (meso_reply_t *reply, meso_status_t status, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));

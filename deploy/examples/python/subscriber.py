@@ -26,13 +26,13 @@ subscriber_feed.c), written out plainly for integrations:
 The live feed alone is not enough anyway: PUB drops what it sends before we
 are connected and when our queue is full, silently.
 
-Requests use the envelope of proto/meso/v1/rpc.proto over a DEALER socket:
-an empty delimiter frame, then one packed meso.v1.Request; the reply is an
-empty frame and one packed meso.v1.Reply with the same request_id. (A DEALER
-rather than a REQ: a REQ socket is stuck for good after one lost reply.)
-
-The Python code for the messages is generated from proto/ with protoc at
-start-up, into a temporary folder, so it always matches the contract.
+Requests go through the Python client of meso (clients/python/meso_client.py):
+the envelope of proto/meso/v1/rpc.proto over a DEALER socket with CURVE,
+request ids, resends until the deadline, and a MesoError for a status
+other than OK; client.events.Replay is the rpc of EventsService. The
+classes are those the build generated (build/python, or --stubs /
+MESO_PY_STUBS), else generated from proto/ with protoc at start-up into
+a temporary folder, so they always match the contract.
 
 Debian packages: python3-zmq python3-protobuf protobuf-compiler.
 
@@ -43,28 +43,20 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 
 import zmq
 import zmq.auth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# meso_client.py: beside this file (the example's image), else in the
+# checkout's clients/python.
+sys.path.append(os.path.join(HERE, "..", "..", "..", "clients", "python"))
+import meso_client  # noqa: E402
 STREAMS = ["session", "screening", "stock", "billing"]
 PAGE = 1000          # events examined per replay request
 REPLY_WAIT_MS = 2000 # how long to wait for one replay reply
-
-
-def generate(proto_dir, out_dir):
-    """Runs protoc --python_out for the two files we need; returns the modules."""
-    files = ["meso/v1/rpc.proto", "meso/v1/events.proto"]
-    subprocess.run(["protoc", "--python_out=" + out_dir, "-I", proto_dir] + files, check=True)
-    sys.path.insert(0, out_dir)
-    from meso.v1 import events_pb2, rpc_pb2  # noqa: E402 (generated just now)
-    return events_pb2, rpc_pb2
 
 
 class Refused(Exception):
@@ -103,8 +95,9 @@ class Cursors:
 
 
 class Subscriber:
-    def __init__(self, ctx, pb, rpc, args, cursors):
-        self.pb, self.rpc = pb, rpc
+    def __init__(self, ctx, client, args, cursors):
+        self.client = client
+        self.pb = client.types
         self.router = args.router
         self.cursors = cursors
         self.behind = {s: True for s in cursors.seq}   # replay first
@@ -126,51 +119,36 @@ class Subscriber:
         for s in cursors.seq:
             self.sub.setsockopt(zmq.SUBSCRIBE, (s + ".").encode())
         self.sub.setsockopt(zmq.SUBSCRIBE, b"_heartbeat")
-        self.dealer = ctx.socket(zmq.DEALER)
-        self.dealer.setsockopt(zmq.LINGER, 0)
-        curve(self.dealer)
-        for ep in args.router.split(","):
-            self.dealer.connect(ep)
 
     def call(self, method, body):
-        """One request, one reply (or None on timeout: retry later). The
-        daemon knows who we are from our key: the actor we could write is
-        not believed, so we write none."""
-        req = self.rpc.Request(request_id=uuid.uuid4().hex, method=method,
-                               deadline_ms=REPLY_WAIT_MS, body=body.SerializeToString())
-        self.dealer.send_multipart([b"", req.SerializeToString()])
-        deadline = time.monotonic() + REPLY_WAIT_MS / 1000
-        while (left := deadline - time.monotonic()) > 0:
-            if not self.dealer.poll(int(left * 1000)):
-                break
-            frames = self.dealer.recv_multipart()
-            reply = self.rpc.Reply()
-            reply.ParseFromString(frames[-1])
-            if reply.request_id == req.request_id:  # else: late reply to an old call
-                return reply
-        return None
+        """One request, one reply (None when none came by the deadline:
+        retry later). The daemon knows who we are from our key: the actor
+        we could write is not believed, so the client writes none."""
+        try:
+            return getattr(self.client.events, method)(body, deadline_ms=REPLY_WAIT_MS)
+        except meso_client.MesoError as e:
+            if e.status_name == "DEADLINE_EXCEEDED":
+                return None
+            raise
 
     def catch_up(self, stream, emit, stopping):
         """Replays stream from its cursor to the head, page after page."""
         while self.behind[stream] and not stopping():
             cursor = self.cursors.seq[stream]
             rq = self.pb.ReplayRequest(stream=stream, after_seq=cursor, limit=PAGE)
-            reply = self.call("events.Replay", rq)
-            if reply is None:
+            try:
+                page = self.call("Replay", rq)
+            except meso_client.MesoError as e:
+                if e.status_name in ("FAILED_PRECONDITION", "PERMISSION_DENIED"):
+                    raise Refused(f"{stream}: {e.message} ({e.detail})")
+                print(f"events.Replay: {e.status_name}: {e.message}", file=sys.stderr)
+                self.retry_at = time.monotonic() + 0.5
+                return
+            if page is None:
                 print(f"no reply to events.Replay from {self.router} (daemon down, or our key "
                       f"not registered there); retrying", file=sys.stderr)
                 self.retry_at = time.monotonic() + 0.5
                 return
-            if reply.status in (self.rpc.STATUS_FAILED_PRECONDITION,
-                                self.rpc.STATUS_PERMISSION_DENIED):
-                raise Refused(f"{stream}: {reply.message} ({reply.detail})")
-            if reply.status != self.rpc.STATUS_OK:
-                print(f"events.Replay: {self.rpc.Status.Name(reply.status)}: {reply.message}",
-                      file=sys.stderr)
-                self.retry_at = time.monotonic() + 0.5
-                return
-            page = self.pb.ReplayReply()
-            page.ParseFromString(reply.body)
             for event in page.events:
                 if event.stream_seq <= self.cursors.seq[stream]:
                     continue     # a duplicate: already printed
@@ -227,7 +205,11 @@ def main():
                     help="the events daemon's public key file (default <keys>/events.key)")
     ap.add_argument("--router", default=os.environ.get("MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105"))
     ap.add_argument("--pub", default=os.environ.get("MESO_EVENTS_PUB_ENDPOINT", "tcp://127.0.0.1:7106"))
-    ap.add_argument("--proto-dir", default=os.path.join(HERE, "..", "..", "..", "proto"))
+    ap.add_argument("--proto-dir", default=os.path.join(HERE, "..", "..", "..", "proto"),
+                    help="the contract the classes are generated from, without --stubs")
+    ap.add_argument("--stubs", default=os.environ.get("MESO_PY_STUBS", ""),
+                    help="folder of the generated classes (build/python); default: "
+                         "generated from --proto-dir at start-up")
     args = ap.parse_args()
     streams = [s for s in args.stream.split(",") if s]
     if not streams or any(s not in STREAMS for s in streams):
@@ -248,32 +230,35 @@ def main():
 
     from google.protobuf.json_format import MessageToDict
 
-    with tempfile.TemporaryDirectory(prefix="meso-py-") as gen:
-        pb, rpc = generate(args.proto_dir, gen)
-        printed = 0
+    printed = 0
 
-        def emit(event):
-            nonlocal printed
-            if stop or (args.count and printed >= args.count):
-                return False
-            print(json.dumps(MessageToDict(event, preserving_proto_field_name=True)), flush=True)
-            printed += 1
-            return True
+    def emit(event):
+        nonlocal printed
+        if stop or (args.count and printed >= args.count):
+            return False
+        print(json.dumps(MessageToDict(event, preserving_proto_field_name=True)), flush=True)
+        printed += 1
+        return True
 
-        def stopping():
-            return stop or bool(args.count and printed >= args.count)
+    def stopping():
+        return stop or bool(args.count and printed >= args.count)
 
-        cursors = Cursors(args.cursor_file, streams, args.start)
-        ctx = zmq.Context()
-        sub = Subscriber(ctx, pb, rpc, args, cursors)
-        try:
-            sub.run(emit, stopping)
-        except Refused as e:
-            print(f"replay refused: {e}", file=sys.stderr)
-            return 1
-        finally:
-            cursors.save()
-            ctx.destroy(linger=0)
+    cursors = Cursors(args.cursor_file, streams, args.start)
+    ctx = zmq.Context()
+    client = meso_client.Client(key=args.key, endpoints={"events": args.router},
+                                server_keys={"events": args.server_key},
+                                stubs=args.stubs or None, context=ctx,
+                                proto_dir=args.proto_dir)
+    sub = Subscriber(ctx, client, args, cursors)
+    try:
+        sub.run(emit, stopping)
+    except Refused as e:
+        print(f"replay refused: {e}", file=sys.stderr)
+        return 1
+    finally:
+        cursors.save()
+        client.close()
+        ctx.destroy(linger=0)
     return 0
 
 
