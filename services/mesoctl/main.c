@@ -33,6 +33,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "reports", "utilisation, no-shows, outcomes (scheduling); stock valuation (inventory)", mesoctl_reports },
     { "audit", "the audit trail of patient data: verify, patient, prune", mesoctl_audit },
     { "agenda", "a clinic's day as a timetable: who, when, which room (scheduling)", mesoctl_agenda },
+    { "webhooks", "subscriptions of signed HTTP deliveries: add, list, pause, resume, replay, deliveries", mesoctl_webhooks },
     { NULL, NULL, NULL }
 };
 

@@ -14,23 +14,22 @@
 
 #include <stdio.h>
 
-#define MANAGERS (MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR)
 
 const meso_method_t webhooks_methods[] = {
     { "webhooks.AddSubscription", webhooks_add_subscription, MESO_METHOD_MUTATING, &meso__v1__add_subscription_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.ListSubscriptions", webhooks_list_subscriptions, MESO_METHOD_READ, &meso__v1__list_subscriptions_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.PauseSubscription", webhooks_pause_subscription, MESO_METHOD_MUTATING, &meso__v1__pause_subscription_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.ResumeSubscription", webhooks_resume_subscription, MESO_METHOD_MUTATING, &meso__v1__resume_subscription_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.RemoveSubscription", webhooks_remove_subscription, MESO_METHOD_MUTATING, &meso__v1__remove_subscription_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.ReplayDeliveries", webhooks_replay_deliveries, MESO_METHOD_MUTATING, &meso__v1__replay_deliveries_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { "webhooks.ListDeliveries", webhooks_list_deliveries, MESO_METHOD_READ, &meso__v1__list_deliveries_request__descriptor,
-      MANAGERS, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
+      MESO_ROLE_CLINIC_MANAGER | MESO_ROLE_OPERATOR, MESO_SCOPE_HANDLER, MESO_METHOD_NO_PATIENT },
     { NULL, NULL, 0, NULL, 0, NULL, 0 }
 };
 
