@@ -43,7 +43,7 @@
 #include "webhooks.pb-c.h"
 
 #define DB "webhooks_test"
-#define TIMEOUT_MS 1500
+#define TIMEOUT_MS 4000
 
 typedef struct {
     char conninfo[512];
@@ -71,7 +71,7 @@ s_spawn_webhooks (env_t *e)
     snprintf (ev, sizeof ev, "--events=%s", e->router);
     snprintf (pub, sizeof pub, "--events-pub=%s", e->pub);
     snprintf (metrics, sizeof metrics, "--metrics=127.0.0.1:%d", e->metrics_port);
-    const char *argv[] = { "meso-webhooks", db, bind, ev, pub, metrics, "--timeout-ms=1500",
+    const char *argv[] = { "meso-webhooks", db, bind, ev, pub, metrics, "--timeout-ms=4000",
                            "--backoff-base-ms=50", "--backoff-cap-ms=400", "--max-attempts=2",
                            "--park-after=10", NULL };
     pid_t pid = mt_spawn ("bin/meso-webhooks", argv, NULL);
@@ -466,7 +466,7 @@ test_hung_does_not_delay (void **state)
     assert_int_equal (s_delivered (e, "hung", none, 4, &dups), 0);
     /* the hung one's attempt times out and is recorded as failed */
     Meso__V1__ListDeliveriesReply *d = NULL;
-    for (int64_t end = meso_time_mono_ms () + 8000; meso_time_mono_ms () < end; mt_sleep_ms (200)) {
+    for (int64_t end = meso_time_mono_ms () + TIMEOUT_MS + 6000; meso_time_mono_ms () < end; mt_sleep_ms (200)) {
         d = s_deliveries (e, hung, false);
         if (d->n_deliveries > 0)
             break;
