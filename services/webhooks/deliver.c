@@ -28,19 +28,15 @@ static const char *const s_outcome_names[] = { "delivered", "failed", "parked" }
 
 /* ---------------------------------------------------------- recording */
 
-typedef struct {
-    wh_engine_t *self;
-    wh_sub_t *s;
-    wh_outcome_t outcome;
-    int http_status;
-    const char *error;
-    int64_t duration_ms;
-} s_record_t;
+/* The attempts finished in this turn are recorded together, in one
+ * transaction (each with its cursor move or failure count), then applied
+ * in memory: one commit per turn rather than one per delivery, which is
+ * what bounds the deliveries per second of one daemon. A subscription
+ * whose attempt waits here is "settling" and sends nothing. */
 
 static int
-s_record_txn (meso_db_t *db, void *arg)
+s_record_one (meso_db_t *db, const wh_done_t *r)
 {
-    s_record_t *r = arg;
     wh_sub_t *s = r->s;
     store_delivery_t d = { s->id, s->p_id, s->p_type, wh_stream_name (s->p_stream), s->p_seq,
                            s->attempt, s_outcome_names[r->outcome], r->http_status, r->error,
@@ -63,6 +59,16 @@ s_record_txn (meso_db_t *db, void *arg)
                              s->version);
 }
 
+static int
+s_record_txn (meso_db_t *db, void *arg)
+{
+    wh_engine_t *self = arg;
+    for (size_t i = 0; i < self->ndone; i++)
+        if (s_record_one (db, &self->done[i]) != 0)
+            return -1;
+    return 0;
+}
+
 static void
 s_count (wh_engine_t *self, wh_outcome_t outcome)
 {
@@ -76,27 +82,24 @@ s_count (wh_engine_t *self, wh_outcome_t outcome)
                       "outcome", s_outcome_names[outcome], 1);
 }
 
-/* The outcome of the pending event's attempt: recorded, then in memory. */
+/* What an attempt came to, in memory, once recorded (recorded: the
+ * transaction committed). */
 static void
-s_settle (wh_engine_t *self, wh_sub_t *s, wh_outcome_t outcome, int http_status, const char *error,
-          int64_t duration_ms)
+s_apply (wh_engine_t *self, const wh_done_t *r, bool recorded)
 {
-    s_record_t r = { self, s, outcome, http_status, error, duration_ms };
-    if (meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_record_txn, &r) != 0)
-        meso_warn ("subscription %s: cannot record the attempt on %s %" PRIu64 ": %s", s->id,
-                   wh_stream_name (s->p_stream), s->p_seq, meso_db_error (self->db)->message);
-    else if (outcome == WH_DELIVERED) {
+    wh_sub_t *s = r->s;
+    s->settling = false;
+    if (recorded && r->outcome == WH_DELIVERED)
         for (int st = 0; st < WH_NSTREAMS; st++)
             s->saved[st] = st == s->p_stream ? s->p_seq : s->cursor[st];
-    }
-    s_count (self, outcome);
-    if (outcome == WH_DELIVERED) {
+    s_count (self, r->outcome);
+    if (r->outcome == WH_DELIVERED) {
         s->cursor[s->p_stream] = s->p_seq;
         s->pending = false;
         s->attempt = 0;
         s->next_ms = 0;
     }
-    else if (outcome == WH_RETRY) {
+    else if (r->outcome == WH_RETRY) {
         double draw = (double) randombytes_uniform (1000000) / 1000000.0;
         s->next_ms = meso_time_mono_ms ()
                      + wh_backoff_ms (s->attempt, self->cfg.backoff_base_ms, self->cfg.backoff_cap_ms, draw);
@@ -104,8 +107,52 @@ s_settle (wh_engine_t *self, wh_sub_t *s, wh_outcome_t outcome, int http_status,
     else {
         s->state = WH_SUB_PARKED;
         meso_warn ("subscription %s parked on %s %s %" PRIu64 " after %" PRIu32 " attempts: %s", s->id,
-                   s->p_type, wh_stream_name (s->p_stream), s->p_seq, s->attempt, error);
+                   s->p_type, wh_stream_name (s->p_stream), s->p_seq, s->attempt, r->error);
     }
+}
+
+void
+deliver_flush (wh_engine_t *self)
+{
+    if (self->ndone == 0)
+        return;
+    bool recorded = meso_db_txn (self->db, MESO_DB_READ_COMMITTED, s_record_txn, self) == 0;
+    if (!recorded)
+        meso_warn ("cannot record %zu delivery attempts: %s (a delivered event is sent again after a "
+                   "restart)", self->ndone, meso_db_error (self->db)->message);
+    for (size_t i = 0; i < self->ndone; i++)
+        s_apply (self, &self->done[i], recorded);
+    self->ndone = 0;
+}
+
+/* Queues the outcome of s's pending event for deliver_flush. */
+static void
+s_settle (wh_engine_t *self, wh_sub_t *s, wh_outcome_t outcome, int http_status, const char *error,
+          int64_t duration_ms)
+{
+    if (self->ndone == self->done_cap) {
+        size_t cap = self->done_cap ? self->done_cap * 2 : 64;
+        wh_done_t *n = realloc (self->done, cap * sizeof *n);
+        if (!n)
+            deliver_flush (self);       /* no room: record what is queued first */
+        else {
+            self->done = n;
+            self->done_cap = cap;
+        }
+    }
+    if (self->ndone == self->done_cap) {
+        /* still no room: this attempt is lost, as if it had not been made */
+        s->attempt--;
+        s->next_ms = meso_time_mono_ms () + 1000;
+        return;
+    }
+    wh_done_t *r = &self->done[self->ndone++];
+    r->s = s;
+    r->outcome = outcome;
+    r->http_status = http_status;
+    snprintf (r->error, sizeof r->error, "%s", error);
+    r->duration_ms = duration_ms;
+    s->settling = true;
 }
 
 void
@@ -228,14 +275,15 @@ deliver_dispatch (wh_engine_t *self)
     int64_t now = meso_time_mono_ms ();
     for (size_t i = 0; i < self->n; i++) {
         wh_sub_t *s = self->subs[i];
-        if (s->state != WH_SUB_ACTIVE || s->busy || !s->secret_ok || now < s->next_ms)
+        if (s->state != WH_SUB_ACTIVE || s->busy || s->settling || !s->secret_ok || now < s->next_ms)
             continue;
         if (wh_http_running (self->http) >= self->cfg.max_in_flight)
-            return;
+            break;
         if (!s->pending && s_next (self, s) <= 0)
             continue;
         s_send (self, s);
     }
+    deliver_flush (self);       /* events parked because they cannot be rendered */
 }
 
 void

@@ -229,6 +229,7 @@ wh_engine_destroy (wh_engine_t **self_p)
     for (size_t i = 0; i < self->n; i++)
         s_sub_free (self, self->subs[i]);
     free (self->subs);
+    free (self->done);
     wh_http_destroy (&self->http);
     wh_feed_destroy (&self->feed);
     meso_db_destroy (&self->db);
@@ -301,6 +302,7 @@ wh_engine_turn (wh_engine_t *self, zmq_pollitem_t *items, int n)
     s_check_lock (self, now);
     int first = self->feed_item ? 1 : 0;
     wh_http_turn (self->http, items + first, n - first);
+    deliver_flush (self);
     wh_feed_poll (self->feed);
     if (self->poked || now >= self->next_reload_ms) {
         self->poked = false;

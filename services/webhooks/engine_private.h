@@ -6,6 +6,8 @@
 #ifndef WEBHOOKS_ENGINE_PRIVATE_H
 #define WEBHOOKS_ENGINE_PRIVATE_H
 
+#include <curl/curl.h>
+
 #include "webhooks.h"
 
 /* wh_sub_t.state */
@@ -36,10 +38,20 @@ typedef struct {
     char p_id[65], p_type[65];
     int64_t p_occurred_s;
     bool busy;                      /* a transfer in flight */
+    bool settling;                  /* its finished attempt waits to be recorded */
     uint32_t attempt;               /* attempts made on the pending event */
     int64_t next_ms;                /* not before (back-off) */
     bool seen;
 } wh_sub_t;
+
+/* A finished attempt waiting for deliver_flush. */
+typedef struct {
+    wh_sub_t *s;
+    wh_outcome_t outcome;
+    int http_status;
+    char error[CURL_ERROR_SIZE + 32];
+    int64_t duration_ms;
+} wh_done_t;
 
 struct wh_engine_t {
     wh_engine_config_t cfg;
@@ -51,6 +63,8 @@ struct wh_engine_t {
     bool active, poked, feed_item;
     int64_t next_lock_ms, next_reload_ms, next_save_ms, next_metrics_ms;
     uint64_t delivered, failed, parked;
+    wh_done_t *done;                /* finished attempts of this turn */
+    size_t ndone, done_cap;
 };
 
 /* ---- deliver.c ---- */
@@ -60,5 +74,8 @@ void deliver_dispatch (wh_engine_t *self);
 void deliver_done (void *tag, int http_status, const char *error, int64_t duration_ms, void *arg);
 /* Saves cursors moved over events the subscriptions did not want. */
 void deliver_save (wh_engine_t *self);
+/* Records the attempts finished since the last call, in one transaction,
+ * and applies their outcomes. */
+void deliver_flush (wh_engine_t *self);
 
 #endif
