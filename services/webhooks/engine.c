@@ -48,6 +48,8 @@
 #define RELOAD_MS 1000
 #define SAVE_MS 1000
 #define METRICS_MS 1000
+#define PURGE_MS 60000
+#define PURGE_BATCH 1000
 
 /* ------------------------------------------------------ subscriptions */
 
@@ -315,6 +317,14 @@ wh_engine_turn (wh_engine_t *self, zmq_pollitem_t *items, int n)
     if (self->active && now >= self->next_save_ms) {
         self->next_save_ms = now + SAVE_MS;
         deliver_save (self);
+    }
+    /* Delivery records past the retention, a batch a minute (more when a
+     * batch was full), by the deliverer only. */
+    if (self->active && now >= self->next_purge_ms) {
+        int purged = store_delivery_purge (self->db, self->cfg.retention_days, PURGE_BATCH);
+        self->next_purge_ms = now + (purged == PURGE_BATCH ? 1000 : PURGE_MS);
+        if (purged > 0)
+            meso_info ("purged %d delivery records older than %ld days", purged, self->cfg.retention_days);
     }
     if (now >= self->next_metrics_ms) {
         self->next_metrics_ms = now + METRICS_MS;

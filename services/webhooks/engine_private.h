@@ -61,7 +61,7 @@ struct wh_engine_t {
     wh_sub_t **subs;
     size_t n, cap;
     bool active, poked, feed_item;
-    int64_t next_lock_ms, next_reload_ms, next_save_ms, next_metrics_ms;
+    int64_t next_lock_ms, next_reload_ms, next_save_ms, next_metrics_ms, next_purge_ms;
     uint64_t delivered, failed, parked;
     wh_done_t *done;                /* finished attempts of this turn */
     size_t ndone, done_cap;

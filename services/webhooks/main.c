@@ -56,6 +56,8 @@ main (int argc, char **argv)
           "attempts of one event after which any failure parks the subscription (1..1000)", NULL },
         { "max-in-flight", "MESO_WEBHOOKS_MAX_IN_FLIGHT", "256",
           "transfers in flight at once, over every subscription (1..4000)", NULL },
+        { "retention-days", "MESO_WEBHOOKS_RETENTION_DAYS", "30",
+          "days delivery records are kept (those of a parked subscription until it is replayed) (1..3650)", NULL },
         { "allow-insecure-tls", "MESO_WEBHOOKS_ALLOW_INSECURE_TLS", "false",
           "let subscriptions set insecure_tls (no TLS certificate check): test receivers only", NULL },
         { NULL, NULL, NULL, NULL, NULL }
@@ -68,13 +70,14 @@ main (int argc, char **argv)
     meso_log_init ("webhooks", meso_config_get (opts, "log-level"));
     if (meso_idem_purger_init (&s_purger, opts, WEBHOOKS_SCHEMA) != 0)
         return 2;
-    long timeout_ms, base_ms, cap_ms, max_attempts, park_after, in_flight;
+    long timeout_ms, base_ms, cap_ms, max_attempts, park_after, in_flight, retention_days;
     if (meso_config_int (opts, "timeout-ms", 100, 300000, &timeout_ms) != 0
         || meso_config_int (opts, "backoff-base-ms", 1, 3600000, &base_ms) != 0
         || meso_config_int (opts, "backoff-cap-ms", 1, 86400000, &cap_ms) != 0
         || meso_config_int (opts, "max-attempts", 1, 100, &max_attempts) != 0
         || meso_config_int (opts, "park-after", 1, 1000, &park_after) != 0
-        || meso_config_int (opts, "max-in-flight", 1, 4000, &in_flight) != 0)
+        || meso_config_int (opts, "max-in-flight", 1, 4000, &in_flight) != 0
+        || meso_config_int (opts, "retention-days", 1, 3650, &retention_days) != 0)
         return 2;
     if (sodium_init () < 0) {
         meso_error ("libsodium cannot start");
@@ -107,7 +110,7 @@ main (int argc, char **argv)
         meso_warn ("database not reachable yet: %s (will retry)", meso_db_error (self.db)->message);
     wh_engine_config_t cfg = { meso_config_get (opts, "db"), meso_config_get (opts, "events"),
                                meso_config_get (opts, "events-pub"), timeout_ms, base_ms, cap_ms,
-                               max_attempts, park_after, in_flight, self.seal };
+                               max_attempts, park_after, in_flight, retention_days, self.seal };
     self.engine = wh_engine_new (&cfg);
     self.server = self.engine ? meso_bus_server_new ("webhooks", meso_config_get (opts, "bind"),
                                                      webhooks_methods, &self, self.db) : NULL;

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int
 store_sub_insert (meso_db_t *db, const store_sub_new_t *s)
@@ -153,4 +154,25 @@ store_delivery_page (meso_db_t *db, const char *sub, bool parked, const char *be
         "  AND (NOT $2::boolean OR (d.outcome = 'parked' AND s.state = 'parked')) "
         "  AND ($3::bigint IS NULL OR d.delivery_id < $3::bigint) "
         "ORDER BY d.delivery_id DESC LIMIT $4::integer", 4, values);
+}
+
+int
+store_delivery_purge (meso_db_t *db, long days, int batch)
+{
+    char d[24], b[16];
+    snprintf (d, sizeof d, "%ld", days);
+    snprintf (b, sizeof b, "%d", batch);
+    const char *values[] = { d, b };
+    PGresult *res = meso_db_query (db,
+        "DELETE FROM webhooks.delivery WHERE delivery_id IN ("
+        " SELECT d.delivery_id FROM webhooks.delivery d"
+        " WHERE d.at < now() - make_interval(days => $1::integer)"
+        "   AND NOT (d.outcome = 'parked' AND EXISTS (SELECT 1 FROM webhooks.subscription s"
+        "            WHERE s.subscription_id = d.subscription_id AND s.state = 'parked'))"
+        " ORDER BY d.delivery_id LIMIT $2::integer FOR UPDATE OF d SKIP LOCKED)", 2, values);
+    if (!res)
+        return -1;
+    int n = atoi (PQcmdTuples (res));
+    PQclear (res);
+    return n;
 }

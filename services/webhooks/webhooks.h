@@ -115,6 +115,7 @@ typedef struct {
     long backoff_base_ms, backoff_cap_ms;
     long max_refused, park_after;
     long max_in_flight;
+    long retention_days;            /* delivery records kept */
     const uint8_t *seal;
 } wh_engine_config_t;
 
@@ -227,5 +228,9 @@ int store_sub_failed (meso_db_t *db, const char *id, uint32_t failures, const ch
                       const char *reason, int64_t version);
 PGresult *store_delivery_page (meso_db_t *db, const char *sub, bool parked, const char *before_id,
                                int limit);
+/* Deletes at most batch delivery records older than days, except those
+ * that parked a subscription still parked (what an operator looks at
+ * before replaying). Returns how many, or -1. */
+int store_delivery_purge (meso_db_t *db, long days, int batch);
 
 #endif

@@ -38,8 +38,11 @@ port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 pick_ports() {
     local i p ok
     for _ in $(seq 1 50); do
-        PGPORT=$(( 20000 + RANDOM % 20000 ))
-        BASE=$(( 20000 + RANDOM % 20000 ))
+        # Below the kernel's ephemeral range (32768..60999 here): a port
+        # there can be taken, between this check and the daemon's bind, as
+        # the source port of a connection (the daemons' own, to each other).
+        PGPORT=$(( 20000 + RANDOM % 12000 ))
+        BASE=$(( 20000 + RANDOM % 12000 ))
         ok=1
         port_free "$PGPORT" || ok=0
         for i in 1 2 3 4 5 6 7 8; do

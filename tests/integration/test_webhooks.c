@@ -55,6 +55,7 @@ typedef struct {
     meso_bus_client_t *client;
     meso_db_t *db;
     int seq;
+    char order_id[40];          /* test_signed_in_order's subscription */
 } env_t;
 
 static env_t *E;
@@ -280,6 +281,7 @@ test_signed_in_order (void **state)
     char id[40], secret[65];
     assert_int_equal (s_add (e, e->client, "c-order", "ok/order", "stock", false, id, secret, &r), MESO_OK);
     meso_result_reset (&r);
+    snprintf (e->order_id, sizeof e->order_id, "%s", id);
     s_emit (e, "stock", "c-order", 30, false);
     long seqs[64];
     int dups;
@@ -428,6 +430,13 @@ test_kill_resumes (void **state)
     assert_int_equal (mt_stop (e->webhooks, SIGKILL) >= 0, 1);
     int at_kill = s_delivered (e, "kill", seqs, 256, &dups);
     assert_true (at_kill < 150);                           /* killed mid-way */
+    /* Records past the retention (30 days) go when the restarted daemon
+     * takes the deliverer lock: age test_signed_in_order's. */
+    int64_t aged = 0;
+    assert_int_equal (mt_sql_int (e->db, "WITH a AS (UPDATE webhooks.delivery SET at = now() - interval '31 days'"
+                                         " WHERE subscription_id = $1::uuid RETURNING 1) SELECT count(*) FROM a",
+                                  e->order_id, &aged), 0);
+    assert_int_equal (aged, 30);
     e->webhooks = s_spawn_webhooks (e);
     n = s_wait_delivered (e, "kill", 150, 30000, seqs, 256, &dups);
     assert_int_equal (n, 150);
@@ -435,6 +444,10 @@ test_kill_resumes (void **state)
     /* the stock stream carries c-order's 30 events first */
     assert_int_equal (seqs[0], 31);
     s_verify (e, "kill", secret);
+    int64_t left = -1;
+    assert_int_equal (mt_sql_int (e->db, "SELECT count(*) FROM webhooks.delivery WHERE subscription_id = $1::uuid",
+                                  e->order_id, &left), 0);
+    assert_int_equal (left, 0);
     print_message ("kill -9 after %d of 150 delivered; %d sent again after the restart\n", at_kill, dups);
 }
 
