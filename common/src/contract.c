@@ -18,6 +18,7 @@
 #include "inventory.pb-c.h"
 #include "scheduling.pb-c.h"
 #include "screening.pb-c.h"
+#include "webhooks.pb-c.h"
 
 /* One per daemon; a new daemon appends its service here. */
 static const ProtobufCServiceDescriptor *const s_services[] = {
@@ -26,6 +27,7 @@ static const ProtobufCServiceDescriptor *const s_services[] = {
     &meso__v1__inventory_service__descriptor,
     &meso__v1__billing_service__descriptor,
     &meso__v1__events_service__descriptor,
+    &meso__v1__webhooks_service__descriptor,
     NULL
 };
 

@@ -54,6 +54,10 @@
 #   6. the events all of this produced, per stream; her courses read
 #      again from Python with the client generated from the contract
 #      (deploy/examples/python/courses.py);
+#   6b. a webhook: the Paris manager subscribes a small local receiver
+#      (deploy/examples/webhooks/receiver.py) to Paris's session events;
+#      the last ones are replayed to it and it checks their signatures,
+#      when meso-webhooks is running;
 #   7. who read or changed the first patient's data (mesoctl audit
 #      patient), and every clinic's audit chain verified.
 #
@@ -559,6 +563,54 @@ if /usr/bin/python3 -c 'import zmq, google.protobuf' 2>/dev/null && command -v p
         || note "the Python client failed (status $?)"
 else
     note "skipped: /usr/bin/python3 with python3-zmq and python3-protobuf, and protoc, are needed"
+fi
+
+section "9c. Webhooks: the session events of Paris, signed, to an HTTP receiver (webhooks)"
+# A receiver (deploy/examples/webhooks/receiver.py: checks each signature
+# and timestamp, drops duplicates) on a loopback port; the Paris manager
+# subscribes it to Paris's session events without health fields. The add
+# carries a fixed key, so a second run finds the same subscription and
+# secret; the replay (fresh key each run) sends the last session events
+# again, so every run shows deliveries. Paused at the end, so nothing
+# keeps knocking at a receiver that is gone.
+WH_PORT=${MESO_DEMO_WEBHOOK_PORT:-$(( ${MESO_LOCAL_PORT_BASE:-7100} + 8 ))}
+if ! "$M" health --services webhooks --timeout 1000 >/dev/null 2>&1; then
+    note "meso-webhooks is not running: skipped"
+elif ! command -v python3 >/dev/null 2>&1; then
+    note "python3 not found (the example receiver): skipped"
+else
+    WH_DIR=$(mktemp -d)
+    python3 "$ROOT/deploy/examples/webhooks/receiver.py" --port "$WH_PORT" \
+        --secret-file "$WH_DIR/secret" >"$WH_DIR/received" 2>&1 &
+    WH_PID=$!
+    as par-manager "clinic manager"
+    show_cmd webhooks add --clinic par --url "http://127.0.0.1:$WH_PORT/meso" --streams session
+    out=$(mc webhooks add --clinic par --url "http://127.0.0.1:$WH_PORT/meso" --streams session \
+          --description "demo receiver" --key demo-webhook-par)
+    # The secret is shown once; the demo hands it to its receiver.
+    sed 's/^  secret .*/  secret (64 hex digits, handed to the receiver)/' <<<"$out"
+    awk '$1 == "secret" { print $2 }' <<<"$out" >"$WH_DIR/secret"
+    WH_ID=$(awk '$1 == "subscription" { print $2; exit }' <<<"$out")
+    head=$(mc events head --json | grep -o '"stream":"session","head":[0-9]*' | grep -o '[0-9]*$' || echo 0)
+    from=$(( ${head:-0} > 8 ? ${head:-0} - 8 : 1 ))
+    note "send again the session events from sequence $from (those of Paris go out)"
+    show_cmd webhooks replay --id "$WH_ID" --stream session --from-seq "$from"
+    mc webhooks replay --id "$WH_ID" --stream session --from-seq "$from" \
+        --key "demo-webhook-replay-$(date +%s%N)" >/dev/null
+    for _ in $(seq 1 50); do
+        grep -q 'signature ok' "$WH_DIR/received" && \
+            [ "$(mc webhooks list --clinic par --json | grep -o '"seq":[0-9]*' | head -n 1 | cut -d: -f2)" = "$head" ] && break
+        sleep 0.1
+    done
+    note "what the receiver printed (it checked every signature with the secret)"
+    cat "$WH_DIR/received"
+    run webhooks deliveries --id "$WH_ID" --page-size 5
+    mc webhooks pause --id "$WH_ID" --key "demo-webhook-pause-$(date +%s%N)" >/dev/null
+    note "subscription paused (mesoctl webhooks resume --id $WH_ID to go on)"
+    kill "$WH_PID" 2>/dev/null || true
+    wait "$WH_PID" 2>/dev/null || true
+    rm -rf "$WH_DIR"
+    AS=
 fi
 
 section "10. Who read or changed the patient's data (mesoctl audit, as the migration role)"

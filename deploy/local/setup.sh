@@ -30,6 +30,7 @@ PACKAGES=(
     libcmocka-dev valgrind clang                # tests, sanitizers, fuzzers
     libmicrohttpd-dev                           # HTTP endpoints
     libssl-dev                                  # SHA-256 of consent texts (libcrypto)
+    libcurl4-openssl-dev                        # HTTP deliveries (meso-webhooks)
     docker-compose                              # the container set-up
     patroni etcd-server etcd-client             # PostgreSQL failover (deploy/local/ha.sh, tests)
     prometheus                                  # promtool: checks deploy/prometheus rules

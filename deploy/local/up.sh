@@ -12,7 +12,7 @@
 #                       (e.g. a test build) instead of building build/
 #   MESO_LOCAL_DIR      state folder instead of <checkout>/.local (keep it
 #                       short: the PostgreSQL socket path must fit 107 bytes)
-#   MESO_LOCAL_PORT_BASE  daemons listen on base+1..base+6 (default 7100)
+#   MESO_LOCAL_PORT_BASE  daemons listen on base+1..base+7 (default 7100)
 #
 # Layout under <checkout>/.local: pg/ (the cluster; socket in pg/run),
 # logs/<service>.log (JSON lines), run/<service>.pid, keys/ (the CURVE key
@@ -45,7 +45,7 @@ KEYS=$LOCAL/keys
 # first: the others write to its outbox and it publishes their events).
 PB=${MESO_LOCAL_PORT_BASE:-7100}
 SERVICES=(events:$((PB + 5)) screening:$((PB + 1)) inventory:$((PB + 3)) billing:$((PB + 4))
-          scheduling:$((PB + 2)))
+          scheduling:$((PB + 2)) webhooks:$((PB + 7)))
 
 die() { echo "$PROG: $*" >&2; exit 1; }
 say() { echo "== $*"; }
@@ -113,6 +113,7 @@ ENV_COMMON=(
     MESO_BILLING_ENDPOINT=tcp://127.0.0.1:$((PB + 4))
     MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:$((PB + 5))
     MESO_EVENTS_PUB_ENDPOINT=tcp://127.0.0.1:$((PB + 6))
+    MESO_WEBHOOKS_ENDPOINT=tcp://127.0.0.1:$((PB + 7))
     MESO_KEYS=$KEYS
 )
 # Every daemon gets them all: inventory and billing consume session events

@@ -34,8 +34,8 @@ typedef struct {
 } s_probe_t;
 
 static const char *const s_services[] = { "screening", "scheduling", "inventory", "billing",
-                                          "events" };
-#define NSERVICES 5
+                                          "events", "webhooks" };
+#define NSERVICES 6
 
 static void *
 s_probe_run (void *arg)
@@ -206,7 +206,7 @@ s_pick (const meso_opt_t *opts, const char *list, s_probe_t *probes, int *n)
             k++;
         if (k == NSERVICES) {
             fprintf (stderr, "mesoctl health: unknown service '%s' (known: screening, scheduling, "
-                             "inventory, billing, events)\n", name);
+                             "inventory, billing, events, webhooks)\n", name);
             return -1;
         }
         if (*n == MAX_PROBES)
@@ -229,7 +229,7 @@ mesoctl_health (int argc, char **argv)
 {
     meso_opt_t opts[] = {
         { "json", NULL, "false", "print a JSON array, one object per service", NULL },
-        { "services", NULL, "screening,scheduling,inventory,billing,events",
+        { "services", NULL, "screening,scheduling,inventory,billing,events,webhooks",
           "which services to ask, comma-separated", NULL },
         { "timeout", NULL, "2000",
           "milliseconds to wait for the replies (services are asked in parallel)", NULL },
@@ -244,6 +244,8 @@ mesoctl_health (int argc, char **argv)
           "billing daemon", NULL },
         { "events-endpoint", "MESO_EVENTS_ENDPOINT", "tcp://127.0.0.1:7105",
           "events daemon (its ROUTER)", NULL },
+        { "webhooks-endpoint", "MESO_WEBHOOKS_ENDPOINT", "tcp://127.0.0.1:7107",
+          "webhooks daemon", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl health",

@@ -20,7 +20,11 @@
  * bytes in hex, the key of screening's patient search index (keyed
  * hashes of names, birth dates, phones, e-mails; migration 027). It is
  * never overwritten either: a new key would make every indexed patient
- * unfindable until re-indexed. */
+ * unfindable until re-indexed.
+ *
+ * And "webhooks.seal" (mode 0600, the same shape): the key meso-webhooks
+ * seals its subscriptions' signing secrets with (crypto_secretbox), never
+ * overwritten, since the stored secrets open only with it. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,12 +85,13 @@ mesoctl_keys_write (const char *dir, const char *name, const char *kind, zcert_t
     return 0;
 }
 
-/* Makes DIR/search.key when missing: 1 made, 0 kept, -1 error. */
+/* Makes DIR/name (32 random bytes in hex) when missing: 1 made, 0 kept,
+ * -1 error. */
 static int
-s_search_key (const char *dir)
+s_hex_key (const char *dir, const char *name)
 {
     char path[1200];
-    snprintf (path, sizeof path, "%s/search.key", dir);
+    snprintf (path, sizeof path, "%s/%s", dir, name);
     int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno == EEXIST ? 0 : -1;
@@ -158,13 +163,21 @@ mesoctl_keys_init (const char *dir, const char *csv)
     }
     printf ("%s vault master key %s/%s%s\n", master_made ? "made" : "kept", dir,
             MESO_VAULT_MASTER_FILE, master_made ? " (mode 0600; back it up apart from the database)" : "");
-    int search = s_search_key (dir);
+    int search = s_hex_key (dir, "search.key");
     if (search < 0) {
         fprintf (stderr, "mesoctl keys init: cannot write %s/search.key: %s\n", dir, strerror (errno));
         return MESOCTL_FAILED;
     }
     if (search > 0)
         printf ("made search key %s/search.key (mode 0600)\n", dir);
+    int seal = s_hex_key (dir, "webhooks.seal");
+    if (seal < 0) {
+        fprintf (stderr, "mesoctl keys init: cannot write %s/webhooks.seal: %s\n", dir, strerror (errno));
+        return MESOCTL_FAILED;
+    }
+    if (seal > 0)
+        printf ("made webhooks sealing key %s/webhooks.seal (mode 0600; back it up apart from the database)\n",
+                dir);
     printf ("%d key pair%s made, %d kept, in %s\n", made, made == 1 ? "" : "s", kept, dir);
     return MESOCTL_OK;
 }

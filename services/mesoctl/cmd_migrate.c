@@ -30,7 +30,8 @@ s_is_dir (const char *path)
     return stat (path, &st) == 0 && S_ISDIR (st.st_mode);
 }
 
-static const char *const s_services[] = { "screening", "scheduling", "inventory", "billing", "events" };
+static const char *const s_services[] = { "screening", "scheduling", "inventory", "billing", "events",
+                                          "webhooks" };
 #define NSERVICES (sizeof s_services / sizeof s_services[0])
 
 /* Sets role meso_<service>'s password from its option when non-empty. */
@@ -82,6 +83,8 @@ mesoctl_migrate (int argc, char **argv)
           "the same for meso_billing", NULL },
         { "events-db-password", "MESO_EVENTS_DB_PASSWORD", "",
           "the same for meso_events", NULL },
+        { "webhooks-db-password", "MESO_WEBHOOKS_DB_PASSWORD", "",
+          "the same for meso_webhooks", NULL },
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = mesoctl_parsed (meso_config_parse (opts, argc, argv, "mesoctl migrate",

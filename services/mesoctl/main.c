@@ -34,6 +34,7 @@ static const mesoctl_cmd_t s_commands[] = {
     { "audit", "the audit trail of patient data: verify, patient, prune", mesoctl_audit },
     { "agenda", "a clinic's day as a timetable: who, when, which room (scheduling)", mesoctl_agenda },
     { "fhir", "a patient's record as a FHIR R4 Bundle: export", mesoctl_fhir },
+    { "webhooks", "subscriptions of signed HTTP deliveries: add, list, pause, resume, replay, deliveries", mesoctl_webhooks },
     { NULL, NULL, NULL }
 };
 

@@ -61,6 +61,7 @@ int mesoctl_health (int argc, char **argv);
 int mesoctl_migrate (int argc, char **argv);
 int mesoctl_keys_cmd (int argc, char **argv);
 int mesoctl_access (int argc, char **argv);
+int mesoctl_webhooks (int argc, char **argv);
 int mesoctl_events (int argc, char **argv);
 int mesoctl_patient (int argc, char **argv);
 int mesoctl_screening (int argc, char **argv);

@@ -23,6 +23,11 @@
 #                                 daemons beside the same SQL directly;
 #                                 MESO_BENCH_KEEP=1 times again on the
 #                                 chain the last run generated
+#   tests/bench/run.sh webhooks   bench_events (the raw feed), then
+#                                 bench_webhooks: 50 subscriptions to a
+#                                 local receiver, deliveries/s and
+#                                 commit-to-delivery p50/p99;
+#                                 MESO_BENCH_RATE events/s (50)
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -51,7 +56,7 @@ if [ "$which" = all ] || [ "$which" = bus ]; then
     "$BUILD/tests/bench/bench_bus" 2>"$BUILD/bench_bus.log"
     echo "(request log of bench_bus: $BUILD/bench_bus.log)"
 fi
-if [ "$which" = all ] || [ "$which" = events ]; then
+if [ "$which" = all ] || [ "$which" = events ] || [ "$which" = webhooks ]; then
     start_pg
     "$BUILD/tests/bench/bench_events"
 fi
@@ -66,4 +71,8 @@ fi
 if [ "$which" = all ] || [ "$which" = frontdesk ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_frontdesk"
+fi
+if [ "$which" = all ] || [ "$which" = webhooks ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_webhooks"
 fi

@@ -38,6 +38,7 @@
 #include "inventory.pb-c.h"
 #include "scheduling.pb-c.h"
 #include "billing.pb-c.h"
+#include "webhooks.pb-c.h"
 
 #include "meso/money.h"
 #include "meso/mtime.h"
@@ -335,6 +336,23 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__list_invoices_reply__descriptor,
     &meso__v1__get_payment_request__descriptor,
     &meso__v1__get_payment_reply__descriptor,
+    &meso__v1__stream_cursor__descriptor,
+    &meso__v1__subscription__descriptor,
+    &meso__v1__add_subscription_request__descriptor,
+    &meso__v1__add_subscription_reply__descriptor,
+    &meso__v1__list_subscriptions_request__descriptor,
+    &meso__v1__list_subscriptions_reply__descriptor,
+    &meso__v1__pause_subscription_request__descriptor,
+    &meso__v1__pause_subscription_reply__descriptor,
+    &meso__v1__resume_subscription_request__descriptor,
+    &meso__v1__resume_subscription_reply__descriptor,
+    &meso__v1__remove_subscription_request__descriptor,
+    &meso__v1__remove_subscription_reply__descriptor,
+    &meso__v1__replay_deliveries_request__descriptor,
+    &meso__v1__replay_deliveries_reply__descriptor,
+    &meso__v1__delivery__descriptor,
+    &meso__v1__list_deliveries_request__descriptor,
+    &meso__v1__list_deliveries_reply__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

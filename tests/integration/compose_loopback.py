@@ -363,6 +363,7 @@ def book_and_check(ports, env_base):
                MESO_BILLING_ENDPOINT=ep("billing", 7104),
                MESO_EVENTS_ENDPOINT=ep("events", 7105),
                MESO_EVENTS_PUB_ENDPOINT=ep("events", 7106),
+               MESO_WEBHOOKS_ENDPOINT=ep("webhooks", 7107),
                MESO_KEYS=KEYS)
     # Every daemon at once, as an operator would ask.
     mesoctl(env, "health")

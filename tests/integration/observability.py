@@ -13,9 +13,9 @@ the daemons of this build (run by test_observability.sh).
      running daemon: a fresh database in the run's cluster, the five
      daemons with metrics on loopback ports, one Health request each and a
      few stock events (so that request and publication metrics exist),
-     then every /metrics scraped. meso_webhook_parked is for the coming
-     meso-webhooks daemon: skipped (and said) while build/bin/meso-webhooks
-     does not exist, required once it does.
+     then every /metrics scraped; meso-webhooks with one subscription (to a
+     port nothing listens on), so that its per-subscription series exist
+     (meso_webhook_parked, which an alert reads).
 
 Env from ctest: MESO_TEST_PGHOST, MESO_TEST_PGPORT, MESO_SOURCE_DIR,
 MESO_BUILD_DIR."""
@@ -41,7 +41,7 @@ RULE_TESTS = os.path.join(SRC, "deploy/prometheus/meso.rules.test.yml")
 DASHBOARD = os.path.join(SRC, "deploy/grafana/meso.json")
 DBNAME = "observability"
 # Metrics of daemons that do not exist yet: name -> executable.
-COMING = {"meso_webhook_parked": "meso-webhooks"}
+COMING = {}
 
 WORK = tempfile.mkdtemp(prefix="mobs-")
 procs = []
@@ -177,8 +177,9 @@ def run_daemons():
     psql("INSERT INTO scheduling.clinic (clinic_id, name, time_zone) VALUES ('obs', 'Obs', 'UTC');"
          " INSERT INTO billing.clinic_settings (clinic_id) VALUES ('obs')", DBNAME)
     ep = {s: "tcp://127.0.0.1:%d" % free_port()
-          for s in ("screening", "scheduling", "inventory", "billing", "events", "pub")}
-    metrics = {s: free_port() for s in ("screening", "scheduling", "inventory", "billing", "events")}
+          for s in ("screening", "scheduling", "inventory", "billing", "events", "pub", "webhooks")}
+    metrics = {s: free_port() for s in ("screening", "scheduling", "inventory", "billing", "events",
+                                        "webhooks")}
     ev = ["--events=" + ep["events"], "--events-pub=" + ep["pub"]]
     argv = {
         "events": ["--pub=" + ep["pub"]],
@@ -187,8 +188,9 @@ def run_daemons():
         "billing": ev + ["--scheduling=" + ep["scheduling"], "--gauges-ms=1000"],
         "scheduling": ev + ["--screening=" + ep["screening"], "--inventory=" + ep["inventory"],
                             "--gauges-ms=1000"],
+        "webhooks": ev,
     }
-    for s in ("events", "screening", "inventory", "billing", "scheduling"):
+    for s in ("events", "screening", "inventory", "billing", "scheduling", "webhooks"):
         spawn(s, [os.path.join(BIN, "meso-" + s), "--db=" + conninfo("meso_" + s),
                   "--bind=" + ep[s], "--metrics=127.0.0.1:%d" % metrics[s], "--log-level=warn"]
               + argv[s])
@@ -208,6 +210,10 @@ def run_daemons():
     # consumer acts on them).
     run([os.path.join(BIN, "meso-test-emit"), "--db", conninfo("meso"), "--stream", "stock",
          "--count", "3"])
+    # A webhook subscription, to a port nothing listens on: its series.
+    run([os.path.join(BIN, "mesoctl"), "webhooks", "add", "--endpoint", ep["webhooks"],
+         "--clinic", "obs", "--url", "http://127.0.0.1:%d/hook" % free_port(), "--streams", "stock",
+         "--from-start"])
     exported = set()
     deadline = time.time() + 20
     while True:
@@ -215,7 +221,8 @@ def run_daemons():
         for s, port in metrics.items():
             exported |= scrape(port)
         if ("meso_events_publish_lag_seconds" in exported
-                and "meso_clinic_revenue_today_cents" in exported) or time.time() > deadline:
+                and "meso_clinic_revenue_today_cents" in exported
+                and "meso_webhook_parked" in exported) or time.time() > deadline:
             break
         time.sleep(0.2)
     return exported

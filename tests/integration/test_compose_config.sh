@@ -32,14 +32,15 @@ CLEAN=(env -i PATH="$PATH")
 # Passwords and host ports as an operator would set them.
 PW_ENV=(POSTGRES_PASSWORD="pg pass 'one\"" MESO_SCREENING_DB_PASSWORD="scr een's \"pw\""
         MESO_SCHEDULING_DB_PASSWORD="sched pw" MESO_INVENTORY_DB_PASSWORD="inv pw=1"
-        MESO_BILLING_DB_PASSWORD=" bill " MESO_EVENTS_DB_PASSWORD="ev\\ pw")
+        MESO_BILLING_DB_PASSWORD=" bill " MESO_EVENTS_DB_PASSWORD="ev\\ pw"
+        MESO_WEBHOOKS_DB_PASSWORD="web hooks")
 PORT_ENV=()
 i=0
-for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS EVENTS_PUB; do
+for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS EVENTS_PUB WEBHOOKS; do
     i=$((i + 1)); PORT_ENV+=("MESO_${v}_HOST_PORT=$((17200 + i))")
 done
 i=0
-for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
+for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS WEBHOOKS; do
     i=$((i + 1)); PORT_ENV+=("MESO_${v}_METRICS_HOST_PORT=$((17210 + i))")
 done
 "${CLEAN[@]}" "${PW_ENV[@]}" "${PORT_ENV[@]}" docker-compose -f "$FILE" --profile examples config \
@@ -48,7 +49,7 @@ import os, sys, yaml
 svc = yaml.safe_load(sys.stdin)["services"]
 errors = []
 roles = {"migrate": "POSTGRES_PASSWORD"}
-for name in ("screening", "scheduling", "inventory", "billing", "events"):
+for name in ("screening", "scheduling", "inventory", "billing", "events", "webhooks"):
     roles[name] = "MESO_%s_DB_PASSWORD" % name.upper()
 for name, var in roles.items():
     env = svc[name]["environment"]
@@ -60,7 +61,7 @@ for name, var in roles.items():
         errors.append(name + ": does not wait for postgres healthy itself (stop would stop postgres first)")
 want = {"screening": {7101: 17201, 9101: 17211}, "scheduling": {7102: 17202, 9102: 17212},
         "inventory": {7103: 17203, 9103: 17213}, "billing": {7104: 17204, 9104: 17214},
-        "events": {7105: 17205, 7106: 17206, 9105: 17215}}
+        "events": {7105: 17205, 7106: 17206, 9105: 17215}, "webhooks": {7107: 17207, 9107: 17216}}
 for name, ports in want.items():
     # docker-compose 1.29 prints "127.0.0.1:17201:7101/tcp"
     parsed = [str(p).split("/")[0].split(":") for p in svc[name].get("ports", [])]
@@ -121,8 +122,10 @@ mig = svc.get("migrate", {})
 check(mig.get("command", [None])[:2] == ["mesoctl", "migrate"], "migrate: mesoctl migrate")
 check(mig.get("depends_on", {}).get("postgres", {}).get("condition") == "service_healthy",
       "migrate: waits for postgres healthy")
-daemons = {"screening": 7101, "scheduling": 7102, "inventory": 7103, "billing": 7104, "events": 7105}
-metrics = {"screening": 9101, "scheduling": 9102, "inventory": 9103, "billing": 9104, "events": 9105}
+daemons = {"screening": 7101, "scheduling": 7102, "inventory": 7103, "billing": 7104, "events": 7105,
+           "webhooks": 7107}
+metrics = {"screening": 9101, "scheduling": 9102, "inventory": 9103, "billing": 9104, "events": 9105,
+           "webhooks": 9107}
 for name, port in daemons.items():
     d = svc.get(name)
     if d is None:

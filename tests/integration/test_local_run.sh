@@ -33,15 +33,19 @@ fail() {
 # True when nothing listens on TCP port $1.
 port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# A PostgreSQL port and six consecutive daemon ports, all free.
+# A PostgreSQL port and eight consecutive ports (the daemons', then the
+# demo's webhook receiver), all free.
 pick_ports() {
     local i p ok
     for _ in $(seq 1 50); do
-        PGPORT=$(( 20000 + RANDOM % 20000 ))
-        BASE=$(( 20000 + RANDOM % 20000 ))
+        # Below the kernel's ephemeral range (32768..60999 here): a port
+        # there can be taken, between this check and the daemon's bind, as
+        # the source port of a connection (the daemons' own, to each other).
+        PGPORT=$(( 20000 + RANDOM % 12000 ))
+        BASE=$(( 20000 + RANDOM % 12000 ))
         ok=1
         port_free "$PGPORT" || ok=0
-        for i in 1 2 3 4 5 6; do
+        for i in 1 2 3 4 5 6 7 8; do
             p=$(( BASE + i ))
             [ "$p" -ne "$PGPORT" ] && port_free "$p" || ok=0
         done
@@ -58,6 +62,7 @@ E=(
     MESO_SCHEDULING_ENDPOINT=tcp://127.0.0.1:$((BASE + 2))
     MESO_INVENTORY_ENDPOINT=tcp://127.0.0.1:$((BASE + 3))
     MESO_BILLING_ENDPOINT=tcp://127.0.0.1:$((BASE + 4))
+    MESO_WEBHOOKS_ENDPOINT=tcp://127.0.0.1:$((BASE + 7))
     MESO_EVENTS_ENDPOINT=tcp://127.0.0.1:$((BASE + 5))
     MESO_EVENTS_PUB_ENDPOINT=tcp://127.0.0.1:$((BASE + 6))
 )
@@ -126,12 +131,24 @@ if [ -x "$MESO_BUILD_DIR/bin/meso-billing" ]; then
     grep -q 'charge ' "$OUT/up.log" || fail "billing did not charge the completed session"
 fi
 
+if [ -x "$MESO_BUILD_DIR/bin/meso-webhooks" ]; then
+    grep -qE "^webhooks +tcp://127\.0\.0\.1:[0-9]+ +ok +ok " "$OUT/up.log" || fail "webhooks is not ok"
+    grep -qE '^session\.[a-z_]+ [0-9a-f-]{36} par seq [0-9]+: signature ok' "$OUT/up.log" \
+        || fail "the demo's webhook receiver got no signed delivery"
+fi
+
 # ---------------------------------------------------- the demo again
 env "${E[@]}" MESOCTL="$MESO_BUILD_DIR/bin/mesoctl" "$DEPLOY/demo.sh" >"$OUT/demo2.log" 2>&1 \
     || fail "demo.sh failed when run a second time"
 grep -q 'booked by an earlier run' "$OUT/demo2.log" || fail "the second demo did not find the course"
 grep -q 'par-frontdesk: registered by an earlier run' "$OUT/demo2.log" || fail "the second demo registered its people again"
 grep -q 'was erased by an earlier run' "$OUT/demo2.log" || fail "the second demo erased another patient"
+if [ -x "$MESO_BUILD_DIR/bin/meso-webhooks" ]; then
+    grep -q 'signature ok' "$OUT/demo2.log" || fail "the second demo's webhook receiver got no signed delivery"
+    s1=$(grep -oE '^subscription [0-9a-f-]{36}' "$OUT/up.log" | head -n 1)
+    s2=$(grep -oE '^subscription [0-9a-f-]{36}' "$OUT/demo2.log" | head -n 1)
+    [ -n "$s1" ] && [ "$s1" = "$s2" ] || fail "the second demo made another subscription ($s1 / $s2)"
+fi
 course1=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/up.log" | head -n 1)
 course2=$(grep -oE '^course [0-9a-f-]{36}' "$OUT/demo2.log" | head -n 1)
 [ -n "$course1" ] && [ "$course1" = "$course2" ] || fail "the second demo shows another course ($course1 / $course2)"

@@ -71,19 +71,22 @@ s_make_keys (const char *dir)
         fprintf (stderr, "mt_keys: %s\n", err);
         rc = -1;
     }
-    /* screening's patient search key (as mesoctl keys init makes it) */
-    char spath[PATH_MAX + 16];
-    snprintf (spath, sizeof spath, "%s/search.key", dir);
-    if (rc == 0 && !zsys_file_exists (spath)) {
-        unsigned char key[32];
-        char hex[65];
-        randombytes_buf (key, sizeof key);
-        sodium_bin2hex (hex, sizeof hex, key, sizeof key);
-        FILE *f = fopen (spath, "w");
-        if (!f || fprintf (f, "%s\n", hex) < 0)
-            rc = -1;
-        if (f && fclose (f) != 0)
-            rc = -1;
+    /* screening's patient search key and webhooks' sealing key (as
+     * mesoctl keys init makes them) */
+    for (int k = 0; k < 2; k++) {
+        char spath[PATH_MAX + 16];
+        snprintf (spath, sizeof spath, "%s/%s", dir, k == 0 ? "search.key" : "webhooks.seal");
+        if (rc == 0 && !zsys_file_exists (spath)) {
+            unsigned char key[32];
+            char hex[65];
+            randombytes_buf (key, sizeof key);
+            sodium_bin2hex (hex, sizeof hex, key, sizeof key);
+            FILE *f = fopen (spath, "w");
+            if (!f || fprintf (f, "%s\n", hex) < 0)
+                rc = -1;
+            if (f && fclose (f) != 0)
+                rc = -1;
+        }
     }
     flock (fd, LOCK_UN);
     close (fd);

@@ -20,7 +20,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SERVICES = ["screening", "scheduling", "inventory", "billing", "events"]
+SERVICES = ["screening", "scheduling", "inventory", "billing", "events", "webhooks"]
 ENTRY = re.compile(r'\{\s*"([a-z]+\.[A-Za-z]+)"\s*,([^{}]*?)\}', re.S)
 MESSAGE = re.compile(r'^message\s+(\w+)\s*\{', re.M)
 FIELD = re.compile(r'^\s*(?:repeated\s+|optional\s+)?([\w.]+)\s+(\w+)\s*=\s*\d+', re.M)

@@ -19,7 +19,7 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SERVICES = ["screening", "scheduling", "inventory", "billing", "events"]
+SERVICES = ["screening", "scheduling", "inventory", "billing", "events", "webhooks"]
 ROLES = ["front_desk", "clinician", "stock_keeper", "billing_clerk", "clinic_manager",
          "integration", "service", "operator"]
 ENTRY = re.compile(r'\{\s*"([a-z]+\.[A-Za-z]+)"\s*,([^{}]*?)\}', re.S)
