@@ -57,43 +57,14 @@
 #include "meso/metrics.h"
 #include "bus_private.h"
 
-#define REQUEST_ID_PEEK 65      /* the 64-byte limit, plus the NUL */
-#define FRAMES_KEPT 3           /* identity excluded: delimiter, payload, one extra */
-#define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
 #define HWM 10000               /* receive side; the send side is from the budget */
-#define DROP_LOG_MS 10000
 #define LINGER_MS 200
 
-struct meso_bus_server_t {
-    char *service;
-    char *health_method;        /* "<service>.Health" */
-    char *endpoint;
-    zsock_t *router;
-    void *handle;               /* the libzmq socket inside router */
-    const meso_method_t *methods;
-    char *method_list;          /* "demo.Echo, demo.Get, ..." for NOT_FOUND */
-    void *arg;
-    meso_db_t *db;
-    meso_health_fn *health_fn;
-    void *health_arg;
-    meso_reply_t *reply;        /* reused for every request */
-    uint8_t *out;               /* packed reply, reused */
-    size_t out_cap;
-    meso_bus_arena_t arena;
-    meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
-    uint64_t served;
-    uint64_t drops_unlogged;    /* replies dropped since the last log line */
-    int64_t drop_log_at;        /* monotonic ms: no drop line before this */
-    int sndhwm;
-    bool plaintext;             /* MESO_PLAINTEXT_ENDPOINTS names this endpoint */
-    int64_t started_ms;
-    volatile int stopped;
-};
 
 #define DROPPED_HELP "Replies dropped: the peer was gone or not reading (its queue was full)."
 
-static int64_t
-s_now_us (void)
+int64_t
+meso_bus_now_us (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -117,10 +88,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
     self->service = strdup (service);
     self->endpoint = strdup (endpoint);
     self->methods = methods;
-    self->arg = arg;
-    self->db = db;
-    self->reply = meso_reply_new ();
-    meso_bus_arena_init (&self->arena);
+    int slot_rc = meso_bus_slot_init (&self->slot, arg, db);
     self->started_ms = zclock_mono ();
     if (asprintf (&self->health_method, "%s.Health", service) < 0)
         self->health_method = NULL;
@@ -130,8 +98,8 @@ meso_bus_server_new (const char *service, const char *endpoint,
     for (const meso_method_t *m = methods; m->name; m++)
         size += strlen (m->name) + 2;
     self->method_list = malloc (size);
-    if (!self->service || !self->endpoint || !self->reply || !self->health_method
-        || !self->method_list || !self->arena.buf) {
+    if (!self->service || !self->endpoint || slot_rc != 0 || !self->health_method
+        || !self->method_list) {
         meso_bus_server_destroy (&self);
         return NULL;
     }
@@ -187,11 +155,10 @@ meso_bus_server_destroy (meso_bus_server_t **self_p)
     meso_bus_server_t *self = *self_p;
     if (!self)
         return;
+    meso_bus_pool_drain (&self->pool);
     meso_bus_monitor_destroy (&self->monitor);
     zsock_destroy (&self->router);
-    meso_reply_destroy (&self->reply);
-    free (self->arena.buf);
-    free (self->out);
+    meso_bus_slot_fini (&self->slot);
     free (self->method_list);
     free (self->health_method);
     free (self->endpoint);
@@ -219,14 +186,35 @@ uint64_t
 meso_bus_server_served (meso_bus_server_t *self)
 {
     assert (self);
-    return self->served;
+    return atomic_load (&self->served);
 }
 
 void
 meso_bus_server_stop (meso_bus_server_t *self)
 {
     assert (self);
-    self->stopped = 1;
+    atomic_store (&self->stopped, 1);
+}
+
+int
+meso_bus_slot_init (meso_bus_slot_t *slot, void *arg, struct meso_db_t *db)
+{
+    memset (slot, 0, sizeof *slot);
+    slot->arg = arg;
+    slot->db = db;
+    slot->reply = meso_reply_new ();
+    meso_bus_arena_init (&slot->arena);
+    return slot->reply && slot->arena.buf ? 0 : -1;
+}
+
+void
+meso_bus_slot_fini (meso_bus_slot_t *slot)
+{
+    meso_reply_destroy (&slot->reply);
+    free (slot->arena.buf);
+    free (slot->out);
+    slot->arena.buf = NULL;
+    slot->out = NULL;
 }
 
 /* ------------------------------------------------------------- serving */
@@ -274,15 +262,18 @@ s_check_scoped (const meso_method_t *m, const meso_principal_t *p, meso_reply_t 
  * Returns req->method when this server has that method (the label for the
  * metrics), NULL when not. */
 static const char *
-s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t *reply,
-            const meso_principal_t *principal)
+s_dispatch (meso_bus_server_t *self, meso_bus_slot_t *slot, const Meso__V1__Request *req,
+            meso_reply_t *reply, const meso_principal_t *principal)
 {
     if (strcmp (req->method, "Health") == 0
         || strcmp (req->method, self->health_method) == 0) {
         /* Any authenticated caller may ask (an anonymous one only on a
          * plaintext endpoint). */
-        meso_bus_health (self->service, self->started_ms, self->db, self->health_fn,
-                         self->health_arg, reply);
+        /* A worker's hook reads through the worker's own arg (its
+         * connection); see meso_bus_server_start. */
+        void *harg = self->health_arg == self->slot.arg ? slot->arg : self->health_arg;
+        meso_bus_health (self->service, self->started_ms, slot->db, self->health_fn,
+                         harg, reply);
         return req->method;
     }
     const meso_method_t *m = s_lookup (self, req->method);
@@ -306,7 +297,7 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
         return req->method;
     meso_audit_begin (m, req, body);
     if (meso_bus_authorize (m, principal, body, reply) == 0) {
-        m->fn (req, body, reply, self->arg);
+        m->fn (req, body, reply, slot->arg);
         s_check_scoped (m, principal, reply);
     }
     if (body)
@@ -314,14 +305,14 @@ s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t 
     s_normalise (self, reply, m->name);
     /* Patient data: the rows not written in the effect's transaction, and
      * a read that cannot be recorded is not answered. */
-    meso_audit_finish (self->db, reply);
+    meso_audit_finish (slot->db, reply);
     meso_audit_end ();
     return req->method;
 }
 
 /* Packs reply into self->out; replaces a reply over the cap by an error. */
 static size_t
-s_pack (meso_bus_server_t *self, meso_reply_t *reply, const char *request_id)
+s_pack (meso_bus_slot_t *self, meso_reply_t *reply, const char *request_id)
 {
     Meso__V1__Reply env = MESO__V1__REPLY__INIT;
     meso_reply_envelope (reply, &env, request_id);
@@ -364,96 +355,17 @@ s_pack (meso_bus_server_t *self, meso_reply_t *reply, const char *request_id)
     return meso__v1__reply__pack (&env, self->out);
 }
 
-/* A reply that could not be sent: counted always, logged at most once per
- * DROP_LOG_MS (with how many were dropped since the previous line). */
-static void
-s_dropped (meso_bus_server_t *self, const char *request_id, int err)
+void
+meso_bus_serve (meso_bus_server_t *self, meso_bus_slot_t *slot, meso_bus_job_t *job)
 {
-    /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
-    meso_metrics_add ("meso_bus_replies_dropped_total", DROPPED_HELP,
-                      "reason", err == EAGAIN ? "not_reading" : "gone", 1);
-    self->drops_unlogged++;
-    int64_t now = zclock_mono ();
-    if (now < self->drop_log_at)
-        return;
-    meso_warn ("%llu repl%s dropped since the last such line (at most one every %d s), "
-               "the latest to request %s: %s "
-               "(a peer holds at most %d unread replies, MESO_BUS_PEER_BUDGET)",
-               (unsigned long long) self->drops_unlogged, self->drops_unlogged == 1 ? "y" : "ies",
-               DROP_LOG_MS / 1000, request_id,
-               err == EAGAIN ? "the peer is not reading" : zmq_strerror (err), self->sndhwm);
-    self->drops_unlogged = 0;
-    self->drop_log_at = now + DROP_LOG_MS;
-}
+    zmq_msg_t *frames = job->frames;
+    int kept = job->kept;
+    int count = job->count;
+    int64_t start = job->received_us;
 
-/* Sends [identity][empty?][reply]. identity is consumed. */
-static void
-s_send (meso_bus_server_t *self, zmq_msg_t *identity, bool delimited, size_t size,
-        const char *request_id)
-{
-    if (zmq_msg_send (identity, self->handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        s_dropped (self, request_id, zmq_errno ());
-        zmq_msg_close (identity);
-        return;
-    }
-    /* Once the first part is accepted the rest of the message is too. */
-    if (delimited)
-        zmq_send (self->handle, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (self->handle, self->out, size, ZMQ_DONTWAIT);
-}
-
-/* Reads one whole message (identity and every frame after it). Keeps the
- * first FRAMES_KEPT frames after the identity; counts the rest. Returns
- * the number of frames after the identity, 0 when nothing was waiting, -1
- * on EINTR or a socket error. */
-static int
-s_recv (meso_bus_server_t *self, zmq_msg_t *identity, zmq_msg_t *frames, int *kept)
-{
-    *kept = 0;
-    zmq_msg_init (identity);
-    if (zmq_msg_recv (identity, self->handle, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (identity);
-        return zmq_errno () == EAGAIN ? 0 : -1;
-    }
-    int count = 0;
-    int more = zmq_msg_more (identity);
-    while (more) {
-        zmq_msg_t scratch;
-        zmq_msg_t *frame = count < FRAMES_KEPT ? &frames [count] : &scratch;
-        zmq_msg_init (frame);
-        /* Parts of a message arrive together: this does not block. */
-        if (zmq_msg_recv (frame, self->handle, 0) < 0) {
-            zmq_msg_close (frame);
-            if (zmq_errno () == EINTR)
-                continue;
-            break;
-        }
-        more = zmq_msg_more (frame);
-        if (frame == &scratch)
-            zmq_msg_close (frame);
-        else
-            (*kept)++;
-        count++;
-    }
-    return count > 0 ? count : 1;
-}
-
-/* Reads and answers one message. Returns 1 when one was served, 0 when
- * nothing was waiting, -1 on error. */
-static int
-s_serve_one (meso_bus_server_t *self)
-{
-    zmq_msg_t identity;
-    zmq_msg_t frames [FRAMES_KEPT];
-    int kept;
-    int count = s_recv (self, &identity, frames, &kept);
-    if (count <= 0)
-        return count;
-    int64_t start = s_now_us ();
-
-    meso_reply_t *reply = self->reply;
+    meso_reply_t *reply = slot->reply;
     meso_reply_reset (reply);
-    char peeked [REQUEST_ID_PEEK] = "";
+    char peeked [MESO_BUS_REQUEST_ID_PEEK] = "";
     const char *request_id = "";
     const char *method = "";
     const char *label = NULL;   /* method, when this server has it */
@@ -500,13 +412,13 @@ s_serve_one (meso_bus_server_t *self)
         else {
             char err [256];
             const char *field = "";
-            if (meso_wire_decode_request_with (data, size, &self->arena.base, &req,
+            if (meso_wire_decode_request_with (data, size, &slot->arena.base, &req,
                                                err, sizeof err, &field) == 0) {
                 request_id = req->request_id;
                 method = req->method;
                 if (meso_bus_caller_begin (&caller, zmq_msg_gets (payload, "User-Id"),
                                            self->plaintext, req, reply) == 0)
-                    label = s_dispatch (self, req, reply, caller.principal);
+                    label = s_dispatch (self, slot, req, reply, caller.principal);
                 if (caller.principal) {
                     snprintf (who, sizeof who, "%s", caller.principal->name);
                     snprintf (behalf, sizeof behalf, "%s", caller.actor.on_behalf_of);
@@ -528,10 +440,12 @@ s_serve_one (meso_bus_server_t *self)
 
     /* s_pack only returns 0 for an empty OK envelope or when out of
      * memory; either way an (empty) frame still tells the client. */
-    size_t size = s_pack (self, reply, request_id);
-    s_send (self, &identity, delimited, size, request_id);
-    self->served++;
-    int64_t took = s_now_us () - start;
+    job->size = s_pack (slot, reply, request_id);
+    job->out = slot->out;
+    job->delimited = delimited;
+    snprintf (job->request_id, sizeof job->request_id, "%s", request_id);
+    atomic_fetch_add (&self->served, 1);
+    int64_t took = meso_bus_now_us () - start;
     /* The method label only names methods this server has: a client's
      * made-up names must not grow the metrics without bound. */
     meso_metrics_request (label ? label : "unknown", meso_reply_status (reply), took);
@@ -540,64 +454,6 @@ s_serve_one (meso_bus_server_t *self)
                          who, behalf);
 
     if (req)
-        meso__v1__request__free_unpacked (req, &self->arena.base);
-    self->arena.used = 0;
-    for (int i = 0; i < kept; i++)
-        zmq_msg_close (&frames [i]);
-    return 1;
-}
-
-int
-meso_bus_server_handle (meso_bus_server_t *self)
-{
-    assert (self);
-    int served = 0;
-    meso_log_batch_begin ();
-    while (served < BATCH_MAX) {
-        int rc = s_serve_one (self);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            if (zmq_errno () == EINTR && !zsys_interrupted)
-                continue;
-            meso_log_batch_end ();
-            return zsys_interrupted || zmq_errno () == ETERM ? -1 : served;
-        }
-        served++;
-    }
-    meso_log_batch_end ();
-    return served;
-}
-
-int
-meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg, int tick_ms)
-{
-    assert (self);
-    assert (!tick || tick_ms > 0);
-    /* Without a tick, wake now and then to notice meso_bus_server_stop
-     * called from another thread. */
-    const int idle_ms = 200;
-    int64_t next_tick = tick ? zclock_mono () + tick_ms : 0;
-    while (!self->stopped && !zsys_interrupted) {
-        long timeout = idle_ms;
-        if (tick) {
-            int64_t left = next_tick - zclock_mono ();
-            timeout = left < 0 ? 0 : left < idle_ms ? left : idle_ms;
-        }
-        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (&item, 1, timeout);
-        if (rc < 0) {
-            if (zmq_errno () == EINTR)
-                continue;       /* the loop condition sees zsys_interrupted */
-            meso_error ("zmq_poll: %s", zmq_strerror (zmq_errno ()));
-            break;
-        }
-        if (rc > 0 && meso_bus_server_handle (self) < 0)
-            break;
-        if (tick && zclock_mono () >= next_tick) {
-            tick (tick_arg);
-            next_tick = zclock_mono () + tick_ms;
-        }
-    }
-    return 0;
+        meso__v1__request__free_unpacked (req, &slot->arena.base);
+    slot->arena.used = 0;
 }
