@@ -166,6 +166,7 @@ struct meso_bus_server_t {
     void *health_arg;
     meso_bus_slot_t slot;       /* serving in the caller's thread (no pool) */
     meso_bus_pool_t *pool;      /* worker threads; NULL: none started */
+    int workers;                /* how many */
     meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
     atomic_uint_fast64_t served;
     uint64_t drops_unlogged;    /* replies dropped since the last log line

@@ -1,6 +1,6 @@
 /* bus_route.c -- moving requests and replies through the ROUTER: reading a
- * whole message, sending a reply back on its route, and the loop of a
- * server without workers (meso_bus_server_handle / run).
+ * whole message, sending a reply back on its route (the server's loop is
+ * in bus_server.c).
  *
  * Why it is built this way:
  * - Reading and sending are apart from serving (bus_server.c) so that the
@@ -14,10 +14,7 @@
  *   DROP_LOG_MS with the count since the last line: a flood of unread
  *   replies must not become a flood of log lines. Only one thread sends
  *   (the routing thread, or the caller's without workers), so the drop
- *   counters need no lock.
- * - Without workers, the lines of one burst (what meso_bus_server_handle
- *   serves in one call) are written together through
- *   meso_log_batch_begin/end: one write(2) per ~15 lines. */
+ *   counters need no lock. */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -27,7 +24,6 @@
 #include "meso/metrics.h"
 #include "bus_private.h"
 
-#define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
 #define DROP_LOG_MS 10000
 #define DROPPED_HELP "Replies dropped: the peer was gone or not reading (its queue was full)."
 
@@ -107,78 +103,4 @@ meso_bus_recv (meso_bus_server_t *self, meso_bus_job_t *job)
     }
     job->count = count > 0 ? count : 1;
     return 1;
-}
-
-/* Reads and answers one message in this thread. Returns 1 when one was
- * served, 0 when nothing was waiting, -1 on error. */
-static int
-s_serve_one (meso_bus_server_t *self)
-{
-    meso_bus_job_t job;
-    int rc = meso_bus_recv (self, &job);
-    if (rc <= 0)
-        return rc;
-    meso_bus_serve (self, &self->slot, &job);
-    meso_bus_send (self, &job);
-    meso_bus_job_close (&job);
-    return 1;
-}
-
-int
-meso_bus_server_handle (meso_bus_server_t *self)
-{
-    assert (self);
-    if (self->pool)
-        return 0;               /* the workers serve */
-    int served = 0;
-    meso_log_batch_begin ();
-    while (served < BATCH_MAX) {
-        int rc = s_serve_one (self);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            if (zmq_errno () == EINTR && !zsys_interrupted)
-                continue;
-            meso_log_batch_end ();
-            return zsys_interrupted || zmq_errno () == ETERM ? -1 : served;
-        }
-        served++;
-    }
-    meso_log_batch_end ();
-    return served;
-}
-
-int
-meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg, int tick_ms)
-{
-    assert (self);
-    assert (!tick || tick_ms > 0);
-    /* Without a tick, wake now and then to notice meso_bus_server_stop
-     * called from another thread. */
-    const int idle_ms = 200;
-    int64_t next_tick = tick ? zclock_mono () + tick_ms : 0;
-    while (!atomic_load (&self->stopped) && !zsys_interrupted) {
-        long timeout = idle_ms;
-        if (tick) {
-            int64_t left = next_tick - zclock_mono ();
-            timeout = left < 0 ? 0 : left < idle_ms ? left : idle_ms;
-        }
-        /* With workers this thread only ticks: it waits on nothing. */
-        zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (self->pool ? NULL : &item, self->pool ? 0 : 1, timeout);
-        if (rc < 0) {
-            if (zmq_errno () == EINTR)
-                continue;       /* the loop condition sees zsys_interrupted */
-            meso_error ("zmq_poll: %s", zmq_strerror (zmq_errno ()));
-            break;
-        }
-        if (rc > 0 && meso_bus_server_handle (self) < 0)
-            break;
-        if (tick && zclock_mono () >= next_tick) {
-            tick (tick_arg);
-            next_tick = zclock_mono () + tick_ms;
-        }
-    }
-    meso_bus_server_drain (self);
-    return 0;
 }

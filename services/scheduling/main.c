@@ -247,15 +247,15 @@ main (int argc, char **argv)
             return 1;
         }
     }
+    meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
+               self.consumer ? ", consuming screening events from " : "", self.consumer ? events : "");
+    /* Recovery before serving: bookings a previous life left pending. */
+    s_tick (&self);
     if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
                                s_worker_fini, &self) != 0) {
         meso_error ("cannot start the workers");
         return 1;
     }
-    meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
-               self.consumer ? ", consuming screening events from " : "", self.consumer ? events : "");
-    /* Recovery before serving: bookings a previous life left pending. */
-    s_tick (&self);
     if (!self.consumer)
         meso_bus_server_run (self.server, s_tick, &self, 1000);
     /* The workers serve requests; this thread consumes and ticks. */
