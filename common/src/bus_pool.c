@@ -73,6 +73,7 @@ s_worker_actor (zsock_t *pipe, void *args)
         w->fini (w->arg, warg);
         ok = false;
     }
+    atomic_store (&w->server->worker_db_ok [w->index], ok && (!db || meso_db_ok (db)));
     atomic_store (&w->status, ok ? 1 : -1);
     zsock_signal (pipe, 0);
     if (!ok)
@@ -90,6 +91,7 @@ s_worker_actor (zsock_t *pipe, void *args)
             break;              /* $TERM */
         (void) atomic_load_explicit (&w->job.handoff, memory_order_acquire);
         meso_bus_serve (w->server, &slot, &w->job);
+        atomic_store (&w->server->worker_db_ok [w->index], !db || meso_db_ok (db));
         atomic_store_explicit (&w->job.handoff, 2, memory_order_release);
         zmq_send (handle, "D", 1, 0);
     }

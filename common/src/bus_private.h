@@ -34,10 +34,11 @@ int meso_wire_decode_request_with (const uint8_t *data, size_t len,
 long long meso_bus_peer_budget (void);
 
 /* Answers Health into reply (bus_health.c): version and uptime since
- * started_ms, db pinged (may be NULL), the service's hook fn (may be NULL)
- * with arg, then the checks registered in meso/health.h. */
+ * started_ms, db pinged (may be NULL), the note pool (NULL: none; the
+ * workers' connections), the service's hook fn (may be NULL) with arg,
+ * then the checks registered in meso/health.h. */
 void meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
-                      meso_health_fn *fn, void *arg, meso_reply_t *reply);
+                      const char *pool, meso_health_fn *fn, void *arg, meso_reply_t *reply);
 
 /* Decodes a method's body (req->body) as input, after checking every
  * string in it on the wire bytes (meso_wirecheck), and drops the unknown
@@ -167,6 +168,10 @@ struct meso_bus_server_t {
     meso_bus_slot_t slot;       /* serving in the caller's thread (no pool) */
     meso_bus_pool_t *pool;      /* worker threads; NULL: none started */
     int workers;                /* how many */
+    /* Per worker: 1 when its connection was up after its last request
+     * (bus_pool.c writes, Health reads: a worker never touches another's
+     * connection). */
+    atomic_int worker_db_ok [MESO_BUS_WORKERS_MAX];
     meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
     atomic_uint_fast64_t served;
     uint64_t drops_unlogged;    /* replies dropped since the last log line

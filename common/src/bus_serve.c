@@ -126,8 +126,15 @@ s_dispatch (meso_bus_server_t *self, meso_bus_slot_t *slot, const Meso__V1__Requ
         /* A worker's hook reads through the worker's own arg (its
          * connection); see meso_bus_server_start. */
         void *harg = self->health_arg == self->slot.arg ? slot->arg : self->health_arg;
-        meso_bus_health (self->service, self->started_ms, slot->db, self->health_fn,
-                         harg, reply);
+        char pool [96] = "";
+        if (self->pool) {
+            int up = 0;
+            for (int i = 0; i < self->workers; i++)
+                up += atomic_load (&self->worker_db_ok [i]);
+            snprintf (pool, sizeof pool, "workers=%d connected=%d", self->workers, up);
+        }
+        meso_bus_health (self->service, self->started_ms, slot->db, *pool ? pool : NULL,
+                         self->health_fn, harg, reply);
         return req->method;
     }
     const meso_method_t *m = s_lookup (self, req->method);

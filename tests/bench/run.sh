@@ -23,6 +23,10 @@
 #                                 daemons beside the same SQL directly;
 #                                 MESO_BENCH_KEEP=1 times again on the
 #                                 chain the last run generated
+#   tests/bench/run.sh memory     only bench_memory: each daemon's RssAnon
+#                                 and PSS idle and after a million
+#                                 requests (MESO_BENCH_N), with
+#                                 MESO_WORKERS from the environment
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -66,4 +70,8 @@ fi
 if [ "$which" = all ] || [ "$which" = frontdesk ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_frontdesk"
+fi
+if [ "$which" = all ] || [ "$which" = memory ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_memory"
 fi

@@ -4,7 +4,8 @@
  *
  * - Parallel: with 3 workers, 3 events.Head requests are inside the
  *   database at the same time (3 of the daemon's backends wait on the
- *   lock), Health is still answered while they wait, and all 3 get their
+ *   lock), Health is still answered while they wait (and says
+ *   "workers=4 connected=4"), and all 3 get their
  *   replies once the lock goes; with 1 worker only one is ever inside.
  *   So N requests that each hold the database for T take about T, not
  *   N * T: measured and asserted under 2 T for N = 3.
@@ -150,6 +151,8 @@ test_requests_are_served_in_parallel (void **state)
     /* The fourth worker still answers (the routing thread is not held). */
     char hstate[32], notes[512];
     assert_int_equal (mt_health (router, hstate, sizeof hstate, notes, sizeof notes), 0);
+    /* It says how many workers there are and that each has a connection. */
+    assert_non_null (strstr (notes, "workers=4 connected=4"));
     int64_t held_from = meso_time_mono_ms ();
     while (meso_time_mono_ms () - held_from < HOLD_MS)
         mt_sleep_ms (10);
