@@ -167,7 +167,7 @@ struct meso_bus_server_t {
     void *health_arg;
     meso_bus_slot_t slot;       /* serving in the caller's thread (no pool) */
     meso_bus_pool_t *pool;      /* worker threads; NULL: none started */
-    int workers;                /* how many */
+    int workers;                /* how many (set before they start) */
     /* Per worker: 1 when its connection was up after its last request
      * (bus_pool.c writes, Health reads: a worker never touches another's
      * connection). */

@@ -127,7 +127,7 @@ s_dispatch (meso_bus_server_t *self, meso_bus_slot_t *slot, const Meso__V1__Requ
          * connection); see meso_bus_server_start. */
         void *harg = self->health_arg == self->slot.arg ? slot->arg : self->health_arg;
         char pool [96] = "";
-        if (self->pool) {
+        if (self->workers > 0) {
             int up = 0;
             for (int i = 0; i < self->workers; i++)
                 up += atomic_load (&self->worker_db_ok [i]);

@@ -246,9 +246,12 @@ meso_bus_server_start (meso_bus_server_t *self, int workers, meso_worker_init_fn
     assert (self);
     assert (init && fini);
     assert (!self->pool);
-    if (meso_bus_pool_start (self, workers, init, fini, arg, &self->pool) != 0)
-        return -1;
+    /* Set before the threads start: the workers read it (Health). */
     self->workers = workers;
+    if (meso_bus_pool_start (self, workers, init, fini, arg, &self->pool) != 0) {
+        self->workers = 0;
+        return -1;
+    }
     meso_metrics_set ("meso_bus_workers", "Request worker threads of this daemon (MESO_WORKERS).",
                       NULL, NULL, workers);
     meso_info ("%s: %d worker%s", self->service, workers, workers > 1 ? "s" : "");
