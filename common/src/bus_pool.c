@@ -11,6 +11,8 @@
  *   No request is copied between threads and nothing is allocated per
  *   request. The frames keep their metadata (the CURVE User-Id the
  *   caller is known by) because the worker reads the same zmq_msg_t.
+ * - A resent copy of a request still being served is dropped (see
+ *   s_duplicate): the original's reply answers it.
  * - Requests go only to idle workers: with a plain DEALER spreading them
  *   round-robin, a request would wait behind a slow one while another
  *   worker is idle. When every worker is busy the routing thread stops
@@ -49,6 +51,8 @@ typedef struct {
     atomic_int status;          /* 0 starting, 1 serving, -1 failed to start */
     zactor_t *actor;
     meso_bus_job_t job;         /* the request it serves (one at a time) */
+    bool busy;                  /* the routing thread's: job is being served */
+    char rid [MESO_BUS_REQUEST_ID_PEEK];    /* job's request id ("" unknown) */
 } s_worker_t;
 
 struct meso_bus_pool_t {
@@ -101,6 +105,37 @@ s_worker_actor (zsock_t *pipe, void *args)
 
 /* ---------------------------------------------------- the routing thread */
 
+/* A client resends a request that took longer than its attempt timeout,
+ * with the same request id. With one thread the copy waited behind the
+ * original and got its stored reply; with workers it would run beside it
+ * and answer "in progress" (ABORTED) before the original's reply. So a
+ * copy of a request a worker is serving for the same peer is dropped
+ * here: the original's reply, matched by request id, answers both.
+ * Returns true when job is such a copy (its request id is written to rid
+ * either way, "" when it has none). */
+static bool
+s_duplicate (meso_bus_pool_t *pool, meso_bus_job_t *job, char *rid, size_t size)
+{
+    *rid = '\0';
+    bool delimited = job->kept >= 1 && zmq_msg_size (&job->frames [0]) == 0 && job->count >= 2;
+    int at = delimited ? 1 : 0;
+    if (job->kept <= at || job->count != at + 1)
+        return false;
+    zmq_msg_t *payload = &job->frames [at];
+    if (meso_wire_peek_request_id (zmq_msg_data (payload), zmq_msg_size (payload), rid, size) != 0
+        || !*rid)
+        return false;
+    size_t idlen = zmq_msg_size (&job->identity);
+    for (int i = 0; i < pool->n; i++) {
+        s_worker_t *w = &pool->workers [i];
+        if (w->busy && strcmp (w->rid, rid) == 0
+            && zmq_msg_size (&w->job.identity) == idlen
+            && memcmp (zmq_msg_data (&w->job.identity), zmq_msg_data (&job->identity), idlen) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void
 s_router_actor (zsock_t *pipe, void *args)
 {
@@ -144,6 +179,7 @@ s_router_actor (zsock_t *pipe, void *args)
             (void) atomic_load_explicit (&w->job.handoff, memory_order_acquire);
             meso_bus_send (srv, &w->job);
             meso_bus_job_close (&w->job);
+            w->busy = false;
             idle [nidle++] = i;
             inflight--;
         }
@@ -159,6 +195,15 @@ s_router_actor (zsock_t *pipe, void *args)
             int rc = meso_bus_recv (srv, &w->job);
             if (rc <= 0)
                 break;
+            if (s_duplicate (pool, &w->job, w->rid, sizeof w->rid)) {
+                meso_metrics_add ("meso_bus_duplicates_dropped_total",
+                                  "Resent copies of a request still being served, dropped "
+                                  "(the original's reply answers them).", NULL, NULL, 1);
+                meso_bus_job_close (&w->job);
+                zmq_msg_close (&w->job.identity);
+                continue;
+            }
+            w->busy = true;
             nidle--;
             atomic_store_explicit (&w->job.handoff, 1, memory_order_release);
             zmq_send (zsock_resolve (w->actor), "J", 1, 0);

@@ -11,7 +11,10 @@
  *   N * T: measured and asserted under 2 T for N = 3.
  * - Graceful stop: SIGTERM while 2 requests are held: the daemon does not
  *   exit until they are answered, both replies arrive with status OK, and
- *   it exits 0. */
+ *   it exits 0.
+ * - A client's resends of a request still held (same request id) are not
+ *   served beside it: one backend waits, not one per resend, and the
+ *   caller gets OK. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +22,7 @@
 #include <cmocka.h>
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,12 +225,59 @@ test_sigterm_answers_requests_in_flight (void **state)
     PQfinish (watcher);
 }
 
+typedef struct {
+    meso_bus_client_t *client;
+    int status;
+} s_caller_t;
+
+static void *
+s_call_thread (void *arg)
+{
+    s_caller_t *c = arg;
+    meso_result_t r = { 0 };
+    meso_bus_client_call (c->client, "events.Head", NULL, NULL, 8000, &r);
+    c->status = r.status;
+    meso_result_reset (&r);
+    return NULL;
+}
+
+/* A client resends a request it has no reply to after its attempt
+ * timeout (same request id). The copies of a request still being served
+ * are not served beside it: one worker holds it, the others stay free,
+ * and the caller gets the original's reply. */
+static void
+test_resent_copies_are_not_served_twice (void **state)
+{
+    (void) state;
+    char router[256];
+    pid_t pid = s_spawn (4, router, sizeof router);
+    assert_true (pid > 0);
+    PGconn *locker = s_connect (), *watcher = s_connect ();
+    s_exec (locker, "BEGIN");
+    s_exec (locker, "LOCK TABLE events.stream_head IN ACCESS EXCLUSIVE MODE");
+    s_caller_t c = { mt_client (router), -1 };
+    meso_bus_client_set_attempt_timeout (c.client, 200);
+    pthread_t t;
+    assert_int_equal (pthread_create (&t, NULL, s_call_thread, &c), 0);
+    assert_int_equal (s_wait_for (watcher, 1), 1);
+    mt_sleep_ms (1200);         /* five resends or so */
+    assert_int_equal (s_waiting (watcher), 1);
+    s_exec (locker, "COMMIT");
+    pthread_join (t, NULL);
+    assert_int_equal (c.status, MESO_OK);
+    meso_bus_client_destroy (&c.client);
+    assert_int_equal (mt_stop (pid, SIGTERM), 0);
+    PQfinish (locker);
+    PQfinish (watcher);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_requests_are_served_in_parallel),
         cmocka_unit_test (test_sigterm_answers_requests_in_flight),
+        cmocka_unit_test (test_resent_copies_are_not_served_twice),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
