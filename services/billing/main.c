@@ -1,9 +1,12 @@
 /* main.c -- the billing daemon: configuration, sockets, the loop.
  *
- * One process, one thread, two database connections: one for requests,
- * one for the event consumer (a consumer transaction -- cursor plus
- * effect -- must never interleave with a request's on one PGconn). The
- * loop waits on the ROUTER and the consumer's SUB socket. Everything the
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection and clinic cache (meso_bus_server_start); the main
+ * thread has two more connections, for the ticks and for the event
+ * consumer (a consumer transaction -- cursor plus effect -- must never
+ * interleave with a request's on one PGconn), and waits on the consumer's
+ * SUB socket. Health reads the consumer's cursors and the counters from
+ * atomics the main thread writes. Everything the
  * daemon knows is in PostgreSQL, so several instances may run against one
  * database, and a daemon killed at any point loses nothing: a request's
  * effect and its idempotency record commit together, and an event's charge

@@ -1,8 +1,9 @@
 /* main.c -- the inventory daemon: configuration, sockets, the loop.
  *
- * One process, one thread, one database connection (a PGconn belongs to one
- * thread). The loop waits on the ROUTER and, when an events endpoint is
- * configured, on the session-event consumer's SUB socket; a timer announces
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection and clinic cache (a PGconn belongs to one thread);
+ * the main thread keeps its own for the ticks and, when an events endpoint
+ * is configured, waits on the session-event consumer's SUB socket; a timer announces
  * lots about to expire (each once; every minute by default,
  * --expiring-check-ms, which the tests shorten). Everything the daemon
  * knows is in PostgreSQL, so several instances may run against one

@@ -1,6 +1,9 @@
 /* main.c -- the screening daemon: configuration, the socket, the loop.
  *
- * One process, one thread, one database connection; no state outside
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection, clinic cache and peer clients; the main thread
+ * keeps one connection for the ticks (idempotency purge, search
+ * backfill). No state outside
  * PostgreSQL, so several instances can serve the same database behind one
  * client (requests for one patient serialise on the patient's row lock).
  * Everything a request does starts at the method table in handlers.c.
