@@ -21,7 +21,7 @@
 
 void
 meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
-                 meso_health_fn *fn, void *arg, meso_reply_t *reply)
+                 const char *pool, meso_health_fn *fn, void *arg, meso_reply_t *reply)
 {
     Meso__V1__HealthReply health = MESO__V1__HEALTH_REPLY__INIT;
     health.service = (char *) service;
@@ -53,15 +53,18 @@ meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
     char checked [NOTES_MAX][MESO_HEALTH_NOTE_MAX];
     char *all [NOTES_MAX];
     bool degraded = false;
-    size_t own = health.n_notes < NOTES_MAX ? health.n_notes : NOTES_MAX;
-    int n = meso_health_collect (checked, NOTES_MAX - (int) own, &degraded);
-    if (n > 0) {
+    size_t own = health.n_notes < NOTES_MAX - 1 ? health.n_notes : NOTES_MAX - 1;
+    int n = meso_health_collect (checked, NOTES_MAX - 1 - (int) own, &degraded);
+    if (n > 0 || pool) {
+        size_t k = 0;
+        if (pool)
+            all [k++] = (char *) pool;
         for (size_t i = 0; i < own; i++)
-            all [i] = health.notes [i];
+            all [k++] = health.notes [i];
         for (int i = 0; i < n; i++)
-            all [own + (size_t) i] = checked [i];
+            all [k++] = checked [i];
         health.notes = all;
-        health.n_notes = own + (size_t) n;
+        health.n_notes = k;
     }
     if (degraded)
         health.state = (char *) "degraded";

@@ -7,6 +7,7 @@
 
 #include "meso/bus.h"
 #include "meso/access.h"
+#include <stdatomic.h>
 
 /* Points env (already initialised with MESO__V1__REPLY__INIT) at the
  * reply's fields: no copy, valid until the reply is changed. request_id is
@@ -33,10 +34,11 @@ int meso_wire_decode_request_with (const uint8_t *data, size_t len,
 long long meso_bus_peer_budget (void);
 
 /* Answers Health into reply (bus_health.c): version and uptime since
- * started_ms, db pinged (may be NULL), the service's hook fn (may be NULL)
- * with arg, then the checks registered in meso/health.h. */
+ * started_ms, db pinged (may be NULL), the note pool (NULL: none; the
+ * workers' connections), the service's hook fn (may be NULL) with arg,
+ * then the checks registered in meso/health.h. */
 void meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
-                      meso_health_fn *fn, void *arg, meso_reply_t *reply);
+                      const char *pool, meso_health_fn *fn, void *arg, meso_reply_t *reply);
 
 /* Decodes a method's body (req->body) as input, after checking every
  * string in it on the wire bytes (meso_wirecheck), and drops the unknown
@@ -112,5 +114,96 @@ typedef struct {
     size_t used;
 } meso_bus_arena_t;
 void meso_bus_arena_init (meso_bus_arena_t *arena);
+
+/* ------------------------------------------------- serving (bus_server.c,
+ * bus_route.c, bus_pool.c) */
+
+#define MESO_BUS_FRAMES_KEPT 3      /* identity excluded: delimiter, payload, one extra */
+#define MESO_BUS_REQUEST_ID_PEEK 65 /* the 64-byte limit, plus the NUL */
+
+/* What one thread needs to serve requests: the handler's arg and the
+ * connection it pings and audits with (a worker's own, see meso_worker_init_fn),
+ * the reply, the packed reply and the request arena. Owned by one thread. */
+typedef struct {
+    void *arg;
+    struct meso_db_t *db;
+    meso_reply_t *reply;
+    uint8_t *out;
+    size_t out_cap;
+    meso_bus_arena_t arena;
+} meso_bus_slot_t;
+
+/* One request on its way: read by the routing thread (bus_route.c),
+ * served by a worker (meso_bus_serve), its reply sent by the routing
+ * thread. handoff orders the two threads' writes for ThreadSanitizer:
+ * libzmq's inproc queue orders them too, but it is not instrumented, so
+ * each side stores it (release) after writing and loads it (acquire)
+ * before reading. */
+typedef struct {
+    zmq_msg_t identity;
+    zmq_msg_t frames [MESO_BUS_FRAMES_KEPT];
+    int kept;                   /* frames kept (the rest were dropped) */
+    int count;                  /* frames after the identity */
+    int64_t received_us;        /* monotonic, when read */
+    /* Filled by meso_bus_serve: */
+    bool delimited;             /* answer with an empty delimiter first */
+    const uint8_t *out;         /* the packed reply (the slot's buffer) */
+    size_t size;
+    char request_id [MESO_BUS_REQUEST_ID_PEEK];
+    atomic_int handoff;
+} meso_bus_job_t;
+
+typedef struct meso_bus_pool_t meso_bus_pool_t;
+
+struct meso_bus_server_t {
+    char *service;
+    char *health_method;        /* "<service>.Health" */
+    char *endpoint;
+    zsock_t *router;
+    void *handle;               /* the libzmq socket inside router */
+    const meso_method_t *methods;
+    char *method_list;          /* "demo.Echo, demo.Get, ..." for NOT_FOUND */
+    meso_health_fn *health_fn;
+    void *health_arg;
+    meso_bus_slot_t slot;       /* serving in the caller's thread (no pool) */
+    meso_bus_pool_t *pool;      /* worker threads; NULL: none started */
+    int workers;                /* how many (set before they start) */
+    /* Per worker: 1 when its connection was up after its last request
+     * (bus_pool.c writes, Health reads: a worker never touches another's
+     * connection). */
+    atomic_int worker_db_ok [MESO_BUS_WORKERS_MAX];
+    meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
+    atomic_uint_fast64_t served;
+    uint64_t drops_unlogged;    /* replies dropped since the last log line
+                                   (the routing thread's) */
+    int64_t drop_log_at;        /* monotonic ms: no drop line before this */
+    int sndhwm;
+    bool plaintext;             /* MESO_PLAINTEXT_ENDPOINTS names this endpoint */
+    int64_t started_ms;
+    atomic_int stopped;
+};
+
+int64_t meso_bus_now_us (void);
+
+/* Sets up and frees a slot (0, or -1 on out-of-memory). */
+int meso_bus_slot_init (meso_bus_slot_t *slot, void *arg, struct meso_db_t *db);
+void meso_bus_slot_fini (meso_bus_slot_t *slot);
+
+/* Serves job with slot: decode, authorise, dispatch, pack, log, count.
+ * Leaves the reply in job->out / job->size; the caller sends it
+ * (meso_bus_send) and closes the frames (meso_bus_job_close). */
+void meso_bus_serve (meso_bus_server_t *self, meso_bus_slot_t *slot, meso_bus_job_t *job);
+
+/* bus_route.c: reads one whole message into job (0: nothing waiting, 1:
+ * read, -1: EINTR or a socket error); sends job's reply (counting and
+ * logging a drop); closes job's frames. */
+int meso_bus_recv (meso_bus_server_t *self, meso_bus_job_t *job);
+void meso_bus_send (meso_bus_server_t *self, meso_bus_job_t *job);
+void meso_bus_job_close (meso_bus_job_t *job);
+
+/* bus_pool.c: the worker threads (see bus.h, meso_bus_server_start). */
+int meso_bus_pool_start (meso_bus_server_t *self, int workers, meso_worker_init_fn *init,
+                         meso_worker_fini_fn *fini, void *arg, meso_bus_pool_t **pool_p);
+void meso_bus_pool_drain (meso_bus_pool_t **pool_p);
 
 #endif

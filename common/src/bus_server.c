@@ -1,105 +1,44 @@
-/* bus_server.c -- the ROUTER side of the bus: read a request, find its
- * handler, answer exactly once.
+/* bus_server.c -- the ROUTER side of the bus: the server's lifecycle, its
+ * loop without workers, and starting and draining its workers.
+ *
+ * The work is in three files: bus_serve.c serves one request (decode,
+ * authorise, dispatch, pack, log), bus_route.c moves frames in and out of
+ * the ROUTER, bus_pool.c runs the worker threads (DESIGN, "Inside a
+ * daemon: concurrency"). A server without workers (tests, tools, the
+ * benchmark's reference) serves in the thread that calls
+ * meso_bus_server_handle; a daemon starts workers and its main thread
+ * only ticks.
  *
  * Why it is built this way:
- * - It reads frames with zmq_msg_recv on the raw socket instead of zmsg_t:
- *   a request costs no allocation beyond protobuf-c's unpack, and the
- *   identity frame is sent straight back with zmq_msg_send.
- * - Every message gets one reply, whatever its shape: the normal
- *   [identity][empty][Request] (DEALER/REQ clients), [identity][Request]
- *   (a DEALER that skips the delimiter), and anything else (too many
- *   frames, an empty frame, a frame over the cap, bytes that do not
- *   decode). The reply uses the same shape as the request, so the client
- *   can route it. Frames beyond the first few are read and dropped.
- * - Replies are sent with ZMQ_DONTWAIT and ZMQ_ROUTER_MANDATORY: a peer
- *   that went away (EHOSTUNREACH) or stopped reading (EAGAIN at the HWM)
- *   costs a dropped reply, never a blocked server. What a peer that does
- *   not read can pin is bounded in bytes, not only in messages: the send
- *   HWM is the per-peer budget (MESO_BUS_PEER_BUDGET, 64 MiB) divided by
- *   the largest reply (MESO_BUS_MAX_FRAME), so a client sending requests it
- *   never reads holds at most the budget in the daemon. Drops are counted
- *   (meso_bus_replies_dropped_total{reason}) and logged at most once per
- *   DROP_LOG_MS with the count since the last line: a flood of unread
- *   replies must not become a flood of log lines.
- * - The handler's reply is normalised before it is packed (status out of
- *   range, error without message, reply over the frame cap), so a buggy
- *   handler produces a wrong answer, not a crash or a silent client.
- * - One JSON log line per request (meso_log_request). The lines of one
- *   burst (what meso_bus_server_handle serves in one call) are written
- *   together through meso_log_batch_begin/end: one write(2) per ~15 lines
- *   instead of per line. The price: a line can wait for the handlers
- *   served after it in the same burst, and a kill -9 mid-burst loses it.
- * - Requests are unpacked into an arena the server keeps (bus_arena.c),
- *   emptied after each request.
- * - Who calls is decided before the handler (bus_authz.c): the principal
- *   of the connection's key, the method's roles and the clinic scope.
- * - The method is looked up once per request: the label for the metrics
- *   comes from the same lookup as the handler.
- * - Patient data is audited around the handler (audit.c): refusals,
- *   reads and replays get their rows before the reply is packed.
- * - Health is built in: "Health" and "<service>.Health" need no entry in
- *   the method table (bus_health.c).
- */
+ * - ZMQ_ROUTER_MANDATORY and a send HWM from a per-peer byte budget
+ *   (MESO_BUS_PEER_BUDGET, 64 MiB, divided by the largest reply): a client
+ *   sending requests it never reads holds at most the budget in the
+ *   daemon; replies past it are dropped and counted (bus_route.c).
+ * - Frames are capped (ZMQ_MAXMSGSIZE at 4x MESO_BUS_MAX_FRAME: larger
+ *   ones drop the connection; those between are answered
+ *   RESOURCE_EXHAUSTED).
+ * - Without workers, the lines of one burst (what meso_bus_server_handle
+ *   serves in one call) are written together through
+ *   meso_log_batch_begin/end: one write(2) per ~15 lines. */
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "meso/access.h"
-#include "meso/audit.h"
 #include "meso/bus.h"
 #include "meso/contract.h"
 #include "meso/curve.h"
-#include "meso/handler.h"
 #include "meso/db.h"
 #include "meso/log.h"
 #include "meso/metrics.h"
 #include "bus_private.h"
 
-#define REQUEST_ID_PEEK 65      /* the 64-byte limit, plus the NUL */
-#define FRAMES_KEPT 3           /* identity excluded: delimiter, payload, one extra */
-#define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
 #define HWM 10000               /* receive side; the send side is from the budget */
-#define DROP_LOG_MS 10000
 #define LINGER_MS 200
-
-struct meso_bus_server_t {
-    char *service;
-    char *health_method;        /* "<service>.Health" */
-    char *endpoint;
-    zsock_t *router;
-    void *handle;               /* the libzmq socket inside router */
-    const meso_method_t *methods;
-    char *method_list;          /* "demo.Echo, demo.Get, ..." for NOT_FOUND */
-    void *arg;
-    meso_db_t *db;
-    meso_health_fn *health_fn;
-    void *health_arg;
-    meso_reply_t *reply;        /* reused for every request */
-    uint8_t *out;               /* packed reply, reused */
-    size_t out_cap;
-    meso_bus_arena_t arena;
-    meso_bus_monitor_t *monitor;    /* accept failures, descriptors */
-    uint64_t served;
-    uint64_t drops_unlogged;    /* replies dropped since the last log line */
-    int64_t drop_log_at;        /* monotonic ms: no drop line before this */
-    int sndhwm;
-    bool plaintext;             /* MESO_PLAINTEXT_ENDPOINTS names this endpoint */
-    int64_t started_ms;
-    volatile int stopped;
-};
+#define BATCH_MAX 256           /* requests per meso_bus_server_handle call */
 
 #define DROPPED_HELP "Replies dropped: the peer was gone or not reading (its queue was full)."
-
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -118,10 +57,7 @@ meso_bus_server_new (const char *service, const char *endpoint,
     self->service = strdup (service);
     self->endpoint = strdup (endpoint);
     self->methods = methods;
-    self->arg = arg;
-    self->db = db;
-    self->reply = meso_reply_new ();
-    meso_bus_arena_init (&self->arena);
+    int slot_rc = meso_bus_slot_init (&self->slot, arg, db);
     self->started_ms = zclock_mono ();
     if (asprintf (&self->health_method, "%s.Health", service) < 0)
         self->health_method = NULL;
@@ -131,8 +67,8 @@ meso_bus_server_new (const char *service, const char *endpoint,
     for (const meso_method_t *m = methods; m->name; m++)
         size += strlen (m->name) + 2;
     self->method_list = malloc (size);
-    if (!self->service || !self->endpoint || !self->reply || !self->health_method
-        || !self->method_list || !self->arena.buf) {
+    if (!self->service || !self->endpoint || slot_rc != 0 || !self->health_method
+        || !self->method_list) {
         meso_bus_server_destroy (&self);
         return NULL;
     }
@@ -192,11 +128,10 @@ meso_bus_server_destroy (meso_bus_server_t **self_p)
     meso_bus_server_t *self = *self_p;
     if (!self)
         return;
+    meso_bus_pool_drain (&self->pool);
     meso_bus_monitor_destroy (&self->monitor);
     zsock_destroy (&self->router);
-    meso_reply_destroy (&self->reply);
-    free (self->arena.buf);
-    free (self->out);
+    meso_bus_slot_fini (&self->slot);
     free (self->method_list);
     free (self->health_method);
     free (self->endpoint);
@@ -224,332 +159,27 @@ uint64_t
 meso_bus_server_served (meso_bus_server_t *self)
 {
     assert (self);
-    return self->served;
+    return atomic_load (&self->served);
 }
 
 void
 meso_bus_server_stop (meso_bus_server_t *self)
 {
     assert (self);
-    self->stopped = 1;
+    atomic_store (&self->stopped, 1);
 }
-
-/* ------------------------------------------------------------- serving */
-
-static const meso_method_t *
-s_lookup (meso_bus_server_t *self, const char *name)
-{
-    for (const meso_method_t *m = self->methods; m->name; m++)
-        if (strcmp (m->name, name) == 0)
-            return m;
-    return NULL;
-}
-
-/* Makes whatever a handler left in reply sendable. */
-static void
-s_normalise (meso_bus_server_t *self, meso_reply_t *reply, const char *method)
-{
-    int status = meso_reply_status (reply);
-    if (status < MESO_OK || status > MESO_UNAUTHENTICATED) {
-        meso_reply_error (reply, MESO_INTERNAL,
-                          "%s returned an invalid status %d", method, status);
-        return;
-    }
-    if (status != MESO_OK && !*meso_reply_message (reply))
-        meso_reply_error (reply, (meso_status_t) status, "%s failed with %s",
-                          method, meso_status_name (status));
-}
-
-/* A handler that finds its clinic itself (MESO_SCOPE_HANDLER) must have
- * checked it for a scoped principal before answering OK: if not, the
- * answer is withheld and the omission logged as the bug it is. */
-static void
-s_check_scoped (const meso_method_t *m, const meso_principal_t *p, meso_reply_t *reply)
-{
-    if (!p || p->all_clinics || !m->scope || strcmp (m->scope, MESO_SCOPE_HANDLER) != 0
-        || meso_call_scope_checked () || meso_reply_status (reply) != MESO_OK)
-        return;
-    meso_error ("%s answered %s without checking the clinic scope", m->name, p->name);
-    meso_reply_reset (reply);
-    meso_reply_error (reply, MESO_INTERNAL, "%s did not check the caller's clinic scope",
-                      m->name);
-}
-
-/* Runs one decoded request through its handler (or answers it directly).
- * Returns req->method when this server has that method (the label for the
- * metrics), NULL when not. */
-static const char *
-s_dispatch (meso_bus_server_t *self, const Meso__V1__Request *req, meso_reply_t *reply,
-            const meso_principal_t *principal)
-{
-    if (strcmp (req->method, "Health") == 0
-        || strcmp (req->method, self->health_method) == 0) {
-        /* Any authenticated caller may ask (an anonymous one only on a
-         * plaintext endpoint). */
-        meso_bus_health (self->service, self->started_ms, self->db, self->health_fn,
-                         self->health_arg, reply);
-        return req->method;
-    }
-    const meso_method_t *m = s_lookup (self, req->method);
-    if (!m) {
-        meso_reply_error (reply, MESO_NOT_FOUND, "unknown method \"%s\"; %s serves: %s",
-                          req->method, self->service, self->method_list);
-        meso_reply_reason (reply, "unknown_method", "method",
-                           "%s does not serve \"%s\"", self->service, req->method);
-        return NULL;
-    }
-    if (m->kind == MESO_METHOD_MUTATING && !*req->idempotency_key) {
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "%s changes data and needs an idempotency_key", m->name);
-        meso_reply_reason (reply, "missing_field", "idempotency_key",
-                           "set idempotency_key to a value unique to this change "
-                           "and reuse it when retrying");
-        return req->method;
-    }
-    ProtobufCMessage *body = NULL;
-    if (m->input && meso_wire_decode_body (m->name, m->input, &req->body, &body, reply) != 0)
-        return req->method;
-    meso_audit_begin (m, req, body);
-    if (meso_bus_authorize (m, principal, body, reply) == 0) {
-        m->fn (req, body, reply, self->arg);
-        s_check_scoped (m, principal, reply);
-        meso_contract_check_reply (self->service, m, reply);
-    }
-    if (body)
-        protobuf_c_message_free_unpacked (body, NULL);
-    s_normalise (self, reply, m->name);
-    /* Patient data: the rows not written in the effect's transaction, and
-     * a read that cannot be recorded is not answered. */
-    meso_audit_finish (self->db, reply);
-    meso_audit_end ();
-    return req->method;
-}
-
-/* Packs reply into self->out; replaces a reply over the cap by an error. */
-static size_t
-s_pack (meso_bus_server_t *self, meso_reply_t *reply, const char *request_id)
-{
-    Meso__V1__Reply env = MESO__V1__REPLY__INIT;
-    meso_reply_envelope (reply, &env, request_id);
-    /* Without reasons (the usual case) an upper bound is enough to size
-     * the buffer, and cheaper than walking the envelope: the strings and
-     * the body plus at most 37 bytes of keys, lengths and varints (four
-     * length-delimited fields of 1 + 5, status 1 + 10, replayed 1 + 1).
-     * pack returns the exact size. Only a bound over the cap takes the
-     * exact path, which decides whether the reply is too large. */
-    size_t size = 0;
-    if (env.n_reasons == 0)
-        size = strlen (env.request_id) + strlen (env.message) + strlen (env.detail)
-               + env.body.len + 64;
-    if (size == 0 || size > MESO_BUS_MAX_FRAME)
-        size = meso__v1__reply__get_packed_size (&env);
-    if (size > MESO_BUS_MAX_FRAME) {
-        meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
-                          "reply of %zu bytes exceeds the %d-byte limit", size,
-                          MESO_BUS_MAX_FRAME);
-        meso_reply_detail (reply, "ask for less (paging) or report this as a bug");
-        meso__v1__reply__init (&env);
-        meso_reply_envelope (reply, &env, request_id);
-        size = meso__v1__reply__get_packed_size (&env);
-        if (size > MESO_BUS_MAX_FRAME) {
-            /* Reasons alone cannot get here (they are capped), but be sure. */
-            meso_reply_reset (reply);
-            meso_reply_error (reply, MESO_INTERNAL, "reply too large");
-            meso__v1__reply__init (&env);
-            meso_reply_envelope (reply, &env, request_id);
-            size = meso__v1__reply__get_packed_size (&env);
-        }
-    }
-    if (self->out_cap < size) {
-        uint8_t *out = realloc (self->out, size);
-        if (!out)
-            return 0;
-        self->out = out;
-        self->out_cap = size;
-    }
-    return meso__v1__reply__pack (&env, self->out);
-}
-
-/* A reply that could not be sent: counted always, logged at most once per
- * DROP_LOG_MS (with how many were dropped since the previous line). */
-static void
-s_dropped (meso_bus_server_t *self, const char *request_id, int err)
-{
-    /* EHOSTUNREACH: the client is gone; EAGAIN: it stopped reading. */
-    meso_metrics_add ("meso_bus_replies_dropped_total", DROPPED_HELP,
-                      "reason", err == EAGAIN ? "not_reading" : "gone", 1);
-    self->drops_unlogged++;
-    int64_t now = zclock_mono ();
-    if (now < self->drop_log_at)
-        return;
-    meso_warn ("%llu repl%s dropped since the last such line (at most one every %d s), "
-               "the latest to request %s: %s "
-               "(a peer holds at most %d unread replies, MESO_BUS_PEER_BUDGET)",
-               (unsigned long long) self->drops_unlogged, self->drops_unlogged == 1 ? "y" : "ies",
-               DROP_LOG_MS / 1000, request_id,
-               err == EAGAIN ? "the peer is not reading" : zmq_strerror (err), self->sndhwm);
-    self->drops_unlogged = 0;
-    self->drop_log_at = now + DROP_LOG_MS;
-}
-
-/* Sends [identity][empty?][reply]. identity is consumed. */
-static void
-s_send (meso_bus_server_t *self, zmq_msg_t *identity, bool delimited, size_t size,
-        const char *request_id)
-{
-    if (zmq_msg_send (identity, self->handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        s_dropped (self, request_id, zmq_errno ());
-        zmq_msg_close (identity);
-        return;
-    }
-    /* Once the first part is accepted the rest of the message is too. */
-    if (delimited)
-        zmq_send (self->handle, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (self->handle, self->out, size, ZMQ_DONTWAIT);
-}
-
-/* Reads one whole message (identity and every frame after it). Keeps the
- * first FRAMES_KEPT frames after the identity; counts the rest. Returns
- * the number of frames after the identity, 0 when nothing was waiting, -1
- * on EINTR or a socket error. */
-static int
-s_recv (meso_bus_server_t *self, zmq_msg_t *identity, zmq_msg_t *frames, int *kept)
-{
-    *kept = 0;
-    zmq_msg_init (identity);
-    if (zmq_msg_recv (identity, self->handle, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (identity);
-        return zmq_errno () == EAGAIN ? 0 : -1;
-    }
-    int count = 0;
-    int more = zmq_msg_more (identity);
-    while (more) {
-        zmq_msg_t scratch;
-        zmq_msg_t *frame = count < FRAMES_KEPT ? &frames [count] : &scratch;
-        zmq_msg_init (frame);
-        /* Parts of a message arrive together: this does not block. */
-        if (zmq_msg_recv (frame, self->handle, 0) < 0) {
-            zmq_msg_close (frame);
-            if (zmq_errno () == EINTR)
-                continue;
-            break;
-        }
-        more = zmq_msg_more (frame);
-        if (frame == &scratch)
-            zmq_msg_close (frame);
-        else
-            (*kept)++;
-        count++;
-    }
-    return count > 0 ? count : 1;
-}
-
-/* Reads and answers one message. Returns 1 when one was served, 0 when
- * nothing was waiting, -1 on error. */
+/* Reads and answers one message in this thread. Returns 1 when one was
+ * served, 0 when nothing was waiting, -1 on error. */
 static int
 s_serve_one (meso_bus_server_t *self)
 {
-    zmq_msg_t identity;
-    zmq_msg_t frames [FRAMES_KEPT];
-    int kept;
-    int count = s_recv (self, &identity, frames, &kept);
-    if (count <= 0)
-        return count;
-    int64_t start = s_now_us ();
-
-    meso_reply_t *reply = self->reply;
-    meso_reply_reset (reply);
-    char peeked [REQUEST_ID_PEEK] = "";
-    const char *request_id = "";
-    const char *method = "";
-    const char *label = NULL;   /* method, when this server has it */
-    Meso__V1__Request *req = NULL;
-    meso_bus_caller_t caller;
-    char who [MESO_PRINCIPAL_NAME_MAX + 1] = "";
-    char behalf [MESO_ACTOR_ID_MAX + 1] = "";
-
-    /* The shape: [empty][payload], or [payload] alone. */
-    bool delimited = kept >= 1 && zmq_msg_size (&frames [0]) == 0 && count >= 2;
-    zmq_msg_t *payload = NULL;
-    if (kept == 0)
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "message has no frame after the routing identity");
-    else
-    if (delimited ? count == 2 : count == 1)
-        payload = &frames [delimited ? 1 : 0];
-    else {
-        /* Too many frames: still answer, with the request id if the first
-         * frame after the delimiter carries one. */
-        zmq_msg_t *first = &frames [delimited ? 1 : 0];
-        if (meso_wire_peek_request_id (zmq_msg_data (first), zmq_msg_size (first),
-                                       peeked, sizeof peeked) == 0
-            && meso_utf8_valid (peeked, strlen (peeked)))
-            request_id = peeked;
-        meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                          "expected one packed meso.v1.Request frame%s, got %d frames",
-                          delimited ? " after the empty delimiter" : "",
-                          delimited ? count - 1 : count);
-        meso_reply_detail (reply, "send one protobuf message per ZeroMQ frame");
-    }
-
-    if (payload) {
-        const uint8_t *data = zmq_msg_data (payload);
-        size_t size = zmq_msg_size (payload);
-        if (size > MESO_BUS_MAX_FRAME) {
-            if (meso_wire_peek_request_id (data, size, peeked, sizeof peeked) == 0
-                && meso_utf8_valid (peeked, strlen (peeked)))
-                request_id = peeked;
-            meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED,
-                              "request of %zu bytes exceeds the %d-byte limit",
-                              size, MESO_BUS_MAX_FRAME);
-        }
-        else {
-            char err [256];
-            const char *field = "";
-            if (meso_wire_decode_request_with (data, size, &self->arena.base, &req,
-                                               err, sizeof err, &field) == 0) {
-                request_id = req->request_id;
-                method = req->method;
-                if (meso_bus_caller_begin (&caller, zmq_msg_gets (payload, "User-Id"),
-                                           self->plaintext, req, reply) == 0)
-                    label = s_dispatch (self, req, reply, caller.principal);
-                if (caller.principal) {
-                    snprintf (who, sizeof who, "%s", caller.principal->name);
-                    snprintf (behalf, sizeof behalf, "%s", caller.actor.on_behalf_of);
-                }
-                meso_bus_caller_end (&caller, req);
-            }
-            else {
-                if (meso_wire_peek_request_id (data, size, peeked, sizeof peeked) == 0
-                    && meso_utf8_valid (peeked, strlen (peeked)))
-                    request_id = peeked;
-                meso_reply_error (reply, MESO_INVALID_ARGUMENT, "%s", err);
-                meso_reply_detail (reply, "the request envelope was refused before any method "
-                                   "ran; nothing was changed. Hint: correct it and send again");
-                if (*field)
-                    meso_reply_reason (reply, "invalid_field", field, "%s", err);
-            }
-        }
-    }
-
-    /* s_pack only returns 0 for an empty OK envelope or when out of
-     * memory; either way an (empty) frame still tells the client. */
-    size_t size = s_pack (self, reply, request_id);
-    s_send (self, &identity, delimited, size, request_id);
-    self->served++;
-    int64_t took = s_now_us () - start;
-    /* The method label only names methods this server has: a client's
-     * made-up names must not grow the metrics without bound. */
-    meso_metrics_request (label ? label : "unknown", meso_reply_status (reply), took);
-    meso_log_request_by (request_id, method, meso_reply_status (reply), took,
-                         meso_reply_status (reply) == MESO_OK ? NULL : meso_reply_message (reply),
-                         who, behalf);
-
-    if (req)
-        meso__v1__request__free_unpacked (req, &self->arena.base);
-    self->arena.used = 0;
-    for (int i = 0; i < kept; i++)
-        zmq_msg_close (&frames [i]);
+    meso_bus_job_t job;
+    int rc = meso_bus_recv (self, &job);
+    if (rc <= 0)
+        return rc;
+    meso_bus_serve (self, &self->slot, &job);
+    meso_bus_send (self, &job);
+    meso_bus_job_close (&job);
     return 1;
 }
 
@@ -557,6 +187,8 @@ int
 meso_bus_server_handle (meso_bus_server_t *self)
 {
     assert (self);
+    if (self->pool)
+        return 0;               /* the workers serve */
     int served = 0;
     meso_log_batch_begin ();
     while (served < BATCH_MAX) {
@@ -584,14 +216,15 @@ meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg
      * called from another thread. */
     const int idle_ms = 200;
     int64_t next_tick = tick ? zclock_mono () + tick_ms : 0;
-    while (!self->stopped && !zsys_interrupted) {
+    while (!atomic_load (&self->stopped) && !zsys_interrupted) {
         long timeout = idle_ms;
         if (tick) {
             int64_t left = next_tick - zclock_mono ();
             timeout = left < 0 ? 0 : left < idle_ms ? left : idle_ms;
         }
+        /* With workers this thread only ticks: it waits on nothing. */
         zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLIN, 0 };
-        int rc = zmq_poll (&item, 1, timeout);
+        int rc = zmq_poll (self->pool ? NULL : &item, self->pool ? 0 : 1, timeout);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue;       /* the loop condition sees zsys_interrupted */
@@ -605,5 +238,50 @@ meso_bus_server_run (meso_bus_server_t *self, meso_tick_fn *tick, void *tick_arg
             next_tick = zclock_mono () + tick_ms;
         }
     }
+    meso_bus_server_drain (self);
     return 0;
+}
+
+/* --------------------------------------------------------------- server */
+
+int
+meso_bus_server_start (meso_bus_server_t *self, int workers, meso_worker_init_fn *init,
+                       meso_worker_fini_fn *fini, void *arg)
+{
+    assert (self);
+    assert (init && fini);
+    assert (!self->pool);
+    /* Set before the threads start: the workers read it (Health). */
+    self->workers = workers;
+    if (meso_bus_pool_start (self, workers, init, fini, arg, &self->pool) != 0) {
+        self->workers = 0;
+        return -1;
+    }
+    meso_metrics_set ("meso_bus_workers", "Request worker threads of this daemon (MESO_WORKERS).",
+                      NULL, NULL, workers);
+    meso_info ("%s: %d worker%s", self->service, workers, workers > 1 ? "s" : "");
+    return 0;
+}
+
+void
+meso_bus_server_drain (meso_bus_server_t *self)
+{
+    assert (self);
+    meso_bus_pool_drain (&self->pool);
+}
+
+int
+meso_bus_server_workers (meso_bus_server_t *self)
+{
+    assert (self);
+    return self->pool ? self->workers : 0;
+}
+
+int
+meso_bus_workers_resolve (long value)
+{
+    if (value >= 1 && value <= MESO_BUS_WORKERS_MAX)
+        return (int) value;
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1 : cores > MESO_BUS_WORKERS_MAX ? MESO_BUS_WORKERS_MAX : (int) cores;
 }

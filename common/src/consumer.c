@@ -31,6 +31,7 @@
  *   quoted; the statements are built once, here. */
 #include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,12 @@ struct meso_consumer_t {
     int nstreams;
     char streams[4][16];        /* followed streams, for the progress below */
     meso_progress_t progress[4];
+    /* What the last look (s_check_stuck, on the consumer's thread) found,
+     * for the health check, which runs on whichever thread serves Health
+     * (a worker): it reads this copy, never the subscriber. */
+    pthread_mutex_t lock;
+    bool stuck;
+    char note[MESO_HEALTH_NOTE_MAX];
 };
 
 /* One event's transaction. */
@@ -79,10 +86,12 @@ s_progress (meso_consumer_t *self, const char *stream)
 /* Updates the stuck metrics of every stream; writes a note for the first
  * stuck one into note (when note is non-NULL). Returns true when one is. */
 static bool
-s_check_stuck (meso_consumer_t *self, char *note, size_t size)
+s_check_stuck (meso_consumer_t *self)
 {
     int64_t now = meso_time_mono_ms ();
     bool any = false;
+    char note[MESO_HEALTH_NOTE_MAX] = "";
+    size_t size = sizeof note;
     for (int i = 0; i < self->nstreams; i++) {
         meso_progress_t *p = &self->progress[i];
         uint64_t head = meso_subscriber_head (self->sub, self->streams[i]);
@@ -95,18 +104,28 @@ s_check_stuck (meso_consumer_t *self, char *note, size_t size)
         meso_metrics_set ("meso_consumer_stuck_seq",
                           "The stream sequence this consumer cannot get past (0: moving).",
                           "stream", self->streams[i], (double) at);
-        if (at && note && !any)
+        if (at && !any)
             meso_progress_note (p, self->name, self->streams[i], at, head, now, note, size);
         any = any || at;
     }
+    pthread_mutex_lock (&self->lock);
+    self->stuck = any;
+    memcpy (self->note, note, sizeof note);
+    pthread_mutex_unlock (&self->lock);
     return any;
 }
 
-/* The health check registered for this consumer (meso/health.h). */
+/* The health check registered for this consumer (meso/health.h): what
+ * the consumer's thread found last. */
 static bool
 s_health_check (void *arg, char *note, size_t size)
 {
-    return s_check_stuck (arg, note, size);
+    meso_consumer_t *self = arg;
+    pthread_mutex_lock (&self->lock);
+    bool stuck = self->stuck;
+    snprintf (note, size, "%s", self->note);
+    pthread_mutex_unlock (&self->lock);
+    return stuck;
 }
 
 static bool
@@ -196,7 +215,7 @@ s_on_event (const Meso__V1__Event *ev, const uint8_t *raw, size_t len, void *arg
         snprintf (why, sizeof why, "%.120s%s%s%s", e->message[0] ? e->message : "not applied",
                   e->sqlstate[0] ? " (SQLSTATE " : "", e->sqlstate, e->sqlstate[0] ? ")" : "");
         meso_progress_failed (p, ev->stream_seq, why);
-        s_check_stuck (self, NULL, 0);
+        s_check_stuck (self);
     }
     return -1;
 }
@@ -219,6 +238,7 @@ meso_consumer_new (meso_db_t *db, const char *schema, const char *streams,
     meso_consumer_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    pthread_mutex_init (&self->lock, NULL);
     self->db = db;
     self->fn = fn;
     self->arg = arg;
@@ -284,7 +304,7 @@ meso_consumer_new (meso_db_t *db, const char *schema, const char *streams,
     if (meso_health_register (s_health_check, self) != 0)
         meso_warn ("consumer %s: too many health checks; a stuck stream will not show in Health",
                    self->name);
-    s_check_stuck (self, NULL, 0);
+    s_check_stuck (self);
     return self;
 }
 
@@ -297,6 +317,7 @@ meso_consumer_destroy (meso_consumer_t **self_p)
         return;
     meso_health_unregister (s_health_check, self);
     meso_subscriber_destroy (&self->sub);
+    pthread_mutex_destroy (&self->lock);
     free (self->name);
     free (self);
     *self_p = NULL;
@@ -307,7 +328,7 @@ meso_consumer_poll (meso_consumer_t *self, int timeout_ms)
 {
     assert (self);
     int rc = meso_subscriber_poll (self->sub, timeout_ms);
-    s_check_stuck (self, NULL, 0);
+    s_check_stuck (self);
     return rc;
 }
 

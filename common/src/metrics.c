@@ -1,10 +1,10 @@
 /* metrics.c -- the process's Prometheus registry and its HTTP endpoint.
  *
  * Why it is built this way:
- * - One static registry per process, behind one mutex: the daemons are
- *   single-threaded, so the only contention is libmicrohttpd's thread
- *   rendering a scrape (a few times a minute) against the loop recording a
- *   request (a few hundred nanoseconds under the lock). Atomics per series
+ * - One static registry per process, behind one mutex: the daemons' worker
+ *   threads (meso_bus_server_start), their main thread and libmicrohttpd's
+ *   thread rendering a scrape share it; recording a request holds it a few
+ *   hundred nanoseconds, so a handful of workers barely contend. Atomics per series
  *   would save little and make a consistent snapshot (histogram buckets
  *   that add up to its count) harder.
  * - Fixed-size tables, no allocation when recording: a request is a lookup

@@ -21,6 +21,8 @@
 #      other clinics and the chain need (ingredients, recipes) runs as the
 #      operator key. One refused call is shown: the front desk trying a
 #      refund (PERMISSION_DENIED), and another clinic's stock;
+#   0b. every daemon's Health: its worker pool (MESO_WORKERS) and whether
+#      each worker's database connection is up;
 #   1. three clinics in three time zones (New York, Paris, Sydney) with
 #      opening hours, practitioners, rooms and their body mesotherapy
 #      consent text (version 1);
@@ -208,6 +210,11 @@ for p in "${PRINCIPALS[@]}"; do
         ${streams:+--streams "$streams"} $health "${keyarg[@]}"
 done
 "$M" access list
+
+section "0b. Each daemon serves with a pool of workers (MESO_WORKERS)"
+note "one worker per core by default, each with its own database connection; Health says how many"
+note "and how many have their connection up (the workers=N connected=M note)"
+"$M" health || true     # billing may be absent: its line says so
 
 section "1. Clinics, practitioners and rooms (scheduling)"
 note "each clinic is set up by its manager (Paris) or the operator (the others)"

@@ -36,6 +36,7 @@
 #ifndef BILLING_BILLING_H
 #define BILLING_BILLING_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,15 +52,20 @@
 
 #define BILLING_SCHEMA "billing"
 
-typedef struct {
+/* The daemon's state; each worker has a copy with its own db and clinics
+ * (main.c), and main points at the main thread's, whose counters Health
+ * reads (atomics: the main thread writes them, workers read). */
+typedef struct billing_s {
     meso_db_t *db;
     meso_bus_server_t *server;
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_consumer_t *consumer;      /* NULL when no events endpoint is set */
+    struct billing_s *main;         /* the main thread's state */
     const pricing_provider_t *provider;
-    uint64_t events_applied;        /* events applied since start */
-    uint64_t sessions_charged;      /* sessions charged since start */
-    uint64_t packages_expired;      /* packages expired since start */
+    atomic_uint_fast64_t events_applied;    /* events applied since start */
+    atomic_uint_fast64_t sessions_charged;  /* sessions charged since start */
+    atomic_uint_fast64_t packages_expired;  /* packages expired since start */
+    atomic_uint_fast64_t cursors[2];        /* the consumer's session, screening cursors */
     /* The IANA zone of the clinic the running request names (set by
      * billing_run and the read methods before the work; "UTC" when
      * clinics are not checked). Points into the clinics cache. */

@@ -68,16 +68,18 @@ const meso_method_t billing_methods[] = {
 void
 billing_health (Meso__V1__HealthReply *health, void *arg)
 {
-    billing_t *self = arg;
-    static char notes[2][128];
-    static char *note_ptrs[2] = { notes[0], notes[1] };
+    billing_t *self = ((billing_t *) arg)->main;     /* a worker's copy points there */
+    static __thread char notes[2][128];
+    static __thread char *note_ptrs[2];
+    note_ptrs[0] = notes[0];
+    note_ptrs[1] = notes[1];
     snprintf (notes[0], sizeof notes[0], "consumer=%s session_cursor=%llu screening_cursor=%llu",
-              self->consumer ? "on" : "off",
-              (unsigned long long) (self->consumer ? meso_consumer_cursor (self->consumer, "session") : 0),
-              (unsigned long long) (self->consumer ? meso_consumer_cursor (self->consumer, "screening") : 0));
+              self->consumer ? "on" : "off", (unsigned long long) atomic_load (&self->cursors[0]),
+              (unsigned long long) atomic_load (&self->cursors[1]));
     snprintf (notes[1], sizeof notes[1], "events_applied=%llu sessions_charged=%llu packages_expired=%llu provider=%s",
-              (unsigned long long) self->events_applied, (unsigned long long) self->sessions_charged,
-              (unsigned long long) self->packages_expired,
+              (unsigned long long) atomic_load (&self->events_applied),
+              (unsigned long long) atomic_load (&self->sessions_charged),
+              (unsigned long long) atomic_load (&self->packages_expired),
               self->provider ? self->provider->name : "");
     health->n_notes = 2;
     health->notes = note_ptrs;

@@ -1,9 +1,12 @@
 /* main.c -- the billing daemon: configuration, sockets, the loop.
  *
- * One process, one thread, two database connections: one for requests,
- * one for the event consumer (a consumer transaction -- cursor plus
- * effect -- must never interleave with a request's on one PGconn). The
- * loop waits on the ROUTER and the consumer's SUB socket. Everything the
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection and clinic cache (meso_bus_server_start); the main
+ * thread has two more connections, for the ticks and for the event
+ * consumer (a consumer transaction -- cursor plus effect -- must never
+ * interleave with a request's on one PGconn), and waits on the consumer's
+ * SUB socket. Health reads the consumer's cursors and the counters from
+ * atomics the main thread writes. Everything the
  * daemon knows is in PostgreSQL, so several instances may run against one
  * database, and a daemon killed at any point loses nothing: a request's
  * effect and its idempotency record commit together, and an event's charge
@@ -34,6 +37,49 @@
 /* Keys past their retention go in small batches between requests. */
 static meso_idem_purger_t s_purger;
 
+/* The options, for the workers' own connections and clients. */
+static const meso_opt_t *s_opts;
+
+/* A worker's state (meso_bus_server_start): the daemon's settings, with a
+ * connection and a clinics cache (its own scheduling client) of its own.
+ * The consumer and the ticks stay with the main thread. */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    billing_t *w = malloc (sizeof *w);
+    if (!w)
+        return -1;
+    *w = *(billing_t *) arg;
+    w->consumer = NULL;
+    w->db = meso_db_new (meso_config_get (s_opts, "db"));
+    w->clinics = meso_clinics_new (meso_config_get (s_opts, "scheduling"), "billing");
+    *worker_arg = w;
+    *db = w->db;
+    return w->db && w->clinics ? 0 : -1;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    billing_t *w = worker_arg;
+    if (!w)
+        return;
+    meso_db_destroy (&w->db);
+    meso_clinics_destroy (&w->clinics);
+    free (w);
+}
+
+/* Health (served by a worker) reads the consumer's cursors from here. */
+static void
+s_publish_cursors (billing_t *self)
+{
+    static const char *const streams[] = { "session", "screening" };
+    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
+        atomic_store (&self->cursors[i], meso_consumer_cursor (self->consumer, streams[i]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -57,6 +103,7 @@ main (int argc, char **argv)
           "(ms, 1000..3600000; 0: never)", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         MESO_IDEM_OPTS,
+        MESO_WORKERS_OPT,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-billing",
@@ -65,6 +112,10 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("billing", meso_config_get (opts, "log-level"));
+    s_opts = opts;
+    long workers;
+    if (meso_config_int (opts, "workers", 0, MESO_BUS_WORKERS_MAX, &workers) != 0)
+        return 2;
     if (meso_idem_purger_init (&s_purger, opts, BILLING_SCHEMA) != 0)
         return 2;
     long gauges_every;
@@ -81,6 +132,7 @@ main (int argc, char **argv)
 
     billing_t self;
     memset (&self, 0, sizeof self);
+    self.main = &self;
     self.provider = &pricing_provider_record_only;
     const char *pause = getenv ("MESO_BILLING_TEST_PAUSE_MS");
     if (pause && *pause) {
@@ -132,6 +184,11 @@ main (int argc, char **argv)
             return 1;
         }
     }
+    if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
+                               s_worker_fini, &self) != 0) {
+        meso_error ("cannot start the workers");
+        return 1;
+    }
     meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
                self.consumer ? ", consuming session and screening events from " : "",
                self.consumer ? events : "");
@@ -157,28 +214,29 @@ main (int argc, char **argv)
             }
             expiry_next = zclock_mono () + expiry_every;
         }
-        zmq_pollitem_t items[2] = {
-            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[1] = {
             { NULL, 0, ZMQ_POLLIN, 0 }
         };
-        int nitems = 1;
+        /* The workers serve requests; this thread consumes and ticks. */
+        int nitems = 0;
         if (self.consumer) {
-            items[1].socket = zsock_resolve (meso_consumer_socket (self.consumer));
-            nitems = 2;
+            items[0].socket = zsock_resolve (meso_consumer_socket (self.consumer));
+            nitems = 1;
         }
         if (zmq_poll (items, nitems, self.consumer ? POLL_MS / 4 : POLL_MS) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            meso_bus_server_handle (self.server);
         /* Every turn, not only on live input: catch-up replays and
          * heartbeat checks are the consumer's own business. */
         if (self.consumer && meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
             zclock_sleep (50);         /* a failed effect: it comes again */
+        if (self.consumer)
+            s_publish_cursors (&self);
     }
     meso_info ("stopping");
+    meso_bus_server_drain (self.server);    /* the requests in flight are answered */
     meso_consumer_destroy (&self.consumer);
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&consumer_db);

@@ -7,6 +7,7 @@
 #ifndef EVENTS_EVENTS_H
 #define EVENTS_EVENTS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,8 +40,16 @@ typedef struct {
     int64_t age_ms;                 /* since its transaction began */
 } store_horizon_t;
 
-typedef struct {
+/* The daemon's state. The main thread relays and publishes with its own;
+ * each worker serving Replay and Head has a copy with its own db (main.c),
+ * and main points at the main thread's. What the relay changes and
+ * workers read (active, heads, global_head, published, horizon, tail) is
+ * written under main->lock by the main thread, and read under it by
+ * workers; the main thread reads its own without it. */
+typedef struct events_s {
     meso_db_t *db;
+    struct events_s *main;          /* the main thread's state */
+    pthread_mutex_t lock;           /* in the main thread's state only */
     zsock_t *pub;
     meso_bus_server_t *server;
     bool active;                    /* holds the writer lock */

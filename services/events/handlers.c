@@ -40,7 +40,9 @@ s_head (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg
     hb.n_heads = EVENTS_NSTREAMS;
     hb.heads = shp;
     hb.global_head = global;
-    hb.active = self->active;
+    pthread_mutex_lock (&self->main->lock);
+    hb.active = self->main->active;
+    pthread_mutex_unlock (&self->main->lock);
     meso_reply_ok (reply, &hb.base);
 }
 
@@ -55,12 +57,20 @@ const meso_method_t events_methods[] = {
 void
 events_health (Meso__V1__HealthReply *health, void *arg)
 {
-    events_t *self = arg;
-    static char notes[3][320];
-    static char *note_ptrs[3] = { notes[0], notes[1], notes[2] };
-    snprintf (notes[0], sizeof notes[0], "role=%s", self->active ? "active" : "standby");
+    events_t *self = arg;           /* the serving worker's: its db */
+    events_t *m = self->main;
+    static __thread char notes[3][320];
+    static __thread char *note_ptrs[3];
+    for (int i = 0; i < 3; i++)
+        note_ptrs[i] = notes[i];
+    pthread_mutex_lock (&m->lock);
+    bool active = m->active;
+    uint64_t global_head = m->global_head, published = m->published;
+    store_horizon_t h = m->horizon;
+    pthread_mutex_unlock (&m->lock);
+    snprintf (notes[0], sizeof notes[0], "role=%s", active ? "active" : "standby");
     snprintf (notes[1], sizeof notes[1], "global_head=%llu published=%llu",
-              (unsigned long long) self->global_head, (unsigned long long) self->published);
+              (unsigned long long) global_head, (unsigned long long) published);
     health->n_notes = 2;
     health->notes = note_ptrs;
     if (health->db_ok) {
@@ -68,18 +78,17 @@ events_health (Meso__V1__HealthReply *health, void *arg)
         health->lag_ms = lag < 0 ? 0 : lag;
         /* Rows waiting more than 10 s mean relaying is stuck (or a long
          * transaction holds the horizon back). */
-        if (self->active && lag > 10000)
+        if (active && lag > 10000)
             health->state = "degraded";
         /* The gapless rule makes every event wait for the oldest running
          * write transaction: say which one, and for how long (measured by
          * events_watch_horizon, once a second). */
-        const store_horizon_t *h = &self->horizon;
-        if (self->active && h->pid && h->age_ms > self->held_warn_ms) {
+        if (active && h.pid && h.age_ms > m->held_warn_ms) {
             health->state = "degraded";
             snprintf (notes[2], sizeof notes[2],
                       "relay held back %lld ms by pid %d (role %s, database %s, %s) "
-                      "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h->age_ms, h->pid,
-                      h->role, h->database, h->state, (long long) self->held_warn_ms);
+                      "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h.age_ms, h.pid,
+                      h.role, h.database, h.state, (long long) m->held_warn_ms);
             health->n_notes = 3;
         }
     }
@@ -88,11 +97,17 @@ events_health (Meso__V1__HealthReply *health, void *arg)
 void
 events_watch_horizon (events_t *self)
 {
-    if (!self->active || store_horizon (self->db, &self->horizon) != 0) {
-        memset (&self->horizon, 0, sizeof self->horizon);
+    store_horizon_t h;
+    memset (&h, 0, sizeof h);
+    bool ok = self->active && store_horizon (self->db, &h) == 0;
+    if (!ok)
+        memset (&h, 0, sizeof h);
+    pthread_mutex_lock (&self->lock);
+    self->horizon = h;
+    pthread_mutex_unlock (&self->lock);
+    if (!ok)
         return;
-    }
     meso_metrics_set ("meso_events_held_back_seconds",
                       "Age of the oldest running transaction the relay must wait for.",
-                      NULL, NULL, (double) self->horizon.age_ms / 1000.0);
+                      NULL, NULL, (double) h.age_ms / 1000.0);
 }

@@ -1,6 +1,8 @@
 /* main.c -- the events daemon: configuration, sockets, the loop.
  *
- * One process, one thread, one database connection. Several instances may
+ * The main thread relays with one connection (the single writer); Replay,
+ * Head and Health are served by MESO_WORKERS workers, each with its own
+ * connection (meso_bus_server_start). Several instances may
  * run: the one that holds the writer lock (a session advisory lock, released
  * by PostgreSQL the moment its connection dies) relays and publishes; the
  * others answer Replay and Head from the log and try for the lock twice a
@@ -95,6 +97,7 @@ s_publish (events_t *self, PGresult *res)
         zmq_send (pub, seqtext, (size_t) seqlen, ZMQ_SNDMORE);
         zmq_send (pub, "", 0, 0);
         int i = events_stream_index (stream);
+        pthread_mutex_lock (&self->lock);
         if (i >= 0 && self->tail) {
             tail_event_t ev = { seq, global, type, PQgetvalue (res, r, 5),
                                 (const uint8_t *) PQgetvalue (res, r, 4),
@@ -106,6 +109,7 @@ s_publish (events_t *self, PGresult *res)
         if (global > self->global_head)
             self->global_head = global;
         self->published++;
+        pthread_mutex_unlock (&self->lock);
     }
     int n = PQntuples (res);
     if (n > 0) {
@@ -156,7 +160,9 @@ s_relay (events_t *self)
         PGconn *conn = meso_db_conn (self->db);
         if (PQstatus (conn) != CONNECTION_OK || PQbackendPID (conn) != self->lock_pid) {
             meso_warn ("database session changed: writer lock lost");
+            pthread_mutex_lock (&self->lock);
             self->active = false;
+            pthread_mutex_unlock (&self->lock);
             return -1;
         }
         s_batch_t b = { self, NULL, false };
@@ -171,8 +177,11 @@ s_relay (events_t *self)
         int n = PQntuples (res);
         /* An erased patient's health events may be in the tail, whole:
          * replays read the log (where they are gone) until it refills. */
-        if (b.erased && self->tail)
+        if (b.erased && self->tail) {
+            pthread_mutex_lock (&self->lock);
             tail_clear (self->tail);
+            pthread_mutex_unlock (&self->lock);
+        }
         s_publish (self, res);
         PQclear (res);
         total += n;
@@ -201,19 +210,57 @@ s_drain_notifies (events_t *self)
 static void
 s_become_active (events_t *self)
 {
-    if (store_listen (self->db) != 0
-        || store_heads (self->db, self->heads, &self->global_head, NULL) != 0) {
+    uint64_t heads[EVENTS_NSTREAMS] = { 0 }, global = 0;
+    if (store_listen (self->db) != 0 || store_heads (self->db, heads, &global, NULL) != 0) {
         meso_error ("cannot start as the writer: %s", meso_db_error (self->db)->message);
         /* Give the lock back (a dead connection has released it already). */
         meso_db_exec (self->db, "SELECT pg_advisory_unlock_all ()", 0, NULL);
         return;
     }
+    pthread_mutex_lock (&self->lock);
+    memcpy (self->heads, heads, sizeof heads);
+    self->global_head = global;
     tail_clear (self->tail);            /* what another writer did is in the log only */
     self->active = true;
+    pthread_mutex_unlock (&self->lock);
     self->lock_pid = PQbackendPID (meso_db_conn (self->db));
     self->relay_due = true;
     meso_info ("writer lock taken: relaying and publishing (global head %llu)",
                (unsigned long long) self->global_head);
+}
+
+/* The options, for the workers' own connections. */
+static const meso_opt_t *s_opts;
+
+/* A worker's state (meso_bus_server_start): a copy with a connection of
+ * its own; the relay state stays the main thread's (self->main). */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    events_t *w = calloc (1, sizeof *w);
+    if (!w)
+        return -1;
+    events_t *m = arg;
+    w->main = m;
+    w->batch = m->batch;
+    w->retention_s = m->retention_s;
+    w->held_warn_ms = m->held_warn_ms;
+    w->db = meso_db_new (meso_config_get (s_opts, "db"));
+    *worker_arg = w;
+    *db = w->db;
+    return w->db ? 0 : -1;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    events_t *w = worker_arg;
+    if (!w)
+        return;
+    meso_db_destroy (&w->db);
+    free (w);
 }
 
 int
@@ -232,6 +279,7 @@ main (int argc, char **argv)
         { "metrics", "MESO_METRICS_BIND", "",
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
+        MESO_WORKERS_OPT,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-events",
@@ -245,6 +293,10 @@ main (int argc, char **argv)
         || meso_config_int (opts, "held-warn-ms", 1, 86400000L, &held_warn) != 0)
         return 2;
     meso_log_init ("events", meso_config_get (opts, "log-level"));
+    s_opts = opts;
+    long workers;
+    if (meso_config_int (opts, "workers", 0, MESO_BUS_WORKERS_MAX, &workers) != 0)
+        return 2;
     if (meso_metrics_start ("events", meso_config_get (opts, "metrics")) != 0)
         return 1;
     zsys_init ();
@@ -252,6 +304,8 @@ main (int argc, char **argv)
 
     events_t self;
     memset (&self, 0, sizeof self);
+    self.main = &self;
+    pthread_mutex_init (&self.lock, NULL);
     /* 4096 events or 16 MiB per stream: seconds of a busy chain. */
     self.tail = tail_new (EVENTS_NSTREAMS, 4096, 16u << 20);
     if (!self.tail) {
@@ -288,6 +342,11 @@ main (int argc, char **argv)
     if (!self.server)
         return 1;
     meso_bus_server_set_health (self.server, events_health, &self);
+    if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
+                               s_worker_fini, &self) != 0) {
+        meso_error ("cannot start the workers");
+        return 1;
+    }
     meso_info ("serving on %s, publishing on %s", meso_config_get (opts, "bind"),
                meso_config_get (opts, "pub"));
 
@@ -299,8 +358,10 @@ main (int argc, char **argv)
         if (self.active && (!meso_db_ok (self.db)
                             || PQbackendPID (meso_db_conn (self.db)) != self.lock_pid)) {
             meso_warn ("database connection lost: writer lock released");
+            pthread_mutex_lock (&self.lock);
             self.active = false;
             tail_clear (self.tail);
+            pthread_mutex_unlock (&self.lock);
         }
         if (!self.active && now >= next_lock) {
             next_lock = now + LOCK_RETRY_MS;
@@ -325,7 +386,9 @@ main (int argc, char **argv)
                 meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
                 /* A replay from a pruned position must be refused, not
                  * answered from memory. */
+                pthread_mutex_lock (&self.lock);
                 tail_clear (self.tail);
+                pthread_mutex_unlock (&self.lock);
             }
             /* At least once per retention period, at most once a minute. */
             next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
@@ -351,27 +414,26 @@ main (int argc, char **argv)
         int timeout = self.relay_due ? 0 : (int) (wake - meso_time_mono_ms ());
         if (timeout < 0)
             timeout = 0;
-        zmq_pollitem_t items[2] = {
-            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+        /* The workers serve Replay and Head; this thread relays. */
+        zmq_pollitem_t items[1] = {
             { NULL, -1, ZMQ_POLLIN, 0 }
         };
-        int nitems = 1;
+        int nitems = 0;
         PGconn *conn = meso_db_conn (self.db);
         if (self.active && conn && PQsocket (conn) >= 0) {
-            items[1].fd = PQsocket (conn);
-            nitems = 2;
+            items[0].fd = PQsocket (conn);
+            nitems = 1;
         }
         if (zmq_poll (items, nitems, timeout) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            meso_bus_server_handle (self.server);
-        if (nitems == 2 && (items[1].revents & ZMQ_POLLIN) && s_drain_notifies (&self))
+        if (nitems == 1 && (items[0].revents & ZMQ_POLLIN) && s_drain_notifies (&self))
             self.relay_due = true;
     }
     meso_info ("stopping");
+    meso_bus_server_drain (self.server);    /* the requests in flight are answered */
     meso_bus_server_destroy (&self.server);
     zsock_destroy (&self.pub);
     meso_db_destroy (&self.db);

@@ -242,12 +242,16 @@ events_replay (const Meso__V1__Request *req, void *body, meso_reply_t *reply, vo
 
     /* The active writer's heads are exact, and its tail holds the newest
      * events: the replays doorbells cause are answered from memory. */
-    uint64_t head;
-    if (self->active && self->tail && tail_covers (self->tail, si, rq->after_seq, self->heads[si])) {
-        head = self->heads[si];
-        s_from_tail (&pg, self->tail, si, head, limit);
+    uint64_t head = 0;
+    events_t *m = self->main;       /* the relay's state, under its lock */
+    pthread_mutex_lock (&m->lock);
+    bool tailed = m->active && m->tail && tail_covers (m->tail, si, rq->after_seq, m->heads[si]);
+    if (tailed) {
+        head = m->heads[si];
+        s_from_tail (&pg, m->tail, si, head, limit);     /* copies */
     }
-    else {
+    pthread_mutex_unlock (&m->lock);
+    if (!tailed) {
         uint64_t heads[EVENTS_NSTREAMS] = { 0 }, first[EVENTS_NSTREAMS] = { 0 }, global = 0;
         if (store_heads (self->db, heads, &global, first) != 0) {
             meso_reply_db_error (reply, self->db, "cannot read the stream heads");

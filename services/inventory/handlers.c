@@ -78,14 +78,16 @@ const meso_method_t inventory_methods[] = {
 void
 inventory_health (Meso__V1__HealthReply *health, void *arg)
 {
-    inventory_t *self = arg;
-    static char notes[2][96];
-    static char *note_ptrs[2] = { notes[0], notes[1] };
+    inventory_t *self = ((inventory_t *) arg)->main;     /* a worker's copy points there */
+    static __thread char notes[2][96];
+    static __thread char *note_ptrs[2];
+    note_ptrs[0] = notes[0];
+    note_ptrs[1] = notes[1];
     snprintf (notes[0], sizeof notes[0], "consumer=%s session_cursor=%llu",
-              self->consumer ? "on" : "off",
-              (unsigned long long) (self->consumer ? meso_consumer_cursor (self->consumer, "session") : 0));
+              self->consumer ? "on" : "off", (unsigned long long) atomic_load (&self->cursors[0]));
     snprintf (notes[1], sizeof notes[1], "events_applied=%llu expiring_sent=%llu",
-              (unsigned long long) self->events_applied, (unsigned long long) self->expiring_sent);
+              (unsigned long long) atomic_load (&self->events_applied),
+              (unsigned long long) atomic_load (&self->expiring_sent));
     health->n_notes = 2;
     health->notes = note_ptrs;
 }

@@ -41,6 +41,7 @@
 #ifndef INVENTORY_INVENTORY_H
 #define INVENTORY_INVENTORY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,13 +73,18 @@
  * (9999-12-31) that would hold stock for a session that never comes. */
 #define SESSION_HORIZON_YEARS 11
 
-typedef struct {
+/* The daemon's state; each worker has a copy with its own db and clinics
+ * (main.c), and main points at the main thread's, whose counters Health
+ * reads (atomics: the main thread writes them, workers read). */
+typedef struct inventory_s {
     meso_db_t *db;
     meso_bus_server_t *server;
     meso_clinics_t *clinics;        /* which clinics exist (scheduling.GetClinic, cached) */
     meso_consumer_t *consumer;      /* NULL when no events endpoint is set */
-    uint64_t events_applied;        /* session events applied since start */
-    uint64_t expiring_sent;         /* stock.expiring events emitted */
+    struct inventory_s *main;       /* the main thread's state */
+    atomic_uint_fast64_t events_applied;    /* session events applied since start */
+    atomic_uint_fast64_t expiring_sent;     /* stock.expiring events emitted */
+    atomic_uint_fast64_t cursors[1];        /* the consumer's session cursor */
 } inventory_t;
 
 /* ---- handlers.c: the table main.c serves ----

@@ -1,8 +1,9 @@
 /* main.c -- the inventory daemon: configuration, sockets, the loop.
  *
- * One process, one thread, one database connection (a PGconn belongs to one
- * thread). The loop waits on the ROUTER and, when an events endpoint is
- * configured, on the session-event consumer's SUB socket; a timer announces
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection and clinic cache (a PGconn belongs to one thread);
+ * the main thread keeps its own for the ticks and, when an events endpoint
+ * is configured, waits on the session-event consumer's SUB socket; a timer announces
  * lots about to expire (each once; every minute by default,
  * --expiring-check-ms, which the tests shorten). Everything the daemon
  * knows is in PostgreSQL, so several instances may run against one
@@ -31,6 +32,49 @@
 /* Keys past their retention go in small batches between requests. */
 static meso_idem_purger_t s_purger;
 
+/* The options, for the workers' own connections and clients. */
+static const meso_opt_t *s_opts;
+
+/* A worker's state (meso_bus_server_start): the daemon's settings, with a
+ * connection and a clinics cache (its own scheduling client) of its own.
+ * The consumer and the ticks stay with the main thread. */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    inventory_t *w = malloc (sizeof *w);
+    if (!w)
+        return -1;
+    *w = *(inventory_t *) arg;
+    w->consumer = NULL;
+    w->db = meso_db_new (meso_config_get (s_opts, "db"));
+    w->clinics = meso_clinics_new (meso_config_get (s_opts, "scheduling"), "inventory");
+    *worker_arg = w;
+    *db = w->db;
+    return w->db && w->clinics ? 0 : -1;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    inventory_t *w = worker_arg;
+    if (!w)
+        return;
+    meso_db_destroy (&w->db);
+    meso_clinics_destroy (&w->clinics);
+    free (w);
+}
+
+/* Health (served by a worker) reads the consumer's cursors from here. */
+static void
+s_publish_cursors (inventory_t *self)
+{
+    static const char *const streams[] = { "session" };
+    for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++)
+        atomic_store (&self->cursors[i], meso_consumer_cursor (self->consumer, streams[i]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -49,6 +93,7 @@ main (int argc, char **argv)
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         MESO_IDEM_OPTS,
+        MESO_WORKERS_OPT,
         { "expiring-check-ms", "MESO_INVENTORY_EXPIRING_CHECK_MS", "60000",
           "how often to look for lots to announce as stock.expiring (ms, 50..86400000)", NULL },
         { NULL, NULL, NULL, NULL, NULL }
@@ -59,6 +104,10 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("inventory", meso_config_get (opts, "log-level"));
+    s_opts = opts;
+    long workers;
+    if (meso_config_int (opts, "workers", 0, MESO_BUS_WORKERS_MAX, &workers) != 0)
+        return 2;
     if (meso_idem_purger_init (&s_purger, opts, INVENTORY_SCHEMA) != 0)
         return 2;
     long expiring_every_ms = 0;
@@ -71,6 +120,7 @@ main (int argc, char **argv)
 
     inventory_t self;
     memset (&self, 0, sizeof self);
+    self.main = &self;
     if (meso_trust_start ("inventory", meso_config_get (opts, "db")) != 0)
         return 1;
     self.db = meso_db_new (meso_config_get (opts, "db"));
@@ -117,6 +167,11 @@ main (int argc, char **argv)
             return 1;
         }
     }
+    if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
+                               s_worker_fini, &self) != 0) {
+        meso_error ("cannot start the workers");
+        return 1;
+    }
     meso_info ("serving on %s%s%s", meso_config_get (opts, "bind"),
                self.consumer ? ", consuming session events from " : "", self.consumer ? events : "");
 
@@ -134,28 +189,29 @@ main (int argc, char **argv)
                     next_expiring = now;   /* more waiting */
             }
         }
-        zmq_pollitem_t items[2] = {
-            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[1] = {
             { NULL, 0, ZMQ_POLLIN, 0 }
         };
-        int nitems = 1;
+        /* The workers serve requests; this thread consumes and ticks. */
+        int nitems = 0;
         if (self.consumer) {
-            items[1].socket = zsock_resolve (meso_consumer_socket (self.consumer));
-            nitems = 2;
+            items[0].socket = zsock_resolve (meso_consumer_socket (self.consumer));
+            nitems = 1;
         }
         if (zmq_poll (items, nitems, self.consumer ? POLL_MS / 4 : POLL_MS) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            meso_bus_server_handle (self.server);
         /* Every turn, not only on live input: catch-up replays and
          * heartbeat checks are the consumer's own business. */
         if (self.consumer && meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
             zclock_sleep (50);         /* a failed effect: it comes again */
+        if (self.consumer)
+            s_publish_cursors (&self);
     }
     meso_info ("stopping");
+    meso_bus_server_drain (self.server);    /* the requests in flight are answered */
     meso_consumer_destroy (&self.consumer);
     meso_bus_server_destroy (&self.server);
     meso_db_destroy (&consumer_db);

@@ -1,7 +1,9 @@
 /* main.c -- the scheduling daemon: configuration, the sockets, the loop.
  *
- * One process, one thread, one database connection, and a DEALER client
- * each for screening and inventory (the booking saga calls them). No
+ * Requests are served by MESO_WORKERS worker threads (meso_bus_server_start),
+ * each with its own database connection and DEALER clients for screening
+ * and inventory (the booking saga calls them); the main thread keeps one
+ * connection for the ticks and the consumer. No
  * state outside PostgreSQL: several instances may serve one database; the
  * exclusion constraints keep their bookings apart, and the saga's advisory
  * locks tell each instance which pending bookings belong to a dead one.
@@ -34,6 +36,42 @@
 
 /* Keys past their retention go in small batches between requests. */
 static meso_idem_purger_t s_purger;
+
+/* The options, for the workers' own connections and clients. */
+static const meso_opt_t *s_opts;
+
+/* A worker's state (meso_bus_server_start): the daemon's settings, with a
+ * connection and bus clients of its own. The consumer and the ticks stay
+ * with the main thread (one recovery loop per instance). */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    scheduling_t *w = malloc (sizeof *w);
+    if (!w)
+        return -1;
+    *w = *(scheduling_t *) arg;
+    w->consumer = NULL;
+    w->db = meso_db_new (meso_config_get (s_opts, "db"));
+    w->screening = meso_bus_client_new ("screening", meso_config_get (s_opts, "screening"));
+    w->inventory = meso_bus_client_new ("inventory", meso_config_get (s_opts, "inventory"));
+    *worker_arg = w;
+    *db = w->db;
+    return w->db && w->screening && w->inventory ? 0 : -1;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    scheduling_t *w = worker_arg;
+    if (!w)
+        return;
+    meso_db_destroy (&w->db);
+    meso_bus_client_destroy (&w->screening);
+    meso_bus_client_destroy (&w->inventory);
+    free (w);
+}
 
 static void
 s_tick (void *arg)
@@ -102,6 +140,7 @@ main (int argc, char **argv)
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         MESO_IDEM_OPTS,
+        MESO_WORKERS_OPT,
         { NULL, NULL, NULL, NULL, NULL }
     };
     int rc = meso_config_parse (opts, argc, argv, "meso-scheduling",
@@ -110,6 +149,10 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("scheduling", meso_config_get (opts, "log-level"));
+    s_opts = opts;
+    long workers;
+    if (meso_config_int (opts, "workers", 0, MESO_BUS_WORKERS_MAX, &workers) != 0)
+        return 2;
     if (meso_idem_purger_init (&s_purger, opts, SCHED_SCHEMA) != 0)
         return 2;
     if (meso_metrics_start ("scheduling", meso_config_get (opts, "metrics")) != 0)
@@ -208,20 +251,23 @@ main (int argc, char **argv)
                self.consumer ? ", consuming screening events from " : "", self.consumer ? events : "");
     /* Recovery before serving: bookings a previous life left pending. */
     s_tick (&self);
+    if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
+                               s_worker_fini, &self) != 0) {
+        meso_error ("cannot start the workers");
+        return 1;
+    }
     if (!self.consumer)
         meso_bus_server_run (self.server, s_tick, &self, 1000);
+    /* The workers serve requests; this thread consumes and ticks. */
     while (self.consumer && !zsys_interrupted) {
-        zmq_pollitem_t items[2] = {
-            { zsock_resolve (meso_bus_server_socket (self.server)), 0, ZMQ_POLLIN, 0 },
+        zmq_pollitem_t items[1] = {
             { zsock_resolve (meso_consumer_socket (self.consumer)), 0, ZMQ_POLLIN, 0 }
         };
-        if (zmq_poll (items, 2, CONSUMER_POLL_MS) < 0) {
+        if (zmq_poll (items, 1, CONSUMER_POLL_MS) < 0) {
             if (zmq_errno () == EINTR)
                 continue;
             break;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            meso_bus_server_handle (self.server);
         /* Every turn, not only on live input: catch-up replays and
          * heartbeat checks are the consumer's own business. */
         if (meso_consumer_poll (self.consumer, 0) < 0 && !zsys_interrupted)
@@ -229,6 +275,7 @@ main (int argc, char **argv)
         s_tick (&self);
     }
     meso_info ("stopping");
+    meso_bus_server_drain (self.server);    /* the requests in flight are answered */
     meso_consumer_destroy (&self.consumer);
     meso_db_destroy (&consumer_db);
     meso_bus_server_destroy (&self.server);

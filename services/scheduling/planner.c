@@ -148,7 +148,7 @@ planner_slot_starts (int opens, int closes, int slot_min, int *out, int max)
     return n;
 }
 
-static int s_preferred;
+static __thread int s_preferred;   /* qsort has no argument: per thread */
 
 static int
 s_cmp_pref (const void *a, const void *b)

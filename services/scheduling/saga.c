@@ -59,6 +59,7 @@
  * through rows.c, its SQL through store_saga.c. */
 #include "scheduling.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,11 @@ saga_pause_point (scheduling_t *self, int step)
             fclose (f);
         }
     }
+    /* The whole process stops, as a dead one would: with workers, pausing
+     * this thread alone would leave the others serving (a client's retry
+     * of this very request among them). SIGKILL still ends it. */
     for (;;)
-        pause ();
+        raise (SIGSTOP);
 }
 
 /* ------------------------------------------------------- step 0: replay */

@@ -120,7 +120,7 @@ static void
 s_fill_rescheduled (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
     s_resched_t *r = ctx;
-    static Meso__V1__SessionRescheduled x;
+    static __thread Meso__V1__SessionRescheduled x;    /* outlives the call: the event points at it */
     meso__v1__session_rescheduled__init (&x);
     x.session = info;
     x.previous_starts_at_us = r->prev_start;
@@ -282,7 +282,7 @@ static void
 s_fill_cancelled (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
     s_cancel_t *c = ctx;
-    static Meso__V1__SessionCancelled x;
+    static __thread Meso__V1__SessionCancelled x;    /* outlives the call: the event points at it */
     meso__v1__session_cancelled__init (&x);
     x.session = info;
     x.by = c->in->by;
@@ -334,7 +334,7 @@ sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 static void
 s_fill_no_show (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
-    static Meso__V1__SessionNoShow x;
+    static __thread Meso__V1__SessionNoShow x;    /* outlives the call: the event points at it */
     meso__v1__session_no_show__init (&x);
     x.session = info;
     ev->type = "session.no_show";
@@ -370,7 +370,7 @@ s_no_show_effect (meso_db_t *db, sched_job_t *job)
 static void
 s_fill_started (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
-    static Meso__V1__SessionStarted x;
+    static __thread Meso__V1__SessionStarted x;    /* outlives the call: the event points at it */
     meso__v1__session_started__init (&x);
     x.session = info;
     x.started_at_us = meso_time_now_us ();
@@ -475,7 +475,7 @@ static void
 s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
 {
     s_complete_t *c = ctx;
-    static Meso__V1__SessionCompleted x;
+    static __thread Meso__V1__SessionCompleted x;    /* outlives the call: the event points at it */
     meso__v1__session_completed__init (&x);
     x.session = info;
     x.completed_at_us = meso_time_now_us ();

@@ -1,6 +1,9 @@
 /* main.c -- the screening daemon: configuration, the socket, the loop.
  *
- * One process, one thread, one database connection; no state outside
+ * Requests are served by MESO_WORKERS worker threads, each with its own
+ * database connection, clinic cache and peer clients; the main thread
+ * keeps one connection for the ticks (idempotency purge, search
+ * backfill). No state outside
  * PostgreSQL, so several instances can serve the same database behind one
  * client (requests for one patient serialise on the patient's row lock).
  * Everything a request does starts at the method table in handlers.c.
@@ -13,6 +16,7 @@
  * ticks index the patients registered before the search existed. */
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "screening.h"
@@ -29,6 +33,44 @@ static meso_idem_purger_t s_purger;
 /* Indexes, once, the patients registered before the search existed
  * (search.c); retried every second until the database answers. */
 static bool s_backfilled;
+
+/* The options, for the workers' own connections and clients. */
+static const meso_opt_t *s_opts;
+
+/* A worker's state (meso_bus_server_start): the daemon's settings, with a
+ * connection and bus clients of its own. */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    screening_t *w = malloc (sizeof *w);
+    if (!w)
+        return -1;
+    *w = *(screening_t *) arg;
+    w->db = meso_db_new (meso_config_get (s_opts, "db"));
+    w->clinics = meso_clinics_new (meso_config_get (s_opts, "scheduling"), "screening");
+    w->inventory = w->inventory ? meso_bus_client_new ("inventory", meso_config_get (s_opts, "inventory")) : NULL;
+    w->scheduling = w->scheduling ? meso_bus_client_new ("scheduling", meso_config_get (s_opts, "scheduling")) : NULL;
+    if (w->inventory)
+        meso_bus_client_set_attempt_timeout (w->inventory, SCREENING_CATALOGUE_DEADLINE_MS / 2);
+    *worker_arg = w;
+    *db = w->db;
+    return w->db && w->clinics ? 0 : -1;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    screening_t *w = worker_arg;
+    if (!w)
+        return;
+    meso_db_destroy (&w->db);
+    meso_clinics_destroy (&w->clinics);
+    meso_bus_client_destroy (&w->inventory);
+    meso_bus_client_destroy (&w->scheduling);
+    free (w);
+}
 
 static void
 s_tick (void *arg)
@@ -57,6 +99,7 @@ main (int argc, char **argv)
           "host:port serving Prometheus metrics at /metrics (e.g. 127.0.0.1:9101); empty: none", NULL },
         { "log-level", "MESO_LOG_LEVEL", "info", "debug, info, warn or error", NULL },
         MESO_IDEM_OPTS,
+        MESO_WORKERS_OPT,
         { "search-key", "MESO_SEARCH_KEY", "",
           "file of the patient search key (64 hex digits); empty: search.key in the keys folder "
           "(MESO_KEYS), made by mesoctl keys init", NULL },
@@ -68,6 +111,10 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     meso_log_init ("screening", meso_config_get (opts, "log-level"));
+    s_opts = opts;
+    long workers;
+    if (meso_config_int (opts, "workers", 0, MESO_BUS_WORKERS_MAX, &workers) != 0)
+        return 2;
     if (meso_idem_purger_init (&s_purger, opts, "screening") != 0)
         return 2;
     if (meso_metrics_start ("screening", meso_config_get (opts, "metrics")) != 0)
@@ -134,6 +181,11 @@ main (int argc, char **argv)
         meso_clinics_destroy (&self.clinics);
         meso_bus_client_destroy (&self.inventory);
         meso_bus_client_destroy (&self.scheduling);
+        return 1;
+    }
+    if (meso_bus_server_start (self.server, meso_bus_workers_resolve (workers), s_worker_init,
+                               s_worker_fini, &self) != 0) {
+        meso_bus_server_destroy (&self.server);
         return 1;
     }
     meso_info ("serving on %s", meso_config_get (opts, "bind"));

@@ -50,6 +50,7 @@
 #include "meso/access.h"
 #include "meso/bus.h"
 #include "meso/curve.h"
+#include "meso/db.h"
 #include "meso/log.h"
 
 #define N_SERIAL 20000
@@ -304,6 +305,23 @@ s_free_port (void)
     return port;
 }
 
+/* The bench handlers need no state of their own: a worker is just a thread. */
+static int
+s_worker_init (void *arg, int index, void **worker_arg, meso_db_t **db)
+{
+    (void) index;
+    *worker_arg = arg;
+    *db = NULL;
+    return 0;
+}
+
+static void
+s_worker_fini (void *arg, void *worker_arg)
+{
+    (void) arg;
+    (void) worker_arg;
+}
+
 static void *
 s_bus_server (void *arg)
 {
@@ -542,6 +560,12 @@ s_servers (const char *raw_ep, const char *raw_curve_ep, const char *bus_ep,
     meso_bus_server_t *bus = meso_bus_server_new ("bench", bus_ep, s_methods, NULL, NULL);
     meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
     if (!bus || !curve)
+        return 1;
+    /* MESO_WORKERS: serve through worker threads, as the daemons do. */
+    const char *w = getenv ("MESO_WORKERS");
+    if (w && atoi (w) >= 1
+        && (meso_bus_server_start (bus, atoi (w), s_worker_init, s_worker_fini, NULL) != 0
+            || meso_bus_server_start (curve, atoi (w), s_worker_init, s_worker_fini, NULL) != 0))
         return 1;
     pthread_t curve_thread;
     pthread_create (&curve_thread, NULL, s_bus_server, curve);

@@ -28,6 +28,10 @@
 #                                 local receiver, deliveries/s and
 #                                 commit-to-delivery p50/p99;
 #                                 MESO_BENCH_RATE events/s (50)
+#   tests/bench/run.sh memory     only bench_memory: each daemon's RssAnon
+#                                 and PSS idle and after a million
+#                                 requests (MESO_BENCH_N), with
+#                                 MESO_WORKERS from the environment
 #
 # Benchmarks that need PostgreSQL get a throwaway cluster of their own in
 # build-bench/pg (port 54327), stopped on exit.
@@ -75,4 +79,8 @@ fi
 if [ "$which" = all ] || [ "$which" = webhooks ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_webhooks"
+fi
+if [ "$which" = all ] || [ "$which" = memory ]; then
+    [ $pg_started -eq 1 ] || start_pg
+    "$BUILD/tests/bench/bench_memory"
 fi

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "scheduling_fixture.h"
 #include "billing.pb-c.h"
@@ -116,9 +117,10 @@ s_spec (Meso__V1__CourseSpec *sp, char **areas, const char *patient, const char 
 static int
 s_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *body, meso_result_t *r)
 {
-    static int n;
+    static atomic_int n;        /* two test threads call this */
     char key[96];
-    snprintf (key, sizeof key, "cc-%d-%d-%d", (int) getpid (), (int) pthread_self () & 0xffff, ++n);
+    snprintf (key, sizeof key, "cc-%d-%d-%d", (int) getpid (), (int) pthread_self () & 0xffff,
+              atomic_fetch_add (&n, 1) + 1);
     meso_result_reset (r);
     meso_bus_client_call (c, method, body, key, 40000, r);
     return r->status;

@@ -307,7 +307,7 @@ s_build_env (const char *const env[])
         n++;
     while (env && env[m])
         m++;
-    char **out = calloc (n + m + 1, sizeof *out);
+    char **out = calloc (n + m + 2, sizeof *out);
     if (!out)
         return NULL;
     size_t k = 0;
@@ -323,6 +323,13 @@ s_build_env (const char *const env[])
     }
     for (size_t j = 0; j < m; j++)
         out[k++] = (char *) env[j];
+    /* Every daemon a test starts runs a worker pool (MESO_WORKERS), so
+     * every test exercises it, unless the test or its caller says. */
+    bool workers = getenv ("MESO_WORKERS") != NULL;
+    for (size_t j = 0; j < m && !workers; j++)
+        workers = strncmp (env[j], "MESO_WORKERS=", 13) == 0;
+    if (!workers)
+        out[k++] = (char *) "MESO_WORKERS=2";
     out[k] = NULL;
     return out;
 }

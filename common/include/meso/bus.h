@@ -87,8 +87,10 @@ typedef struct meso_bus_server_t meso_bus_server_t;
 /* A handler: validate, do the work, fill reply. body is req->body decoded
  * by the server as the method's input type (meso_method_t.input), owned by
  * the server and freed after the handler returns; NULL when the method
- * declares no input type (the handler then reads req->body itself). Must
- * not block for long: one server serves one request at a time. */
+ * declares no input type (the handler then reads req->body itself). With
+ * workers (meso_bus_server_start) several handlers run at once, each in
+ * its worker's thread with that worker's arg; without, one at a time in
+ * the thread that calls meso_bus_server_handle. */
 typedef void (meso_handler_fn) (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
                                 void *arg);
 
@@ -183,6 +185,51 @@ void meso_bus_server_stop (meso_bus_server_t *self);
 
 /* Requests answered so far (all statuses). */
 uint64_t meso_bus_server_served (meso_bus_server_t *self);
+
+/* ------------------------------------------------------------- workers
+ *
+ * A server with workers (DESIGN, "Inside a daemon: concurrency"): a
+ * routing thread owns the ROUTER and only routes; each worker thread
+ * serves one request at a time with state of its own (its connection, its
+ * bus clients, its prepared statements), made by init in the worker's
+ * thread. The routing thread hands a request to an idle worker only (no
+ * request waits behind a slow one while another worker is idle); when all
+ * are busy, requests wait in the ROUTER's queue. Replies leave in the
+ * order they are ready; clients match them by request id. */
+
+/* Makes worker index's handler arg (*worker_arg) and its connection (*db,
+ * pinged by Health and used for audit rows) from arg. Runs in the
+ * worker's thread; returns 0, or -1 (logged) when the worker cannot
+ * start. */
+typedef int (meso_worker_init_fn) (void *arg, int index, void **worker_arg,
+                                   struct meso_db_t **db);
+/* Frees what init made; runs in the worker's thread. */
+typedef void (meso_worker_fini_fn) (void *arg, void *worker_arg);
+
+/* Starts workers threads (1..MESO_BUS_WORKERS_MAX) that serve the
+ * server's requests from now on; the caller's thread must no longer use
+ * meso_bus_server_socket or meso_bus_server_handle (handle returns 0).
+ * The health hook's arg, when it is the server's handler arg, becomes the
+ * serving worker's. Returns 0, or -1 when a worker could not start (none
+ * runs then). */
+#define MESO_BUS_WORKERS_MAX 64
+int meso_bus_server_start (meso_bus_server_t *self, int workers, meso_worker_init_fn *init,
+                           meso_worker_fini_fn *fini, void *arg);
+/* Graceful stop: takes no new request, waits for the requests in flight
+ * to be answered and their replies sent, then stops the workers.
+ * meso_bus_server_run does it when it returns; destroy does it too. */
+void meso_bus_server_drain (meso_bus_server_t *self);
+/* Number of workers of a server (0: none started). */
+int meso_bus_server_workers (meso_bus_server_t *self);
+
+/* MESO_WORKERS: a daemon's worker count; 0 means one per online core. */
+#define MESO_WORKERS_OPT \
+    { "workers", "MESO_WORKERS", "0", \
+      "request worker threads, each with its own database connection (1..64; " \
+      "0: one per online core)", NULL }
+/* The count for a configured value: value itself when 1..MAX, else the
+ * online cores (at most MAX). */
+int meso_bus_workers_resolve (long value);
 
 /* The send high-water mark a server gives each peer for a per-peer byte
  * budget: budget / MESO_BUS_MAX_FRAME replies, at least 1, at most 10000.
