@@ -104,7 +104,7 @@ billing_invoice_issue (meso_db_t *db, const char *clinic, const char *patient,
     ii.n_lines = n;
     ii.net_cents = total - tax;
     ii.tax_cents = tax;
-    ii.kind = (char *) kind;
+    ii.kind = meso_enum_from_text (&meso__v1__invoice_kind__descriptor, kind);
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_INVOICE_ISSUED;
     ev.invoice_issued = &ii;
@@ -165,7 +165,8 @@ billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
     m->patient_id = PQgetvalue (v->head, 0, INV_PATIENT);
     m->currency = PQgetvalue (v->head, 0, INV_CURRENCY);
     m->total_cents = store_i64 (v->head, 0, INV_TOTAL);
-    m->kind = PQgetvalue (v->head, 0, INV_KIND);
+    m->kind = meso_enum_from_db (&meso__v1__invoice_kind__descriptor,
+                                 PQgetvalue (v->head, 0, INV_KIND), "invoice kind");
     m->package_id = PQgetvalue (v->head, 0, INV_PACKAGE);
     m->issued_at_us = store_i64 (v->head, 0, INV_ISSUED_US);
     m->paid_cents = store_i64 (v->head, 0, INV_NET_PAID);
@@ -326,7 +327,8 @@ billing_payment_fill (const PGresult *res, const char *clinic, const char *payme
     p->invoice_id = PQgetvalue (res, 0, PAY_INVOICE);
     p->amount_cents = store_i64 (res, 0, PAY_AMOUNT);
     p->currency = PQgetvalue (res, 0, PAY_CURRENCY);
-    p->method = PQgetvalue (res, 0, PAY_METHOD);
+    p->method = meso_enum_from_db (&meso__v1__payment_method__descriptor,
+                                   PQgetvalue (res, 0, PAY_METHOD), "payment method");
     p->provider = PQgetvalue (res, 0, PAY_PROVIDER);
     p->provider_ref = PQgetvalue (res, 0, PAY_PROVIDER_REF);
     p->reference = PQgetvalue (res, 0, PAY_REFERENCE);
@@ -393,8 +395,9 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
             return -1;
     }
     billing_t *self = job->arg;
-    char ref[256], err[256] = "";
-    if (self->provider->record (self->provider->ctx, in->method, in->amount_cents, currency,
+    char ref[256], err[256] = "", method[MESO_ENUM_TEXT_MAX];
+    meso_enum_text (&meso__v1__payment_method__descriptor, in->method, method, sizeof method);
+    if (self->provider->record (self->provider->ctx, method, in->amount_cents, currency,
                                 job->req->idempotency_key, ref, sizeof ref, err, sizeof err) != 0) {
         meso_reply_error (reply, MESO_FAILED_PRECONDITION, "payment refused by %s: %s",
                           self->provider->name, err);
@@ -408,11 +411,11 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
     if (meso_uuid_v4 (payment_id) != 0)
         meso_db_set_error (db, NULL, "no randomness for a payment id");
     else if (store_payment_insert (db, in->clinic_id, payment_id, patient, in->invoice_id,
-                                   in->amount_cents, currency, in->method, self->provider->name,
+                                   in->amount_cents, currency, method, self->provider->name,
                                    ref, in->reference, job->req->idempotency_key) == 0
              && store_ledger_append (db, in->clinic_id, patient, "payment", -in->amount_cents,
                                      currency, in->invoice_id, payment_id, NULL, NULL, NULL,
-                                     in->method, 0, NULL) == 0) {
+                                     method, 0, NULL) == 0) {
         Meso__V1__PaymentReceived pr = MESO__V1__PAYMENT_RECEIVED__INIT;
         pr.payment_id = payment_id;
         pr.patient_id = (char *) patient;
@@ -455,10 +458,12 @@ billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *
         meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     billing_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
     billing_need_currency (reply, &bad, "currency", in->currency);
-    if (!pricing_method_ok (in->method)) {
+    char method[MESO_ENUM_TEXT_MAX];
+    if (!meso_enum_text (&meso__v1__payment_method__descriptor, in->method, method, sizeof method)
+        || !pricing_method_ok (method)) {
         meso_reply_reason (reply, "invalid_method", "method",
-                           "method must be card, cash or bank_transfer (got \"%.32s\")",
-                           in->method ? in->method : "");
+                           "method must be PAYMENT_METHOD_CARD, _CASH or _BANK_TRANSFER (got %d)",
+                           (int) in->method);
         bad++;
     }
     if (in->reference && strlen (in->reference) > BILLING_TEXT_MAX) {

@@ -106,7 +106,7 @@ s_recover_clinic (s_recall_t *x, int a, int b)
                   x->reason);
         Meso__V1__IngredientAmount gone = MESO__V1__INGREDIENT_AMOUNT__INIT, *gp = &gone;
         gone.ingredient_code = (char *) g->ingredient;
-        gone.unit = PQgetvalue (h, i, RH_UNIT);
+        gone.unit = INVENTORY_UNIT (PQgetvalue (h, i, RH_UNIT));
         gone.amount_milli = g->amount;
         gone.lot_id = (char *) lot_id;
         gone.lot_number = PQgetvalue (h, i, RH_LOT_NUMBER);
@@ -175,7 +175,7 @@ s_recover_clinic (s_recall_t *x, int a, int b)
     if (lotset_write (db, clinic, &lots) != 0)
         goto done;
     for (size_t c = 0; c < ncodes; c++)
-        if (frame_low_check (db, clinic, codes[c], NULL) < 0)
+        if (frame_low_check (db, clinic, codes[c], MESO__V1__UNIT__UNIT_UNSPECIFIED) < 0)
             goto done;
     rc = 0;
     goto done;
@@ -229,11 +229,12 @@ s_recall_report (s_recall_t *x, PGresult *lots, PGresult *hits)
         ha[i].patient_id = PQgetvalue (hits, i, 2);
         meso_call_patient (ha[i].patient_id[0] ? ha[i].patient_id : NULL, ha[i].clinic_id);
         ha[i].session_date = PQgetvalue (hits, i, 3);
-        ha[i].state = PQgetvalue (hits, i, 4);
+        const char *state = PQgetvalue (hits, i, 4);
         ha[i].lot_id = PQgetvalue (hits, i, 5);
         ha[i].amount_milli = store_i64 (hits, i, 6);
-        if (strcmp (ha[i].state, "reserved") == 0)
-            ha[i].state = (char *) s_hit_state (x, ha[i].clinic_id, ha[i].appointment_id, ha[i].lot_id);
+        if (strcmp (state, "reserved") == 0)
+            state = s_hit_state (x, ha[i].clinic_id, ha[i].appointment_id, ha[i].lot_id);
+        ha[i].state = meso_enum_from_db (&meso__v1__recall_hit_state__descriptor, state, "recall hit state");
         hp[i] = &ha[i];
     }
     for (int l = 0; l < nl; l++) {
@@ -531,7 +532,7 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
             u->session_date = PQgetvalue (res, i, AR_DATE);
             u->missing_milli = store_i64 (res, i, AR_MISSING);
             u->usable_milli = store_i64 (res, i, AR_USABLE);
-            u->unit = PQgetvalue (res, i, AR_UNIT);
+            u->unit = INVENTORY_UNIT (PQgetvalue (res, i, AR_UNIT));
             u->reason = PQgetvalue (res, i, AR_REASON);
             up[i] = u;
         }

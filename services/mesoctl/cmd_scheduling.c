@@ -114,21 +114,21 @@ s_print_session (const Meso__V1__Session *s)
     snprintf (date, sizeof date, "%.10s", s->local_start);
     meso_date_parse (date, &day);
     printf ("  %2u  %s %s %s  %-12s %-10s %-9s %s\n", s->session_number, s_wd[meso_date_weekday (day)], date,
-            s->local_start + 11, s->practitioner_id, s->room_id, s->status, s->appointment_id);
+            s->local_start + 11, s->practitioner_id, s->room_id, meso_enum_str (&meso__v1__session_status__descriptor, (int) s->status), s->appointment_id);
 }
 
 static void
 s_print_course (const Meso__V1__BookedCourse *c)
 {
     printf ("course %s  patient %s  clinic %s  grade %d  recipe %s v%u  %s%s\n", c->course_id, c->patient_id,
-            c->clinic_id, c->grade, c->recipe_id, c->recipe_version, c->status,
+            c->clinic_id, c->grade, c->recipe_id, c->recipe_version, meso_enum_str (&meso__v1__course_status__descriptor, (int) c->status),
             c->non_responder ? "  NON-RESPONDER" : "");
     if (c->first_date_note && c->first_date_note[0])
         printf ("  note: %s\n", c->first_date_note);
     size_t held = 0;
     for (size_t i = 0; i < c->n_sessions; i++) {
         s_print_session (c->sessions[i]);
-        held += strcmp (c->sessions[i]->status, "on_hold") == 0;
+        held += c->sessions[i]->status == MESO__V1__SESSION_STATUS__SESSION_STATUS_ON_HOLD;
     }
     if (held)
         printf ("  %zu session%s on_hold: the patient reported a change; a new screening releases "

@@ -365,7 +365,8 @@ lookups_list_courses (const Meso__V1__Request *req, void *body, meso_reply_t *re
             c->grade = atoi (PQgetvalue (res, r, 2));
             c->n_areas = rows_split (PQgetvalue (res, r, 3), &areas[k * SCHED_MAX_AREAS], SCHED_MAX_AREAS);
             c->areas = &areas[k * SCHED_MAX_AREAS];
-            c->status = PQgetvalue (res, r, 4);
+            c->status = meso_enum_from_db (&meso__v1__course_status__descriptor, PQgetvalue (res, r, 4),
+                                           "course status");
             c->sessions = (uint32_t) atoi (PQgetvalue (res, r, 5));
             c->non_responder = strcmp (PQgetvalue (res, r, 6), "t") == 0;
             c->completed = (uint32_t) atoi (PQgetvalue (res, r, 7));

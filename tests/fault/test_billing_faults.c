@@ -105,7 +105,7 @@ s_payer (void *arg)
     rq.clinic_id = "clinic-a";
     rq.invoice_id = (char *) p->invoice;
     rq.amount_cents = p->amount;
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     rq.reference = "slip 42";
     meso_result_t r = { 0 };
     pthread_barrier_wait (p->barrier);
@@ -187,7 +187,7 @@ test_same_payment_100_times_concurrently (void **state)
     rq.clinic_id = "clinic-a";
     rq.invoice_id = invoice;
     rq.amount_cents = 15000;
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     rq.reference = "slip 42";
     meso_result_t r = { 0 };
     assert_int_equal (fx_call (fx, "billing.RecordPayment", &rq.base, "pay-once-key", &r), MESO_FAILED_PRECONDITION);

@@ -165,7 +165,7 @@ s_pay (s_client_t *c, int i, meso_bus_client_t *bus, meso_result_t *r)
     rq.invoice_id = "";
     rq.amount_cents = 1000 + i;
     rq.currency = "";
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     char key[48];
     snprintf (key, sizeof key, "pay-%d", i);
     meso_result_reset (r);

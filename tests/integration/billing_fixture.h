@@ -242,7 +242,7 @@ fx_pay (fx_t *fx, const char *clinic, const char *patient, const char *invoice, 
     rq.invoice_id = (char *) (invoice ? invoice : "");
     rq.amount_cents = cents;
     rq.currency = (char *) (currency ? currency : "");
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     meso_result_t r = { 0 };
     int st = fx_call (fx, "billing.RecordPayment", &rq.base, key, &r);
     if (st == MESO_OK && pid) {

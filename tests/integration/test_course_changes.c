@@ -271,7 +271,7 @@ test_reschedule_moves (void **state)
                           s_day (c->sessions[i]->local_start) - s_day (c->sessions[i - 1]->local_start));
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal (cr->course->sessions[i]->local_start, cr->moved[i]->new_local_start);
-        assert_string_equal (cr->course->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) cr->course->sessions[i]->status), "booked");
         char sql[256];
         snprintf (sql, sizeof sql, "SELECT session_date - date '%.10s' FROM inventory.reservation"
                   " WHERE appointment_id = $1 AND status = 'held'", cr->moved[i]->new_local_start);
@@ -448,7 +448,7 @@ test_cancel_course (void **state)
     for (size_t i = 0; i < cr->n_cancelled; i++) {
         assert_int_equal (cr->cancelled[i]->late, cr->cancelled[i]->notice_hours < 168);
         late += cr->cancelled[i]->late;
-        assert_string_equal (cr->course->sessions[i]->status, "cancelled");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) cr->course->sessions[i]->status), "cancelled");
     }
     assert_true (late >= 1 && late < 4);        /* tomorrow's is late, the fourth (3 weeks on) is not */
     assert_int_equal (s_events (fx, "session.cancelled"), 4);
@@ -517,12 +517,12 @@ test_replan_on_taken_slot (void **state)
     assert_string_equal (m->original_local_start, planned);
     assert_string_not_equal (m->new_local_start, planned);
     Meso__V1__BookedCourse *c = bc->course;
-    assert_string_equal (c->status, "booked");
+    assert_string_equal (meso_enum_str (&meso__v1__course_status__descriptor, (int) c->status), "booked");
     assert_int_equal (c->n_sessions, 4);
     assert_string_equal (c->sessions[1]->local_start, m->new_local_start);
     assert_string_equal (c->sessions[1]->appointment_id, m->appointment_id);
     for (size_t i = 0; i < 4; i++) {
-        assert_string_equal (c->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) c->sessions[i]->status), "booked");
         if (i != 1)
             assert_string_equal (c->sessions[i]->local_start, plan->sessions[i]->local_start);
     }

@@ -163,7 +163,7 @@ test_export_holds_every_record_of_the_patient (void **state)
     pay.patient_id = ana;
     pay.invoice_id = sold->package->invoice_id;
     pay.amount_cents = 80000;
-    pay.method = "card";
+    pay.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     Meso__V1__RecordPaymentReply *paid = (Meso__V1__RecordPaymentReply *) s_ok (
         fx, bil, "billing.RecordPayment", &pay.base, &meso__v1__record_payment_reply__descriptor);
     Meso__V1__RecordRefundRequest rf = MESO__V1__RECORD_REFUND_REQUEST__INIT;
@@ -267,9 +267,9 @@ test_export_holds_every_record_of_the_patient (void **state)
           "SELECT count (*) FROM scheduling.course WHERE patient_id = $1" },
         { "sum(len(c['sessions']) for c in d['scheduling']['courses'])",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1" },
-        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'completed')",
+        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'SESSION_STATUS_COMPLETED')",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1 AND status = 'completed'" },
-        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'cancelled')",
+        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'SESSION_STATUS_CANCELLED')",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1 AND status = 'cancelled'" },
         { "len(d['inventory']['reservations'])",
           "SELECT count (*) FROM inventory.reservation WHERE patient_id = $1" },

@@ -175,7 +175,7 @@ test_lists_walk_by_twos (void **state)
         assert_int_equal (rr->n_uncovered, want[p]);
         assert_int_equal (rr->n_lots, 1);
         for (size_t i = 0; i < rr->n_sessions; i++)
-            assert_string_equal (rr->sessions[i]->state, "at_risk");
+            assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[i]->state), "at_risk");
         assert_int_equal (*rr->next_page_token != '\0', p < 2);
         snprintf (token, sizeof token, "%s", rr->next_page_token);
         if (p == 0)

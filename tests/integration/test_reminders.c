@@ -94,7 +94,7 @@ test_reminders_once_across_restart (void **state)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "lidocaine";
     ing.name = "lidocaine";
-    ing.unit = "mg";
+    ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     ir.ingredient = &ing;
     meso_result_t r = { 0 };

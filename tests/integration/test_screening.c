@@ -68,7 +68,7 @@ s_setup (void **state)
     for (size_t i = 0; inv && i < sizeof codes / sizeof codes[0]; i++) {
         Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
         ing.code = ing.name = (char *) codes[i];
-        ing.unit = "mg";
+        ing.unit = MESO__V1__UNIT__UNIT_MG;
         Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
         ir.ingredient = &ing;
         char key[64];

@@ -186,7 +186,7 @@ s_paid_invoice (s_world_t *w, const char *clinic, const char *patient, char *pay
     rp.clinic_id = (char *) clinic;
     rp.invoice_id = io->invoice->invoice_id;
     rp.amount_cents = 30000;
-    rp.method = "card";
+    rp.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     meso_result_t pr = { 0 };
     assert_int_equal (fx_call (w->fx, w->bil, "billing.RecordPayment", &rp.base, NULL, &pr), MESO_OK);
     meso__v1__issue_invoice_reply__free_unpacked (io, NULL);

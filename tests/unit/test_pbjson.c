@@ -39,7 +39,7 @@ test_nested_repeated_oneof (void **state)
     info.maintenance = 1;
     Meso__V1__IngredientAmount caf = MESO__V1__INGREDIENT_AMOUNT__INIT;
     caf.ingredient_code = "caffeine";
-    caf.unit = "mg";
+    caf.unit = MESO__V1__UNIT__UNIT_MG;
     caf.amount_milli = 1500;
     Meso__V1__IngredientAmount *consumed[] = { &caf };
     Meso__V1__SessionCompleted done = MESO__V1__SESSION_COMPLETED__INIT;
@@ -67,7 +67,7 @@ test_nested_repeated_oneof (void **state)
               "\"session_completed\":{\"session\":{\"appointment_id\":\"a-1\","
               "\"starts_at_us\":1795000000000000,\"areas\":[\"thighs\",\"buttocks\"],"
               "\"session_number\":3,\"maintenance\":true},\"improvement_score\":-1,"
-              "\"consumed\":[{\"ingredient_code\":\"caffeine\",\"unit\":\"mg\","
+              "\"consumed\":[{\"ingredient_code\":\"caffeine\",\"unit\":\"UNIT_MG\","
               "\"amount_milli\":1500}]}}");
 }
 
@@ -84,7 +84,7 @@ test_every_field_mode (void **state)
     s_expect (&ev.base, MESO_PBJSON_DEFAULTS,
               "{\"id\":\"\",\"type\":\"stock.low\",\"clinic_id\":\"\",\"occurred_at_us\":0,"
               "\"stream\":\"\",\"stream_seq\":0,\"global_seq\":0,\"clinic_time_zone\":\"\","
-              "\"actor\":null,\"stock_low\":{\"ingredient_code\":\"\",\"unit\":\"\","
+              "\"actor\":null,\"stock_low\":{\"ingredient_code\":\"\",\"unit\":\"UNIT_UNSPECIFIED\","
               "\"available_milli\":0,\"reorder_point_milli\":0}}");
     s_expect (&ev.base, 0, "{\"type\":\"stock.low\",\"stock_low\":{}}");
 

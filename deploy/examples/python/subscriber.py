@@ -59,8 +59,9 @@ REPLY_WAIT_MS = 2000 # how long to wait for one replay reply
 
 
 def generate(proto_dir, out_dir):
-    """Runs protoc --python_out for the two files we need; returns the modules."""
-    files = ["meso/v1/rpc.proto", "meso/v1/events.proto"]
+    """Runs protoc --python_out for the files we need (events.proto and what
+    it imports); returns the modules."""
+    files = ["meso/v1/common.proto", "meso/v1/rpc.proto", "meso/v1/events.proto"]
     subprocess.run(["protoc", "--python_out=" + out_dir, "-I", proto_dir] + files, check=True)
     sys.path.insert(0, out_dir)
     from meso.v1 import events_pb2, rpc_pb2  # noqa: E402 (generated just now)

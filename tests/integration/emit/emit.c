@@ -94,7 +94,7 @@ s_write (meso_db_t *db, void *arg)
         }
         else if (strcmp (b->stream, "stock") == 0) {
             low.ingredient_code = "caffeine";
-            low.unit = "mg";
+            low.unit = MESO__V1__UNIT__UNIT_MG;
             low.available_milli = ordinal;
             low.reorder_point_milli = 100000;
             ev.type = "stock.low";
@@ -106,7 +106,7 @@ s_write (meso_db_t *db, void *arg)
             paid.patient_id = "patient-1";
             paid.amount_cents = 35000;
             paid.currency = "EUR";
-            paid.method = "card";
+            paid.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
             ev.type = "billing.payment_received";
             ev.payload_case = MESO__V1__EVENT__PAYLOAD_PAYMENT_RECEIVED;
             ev.payment_received = &paid;
