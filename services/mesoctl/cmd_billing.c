@@ -361,6 +361,12 @@ s_pay (meso_opt_t *opts)
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.invoice_id = (char *) mesoctl_opt (opts, "invoice");
+    if (*rq.invoice_id)
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
+    else {                      /* no --invoice: a deposit, as the help says */
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
+    }
     rq.patient_id = (char *) mesoctl_opt (opts, "patient");
     rq.currency = (char *) mesoctl_opt (opts, "currency");
     rq.reference = (char *) mesoctl_opt (opts, "reference");

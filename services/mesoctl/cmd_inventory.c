@@ -264,9 +264,22 @@ static int
 s_recall (meso_opt_t *opts)
 {
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
-    rq.lot_id = (char *) meso_config_get (opts, "lot-id");
-    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
-    rq.lot_number = (char *) meso_config_get (opts, "lot");
+    Meso__V1__SupplierLot sl = MESO__V1__SUPPLIER_LOT__INIT;
+    const char *lot_id = mesoctl_opt (opts, "lot-id");
+    sl.ingredient_code = (char *) mesoctl_opt (opts, "ingredient");
+    sl.lot_number = (char *) mesoctl_opt (opts, "lot");
+    if (*lot_id && (*sl.ingredient_code || *sl.lot_number)) {
+        fprintf (stderr, "mesoctl: give --lot-id, or --ingredient and --lot, not both\n");
+        return MESOCTL_USAGE;
+    }
+    if (*lot_id) {
+        rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_LOT_ID;
+        rq.lot_id = (char *) lot_id;
+    }
+    else if (*sl.ingredient_code || *sl.lot_number) {
+        rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+        rq.supplier_lot = &sl;
+    }
     rq.clinic_id = (char *) meso_config_get (opts, "clinic");
     rq.reason = (char *) (meso_config_get (opts, "reason") ? meso_config_get (opts, "reason") : "");
     size_t uncovered = 0;

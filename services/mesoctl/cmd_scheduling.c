@@ -361,8 +361,19 @@ static int
 s_course (meso_opt_t *opts)
 {
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
-    rq.course_id = G ("course");
-    rq.patient_id = G ("patient");
+    const char *course = G ("course"), *patient = G ("patient");
+    if (*course && *patient) {
+        fprintf (stderr, "mesoctl: give --course or --patient, not both\n");
+        return MESOCTL_USAGE;
+    }
+    if (*course) {
+        rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
+        rq.course_id = (char *) course;
+    }
+    else if (*patient) {
+        rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
+        rq.patient_id = (char *) patient;
+    }
     return mesoctl_call_pages (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
                                &meso__v1__get_course_reply__descriptor, s_course_page, NULL);
 }

@@ -54,6 +54,7 @@ s_no_sessions (screening_t *self, meso_reply_t *reply, const char *patient_id)
         return 0;
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
     rq.patient_id = (char *) patient_id;
+    rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     meso_result_t r = { 0 };
     int rc = meso_bus_client_call (self->scheduling, "scheduling.GetCourse", &rq.base, NULL,
                                    ERASE_SCHEDULING_DEADLINE_MS, &r);

@@ -335,6 +335,7 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__list_invoices_reply__descriptor,
     &meso__v1__get_payment_request__descriptor,
     &meso__v1__get_payment_reply__descriptor,
+    &meso__v1__supplier_lot__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -239,7 +239,14 @@ fx_pay (fx_t *fx, const char *clinic, const char *patient, const char *invoice, 
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = (char *) clinic;
     rq.patient_id = (char *) (patient ? patient : "");
-    rq.invoice_id = (char *) (invoice ? invoice : "");
+    if (invoice) {              /* an invoice ("" too: refused as billing would) */
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
+        rq.invoice_id = (char *) invoice;
+    }
+    else {
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
+    }
     rq.amount_cents = cents;
     rq.currency = (char *) (currency ? currency : "");
     rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;

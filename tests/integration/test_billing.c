@@ -466,6 +466,7 @@ test_bad_input_changes_nothing (void **state)
      * naming "method" (the enum replaced a free string). */
     Meso__V1__RecordPaymentRequest pq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     pq.clinic_id = "clinic-a";
+    pq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     pq.invoice_id = inv;
     pq.amount_cents = 1000;
     for (int m = 0; m < 2; m++) {
@@ -473,6 +474,19 @@ test_bad_input_changes_nothing (void **state)
         assert_int_equal (fx_call (fx, "billing.RecordPayment", &pq.base, NULL, &r), MESO_INVALID_ARGUMENT);
         assert_int_equal (r.reply->n_reasons, 1);
         assert_string_equal (r.reply->reasons[0]->field, "method");
+        meso_result_reset (&r);
+    }
+    /* Neither an invoice nor a deposit (the oneof target left unset, or
+     * deposit false): refused naming invoice_id, never a silent deposit. */
+    pq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
+    pq.patient_id = "pat-1";
+    for (int t = 0; t < 2; t++) {
+        pq.target_case = t == 0 ? MESO__V1__RECORD_PAYMENT_REQUEST__TARGET__NOT_SET
+                                : MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        pq.deposit = false;
+        assert_int_equal (fx_call (fx, "billing.RecordPayment", &pq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+        assert_int_equal (r.reply->n_reasons, 1);
+        assert_string_equal (r.reply->reasons[0]->field, "invoice_id");
         meso_result_reset (&r);
     }
     /* The message names the problem. */

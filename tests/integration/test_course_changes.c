@@ -533,6 +533,7 @@ test_replan_on_taken_slot (void **state)
     /* GetCourse names the move too. */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.course_id = c->course_id;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     assert_int_equal (s_call (x->c1, "scheduling.GetCourse", &gq.base, &r), MESO_OK);
     meso__v1__plan_course_reply__free_unpacked (plan, NULL);
     meso__v1__book_course_reply__free_unpacked (bc, NULL);

@@ -161,6 +161,7 @@ test_export_holds_every_record_of_the_patient (void **state)
     Meso__V1__RecordPaymentRequest pay = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     pay.clinic_id = "par";
     pay.patient_id = ana;
+    pay.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     pay.invoice_id = sold->package->invoice_id;
     pay.amount_cents = 80000;
     pay.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;

@@ -805,8 +805,11 @@ test_recall_transfer_and_forecast (void **state)
 
     /* Recall CAF-X chain-wide by its lot number. */
     Meso__V1__RecallRequest cr = MESO__V1__RECALL_REQUEST__INIT;
-    cr.ingredient_code = "caffeine";
-    cr.lot_number = "CAF-X";
+    Meso__V1__SupplierLot cx = MESO__V1__SUPPLIER_LOT__INIT;
+    cx.ingredient_code = "caffeine";
+    cx.lot_number = "CAF-X";
+    cr.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    cr.supplier_lot = &cx;
     cr.reason = "supplier notice 2026-17";
     assert_int_equal (s_call (fx, "inventory.Recall", &cr.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);
@@ -836,7 +839,7 @@ test_recall_transfer_and_forecast (void **state)
     assert_int_equal (s_reserve (fx, "clinic-b", "s5", "pat-5", 6, "abdomen", NULL, NULL, NULL),
                       MESO_RESOURCE_EXHAUSTED);
     /* A recall of an unknown lot. */
-    cr.lot_number = "CAF-NONE";
+    cx.lot_number = "CAF-NONE";
     assert_int_equal (s_call (fx, "inventory.Recall", &cr.base, NULL, &r), MESO_NOT_FOUND);
     meso_result_reset (&r);
     s_check_books (fx);

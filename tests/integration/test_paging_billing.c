@@ -81,6 +81,8 @@ s_writer (void *arg)
         Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
         rq.clinic_id = "clinic-a";
         rq.patient_id = "pat-big";
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
         rq.amount_cents = 100;
         rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CASH;
         meso_result_t r = { 0 };

@@ -155,8 +155,11 @@ test_lists_walk_by_twos (void **state)
             fail_msg ("BookSession %s: %s", at, r.reply ? r.reply->message : "");
     }
     Meso__V1__RecallRequest rc = MESO__V1__RECALL_REQUEST__INIT;
-    rc.ingredient_code = "caffeine";
-    rc.lot_number = "CAF-1";
+    Meso__V1__SupplierLot c1 = MESO__V1__SUPPLIER_LOT__INIT;
+    c1.ingredient_code = "caffeine";
+    c1.lot_number = "CAF-1";
+    rc.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    rc.supplier_lot = &c1;
     rc.clinic_id = "par";
     rc.reason = "supplier notice";
     rc.page_size = 2;
@@ -215,6 +218,7 @@ test_lists_walk_by_twos (void **state)
     gc.patient_id = pat;
     Meso__V1__GetCourseRequest gr = MESO__V1__GET_COURSE_REQUEST__INIT;
     gr.patient_id = pat;
+    gr.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     Meso__V1__ListAtRiskRequest ar = MESO__V1__LIST_AT_RISK_REQUEST__INIT;
     ar.clinic_id = "par";
     Meso__V1__GetStockRequest gk = MESO__V1__GET_STOCK_REQUEST__INIT;

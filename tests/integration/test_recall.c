@@ -108,8 +108,11 @@ static Meso__V1__RecallReply *
 s_recall (fx_t *fx, const char *lot_number)
 {
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
-    rq.ingredient_code = "caffeine";
-    rq.lot_number = (char *) lot_number;
+    Meso__V1__SupplierLot sl = MESO__V1__SUPPLIER_LOT__INIT;
+    sl.ingredient_code = "caffeine";
+    sl.lot_number = (char *) lot_number;
+    rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    rq.supplier_lot = &sl;
     rq.clinic_id = "c1";
     rq.reason = "supplier notice 2026-41";
     meso_result_t r = { 0 };

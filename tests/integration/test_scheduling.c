@@ -219,6 +219,7 @@ test_course_booked_lifecycle (void **state)
     /* GetCourse shows it all. */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.patient_id = pat;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.GetCourse", &gq.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);
     Meso__V1__GetCourseReply *gc = meso__v1__get_course_reply__unpack (NULL, len, body);

@@ -300,6 +300,7 @@ test_washout_day6_day7 (void **state)
     /* the note stays with the course */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.course_id = course;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.GetCourse", &gq.base, NULL, &r), MESO_OK);
     size_t len;
     const uint8_t *body = meso_result_body (&r, &len);
