@@ -48,6 +48,7 @@ static const meso_opt_t s_legacy[] = {
     { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL },
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
     { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
+    { "no-overlapping-courses", NULL, "false", "refuse overlapping courses again (with neither flag an existing clinic keeps its course settings; with one, its other course settings take their defaults)", NULL },
     { "practitioner", NULL, "", "practitioner id", NULL },
     { "room", NULL, "", "room id", NULL },
     { "patient", NULL, "", "patient id", NULL },
@@ -143,6 +144,7 @@ static const meso_opt_t s_clinic_opts[] = {
     OPT_HOURS, OPT_DAYS,
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
     { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
+    { "no-overlapping-courses", NULL, "false", "refuse overlapping courses again (with neither flag an existing clinic keeps its course settings; with one, its other course settings take their defaults)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -159,8 +161,15 @@ s_clinic (meso_opt_t *opts)
     c.n_hours = s_hours (opts, h, hp, opens, closes);
     c.hours = hp;
     Meso__V1__CourseSettings cs = MESO__V1__COURSE_SETTINGS__INIT;
-    cs.allow_overlapping_courses = meso_config_bool (opts, "overlapping-courses");
-    c.course = &cs;
+    bool allow = meso_config_bool (opts, "overlapping-courses");
+    bool refuse = meso_config_bool (opts, "no-overlapping-courses");
+    if (allow && refuse) {
+        fprintf (stderr, "mesoctl scheduling clinic: --overlapping-courses or --no-overlapping-courses, not both\n");
+        return MESOCTL_USAGE;
+    }
+    cs.allow_overlapping_courses = allow;
+    /* Only when one is given: an absent course keeps the clinic's settings. */
+    c.course = allow || refuse ? &cs : NULL;
     Meso__V1__UpsertClinicRequest rq = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
     rq.clinic = &c;
     ProtobufCMessage *out = NULL;
@@ -219,7 +228,7 @@ s_practitioner (meso_opt_t *opts)
 static const meso_opt_t s_room_opts[] = {
     OPT_CLINIC, OPT_ROOM, OPT_NAME,
     { "inactive", NULL, "false", "take the room out of planning (its bookings stay)", NULL },
-    { "active", NULL, "false", "put the room in planning (the default)", NULL },
+    { "active", NULL, "false", "put the room in planning (a new room is; an existing one keeps its state)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -234,14 +243,18 @@ s_room (meso_opt_t *opts)
     r.clinic_id = G ("clinic");
     r.room_id = G ("room");
     r.name = G ("name");
+    /* Neither flag: an existing room keeps its state (a new one is active). */
+    if (meso_config_bool (opts, "inactive") || meso_config_bool (opts, "active"))
+        r.state_case = MESO__V1__ROOM__STATE_ACTIVE;
     r.active = !meso_config_bool (opts, "inactive");
     Meso__V1__UpsertRoomRequest rq = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
     rq.room = &r;
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertRoom", &rq.base, true,
                            &meso__v1__upsert_room_reply__descriptor, &out);
-    if (rc == 0 && !meso_config_bool (opts, "json"))
-        printf ("room %s in %s%s\n", r.room_id, r.clinic_id, r.active ? "" : " (inactive)");
+    const Meso__V1__UpsertRoomReply *rep = (const Meso__V1__UpsertRoomReply *) out;
+    if (rc == 0 && !meso_config_bool (opts, "json") && rep && rep->room)
+        printf ("room %s in %s%s\n", rep->room->room_id, rep->room->clinic_id, rep->room->active ? "" : " (inactive)");
     if (out)
         protobuf_c_message_free_unpacked (out, NULL);
     return rc;

@@ -296,6 +296,7 @@ lookups_list_rooms (const Meso__V1__Request *req, void *body, meso_reply_t *repl
             rm[i].clinic_id = PQgetvalue (res, (int) i, 0);
             rm[i].room_id = PQgetvalue (res, (int) i, 1);
             rm[i].name = PQgetvalue (res, (int) i, 2);
+            rm[i].state_case = MESO__V1__ROOM__STATE_ACTIVE;
             rm[i].active = strcmp (PQgetvalue (res, (int) i, 3), "t") == 0;
             rp[i] = &rm[i];
         }

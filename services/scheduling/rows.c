@@ -42,7 +42,12 @@ rows_session (const PGresult *res, int i, Meso__V1__Session *s, char **areas)
     s->maintenance = strcmp (PQgetvalue (res, i, SC_MAINT), "t") == 0;
     s->status = meso_enum_from_db (&meso__v1__session_status__descriptor, PQgetvalue (res, i, SC_STATUS),
                                    "session status");
+    /* The query gives -1 for no score: absent in the reply. */
     s->improvement_score = atoi (PQgetvalue (res, i, SC_SCORE));
+    if (s->improvement_score >= 0)
+        s->outcome_case = MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE;
+    else
+        s->improvement_score = 0;
     /* PQgetvalue's storage is the result's own: splitting it in place is
      * how the areas become strings without a copy. */
     s->n_areas = rows_split (PQgetvalue (res, i, SC_AREAS), areas, SCHED_MAX_AREAS);

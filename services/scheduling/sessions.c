@@ -479,7 +479,10 @@ s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
     meso__v1__session_completed__init (&x);
     x.session = info;
     x.completed_at_us = meso_time_now_us ();
-    x.improvement_score = s_score (c->in);
+    if (s_score (c->in) >= 0) {
+        x.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
+        x.improvement_score = s_score (c->in);
+    }
     x.non_responder = c->non_responder;
     x.notes = c->in->notes ? c->in->notes : "";
     ev->type = "session.completed";

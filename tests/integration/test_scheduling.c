@@ -228,7 +228,9 @@ test_course_booked_lifecycle (void **state)
     assert_true (gc->courses[0]->non_responder);
     assert_int_equal (gc->courses[0]->n_sessions, 10);
     assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) gc->courses[0]->sessions[6]->status), "cancelled");
+    assert_int_equal (gc->courses[0]->sessions[0]->outcome_case, MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE);
     assert_int_equal (gc->courses[0]->sessions[0]->improvement_score, 0);
+    assert_int_equal (gc->courses[0]->sessions[9]->outcome_case, MESO__V1__SESSION__OUTCOME__NOT_SET);     /* not completed */
     meso__v1__get_course_reply__free_unpacked (gc, NULL);
     meso_result_reset (&r);
     assert_int_equal (fx_overlaps (fx), 0);

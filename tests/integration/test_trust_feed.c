@@ -195,7 +195,7 @@ s_check (seen_t *s, const Meso__V1__Event *ev, const uint8_t *raw, size_t len)
             s->notes++;
         if (!s->health) {
             assert_string_equal (ev->session_completed->notes, "");
-            assert_int_equal (ev->session_completed->improvement_score, -1);
+            assert_int_equal (ev->session_completed->outcome_case, MESO__V1__SESSION_COMPLETED__OUTCOME__NOT_SET);
             assert_false (ev->session_completed->non_responder);
         }
         break;

@@ -44,7 +44,6 @@ test_nested_repeated_oneof (void **state)
     Meso__V1__IngredientAmount *consumed[] = { &caf };
     Meso__V1__SessionCompleted done = MESO__V1__SESSION_COMPLETED__INIT;
     done.session = &info;
-    done.improvement_score = -1;
     done.n_consumed = 1;
     done.consumed = consumed;
     Meso__V1__Actor actor = MESO__V1__ACTOR__INIT;
@@ -66,7 +65,7 @@ test_nested_repeated_oneof (void **state)
               "\"actor\":{\"kind\":\"KIND_USER\",\"id\":\"dr-who\"},"
               "\"session_completed\":{\"session\":{\"appointment_id\":\"a-1\","
               "\"starts_at_us\":1795000000000000,\"areas\":[\"thighs\",\"buttocks\"],"
-              "\"session_number\":3,\"maintenance\":true},\"improvement_score\":-1,"
+              "\"session_number\":3,\"maintenance\":true},"
               "\"consumed\":[{\"ingredient_code\":\"caffeine\",\"unit\":\"UNIT_MG\","
               "\"amount_milli\":1500}]}}");
 }

@@ -241,6 +241,7 @@ test_session_completed_and_cancelled (void **state)
     Meso__V1__IngredientAmount *lines[] = { &caf };
     sc.session = &info;
     sc.completed_at_us = 42;
+    sc.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
     sc.improvement_score = 2;
     sc.non_responder = true;
     sc.notes = "bruising on the left thigh; patient reports diabetes medication";
@@ -250,7 +251,7 @@ test_session_completed_and_cancelled (void **state)
     Meso__V1__Event *back = s_redact (&ev);
     const Meso__V1__SessionCompleted *b = back->session_completed;
     assert_string_equal (b->notes, "");
-    assert_int_equal (b->improvement_score, -1);
+    assert_int_equal (b->outcome_case, MESO__V1__SESSION_COMPLETED__OUTCOME__NOT_SET);
     assert_false (b->non_responder);
     assert_string_equal (b->session->appointment_id, "a-1");
     assert_int_equal (b->completed_at_us, 42);

@@ -68,6 +68,7 @@ s_write (meso_db_t *db, void *arg)
             ev.session_booked = &booked;
             if (b->health) {
                 done.session = &info;
+                done.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
                 done.improvement_score = 2;
                 snprintf (note, sizeof note, "clinical note %s", ref);
                 done.notes = note;
