@@ -78,8 +78,8 @@ s_cancel_course (meso_opt_t *opts)
 {
     Meso__V1__CancelCourseRequest rq = MESO__V1__CANCEL_COURSE_REQUEST__INIT;
     rq.course_id = G ("course");
-    rq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
-                                             : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    rq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC
+                                             : MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     rq.reason = G ("reason");
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.CancelCourse", &rq.base, true,

@@ -443,8 +443,8 @@ s_cancel (meso_opt_t *opts)
 {
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = G ("appointment");
-    cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
-                                             : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC
+                                             : MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = G ("reason");
     return s_session_call (opts, "scheduling.Cancel", &cq.base, true);
 }

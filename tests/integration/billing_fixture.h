@@ -141,7 +141,7 @@ fx_screened (fx_t *fx, const char *patient)
     Meso__V1__ScreeningCompleted sc = MESO__V1__SCREENING_COMPLETED__INIT;
     sc.patient_id = (char *) patient;
     sc.screening_id = "scr";
-    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+    sc.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.type = "screening.completed";
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;

@@ -436,7 +436,7 @@ test_cancel_course (void **state)
     snprintf (course, sizeof course, "%s", bc->course->course_id);
     Meso__V1__CancelCourseRequest cq = MESO__V1__CANCEL_COURSE_REQUEST__INIT;
     cq.course_id = course;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = "moving abroad";
     assert_int_equal (s_call (fx->sch, "scheduling.CancelCourse", &cq.base, &r), MESO_OK);
     size_t len;

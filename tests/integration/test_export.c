@@ -220,7 +220,7 @@ test_export_holds_every_record_of_the_patient (void **state)
                                             &meso__v1__session_reply__descriptor), NULL);
     Meso__V1__CancelRequest cx = MESO__V1__CANCEL_REQUEST__INIT;
     cx.appointment_id = course->course->sessions[2]->appointment_id;
-    cx.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cx.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cx.reason = "travelling";
     protobuf_c_message_free_unpacked (s_ok (fx, fx->sch, "scheduling.Cancel", &cx.base,
                                             &meso__v1__session_reply__descriptor), NULL);

@@ -188,7 +188,7 @@ test_course_booked_lifecycle (void **state)
     /* Cancel by the patient: notice given, event; cancelling twice is refused. */
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = appts[6];
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = "travel";
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);

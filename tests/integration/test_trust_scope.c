@@ -386,7 +386,7 @@ test_appointment_of_other_clinic (void **state)
                "out_of_scope", "appointment_id");
     Meso__V1__CancelRequest cn = MESO__V1__CANCEL_REQUEST__INIT;
     cn.appointment_id = s_w->appt_b;
-    cn.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cn.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     s_refused (s_w->desk_sch, "scheduling.Cancel", &cn.base, MESO_PERMISSION_DENIED, "out_of_scope",
                "appointment_id");
     Meso__V1__SessionRef ref = MESO__V1__SESSION_REF__INIT;

@@ -121,7 +121,7 @@ test_offer_hold_expiry_accept (void **state)
     /* A cancels: the slot goes to the first entry and is held. */
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = a_appt;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     assert_int_equal (s_offers (fx), 1);
     Meso__V1__Event *ev;

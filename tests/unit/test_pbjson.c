@@ -96,10 +96,10 @@ static void
 test_enums (void **state)
 {
     Meso__V1__SessionCancelled c = MESO__V1__SESSION_CANCELLED__INIT;
-    c.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    c.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     c.late = 1;
     c.notice_hours = -3;
-    s_expect (&c.base, 0, "{\"by\":\"BY_PATIENT\",\"notice_hours\":-3,\"late\":true}");
+    s_expect (&c.base, 0, "{\"by\":\"CANCELLED_BY_PATIENT\",\"notice_hours\":-3,\"late\":true}");
     /* A value the descriptor does not know: its number. */
     c.by = 77;
     s_expect (&c.base, 0, "{\"by\":77,\"notice_hours\":-3,\"late\":true}");

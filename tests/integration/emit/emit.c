@@ -80,12 +80,12 @@ s_write (meso_db_t *db, void *arg)
         else if (strcmp (b->stream, "screening") == 0) {
             screened.patient_id = "patient-1";
             screened.screening_id = ref;
-            screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+            screened.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE;
             if (b->health) {
                 reason.code = "pregnancy";
                 reason.field = "answers.pregnancy";
                 reason.message = "Pregnancy is an absolute contraindication.";
-                screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE;
+                screened.verdict = MESO__V1__VERDICT__VERDICT_INELIGIBLE;
                 screened.n_reasons = 1;
                 screened.reasons = reasons;
             }
