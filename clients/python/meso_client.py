@@ -58,9 +58,9 @@ import zmq.auth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO_DIR = os.path.join(HERE, "..", "..", "proto")
-FILES = ["rpc", "events", "screening", "scheduling", "inventory", "billing"]
+FILES = ["common", "rpc", "events", "screening", "scheduling", "inventory", "billing", "webhooks"]
 PORTS = {"screening": 7101, "scheduling": 7102, "inventory": 7103, "billing": 7104,
-         "events": 7105}
+         "events": 7105, "webhooks": 7107}
 DEFAULT_DEADLINE_MS = 10000
 DEFAULT_RETRY_MS = 1000
 

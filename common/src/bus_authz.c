@@ -76,6 +76,11 @@ meso_bus_string_at (const ProtobufCMessage *msg, const char *path)
             protobuf_c_message_descriptor_get_field_by_name (msg->descriptor, part);
         if (!f || f->label == PROTOBUF_C_LABEL_REPEATED)
             return NULL;
+        /* A member of a oneof other than the one set is unset: its storage
+         * is shared with the member that is. */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+            && *(const uint32_t *) (const void *) ((const char *) msg + f->quantifier_offset) != f->id)
+            return "";
         const void *at = (const char *) msg + f->offset;
         if (!dot) {
             if (f->type != PROTOBUF_C_TYPE_STRING)

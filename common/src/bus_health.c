@@ -27,7 +27,7 @@ meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
     health.service = (char *) service;
     health.version = (char *) MESO_VERSION;
     health.uptime_s = (uint64_t) ((zclock_mono () - started_ms) / 1000);
-    health.state = (char *) "ok";
+    health.state = MESO__V1__HEALTH_STATE__HEALTH_STATE_OK;
     char db_error [600] = "";
     if (db) {
         if (meso_db_ping (db) == 0)
@@ -39,7 +39,7 @@ meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
                       err && err->sqlstate [0] ? ": " : "",
                       err && err->message [0] ? err->message : "database unreachable");
             health.db_error = db_error;
-            health.state = (char *) "degraded";
+            health.state = MESO__V1__HEALTH_STATE__HEALTH_STATE_DEGRADED;
         }
     }
     else {
@@ -67,6 +67,6 @@ meso_bus_health (const char *service, int64_t started_ms, struct meso_db_t *db,
         health.n_notes = k;
     }
     if (degraded)
-        health.state = (char *) "degraded";
+        health.state = MESO__V1__HEALTH_STATE__HEALTH_STATE_DEGRADED;
     meso_reply_ok (reply, &health.base);
 }

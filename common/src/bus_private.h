@@ -69,8 +69,10 @@ bool meso_bus_plaintext (const char *endpoint);
 int meso_bus_authorize (const meso_method_t *m, const meso_principal_t *p,
                         const ProtobufCMessage *body, meso_reply_t *reply);
 
-/* The string at path ("spec.clinic_id") in msg, "" when a message on the
- * way is absent; NULL when the path does not name a string field. */
+/* The string at path ("spec.clinic_id") in msg; "" when a message on the
+ * way is absent, or when the field or a message on the way is a member
+ * of a oneof other than the one set; NULL when the path does not name a
+ * string field. */
 const char *meso_bus_string_at (const ProtobufCMessage *msg, const char *path);
 
 /* The authenticated caller of one request: its principal (a reference)

@@ -43,6 +43,7 @@
 #include "meso/bus.h"
 #include "meso/clinics.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 #include "meso/idem.h"
 #include "meso/page.h"
 #include "meso/subscriber.h"

@@ -104,7 +104,7 @@ billing_invoice_issue (meso_db_t *db, const char *clinic, const char *patient,
     ii.n_lines = n;
     ii.net_cents = total - tax;
     ii.tax_cents = tax;
-    ii.kind = (char *) kind;
+    ii.kind = meso_enum_from_text (&meso__v1__invoice_kind__descriptor, kind);
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_INVOICE_ISSUED;
     ev.invoice_issued = &ii;
@@ -165,7 +165,8 @@ billing_invoice_load (meso_db_t *db, const char *clinic, const char *invoice_id,
     m->patient_id = PQgetvalue (v->head, 0, INV_PATIENT);
     m->currency = PQgetvalue (v->head, 0, INV_CURRENCY);
     m->total_cents = store_i64 (v->head, 0, INV_TOTAL);
-    m->kind = PQgetvalue (v->head, 0, INV_KIND);
+    m->kind = meso_enum_from_db (&meso__v1__invoice_kind__descriptor,
+                                 PQgetvalue (v->head, 0, INV_KIND), "invoice kind");
     m->package_id = PQgetvalue (v->head, 0, INV_PACKAGE);
     m->issued_at_us = store_i64 (v->head, 0, INV_ISSUED_US);
     m->paid_cents = store_i64 (v->head, 0, INV_NET_PAID);
@@ -326,12 +327,20 @@ billing_payment_fill (const PGresult *res, const char *clinic, const char *payme
     p->invoice_id = PQgetvalue (res, 0, PAY_INVOICE);
     p->amount_cents = store_i64 (res, 0, PAY_AMOUNT);
     p->currency = PQgetvalue (res, 0, PAY_CURRENCY);
-    p->method = PQgetvalue (res, 0, PAY_METHOD);
+    p->method = meso_enum_from_db (&meso__v1__payment_method__descriptor,
+                                   PQgetvalue (res, 0, PAY_METHOD), "payment method");
     p->provider = PQgetvalue (res, 0, PAY_PROVIDER);
     p->provider_ref = PQgetvalue (res, 0, PAY_PROVIDER_REF);
     p->reference = PQgetvalue (res, 0, PAY_REFERENCE);
     p->received_at_us = store_i64 (res, 0, PAY_RECEIVED_US);
     p->refunded_cents = store_i64 (res, 0, PAY_REFUNDED);
+}
+
+static const char *
+s_payment_invoice (const Meso__V1__RecordPaymentRequest *in)
+{
+    return in->target_case == MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID && in->invoice_id ? in->invoice_id
+                                                                                                      : "";
 }
 
 static int
@@ -343,18 +352,20 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
     if (store_clinic_get (db, in->clinic_id, currency, NULL) != 0)
         return -1;
     const char *patient = in->patient_id;
+    /* The oneof's members share storage: read invoice_id only when set. */
+    const char *invoice_id = s_payment_invoice (in);
     int64_t invoice_due = 0;
     PGresult *inv = NULL;
-    if (in->invoice_id && *in->invoice_id) {
+    if (*invoice_id) {
         /* Payments to one invoice one at a time: what is due is read after
          * the lock, so two payments cannot both pay the last dollar. */
-        if (store_lock (db, "invoice", in->clinic_id, in->invoice_id) != 0
-            || !(inv = store_invoice_get (db, in->clinic_id, in->invoice_id)))
+        if (store_lock (db, "invoice", in->clinic_id, invoice_id) != 0
+            || !(inv = store_invoice_get (db, in->clinic_id, invoice_id)))
             return -1;
         if (PQntuples (inv) == 0) {
             PQclear (inv);
             meso_reply_error (reply, MESO_NOT_FOUND, "unknown invoice %.64s in clinic %.64s",
-                              in->invoice_id, in->clinic_id);
+                              invoice_id, in->clinic_id);
             meso_reply_reason (reply, "unknown_invoice", "invoice_id", "check the invoice id and clinic");
             return -1;
         }
@@ -362,7 +373,7 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
         snprintf (currency, sizeof currency, "%s", PQgetvalue (inv, 0, INV_CURRENCY));
         if (in->patient_id && *in->patient_id && strcmp (in->patient_id, patient) != 0) {
             meso_reply_error (reply, MESO_INVALID_ARGUMENT, "invoice %.64s is not patient %.64s's",
-                              in->invoice_id, in->patient_id);
+                              invoice_id, in->patient_id);
             meso_reply_reason (reply, "patient_mismatch", "patient_id", "leave patient_id empty or give the invoice's patient");
             PQclear (inv);
             return -1;
@@ -379,7 +390,7 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
                               "payment of %" PRId64 " cents exceeds the %" PRId64 " cents due on invoice %.64s",
                               in->amount_cents,
                               pricing_invoice_due (owed, store_i64 (inv, 0, INV_NET_PAID)),
-                              in->invoice_id);
+                              invoice_id);
             meso_reply_reason (reply, "overpayment", "amount_cents",
                                "pay at most what is due, or record the rest as a deposit without invoice_id");
             PQclear (inv);
@@ -393,8 +404,9 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
             return -1;
     }
     billing_t *self = job->arg;
-    char ref[256], err[256] = "";
-    if (self->provider->record (self->provider->ctx, in->method, in->amount_cents, currency,
+    char ref[256], err[256] = "", method[MESO_ENUM_TEXT_MAX];
+    meso_enum_text (&meso__v1__payment_method__descriptor, in->method, method, sizeof method);
+    if (self->provider->record (self->provider->ctx, method, in->amount_cents, currency,
                                 job->req->idempotency_key, ref, sizeof ref, err, sizeof err) != 0) {
         meso_reply_error (reply, MESO_FAILED_PRECONDITION, "payment refused by %s: %s",
                           self->provider->name, err);
@@ -407,16 +419,16 @@ s_record_payment_effect (meso_db_t *db, meso_idem_job_t *job)
     PGresult *pay = NULL;
     if (meso_uuid_v4 (payment_id) != 0)
         meso_db_set_error (db, NULL, "no randomness for a payment id");
-    else if (store_payment_insert (db, in->clinic_id, payment_id, patient, in->invoice_id,
-                                   in->amount_cents, currency, in->method, self->provider->name,
+    else if (store_payment_insert (db, in->clinic_id, payment_id, patient, invoice_id,
+                                   in->amount_cents, currency, method, self->provider->name,
                                    ref, in->reference, job->req->idempotency_key) == 0
              && store_ledger_append (db, in->clinic_id, patient, "payment", -in->amount_cents,
-                                     currency, in->invoice_id, payment_id, NULL, NULL, NULL,
-                                     in->method, 0, NULL) == 0) {
+                                     currency, invoice_id, payment_id, NULL, NULL, NULL,
+                                     method, 0, NULL) == 0) {
         Meso__V1__PaymentReceived pr = MESO__V1__PAYMENT_RECEIVED__INIT;
         pr.payment_id = payment_id;
         pr.patient_id = (char *) patient;
-        pr.invoice_id = in->invoice_id;
+        pr.invoice_id = (char *) invoice_id;
         pr.amount_cents = in->amount_cents;
         pr.currency = currency;
         pr.method = in->method;
@@ -448,17 +460,24 @@ billing_record_payment (const Meso__V1__Request *req, void *body, meso_reply_t *
     Meso__V1__RecordPaymentRequest *in = body;
     int bad = 0;
     meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
-    bool has_invoice = in->invoice_id && *in->invoice_id;
+    bool has_invoice = in->target_case == MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     if (has_invoice)
         meso_handler_need_id (reply, &bad, "invoice_id", in->invoice_id);
+    else if (in->target_case != MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT || !in->deposit) {
+        meso_reply_reason (reply, "missing_field", "invoice_id",
+                           "invoice_id, or deposit for a deposit on the patient's account, is required");
+        bad++;
+    }
     if (!has_invoice || (in->patient_id && *in->patient_id))
         meso_handler_need_id (reply, &bad, "patient_id", in->patient_id);
     billing_need_amount (reply, &bad, "amount_cents", in->amount_cents, PRICING_MAX_PAYMENT_CENTS);
     billing_need_currency (reply, &bad, "currency", in->currency);
-    if (!pricing_method_ok (in->method)) {
+    char method[MESO_ENUM_TEXT_MAX];
+    if (!meso_enum_text (&meso__v1__payment_method__descriptor, in->method, method, sizeof method)
+        || !pricing_method_ok (method)) {
         meso_reply_reason (reply, "invalid_method", "method",
-                           "method must be card, cash or bank_transfer (got \"%.32s\")",
-                           in->method ? in->method : "");
+                           "method must be PAYMENT_METHOD_CARD, _CASH or _BANK_TRANSFER (got %d)",
+                           (int) in->method);
         bad++;
     }
     if (in->reference && strlen (in->reference) > BILLING_TEXT_MAX) {

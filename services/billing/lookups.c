@@ -77,7 +77,8 @@ billing_get_payment (const Meso__V1__Request *req, void *body, meso_reply_t *rep
         p.invoice_id = PQgetvalue (res, 0, PAY_INVOICE);
         p.amount_cents = store_i64 (res, 0, PAY_AMOUNT);
         p.currency = PQgetvalue (res, 0, PAY_CURRENCY);
-        p.method = PQgetvalue (res, 0, PAY_METHOD);
+        p.method = meso_enum_from_db (&meso__v1__payment_method__descriptor,
+                                      PQgetvalue (res, 0, PAY_METHOD), "payment method");
         p.provider = PQgetvalue (res, 0, PAY_PROVIDER);
         p.provider_ref = PQgetvalue (res, 0, PAY_PROVIDER_REF);
         p.reference = PQgetvalue (res, 0, PAY_REFERENCE);
@@ -154,7 +155,8 @@ billing_list_invoices (const Meso__V1__Request *req, void *body, meso_reply_t *r
             m->patient_id = PQgetvalue (res, r, 1);
             m->currency = PQgetvalue (res, r, 2);
             m->total_cents = store_i64 (res, r, 3);
-            m->kind = PQgetvalue (res, r, 4);
+            m->kind = meso_enum_from_db (&meso__v1__invoice_kind__descriptor, PQgetvalue (res, r, 4),
+                                         "invoice kind");
             m->package_id = PQgetvalue (res, r, 5);
             m->issued_at_us = store_i64 (res, r, 6);
             m->paid_cents = store_i64 (res, r, 7);

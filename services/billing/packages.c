@@ -50,10 +50,11 @@ billing_package_fill (const PGresult *res, int r, const char *clinic, Meso__V1__
     p->invoice_id = PQgetvalue (res, r, PKG_INVOICE);
     p->sold_at_us = store_i64 (res, r, PKG_SOLD_US);
     p->expires_on = PQgetvalue (res, r, PKG_EXPIRES);
-    p->state = PQgetvalue (res, r, PKG_STATE);
+    p->state = meso_enum_from_db (&meso__v1__package_state__descriptor, PQgetvalue (res, r, PKG_STATE),
+                                  "package state");
     p->tax_cents = store_i64 (res, r, PKG_TAX);
     p->recognised_cents = pricing_package_recognised (p->price_cents, p->sessions_total, p->sessions_used);
-    bool active = strcmp (p->state, "active") == 0;
+    bool active = p->state == MESO__V1__PACKAGE_STATE__PACKAGE_STATE_ACTIVE;
     p->sessions_left = active ? p->sessions_total - p->sessions_used : 0;
     p->unused_value_cents = active ? p->price_cents - p->recognised_cents : 0;
 }
@@ -65,7 +66,7 @@ billing_package_expire (meso_db_t *db, const PGresult *res, int r, const char *c
 {
     Meso__V1__Package p;
     billing_package_fill (res, r, clinic, &p);
-    if (strcmp (p.state, "active") != 0)
+    if (p.state != MESO__V1__PACKAGE_STATE__PACKAGE_STATE_ACTIVE)
         return 0;
     int64_t gross = p.price_cents - p.recognised_cents;
     int64_t tax = p.tax_cents - pricing_package_recognised (p.tax_cents, p.sessions_total, p.sessions_used);
@@ -320,9 +321,13 @@ s_refund_package_effect (meso_db_t *db, meso_idem_job_t *job)
     meso_call_patient (PQgetvalue (pres, 0, PKG_PATIENT), in->clinic_id);
     Meso__V1__Package p;
     billing_package_fill (pres, 0, in->clinic_id, &p);
-    if (strcmp (p.state, "active") != 0 || p.sessions_left == 0) {
+    if (p.state != MESO__V1__PACKAGE_STATE__PACKAGE_STATE_ACTIVE || p.sessions_left == 0) {
+        char state[MESO_ENUM_TEXT_MAX];
         meso_reply_error (reply, MESO_FAILED_PRECONDITION, "package %.64s has no unused session to refund (%s, %u of %u used)",
-                          in->package_id, p.state, p.sessions_used, p.sessions_total);
+                          in->package_id,
+                          meso_enum_text (&meso__v1__package_state__descriptor, (int) p.state, state, sizeof state)
+                              ? state : "unknown state",
+                          p.sessions_used, p.sessions_total);
         meso_reply_reason (reply, "nothing_unused", "package_id",
                            "only an active package with sessions left can be refunded");
         goto done;

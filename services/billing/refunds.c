@@ -310,7 +310,7 @@ billing_credit_issue (meso_db_t *db, const char *clinic, const char *invoice_id,
     cn.net_cents = gross - tax;
     cn.currency = (char *) currency;
     cn.reason = (char *) reason;
-    cn.kind = (char *) kind;
+    cn.kind = meso_enum_from_text (&meso__v1__credit_note_kind__descriptor, kind);
     cn.package_id = (char *) (package_id ? package_id : "");
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_CREDIT_NOTE_ISSUED;
@@ -338,7 +338,8 @@ billing_credit_load (meso_db_t *db, const char *clinic, const char *id, Meso__V1
     c->gross_cents = store_i64 (res, 0, 3);
     c->tax_cents = store_i64 (res, 0, 4);
     c->net_cents = c->gross_cents - c->tax_cents;
-    c->kind = PQgetvalue (res, 0, 5);
+    c->kind = meso_enum_from_db (&meso__v1__credit_note_kind__descriptor, PQgetvalue (res, 0, 5),
+                                 "credit note kind");
     c->reason = PQgetvalue (res, 0, 6);
     c->package_id = PQgetvalue (res, 0, 7);
     c->issued_at_us = store_i64 (res, 0, 8);
@@ -368,7 +369,7 @@ s_cancel_invoice_effect (meso_db_t *db, meso_idem_job_t *job)
     int rc = -1;
     PGresult *cres = NULL;
     char id[MESO_UUID_LEN + 1];
-    if (strcmp (inv.msg.kind, "package") == 0) {
+    if (inv.msg.kind == MESO__V1__INVOICE_KIND__INVOICE_KIND_PACKAGE) {
         meso_reply_error (reply, MESO_FAILED_PRECONDITION, "invoice %.64s sold package %.64s",
                           in->invoice_id, inv.msg.package_id);
         meso_reply_reason (reply, "package_invoice", "invoice_id",

@@ -79,7 +79,8 @@ billing_get_statement (const Meso__V1__Request *req, void *body, meso_reply_t *r
     for (int i = 0; i < ne; i++) {
         Meso__V1__StatementEntry *e = &ea[i];
         meso__v1__statement_entry__init (e);
-        e->kind = PQgetvalue (led, i, 0);
+        e->kind = meso_enum_from_db (&meso__v1__statement_entry_kind__descriptor, PQgetvalue (led, i, 0),
+                                     "ledger entry kind");
         e->amount_cents = store_i64 (led, i, 1);
         e->invoice_id = PQgetvalue (led, i, 2);
         e->payment_id = PQgetvalue (led, i, 3);

@@ -79,12 +79,12 @@ events_health (Meso__V1__HealthReply *health, void *arg)
         /* Rows waiting more than 10 s mean relaying is stuck (or a long
          * transaction holds the horizon back). */
         if (active && lag > 10000)
-            health->state = "degraded";
+            health->state = MESO__V1__HEALTH_STATE__HEALTH_STATE_DEGRADED;
         /* The gapless rule makes every event wait for the oldest running
          * write transaction: say which one, and for how long (measured by
          * events_watch_horizon, once a second). */
         if (active && h.pid && h.age_ms > m->held_warn_ms) {
-            health->state = "degraded";
+            health->state = MESO__V1__HEALTH_STATE__HEALTH_STATE_DEGRADED;
             snprintf (notes[2], sizeof notes[2],
                       "relay held back %lld ms by pid %d (role %s, database %s, %s) "
                       "over MESO_EVENTS_HELD_WARN_MS=%lld", (long long) h.age_ms, h.pid,

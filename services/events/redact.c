@@ -89,7 +89,8 @@ s_session_completed (Meso__V1__Event *ev)
     if (!p)
         return;
     s_empty (p->notes);
-    p->improvement_score = -1;
+    p->outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME__NOT_SET;   /* as when no outcome was recorded */
+    p->improvement_score = 0;
     p->non_responder = false;
 }
 

@@ -33,7 +33,7 @@ s_upsert_ingredient_effect (meso_db_t *db, frame_job_t *job)
     PGresult *res = store_ingredient_get (db, in->ingredient->code);
     if (!res)
         return -1;
-    bool unit_change = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 2), in->ingredient->unit) != 0;
+    bool unit_change = PQntuples (res) == 1 && INVENTORY_UNIT (PQgetvalue (res, 0, 2)) != in->ingredient->unit;
     PQclear (res);
     if (unit_change) {
         int has = store_ingredient_has_lots (db, in->ingredient->code);
@@ -81,10 +81,9 @@ inventory_upsert_ingredient (const Meso__V1__Request *req, void *body, meso_repl
     else {
         meso_handler_need_ingredient (reply, &bad, "ingredient.code", in->ingredient->code);
         meso_handler_need_text (reply, &bad, "ingredient.name", in->ingredient->name, TEXT_MAX);
-        if (!in->ingredient->unit || (strcmp (in->ingredient->unit, "mg") != 0
-                                      && strcmp (in->ingredient->unit, "ml") != 0)) {
+        if (!meso_enum_valid (&meso__v1__unit__descriptor, (int) in->ingredient->unit)) {
             meso_reply_reason (reply, "invalid_unit", "ingredient.unit",
-                               "unit must be \"mg\" or \"ml\"");
+                               "unit must be UNIT_MG or UNIT_ML");
             bad++;
         }
         frame_may_text (reply, &bad, "ingredient.form", in->ingredient->form, TEXT_MAX);
@@ -153,7 +152,7 @@ inventory_get_ingredients (const Meso__V1__Request *req, void *body, meso_reply_
         meso__v1__ingredient__init (&items[i]);
         items[i].code = PQgetvalue (res, i, 0);
         items[i].name = PQgetvalue (res, i, 1);
-        items[i].unit = PQgetvalue (res, i, 2);
+        items[i].unit = INVENTORY_UNIT (PQgetvalue (res, i, 2));
         items[i].form = PQgetvalue (res, i, 3);
         ptrs[i] = &items[i];
     }
@@ -374,13 +373,13 @@ inventory_get_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *re
         la[i].area = PQgetvalue (lines, i, 0);
         la[i].ingredient_code = PQgetvalue (lines, i, 1);
         la[i].amount_milli = store_i64 (lines, i, 2);
-        la[i].unit = PQgetvalue (lines, i, 3);
+        la[i].unit = INVENTORY_UNIT (PQgetvalue (lines, i, 3));
         lp[i] = &la[i];
     }
     for (int i = 0; i < nn; i++) {
         meso__v1__ingredient_amount__init (&na[i]);
         na[i].ingredient_code = PQgetvalue (need, i, 0);
-        na[i].unit = PQgetvalue (need, i, 1);
+        na[i].unit = INVENTORY_UNIT (PQgetvalue (need, i, 1));
         na[i].amount_milli = store_i64 (need, i, 2);
         np[i] = &na[i];
     }

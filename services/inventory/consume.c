@@ -227,7 +227,7 @@ s_consume_apply (meso_db_t *db, const s_consume_args_t *a, meso_reply_t *reply)
         || resv_emit (db, a->clinic, a->appointment, "consumed", NULL, a->actor) != 0)
         goto done;
     for (int i = 0; i < ncodes; i++)
-        if (frame_low_check (db, a->clinic, codes[i], NULL) < 0)
+        if (frame_low_check (db, a->clinic, codes[i], MESO__V1__UNIT__UNIT_UNSPECIFIED) < 0)
             goto done;
     rc = 0;
 done:

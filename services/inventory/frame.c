@@ -184,25 +184,23 @@ frame_run (void *arg, const Meso__V1__Request *req, meso_reply_t *reply, void *i
 /* unit is looked up only on a crossing, which is rare, so the event always
  * says what the quantities count. */
 int
-frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const char *unit)
+frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, Meso__V1__Unit unit)
 {
     int64_t available = 0, point = 0;
     int crossed = store_low_check (db, clinic, ingredient, &available, &point);
     if (crossed <= 0)
         return crossed;
-    char unit_buf[8] = "";
-    if (!unit || !*unit) {
+    if (unit == MESO__V1__UNIT__UNIT_UNSPECIFIED) {
         PGresult *res = store_ingredient_get (db, ingredient);
         if (!res)
             return -1;
         if (PQntuples (res) == 1)
-            snprintf (unit_buf, sizeof unit_buf, "%s", PQgetvalue (res, 0, 2));
+            unit = INVENTORY_UNIT (PQgetvalue (res, 0, 2));
         PQclear (res);
-        unit = unit_buf;
     }
     Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
     low.ingredient_code = (char *) ingredient;
-    low.unit = (char *) unit;
+    low.unit = unit;
     low.available_milli = available;
     low.reorder_point_milli = point;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;

@@ -147,15 +147,18 @@ inventory_check_hold (const Meso__V1__Request *req, void *body, meso_reply_t *re
     }
     s_problems_t p = { 0 };
     PGresult *need = NULL, *lines = NULL;
-    if (!found || strcmp (r.msg.status, "held") != 0) {
+    if (!found || r.msg.status != MESO__V1__RESERVATION_STATUS__RESERVATION_STATUS_HELD) {
         if (s_alloc (&p, 1) != 0) {
             meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
             goto done;
         }
         Meso__V1__HoldProblem *h = s_add (&p, "missing", "", "");
+        char status[MESO_ENUM_TEXT_MAX];
         if (found)
             snprintf (h->message, S_MSG_MAX, "no stock is held for appointment %s: its reservation was %s",
-                      in->appointment_id, r.msg.status);
+                      in->appointment_id,
+                      meso_enum_text (&meso__v1__reservation_status__descriptor, (int) r.msg.status, status,
+                                      sizeof status) ? status : "in an unknown state");
         else
             snprintf (h->message, S_MSG_MAX, "no stock is held for appointment %s", in->appointment_id);
     }

@@ -185,7 +185,7 @@ s_reserve_effect (meso_db_t *db, frame_job_t *job)
                       job->req->actor) != 0)
         goto done;
     for (int k = 0; k < nneed; k++)
-        if (frame_low_check (db, in->clinic_id, codes[k], PQgetvalue (need, k, 1)) < 0)
+        if (frame_low_check (db, in->clinic_id, codes[k], INVENTORY_UNIT (PQgetvalue (need, k, 1))) < 0)
             goto done;
     rc = resv_reply (db, job->reply, in->clinic_id, in->appointment_id, "inventory.Reserve", false);
 done:
@@ -296,7 +296,7 @@ holds_release_apply (meso_db_t *db, const char *clinic, const char *appointment,
         || resv_emit (db, clinic, appointment, "released", reason, actor) != 0)
         goto done;
     for (int i = 0; i < n; i++)
-        if (frame_low_check (db, clinic, codes[i], PQgetvalue (lines, i, 1)) < 0)
+        if (frame_low_check (db, clinic, codes[i], INVENTORY_UNIT (PQgetvalue (lines, i, 1))) < 0)
             goto done;
     rc = 0;
 done:
@@ -443,7 +443,7 @@ s_redate_effect (meso_db_t *db, frame_job_t *job)
         Meso__V1__IngredientAmount *a = &ra[nr];
         meso__v1__ingredient_amount__init (a);
         a->ingredient_code = codes[e];
-        a->unit = PQgetvalue (lines, e, 1);
+        a->unit = INVENTORY_UNIT (PQgetvalue (lines, e, 1));
         a->amount_milli = plan.released[k].amount;
         a->lot_id = PQgetvalue (lines, e, 3);
         a->lot_number = PQgetvalue (lines, e, 4);
@@ -457,7 +457,7 @@ s_redate_effect (meso_db_t *db, frame_job_t *job)
         Meso__V1__IngredientAmount *a = &ta[nt];
         meso__v1__ingredient_amount__init (a);
         a->ingredient_code = codes[g];
-        a->unit = PQgetvalue (lines, g, 1);
+        a->unit = INVENTORY_UNIT (PQgetvalue (lines, g, 1));
         a->amount_milli = plan.held[k].amount;
         a->lot_id = PQgetvalue (lots.res, i, LOT_ID);
         a->lot_number = PQgetvalue (lots.res, i, LOT_NUMBER);

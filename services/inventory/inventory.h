@@ -49,6 +49,7 @@
 #include "meso/bus.h"
 #include "meso/clinics.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 #include "meso/idem.h"
 #include "meso/subscriber.h"
 #include "events.pb-c.h"
@@ -232,7 +233,12 @@ int32_t frame_today (void);
 void frame_array_literal (char *out, size_t size, char *const *names, size_t n);
 /* Emits stock.low for (clinic, ingredient) when available just fell below
  * its reorder point. unit NULL or "": looked up. 0, or -1 (db error). */
-int frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, const char *unit);
+int frame_low_check (meso_db_t *db, const char *clinic, const char *ingredient, Meso__V1__Unit unit);
+
+/* A unit as the database keeps it ("mg") as the contract's enum; an
+ * unknown text is logged and gives UNIT_UNSPECIFIED. */
+#define INVENTORY_UNIT(text) \
+    ((Meso__V1__Unit) meso_enum_from_db (&meso__v1__unit__descriptor, (text), "unit"))
 
 /* ---- store*.c: the SQL of the inventory schema ----
  *

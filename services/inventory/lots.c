@@ -64,8 +64,7 @@ s_receive_effect (meso_db_t *db, frame_job_t *job)
                            "add \"%s\" to the catalogue with UpsertIngredient first", in->ingredient_code);
         return -1;
     }
-    char unit[8];
-    snprintf (unit, sizeof unit, "%s", PQgetvalue (res, 0, 2));
+    Meso__V1__Unit unit = INVENTORY_UNIT (PQgetvalue (res, 0, 2));
     PQclear (res);
     char lot_id[40];
     int64_t cost = in->cost_case == MESO__V1__RECEIVE_REQUEST__COST_UNIT_COST_CENTS ? in->unit_cost_cents : -1;
@@ -154,9 +153,9 @@ s_adjust_effect (meso_db_t *db, frame_job_t *job)
         return -1;
     }
     int64_t on_hand = store_i64 (res, 0, LOT_ON_HAND), reserved = store_i64 (res, 0, LOT_RESERVED);
-    char ingredient[ID_MAX + 1], unit[8];
+    char ingredient[ID_MAX + 1];
     snprintf (ingredient, sizeof ingredient, "%s", PQgetvalue (res, 0, LOT_INGREDIENT));
-    snprintf (unit, sizeof unit, "%s", PQgetvalue (res, 0, LOT_UNIT));
+    Meso__V1__Unit unit = INVENTORY_UNIT (PQgetvalue (res, 0, LOT_UNIT));
     PQclear (res);
     if (on_hand + in->delta_milli < reserved) {
         meso_reply_error (job->reply, MESO_FAILED_PRECONDITION,
@@ -408,9 +407,9 @@ s_reorder_effect (meso_db_t *db, frame_job_t *job)
     if (!res)
         return -1;
     int found = PQntuples (res);
-    char unit[8] = "";
+    Meso__V1__Unit unit = MESO__V1__UNIT__UNIT_UNSPECIFIED;
     if (found)
-        snprintf (unit, sizeof unit, "%s", PQgetvalue (res, 0, 2));
+        unit = INVENTORY_UNIT (PQgetvalue (res, 0, 2));
     PQclear (res);
     if (!found) {
         meso_reply_error (job->reply, MESO_NOT_FOUND, "unknown ingredient \"%s\"", in->ingredient_code);

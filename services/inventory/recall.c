@@ -106,7 +106,7 @@ s_recover_clinic (s_recall_t *x, int a, int b)
                   x->reason);
         Meso__V1__IngredientAmount gone = MESO__V1__INGREDIENT_AMOUNT__INIT, *gp = &gone;
         gone.ingredient_code = (char *) g->ingredient;
-        gone.unit = PQgetvalue (h, i, RH_UNIT);
+        gone.unit = INVENTORY_UNIT (PQgetvalue (h, i, RH_UNIT));
         gone.amount_milli = g->amount;
         gone.lot_id = (char *) lot_id;
         gone.lot_number = PQgetvalue (h, i, RH_LOT_NUMBER);
@@ -175,7 +175,7 @@ s_recover_clinic (s_recall_t *x, int a, int b)
     if (lotset_write (db, clinic, &lots) != 0)
         goto done;
     for (size_t c = 0; c < ncodes; c++)
-        if (frame_low_check (db, clinic, codes[c], NULL) < 0)
+        if (frame_low_check (db, clinic, codes[c], MESO__V1__UNIT__UNIT_UNSPECIFIED) < 0)
             goto done;
     rc = 0;
     goto done;
@@ -229,11 +229,12 @@ s_recall_report (s_recall_t *x, PGresult *lots, PGresult *hits)
         ha[i].patient_id = PQgetvalue (hits, i, 2);
         meso_call_patient (ha[i].patient_id[0] ? ha[i].patient_id : NULL, ha[i].clinic_id);
         ha[i].session_date = PQgetvalue (hits, i, 3);
-        ha[i].state = PQgetvalue (hits, i, 4);
+        const char *state = PQgetvalue (hits, i, 4);
         ha[i].lot_id = PQgetvalue (hits, i, 5);
         ha[i].amount_milli = store_i64 (hits, i, 6);
-        if (strcmp (ha[i].state, "reserved") == 0)
-            ha[i].state = (char *) s_hit_state (x, ha[i].clinic_id, ha[i].appointment_id, ha[i].lot_id);
+        if (strcmp (state, "reserved") == 0)
+            state = s_hit_state (x, ha[i].clinic_id, ha[i].appointment_id, ha[i].lot_id);
+        ha[i].state = meso_enum_from_db (&meso__v1__recall_hit_state__descriptor, state, "recall hit state");
         hp[i] = &ha[i];
     }
     for (int l = 0; l < nl; l++) {
@@ -283,33 +284,48 @@ done:
     return rc;
 }
 
+/* The lot a request names, by id or by supplier number ("" for the
+ * other): the oneof's members share storage, so only the one set is
+ * read. */
+static void
+s_lot_of (const Meso__V1__RecallRequest *in, const char **lot_id, const char **code, const char **number)
+{
+    bool by_id = in->lot_case == MESO__V1__RECALL_REQUEST__LOT_LOT_ID && in->lot_id;
+    bool by_number = in->lot_case == MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT && in->supplier_lot;
+    *lot_id = by_id ? in->lot_id : "";
+    *code = by_number && in->supplier_lot->ingredient_code ? in->supplier_lot->ingredient_code : "";
+    *number = by_number && in->supplier_lot->lot_number ? in->supplier_lot->lot_number : "";
+}
+
 static int
 s_recall_effect (meso_db_t *db, frame_job_t *job)
 {
     Meso__V1__RecallRequest *in = job->in;
+    const char *lot_id, *code, *number;
+    s_lot_of (in, &lot_id, &code, &number);
     s_recall_t x = { db, job, in->reason, NULL, NULL, NULL, NULL, 0, 0 };
     PGresult *lots = NULL, *hits = NULL;
     int rc = -1;
     /* Lock the held reservations on the lots before the lots. */
-    PGresult *first = store_recall_held (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id);
+    PGresult *first = store_recall_held (db, lot_id, code, number, in->clinic_id);
     if (!first)
         return -1;
     PQclear (first);
-    lots = store_recall_mark (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id, in->reason);
+    lots = store_recall_mark (db, lot_id, code, number, in->clinic_id, in->reason);
     if (!lots)
         goto done;
     if (PQntuples (lots) == 0) {
         const char *in_clinic = in->clinic_id && *in->clinic_id ? " in clinic " : "";
         const char *clinic = in->clinic_id ? in->clinic_id : "";
-        if (in->lot_id && *in->lot_id)
-            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot %s%s%s", in->lot_id, in_clinic, clinic);
+        if (*lot_id)
+            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot %s%s%s", lot_id, in_clinic, clinic);
         else
-            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot number %s of %s%s%s", in->lot_number,
-                              in->ingredient_code, in_clinic, clinic);
+            meso_reply_error (job->reply, MESO_NOT_FOUND, "no lot number %s of %s%s%s", number,
+                              code, in_clinic, clinic);
         goto done;
     }
-    hits = store_recall_hits (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id);
-    x.held = hits ? store_recall_held (db, in->lot_id, in->ingredient_code, in->lot_number, in->clinic_id)
+    hits = store_recall_hits (db, lot_id, code, number, in->clinic_id);
+    x.held = hits ? store_recall_held (db, lot_id, code, number, in->clinic_id)
                   : NULL;
     if (!x.held)
         goto done;
@@ -432,18 +448,17 @@ inventory_recall (const Meso__V1__Request *req, void *body, meso_reply_t *reply,
     Meso__V1__RecallRequest *in = body;
     int bad = 0;
     meso_handler_need_text (reply, &bad, "reason", in->reason, TEXT_MAX);
-    bool by_id = in->lot_id && *in->lot_id;
-    frame_may_text (reply, &bad, "lot_id", in->lot_id, ID_MAX);
-    if (!by_id) {
-        if ((!in->ingredient_code || !*in->ingredient_code) && (!in->lot_number || !*in->lot_number)) {
-            meso_reply_reason (reply, "missing_field", "lot_id",
-                               "give lot_id, or ingredient_code and lot_number");
-            bad++;
-        }
-        else {
-            meso_handler_need_ingredient (reply, &bad, "ingredient_code", in->ingredient_code);
-            meso_handler_need_text (reply, &bad, "lot_number", in->lot_number, 128);
-        }
+    const char *lot_id, *code, *number;
+    s_lot_of (in, &lot_id, &code, &number);
+    if (in->lot_case == MESO__V1__RECALL_REQUEST__LOT_LOT_ID)
+        frame_may_text (reply, &bad, "lot_id", lot_id, ID_MAX);
+    if (!*lot_id && in->lot_case != MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT) {
+        meso_reply_reason (reply, "missing_field", "lot_id", "give lot_id, or supplier_lot");
+        bad++;
+    }
+    else if (in->lot_case == MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT) {
+        meso_handler_need_ingredient (reply, &bad, "supplier_lot.ingredient_code", code);
+        meso_handler_need_text (reply, &bad, "supplier_lot.lot_number", number, 128);
     }
     if (in->clinic_id && *in->clinic_id)
         meso_handler_need_clinic (reply, &bad, "clinic_id", in->clinic_id);
@@ -531,7 +546,7 @@ inventory_list_at_risk (const Meso__V1__Request *req, void *body, meso_reply_t *
             u->session_date = PQgetvalue (res, i, AR_DATE);
             u->missing_milli = store_i64 (res, i, AR_MISSING);
             u->usable_milli = store_i64 (res, i, AR_USABLE);
-            u->unit = PQgetvalue (res, i, AR_UNIT);
+            u->unit = INVENTORY_UNIT (PQgetvalue (res, i, AR_UNIT));
             u->reason = PQgetvalue (res, i, AR_REASON);
             up[i] = u;
         }

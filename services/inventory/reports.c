@@ -60,7 +60,7 @@ inventory_get_stock (const Meso__V1__Request *req, void *body, meso_reply_t *rep
         for (int i = 0; i < nt; i++) {
             meso__v1__stock_total__init (&ta[i]);
             ta[i].ingredient_code = PQgetvalue (tot, i, 0);
-            ta[i].unit = PQgetvalue (tot, i, 1);
+            ta[i].unit = INVENTORY_UNIT (PQgetvalue (tot, i, 1));
             ta[i].on_hand_milli = store_i64 (tot, i, 2);
             ta[i].reserved_milli = store_i64 (tot, i, 3);
             ta[i].available_milli = store_i64 (tot, i, 4);
@@ -131,7 +131,7 @@ inventory_forecast (const Meso__V1__Request *req, void *body, meso_reply_t *repl
             Meso__V1__ForecastLine *f = &fa[i];
             meso__v1__forecast_line__init (f);
             f->ingredient_code = PQgetvalue (res, i, 0);
-            f->unit = PQgetvalue (res, i, 1);
+            f->unit = INVENTORY_UNIT (PQgetvalue (res, i, 1));
             f->on_hand_milli = store_i64 (res, i, 2);
             f->reserved_milli = store_i64 (res, i, 3);
             f->needed_milli = store_i64 (res, i, 4);
@@ -249,7 +249,7 @@ inventory_valuation (const Meso__V1__Request *req, void *body, meso_reply_t *rep
             Meso__V1__StockValue *v = &va[i * 6];
             meso__v1__valuation_line__init (l);
             l->ingredient_code = PQgetvalue (res, i, VAL_INGREDIENT);
-            l->unit = PQgetvalue (res, i, VAL_UNIT);
+            l->unit = INVENTORY_UNIT (PQgetvalue (res, i, VAL_UNIT));
             l->on_hand = s_measure (res, i, 0, &v[0], &out.on_hand_cents);
             l->reserved = s_measure (res, i, 1, &v[1], &out.reserved_cents);
             l->received = s_measure (res, i, 2, &v[2], &out.received_cents);

@@ -43,7 +43,7 @@ s_amounts (PGresult *res, Meso__V1__IngredientAmount **arr, Meso__V1__Ingredient
         Meso__V1__IngredientAmount *a = &(*arr)[i];
         meso__v1__ingredient_amount__init (a);
         a->ingredient_code = PQgetvalue (res, i, 0);
-        a->unit = PQgetvalue (res, i, 1);
+        a->unit = INVENTORY_UNIT (PQgetvalue (res, i, 1));
         a->amount_milli = store_i64 (res, i, 2);
         a->lot_id = PQgetvalue (res, i, 3);
         a->lot_number = PQgetvalue (res, i, 4);
@@ -80,7 +80,8 @@ resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r
     m->session_date = PQgetvalue (r->head, 0, 3);
     m->recipe_id = PQgetvalue (r->head, 0, 4);
     m->recipe_version = (uint32_t) store_i64 (r->head, 0, 5);
-    m->status = PQgetvalue (r->head, 0, 7);
+    m->status = meso_enum_from_db (&meso__v1__reservation_status__descriptor, PQgetvalue (r->head, 0, 7),
+                                   "reservation status");
     const char *areas = PQgetvalue (r->head, 0, 6);
     r->areas_buf = strdup (areas);
     r->areas = calloc (strlen (areas) / 2 + 2, sizeof *r->areas);

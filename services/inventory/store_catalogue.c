@@ -40,7 +40,9 @@ store_ingredients (meso_db_t *db, const char *codes, const char *after_code, int
 int
 store_ingredient_upsert (meso_db_t *db, const Meso__V1__Ingredient *ing, bool *created)
 {
-    const char *p[] = { ing->code, ing->name, ing->unit, ing->form ? ing->form : "" };
+    char unit[MESO_ENUM_TEXT_MAX];
+    meso_enum_text (&meso__v1__unit__descriptor, (int) ing->unit, unit, sizeof unit);
+    const char *p[] = { ing->code, ing->name, unit, ing->form ? ing->form : "" };
     PGresult *res = meso_db_query (db,
         "INSERT INTO inventory.ingredient (code, name, unit, form) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, unit = EXCLUDED.unit, "

@@ -28,7 +28,7 @@ store_lot_fill (const PGresult *res, int r, Meso__V1__Lot *lot)
     lot->clinic_id = PQgetvalue (res, r, LOT_CLINIC);
     lot->lot_id = PQgetvalue (res, r, LOT_ID);
     lot->ingredient_code = PQgetvalue (res, r, LOT_INGREDIENT);
-    lot->unit = PQgetvalue (res, r, LOT_UNIT);
+    lot->unit = INVENTORY_UNIT (PQgetvalue (res, r, LOT_UNIT));
     lot->lot_number = PQgetvalue (res, r, LOT_NUMBER);
     lot->supplier = PQgetvalue (res, r, LOT_SUPPLIER);
     lot->expiry_date = PQgetvalue (res, r, LOT_EXPIRY);

@@ -204,8 +204,9 @@ mesoctl_patient_get (meso_opt_t *opts)
                 printf ("%s  not found\n", s->patient_id);
             else
                 printf ("%s  %s %s  screening %s%s%s  consent %s\n", s->patient_id, s->given_name,
-                        s->family_name, s->screening_state, *s->screening_valid_until ? " until " : "",
-                        s->screening_valid_until, s->consent_state);
+                        s->family_name, meso_enum_str (&meso__v1__screening_state__descriptor, (int) s->screening_state),
+                        *s->screening_valid_until ? " until " : "", s->screening_valid_until,
+                        meso_enum_str (&meso__v1__consent_state__descriptor, (int) s->consent_state));
         }
     protobuf_c_message_free_unpacked (out, NULL);
     return MESOCTL_OK;
@@ -342,7 +343,7 @@ s_invoice_line (const Meso__V1__Invoice *v)
     char issued[40];
     meso_time_format_utc (v->issued_at_us, issued, sizeof issued);
     printf ("%s  %s  issued %.16s UTC  %lld.%02lld %s  paid %lld.%02lld  due %lld.%02lld  patient %s\n",
-            v->invoice_id, v->kind, issued, (long long) (v->total_cents / 100),
+            v->invoice_id, meso_enum_str (&meso__v1__invoice_kind__descriptor, (int) v->kind), issued, (long long) (v->total_cents / 100),
             (long long) (v->total_cents % 100), v->currency, (long long) (v->paid_cents / 100),
             (long long) (v->paid_cents % 100), (long long) (v->due_cents / 100), (long long) (v->due_cents % 100),
             v->patient_id);
@@ -416,7 +417,8 @@ mesoctl_billing_payment_show (meso_opt_t *opts)
     if (!meso_config_bool (opts, "json")) {
         const Meso__V1__Payment *p = rep->payment;
         printf ("%s  %lld.%02lld %s by %s  invoice %s  refunded %lld.%02lld  patient %s\n", p->payment_id,
-                (long long) (p->amount_cents / 100), (long long) (p->amount_cents % 100), p->currency, p->method,
+                (long long) (p->amount_cents / 100), (long long) (p->amount_cents % 100), p->currency,
+                meso_enum_str (&meso__v1__payment_method__descriptor, (int) p->method),
                 *p->invoice_id ? p->invoice_id : "(deposit)", (long long) (p->refunded_cents / 100),
                 (long long) (p->refunded_cents % 100), p->patient_id);
     }

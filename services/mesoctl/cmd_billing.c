@@ -223,7 +223,7 @@ s_print_package (const Meso__V1__Package *p)
             p->package_id, p->patient_id, p->clinic_id, p->sessions_left, p->sessions_total,
             s_money (p->price_cents, p->currency, b, sizeof b),
             s_money (p->per_session_cents, p->currency, c, sizeof c), p->invoice_id);
-    printf ("  %s, %s, unused value %s\n", p->state,
+    printf ("  %s, %s, unused value %s\n", meso_enum_str (&meso__v1__package_state__descriptor, (int) p->state),
             *p->expires_on ? p->expires_on : "no expiry", s_money (p->unused_value_cents, p->currency, b, sizeof b));
 }
 
@@ -361,12 +361,20 @@ s_pay (meso_opt_t *opts)
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = (char *) mesoctl_opt (opts, "clinic");
     rq.invoice_id = (char *) mesoctl_opt (opts, "invoice");
+    if (*rq.invoice_id)
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
+    else {                      /* no --invoice: a deposit, as the help says */
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
+    }
     rq.patient_id = (char *) mesoctl_opt (opts, "patient");
     rq.currency = (char *) mesoctl_opt (opts, "currency");
-    rq.method = (char *) mesoctl_opt (opts, "method");
     rq.reference = (char *) mesoctl_opt (opts, "reference");
-    if (s_amount (opts, "amount", &rq.amount_cents) != 0)
+    int method = 0;
+    if (s_amount (opts, "amount", &rq.amount_cents) != 0
+        || mesoctl_enum_opt (opts, "method", &meso__v1__payment_method__descriptor, &method) != 0)
         return MESOCTL_USAGE;
+    rq.method = (Meso__V1__PaymentMethod) method;
     ProtobufCMessage *out = NULL;
     rc = mesoctl_call (&s_service, opts, "billing.RecordPayment", &rq.base, true, &meso__v1__record_payment_reply__descriptor, &out);
     if (rc != MESOCTL_OK)
@@ -376,7 +384,7 @@ s_pay (meso_opt_t *opts)
     if (!meso_config_bool (opts, "json"))
         printf ("payment %s: %s by %s recorded%s%s; left on the invoice %s; patient owes %s\n",
                 rep->payment->payment_id, s_money (rep->payment->amount_cents, rep->payment->currency, a, sizeof a),
-                rep->payment->method, *rep->payment->invoice_id ? " on invoice " : " as a deposit",
+                meso_enum_str (&meso__v1__payment_method__descriptor, (int) rep->payment->method), *rep->payment->invoice_id ? " on invoice " : " as a deposit",
                 rep->payment->invoice_id, s_money (rep->invoice_due_cents, rep->payment->currency, b, sizeof b),
                 s_money (rep->balance_due_cents, rep->payment->currency, c, sizeof c));
     protobuf_c_message_free_unpacked (out, NULL);
@@ -448,7 +456,7 @@ s_statement_page (const ProtobufCMessage *m, int page, void *arg)
             when[10] = '\0';
             const char *ref = *e->refund_id ? e->refund_id : *e->payment_id ? e->payment_id
                             : *e->credit_note_id ? e->credit_note_id : e->invoice_id;
-            printf ("  %s  %-8s %14s  %-36s  %s\n", when, e->kind, s_money (e->amount_cents, NULL, b, sizeof b),
+            printf ("  %s  %-8s %14s  %-36s  %s\n", when, meso_enum_str (&meso__v1__statement_entry_kind__descriptor, (int) e->kind), s_money (e->amount_cents, NULL, b, sizeof b),
                     ref, e->description);
         }
         if (*s->next_page_token)

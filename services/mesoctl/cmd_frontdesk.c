@@ -78,8 +78,8 @@ s_cancel_course (meso_opt_t *opts)
 {
     Meso__V1__CancelCourseRequest rq = MESO__V1__CANCEL_COURSE_REQUEST__INIT;
     rq.course_id = G ("course");
-    rq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
-                                             : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    rq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC
+                                             : MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     rq.reason = G ("reason");
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.CancelCourse", &rq.base, true,
@@ -145,7 +145,8 @@ static void
 s_print_entry (const Meso__V1__WaitlistEntry *e)
 {
     printf ("%s  patient %s  %s..%s  %s  %s%s  practitioner %s\n", e->entry_id, e->patient_id, e->from_date,
-            e->to_date, e->status, e->appointment_id[0] ? "moves " : "new session", e->appointment_id,
+            e->to_date, meso_enum_str (&meso__v1__waitlist_status__descriptor, (int) e->status),
+            e->appointment_id[0] ? "moves " : "new session", e->appointment_id,
             e->practitioner_id[0] ? e->practitioner_id : "any");
     if (e->offer) {
         time_t t = (time_t) (e->offer->expires_at_us / 1000000);
@@ -230,7 +231,10 @@ s_list (meso_opt_t *opts)
 {
     Meso__V1__ListWaitlistRequest rq = MESO__V1__LIST_WAITLIST_REQUEST__INIT;
     rq.clinic_id = G ("clinic");
-    rq.status = G ("status");
+    int status = 0;
+    if (mesoctl_enum_opt (opts, "status", &meso__v1__waitlist_filter__descriptor, &status) != 0)
+        return MESOCTL_USAGE;
+    rq.status = (Meso__V1__WaitlistFilter) status;
     rq.page_size = (uint32_t) strtoul (G ("page-size"), NULL, 10);
     rq.page_token = G ("page-token");
     ProtobufCMessage *out = NULL;

@@ -79,8 +79,12 @@ s_judge (s_probe_t *p)
         p->state = "error";
     else if (p->service && strcmp (p->health->service, p->service) != 0)
         p->state = "mismatch";
-    else if (p->health->state && *p->health->state)
-        p->state = p->health->state;
+    else if (p->health->state == MESO__V1__HEALTH_STATE__HEALTH_STATE_OK)
+        p->state = "ok";            /* kept for the whole run: no enumtext ring */
+    else if (p->health->state == MESO__V1__HEALTH_STATE__HEALTH_STATE_DEGRADED)
+        p->state = "degraded";
+    else if (p->health->state == MESO__V1__HEALTH_STATE__HEALTH_STATE_STARTING)
+        p->state = "starting";
     else
         p->state = p->health->db_ok ? "ok" : "degraded";
 }

@@ -53,7 +53,8 @@ s_lot_row (const Meso__V1__Lot *l)
     char a[32], b[32], c[32];
     printf ("%-10s %-14s %-14s %-11s %12s %12s %12s %-4s %-36s %s\n", l->clinic_id, l->ingredient_code,
             l->lot_number, l->expiry_date, mesoctl_qty_format (l->on_hand_milli, a, sizeof a),
-            mesoctl_qty_format (l->reserved_milli, b, sizeof b), mesoctl_qty_format (l->available_milli, c, sizeof c), l->unit,
+            mesoctl_qty_format (l->reserved_milli, b, sizeof b), mesoctl_qty_format (l->available_milli, c, sizeof c),
+            meso_enum_str (&meso__v1__unit__descriptor, (int) l->unit),
             l->lot_id, l->recalled ? "RECALLED" : "");
 }
 
@@ -132,7 +133,7 @@ s_stock_page (const ProtobufCMessage *m, int page, void *arg)
         for (size_t i = 0; i < out->n_totals; i++) {
             const Meso__V1__StockTotal *t = out->totals[i];
             char a[32], b[32], c[32], d[32];
-            printf ("%-14s %-4s %12s %12s %12s %12s %s\n", t->ingredient_code, t->unit,
+            printf ("%-14s %-4s %12s %12s %12s %12s %s\n", t->ingredient_code, meso_enum_str (&meso__v1__unit__descriptor, (int) t->unit),
                     mesoctl_qty_format (t->on_hand_milli, a, sizeof a), mesoctl_qty_format (t->reserved_milli, b, sizeof b),
                     mesoctl_qty_format (t->available_milli, c, sizeof c),
                     t->reorder_point_milli ? mesoctl_qty_format (t->reorder_point_milli, d, sizeof d) : "-",
@@ -212,7 +213,7 @@ s_short_rows (Meso__V1__StockRecallShortfall **u, size_t n)
         char a[32];
         printf ("%-11s %-38s %-38s %-14s %-14s %12s %-4s\n", u[i]->session_date, u[i]->appointment_id,
                 u[i]->patient_id, u[i]->ingredient_code, u[i]->lot_number,
-                mesoctl_qty_format (u[i]->missing_milli, a, sizeof a), u[i]->unit);
+                mesoctl_qty_format (u[i]->missing_milli, a, sizeof a), meso_enum_str (&meso__v1__unit__descriptor, (int) u[i]->unit));
     }
 }
 
@@ -248,7 +249,7 @@ s_recall_page (const ProtobufCMessage *m, int page, void *arg)
         const Meso__V1__RecallHit *h = out->sessions[i];
         char a[32];
         printf ("%-10s %-11s %-38s %-38s %-9s %12s\n", h->clinic_id, h->session_date,
-                h->appointment_id, h->patient_id, h->state, mesoctl_qty_format (h->amount_milli, a, sizeof a));
+                h->appointment_id, h->patient_id, meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) h->state), mesoctl_qty_format (h->amount_milli, a, sizeof a));
     }
     if (out->n_uncovered)
         printf ("%s(at risk):\n", page == 0 && !*out->next_page_token ? "" : "left uncovered ");
@@ -263,9 +264,22 @@ static int
 s_recall (meso_opt_t *opts)
 {
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
-    rq.lot_id = (char *) meso_config_get (opts, "lot-id");
-    rq.ingredient_code = (char *) meso_config_get (opts, "ingredient");
-    rq.lot_number = (char *) meso_config_get (opts, "lot");
+    Meso__V1__SupplierLot sl = MESO__V1__SUPPLIER_LOT__INIT;
+    const char *lot_id = mesoctl_opt (opts, "lot-id");
+    sl.ingredient_code = (char *) mesoctl_opt (opts, "ingredient");
+    sl.lot_number = (char *) mesoctl_opt (opts, "lot");
+    if (*lot_id && (*sl.ingredient_code || *sl.lot_number)) {
+        fprintf (stderr, "mesoctl: give --lot-id, or --ingredient and --lot, not both\n");
+        return MESOCTL_USAGE;
+    }
+    if (*lot_id) {
+        rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_LOT_ID;
+        rq.lot_id = (char *) lot_id;
+    }
+    else if (*sl.ingredient_code || *sl.lot_number) {
+        rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+        rq.supplier_lot = &sl;
+    }
     rq.clinic_id = (char *) meso_config_get (opts, "clinic");
     rq.reason = (char *) (meso_config_get (opts, "reason") ? meso_config_get (opts, "reason") : "");
     size_t uncovered = 0;
@@ -361,7 +375,7 @@ s_forecast (meso_opt_t *opts)
         for (size_t i = 0; i < out->n_lines; i++) {
             const Meso__V1__ForecastLine *f = out->lines[i];
             char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
-            printf ("%-14s %-4s %11s %11s %11s %11s %11s %11s %11s %s\n", f->ingredient_code, f->unit,
+            printf ("%-14s %-4s %11s %11s %11s %11s %11s %11s %11s %s\n", f->ingredient_code, meso_enum_str (&meso__v1__unit__descriptor, (int) f->unit),
                     mesoctl_qty_format (f->on_hand_milli, a, sizeof a), mesoctl_qty_format (f->reserved_milli, b, sizeof b),
                     mesoctl_qty_format (f->needed_milli, c, sizeof c), mesoctl_qty_format (f->expiring_milli, d, sizeof d),
                     mesoctl_qty_format (f->remaining_milli, e, sizeof e), mesoctl_qty_format (f->consumed_30d_milli, g, sizeof g),
@@ -389,7 +403,10 @@ s_ingredient (meso_opt_t *opts)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = (char *) (meso_config_get (opts, "code") ? meso_config_get (opts, "code") : "");
     ing.name = (char *) (meso_config_get (opts, "name") ? meso_config_get (opts, "name") : "");
-    ing.unit = (char *) (meso_config_get (opts, "unit") ? meso_config_get (opts, "unit") : "");
+    int unit = 0;
+    if (mesoctl_enum_opt (opts, "unit", &meso__v1__unit__descriptor, &unit) != 0)
+        return MESOCTL_USAGE;
+    ing.unit = (Meso__V1__Unit) unit;
     ing.form = (char *) meso_config_get (opts, "form");
     Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     rq.ingredient = &ing;
@@ -399,7 +416,7 @@ s_ingredient (meso_opt_t *opts)
         return rc;
     Meso__V1__UpsertIngredientReply *out = (Meso__V1__UpsertIngredientReply *) msg;
     if (!meso_config_bool (opts, "json") && out->ingredient)
-        printf ("ingredient %-14s %-4s %s (%s)\n", out->ingredient->code, out->ingredient->unit,
+        printf ("ingredient %-14s %-4s %s (%s)\n", out->ingredient->code, meso_enum_str (&meso__v1__unit__descriptor, (int) out->ingredient->unit),
                 out->ingredient->name, out->created ? "created" : "updated");
     protobuf_c_message_free_unpacked (msg, NULL);
     return MESOCTL_OK;
@@ -445,7 +462,7 @@ s_ingredients (meso_opt_t *opts)
     Meso__V1__GetIngredientsReply *out = (Meso__V1__GetIngredientsReply *) msg;
     if (!meso_config_bool (opts, "json")) {
         for (size_t i = 0; i < out->n_ingredients; i++)
-            printf ("%-20s %-4s %s%s%s\n", out->ingredients[i]->code, out->ingredients[i]->unit,
+            printf ("%-20s %-4s %s%s%s\n", out->ingredients[i]->code, meso_enum_str (&meso__v1__unit__descriptor, (int) out->ingredients[i]->unit),
                     out->ingredients[i]->name, *out->ingredients[i]->form ? " -- " : "",
                     out->ingredients[i]->form);
         for (size_t i = 0; i < out->n_unknown; i++)

@@ -31,7 +31,7 @@ s_amounts (const char *what, Meso__V1__IngredientAmount **a, size_t n)
     for (size_t i = 0; i < n; i++) {
         char q[32];
         printf ("  %-9s %-14s %12s %-4s %-14s %s\n", what, a[i]->ingredient_code,
-                mesoctl_qty_format (a[i]->amount_milli, q, sizeof q), a[i]->unit, a[i]->lot_number,
+                mesoctl_qty_format (a[i]->amount_milli, q, sizeof q), meso_enum_str (&meso__v1__unit__descriptor, (int) a[i]->unit), a[i]->lot_number,
                 a[i]->lot_id);
     }
 }
@@ -42,7 +42,7 @@ s_reservation (const Meso__V1__Reservation *r)
     if (!r)
         return;
     printf ("reservation of appointment %s at %s: %s, session %s, recipe %s v%u%s\n", r->appointment_id,
-            r->clinic_id, r->status, r->session_date, r->recipe_id, r->recipe_version,
+            r->clinic_id, meso_enum_str (&meso__v1__reservation_status__descriptor, (int) r->status), r->session_date, r->recipe_id, r->recipe_version,
             r->at_risk ? ", AT RISK" : "");
     s_amounts ("held", r->lines, r->n_lines);
     s_amounts ("consumed", r->consumed, r->n_consumed);

@@ -27,7 +27,7 @@ s_lot (const char *what, const Meso__V1__Lot *l)
     char a[32], b[32];
     printf ("%s lot %s (%s %s, expires %s): on hand %s %s, reserved %s\n", what, l->lot_id,
             l->ingredient_code, l->lot_number, l->expiry_date,
-            mesoctl_qty_format (l->on_hand_milli, a, sizeof a), l->unit,
+            mesoctl_qty_format (l->on_hand_milli, a, sizeof a), meso_enum_str (&meso__v1__unit__descriptor, (int) l->unit),
             mesoctl_qty_format (l->reserved_milli, b, sizeof b));
 }
 
@@ -99,7 +99,7 @@ s_discard (meso_opt_t *opts)
             char a[32];
             const Meso__V1__IngredientAmount *d = rep->discarded[i];
             printf ("  %-14s %-14s %12s %-4s %s\n", d->ingredient_code, d->lot_number,
-                    mesoctl_qty_format (d->amount_milli, a, sizeof a), d->unit, d->lot_id);
+                    mesoctl_qty_format (d->amount_milli, a, sizeof a), meso_enum_str (&meso__v1__unit__descriptor, (int) d->unit), d->lot_id);
         }
     }
     protobuf_c_message_free_unpacked (out, NULL);
@@ -176,11 +176,11 @@ s_recipe_show (meso_opt_t *opts)
         printf ("recipe %s v%u (latest v%u): %s\n", rep->recipe_id, rep->version, rep->latest_version, rep->name);
         for (size_t i = 0; i < rep->n_lines; i++)
             printf ("  %-14s %-14s %12s %s\n", rep->lines[i]->area, rep->lines[i]->ingredient_code,
-                    mesoctl_qty_format (rep->lines[i]->amount_milli, a, sizeof a), rep->lines[i]->unit);
+                    mesoctl_qty_format (rep->lines[i]->amount_milli, a, sizeof a), meso_enum_str (&meso__v1__unit__descriptor, (int) rep->lines[i]->unit));
         printf ("one session needs:\n");
         for (size_t i = 0; i < rep->n_needs; i++)
             printf ("  %-14s %12s %s\n", rep->needs[i]->ingredient_code,
-                    mesoctl_qty_format (rep->needs[i]->amount_milli, a, sizeof a), rep->needs[i]->unit);
+                    mesoctl_qty_format (rep->needs[i]->amount_milli, a, sizeof a), meso_enum_str (&meso__v1__unit__descriptor, (int) rep->needs[i]->unit));
     }
     protobuf_c_message_free_unpacked (out, NULL);
     return MESOCTL_OK;

@@ -215,7 +215,7 @@ s_valuation (meso_opt_t *opts)
             const Meso__V1__ValuationLine *l = out->lines[i];
             int64_t qty = l->on_hand ? l->on_hand->costed_milli + l->on_hand->uncosted_milli : 0;
             int64_t unc = l->on_hand ? l->on_hand->uncosted_milli : 0;
-            printf ("%-20s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", l->ingredient_code, l->unit,
+            printf ("%-20s %-4s %12s %11s %11s %11s %11s %11s %11s %12s\n", l->ingredient_code, meso_enum_str (&meso__v1__unit__descriptor, (int) l->unit),
                     mesoctl_qty_format (qty, q[0], sizeof q[0]),
                     s_money (l->on_hand ? l->on_hand->value_cents : 0, m[0], sizeof m[0]),
                     s_money (l->reserved ? l->reserved->value_cents : 0, m[1], sizeof m[1]),

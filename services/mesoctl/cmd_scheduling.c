@@ -48,6 +48,7 @@ static const meso_opt_t s_legacy[] = {
     { "days", NULL, "1-6", "weekdays of those hours, 1 (Mon) .. 7 (Sun), e.g. 1-5", NULL },
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
     { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
+    { "no-overlapping-courses", NULL, "false", "refuse overlapping courses again (with neither flag an existing clinic keeps its course settings; with one, its other course settings take their defaults)", NULL },
     { "practitioner", NULL, "", "practitioner id", NULL },
     { "room", NULL, "", "room id", NULL },
     { "patient", NULL, "", "patient id", NULL },
@@ -114,21 +115,21 @@ s_print_session (const Meso__V1__Session *s)
     snprintf (date, sizeof date, "%.10s", s->local_start);
     meso_date_parse (date, &day);
     printf ("  %2u  %s %s %s  %-12s %-10s %-9s %s\n", s->session_number, s_wd[meso_date_weekday (day)], date,
-            s->local_start + 11, s->practitioner_id, s->room_id, s->status, s->appointment_id);
+            s->local_start + 11, s->practitioner_id, s->room_id, meso_enum_str (&meso__v1__session_status__descriptor, (int) s->status), s->appointment_id);
 }
 
 static void
 s_print_course (const Meso__V1__BookedCourse *c)
 {
     printf ("course %s  patient %s  clinic %s  grade %d  recipe %s v%u  %s%s\n", c->course_id, c->patient_id,
-            c->clinic_id, c->grade, c->recipe_id, c->recipe_version, c->status,
+            c->clinic_id, c->grade, c->recipe_id, c->recipe_version, meso_enum_str (&meso__v1__course_status__descriptor, (int) c->status),
             c->non_responder ? "  NON-RESPONDER" : "");
     if (c->first_date_note && c->first_date_note[0])
         printf ("  note: %s\n", c->first_date_note);
     size_t held = 0;
     for (size_t i = 0; i < c->n_sessions; i++) {
         s_print_session (c->sessions[i]);
-        held += strcmp (c->sessions[i]->status, "on_hold") == 0;
+        held += c->sessions[i]->status == MESO__V1__SESSION_STATUS__SESSION_STATUS_ON_HOLD;
     }
     if (held)
         printf ("  %zu session%s on_hold: the patient reported a change; a new screening releases "
@@ -143,6 +144,7 @@ static const meso_opt_t s_clinic_opts[] = {
     OPT_HOURS, OPT_DAYS,
     { "slot", NULL, "0", "slot length in minutes (0 = 60)", NULL },
     { "overlapping-courses", NULL, "false", "allow a patient's courses to overlap (default: refused)", NULL },
+    { "no-overlapping-courses", NULL, "false", "refuse overlapping courses again (with neither flag an existing clinic keeps its course settings; with one, its other course settings take their defaults)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -159,8 +161,15 @@ s_clinic (meso_opt_t *opts)
     c.n_hours = s_hours (opts, h, hp, opens, closes);
     c.hours = hp;
     Meso__V1__CourseSettings cs = MESO__V1__COURSE_SETTINGS__INIT;
-    cs.allow_overlapping_courses = meso_config_bool (opts, "overlapping-courses");
-    c.course = &cs;
+    bool allow = meso_config_bool (opts, "overlapping-courses");
+    bool refuse = meso_config_bool (opts, "no-overlapping-courses");
+    if (allow && refuse) {
+        fprintf (stderr, "mesoctl scheduling clinic: --overlapping-courses or --no-overlapping-courses, not both\n");
+        return MESOCTL_USAGE;
+    }
+    cs.allow_overlapping_courses = allow;
+    /* Only when one is given: an absent course keeps the clinic's settings. */
+    c.course = allow || refuse ? &cs : NULL;
     Meso__V1__UpsertClinicRequest rq = MESO__V1__UPSERT_CLINIC_REQUEST__INIT;
     rq.clinic = &c;
     ProtobufCMessage *out = NULL;
@@ -219,7 +228,7 @@ s_practitioner (meso_opt_t *opts)
 static const meso_opt_t s_room_opts[] = {
     OPT_CLINIC, OPT_ROOM, OPT_NAME,
     { "inactive", NULL, "false", "take the room out of planning (its bookings stay)", NULL },
-    { "active", NULL, "false", "put the room in planning (the default)", NULL },
+    { "active", NULL, "false", "put the room in planning (a new room is; an existing one keeps its state)", NULL },
     MESOCTL_OPT_END
 };
 
@@ -234,14 +243,18 @@ s_room (meso_opt_t *opts)
     r.clinic_id = G ("clinic");
     r.room_id = G ("room");
     r.name = G ("name");
+    /* Neither flag: an existing room keeps its state (a new one is active). */
+    if (meso_config_bool (opts, "inactive") || meso_config_bool (opts, "active"))
+        r.state_case = MESO__V1__ROOM__STATE_ACTIVE;
     r.active = !meso_config_bool (opts, "inactive");
     Meso__V1__UpsertRoomRequest rq = MESO__V1__UPSERT_ROOM_REQUEST__INIT;
     rq.room = &r;
     ProtobufCMessage *out = NULL;
     int rc = mesoctl_call (&s_service, opts, "scheduling.UpsertRoom", &rq.base, true,
                            &meso__v1__upsert_room_reply__descriptor, &out);
-    if (rc == 0 && !meso_config_bool (opts, "json"))
-        printf ("room %s in %s%s\n", r.room_id, r.clinic_id, r.active ? "" : " (inactive)");
+    const Meso__V1__UpsertRoomReply *rep = (const Meso__V1__UpsertRoomReply *) out;
+    if (rc == 0 && !meso_config_bool (opts, "json") && rep && rep->room)
+        printf ("room %s in %s%s\n", rep->room->room_id, rep->room->clinic_id, rep->room->active ? "" : " (inactive)");
     if (out)
         protobuf_c_message_free_unpacked (out, NULL);
     return rc;
@@ -361,8 +374,19 @@ static int
 s_course (meso_opt_t *opts)
 {
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
-    rq.course_id = G ("course");
-    rq.patient_id = G ("patient");
+    const char *course = G ("course"), *patient = G ("patient");
+    if (*course && *patient) {
+        fprintf (stderr, "mesoctl: give --course or --patient, not both\n");
+        return MESOCTL_USAGE;
+    }
+    if (*course) {
+        rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
+        rq.course_id = (char *) course;
+    }
+    else if (*patient) {
+        rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
+        rq.patient_id = (char *) patient;
+    }
     return mesoctl_call_pages (&s_service, opts, "scheduling.GetCourse", &rq.base, false,
                                &meso__v1__get_course_reply__descriptor, s_course_page, NULL);
 }
@@ -419,8 +443,8 @@ s_cancel (meso_opt_t *opts)
 {
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = G ("appointment");
-    cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC
-                                             : MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = strcmp (G ("by"), "clinic") == 0 ? MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC
+                                             : MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = G ("reason");
     return s_session_call (opts, "scheduling.Cancel", &cq.base, true);
 }

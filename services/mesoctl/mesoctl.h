@@ -39,6 +39,7 @@
 
 #include "meso/bus.h"
 #include "meso/config.h"
+#include "meso/enumtext.h"
 #include <protobuf-c/protobuf-c.h>
 
 typedef int (mesoctl_fn) (int argc, char **argv);
@@ -191,6 +192,11 @@ int mesoctl_parsed (int rc);
 
 /* The value of an option, "" when it has none. */
 const char *mesoctl_opt (const meso_opt_t *opts, const char *name);
+/* Option `name` as a value of enum d, given as its lowercase text ("mg",
+ * "bank_transfer"; meso/enumtext.h): 0 with *value set (0 when the option
+ * is absent or empty), or MESOCTL_USAGE after saying on stderr which
+ * texts it takes. */
+int mesoctl_enum_opt (const meso_opt_t *opts, const char *name, const ProtobufCEnumDescriptor *d, int *value);
 /* The i-th positional argument of the subcommand being run (up to its
  * spare_args), NULL when not given. */
 const char *mesoctl_arg (int i);

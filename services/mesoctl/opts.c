@@ -65,6 +65,21 @@ mesoctl_opt (const meso_opt_t *opts, const char *name)
     return o && o->value ? o->value : "";
 }
 
+int
+mesoctl_enum_opt (const meso_opt_t *opts, const char *name, const ProtobufCEnumDescriptor *d, int *value)
+{
+    const char *text = mesoctl_opt (opts, name);
+    *value = meso_enum_from_text (d, text);
+    if (*value != 0 || !*text)
+        return 0;
+    fprintf (stderr, "mesoctl: --%s must be one of:", name);
+    for (unsigned i = 0; i < d->n_values; i++)
+        if (d->values[i].value != 0)
+            fprintf (stderr, " %s", meso_enum_str (d, d->values[i].value));
+    fprintf (stderr, " (got \"%s\")\n", text);
+    return MESOCTL_USAGE;
+}
+
 size_t
 mesoctl_split (char *list, const char *sep, bool skip_blank, char **out, size_t max)
 {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meso/enumtext.h"
+
 #define MAX_COLUMNS 64
 
 /* Characters of a UTF-8 string. */
@@ -74,21 +76,26 @@ timetable_cell (const Meso__V1__AgendaEntry *e, char *out, size_t size)
         s_append (out, size, i ? ", " : ": ");
         s_append (out, size, e->areas[i]);
     }
-    if (e->status && strcmp (e->status, "booked") != 0) {
+    char status[MESO_ENUM_TEXT_MAX];
+    if (e->status != MESO__V1__SESSION_STATUS__SESSION_STATUS_BOOKED) {
         s_append (out, size, " [");
-        s_append (out, size, e->status);
+        s_append (out, size, meso_enum_text (&meso__v1__session_status__descriptor, (int) e->status, status,
+                                             sizeof status) ? status : "unspecified");
         s_append (out, size, "]");
     }
-    if (e->stock_state && strcmp (e->stock_state, "at_risk") == 0)
+    if (e->stock_state == MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_AT_RISK)
         s_append (out, size, " [stock at risk]");
-    const char *sc = e->screening_state ? e->screening_state : "";
-    if (*sc && strcmp (sc, "eligible") != 0 && strcmp (sc, "eligible_with_precautions") != 0
-        && strcmp (sc, "unknown") != 0) {
+    Meso__V1__ScreeningState sc = e->screening_state;
+    char sctext[MESO_ENUM_TEXT_MAX];
+    if (sc != MESO__V1__SCREENING_STATE__SCREENING_STATE_ELIGIBLE
+        && sc != MESO__V1__SCREENING_STATE__SCREENING_STATE_ELIGIBLE_WITH_PRECAUTIONS
+        && sc != MESO__V1__SCREENING_STATE__SCREENING_STATE_UNKNOWN
+        && meso_enum_text (&meso__v1__screening_state__descriptor, (int) sc, sctext, sizeof sctext)) {
         s_append (out, size, " [screening ");
-        s_append (out, size, sc);
+        s_append (out, size, sctext);
         s_append (out, size, "]");
     }
-    if (e->consent_state && strcmp (e->consent_state, "none") == 0)
+    if (e->consent_state == MESO__V1__CONSENT_STATE__CONSENT_STATE_NONE)
         s_append (out, size, " [no consent]");
 }
 

@@ -96,9 +96,9 @@ s_patient (Meso__V1__AgendaEntry *e, const Meso__V1__GetPatientsReply *pr)
 {
     e->patient_given_name = "";
     e->patient_family_name = "";
-    e->screening_state = "unknown";
+    e->screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_UNKNOWN;
     e->screening_valid_until = "";
-    e->consent_state = "unknown";
+    e->consent_state = MESO__V1__CONSENT_STATE__CONSENT_STATE_UNKNOWN;
     if (!pr)
         return;
     for (size_t k = 0; k < pr->n_patients; k++) {
@@ -106,8 +106,8 @@ s_patient (Meso__V1__AgendaEntry *e, const Meso__V1__GetPatientsReply *pr)
         if (strcmp (s->patient_id, e->patient_id) != 0)
             continue;
         if (!s->found) {
-            e->screening_state = "none";
-            e->consent_state = "none";
+            e->screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_NONE;
+            e->consent_state = MESO__V1__CONSENT_STATE__CONSENT_STATE_NONE;
             return;
         }
         e->patient_given_name = s->given_name;
@@ -119,19 +119,21 @@ s_patient (Meso__V1__AgendaEntry *e, const Meso__V1__GetPatientsReply *pr)
     }
 }
 
-static const char *
-s_stock (const char *status, const char *appt, const Meso__V1__ListAtRiskReply *risk, bool asked)
+static Meso__V1__AgendaStockState
+s_stock (Meso__V1__SessionStatus status, const char *appt, const Meso__V1__ListAtRiskReply *risk, bool asked)
 {
-    if (strcmp (status, "pending") == 0)
-        return "reserving";
-    if (strcmp (status, "booked") != 0 && strcmp (status, "on_hold") != 0 && strcmp (status, "started") != 0)
-        return "";
+    if (status == MESO__V1__SESSION_STATUS__SESSION_STATUS_PENDING)
+        return MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_RESERVING;
+    if (status != MESO__V1__SESSION_STATUS__SESSION_STATUS_BOOKED
+        && status != MESO__V1__SESSION_STATUS__SESSION_STATUS_ON_HOLD
+        && status != MESO__V1__SESSION_STATUS__SESSION_STATUS_STARTED)
+        return MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_NONE;
     if (!asked)
-        return "unknown";
+        return MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_UNKNOWN;
     for (size_t k = 0; risk && k < risk->n_sessions; k++)
         if (strcmp (risk->sessions[k]->appointment_id, appt) == 0)
-            return "at_risk";
-    return "held";
+            return MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_AT_RISK;
+    return MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_HELD;
 }
 
 void
@@ -221,10 +223,11 @@ agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void 
         e->room_id = PQgetvalue (res, r, AG_ROOM);
         e->room_name = PQgetvalue (res, r, AG_ROOM_NAME);
         e->patient_id = PQgetvalue (res, r, AG_PATIENT);
-        e->status = PQgetvalue (res, r, AG_STATUS);
+        e->status = meso_enum_from_db (&meso__v1__session_status__descriptor, PQgetvalue (res, r, AG_STATUS),
+                                       "session status");
         e->n_areas = rows_split (PQgetvalue (res, r, AG_AREAS), &areas[i * SCHED_MAX_AREAS], SCHED_MAX_AREAS);
         e->areas = &areas[i * SCHED_MAX_AREAS];
-        e->stock_state = (char *) s_stock (e->status, e->appointment_id, risk, risk != NULL);
+        e->stock_state = s_stock (e->status, e->appointment_id, risk, risk != NULL);
         s_patient (e, patients);
     }
     Meso__V1__GetAgendaReply out = MESO__V1__GET_AGENDA_REPLY__INIT;

@@ -209,11 +209,15 @@ s_room_effect (meso_db_t *db, sched_job_t *job)
         }
         return -1;
     }
-    int created = store_room_upsert (db, r);
+    bool active = true;
+    int created = store_room_upsert (db, r, &active);
     if (created < 0)
         return -1;
+    Meso__V1__Room stored = *r;
+    stored.state_case = MESO__V1__ROOM__STATE_ACTIVE;
+    stored.active = active;
     Meso__V1__UpsertRoomReply rep = MESO__V1__UPSERT_ROOM_REPLY__INIT;
-    rep.room = r;
+    rep.room = &stored;
     rep.created = created == 1;
     meso_reply_ok (job->reply, &rep.base);
     return 0;

@@ -568,7 +568,7 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
         meso_reply_reason (job->reply, "no_remaining_session", "course_id", "every session is done or cancelled");
         return -1;
     }
-    const char *by = c->cancel->by == MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT ? "patient" : "clinic";
+    const char *by = c->cancel->by == MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT ? "patient" : "clinic";
     for (int i = 0; i < c->n; i++)
         if (store_session_cancel (db, c->items[i].now.appointment_id, by,
                                   c->cancel->reason ? c->cancel->reason : "", c->late[i]) != 0
@@ -585,8 +585,8 @@ course_changes_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *r
     Meso__V1__CancelCourseRequest *in = body;
     int bad = 0;
     sched_need_ref (reply, &bad, "course_id", in->course_id);
-    if (in->by != MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT && in->by != MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC)
-        sched_bad (reply, &bad, "out_of_range", "by", "BY_PATIENT or BY_CLINIC");
+    if (in->by != MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT && in->by != MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC)
+        sched_bad (reply, &bad, "out_of_range", "by", "CANCELLED_BY_PATIENT or CANCELLED_BY_CLINIC");
     sched_text_max (reply, &bad, "reason", in->reason, 1000);
     s_change_t *c = calloc (1, sizeof *c);
     if (!c) {

@@ -468,13 +468,16 @@ courses_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void
 {
     scheduling_t *self = arg;
     Meso__V1__GetCourseRequest *in = body;
-    bool by_course = in->course_id && in->course_id[0];
-    bool by_patient = in->patient_id && in->patient_id[0];
+    /* A oneof: the members share storage, so each is read only when set. */
+    bool by_course = in->key_case == MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID && in->course_id[0];
+    bool by_patient = in->key_case == MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID && in->patient_id[0];
     int bad = 0;
-    if (by_course == by_patient)
+    if (!by_course && !by_patient)
         sched_bad (reply, &bad, "missing_field", "course_id", "give either course_id or patient_id");
-    sched_text_max (reply, &bad, "course_id", in->course_id, SCHED_ID_MAX);
-    sched_text_max (reply, &bad, "patient_id", in->patient_id, SCHED_ID_MAX);
+    if (by_course)
+        sched_text_max (reply, &bad, "course_id", in->course_id, SCHED_ID_MAX);
+    if (by_patient)
+        sched_text_max (reply, &bad, "patient_id", in->patient_id, SCHED_ID_MAX);
     meso_page_pos_t pos;
     if (!meso_handler_page_ok (S_COURSES, in->page_token, "is", &pos))
         sched_bad (reply, &bad, "invalid_page_token", "page_token",

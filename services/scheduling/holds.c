@@ -88,7 +88,7 @@ s_announce (meso_db_t *db, const char *appointment_id, const s_hold_t *h)
         break;
     default:
         cancelled.session = &info;
-        cancelled.by = MESO__V1__SESSION_CANCELLED__BY__BY_SYSTEM;
+        cancelled.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_SYSTEM;
         cancelled.reason = (char *) h->reason;
         cancelled.notice_hours = strtoll (PQgetvalue (res, 0, SC_NOTICE_H), NULL, 10);
         cancelled.late = false;

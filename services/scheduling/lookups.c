@@ -296,6 +296,7 @@ lookups_list_rooms (const Meso__V1__Request *req, void *body, meso_reply_t *repl
             rm[i].clinic_id = PQgetvalue (res, (int) i, 0);
             rm[i].room_id = PQgetvalue (res, (int) i, 1);
             rm[i].name = PQgetvalue (res, (int) i, 2);
+            rm[i].state_case = MESO__V1__ROOM__STATE_ACTIVE;
             rm[i].active = strcmp (PQgetvalue (res, (int) i, 3), "t") == 0;
             rp[i] = &rm[i];
         }
@@ -365,7 +366,8 @@ lookups_list_courses (const Meso__V1__Request *req, void *body, meso_reply_t *re
             c->grade = atoi (PQgetvalue (res, r, 2));
             c->n_areas = rows_split (PQgetvalue (res, r, 3), &areas[k * SCHED_MAX_AREAS], SCHED_MAX_AREAS);
             c->areas = &areas[k * SCHED_MAX_AREAS];
-            c->status = PQgetvalue (res, r, 4);
+            c->status = meso_enum_from_db (&meso__v1__course_status__descriptor, PQgetvalue (res, r, 4),
+                                           "course status");
             c->sessions = (uint32_t) atoi (PQgetvalue (res, r, 5));
             c->non_responder = strcmp (PQgetvalue (res, r, 6), "t") == 0;
             c->completed = (uint32_t) atoi (PQgetvalue (res, r, 7));

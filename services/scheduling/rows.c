@@ -40,8 +40,14 @@ rows_session (const PGresult *res, int i, Meso__V1__Session *s, char **areas)
     s->time_zone = PQgetvalue (res, i, SC_TZ);
     s->session_number = (uint32_t) atoi (PQgetvalue (res, i, SC_NUMBER));
     s->maintenance = strcmp (PQgetvalue (res, i, SC_MAINT), "t") == 0;
-    s->status = PQgetvalue (res, i, SC_STATUS);
+    s->status = meso_enum_from_db (&meso__v1__session_status__descriptor, PQgetvalue (res, i, SC_STATUS),
+                                   "session status");
+    /* The query gives -1 for no score: absent in the reply. */
     s->improvement_score = atoi (PQgetvalue (res, i, SC_SCORE));
+    if (s->improvement_score >= 0)
+        s->outcome_case = MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE;
+    else
+        s->improvement_score = 0;
     /* PQgetvalue's storage is the result's own: splitting it in place is
      * how the areas become strings without a copy. */
     s->n_areas = rows_split (PQgetvalue (res, i, SC_AREAS), areas, SCHED_MAX_AREAS);
@@ -157,7 +163,8 @@ rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
         bc.areas = careas;
         bc.recipe_id = PQgetvalue (c, 0, 5);
         bc.recipe_version = (uint32_t) atoi (PQgetvalue (c, 0, 6));
-        bc.status = PQgetvalue (c, 0, 7);
+        bc.status = meso_enum_from_db (&meso__v1__course_status__descriptor, PQgetvalue (c, 0, 7),
+                                       "course status");
         bc.non_responder = strcmp (PQgetvalue (c, 0, 8), "t") == 0;
         bc.requested_first_date = PQgetvalue (c, 0, 9);
         bc.first_date_note = PQgetvalue (c, 0, 10);

@@ -60,6 +60,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 #include "meso/idem.h"
 #include "meso/subscriber.h"
 #include "lifecycle.h"

@@ -307,7 +307,7 @@ s_cancel_effect (meso_db_t *db, sched_job_t *job)
     c->late = strcmp (PQgetvalue (res, 0, SC_STATUS), "on_hold") != 0
               && planner_cancel_late (c->notice, atoi (PQgetvalue (res, 0, SC_POLICY_H)));
     PQclear (res);
-    const char *by = c->in->by == MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT ? "patient" : "clinic";
+    const char *by = c->in->by == MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT ? "patient" : "clinic";
     if (store_session_cancel (db, c->in->appointment_id, by, c->in->reason ? c->in->reason : "", c->late) != 0
         || s_emit (db, c->in->appointment_id, s_fill_cancelled, c) != 0
         || waitlist_offer_freed (job->arg, db, c->in->appointment_id, NULL) != 0)
@@ -321,8 +321,8 @@ sessions_cancel (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
     Meso__V1__CancelRequest *in = body;
     int bad = 0;
     sched_need_ref (reply, &bad, "appointment_id", in->appointment_id);
-    if (in->by != MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT && in->by != MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC)
-        sched_bad (reply, &bad, "out_of_range", "by", "BY_PATIENT or BY_CLINIC");
+    if (in->by != MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT && in->by != MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC)
+        sched_bad (reply, &bad, "out_of_range", "by", "CANCELLED_BY_PATIENT or CANCELLED_BY_CLINIC");
     sched_text_max (reply, &bad, "reason", in->reason, 1000);
     s_cancel_t c = { in, 0, false };
     if (!bad && sched_scope_appointment (arg, in->appointment_id, "appointment_id", reply) == 0)
@@ -479,7 +479,10 @@ s_fill_completed (Meso__V1__Event *ev, Meso__V1__SessionInfo *info, void *ctx)
     meso__v1__session_completed__init (&x);
     x.session = info;
     x.completed_at_us = meso_time_now_us ();
-    x.improvement_score = s_score (c->in);
+    if (s_score (c->in) >= 0) {
+        x.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
+        x.improvement_score = s_score (c->in);
+    }
     x.non_responder = c->non_responder;
     x.notes = c->in->notes ? c->in->notes : "";
     ev->type = "session.completed";

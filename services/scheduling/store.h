@@ -71,7 +71,7 @@ int store_practitioner_upsert (meso_db_t *db, const Meso__V1__Practitioner *p, b
 /* Locks the practitioner's row (when there is one) and returns the clinics
  * it has working hours in (one column, clinic_id); NULL on error. */
 PGresult *store_practitioner_clinics (meso_db_t *db, const char *practitioner_id);
-int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r);
+int store_room_upsert (meso_db_t *db, const Meso__V1__Room *r, bool *active);
 
 /* Free slots of a clinic on a local day: columns minute, start_us, end_us,
  * practitioner_id, room_id, local_start, exists ("t" when the local start

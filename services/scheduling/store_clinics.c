@@ -91,19 +91,22 @@ store_clinic_upsert (meso_db_t *db, const Meso__V1__Clinic *c)
     snprintf (mt, sizeof mt, "%u", cs ? cs->maintenance_sessions : 0);
     snprintf (nh, sizeof nh, "%u", cs && cs->cancel_notice_hours ? cs->cancel_notice_hours : 24);
     const char *overlap = cs && cs->allow_overlapping_courses ? "t" : "f";
-    const char *p[] = { c->clinic_id, c->name, c->time_zone, slot, sp, tp, mt, nh, overlap };
+    /* No course settings given: a new clinic takes the defaults, an
+     * existing one keeps its own ($10). */
+    const char *keep = cs ? "f" : "t";
+    const char *p[] = { c->clinic_id, c->name, c->time_zone, slot, sp, tp, mt, nh, overlap, keep };
+#define KEEP(col) " " col " = CASE WHEN $10::bool THEN cl." col " ELSE EXCLUDED." col " END"
     PGresult *res = meso_db_query (db,
-        "INSERT INTO scheduling.clinic (clinic_id, name, time_zone, slot_minutes,"
+        "INSERT INTO scheduling.clinic AS cl (clinic_id, name, time_zone, slot_minutes,"
         " spacing_min_days, taper_max_days, maintenance_sessions, cancel_notice_hours,"
         " allow_overlapping_courses)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (clinic_id) DO UPDATE SET name = EXCLUDED.name,"
         " time_zone = EXCLUDED.time_zone, slot_minutes = EXCLUDED.slot_minutes,"
-        " spacing_min_days = EXCLUDED.spacing_min_days, taper_max_days = EXCLUDED.taper_max_days,"
-        " maintenance_sessions = EXCLUDED.maintenance_sessions,"
-        " cancel_notice_hours = EXCLUDED.cancel_notice_hours,"
-        " allow_overlapping_courses = EXCLUDED.allow_overlapping_courses, updated_at = now()"
-        " RETURNING (xmax = 0)", 9, p);
+        KEEP ("spacing_min_days") "," KEEP ("taper_max_days") "," KEEP ("maintenance_sessions") ","
+        KEEP ("cancel_notice_hours") "," KEEP ("allow_overlapping_courses") ", updated_at = now()"
+        " RETURNING (xmax = 0)", 10, p);
+#undef KEEP
     if (!res)
         return -1;
     int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
@@ -182,16 +185,21 @@ store_practitioner_clinics (meso_db_t *db, const char *practitioner_id)
 }
 
 int
-store_room_upsert (meso_db_t *db, const Meso__V1__Room *r)
+store_room_upsert (meso_db_t *db, const Meso__V1__Room *r, bool *active)
 {
-    const char *p[] = { r->clinic_id, r->room_id, r->name ? r->name : "", r->active ? "t" : "f" };
+    /* active absent ($4 NULL): a new room is active, an existing one keeps its state. */
+    const char *p[] = { r->clinic_id, r->room_id, r->name ? r->name : "",
+                        r->state_case == MESO__V1__ROOM__STATE_ACTIVE ? (r->active ? "t" : "f") : NULL };
     PGresult *res = meso_db_query (db,
-        "INSERT INTO scheduling.room (clinic_id, room_id, name, active) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (clinic_id, room_id) DO UPDATE SET name = EXCLUDED.name, active = EXCLUDED.active"
-        " RETURNING (xmax = 0)", 4, p);
+        "INSERT INTO scheduling.room AS rm (clinic_id, room_id, name, active)"
+        " VALUES ($1, $2, $3, coalesce ($4::bool, true))"
+        " ON CONFLICT (clinic_id, room_id) DO UPDATE SET name = EXCLUDED.name,"
+        " active = coalesce ($4::bool, rm.active)"
+        " RETURNING (xmax = 0), rm.active", 4, p);
     if (!res)
         return -1;
     int created = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+    *active = strcmp (PQgetvalue (res, 0, 1), "t") == 0;
     PQclear (res);
     return created;
 }

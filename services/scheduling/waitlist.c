@@ -213,7 +213,8 @@ s_entry (PGresult *res, int i, s_entry_t *x)
     x->e.areas = x->areas;
     x->e.recipe_id = PQgetvalue (res, i, W_RECIPE);
     x->e.appointment_id = PQgetvalue (res, i, W_APPT);
-    x->e.status = PQgetvalue (res, i, W_STATUS);
+    x->e.status = meso_enum_from_db (&meso__v1__waitlist_status__descriptor, PQgetvalue (res, i, W_STATUS),
+                                     "waitlist status");
     x->e.created_at_us = strtoll (PQgetvalue (res, i, W_CREATED), NULL, 10);
     if (PQgetvalue (res, i, W_OFFER)[0]) {
         meso__v1__slot_offer__init (&x->o);
@@ -224,7 +225,8 @@ s_entry (PGresult *res, int i, s_entry_t *x)
         x->o.starts_at_us = strtoll (PQgetvalue (res, i, W_O_START), NULL, 10);
         x->o.ends_at_us = strtoll (PQgetvalue (res, i, W_O_END), NULL, 10);
         x->o.expires_at_us = strtoll (PQgetvalue (res, i, W_O_EXPIRES), NULL, 10);
-        x->o.status = PQgetvalue (res, i, W_O_STATUS);
+        x->o.status = meso_enum_from_db (&meso__v1__slot_offer_status__descriptor,
+                                         PQgetvalue (res, i, W_O_STATUS), "offer status");
         x->e.offer = &x->o;
     }
 }
@@ -426,10 +428,10 @@ waitlist_list (const Meso__V1__Request *req, void *body, meso_reply_t *reply, vo
     Meso__V1__ListWaitlistRequest *in = body;
     int bad = 0;
     sched_need_id (reply, &bad, "clinic_id", in->clinic_id);
-    const char *status = in->status && in->status[0] ? in->status : "waiting";
-    if (strcmp (status, "waiting") != 0 && strcmp (status, "served") != 0 && strcmp (status, "left") != 0
-        && strcmp (status, "all") != 0)
-        sched_bad (reply, &bad, "out_of_range", "status", "waiting, served, left or all");
+    char status[MESO_ENUM_TEXT_MAX] = "waiting";
+    if (in->status != MESO__V1__WAITLIST_FILTER__WAITLIST_FILTER_UNSPECIFIED
+        && !meso_enum_text (&meso__v1__waitlist_filter__descriptor, (int) in->status, status, sizeof status))
+        sched_bad (reply, &bad, "out_of_range", "status", "WAITLIST_FILTER_WAITING, _SERVED, _LEFT or _ALL");
     if (in->page_size > 500)
         sched_bad (reply, &bad, "out_of_range", "page_size", "at most 500 (0: 100)");
     meso_page_pos_t pos;

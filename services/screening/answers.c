@@ -129,9 +129,9 @@ s_erased (PGresult *res, int r, const store_patient_t *p)
     sc.clinic_id = PQgetvalue (res, r, 4);
     sc.screened_at_us = strtoll (PQgetvalue (res, r, 1), NULL, 10);
     sc.screened_on = PQgetvalue (res, r, 5);
-    sc.verdict = strcmp (verdict, "eligible") == 0 ? MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE
-               : strcmp (verdict, "ineligible") == 0 ? MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE
-               : MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS;
+    sc.verdict = strcmp (verdict, "eligible") == 0 ? MESO__V1__VERDICT__VERDICT_ELIGIBLE
+               : strcmp (verdict, "ineligible") == 0 ? MESO__V1__VERDICT__VERDICT_INELIGIBLE
+               : MESO__V1__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS;
     sc.valid_until = PQgetvalue (res, r, 7);
     sc.erased = true;
     size_t n = meso__v1__screening__get_packed_size (&sc);

@@ -29,6 +29,7 @@
 
 #include "events.pb-c.h"
 #include "meso/access.h"
+#include "meso/enumtext.h"
 #include "meso/handler.h"
 #include "scheduling.pb-c.h"
 
@@ -36,10 +37,12 @@
 #define ERASE_REASON_MAX 1000
 
 static bool
-s_session_live (const char *status)
+s_session_live (Meso__V1__SessionStatus status)
 {
-    return status && (strcmp (status, "pending") == 0 || strcmp (status, "booked") == 0
-                      || strcmp (status, "on_hold") == 0 || strcmp (status, "started") == 0);
+    return status == MESO__V1__SESSION_STATUS__SESSION_STATUS_PENDING
+           || status == MESO__V1__SESSION_STATUS__SESSION_STATUS_BOOKED
+           || status == MESO__V1__SESSION_STATUS__SESSION_STATUS_ON_HOLD
+           || status == MESO__V1__SESSION_STATUS__SESSION_STATUS_STARTED;
 }
 
 /* 0 when scheduling holds no live session of the patient; else -1 with
@@ -51,6 +54,7 @@ s_no_sessions (screening_t *self, meso_reply_t *reply, const char *patient_id)
         return 0;
     Meso__V1__GetCourseRequest rq = MESO__V1__GET_COURSE_REQUEST__INIT;
     rq.patient_id = (char *) patient_id;
+    rq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     meso_result_t r = { 0 };
     int rc = meso_bus_client_call (self->scheduling, "scheduling.GetCourse", &rq.base, NULL,
                                    ERASE_SCHEDULING_DEADLINE_MS, &r);
@@ -76,10 +80,13 @@ s_no_sessions (screening_t *self, meso_reply_t *reply, const char *patient_id)
             const Meso__V1__Session *ss = out->courses[c]->sessions[s];
             if (!s_session_live (ss->status))
                 continue;
+            char status[MESO_ENUM_TEXT_MAX];
             if (live < 5)
                 meso_reply_reason (reply, "sessions_booked", "patient_id",
                                    "session %s at %s on %s is %s", ss->appointment_id,
-                                   ss->clinic_id, ss->local_start, ss->status);
+                                   ss->clinic_id, ss->local_start,
+                                   meso_enum_text (&meso__v1__session_status__descriptor, (int) ss->status,
+                                                   status, sizeof status) ? status : "live");
             live++;
         }
     if (out)

@@ -48,6 +48,7 @@
 #include "meso/bus.h"
 #include "meso/clinics.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 #include "meso/vault.h"
 #include "meso/handler.h"
 #include "rules.h"

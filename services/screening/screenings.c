@@ -129,7 +129,7 @@ s_record_txn (meso_db_t *db, screening_call_t *c)
     sc.screened_at_us = now_us;
     sc.screened_on = on;
     sc.answers = rq->answers;
-    sc.verdict = (Meso__V1__ScreeningCompleted__Verdict) v.verdict;
+    sc.verdict = (Meso__V1__Verdict) v.verdict;
     sc.n_reasons = reasons.n;
     sc.reasons = reasons.ptrs;
     sc.valid_until = until;

@@ -343,15 +343,18 @@ screening_get_patients (const Meso__V1__Request *req, void *body, meso_reply_t *
         char *verdict = PQgetvalue (st, r, 1);
         s->screening_valid_until = PQgetvalue (st, r, 2);
         if (!*verdict)
-            s->screening_state = "none";
+            s->screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_NONE;
         else if (strcmp (PQgetvalue (st, r, 4), "t") == 0)
-            s->screening_state = "changed";
+            s->screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_CHANGED;
         else if (strcmp (verdict, "ineligible") != 0 && strcmp (PQgetvalue (st, r, 3), "t") == 0)
-            s->screening_state = "expired";
+            s->screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_EXPIRED;
         else
-            s->screening_state = verdict;
+            s->screening_state = meso_enum_from_db (&meso__v1__screening_state__descriptor, verdict,
+                                                    "screening verdict");
         int current = atoi (PQgetvalue (st, r, 5)), signed_v = atoi (PQgetvalue (st, r, 6));
-        s->consent_state = signed_v == 0 ? "none" : signed_v >= current ? "signed" : "signed_older";
+        s->consent_state = signed_v == 0 ? MESO__V1__CONSENT_STATE__CONSENT_STATE_NONE
+                         : signed_v >= current ? MESO__V1__CONSENT_STATE__CONSENT_STATE_SIGNED
+                         : MESO__V1__CONSENT_STATE__CONSENT_STATE_SIGNED_OLDER;
     }
     Meso__V1__GetPatientsReply out = MESO__V1__GET_PATIENTS_REPLY__INIT;
     out.patients = pp;

@@ -77,7 +77,7 @@ s_make_body (void)
     h.uptime_s = 123456;
     h.db_ok = true;
     h.lag_ms = 42;
-    h.state = "ok";
+    h.state = MESO__V1__HEALTH_STATE__HEALTH_STATE_OK;
     char *notes [] = {
         "role=primary", "clinic=lyon-part-dieu", "practitioners=12",
         "rooms=5 (2 in maintenance until 2026-12-01)",

@@ -249,7 +249,7 @@ s_catalogue (void)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "caffeine";
     ing.name = "Caffeine";
-    ing.unit = "mg";
+    ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     ir.ingredient = &ing;
     if (s_call (s_inv, "inventory.UpsertIngredient", &ir.base, &r) != MESO_OK)

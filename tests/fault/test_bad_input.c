@@ -184,7 +184,7 @@ s_setup (void **state)
     meso_bus_client_t *c = mt_client (s_inventory);
     meso_result_t r = { 0 };
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = "mg";
+    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest iq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     iq.ingredient = &ing;
     int rc = mt_call (c, "inventory.UpsertIngredient", &iq.base, NULL, &s_seq, &r);

@@ -103,9 +103,10 @@ s_payer (void *arg)
     meso_bus_client_t *c = mt_client (p->endpoint);
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = "clinic-a";
+    rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     rq.invoice_id = (char *) p->invoice;
     rq.amount_cents = p->amount;
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     rq.reference = "slip 42";
     meso_result_t r = { 0 };
     pthread_barrier_wait (p->barrier);
@@ -185,9 +186,10 @@ test_same_payment_100_times_concurrently (void **state)
                      + fx_sql (fx, "SELECT count (*) FROM billing.payment", NULL);
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = "clinic-a";
+    rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     rq.invoice_id = invoice;
     rq.amount_cents = 15000;
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     rq.reference = "slip 42";
     meso_result_t r = { 0 };
     assert_int_equal (fx_call (fx, "billing.RecordPayment", &rq.base, "pay-once-key", &r), MESO_FAILED_PRECONDITION);

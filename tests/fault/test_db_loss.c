@@ -224,7 +224,7 @@ s_inv_setup (const char *endpoint)
     meso_bus_client_t *c = mt_client (endpoint);
     meso_result_t r = { 0 };
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = "mg";
+    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest iq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     iq.ingredient = &ing;
     assert_int_equal (meso_bus_client_call (c, "inventory.UpsertIngredient", &iq.base, "ing", 5000, &r), 0);

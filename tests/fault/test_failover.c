@@ -162,10 +162,11 @@ s_pay (s_client_t *c, int i, meso_bus_client_t *bus, meso_result_t *r)
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = "lyon";
     rq.patient_id = c->patients[i];
-    rq.invoice_id = "";
+    rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+    rq.deposit = true;
     rq.amount_cents = 1000 + i;
     rq.currency = "";
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     char key[48];
     snprintf (key, sizeof key, "pay-%d", i);
     meso_result_reset (r);

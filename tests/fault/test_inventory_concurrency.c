@@ -231,7 +231,7 @@ test_fifty_clients_scarce_lots_and_a_kill (void **state)
 
     meso_bus_client_t *c = mt_client (r1);
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = "mg";
+    ing.code = "caffeine"; ing.name = "Caffeine"; ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest iq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     iq.ingredient = &ing;
     s_setup_call (c, "inventory.UpsertIngredient", &iq.base, "ing");

@@ -353,6 +353,7 @@ static const ProtobufCMessageDescriptor *const s_messages [] = {
     &meso__v1__delivery__descriptor,
     &meso__v1__list_deliveries_request__descriptor,
     &meso__v1__list_deliveries_reply__descriptor,
+    &meso__v1__supplier_lot__descriptor,
 };
 #define S_NMESSAGES (sizeof s_messages / sizeof s_messages [0])
 

@@ -141,7 +141,7 @@ fx_screened (fx_t *fx, const char *patient)
     Meso__V1__ScreeningCompleted sc = MESO__V1__SCREENING_COMPLETED__INIT;
     sc.patient_id = (char *) patient;
     sc.screening_id = "scr";
-    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+    sc.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.type = "screening.completed";
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_SCREENING_COMPLETED;
@@ -239,10 +239,17 @@ fx_pay (fx_t *fx, const char *clinic, const char *patient, const char *invoice, 
     Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rq.clinic_id = (char *) clinic;
     rq.patient_id = (char *) (patient ? patient : "");
-    rq.invoice_id = (char *) (invoice ? invoice : "");
+    if (invoice) {              /* an invoice ("" too: refused as billing would) */
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
+        rq.invoice_id = (char *) invoice;
+    }
+    else {
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
+    }
     rq.amount_cents = cents;
     rq.currency = (char *) (currency ? currency : "");
-    rq.method = "card";
+    rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     meso_result_t r = { 0 };
     int st = fx_call (fx, "billing.RecordPayment", &rq.base, key, &r);
     if (st == MESO_OK && pid) {

@@ -312,7 +312,8 @@ def gen_proto():
     out = os.path.join(WORK, "py")
     os.makedirs(out)
     subprocess.run(["protoc", "--python_out=" + out, "-I", os.path.join(SRC, "proto"),
-                    "meso/v1/rpc.proto", "meso/v1/events.proto", "meso/v1/inventory.proto"],
+                    "meso/v1/common.proto", "meso/v1/rpc.proto", "meso/v1/events.proto",
+                    "meso/v1/inventory.proto"],
                    check=True)
     sys.path.insert(0, out)
     from meso.v1 import inventory_pb2, rpc_pb2
@@ -377,7 +378,7 @@ def book_and_check(ports, env_base):
     rpc, inv = gen_proto()
     for code in ("caffeine", "l_carnitine"):
         bus_call(env["MESO_INVENTORY_ENDPOINT"], rpc, "inventory.UpsertIngredient",
-                 inv.UpsertIngredientRequest(ingredient=inv.Ingredient(code=code, name=code, unit="mg")),
+                 inv.UpsertIngredientRequest(ingredient=inv.Ingredient(code=code, name=code, unit="UNIT_MG")),
                  "inventory")
     bus_call(env["MESO_INVENTORY_ENDPOINT"], rpc, "inventory.UpsertRecipe",
              inv.UpsertRecipeRequest(recipe_id="lipo", name="Lipolytic", lines=[

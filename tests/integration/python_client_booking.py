@@ -47,7 +47,7 @@ def main():
     admin.screening.SetConsentText(clinic_id=CLINIC, treatment="body_mesotherapy",
                                    text="I consent to mesotherapy of the body (Python test).")
     for code in ("caffeine", "l_carnitine"):
-        admin.inventory.UpsertIngredient(ingredient=t.Ingredient(code=code, name=code, unit="mg"))
+        admin.inventory.UpsertIngredient(ingredient=t.Ingredient(code=code, name=code, unit=t.UNIT_MG))
     admin.inventory.UpsertRecipe(recipe_id="lipo", name="Lipolytic", lines=[
         t.RecipeLine(area="thighs", ingredient_code="caffeine", amount_milli=100000),
         t.RecipeLine(area="thighs", ingredient_code="l_carnitine", amount_milli=50000)])
@@ -87,7 +87,7 @@ def main():
     got = [(s.local_start, s.practitioner_id, s.room_id) for s in course.sessions]
     want = [(s.local_start, s.practitioner_id, s.room_id) for s in plan.sessions]
     assert got == want, (got, want)
-    assert all(s.status == "booked" for s in course.sessions), course.sessions
+    assert all(s.status == t.SESSION_STATUS_BOOKED for s in course.sessions), course.sessions
     assert course.sessions[0].local_start.startswith(first), course.sessions[0]
 
     # A retry with the same key is the same booking, not a second one.

@@ -248,7 +248,7 @@ fx_clinic (fx_t *fx, const char *clinic, const char *zone, const char *const *pr
         Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
         ing.code = (char *) ings[i][0];
         ing.name = (char *) ings[i][0];
-        ing.unit = (char *) ings[i][1];
+        ing.unit = (Meso__V1__Unit) meso_enum_from_text (&meso__v1__unit__descriptor, ings[i][1]);
         Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
         ir.ingredient = &ing;
         assert_int_equal (fx_call (fx, fx->inv, "inventory.UpsertIngredient", &ir.base, NULL, &r), MESO_OK);

@@ -142,6 +142,7 @@ test_every_patient_call_is_audited_once (void **state)
      * health record): refused, and recorded with its status. */
     Meso__V1__GetCourseRequest gc = MESO__V1__GET_COURSE_REQUEST__INIT;
     gc.patient_id = pat;
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     assert_int_equal (fx_call (fx, ana_sch, "scheduling.GetCourse", &gc.base, NULL, &r), MESO_OK);
     Meso__V1__GetScreeningRequest gs = MESO__V1__GET_SCREENING_REQUEST__INIT;
     gs.patient_id = pat;

@@ -127,7 +127,7 @@ s_package (fx_t *fx, const char *clinic, const char *patient, uint32_t sessions,
         assert_non_null (out);
         assert_int_equal (out->package->sessions_left, sessions);
         assert_int_equal (out->invoice->total_cents, price);
-        assert_string_equal (out->invoice->kind, "package");
+        assert_string_equal (meso_enum_str (&meso__v1__invoice_kind__descriptor, (int) out->invoice->kind), "package");
         snprintf (pkg, 40, "%s", out->package->package_id);
         meso__v1__sell_package_reply__free_unpacked (out, NULL);
     }
@@ -462,6 +462,33 @@ test_bad_input_changes_nothing (void **state)
     assert_int_equal (meso_bus_client_call (fx->c, "billing.RecordPayment", NULL, "k-empty", 5000, &r), -1);
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
     meso_result_reset (&r);
+    /* A payment method left unset, or one billing does not know: refused
+     * naming "method" (the enum replaced a free string). */
+    Meso__V1__RecordPaymentRequest pq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
+    pq.clinic_id = "clinic-a";
+    pq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
+    pq.invoice_id = inv;
+    pq.amount_cents = 1000;
+    for (int m = 0; m < 2; m++) {
+        pq.method = m == 0 ? MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_UNSPECIFIED : (Meso__V1__PaymentMethod) 77;
+        assert_int_equal (fx_call (fx, "billing.RecordPayment", &pq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+        assert_int_equal (r.reply->n_reasons, 1);
+        assert_string_equal (r.reply->reasons[0]->field, "method");
+        meso_result_reset (&r);
+    }
+    /* Neither an invoice nor a deposit (the oneof target left unset, or
+     * deposit false): refused naming invoice_id, never a silent deposit. */
+    pq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
+    pq.patient_id = "pat-1";
+    for (int t = 0; t < 2; t++) {
+        pq.target_case = t == 0 ? MESO__V1__RECORD_PAYMENT_REQUEST__TARGET__NOT_SET
+                                : MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        pq.deposit = false;
+        assert_int_equal (fx_call (fx, "billing.RecordPayment", &pq.base, NULL, &r), MESO_INVALID_ARGUMENT);
+        assert_int_equal (r.reply->n_reasons, 1);
+        assert_string_equal (r.reply->reasons[0]->field, "invoice_id");
+        meso_result_reset (&r);
+    }
     /* The message names the problem. */
     Meso__V1__PriceEntry e = MESO__V1__PRICE_ENTRY__INIT;
     e.areas = 1;

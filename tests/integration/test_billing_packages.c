@@ -121,7 +121,7 @@ test_package_across_clinics_and_expiry (void **state)
     Meso__V1__SellPackageReply *sp = NULL;
     assert_int_equal (bc_sell (fx, "clinic-a", "pat-p", 3, 100001, last, &sp), MESO_OK);
     assert_string_equal (sp->package->expires_on, last);
-    assert_string_equal (sp->package->state, "active");
+    assert_string_equal (meso_enum_str (&meso__v1__package_state__descriptor, (int) sp->package->state), "active");
     assert_int_equal (sp->package->tax_cents, 16667);
     assert_int_equal (sp->invoice->tax_cents, 16667);
     char pkg[40];
@@ -160,7 +160,7 @@ test_package_across_clinics_and_expiry (void **state)
     fx_session (fx, "session.completed", "clinic-a", "a-2", "pat-p", 1, 11, false, 0);
     fx_wait_cursor (fx, "session", fx->session_seq);
     assert_int_equal (bc_package (fx, "clinic-a", pkg, &gp), MESO_OK);
-    assert_string_equal (gp->package->state, "expired");
+    assert_string_equal (meso_enum_str (&meso__v1__package_state__descriptor, (int) gp->package->state), "expired");
     assert_int_equal (gp->package->sessions_used, 2);
     assert_int_equal (gp->package->sessions_left, 0);
     assert_int_equal (gp->package->unused_value_cents, 0);
@@ -213,13 +213,13 @@ test_refund_unused_sessions (void **state)
     assert_int_equal (bc_refund_package (fx, "clinic-a", pkg, &rp), MESO_OK);
     assert_int_equal (rp->refunded_cents, 75000);
     assert_int_equal (rp->credit_note->gross_cents, 105000);
-    assert_string_equal (rp->credit_note->kind, "package_refund");
+    assert_string_equal (meso_enum_str (&meso__v1__credit_note_kind__descriptor, (int) rp->credit_note->kind), "package_refund");
     assert_int_equal (rp->n_refunds, 2);
     assert_string_equal (rp->refunds[0]->payment_id, p2);
     assert_int_equal (rp->refunds[0]->amount_cents, 40000);
     assert_string_equal (rp->refunds[1]->payment_id, p1);
     assert_int_equal (rp->refunds[1]->amount_cents, 35000);
-    assert_string_equal (rp->package->state, "refunded");
+    assert_string_equal (meso_enum_str (&meso__v1__package_state__descriptor, (int) rp->package->state), "refunded");
     assert_int_equal (rp->package->sessions_left, 0);
     bc_free (rp);
     /* The patient owes the unpaid share of the session used: 350.00 x 4/14. */
@@ -299,7 +299,7 @@ test_invoice_refund_and_credit_note (void **state)
     assert_int_equal (cr->credit_note->gross_cents, 42000);
     assert_int_equal (cr->credit_note->tax_cents, 7000);
     assert_int_equal (cr->credit_note->net_cents, 35000);
-    assert_string_equal (cr->credit_note->kind, "cancellation");
+    assert_string_equal (meso_enum_str (&meso__v1__credit_note_kind__descriptor, (int) cr->credit_note->kind), "cancellation");
     assert_int_equal (cr->invoice->credited_cents, 42000);
     assert_int_equal (cr->invoice->due_cents, 0);
     bc_free (cr);

@@ -307,7 +307,7 @@ test_health (void **state)
         assert_string_equal (h->version, MESO_VERSION);
         assert_true (h->db_ok);
         assert_string_equal (h->db_error, "");
-        assert_string_equal (h->state, "ok");
+        assert_string_equal (meso_enum_str (&meso__v1__health_state__descriptor, (int) h->state), "ok");
         /* The daemon's own hook ran. */
         assert_int_equal (h->n_notes, 1);
         assert_non_null (strstr (h->notes [0], "served="));

@@ -30,7 +30,7 @@ s_ingredient (fx_t *fx, const char *code, const char *unit)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = (char *) code;
     ing.name = (char *) code;
-    ing.unit = (char *) unit;
+    ing.unit = (Meso__V1__Unit) meso_enum_from_text (&meso__v1__unit__descriptor, unit);
     Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     ir.ingredient = &ing;
     assert_int_equal (fx_call (fx, fx->inv, "inventory.UpsertIngredient", &ir.base, NULL, &r), MESO_OK);
@@ -148,7 +148,7 @@ test_new_ingredient_is_bookable_and_checked_at_once (void **state)
     assert_non_null (out);
     assert_int_equal (out->course->n_sessions, 2);
     for (size_t i = 0; i < out->course->n_sessions; i++)
-        assert_string_equal (out->course->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) out->course->sessions[i]->status), "booked");
     meso__v1__book_course_reply__free_unpacked (out, NULL);
     /* 100 mg of artichoke held for each of the two sessions. */
     assert_int_equal (fx_sql (fx, "SELECT sum(amount_milli) FROM inventory.reservation_line l"

@@ -190,7 +190,7 @@ s_ingredient (fx_t *fx)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "caffeine";
     ing.name = "Caffeine";
-    ing.unit = "mg";
+    ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     rq.ingredient = &ing;
     meso_result_t r = { 0 };

@@ -273,7 +273,7 @@ test_reschedule_moves (void **state)
                           s_day (c->sessions[i]->local_start) - s_day (c->sessions[i - 1]->local_start));
     for (size_t i = 0; i < 4; i++) {
         assert_string_equal (cr->course->sessions[i]->local_start, cr->moved[i]->new_local_start);
-        assert_string_equal (cr->course->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) cr->course->sessions[i]->status), "booked");
         char sql[256];
         snprintf (sql, sizeof sql, "SELECT session_date - date '%.10s' FROM inventory.reservation"
                   " WHERE appointment_id = $1 AND status = 'held'", cr->moved[i]->new_local_start);
@@ -438,7 +438,7 @@ test_cancel_course (void **state)
     snprintf (course, sizeof course, "%s", bc->course->course_id);
     Meso__V1__CancelCourseRequest cq = MESO__V1__CANCEL_COURSE_REQUEST__INIT;
     cq.course_id = course;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = "moving abroad";
     assert_int_equal (s_call (fx->sch, "scheduling.CancelCourse", &cq.base, &r), MESO_OK);
     size_t len;
@@ -450,7 +450,7 @@ test_cancel_course (void **state)
     for (size_t i = 0; i < cr->n_cancelled; i++) {
         assert_int_equal (cr->cancelled[i]->late, cr->cancelled[i]->notice_hours < 168);
         late += cr->cancelled[i]->late;
-        assert_string_equal (cr->course->sessions[i]->status, "cancelled");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) cr->course->sessions[i]->status), "cancelled");
     }
     assert_true (late >= 1 && late < 4);        /* tomorrow's is late, the fourth (3 weeks on) is not */
     assert_int_equal (s_events (fx, "session.cancelled"), 4);
@@ -519,12 +519,12 @@ test_replan_on_taken_slot (void **state)
     assert_string_equal (m->original_local_start, planned);
     assert_string_not_equal (m->new_local_start, planned);
     Meso__V1__BookedCourse *c = bc->course;
-    assert_string_equal (c->status, "booked");
+    assert_string_equal (meso_enum_str (&meso__v1__course_status__descriptor, (int) c->status), "booked");
     assert_int_equal (c->n_sessions, 4);
     assert_string_equal (c->sessions[1]->local_start, m->new_local_start);
     assert_string_equal (c->sessions[1]->appointment_id, m->appointment_id);
     for (size_t i = 0; i < 4; i++) {
-        assert_string_equal (c->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) c->sessions[i]->status), "booked");
         if (i != 1)
             assert_string_equal (c->sessions[i]->local_start, plan->sessions[i]->local_start);
     }
@@ -535,6 +535,7 @@ test_replan_on_taken_slot (void **state)
     /* GetCourse names the move too. */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.course_id = c->course_id;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     assert_int_equal (s_call (x->c1, "scheduling.GetCourse", &gq.base, &r), MESO_OK);
     meso__v1__plan_course_reply__free_unpacked (plan, NULL);
     meso__v1__book_course_reply__free_unpacked (bc, NULL);

@@ -297,7 +297,7 @@ s_inproc_health (meso_bus_server_t *server, const char *endpoint, char *st, char
     const uint8_t *body = meso_result_body (&r, &len);
     Meso__V1__HealthReply *h = meso__v1__health_reply__unpack (NULL, len, body);
     assert_non_null (h);
-    strcpy (st, h->state);
+    strcpy (st, meso_enum_str (&meso__v1__health_state__descriptor, (int) h->state));
     notes[0] = '\0';
     for (size_t i = 0; i < h->n_notes; i++)
         strcat (strcat (notes, h->notes[i]), " | ");

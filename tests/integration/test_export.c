@@ -161,9 +161,10 @@ test_export_holds_every_record_of_the_patient (void **state)
     Meso__V1__RecordPaymentRequest pay = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     pay.clinic_id = "par";
     pay.patient_id = ana;
+    pay.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     pay.invoice_id = sold->package->invoice_id;
     pay.amount_cents = 80000;
-    pay.method = "card";
+    pay.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     Meso__V1__RecordPaymentReply *paid = (Meso__V1__RecordPaymentReply *) s_ok (
         fx, bil, "billing.RecordPayment", &pay.base, &meso__v1__record_payment_reply__descriptor);
     Meso__V1__RecordRefundRequest rf = MESO__V1__RECORD_REFUND_REQUEST__INIT;
@@ -219,7 +220,7 @@ test_export_holds_every_record_of_the_patient (void **state)
                                             &meso__v1__session_reply__descriptor), NULL);
     Meso__V1__CancelRequest cx = MESO__V1__CANCEL_REQUEST__INIT;
     cx.appointment_id = course->course->sessions[2]->appointment_id;
-    cx.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cx.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cx.reason = "travelling";
     protobuf_c_message_free_unpacked (s_ok (fx, fx->sch, "scheduling.Cancel", &cx.base,
                                             &meso__v1__session_reply__descriptor), NULL);
@@ -267,9 +268,9 @@ test_export_holds_every_record_of_the_patient (void **state)
           "SELECT count (*) FROM scheduling.course WHERE patient_id = $1" },
         { "sum(len(c['sessions']) for c in d['scheduling']['courses'])",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1" },
-        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'completed')",
+        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'SESSION_STATUS_COMPLETED')",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1 AND status = 'completed'" },
-        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'cancelled')",
+        { "sum(1 for c in d['scheduling']['courses'] for s in c['sessions'] if s['status'] == 'SESSION_STATUS_CANCELLED')",
           "SELECT count (*) FROM scheduling.appointment WHERE patient_id = $1 AND status = 'cancelled'" },
         { "len(d['inventory']['reservations'])",
           "SELECT count (*) FROM inventory.reservation WHERE patient_id = $1" },

@@ -211,10 +211,10 @@ test_agenda_across_dst (void **state)
     assert_string_equal (r2->room_id, "r2");
     assert_string_equal (r2->patient_given_name, "María Ana");
     for (size_t i = 0; i < 4; i++) {
-        assert_string_equal (e[i]->status, "booked");
-        assert_string_equal (e[i]->stock_state, "held");
-        assert_string_equal (e[i]->screening_state, "eligible");
-        assert_string_equal (e[i]->consent_state, "signed");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) e[i]->status), "booked");
+        assert_int_equal (e[i]->stock_state, MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_HELD);
+        assert_int_equal (e[i]->screening_state, MESO__V1__SCREENING_STATE__SCREENING_STATE_ELIGIBLE);
+        assert_int_equal (e[i]->consent_state, MESO__V1__CONSENT_STATE__CONSENT_STATE_SIGNED);
         assert_int_equal (e[i]->n_areas, 1);
         assert_string_equal (e[i]->areas[0], "thighs");
     }
@@ -466,7 +466,7 @@ test_agenda_after_inventory_restart (void **state)
     assert_true (meso_time_mono_ms () - t0 < 1000);
     assert_int_equal (a->n_warnings, 0);
     assert_int_equal (a->n_entries, 2);
-    assert_string_equal (a->entries[0]->stock_state, "held");
+    assert_int_equal (a->entries[0]->stock_state, MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_HELD);
     meso__v1__get_agenda_reply__free_unpacked (a, NULL);
 }
 

@@ -88,7 +88,7 @@ test_get_invoice_and_payment (void **state)
                       MESO_OK);
     assert_int_equal (pay->payment->amount_cents, 35000);
     assert_string_equal (pay->payment->invoice_id, s_inv[0]);
-    assert_string_equal (pay->payment->method, "card");
+    assert_string_equal (meso_enum_str (&meso__v1__payment_method__descriptor, (int) pay->payment->method), "card");
     assert_int_equal (pay->payment->refunded_cents, 0);
     bc_free (pay);
 }

@@ -167,7 +167,7 @@ s_ingredient (fx_t *fx, const char *code, const char *unit)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = (char *) code;
     ing.name = (char *) code;
-    ing.unit = (char *) unit;
+    ing.unit = (Meso__V1__Unit) meso_enum_from_text (&meso__v1__unit__descriptor, unit);
     ing.form = "ampoule";
     Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     rq.ingredient = &ing;
@@ -333,7 +333,7 @@ test_reserve_fefo_split_and_expiry (void **state)
     assert_int_equal (s_reserve (fx, "clinic-a", "appt-1", "pat-1", 10, "thighs", NULL, "r-1", &out),
                       MESO_OK);
     assert_false (out->existing);
-    assert_string_equal (out->reservation->status, "held");
+    assert_string_equal (meso_enum_str (&meso__v1__reservation_status__descriptor, (int) out->reservation->status), "held");
     assert_int_equal (out->reservation->recipe_version, 1);
     /* 100 mg caffeine: the lot expiring first that is still good on the
      * session day (C, 50 mg) then B for the rest; A (expires before) never. */
@@ -483,7 +483,7 @@ test_consume_release_and_books (void **state)
     size_t len;
     const uint8_t *body = meso_result_body (&r, &len);
     Meso__V1__ConsumeReply *co = meso__v1__consume_reply__unpack (NULL, len, body);
-    assert_string_equal (co->reservation->status, "consumed");
+    assert_string_equal (meso_enum_str (&meso__v1__reservation_status__descriptor, (int) co->reservation->status), "consumed");
     int64_t total = 0;
     for (size_t i = 0; i < co->reservation->n_consumed; i++)
         total += co->reservation->consumed[i]->amount_milli;
@@ -526,7 +526,7 @@ test_consume_release_and_books (void **state)
     body = meso_result_body (&r, &len);
     Meso__V1__ReleaseReply *tomb = meso__v1__release_reply__unpack (NULL, len, body);
     assert_non_null (tomb);
-    assert_string_equal (tomb->reservation->status, "released");
+    assert_string_equal (meso_enum_str (&meso__v1__reservation_status__descriptor, (int) tomb->reservation->status), "released");
     assert_int_equal (tomb->reservation->n_lines, 0);
     meso__v1__release_reply__free_unpacked (tomb, NULL);
     meso_result_reset (&r);
@@ -655,7 +655,7 @@ test_bad_input_changes_nothing (void **state)
     assert_int_equal (s_call (fx, "inventory.Adjust", &aq.base, NULL, &r), MESO_NOT_FOUND);
     meso_result_reset (&r);
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "Bad Code!"; ing.name = "x"; ing.unit = "kg";
+    ing.code = "Bad Code!"; ing.name = "x"; ing.unit = (Meso__V1__Unit) 9;
     Meso__V1__UpsertIngredientRequest iq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     iq.ingredient = &ing;
     assert_int_equal (s_call (fx, "inventory.UpsertIngredient", &iq.base, NULL, &r), MESO_INVALID_ARGUMENT);
@@ -805,8 +805,11 @@ test_recall_transfer_and_forecast (void **state)
 
     /* Recall CAF-X chain-wide by its lot number. */
     Meso__V1__RecallRequest cr = MESO__V1__RECALL_REQUEST__INIT;
-    cr.ingredient_code = "caffeine";
-    cr.lot_number = "CAF-X";
+    Meso__V1__SupplierLot cx = MESO__V1__SUPPLIER_LOT__INIT;
+    cx.ingredient_code = "caffeine";
+    cx.lot_number = "CAF-X";
+    cr.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    cr.supplier_lot = &cx;
     cr.reason = "supplier notice 2026-17";
     assert_int_equal (s_call (fx, "inventory.Recall", &cr.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);
@@ -817,13 +820,13 @@ test_recall_transfer_and_forecast (void **state)
     assert_string_equal (rr->sessions[0]->clinic_id, "clinic-a");
     assert_string_equal (rr->sessions[0]->appointment_id, "s1");
     assert_string_equal (rr->sessions[0]->patient_id, "pat-1");
-    assert_string_equal (rr->sessions[0]->state, "consumed");
+    assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[0]->state), "consumed");
     assert_string_equal (rr->sessions[0]->lot_id, x);
     assert_int_equal (rr->sessions[0]->amount_milli, 100000);
     assert_string_equal (rr->sessions[1]->clinic_id, "clinic-b");
     assert_string_equal (rr->sessions[1]->appointment_id, "s2");
     /* No other caffeine lot in B: s2 is left at risk. */
-    assert_string_equal (rr->sessions[1]->state, "at_risk");
+    assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[1]->state), "at_risk");
     assert_string_equal (rr->sessions[1]->lot_id, xb);
     assert_int_equal (rr->sessions_moved, 0);
     assert_int_equal (rr->n_uncovered, 1);
@@ -836,7 +839,7 @@ test_recall_transfer_and_forecast (void **state)
     assert_int_equal (s_reserve (fx, "clinic-b", "s5", "pat-5", 6, "abdomen", NULL, NULL, NULL),
                       MESO_RESOURCE_EXHAUSTED);
     /* A recall of an unknown lot. */
-    cr.lot_number = "CAF-NONE";
+    cx.lot_number = "CAF-NONE";
     assert_int_equal (s_call (fx, "inventory.Recall", &cr.base, NULL, &r), MESO_NOT_FOUND);
     meso_result_reset (&r);
     s_check_books (fx);
@@ -920,7 +923,7 @@ test_session_events_consume_and_release_once (void **state)
     /* e1 completed with what was actually injected; e2 completed as
      * planned; e3 cancelled; a booked event changes nothing. */
     Meso__V1__IngredientAmount x1 = MESO__V1__INGREDIENT_AMOUNT__INIT;
-    x1.ingredient_code = "caffeine"; x1.unit = "mg"; x1.amount_milli = 120000;
+    x1.ingredient_code = "caffeine"; x1.unit = MESO__V1__UNIT__UNIT_MG; x1.amount_milli = 120000;
     Meso__V1__IngredientAmount *actual[] = { &x1 };
     s_session_event (fx, "session.booked", "e9", "pat-9", NULL, 0);
     s_session_event (fx, "session.completed", "e1", "pat-1", actual, 1);
@@ -983,7 +986,7 @@ test_get_recipe (void **state)
     assert_string_equal (g->name, "Lipolytic standard");
     assert_int_equal (g->n_lines, 3);
     assert_string_equal (g->lines[0]->area, "abdomen");
-    assert_string_equal (g->lines[0]->unit, "mg");
+    assert_string_equal (meso_enum_str (&meso__v1__unit__descriptor, (int) g->lines[0]->unit), "mg");
     /* thighs + abdomen: caffeine 100 + 80 mg, L-carnitine 50 mg */
     assert_int_equal (g->n_needs, 2);
     assert_string_equal (g->needs[0]->ingredient_code, "caffeine");
@@ -1098,7 +1101,7 @@ test_redate_moves_expiring_lots (void **state)
     s_date (20, d20);
     assert_string_equal (out->previous_date, d5);
     assert_string_equal (out->reservation->session_date, d20);
-    assert_string_equal (out->reservation->status, "held");
+    assert_string_equal (meso_enum_str (&meso__v1__reservation_status__descriptor, (int) out->reservation->status), "held");
     assert_int_equal (s_line_amount (out->reservation, a), 0);
     assert_int_equal (s_line_amount (out->reservation, b), 100000);
     assert_int_equal (s_line_amount (out->reservation, lc), 50000);
@@ -1261,7 +1264,7 @@ s_check_low (fx_t *fx, int count, const char *clinic, const char *ingredient, co
     assert_int_equal (last->payload_case, MESO__V1__EVENT__PAYLOAD_STOCK_LOW);
     assert_string_equal (last->clinic_id, clinic);
     assert_string_equal (last->stock_low->ingredient_code, ingredient);
-    assert_string_equal (last->stock_low->unit, unit);
+    assert_string_equal (meso_enum_str (&meso__v1__unit__descriptor, (int) last->stock_low->unit), unit);
     assert_int_equal (last->stock_low->available_milli, available);
     assert_int_equal (last->stock_low->reorder_point_milli, point);
     s_events_free (ev, n);
@@ -1665,7 +1668,7 @@ test_discard_expired (void **state)
     assert_int_equal (s_discard (fx, "clinic-b", NULL, &out), MESO_OK);
     assert_int_equal (out->n_discarded, 1);
     assert_int_equal (s_discarded (out, cb), 100000);
-    assert_string_equal (out->discarded[0]->unit, "mg");
+    assert_string_equal (meso_enum_str (&meso__v1__unit__descriptor, (int) out->discarded[0]->unit), "mg");
     meso__v1__discard_expired_reply__free_unpacked (out, NULL);
     assert_int_equal (s_lot_col (fx, "on_hand_milli", cb), 0);
     assert_int_equal (s_lot_col (fx, "on_hand_milli", fresh), 200000);
@@ -1687,7 +1690,7 @@ s_upsert_ingredient (fx_t *fx, const char *code, const char *name, const char *u
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = (char *) code;
     ing.name = (char *) name;
-    ing.unit = (char *) unit;
+    ing.unit = (Meso__V1__Unit) meso_enum_from_text (&meso__v1__unit__descriptor, unit);
     ing.form = "ampoule";
     Meso__V1__UpsertIngredientRequest rq = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     rq.ingredient = &ing;

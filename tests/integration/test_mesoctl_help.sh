@@ -46,7 +46,7 @@ EXPECT=(
   "inventory|release|appointment clinic endpoint json key reason timeout"
   "inventory|redate|appointment clinic date endpoint json key reason timeout"
   "inventory|consume|actual appointment clinic date endpoint json key patient timeout"
-  "scheduling|clinic|clinic days endpoint hours json key name overlapping-courses slot zone"
+  "scheduling|clinic|clinic days endpoint hours json key name no-overlapping-courses overlapping-courses slot zone"
   "scheduling|practitioner|clinic days days-off endpoint hours json key name practitioner"
   "scheduling|room|active clinic endpoint inactive json key name room"
   "scheduling|plan|areas clinic endpoint first grade json maintenance mild patient practitioner recipe sessions time"

@@ -81,8 +81,10 @@ s_writer (void *arg)
         Meso__V1__RecordPaymentRequest rq = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
         rq.clinic_id = "clinic-a";
         rq.patient_id = "pat-big";
+        rq.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_DEPOSIT;
+        rq.deposit = true;
         rq.amount_cents = 100;
-        rq.method = "cash";
+        rq.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CASH;
         meso_result_t r = { 0 };
         if (mt_call (c, "billing.RecordPayment", &rq.base, NULL, &seq, &r) == MESO_OK)
             atomic_fetch_add (&w->recorded, 1);
@@ -403,7 +405,7 @@ test_mesoctl_follows_pages (void **state)
                                  "billing statement --clinic clinic-a --patient pat-c --page-size 2 --all --json"),
                       0);
     assert_int_equal (s_count (out, "\n"), 3);
-    assert_int_equal (s_count (out, "\"kind\":\"charge\""), 5);
+    assert_int_equal (s_count (out, "\"kind\":\"STATEMENT_ENTRY_KIND_CHARGE\""), 5);
     /* A garbled token: refused naming page_token, exit 1. */
     assert_int_equal (s_mesoctl (fx, out, sizeof out, err, sizeof err,
                                  "billing statement --clinic clinic-a --patient pat-c --page-token nope"), 1);

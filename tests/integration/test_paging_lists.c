@@ -155,8 +155,11 @@ test_lists_walk_by_twos (void **state)
             fail_msg ("BookSession %s: %s", at, r.reply ? r.reply->message : "");
     }
     Meso__V1__RecallRequest rc = MESO__V1__RECALL_REQUEST__INIT;
-    rc.ingredient_code = "caffeine";
-    rc.lot_number = "CAF-1";
+    Meso__V1__SupplierLot c1 = MESO__V1__SUPPLIER_LOT__INIT;
+    c1.ingredient_code = "caffeine";
+    c1.lot_number = "CAF-1";
+    rc.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    rc.supplier_lot = &c1;
     rc.clinic_id = "par";
     rc.reason = "supplier notice";
     rc.page_size = 2;
@@ -175,7 +178,7 @@ test_lists_walk_by_twos (void **state)
         assert_int_equal (rr->n_uncovered, want[p]);
         assert_int_equal (rr->n_lots, 1);
         for (size_t i = 0; i < rr->n_sessions; i++)
-            assert_string_equal (rr->sessions[i]->state, "at_risk");
+            assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[i]->state), "at_risk");
         assert_int_equal (*rr->next_page_token != '\0', p < 2);
         snprintf (token, sizeof token, "%s", rr->next_page_token);
         if (p == 0)
@@ -215,6 +218,7 @@ test_lists_walk_by_twos (void **state)
     gc.patient_id = pat;
     Meso__V1__GetCourseRequest gr = MESO__V1__GET_COURSE_REQUEST__INIT;
     gr.patient_id = pat;
+    gr.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     Meso__V1__ListAtRiskRequest ar = MESO__V1__LIST_AT_RISK_REQUEST__INIT;
     ar.clinic_id = "par";
     Meso__V1__GetStockRequest gk = MESO__V1__GET_STOCK_REQUEST__INIT;

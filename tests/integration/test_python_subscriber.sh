@@ -147,7 +147,7 @@ assert len(completed) == 11, len(completed)
 for e in completed:
     done = e["session_completed"]
     assert "notes" not in done, done
-    assert done.get("improvement_score", 0) == -1, done
+    assert "improvement_score" not in done, done
 text = open(sys.argv[1]).read() + open(sys.argv[2]).read()
 assert "clinical note" not in text and "pregnan" not in text
 # The payload is there, decoded: the emitter numbers its appointments.

@@ -108,8 +108,11 @@ static Meso__V1__RecallReply *
 s_recall (fx_t *fx, const char *lot_number)
 {
     Meso__V1__RecallRequest rq = MESO__V1__RECALL_REQUEST__INIT;
-    rq.ingredient_code = "caffeine";
-    rq.lot_number = (char *) lot_number;
+    Meso__V1__SupplierLot sl = MESO__V1__SUPPLIER_LOT__INIT;
+    sl.ingredient_code = "caffeine";
+    sl.lot_number = (char *) lot_number;
+    rq.lot_case = MESO__V1__RECALL_REQUEST__LOT_SUPPLIER_LOT;
+    rq.supplier_lot = &sl;
     rq.clinic_id = "c1";
     rq.reason = "supplier notice 2026-41";
     meso_result_t r = { 0 };
@@ -171,7 +174,7 @@ test_recall_moves_the_session_to_a_second_lot (void **state)
     assert_int_equal (rr->n_uncovered, 0);
     assert_int_equal (rr->n_sessions, 1);
     assert_string_equal (rr->sessions[0]->appointment_id, appt);
-    assert_string_equal (rr->sessions[0]->state, "moved");
+    assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[0]->state), "moved");
     meso__v1__recall_reply__free_unpacked (rr, NULL);
     /* The hold moved: nothing in A, 100 mg in B, A reserves nothing. */
     assert_int_equal (s_held_in (fx, appt, a), 0);
@@ -221,9 +224,9 @@ test_recall_without_cover_leaves_the_session_at_risk (void **state)
     assert_int_equal (rr->sessions_moved, 1);
     assert_int_equal (rr->n_sessions, 2);
     assert_string_equal (rr->sessions[0]->appointment_id, s1);
-    assert_string_equal (rr->sessions[0]->state, "moved");
+    assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[0]->state), "moved");
     assert_string_equal (rr->sessions[1]->appointment_id, s2);
-    assert_string_equal (rr->sessions[1]->state, "at_risk");
+    assert_string_equal (meso_enum_str (&meso__v1__recall_hit_state__descriptor, (int) rr->sessions[1]->state), "at_risk");
     assert_int_equal (rr->n_uncovered, 1);
     Meso__V1__StockRecallShortfall *u = rr->uncovered[0];
     assert_string_equal (u->appointment_id, s2);

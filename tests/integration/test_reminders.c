@@ -94,7 +94,7 @@ test_reminders_once_across_restart (void **state)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "lidocaine";
     ing.name = "lidocaine";
-    ing.unit = "mg";
+    ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     ir.ingredient = &ing;
     meso_result_t r = { 0 };
@@ -123,7 +123,7 @@ test_reminders_once_across_restart (void **state)
     assert_int_equal (fx_book_session (fx, fx->sch, "rem", p2, "dr-a", "room-1", s2, 15, a2, &r), MESO_OK);
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = a2;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     meso_result_reset (&r);
     const uint32_t leads[] = { 600, 2 };

@@ -369,7 +369,7 @@ test_late_cancel_and_gauges (void **state)
                                   " WHERE clinic_id = 'live' RETURNING 1) SELECT count(*) FROM u", NULL), 1);
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = appt;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = "travel";
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     Meso__V1__AttendanceReportRequest aq = MESO__V1__ATTENDANCE_REPORT_REQUEST__INIT;

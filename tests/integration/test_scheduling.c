@@ -71,7 +71,7 @@ s_complete (fx_t *fx, const char *appt, int score, bool *non_responder, meso_res
         const uint8_t *body = meso_result_body (r, &len);
         Meso__V1__SessionReply *out = meso__v1__session_reply__unpack (NULL, len, body);
         assert_non_null (out);
-        assert_string_equal (out->session->status, "completed");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) out->session->status), "completed");
         *non_responder = out->non_responder;
         meso__v1__session_reply__free_unpacked (out, NULL);
     }
@@ -118,13 +118,13 @@ test_course_booked_lifecycle (void **state)
     /* Book it: 10 sessions booked, 10 reservations held, 10 events. */
     Meso__V1__BookCourseReply *bc = s_book_course (fx, "paris", pat, first, "10:00", 2, 0, "course-1", &r);
     assert_non_null (bc);
-    assert_string_equal (bc->course->status, "booked");
+    assert_string_equal (meso_enum_str (&meso__v1__course_status__descriptor, (int) bc->course->status), "booked");
     assert_int_equal (bc->course->n_sessions, 10);
     char course[40], appts[10][40];
     snprintf (course, sizeof course, "%s", bc->course->course_id);
     for (int i = 0; i < 10; i++) {
         snprintf (appts[i], 40, "%s", bc->course->sessions[i]->appointment_id);
-        assert_string_equal (bc->course->sessions[i]->status, "booked");
+        assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) bc->course->sessions[i]->status), "booked");
     }
     meso__v1__book_course_reply__free_unpacked (bc, NULL);
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment WHERE status = 'booked'", NULL), 10);
@@ -188,13 +188,13 @@ test_course_booked_lifecycle (void **state)
     /* Cancel by the patient: notice given, event; cancelling twice is refused. */
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = appts[6];
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cq.reason = "travel";
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);
     Meso__V1__SessionReply *sr = meso__v1__session_reply__unpack (NULL, len, body);
     assert_non_null (sr);
-    assert_string_equal (sr->session->status, "cancelled");
+    assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) sr->session->status), "cancelled");
     assert_true (sr->notice_hours > 24);
     assert_false (sr->late);
     meso__v1__session_reply__free_unpacked (sr, NULL);
@@ -219,6 +219,7 @@ test_course_booked_lifecycle (void **state)
     /* GetCourse shows it all. */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.patient_id = pat;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.GetCourse", &gq.base, NULL, &r), MESO_OK);
     body = meso_result_body (&r, &len);
     Meso__V1__GetCourseReply *gc = meso__v1__get_course_reply__unpack (NULL, len, body);
@@ -226,8 +227,10 @@ test_course_booked_lifecycle (void **state)
     assert_int_equal (gc->n_courses, 1);
     assert_true (gc->courses[0]->non_responder);
     assert_int_equal (gc->courses[0]->n_sessions, 10);
-    assert_string_equal (gc->courses[0]->sessions[6]->status, "cancelled");
+    assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) gc->courses[0]->sessions[6]->status), "cancelled");
+    assert_int_equal (gc->courses[0]->sessions[0]->outcome_case, MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE);
     assert_int_equal (gc->courses[0]->sessions[0]->improvement_score, 0);
+    assert_int_equal (gc->courses[0]->sessions[9]->outcome_case, MESO__V1__SESSION__OUTCOME__NOT_SET);     /* not completed */
     meso__v1__get_course_reply__free_unpacked (gc, NULL);
     meso_result_reset (&r);
     assert_int_equal (fx_overlaps (fx), 0);

@@ -206,7 +206,7 @@ s_complete (fx_t *fx, const char *appt, int score, int *recorded)
     Meso__V1__SessionReply *out = meso__v1__session_reply__unpack (NULL, len, body);
     assert_non_null (out);
     bool nr = out->non_responder;
-    *recorded = out->session->improvement_score;
+    *recorded = out->session->outcome_case == MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE ? out->session->improvement_score : -1;
     meso__v1__session_reply__free_unpacked (out, NULL);
     meso_result_reset (&r);
     return nr;
@@ -300,6 +300,7 @@ test_washout_day6_day7 (void **state)
     /* the note stays with the course */
     Meso__V1__GetCourseRequest gq = MESO__V1__GET_COURSE_REQUEST__INIT;
     gq.course_id = course;
+    gq.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.GetCourse", &gq.base, NULL, &r), MESO_OK);
     size_t len;
     const uint8_t *body = meso_result_body (&r, &len);
@@ -459,7 +460,7 @@ test_screening_expires_mid_course (void **state)
     fx_teardown (fx);
 }
 
-/* An omitted score is "not recorded" (-1), not 0: four recorded zeros and
+/* An omitted score is "not recorded" (absent; -1 here), not 0: four recorded zeros and
  * one unrecorded session do not flag the course; the fifth recorded zero
  * does. */
 static void

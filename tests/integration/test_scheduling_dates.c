@@ -451,7 +451,7 @@ test_limits_and_duplicates (void **state)
     /* ids, notes and reasons of the session methods */
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = big;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_CLINIC;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC;
     fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r);
     s_refused (&r, "too_long", "appointment_id", NULL);
     cq.appointment_id = appt;
@@ -467,10 +467,12 @@ test_limits_and_duplicates (void **state)
     s_refused (&r, "too_long", "appointment_id", NULL);
     Meso__V1__GetCourseRequest gc = MESO__V1__GET_COURSE_REQUEST__INIT;
     gc.patient_id = big;
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     fx_call (fx, fx->sch, "scheduling.GetCourse", &gc.base, NULL, &r);
     s_refused (&r, "too_long", "patient_id", NULL);
     gc.patient_id = NULL;
     gc.course_id = big;
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     fx_call (fx, fx->sch, "scheduling.GetCourse", &gc.base, NULL, &r);
     s_refused (&r, "too_long", "course_id", NULL);
 

@@ -301,7 +301,7 @@ test_ineligible_cancels (void **state)
     size_t n;
     Meso__V1__Event **evs = s_events (fx, "session.cancelled", &n);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal (evs[i]->session_cancelled->by, MESO__V1__SESSION_CANCELLED__BY__BY_SYSTEM);
+        assert_int_equal (evs[i]->session_cancelled->by, MESO__V1__CANCELLED_BY__CANCELLED_BY_SYSTEM);
         assert_false (evs[i]->session_cancelled->late);
         assert_non_null (strstr (evs[i]->session_cancelled->reason, "ineligible"));
     }

@@ -68,7 +68,7 @@ s_setup (void **state)
     for (size_t i = 0; inv && i < sizeof codes / sizeof codes[0]; i++) {
         Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
         ing.code = ing.name = (char *) codes[i];
-        ing.unit = "mg";
+        ing.unit = MESO__V1__UNIT__UNIT_MG;
         Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
         ir.ingredient = &ing;
         char key[64];
@@ -269,7 +269,7 @@ test_screening_round_trip (void **state)
     Meso__V1__RecordScreeningReply *rec = s_record (id, &a, &r);
     assert_non_null (rec);
     Meso__V1__Screening *sc = rec->screening;
-    assert_int_equal (sc->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS);
+    assert_int_equal (sc->verdict, MESO__V1__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS);
     assert_int_equal (sc->n_reasons, 2);                 /* medication, allergies */
     assert_int_equal (sc->course->min_sessions, 10);
     assert_int_equal (sc->course->max_sessions, 15);
@@ -376,7 +376,7 @@ test_expired_screening_is_refused (void **state)
     s_answers (&a);
     Meso__V1__RecordScreeningReply *rec = s_record (id, &a, &r);
     assert_non_null (rec);
-    assert_int_equal (rec->screening->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE);
+    assert_int_equal (rec->screening->verdict, MESO__V1__VERDICT__VERDICT_ELIGIBLE);
     assert_int_equal (rec->screening->settings->validity_days, 1);
     assert_int_equal (rec->screening->settings->max_age, 70);
     meso__v1__record_screening_reply__free_unpacked (rec, NULL);
@@ -449,13 +449,13 @@ test_reported_pregnancy_makes_check_refuse (void **state)
     a.q.pregnancy = MESO__V1__ANSWER__ANSWER_YES;
     rec = s_record (id, &a, &r);
     assert_non_null (rec);
-    assert_int_equal (rec->screening->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE);
+    assert_int_equal (rec->screening->verdict, MESO__V1__VERDICT__VERDICT_INELIGIBLE);
     meso__v1__record_screening_reply__free_unpacked (rec, NULL);
     g = s_get (id);
     assert_int_equal (g->n_history, 2);
     assert_false (g->outdated);
-    assert_int_equal (g->history[0]->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE);
-    assert_int_equal (g->history[1]->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE);
+    assert_int_equal (g->history[0]->verdict, MESO__V1__VERDICT__VERDICT_INELIGIBLE);
+    assert_int_equal (g->history[1]->verdict, MESO__V1__VERDICT__VERDICT_ELIGIBLE);
     meso__v1__get_screening_reply__free_unpacked (g, NULL);
     assert_int_equal (s_check (id, s_cocktail, 3, s_today + 14, &r), -1);
     assert_true (s_has_reason (&r, "pregnancy", "answers.pregnancy"));

@@ -84,7 +84,7 @@ s_emit_txn (meso_db_t *db, void *arg)
         ev.clinic_id = "clinic-a";
         if (strcmp (em->stream, "stock") == 0) {
             low.ingredient_code = "caffeine";
-            low.unit = "mg";
+            low.unit = MESO__V1__UNIT__UNIT_MG;
             low.available_milli = i;
             ev.type = "stock.low";
             ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_LOW;

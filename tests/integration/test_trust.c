@@ -15,6 +15,7 @@
 #include "meso/access.h"
 #include "meso/curve.h"
 #include "meso/mtime.h"
+#include "events.pb-c.h"
 #include "scheduling_fixture.h"
 
 static const char *const s_practs[] = { "dr-a" };

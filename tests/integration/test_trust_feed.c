@@ -75,7 +75,7 @@ s_book_cancel (env_t *e, const char *clinic, const char *patient, const char *pr
                   r.reply && r.reply->n_reasons ? r.reply->reasons[0]->message : "");
     Meso__V1__CancelRequest c = MESO__V1__CANCEL_REQUEST__INIT;
     c.appointment_id = appt;
-    c.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    c.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     c.reason = CANCEL_REASON;
     if (fx_call (fx, fx->sch, "scheduling.Cancel", &c.base, NULL, &r) != MESO_OK)
         fail_msg ("scheduling.Cancel: %s (%s)", r.message, r.reply && r.reply->detail ? r.reply->detail : "");
@@ -195,7 +195,7 @@ s_check (seen_t *s, const Meso__V1__Event *ev, const uint8_t *raw, size_t len)
             s->notes++;
         if (!s->health) {
             assert_string_equal (ev->session_completed->notes, "");
-            assert_int_equal (ev->session_completed->improvement_score, -1);
+            assert_int_equal (ev->session_completed->outcome_case, MESO__V1__SESSION_COMPLETED__OUTCOME__NOT_SET);
             assert_false (ev->session_completed->non_responder);
         }
         break;

@@ -184,9 +184,10 @@ s_paid_invoice (s_world_t *w, const char *clinic, const char *patient, char *pay
     assert_non_null (io);
     Meso__V1__RecordPaymentRequest rp = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     rp.clinic_id = (char *) clinic;
+    rp.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     rp.invoice_id = io->invoice->invoice_id;
     rp.amount_cents = 30000;
-    rp.method = "card";
+    rp.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     meso_result_t pr = { 0 };
     assert_int_equal (fx_call (w->fx, w->bil, "billing.RecordPayment", &rp.base, NULL, &pr), MESO_OK);
     meso__v1__issue_invoice_reply__free_unpacked (io, NULL);
@@ -349,6 +350,7 @@ test_front_desk_books_in_own_clinic (void **state)
     /* GetCourse by patient lists only the courses of the caller's clinics. */
     Meso__V1__GetCourseRequest gc = MESO__V1__GET_COURSE_REQUEST__INIT;
     gc.patient_id = s_w->pat_a;
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     assert_int_equal (fx_call (fx, s_w->desk_sch, "scheduling.GetCourse", &gc.base, NULL, &r), MESO_OK);
     size_t len;
     const uint8_t *b = meso_result_body (&r, &len);
@@ -358,6 +360,7 @@ test_front_desk_books_in_own_clinic (void **state)
     assert_string_equal (out->courses[0]->clinic_id, "clinic-a");
     meso__v1__get_course_reply__free_unpacked (out, NULL);
     gc.patient_id = s_w->pat_b;                 /* B's patient: none of A's */
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_PATIENT_ID;
     assert_int_equal (fx_call (fx, s_w->desk_sch, "scheduling.GetCourse", &gc.base, NULL, &r), MESO_OK);
     b = meso_result_body (&r, &len);
     out = meso__v1__get_course_reply__unpack (NULL, len, b);
@@ -383,7 +386,7 @@ test_appointment_of_other_clinic (void **state)
                "out_of_scope", "appointment_id");
     Meso__V1__CancelRequest cn = MESO__V1__CANCEL_REQUEST__INIT;
     cn.appointment_id = s_w->appt_b;
-    cn.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cn.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     s_refused (s_w->desk_sch, "scheduling.Cancel", &cn.base, MESO_PERMISSION_DENIED, "out_of_scope",
                "appointment_id");
     Meso__V1__SessionRef ref = MESO__V1__SESSION_REF__INIT;
@@ -398,6 +401,7 @@ test_appointment_of_other_clinic (void **state)
                "out_of_scope", "appointment_id");
     Meso__V1__GetCourseRequest gc = MESO__V1__GET_COURSE_REQUEST__INIT;
     gc.course_id = s_w->course_b;
+    gc.key_case = MESO__V1__GET_COURSE_REQUEST__KEY_COURSE_ID;
     s_refused (s_w->desk_sch, "scheduling.GetCourse", &gc.base, MESO_PERMISSION_DENIED, "out_of_scope",
                "course_id");
     /* An id that does not exist is just not found. */

@@ -144,7 +144,7 @@ test_valuation (void **state)
     assert_int_equal (v->n_lines, 2);
     Meso__V1__ValuationLine *caf = v->lines[0], *lcl = v->lines[1];
     assert_string_equal (caf->ingredient_code, "caffeine");
-    assert_string_equal (caf->unit, "mg");
+    assert_string_equal (meso_enum_str (&meso__v1__unit__descriptor, (int) caf->unit), "mg");
     /* caffeine, on hand: CAF-A 11 g - 100 mg = 10900 mg x 3 = 32700;
      * reserved: ap2's 100 mg x 3 = 300; received: CAF-A 11 g x 3 + CAF-C
      * 1 g x 5 = 38000 and CAF-B's 5 g uncosted; consumed ap1's 100 mg =

@@ -362,7 +362,7 @@ test_erase (void **state)
 
     Meso__V1__CancelRequest cr = MESO__V1__CANCEL_REQUEST__INIT;
     cr.appointment_id = a2;
-    cr.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cr.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cr.reason = S_CANCEL;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cr.base, NULL, &r), MESO_OK);
     s_wait (fx, "SELECT count (*) FROM inventory.reservation WHERE appointment_id = $1 AND status = 'released'",
@@ -418,7 +418,7 @@ test_erase (void **state)
     assert_int_equal (g->n_history, 2);
     assert_true (g->history[0]->erased);
     assert_null (g->history[0]->answers);
-    assert_int_equal (g->history[0]->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS);
+    assert_int_equal (g->history[0]->verdict, MESO__V1__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS);
     meso__v1__get_screening_reply__free_unpacked (g, NULL);
 
     /* No plaintext anywhere, raw bytes included. */
@@ -542,7 +542,7 @@ test_legacy_sealed_at_start (void **state)
     sc.patient_id = (char *) pid;
     sc.clinic_id = "par";
     sc.answers = &q;
-    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+    sc.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE;
     uint8_t rec[512];
     size_t rlen = meso__v1__screening__pack (&sc, rec);
     const char *sv[] = { sid, pid, (const char *) rec };

@@ -41,7 +41,7 @@ s_join (fx_t *fx, const char *patient, int from, int to, const char *appt, char 
     const uint8_t *body = meso_result_body (&r, &len);
     Meso__V1__WaitlistEntryReply *out = meso__v1__waitlist_entry_reply__unpack (NULL, len, body);
     assert_non_null (out);
-    assert_string_equal (out->entry->status, "waiting");
+    assert_int_equal (out->entry->status, MESO__V1__WAITLIST_STATUS__WAITLIST_STATUS_WAITING);
     snprintf (entry, 40, "%s", out->entry->entry_id);
     meso__v1__waitlist_entry_reply__free_unpacked (out, NULL);
     meso_result_reset (&r);
@@ -121,7 +121,7 @@ test_offer_hold_expiry_accept (void **state)
     /* A cancels: the slot goes to the first entry and is held. */
     Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
     cq.appointment_id = a_appt;
-    cq.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     assert_int_equal (fx_call (fx, fx->sch, "scheduling.Cancel", &cq.base, NULL, &r), MESO_OK);
     assert_int_equal (s_offers (fx), 1);
     Meso__V1__Event *ev;
@@ -224,7 +224,7 @@ test_offer_hold_expiry_accept (void **state)
     assert_int_equal (s_accept (fx, offer3, &sr), MESO_OK);
     assert_string_equal (sr->session->patient_id, w1);
     assert_string_equal (sr->session->local_start, s9);
-    assert_string_equal (sr->session->status, "booked");
+    assert_string_equal (meso_enum_str (&meso__v1__session_status__descriptor, (int) sr->session->status), "booked");
     meso__v1__session_reply__free_unpacked (sr, NULL);
     assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.waitlist_entry WHERE entry_id = $1 AND status = 'served'",
                               e1), 1);

@@ -52,6 +52,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 #include "meso/migrate.h"
 
 extern char **environ;
@@ -648,7 +649,10 @@ mt_health (const char *endpoint, char *state, size_t state_size, char *notes,
         const uint8_t *body = meso_result_body (&r, &len);
         Meso__V1__HealthReply *h = meso__v1__health_reply__unpack (NULL, len, body);
         if (h) {
-            snprintf (state, state_size, "%s", h->state);
+            char text[MESO_ENUM_TEXT_MAX];
+            snprintf (state, state_size, "%s",
+                      meso_enum_text (&meso__v1__health_state__descriptor, (int) h->state, text, sizeof text)
+                          ? text : "unspecified");
             size_t used = 0;
             for (size_t i = 0; i < h->n_notes && used < notes_size; i++) {
                 int n = snprintf (notes + used, notes_size - used, "%s%s", i ? " | " : "",

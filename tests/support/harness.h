@@ -12,6 +12,7 @@
 
 #include "meso/bus.h"
 #include "meso/db.h"
+#include "meso/enumtext.h"
 
 /* Source and build folders (MESO_SOURCE_DIR / MESO_BUILD_DIR from ctest). */
 const char *mt_source_dir (void);

@@ -39,12 +39,11 @@ test_nested_repeated_oneof (void **state)
     info.maintenance = 1;
     Meso__V1__IngredientAmount caf = MESO__V1__INGREDIENT_AMOUNT__INIT;
     caf.ingredient_code = "caffeine";
-    caf.unit = "mg";
+    caf.unit = MESO__V1__UNIT__UNIT_MG;
     caf.amount_milli = 1500;
     Meso__V1__IngredientAmount *consumed[] = { &caf };
     Meso__V1__SessionCompleted done = MESO__V1__SESSION_COMPLETED__INIT;
     done.session = &info;
-    done.improvement_score = -1;
     done.n_consumed = 1;
     done.consumed = consumed;
     Meso__V1__Actor actor = MESO__V1__ACTOR__INIT;
@@ -66,8 +65,8 @@ test_nested_repeated_oneof (void **state)
               "\"actor\":{\"kind\":\"KIND_USER\",\"id\":\"dr-who\"},"
               "\"session_completed\":{\"session\":{\"appointment_id\":\"a-1\","
               "\"starts_at_us\":1795000000000000,\"areas\":[\"thighs\",\"buttocks\"],"
-              "\"session_number\":3,\"maintenance\":true},\"improvement_score\":-1,"
-              "\"consumed\":[{\"ingredient_code\":\"caffeine\",\"unit\":\"mg\","
+              "\"session_number\":3,\"maintenance\":true},"
+              "\"consumed\":[{\"ingredient_code\":\"caffeine\",\"unit\":\"UNIT_MG\","
               "\"amount_milli\":1500}]}}");
 }
 
@@ -84,7 +83,7 @@ test_every_field_mode (void **state)
     s_expect (&ev.base, MESO_PBJSON_DEFAULTS,
               "{\"id\":\"\",\"type\":\"stock.low\",\"clinic_id\":\"\",\"occurred_at_us\":0,"
               "\"stream\":\"\",\"stream_seq\":0,\"global_seq\":0,\"clinic_time_zone\":\"\","
-              "\"actor\":null,\"stock_low\":{\"ingredient_code\":\"\",\"unit\":\"\","
+              "\"actor\":null,\"stock_low\":{\"ingredient_code\":\"\",\"unit\":\"UNIT_UNSPECIFIED\","
               "\"available_milli\":0,\"reorder_point_milli\":0}}");
     s_expect (&ev.base, 0, "{\"type\":\"stock.low\",\"stock_low\":{}}");
 
@@ -97,10 +96,10 @@ static void
 test_enums (void **state)
 {
     Meso__V1__SessionCancelled c = MESO__V1__SESSION_CANCELLED__INIT;
-    c.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    c.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     c.late = 1;
     c.notice_hours = -3;
-    s_expect (&c.base, 0, "{\"by\":\"BY_PATIENT\",\"notice_hours\":-3,\"late\":true}");
+    s_expect (&c.base, 0, "{\"by\":\"CANCELLED_BY_PATIENT\",\"notice_hours\":-3,\"late\":true}");
     /* A value the descriptor does not know: its number. */
     c.by = 77;
     s_expect (&c.base, 0, "{\"by\":77,\"notice_hours\":-3,\"late\":true}");

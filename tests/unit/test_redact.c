@@ -186,7 +186,7 @@ test_screening_completed (void **state)
     Meso__V1__Reason *rs[] = { &r1, &r2 };
     sc.patient_id = "p-1";
     sc.screening_id = "s-1";
-    sc.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE;
+    sc.verdict = MESO__V1__VERDICT__VERDICT_INELIGIBLE;
     sc.n_reasons = 2;
     sc.reasons = rs;
     sc.valid_until = "2027-05-01";
@@ -199,7 +199,7 @@ test_screening_completed (void **state)
     assert_string_equal (b->patient_id, "p-1");
     assert_string_equal (b->screening_id, "s-1");
     assert_string_equal (b->valid_until, "2027-05-01");
-    assert_int_equal (b->verdict, MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE);
+    assert_int_equal (b->verdict, MESO__V1__VERDICT__VERDICT_INELIGIBLE);
     meso__v1__event__free_unpacked (back, NULL);
 }
 
@@ -241,6 +241,7 @@ test_session_completed_and_cancelled (void **state)
     Meso__V1__IngredientAmount *lines[] = { &caf };
     sc.session = &info;
     sc.completed_at_us = 42;
+    sc.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
     sc.improvement_score = 2;
     sc.non_responder = true;
     sc.notes = "bruising on the left thigh; patient reports diabetes medication";
@@ -250,7 +251,7 @@ test_session_completed_and_cancelled (void **state)
     Meso__V1__Event *back = s_redact (&ev);
     const Meso__V1__SessionCompleted *b = back->session_completed;
     assert_string_equal (b->notes, "");
-    assert_int_equal (b->improvement_score, -1);
+    assert_int_equal (b->outcome_case, MESO__V1__SESSION_COMPLETED__OUTCOME__NOT_SET);
     assert_false (b->non_responder);
     assert_string_equal (b->session->appointment_id, "a-1");
     assert_int_equal (b->completed_at_us, 42);
@@ -262,13 +263,13 @@ test_session_completed_and_cancelled (void **state)
     s_envelope (&cev, "session.cancelled");
     Meso__V1__SessionCancelled cc = MESO__V1__SESSION_CANCELLED__INIT;
     cc.session = &info;
-    cc.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cc.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cc.reason = "patient is pregnant";
     cc.late = true;
     cev.session_cancelled = &cc;
     back = s_redact (&cev);
     assert_string_equal (back->session_cancelled->reason, "");
-    assert_int_equal (back->session_cancelled->by, MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT);
+    assert_int_equal (back->session_cancelled->by, MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT);
     assert_true (back->session_cancelled->late);
     meso__v1__event__free_unpacked (back, NULL);
 }

@@ -28,10 +28,10 @@ s_entry (const char *start, const char *offset, int64_t us, const char *room, co
     e.patient_family_name = (char *) family;
     e.areas = areas;
     e.n_areas = nareas;
-    e.status = "booked";
-    e.stock_state = "held";
-    e.screening_state = "eligible";
-    e.consent_state = "signed";
+    e.status = MESO__V1__SESSION_STATUS__SESSION_STATUS_BOOKED;
+    e.stock_state = MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_HELD;
+    e.screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_ELIGIBLE;
+    e.consent_state = MESO__V1__CONSENT_STATE__CONSENT_STATE_SIGNED;
     return e;
 }
 
@@ -101,17 +101,17 @@ test_cells_and_days (void **state)
     char cell[256];
     timetable_cell (&e, cell, sizeof cell);
     assert_string_equal (cell, "Ana López: thighs");
-    e.status = "cancelled";
-    e.stock_state = "at_risk";
-    e.screening_state = "expired";
-    e.consent_state = "none";
+    e.status = MESO__V1__SESSION_STATUS__SESSION_STATUS_CANCELLED;
+    e.stock_state = MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_AT_RISK;
+    e.screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_EXPIRED;
+    e.consent_state = MESO__V1__CONSENT_STATE__CONSENT_STATE_NONE;
     timetable_cell (&e, cell, sizeof cell);
     assert_string_equal (cell, "Ana López: thighs [cancelled] [stock at risk] [screening expired] [no consent]");
     e.patient_given_name = "";
-    e.status = "booked";
-    e.stock_state = "held";
-    e.screening_state = "unknown";
-    e.consent_state = "unknown";
+    e.status = MESO__V1__SESSION_STATUS__SESSION_STATUS_BOOKED;
+    e.stock_state = MESO__V1__AGENDA_STOCK_STATE__AGENDA_STOCK_STATE_HELD;
+    e.screening_state = MESO__V1__SCREENING_STATE__SCREENING_STATE_UNKNOWN;
+    e.consent_state = MESO__V1__CONSENT_STATE__CONSENT_STATE_UNKNOWN;
     timetable_cell (&e, cell, sizeof cell);
     assert_string_equal (cell, "(patient unknown): thighs");
     /* Two days: two tables; a long cell is cut. */

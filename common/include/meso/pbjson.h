@@ -8,7 +8,7 @@
  *     "preserving_proto_field_name" does;
  *   - 64-bit integers are JSON numbers, not strings (exact in jq and Python;
  *     JavaScript loses precision above 2^53);
- *   - enums are their value names ("BY_PATIENT"), or the number when the
+ *   - enums are their value names ("CANCELLED_BY_PATIENT"), or the number when the
  *     value is not in the descriptor;
  *   - bytes are standard base64 with padding;
  *   - a oneof shows only its member that is set;

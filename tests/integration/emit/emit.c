@@ -68,6 +68,7 @@ s_write (meso_db_t *db, void *arg)
             ev.session_booked = &booked;
             if (b->health) {
                 done.session = &info;
+                done.outcome_case = MESO__V1__SESSION_COMPLETED__OUTCOME_IMPROVEMENT_SCORE;
                 done.improvement_score = 2;
                 snprintf (note, sizeof note, "clinical note %s", ref);
                 done.notes = note;
@@ -79,12 +80,12 @@ s_write (meso_db_t *db, void *arg)
         else if (strcmp (b->stream, "screening") == 0) {
             screened.patient_id = "patient-1";
             screened.screening_id = ref;
-            screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE;
+            screened.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE;
             if (b->health) {
                 reason.code = "pregnancy";
                 reason.field = "answers.pregnancy";
                 reason.message = "Pregnancy is an absolute contraindication.";
-                screened.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE;
+                screened.verdict = MESO__V1__VERDICT__VERDICT_INELIGIBLE;
                 screened.n_reasons = 1;
                 screened.reasons = reasons;
             }
@@ -94,7 +95,7 @@ s_write (meso_db_t *db, void *arg)
         }
         else if (strcmp (b->stream, "stock") == 0) {
             low.ingredient_code = "caffeine";
-            low.unit = "mg";
+            low.unit = MESO__V1__UNIT__UNIT_MG;
             low.available_milli = ordinal;
             low.reorder_point_milli = 100000;
             ev.type = "stock.low";
@@ -106,7 +107,7 @@ s_write (meso_db_t *db, void *arg)
             paid.patient_id = "patient-1";
             paid.amount_cents = 35000;
             paid.currency = "EUR";
-            paid.method = "card";
+            paid.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
             ev.type = "billing.payment_received";
             ev.payload_case = MESO__V1__EVENT__PAYLOAD_PAYMENT_RECEIVED;
             ev.payment_received = &paid;
