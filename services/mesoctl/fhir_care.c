@@ -114,7 +114,7 @@ fhir_appointment (const Meso__V1__BookedCourse *c, const Meso__V1__Session *s, c
     json_t *r = s_resource ("Appointment", fhir_id ("Appointment", s->appointment_id, id));
     fhir_extension (r, "session-number", "valuePositiveInt", json_integer (s->session_number ? s->session_number : 1));
     fhir_extension (r, "maintenance", "valueBoolean", json_boolean (s->maintenance));
-    if (s->improvement_score >= 0 && fhir_session_ended (fhir_field_session_status (s)))
+    if (s->outcome_case == MESO__V1__SESSION__OUTCOME_IMPROVEMENT_SCORE && fhir_session_ended (fhir_field_session_status (s)))
         fhir_extension (r, "improvement-score", "valueInteger", json_integer (s->improvement_score));
     for (size_t i = 0; i < s->n_areas; i++)
         fhir_extension (r, "treatment-area", "valueCode", json_string (s->areas[i]));

@@ -2,13 +2,13 @@
  * messages, and the tables that turn those lowercase values into FHIR
  * codes (fhir.h).
  *
- * The contract is moving these fields to enums (Session.status,
+ * These fields are enums of the contract (Session.status,
  * BookedCourse.status, Invoice.kind, Reservation.status,
  * IngredientAmount.unit). The readers below are the only places that
- * touch them: when a field becomes an enum, its reader maps the enum back
- * to the lowercase value ("booked", "session", "mg") and nothing else
- * changes. The tables take those values, so they are tested with plain
- * strings and stay as they are.
+ * touch them: each maps the enum back to its lowercase text ("booked",
+ * "session", "mg": meso/enumtext.h), "unspecified" for a value the
+ * contract does not know. The tables take those texts, so they are tested
+ * with plain strings.
  *
  * A value a table does not know is NULL, never a guess: the export then
  * stops with the value named (a status the mapping has not been taught is
@@ -16,41 +16,36 @@
 #include <string.h>
 
 #include "fhir.h"
-
-static const char *
-s_or_empty (const char *s)
-{
-    return s ? s : "";
-}
+#include "meso/enumtext.h"
 
 const char *
 fhir_field_session_status (const Meso__V1__Session *s)
 {
-    return s_or_empty (s->status);
+    return meso_enum_str (&meso__v1__session_status__descriptor, (int) s->status);
 }
 
 const char *
 fhir_field_course_status (const Meso__V1__BookedCourse *c)
 {
-    return s_or_empty (c->status);
+    return meso_enum_str (&meso__v1__course_status__descriptor, (int) c->status);
 }
 
 const char *
 fhir_field_invoice_kind (const Meso__V1__Invoice *i)
 {
-    return s_or_empty (i->kind);
+    return meso_enum_str (&meso__v1__invoice_kind__descriptor, (int) i->kind);
 }
 
 const char *
 fhir_field_reservation_status (const Meso__V1__Reservation *r)
 {
-    return s_or_empty (r->status);
+    return meso_enum_str (&meso__v1__reservation_status__descriptor, (int) r->status);
 }
 
 const char *
 fhir_field_amount_unit (const Meso__V1__IngredientAmount *a)
 {
-    return s_or_empty (a->unit);
+    return meso_enum_str (&meso__v1__unit__descriptor, (int) a->unit);
 }
 
 typedef struct {

@@ -123,11 +123,11 @@ const char *
 fhir_verdict_code (int verdict)
 {
     switch (verdict) {
-    case MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE:
+    case MESO__V1__VERDICT__VERDICT_ELIGIBLE:
         return "eligible";
-    case MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS:
+    case MESO__V1__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS:
         return "eligible-with-precautions";
-    case MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_INELIGIBLE:
+    case MESO__V1__VERDICT__VERDICT_INELIGIBLE:
         return "ineligible";
     default:
         return "unspecified";

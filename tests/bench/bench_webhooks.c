@@ -81,7 +81,7 @@ s_emit (meso_db_t *db, void *arg)
         Meso__V1__Event ev = MESO__V1__EVENT__INIT;
         Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
         low.ingredient_code = "caffeine";
-        low.unit = "mg";
+        low.unit = MESO__V1__UNIT__UNIT_MG;
         low.available_milli = 1500;
         low.reorder_point_milli = 5000;
         ev.id = id;

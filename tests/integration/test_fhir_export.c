@@ -150,7 +150,7 @@ test_fhir_bundle_of_a_full_history_is_valid_r4 (void **state)
     Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
     ing.code = "lidocaine";
     ing.name = "Lidocaine";
-    ing.unit = "mg";
+    ing.unit = MESO__V1__UNIT__UNIT_MG;
     Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
     ir.ingredient = &ing;
     assert_int_equal (fx_call (fx, fx->inv, "inventory.UpsertIngredient", &ir.base, NULL, &r), MESO_OK);
@@ -214,7 +214,7 @@ test_fhir_bundle_of_a_full_history_is_valid_r4 (void **state)
                                             &meso__v1__session_reply__descriptor), NULL);
     Meso__V1__CancelRequest cx = MESO__V1__CANCEL_REQUEST__INIT;
     cx.appointment_id = course->course->sessions[2]->appointment_id;
-    cx.by = MESO__V1__SESSION_CANCELLED__BY__BY_PATIENT;
+    cx.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_PATIENT;
     cx.reason = "travelling";
     protobuf_c_message_free_unpacked (s_ok (fx, fx->sch, "scheduling.Cancel", &cx.base,
                                             &meso__v1__session_reply__descriptor), NULL);
@@ -233,9 +233,10 @@ test_fhir_bundle_of_a_full_history_is_valid_r4 (void **state)
     Meso__V1__RecordPaymentRequest pay = MESO__V1__RECORD_PAYMENT_REQUEST__INIT;
     pay.clinic_id = "par";
     pay.patient_id = ana;
+    pay.target_case = MESO__V1__RECORD_PAYMENT_REQUEST__TARGET_INVOICE_ID;
     pay.invoice_id = bx->invoices[0]->invoice_id;
     pay.amount_cents = bx->invoices[0]->due_cents;
-    pay.method = "card";
+    pay.method = MESO__V1__PAYMENT_METHOD__PAYMENT_METHOD_CARD;
     protobuf_c_message_free_unpacked (s_ok (fx, bil, "billing.RecordPayment", &pay.base,
                                             &meso__v1__record_payment_reply__descriptor), NULL);
     meso__v1__billing_export_patient_reply__free_unpacked (bx, NULL);

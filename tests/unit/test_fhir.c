@@ -73,22 +73,22 @@ test_field_readers_give_the_lowercase_values (void **state)
 {
     (void) state;
     Meso__V1__Session s = MESO__V1__SESSION__INIT;
-    s.status = "no_show";
+    s.status = MESO__V1__SESSION_STATUS__SESSION_STATUS_NO_SHOW;
     assert_string_equal (fhir_field_session_status (&s), "no_show");
     Meso__V1__BookedCourse c = MESO__V1__BOOKED_COURSE__INIT;
-    c.status = "booked";
+    c.status = MESO__V1__COURSE_STATUS__COURSE_STATUS_BOOKED;
     assert_string_equal (fhir_field_course_status (&c), "booked");
     Meso__V1__Invoice i = MESO__V1__INVOICE__INIT;
-    i.kind = "fee";
+    i.kind = MESO__V1__INVOICE_KIND__INVOICE_KIND_FEE;
     assert_string_equal (fhir_field_invoice_kind (&i), "fee");
     Meso__V1__Reservation r = MESO__V1__RESERVATION__INIT;
-    r.status = "consumed";
+    r.status = MESO__V1__RESERVATION_STATUS__RESERVATION_STATUS_CONSUMED;
     assert_string_equal (fhir_field_reservation_status (&r), "consumed");
     Meso__V1__IngredientAmount a = MESO__V1__INGREDIENT_AMOUNT__INIT;
-    a.unit = "ml";
+    a.unit = MESO__V1__UNIT__UNIT_ML;
     assert_string_equal (fhir_field_amount_unit (&a), "ml");
-    a.unit = NULL;
-    assert_string_equal (fhir_field_amount_unit (&a), "");
+    a.unit = (Meso__V1__Unit) 99;       /* a value this build does not know */
+    assert_string_equal (fhir_field_amount_unit (&a), "unspecified");
 }
 
 static void

@@ -64,7 +64,7 @@ s_history (s_history_t *h)
     h->screening.screened_on = "2026-11-01";
     h->screening.screened_at_us = INT64_C (1793534400) * 1000000;
     h->screening.answers = &h->answers;
-    h->screening.verdict = MESO__V1__SCREENING_COMPLETED__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS;
+    h->screening.verdict = MESO__V1__VERDICT__VERDICT_ELIGIBLE_WITH_PRECAUTIONS;
     h->screening.reasons = h->reasons;
     h->screening.n_reasons = 1;
     h->screenings[0] = &h->screening;
@@ -84,13 +84,13 @@ s_history (s_history_t *h)
         s->starts_at_us = (INT64_C (1793782800) + i * 7 * 86400) * 1000000;
         s->ends_at_us = s->starts_at_us + INT64_C (3600) * 1000000;
         s->session_number = (uint32_t) i + 1;
-        s->status = "completed";
+        s->status = MESO__V1__SESSION_STATUS__SESSION_STATUS_COMPLETED;
         s->improvement_score = 1;
         h->sp[i] = s;
         Meso__V1__IngredientAmount *a = &h->used[i];
         meso__v1__ingredient_amount__init (a);
         a->ingredient_code = "caffeine";
-        a->unit = "mg";
+        a->unit = MESO__V1__UNIT__UNIT_MG;
         a->amount_milli = 100000;
         a->lot_id = "fd2551cb-826a-4ab1-a4ba-bbc4fee2e8d2";
         a->lot_number = "CAF-1";
@@ -101,7 +101,7 @@ s_history (s_history_t *h)
         r->appointment_id = s->appointment_id;
         r->patient_id = PAT;
         r->session_date = "2026-11-04";
-        r->status = "consumed";
+        r->status = MESO__V1__RESERVATION_STATUS__RESERVATION_STATUS_CONSUMED;
         r->consumed = h->up[i];
         r->n_consumed = 1;
         h->rp[i] = r;
@@ -111,7 +111,7 @@ s_history (s_history_t *h)
     h->course.clinic_id = "par";
     h->course.patient_id = PAT;
     h->course.grade = 2;
-    h->course.status = "booked";
+    h->course.status = MESO__V1__COURSE_STATUS__COURSE_STATUS_BOOKED;
     h->course.sessions = h->sp;
     h->course.n_sessions = 2;
     h->cp[0] = &h->course;
@@ -136,7 +136,7 @@ s_history (s_history_t *h)
     h->invoice.total_cents = 40000;
     h->invoice.net_cents = 33333;
     h->invoice.tax_cents = 6667;
-    h->invoice.kind = "session";
+    h->invoice.kind = MESO__V1__INVOICE_KIND__INVOICE_KIND_SESSION;
     h->invoice.lines = h->lp;
     h->invoice.n_lines = 1;
     h->invoice.due_cents = 40000;
@@ -260,22 +260,22 @@ test_bundle_refusals_name_the_reason (void **state)
     assert_null (fhir_bundle (&h.in, why, sizeof why));
     assert_non_null (strstr (why, "was erased"));
     s_history (&h);
-    h.sessions[1].status = "teleported";
+    h.sessions[1].status = (Meso__V1__SessionStatus) 99;   /* not in this build's contract */
     assert_null (fhir_bundle (&h.in, why, sizeof why));
-    assert_non_null (strstr (why, "session a2: status \"teleported\""));
+    assert_non_null (strstr (why, "session a2: status \"unspecified\""));
     s_history (&h);
     h.in.nlots = 0;
     assert_null (fhir_bundle (&h.in, why, sizeof why));
     assert_non_null (strstr (why, "CAF-1"));
     assert_non_null (strstr (why, "expiry date"));
     s_history (&h);
-    h.invoice.kind = "gift";
+    h.invoice.kind = MESO__V1__INVOICE_KIND__INVOICE_KIND_UNSPECIFIED;
     assert_null (fhir_bundle (&h.in, why, sizeof why));
-    assert_non_null (strstr (why, "kind \"gift\""));
+    assert_non_null (strstr (why, "kind \"unspecified\""));
     s_history (&h);
-    h.used[0].unit = "drops";
+    h.used[0].unit = MESO__V1__UNIT__UNIT_UNSPECIFIED;
     assert_null (fhir_bundle (&h.in, why, sizeof why));
-    assert_non_null (strstr (why, "unit \"drops\""));
+    assert_non_null (strstr (why, "unit \"unspecified\""));
 }
 
 static void
@@ -289,8 +289,8 @@ test_used_lots_once_each (void **state)
     assert_string_equal (used[0].clinic_id, "par");
     assert_string_equal (used[0].line->lot_number, "CAF-1");
     /* Held stock was not used. */
-    h.resv[0].status = "held";
-    h.resv[1].status = "released";
+    h.resv[0].status = MESO__V1__RESERVATION_STATUS__RESERVATION_STATUS_HELD;
+    h.resv[1].status = MESO__V1__RESERVATION_STATUS__RESERVATION_STATUS_RELEASED;
     assert_int_equal (fhir_used_lots (&h.inv, used, 4), 0);
     char why[300];
     json_t *b = fhir_bundle (&h.in, why, sizeof why);

@@ -35,11 +35,19 @@ def main():
             for r in e.reasons:
                 print(f"  {r.field or '-'}: {r.code}: {r.message}", file=sys.stderr)
             return 1
+        t = client.contract
+
+        def text(enum, value):
+            """An enum value as the lowercase text mesoctl shows ("booked")."""
+            name = enum.Name(value) if value in enum.values() else "UNSPECIFIED"
+            prefix = "_".join(enum.Name(0).split("_")[:-1]) + "_"
+            return name[len(prefix):].lower() if name.startswith(prefix) else name.lower()
+
         for course in reply.courses:
             print(f"course {course.course_id} at {course.clinic_id}: grade {course.grade}, "
-                  f"{', '.join(course.areas)}, {course.status}, {len(course.sessions)} sessions")
+                  f"{', '.join(course.areas)}, {text(t.CourseStatus, course.status)}, {len(course.sessions)} sessions")
             for s in course.sessions:
-                print(f"  {s.session_number:2d}  {s.local_start}  {s.status:<10} "
+                print(f"  {s.session_number:2d}  {s.local_start}  {text(t.SessionStatus, s.status):<10} "
                       f"{s.practitioner_id} {s.room_id}")
     return 0
 
