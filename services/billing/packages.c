@@ -49,7 +49,7 @@ billing_package_fill (const PGresult *res, int r, const char *clinic, Meso__V1__
     p->currency = PQgetvalue (res, r, PKG_CURRENCY);
     p->invoice_id = PQgetvalue (res, r, PKG_INVOICE);
     p->sold_at_us = store_i64 (res, r, PKG_SOLD_US);
-    p->expires_on = PQgetvalue (res, r, PKG_EXPIRES);
+    p->expiry_date = PQgetvalue (res, r, PKG_EXPIRES);
     p->state = meso_enum_from_db (&meso__v1__package_state__descriptor, PQgetvalue (res, r, PKG_STATE),
                                   "package state");
     p->tax_cents = store_i64 (res, r, PKG_TAX);
@@ -75,7 +75,7 @@ billing_package_expire (meso_db_t *db, const PGresult *res, int r, const char *c
     Meso__V1__PackageExpired pe = MESO__V1__PACKAGE_EXPIRED__INIT;
     pe.package_id = p.package_id;
     pe.patient_id = p.patient_id;
-    pe.expires_on = p.expires_on;
+    pe.expiry_date = p.expiry_date;
     pe.sessions_left = p.sessions_left;
     pe.unused_gross_cents = gross;
     pe.unused_tax_cents = tax;
@@ -138,8 +138,8 @@ s_sell_package_effect (meso_db_t *db, meso_idem_job_t *job)
         return -1;
     char expires[11] = "";
     int32_t today = billing_today ();
-    if (in->expires_on && *in->expires_on)
-        snprintf (expires, sizeof expires, "%s", in->expires_on);
+    if (in->expiry_date && *in->expiry_date)
+        snprintf (expires, sizeof expires, "%s", in->expiry_date);
     else if (validity > 0)
         meso_date_format (today + (int32_t) validity, expires, sizeof expires);
     char package_id[MESO_UUID_LEN + 1], invoice_id[MESO_UUID_LEN + 1], desc[64];
@@ -167,7 +167,7 @@ s_sell_package_effect (meso_db_t *db, meso_idem_job_t *job)
     ps.price_cents = in->price_cents;
     ps.tax_cents = tax;
     ps.currency = currency;
-    ps.expires_on = expires;
+    ps.expiry_date = expires;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     ev.payload_case = MESO__V1__EVENT__PAYLOAD_PACKAGE_SOLD;
     ev.package_sold = &ps;
@@ -216,15 +216,15 @@ billing_sell_package (const Meso__V1__Request *req, void *body, meso_reply_t *re
         bad++;
     }
     int32_t d;
-    if (in->expires_on && *in->expires_on) {
+    if (in->expiry_date && *in->expiry_date) {
         /* A day of slack: a clinic east of UTC is already a day ahead. */
-        if (meso_date_parse (in->expires_on, &d) != 0) {
-            meso_reply_reason (reply, "invalid_date", "expires_on", "expires_on must be a date YYYY-MM-DD");
+        if (meso_date_parse (in->expiry_date, &d) != 0) {
+            meso_reply_reason (reply, "invalid_date", "expiry_date", "expiry_date must be a date YYYY-MM-DD");
             bad++;
         }
         else if (d < billing_today () - 1) {
-            meso_reply_reason (reply, "in_the_past", "expires_on",
-                               "expires_on must not be before today (\"\" for the clinic's default)");
+            meso_reply_reason (reply, "in_the_past", "expiry_date",
+                               "expiry_date must not be before today (\"\" for the clinic's default)");
             bad++;
         }
     }

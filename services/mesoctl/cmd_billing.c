@@ -224,7 +224,7 @@ s_print_package (const Meso__V1__Package *p)
             s_money (p->price_cents, p->currency, b, sizeof b),
             s_money (p->per_session_cents, p->currency, c, sizeof c), p->invoice_id);
     printf ("  %s, %s, unused value %s\n", meso_enum_str (&meso__v1__package_state__descriptor, (int) p->state),
-            *p->expires_on ? p->expires_on : "no expiry", s_money (p->unused_value_cents, p->currency, b, sizeof b));
+            *p->expiry_date ? p->expiry_date : "no expiry", s_money (p->unused_value_cents, p->currency, b, sizeof b));
 }
 
 /* sell and show once shared one table: each tolerates the other's flags. */
@@ -264,7 +264,7 @@ s_package_sell (meso_opt_t *opts)
     if (meso_config_int (opts, "sessions", 0, 1000, &sessions) != 0 || s_amount (opts, "price", &rq.price_cents) != 0)
         return MESOCTL_USAGE;
     rq.sessions = (uint32_t) sessions;
-    rq.expires_on = (char *) mesoctl_opt (opts, "expires");
+    rq.expiry_date = (char *) mesoctl_opt (opts, "expires");
     int rc = mesoctl_call (&s_service, opts, "billing.SellPackage", &rq.base, true,
                            &meso__v1__sell_package_reply__descriptor, &out);
     if (rc == MESOCTL_OK && !meso_config_bool (opts, "json"))

@@ -80,17 +80,17 @@ bc_invoice (fx_t *fx, const char *clinic, const char *patient, size_t n, const i
     return bc_call (fx, "billing.IssueInvoice", &rq.base, &meso__v1__issue_invoice_reply__descriptor, out);
 }
 
-/* SellPackage; expires_on NULL: the clinic's default. */
+/* SellPackage; expiry_date NULL: the clinic's default. */
 __attribute__ ((unused)) static int
 bc_sell (fx_t *fx, const char *clinic, const char *patient, uint32_t sessions, int64_t price,
-         const char *expires_on, Meso__V1__SellPackageReply **out)
+         const char *expiry_date, Meso__V1__SellPackageReply **out)
 {
     Meso__V1__SellPackageRequest rq = MESO__V1__SELL_PACKAGE_REQUEST__INIT;
     rq.clinic_id = (char *) clinic;
     rq.patient_id = (char *) patient;
     rq.sessions = sessions;
     rq.price_cents = price;
-    rq.expires_on = (char *) (expires_on ? expires_on : "");
+    rq.expiry_date = (char *) (expiry_date ? expiry_date : "");
     return bc_call (fx, "billing.SellPackage", &rq.base, &meso__v1__sell_package_reply__descriptor, out);
 }
 

@@ -120,7 +120,7 @@ test_package_across_clinics_and_expiry (void **state)
     fx_date (10, last);
     Meso__V1__SellPackageReply *sp = NULL;
     assert_int_equal (bc_sell (fx, "clinic-a", "pat-p", 3, 100001, last, &sp), MESO_OK);
-    assert_string_equal (sp->package->expires_on, last);
+    assert_string_equal (sp->package->expiry_date, last);
     assert_string_equal (meso_enum_str (&meso__v1__package_state__descriptor, (int) sp->package->state), "active");
     assert_int_equal (sp->package->tax_cents, 16667);
     assert_int_equal (sp->invoice->tax_cents, 16667);
@@ -174,7 +174,7 @@ test_package_across_clinics_and_expiry (void **state)
     /* The timer expires a package whose last day passed without any
      * session (its date moved back by hand, as time would). */
     assert_int_equal (bc_sell (fx, "clinic-a", "pat-p", 2, 70000, NULL, &sp), MESO_OK);
-    assert_string_equal (sp->package->expires_on, "");
+    assert_string_equal (sp->package->expiry_date, "");
     snprintf (pkg, sizeof pkg, "%s", sp->package->package_id);
     bc_free (sp);
     assert_int_equal (fx_sql (fx, "WITH u AS (UPDATE billing.package SET expires_on = current_date - 2"
