@@ -47,6 +47,8 @@ s_amounts (PGresult *res, Meso__V1__IngredientAmount **arr, Meso__V1__Ingredient
         a->amount_milli = store_i64 (res, i, 2);
         a->lot_id = PQgetvalue (res, i, 3);
         a->lot_number = PQgetvalue (res, i, 4);
+        if (PQnfields (res) > 5)        /* lines read from a lot carry its expiry */
+            a->lot_expiry_date = PQgetvalue (res, i, 5);
         (*ptrs)[i] = a;
     }
     return n;

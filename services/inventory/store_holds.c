@@ -72,7 +72,7 @@ store_reservation_lines (meso_db_t *db, const char *clinic, const char *appointm
 {
     const char *p[] = { clinic, appointment };
     return meso_db_query (db,
-        "SELECT rl.ingredient_code, i.unit, rl.amount_milli, rl.lot_id, l.lot_number "
+        "SELECT rl.ingredient_code, i.unit, rl.amount_milli, rl.lot_id, l.lot_number, l.expiry_date::text "
         "FROM inventory.reservation_line rl "
         "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id "
         "JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
@@ -85,7 +85,7 @@ store_consumption_lines (meso_db_t *db, const char *clinic, const char *appointm
 {
     const char *p[] = { clinic, appointment };
     return meso_db_query (db,
-        "SELECT c.ingredient_code, i.unit, c.amount_milli, c.lot_id, l.lot_number "
+        "SELECT c.ingredient_code, i.unit, c.amount_milli, c.lot_id, l.lot_number, l.expiry_date::text "
         "FROM inventory.consumption c "
         "JOIN inventory.lot l ON l.clinic_id = c.clinic_id AND l.lot_id = c.lot_id "
         "JOIN inventory.ingredient i ON i.code = c.ingredient_code "

@@ -4,17 +4,17 @@
  *     mesoctl fhir export --patient ID [--out FILE] [--base-url URL]
  *
  * The I/O of the export, and only that: the four "<service>.ExportPatient"
- * replies (export_calls.c, the calls `mesoctl patient export` makes), then
- * the expiry dates of the lots the patient's sessions consumed, which the
- * reservations do not carry: inventory.GetStock of each (clinic,
- * ingredient) concerned, empty lots included, page by page. The mapping is
+ * replies (export_calls.c, the calls `mesoctl patient export` makes). The
+ * consumed lines carry their lot's expiry (IngredientAmount.
+ * lot_expiry_date); only for lines without it (an inventory daemon older
+ * than the field) inventory.GetStock of each (clinic, ingredient)
+ * concerned is asked, empty lots included, page by page. The mapping is
  * fhir_*.c (pure, unit tested); the JSON is jansson's, written with 15
  * significant digits for decimals (exact for every amount, see
  * fhir_ids.c).
  *
  * Whole or nothing: a service that refuses or does not answer, a lot whose
- * expiry cannot be read (GetStock needs a clinic manager, stock keeper,
- * clinician or front desk of the clinic), an erased patient, a status the
+ * expiry cannot be read, an erased patient, a status the
  * mapping does not know: nothing is written, one line on stderr says why,
  * exit 1. A FHIR receiver stores what it is given as the truth, so a
  * partial Bundle is never passed off as the record. */
@@ -103,11 +103,23 @@ s_lookup (meso_bus_client_t *inv, int timeout, const char *clinic, const char *i
     return 0;
 }
 
-/* Every (clinic, ingredient) of the used lots asked once. */
+/* Whether a used lot's line already says its expiry (inventory's export
+ * fills lot_expiry_date; a daemon older than the field does not). */
+static bool
+s_known (const fhir_used_lot_t *u)
+{
+    return u->line->lot_expiry_date && *u->line->lot_expiry_date;
+}
+
+/* Every (clinic, ingredient) of the used lots whose lines do not carry
+ * their expiry, asked once. */
 static int
 s_expiries (const meso_opt_t *opts, int timeout, const fhir_used_lot_t *used, size_t n, s_lots_t *out)
 {
-    if (n == 0)
+    size_t unknown = 0;
+    for (size_t i = 0; i < n; i++)
+        unknown += !s_known (&used[i]);
+    if (unknown == 0)
         return 0;
     meso_bus_client_t *inv = meso_bus_client_new ("inventory", mesoctl_opt (opts, "inventory-endpoint"));
     if (!inv) {
@@ -116,7 +128,7 @@ s_expiries (const meso_opt_t *opts, int timeout, const fhir_used_lot_t *used, si
     }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        bool asked = false;
+        bool asked = s_known (&used[i]);
         for (size_t k = 0; k < i && !asked; k++)
             asked = strcmp (used[k].clinic_id, used[i].clinic_id) == 0
                     && strcmp (used[k].line->ingredient_code, used[i].line->ingredient_code) == 0;
@@ -240,9 +252,8 @@ static const mesoctl_sub_t s_subs[] = {
       "--patient ID [--out FILE] [--base-url URL] [options]",
       "Asks screening, scheduling, inventory and billing for everything they hold about the\n"
       "patient (<service>.ExportPatient, as `mesoctl patient export`; roles operator or clinic\n"
-      "manager of every clinic holding a record), reads the expiry dates of the lots used\n"
-      "(inventory.GetStock: a clinic manager, stock keeper, clinician or front desk of the\n"
-      "clinic) and prints one FHIR R4 Bundle of type collection: Patient, Organization,\n"
+      "manager of every clinic holding a record; the consumed lines carry their lots' expiry\n"
+      "dates) and prints one FHIR R4 Bundle of type collection: Patient, Organization,\n"
       "Practitioner, AllergyIntolerance, Condition, Consent, CarePlan, Appointment, Medication,\n"
       "MedicationAdministration, Invoice (README \"FHIR R4 export\" has the mappings). Whole or\n"
       "nothing: an unknown, erased or out-of-scope patient, or a service that does not\n"

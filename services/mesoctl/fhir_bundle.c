@@ -158,7 +158,8 @@ s_administered (s_bundle_t *b, const fhir_input_t *in, char *why, size_t size)
         const Meso__V1__Session *s = s_session (in->scheduling, r->appointment_id);
         for (size_t k = 0; k < r->n_consumed; k++) {
             const Meso__V1__IngredientAmount *a = r->consumed[k];
-            const char *expiry = s_expiry (in, a->lot_id);
+            const char *expiry = a->lot_expiry_date && *a->lot_expiry_date ? a->lot_expiry_date
+                                                                            : s_expiry (in, a->lot_id);
             if (!expiry || !fhir_date (expiry)) {
                 snprintf (why, size, "lot %s (%s, lot number %s) used for appointment %s: its expiry date "
                           "is not known", a->lot_id, a->ingredient_code, a->lot_number, r->appointment_id);
