@@ -459,10 +459,15 @@ if [ $BILLING -eq 1 ]; then
     echo "($(wc -c <"$EXPORT_DIR/ana-lopez.json") bytes)"
     note "the same record as a FHIR R4 Bundle (README \"FHIR R4 export\"): its resources by type"
     run fhir export --patient "$PATIENT" --out "$EXPORT_DIR/ana-lopez.fhir.json"
-    python3 -c 'import collections, json, sys
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import collections, json, sys
 b = json.load (open (sys.argv[1]))
 print (", ".join ("%s %d" % kv for kv in collections.Counter (e["resource"]["resourceType"] for e in b["entry"]).items ()))' \
-        "$EXPORT_DIR/ana-lopez.fhir.json"
+            "$EXPORT_DIR/ana-lopez.fhir.json"
+    else
+        # The mesoctl image has no Python: the Bundle's size, and its resource types counted by grep.
+        echo "($(wc -c <"$EXPORT_DIR/ana-lopez.fhir.json") bytes, $(grep -o '"resourceType"' "$EXPORT_DIR/ana-lopez.fhir.json" | wc -l) resources)"
+    fi
     rm -r "$EXPORT_DIR"
 fi
 section "8f. A patient asks to be erased (screening, operator)"

@@ -77,11 +77,11 @@ use_project() {
     local base=$1
     export COMPOSE_PROJECT_NAME=$2
     local i=0 v
-    for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS EVENTS_PUB; do
+    for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS EVENTS_PUB WEBHOOKS; do
         i=$((i + 1)); export "MESO_${v}_HOST_PORT=$((base + i))"
     done
     i=0
-    for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS; do
+    for v in SCREENING SCHEDULING INVENTORY BILLING EVENTS WEBHOOKS; do
         i=$((i + 1)); export "MESO_${v}_METRICS_HOST_PORT=$((base + 10 + i))"
     done
 }
