@@ -252,9 +252,10 @@ EOF
 }
 
 # Sessions of a patient's courses with the given status.
+# (the JSON shows the contract's enum value names: SESSION_STATUS_BOOKED)
 sessions_of() {
     { ctl scheduling course --patient "$1" --json || true; } \
-        | jq -s --arg st "$2" '[.[0].courses[]?.sessions[]? | select(.status == $st)] | length'
+        | jq -s --arg st "SESSION_STATUS_${2^^}" '[.[0].courses[]?.sessions[]? | select(.status == $st)] | length'
 }
 
 port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
