@@ -80,6 +80,14 @@ PGresult *meso_db_exec_cached (meso_db_t *self, const char *sql, int nparams,
                                const char *const *values, const int *lengths,
                                const int *formats, int result_format);
 
+/* For a pipeline (db_pipeline.c): the name of sql's cached statement in
+ * name, with *fresh true when the entry is new and the caller must send
+ * its PREPARE first; false when the cache is full (run it unnamed). */
+bool meso_db_stmt_slot (meso_db_t *self, const char *sql, char *name, size_t size, bool *fresh,
+                        unsigned long *id);
+/* Forgets the entry id, whose PREPARE never ran: nothing to DEALLOCATE. */
+void meso_db_stmt_forget (meso_db_t *self, unsigned long id);
+
 /* Sets the handle's error from a failed result (res may be NULL: the error
  * is then taken from the connection), prefixing the message with prefix
  * (may be NULL). Connection loss is reported as class 08, as everywhere. */

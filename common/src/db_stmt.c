@@ -143,6 +143,60 @@ meso_db_cacheable (const char *sql)
     return false;
 }
 
+/* The session's statements are those of this connection and backend. */
+static void
+s_stmts_same_session (meso_db_t *self)
+{
+    int pid = PQbackendPID (self->conn);
+    if (self->stmts_conn != self->conn || self->stmts_pid != pid) {
+        meso_db_stmts_clear (self);
+        self->stmts_conn = self->conn;
+        self->stmts_pid = pid;
+    }
+}
+
+bool
+meso_db_stmt_slot (meso_db_t *self, const char *sql, char *name, size_t size, bool *fresh,
+                   unsigned long *id)
+{
+    s_stmts_same_session (self);
+    unsigned long call = ++self->calls;
+    uint32_t hash = s_hash (sql);
+    s_stmt_t *st = s_stmt_find (self, sql, hash);
+    *fresh = false;
+    if (!st) {
+        size_t len = strlen (sql);
+        if (self->nstmts >= MESO_DB_PREPARE_MAX || !(st = malloc (sizeof *st + len + 1)))
+            return false;
+        st->hash = hash;
+        st->id = self->next_id++;
+        st->call = call;
+        memcpy (st->sql, sql, len + 1);
+        size_t b = hash & (MESO_DB_PREPARE_BUCKETS - 1);
+        st->next = self->stmts[b];
+        self->stmts[b] = st;
+        self->nstmts++;
+        *fresh = true;
+    }
+    *id = st->id;
+    s_stmt_name (name, size, st->id);
+    return true;
+}
+
+void
+meso_db_stmt_forget (meso_db_t *self, unsigned long id)
+{
+    for (size_t b = 0; b < MESO_DB_PREPARE_BUCKETS; b++)
+        for (s_stmt_t **pp = &self->stmts[b]; *pp; pp = &(*pp)->next)
+            if ((*pp)->id == id) {
+                s_stmt_t *st = *pp;
+                *pp = st->next;
+                self->nstmts--;
+                free (st);
+                return;
+            }
+}
+
 /* Runs sql through the cache. Returns what PQexecParams would have (a
  * result, maybe failed, or NULL): the caller turns it into the error. */
 PGresult *

@@ -305,7 +305,8 @@ inventory_upsert_recipe (const Meso__V1__Request *req, void *body, meso_reply_t 
 /* ------------------------------------------------------------ GetRecipe */
 
 /* A read: recipe versions are never changed once written, so the head,
- * the lines and the needs are read without a transaction and still agree. */
+ * the lines and the needs are read without a transaction (in one
+ * pipeline, store_recipe_reads) and still agree. */
 void
 inventory_get_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void *arg)
 {
@@ -321,44 +322,43 @@ inventory_get_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *re
         frame_array_literal (lit, sizeof lit, in->areas, in->n_areas);
         areas = lit;
     }
-    PGresult *head = NULL, *missing = NULL, *lines = NULL, *need = NULL;
+    PGresult *head = NULL, *lines = NULL, *need = NULL;
     Meso__V1__RecipeLine *la = NULL, **lp = NULL;
     Meso__V1__IngredientAmount *na = NULL, **np = NULL;
     if (meso_handler_invalid (reply, bad, req->method))
         goto done;
-    uint32_t latest = 0;
-    if (store_recipe_latest (self->db, in->recipe_id, &latest, NULL, 0) != 0)
+    /* The head with the areas it lacks, the lines and the needs: one
+     * round trip, the version resolved in each statement alike. */
+    store_recipe_reads_t q;
+    meso_db_stmt_t st[3];
+    PGresult *rr[3];
+    store_recipe_reads (&q, in->recipe_id, in->version, areas, st);
+    if (meso_db_pipeline (self->db, 3, st, rr) != 0)
         goto db_error;
-    uint32_t version = in->version ? in->version : latest;
-    head = latest && version <= latest ? store_recipe_get (self->db, in->recipe_id, version) : NULL;
-    if (latest && version <= latest && !head)
-        goto db_error;
-    if (!head || PQntuples (head) != 1) {
+    head = rr[0];
+    lines = rr[1];
+    need = rr[2];
+    uint32_t latest = (uint32_t) store_i64 (head, 0, 0);
+    if (PQgetisnull (head, 0, 1)) {
         meso_reply_error (reply, MESO_NOT_FOUND, "no recipe %s%s%.0u", in->recipe_id,
                           in->version ? " version " : "", in->version);
         meso_reply_reason (reply, "unknown_recipe", in->version ? "version" : "recipe_id",
                            "record the recipe with inventory.UpsertRecipe first");
         goto done;
     }
-    if (areas) {
-        missing = store_recipe_missing_areas (self->db, in->recipe_id, version, areas);
-        if (!missing)
-            goto db_error;
-        for (int i = 0; i < PQntuples (missing); i++)
-            meso_reply_reason (reply, "unknown_area", "areas",
-                               "recipe %s version %u has nothing for area \"%s\"", in->recipe_id,
-                               version, PQgetvalue (missing, i, 0));
-        if (PQntuples (missing)) {
-            meso_reply_error (reply, MESO_INVALID_ARGUMENT,
-                              "recipe %s version %u does not cover %d of the areas", in->recipe_id,
-                              version, PQntuples (missing));
-            goto done;
-        }
+    uint32_t version = (uint32_t) store_i64 (head, 0, 1);
+    int nmissing = 0;
+    for (const char *a = PQgetvalue (head, 0, 3); *a; nmissing++) {
+        size_t len = strcspn (a, ",");
+        meso_reply_reason (reply, "unknown_area", "areas", "recipe %s version %u has nothing for area \"%.*s\"",
+                           in->recipe_id, version, (int) len, a);
+        a += len + (a[len] == ',');
     }
-    lines = store_recipe_lines_units (self->db, in->recipe_id, version, areas);
-    need = lines ? store_recipe_need (self->db, in->recipe_id, version, areas) : NULL;
-    if (!lines || !need)
-        goto db_error;
+    if (nmissing) {
+        meso_reply_error (reply, MESO_INVALID_ARGUMENT, "recipe %s version %u does not cover %d of the areas",
+                          in->recipe_id, version, nmissing);
+        goto done;
+    }
     int nl = PQntuples (lines), nn = PQntuples (need);
     la = calloc ((size_t) nl + 1, sizeof *la);
     lp = calloc ((size_t) nl + 1, sizeof *lp);
@@ -386,7 +386,7 @@ inventory_get_recipe (const Meso__V1__Request *req, void *body, meso_reply_t *re
     Meso__V1__GetRecipeReply out = MESO__V1__GET_RECIPE_REPLY__INIT;
     out.recipe_id = in->recipe_id;
     out.version = version;
-    out.name = PQgetvalue (head, 0, 1);
+    out.name = PQgetvalue (head, 0, 2);
     out.n_lines = (size_t) nl;
     out.lines = lp;
     out.n_needs = (size_t) nn;
@@ -402,7 +402,6 @@ done:
     free (na);
     free (np);
     PQclear (head);
-    PQclear (missing);
     PQclear (lines);
     PQclear (need);
 }

@@ -47,12 +47,14 @@ typedef struct {
 } s_reserve_t;
 
 /* Replies with an existing reservation of the appointment when there is
- * one: 1 replied, 0 none, -1 refused or failed. */
+ * one: 1 replied, 0 none, -1 refused or failed. res: the appointment's
+ * reservation row as read already, or NULL to read it (freed here). */
 static int
-s_reserve_existing (meso_db_t *db, frame_job_t *job)
+s_reserve_existing (meso_db_t *db, frame_job_t *job, PGresult *res)
 {
     s_reserve_t *r = job->in;
-    PGresult *res = store_reservation_get (db, r->in->clinic_id, r->in->appointment_id, false);
+    if (!res)
+        res = store_reservation_get (db, r->in->clinic_id, r->in->appointment_id, false);
     if (!res)
         return -1;
     if (PQntuples (res) == 0) {
@@ -82,55 +84,76 @@ s_reserve_existing (meso_db_t *db, frame_job_t *job)
     return rc;
 }
 
+/* The areas of the comma-joined list missing as reasons; their count. */
+static int
+s_missing_areas (meso_reply_t *reply, const char *missing, const char *recipe_id, uint32_t version)
+{
+    int n = 0;
+    for (const char *a = missing; *a;) {
+        size_t len = strcspn (a, ",");
+        meso_reply_reason (reply, "unknown_area", "areas", "recipe %s version %u has nothing for area \"%.*s\"",
+                           recipe_id, version, (int) len, a);
+        n++;
+        a += len + (a[len] == ',');
+    }
+    return n;
+}
+
 static int
 s_reserve_effect (meso_db_t *db, frame_job_t *job)
 {
     s_reserve_t *r = job->in;
     Meso__V1__ReserveRequest *in = r->in;
-    int rc = s_reserve_existing (db, job);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-
-    uint32_t latest = 0;
-    if (store_recipe_latest (db, in->recipe_id, &latest, NULL, 0) != 0)
+    /* The appointment's reservation, the recipe version with the areas it
+     * lacks, and what the session needs: one round trip. */
+    const char *gp[2];
+    store_recipe_reads_t q;
+    meso_db_stmt_t st[3], rs[3];
+    PGresult *pre[3];
+    store_reservation_get_stmt (gp, in->clinic_id, in->appointment_id, &st[0]);
+    store_recipe_reads (&q, in->recipe_id, in->recipe_version, r->areas, rs);
+    st[1] = rs[0];
+    st[2] = rs[2];
+    if (meso_db_pipeline (db, 3, st, pre) != 0)
         return -1;
-    uint32_t version = in->recipe_version ? in->recipe_version : latest;
-    if (latest == 0 || version > latest) {
+    PGresult *head = pre[1], *need = pre[2];
+    int rc = s_reserve_existing (db, job, pre[0]);
+    if (rc != 0) {
+        PQclear (head);
+        PQclear (need);
+        return rc > 0 ? 0 : -1;
+    }
+    if (PQgetisnull (head, 0, 1)) {
         meso_reply_error (job->reply, MESO_NOT_FOUND, "no recipe %s%s%.0u", in->recipe_id,
                           in->recipe_version ? " version " : "", in->recipe_version);
         meso_reply_reason (job->reply, "unknown_recipe", in->recipe_version ? "recipe_version" : "recipe_id",
                            "record the recipe with UpsertRecipe first");
+        PQclear (head);
+        PQclear (need);
         return -1;
     }
-    PGresult *missing = store_recipe_missing_areas (db, in->recipe_id, version, r->areas);
-    if (!missing)
-        return -1;
-    for (int i = 0; i < PQntuples (missing); i++)
-        meso_reply_reason (job->reply, "unknown_area", "areas",
-                           "recipe %s version %u has nothing for area \"%s\"", in->recipe_id, version,
-                           PQgetvalue (missing, i, 0));
-    int nmissing = PQntuples (missing);
-    PQclear (missing);
+    uint32_t version = (uint32_t) store_i64 (head, 0, 1);
+    int nmissing = s_missing_areas (job->reply, PQgetvalue (head, 0, 3), in->recipe_id, version);
+    PQclear (head);
     if (nmissing) {
         meso_reply_error (job->reply, MESO_INVALID_ARGUMENT,
                           "recipe %s version %u does not cover %d of the areas", in->recipe_id,
                           version, nmissing);
+        PQclear (need);
         return -1;
     }
 
     int ins = store_reservation_insert (db, in->clinic_id, in->appointment_id, in->patient_id,
                                         in->session_date, in->recipe_id, version, r->areas, "held");
-    if (ins < 0)
-        return -1;
-    if (ins == 0) {
+    if (ins <= 0) {
+        PQclear (need);
+        if (ins < 0)
+            return -1;
         /* A concurrent Reserve of the same appointment committed first. */
-        rc = s_reserve_existing (db, job);
+        rc = s_reserve_existing (db, job, NULL);
         return rc > 0 ? 0 : -1;
     }
 
-    PGresult *need = store_recipe_need (db, in->recipe_id, version, r->areas);
-    if (!need)
-        return -1;
     int nneed = PQntuples (need);
     char **codes = calloc ((size_t) nneed + 1, sizeof *codes);
     stock_need_t *needs = calloc ((size_t) nneed + 1, sizeof *needs);
@@ -180,14 +203,26 @@ s_reserve_effect (meso_db_t *db, frame_job_t *job)
                                                picks[p].amount) != 0)
                 goto done;
     }
-    if (lotset_write (db, in->clinic_id, &lots) != 0
-        || resv_emit (db, in->clinic_id, in->appointment_id, "reserved", NULL,
-                      job->req->actor) != 0)
+    /* Read back once: the event and the reply show the same lines. */
+    resv_t made;
+    int got = lotset_write (db, in->clinic_id, &lots) == 0
+            ? resv_load (db, in->clinic_id, in->appointment_id, &made) : -1;
+    if (got == 0)
+        meso_db_set_error (db, NULL, "the reservation just made is gone");
+    if (got <= 0)
         goto done;
+    if (resv_emit_loaded (db, &made, "reserved", NULL, job->req->actor) != 0) {
+        resv_free (&made);
+        goto done;
+    }
     for (int k = 0; k < nneed; k++)
-        if (frame_low_check (db, in->clinic_id, codes[k], INVENTORY_UNIT (PQgetvalue (need, k, 1))) < 0)
+        if (frame_low_check (db, in->clinic_id, codes[k], INVENTORY_UNIT (PQgetvalue (need, k, 1))) < 0) {
+            resv_free (&made);
             goto done;
-    rc = resv_reply (db, job->reply, in->clinic_id, in->appointment_id, "inventory.Reserve", false);
+        }
+    resv_reply_loaded (job->reply, &made, "inventory.Reserve", false);
+    resv_free (&made);
+    rc = 0;
 done:
     free (picks);
     lotset_free (&lots);

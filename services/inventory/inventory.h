@@ -170,6 +170,11 @@ int resv_reply (meso_db_t *db, meso_reply_t *reply, const char *clinic, const ch
  * consumption. 0 (also when there is no reservation) or -1. */
 int resv_emit (meso_db_t *db, const char *clinic, const char *appointment, const char *kind,
                const char *reason, const Meso__V1__Actor *actor);
+/* The same two from a reservation already loaded (resv_load), so a
+ * method that announces and answers with it reads it once. */
+void resv_reply_loaded (meso_reply_t *reply, resv_t *r, const char *method, bool existing);
+int resv_emit_loaded (meso_db_t *db, resv_t *r, const char *kind, const char *reason,
+                      const Meso__V1__Actor *actor);
 
 /* ---- lotset.c: the locked lots of one transaction ---- */
 typedef struct {
@@ -285,15 +290,21 @@ int store_recipe_line_insert (meso_db_t *db, const char *recipe_id, uint32_t ver
  * ingredient_code. */
 PGresult *store_recipe_need (meso_db_t *db, const char *recipe_id, uint32_t version,
                              const char *areas);
-/* One version of a recipe: version, name; 0 rows when unknown. */
-PGresult *store_recipe_get (meso_db_t *db, const char *recipe_id, uint32_t version);
-/* Lines of a version for areas (text[] literal; NULL: all): area,
- * ingredient_code, amount_milli, unit; ordered by area, ingredient. */
-PGresult *store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32_t version,
-                                    const char *areas);
-/* Areas of the list the recipe version does not cover: one column. */
-PGresult *store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
-                                      const char *areas);
+
+/* The reads of a recipe version ($2 = version, 0: the latest) for areas
+ * (text[] literal; NULL: all), as statements for one meso_db_pipeline:
+ * out[0] one row: latest version (0 when none), the version asked (NULL
+ * when there is no such version), its name, the areas asked it has
+ * nothing for (comma-joined, "" when none); out[1] its lines for the
+ * areas: area, ingredient_code, amount_milli, unit, ordered by area and
+ * ingredient; out[2] the rows of store_recipe_need. q holds
+ * the parameters and must outlive the pipeline. */
+typedef struct {
+    char v[16];
+    const char *p[3];
+} store_recipe_reads_t;
+void store_recipe_reads (store_recipe_reads_t *q, const char *recipe_id, uint32_t version,
+                         const char *areas, meso_db_stmt_t out[3]);
 
 /* ---- store_lots.c ---- */
 
@@ -401,6 +412,15 @@ int store_expiring_mark (meso_db_t *db, const char *clinic, const char *lot_id);
  * session_date, recipe_id, recipe_version, areas (comma-joined), status. */
 PGresult *store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
                                  bool for_update);
+/* store_reservation_get (not locked) as a statement for a pipeline; p
+ * holds the two parameters and must outlive it. */
+void store_reservation_get_stmt (const char *p[2], const char *clinic, const char *appointment,
+                                 meso_db_stmt_t *out);
+/* A reservation with everything resv_load shows, in one round trip:
+ * out[0] store_reservation_get, out[1] store_reservation_lines, out[2]
+ * store_consumption_lines, out[3] store_reservation_gaps. 0 or -1. */
+int store_reservation_load (meso_db_t *db, const char *clinic, const char *appointment,
+                            PGresult *out[4]);
 /* The reservations of a patient (the export): clinic_id, appointment_id,
  * by session date. */
 PGresult *store_reservations_of_patient (meso_db_t *db, const char *patient);

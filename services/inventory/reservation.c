@@ -60,19 +60,17 @@ int
 resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r)
 {
     memset (r, 0, sizeof *r);
-    r->head = store_reservation_get (db, clinic, appointment, false);
-    if (!r->head)
+    /* The row and its three kinds of lines in one round trip. */
+    PGresult *res[4];
+    if (store_reservation_load (db, clinic, appointment, res) != 0)
         return -1;
+    r->head = res[0];
+    r->lines = res[1];
+    r->consumed = res[2];
+    r->gaps = res[3];
     if (PQntuples (r->head) == 0) {
         resv_free (r);
         return 0;
-    }
-    r->lines = store_reservation_lines (db, clinic, appointment);
-    r->consumed = r->lines ? store_consumption_lines (db, clinic, appointment) : NULL;
-    r->gaps = r->consumed ? store_reservation_gaps (db, clinic, appointment) : NULL;
-    if (!r->lines || !r->consumed || !r->gaps) {
-        resv_free (r);
-        return -1;
     }
     Meso__V1__Reservation *m = &r->msg;
     meso__v1__reservation__init (m);
@@ -116,6 +114,27 @@ resv_load (meso_db_t *db, const char *clinic, const char *appointment, resv_t *r
     return 1;
 }
 
+void
+resv_reply_loaded (meso_reply_t *reply, resv_t *r, const char *method, bool existing)
+{
+    if (strcmp (method, "inventory.Reserve") == 0) {
+        Meso__V1__ReserveReply out = MESO__V1__RESERVE_REPLY__INIT;
+        out.reservation = &r->msg;
+        out.existing = existing;
+        meso_reply_ok (reply, &out.base);
+    }
+    else if (strcmp (method, "inventory.Release") == 0) {
+        Meso__V1__ReleaseReply out = MESO__V1__RELEASE_REPLY__INIT;
+        out.reservation = &r->msg;
+        meso_reply_ok (reply, &out.base);
+    }
+    else {
+        Meso__V1__ConsumeReply out = MESO__V1__CONSUME_REPLY__INIT;
+        out.reservation = &r->msg;
+        meso_reply_ok (reply, &out.base);
+    }
+}
+
 /* Replies with a reservation in the reply message type of the method. */
 int
 resv_reply (meso_db_t *db, meso_reply_t *reply, const char *clinic, const char *appointment,
@@ -130,22 +149,7 @@ resv_reply (meso_db_t *db, meso_reply_t *reply, const char *clinic, const char *
                           appointment, clinic);
         return -1;
     }
-    if (strcmp (method, "inventory.Reserve") == 0) {
-        Meso__V1__ReserveReply out = MESO__V1__RESERVE_REPLY__INIT;
-        out.reservation = &r.msg;
-        out.existing = existing;
-        meso_reply_ok (reply, &out.base);
-    }
-    else if (strcmp (method, "inventory.Release") == 0) {
-        Meso__V1__ReleaseReply out = MESO__V1__RELEASE_REPLY__INIT;
-        out.reservation = &r.msg;
-        meso_reply_ok (reply, &out.base);
-    }
-    else {
-        Meso__V1__ConsumeReply out = MESO__V1__CONSUME_REPLY__INIT;
-        out.reservation = &r.msg;
-        meso_reply_ok (reply, &out.base);
-    }
+    resv_reply_loaded (reply, &r, method, existing);
     resv_free (&r);
     return 0;
 }
@@ -161,40 +165,48 @@ resv_emit (meso_db_t *db, const char *clinic, const char *appointment, const cha
     int rc = resv_load (db, clinic, appointment, &r);
     if (rc <= 0)
         return rc < 0 ? -1 : 0;
+    rc = resv_emit_loaded (db, &r, kind, reason, actor);
+    resv_free (&r);
+    return rc;
+}
+
+int
+resv_emit_loaded (meso_db_t *db, resv_t *r, const char *kind, const char *reason,
+                  const Meso__V1__Actor *actor)
+{
+    const char *clinic = r->msg.clinic_id;
     Meso__V1__Event ev = MESO__V1__EVENT__INIT;
     Meso__V1__StockReserved sr = MESO__V1__STOCK_RESERVED__INIT;
     Meso__V1__StockReleased sl = MESO__V1__STOCK_RELEASED__INIT;
     Meso__V1__StockConsumed sc = MESO__V1__STOCK_CONSUMED__INIT;
     const char *type;
     if (strcmp (kind, "reserved") == 0) {
-        sr.appointment_id = r.msg.appointment_id;
-        sr.patient_id = r.msg.patient_id;
-        sr.session_date = r.msg.session_date;
-        sr.n_lines = r.msg.n_lines;
-        sr.lines = r.msg.lines;
+        sr.appointment_id = r->msg.appointment_id;
+        sr.patient_id = r->msg.patient_id;
+        sr.session_date = r->msg.session_date;
+        sr.n_lines = r->msg.n_lines;
+        sr.lines = r->msg.lines;
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RESERVED;
         ev.stock_reserved = &sr;
         type = "stock.reserved";
     }
     else if (strcmp (kind, "released") == 0) {
-        sl.appointment_id = r.msg.appointment_id;
-        sl.n_lines = r.msg.n_lines;
-        sl.lines = r.msg.lines;
+        sl.appointment_id = r->msg.appointment_id;
+        sl.n_lines = r->msg.n_lines;
+        sl.lines = r->msg.lines;
         sl.reason = (char *) (reason ? reason : "");
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_RELEASED;
         ev.stock_released = &sl;
         type = "stock.released";
     }
     else {
-        sc.appointment_id = r.msg.appointment_id;
-        sc.patient_id = r.msg.patient_id;
-        sc.n_lines = r.msg.n_consumed;
-        sc.lines = r.msg.consumed;
+        sc.appointment_id = r->msg.appointment_id;
+        sc.patient_id = r->msg.patient_id;
+        sc.n_lines = r->msg.n_consumed;
+        sc.lines = r->msg.consumed;
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_CONSUMED;
         ev.stock_consumed = &sc;
         type = "stock.consumed";
     }
-    rc = meso_handler_emit (db, &ev, type, clinic, actor, &frame_service_actor);
-    resv_free (&r);
-    return rc;
+    return meso_handler_emit (db, &ev, type, clinic, actor, &frame_service_actor);
 }

@@ -160,41 +160,35 @@ store_recipe_need (meso_db_t *db, const char *recipe_id, uint32_t version, const
         "GROUP BY rl.ingredient_code, i.unit ORDER BY rl.ingredient_code", 3, p);
 }
 
-PGresult *
-store_recipe_get (meso_db_t *db, const char *recipe_id, uint32_t version)
-{
-    char v[16];
-    snprintf (v, sizeof v, "%u", version);
-    const char *p[] = { recipe_id, v };
-    return meso_db_query (db,
-        "SELECT version, name FROM inventory.recipe WHERE recipe_id = $1 AND version = $2::int", 2, p);
-}
+/* The version asked, $2 (0: the latest of $1). */
+#define RECIPE_VERSION_OF \
+    "CASE WHEN $2::int = 0 THEN (SELECT max (version) FROM inventory.recipe WHERE recipe_id = $1) " \
+    "ELSE $2::int END"
 
-PGresult *
-store_recipe_lines_units (meso_db_t *db, const char *recipe_id, uint32_t version,
-                          const char *areas)
+void
+store_recipe_reads (store_recipe_reads_t *q, const char *recipe_id, uint32_t version,
+                    const char *areas, meso_db_stmt_t out[3])
 {
-    char v[16];
-    snprintf (v, sizeof v, "%u", version);
-    const char *p[] = { recipe_id, v, areas };
-    return meso_db_query (db,
-        "SELECT rl.area, rl.ingredient_code, rl.amount_milli, i.unit "
+    snprintf (q->v, sizeof q->v, "%u", version);
+    q->p[0] = recipe_id;
+    q->p[1] = q->v;
+    q->p[2] = areas;
+    out[0] = (meso_db_stmt_t) { "SELECT h.latest, r.version, r.name, "
+        "  (SELECT coalesce (string_agg (u.a, ',' ORDER BY u.o), '') "
+        "   FROM unnest ($3::text[]) WITH ORDINALITY AS u (a, o) "
+        "   WHERE r.version IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inventory.recipe_line rl "
+        "     WHERE rl.recipe_id = $1 AND rl.version = r.version AND rl.area = u.a)) "
+        "FROM (SELECT coalesce (max (version), 0) AS latest FROM inventory.recipe WHERE recipe_id = $1) h "
+        "LEFT JOIN inventory.recipe r ON r.recipe_id = $1 "
+        "  AND r.version = CASE WHEN $2::int = 0 THEN h.latest ELSE $2::int END", 3, q->p };
+    out[1] = (meso_db_stmt_t) { "SELECT rl.area, rl.ingredient_code, rl.amount_milli, i.unit "
         "FROM inventory.recipe_line rl JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
-        "WHERE rl.recipe_id = $1 AND rl.version = $2::int "
+        "WHERE rl.recipe_id = $1 AND rl.version = " RECIPE_VERSION_OF
         "  AND ($3::text[] IS NULL OR rl.area = ANY ($3::text[])) "
-        "ORDER BY rl.area, rl.ingredient_code", 3, p);
+        "ORDER BY rl.area, rl.ingredient_code", 3, q->p };
+    out[2] = (meso_db_stmt_t) { "SELECT rl.ingredient_code, i.unit, sum (rl.amount_milli)::bigint "
+        "FROM inventory.recipe_line rl JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
+        "WHERE rl.recipe_id = $1 AND rl.version = " RECIPE_VERSION_OF
+        "  AND ($3::text[] IS NULL OR rl.area = ANY ($3::text[])) "
+        "GROUP BY rl.ingredient_code, i.unit ORDER BY rl.ingredient_code", 3, q->p };
 }
-
-PGresult *
-store_recipe_missing_areas (meso_db_t *db, const char *recipe_id, uint32_t version,
-                            const char *areas)
-{
-    char v[16];
-    snprintf (v, sizeof v, "%u", version);
-    const char *p[] = { recipe_id, v, areas };
-    return meso_db_query (db,
-        "SELECT a FROM unnest ($3::text[]) a WHERE NOT EXISTS ("
-        "  SELECT 1 FROM inventory.recipe_line rl "
-        "  WHERE rl.recipe_id = $1 AND rl.version = $2::int AND rl.area = a)", 3, p);
-}
-

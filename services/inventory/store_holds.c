@@ -12,18 +12,61 @@
 
 /* --------------------------------------------------------- reservations */
 
+/* The reads of a reservation (resv_load), shared by the single queries
+ * and the pipeline of store_reservation_load. */
+#define RESV_GET_SQL \
+    "SELECT clinic_id, appointment_id, patient_id, session_date::text, recipe_id, " \
+    "  recipe_version, array_to_string (areas, ','), status FROM inventory.reservation " \
+    "WHERE clinic_id = $1 AND appointment_id = $2"
+#define RESV_LINES_SQL \
+    "SELECT rl.ingredient_code, i.unit, rl.amount_milli, rl.lot_id, l.lot_number, l.expiry_date::text " \
+    "FROM inventory.reservation_line rl " \
+    "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id " \
+    "JOIN inventory.ingredient i ON i.code = rl.ingredient_code " \
+    "WHERE rl.clinic_id = $1 AND rl.appointment_id = $2 " \
+    "ORDER BY rl.ingredient_code, l.expiry_date, l.received_at, l.lot_id"
+#define RESV_CONSUMED_SQL \
+    "SELECT c.ingredient_code, i.unit, c.amount_milli, c.lot_id, l.lot_number, l.expiry_date::text " \
+    "FROM inventory.consumption c " \
+    "JOIN inventory.lot l ON l.clinic_id = c.clinic_id AND l.lot_id = c.lot_id " \
+    "JOIN inventory.ingredient i ON i.code = c.ingredient_code " \
+    "WHERE c.clinic_id = $1 AND c.appointment_id = $2 " \
+    "ORDER BY c.ingredient_code, l.expiry_date, l.received_at, l.lot_id"
+#define RESV_GAPS_SQL \
+    "SELECT g.ingredient_code, i.unit, g.missing_milli, g.lot_id, l.lot_number " \
+    "FROM inventory.reservation_gap g " \
+    "JOIN inventory.reservation r ON r.clinic_id = g.clinic_id " \
+    "  AND r.appointment_id = g.appointment_id AND r.status = 'held' " \
+    "JOIN inventory.lot l ON l.clinic_id = g.clinic_id AND l.lot_id = g.lot_id " \
+    "JOIN inventory.ingredient i ON i.code = g.ingredient_code " \
+    "WHERE g.clinic_id = $1 AND g.appointment_id = $2 " \
+    "ORDER BY g.ingredient_code, g.lot_id"
+
+void
+store_reservation_get_stmt (const char *p[2], const char *clinic, const char *appointment,
+                            meso_db_stmt_t *out)
+{
+    p[0] = clinic;
+    p[1] = appointment;
+    *out = (meso_db_stmt_t) { RESV_GET_SQL, 2, p };
+}
+
+int
+store_reservation_load (meso_db_t *db, const char *clinic, const char *appointment, PGresult *out[4])
+{
+    const char *p[] = { clinic, appointment };
+    const meso_db_stmt_t st[] = {
+        { RESV_GET_SQL, 2, p }, { RESV_LINES_SQL, 2, p }, { RESV_CONSUMED_SQL, 2, p }, { RESV_GAPS_SQL, 2, p }
+    };
+    return meso_db_pipeline (db, 4, st, out);
+}
+
 PGresult *
 store_reservation_get (meso_db_t *db, const char *clinic, const char *appointment,
                        bool for_update)
 {
     const char *p[] = { clinic, appointment };
-    return meso_db_query (db, for_update
-        ? "SELECT clinic_id, appointment_id, patient_id, session_date::text, recipe_id, "
-          "  recipe_version, array_to_string (areas, ','), status FROM inventory.reservation "
-          "WHERE clinic_id = $1 AND appointment_id = $2 FOR UPDATE"
-        : "SELECT clinic_id, appointment_id, patient_id, session_date::text, recipe_id, "
-          "  recipe_version, array_to_string (areas, ','), status FROM inventory.reservation "
-          "WHERE clinic_id = $1 AND appointment_id = $2", 2, p);
+    return meso_db_query (db, for_update ? RESV_GET_SQL " FOR UPDATE" : RESV_GET_SQL, 2, p);
 }
 
 PGresult *
@@ -72,12 +115,7 @@ store_reservation_lines (meso_db_t *db, const char *clinic, const char *appointm
 {
     const char *p[] = { clinic, appointment };
     return meso_db_query (db,
-        "SELECT rl.ingredient_code, i.unit, rl.amount_milli, rl.lot_id, l.lot_number, l.expiry_date::text "
-        "FROM inventory.reservation_line rl "
-        "JOIN inventory.lot l ON l.clinic_id = rl.clinic_id AND l.lot_id = rl.lot_id "
-        "JOIN inventory.ingredient i ON i.code = rl.ingredient_code "
-        "WHERE rl.clinic_id = $1 AND rl.appointment_id = $2 "
-        "ORDER BY rl.ingredient_code, l.expiry_date, l.received_at, l.lot_id", 2, p);
+        RESV_LINES_SQL, 2, p);
 }
 
 PGresult *
@@ -85,12 +123,7 @@ store_consumption_lines (meso_db_t *db, const char *clinic, const char *appointm
 {
     const char *p[] = { clinic, appointment };
     return meso_db_query (db,
-        "SELECT c.ingredient_code, i.unit, c.amount_milli, c.lot_id, l.lot_number, l.expiry_date::text "
-        "FROM inventory.consumption c "
-        "JOIN inventory.lot l ON l.clinic_id = c.clinic_id AND l.lot_id = c.lot_id "
-        "JOIN inventory.ingredient i ON i.code = c.ingredient_code "
-        "WHERE c.clinic_id = $1 AND c.appointment_id = $2 "
-        "ORDER BY c.ingredient_code, l.expiry_date, l.received_at, l.lot_id", 2, p);
+        RESV_CONSUMED_SQL, 2, p);
 }
 
 int
@@ -178,14 +211,7 @@ store_reservation_gaps (meso_db_t *db, const char *clinic, const char *appointme
 {
     const char *p[] = { clinic, appointment };
     return meso_db_query (db,
-        "SELECT g.ingredient_code, i.unit, g.missing_milli, g.lot_id, l.lot_number "
-        "FROM inventory.reservation_gap g "
-        "JOIN inventory.reservation r ON r.clinic_id = g.clinic_id "
-        "  AND r.appointment_id = g.appointment_id AND r.status = 'held' "
-        "JOIN inventory.lot l ON l.clinic_id = g.clinic_id AND l.lot_id = g.lot_id "
-        "JOIN inventory.ingredient i ON i.code = g.ingredient_code "
-        "WHERE g.clinic_id = $1 AND g.appointment_id = $2 "
-        "ORDER BY g.ingredient_code, g.lot_id", 2, p);
+        RESV_GAPS_SQL, 2, p);
 }
 
 PGresult *

@@ -87,14 +87,9 @@ rows_info (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas)
 /* The sessions re-planned during the booking (BookCourseReply.replanned)
  * beside where each is now; replies with out. 0 or -1 (reply set). */
 static int
-s_replanned (meso_db_t *db, const char *course_id, const Meso__V1__BookedCourse *bc,
-             Meso__V1__BookCourseReply *out, meso_reply_t *reply)
+s_replanned (PGresult *m, const Meso__V1__BookedCourse *bc, Meso__V1__BookCourseReply *out,
+             meso_reply_t *reply)
 {
-    PGresult *m = store_replanned_get (db, course_id);
-    if (!m) {
-        meso_reply_db_error (reply, db, "course");
-        return -1;
-    }
     int n = PQntuples (m);
     Meso__V1__MovedSession *ms = calloc ((size_t) n + 1, sizeof *ms);
     Meso__V1__MovedSession **mp = calloc ((size_t) n + 1, sizeof *mp);
@@ -124,27 +119,29 @@ s_replanned (meso_db_t *db, const char *course_id, const Meso__V1__BookedCourse 
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
     free (ms);
     free (mp);
-    PQclear (m);
     return rc;
 }
 
 int
 rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
 {
-    PGresult *c = store_course_get (db, course_id);
-    if (!c) {
+    PGresult *r[3];
+    if (store_course_read (db, course_id, r) != 0) {
         meso_reply_db_error (reply, db, "course");
         return -1;
     }
+    int rc = rows_reply_course_read (r, course_id, reply);
+    for (int i = 0; i < 3; i++)
+        PQclear (r[i]);
+    return rc;
+}
+
+int
+rows_reply_course_read (PGresult *const r[3], const char *course_id, meso_reply_t *reply)
+{
+    PGresult *c = r[0], *s = r[1];
     if (PQntuples (c) != 1) {
-        PQclear (c);
         meso_reply_error (reply, MESO_NOT_FOUND, "no course %s", course_id);
-        return -1;
-    }
-    PGresult *s = store_course_sessions (db, course_id);
-    if (!s) {
-        PQclear (c);
-        meso_reply_db_error (reply, db, "course sessions");
         return -1;
     }
     int n = PQntuples (s);
@@ -176,14 +173,12 @@ rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply)
         bc.n_sessions = (size_t) n;
         Meso__V1__BookCourseReply out = MESO__V1__BOOK_COURSE_REPLY__INIT;
         out.course = &bc;
-        rc = s_replanned (db, course_id, &bc, &out, reply);
+        rc = s_replanned (r[2], &bc, &out, reply);
     }
     else
         meso_reply_error (reply, MESO_RESOURCE_EXHAUSTED, "out of memory");
     free (sessions);
     free (ptrs);
     free (areas);
-    PQclear (s);
-    PQclear (c);
     return rc;
 }

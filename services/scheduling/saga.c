@@ -326,9 +326,12 @@ s_final_txn (meso_db_t *db, void *arg)
         meso_reply_error (f->reply, MESO_ABORTED, "course %s is no longer pending", f->course_id);
         return -1;
     }
-    PGresult *res = store_course_sessions (db, f->course_id);
-    if (!res)
+    /* The course, its sessions and its moves, read once for the events
+     * and the reply. */
+    PGresult *r[3];
+    if (store_course_read (db, f->course_id, r) != 0)
         goto db_error;
+    PGresult *res = r[1];
     for (int i = 0; i < PQntuples (res); i++) {
         Meso__V1__SessionInfo info;
         char *areas[SCHED_MAX_AREAS];
@@ -341,12 +344,15 @@ s_final_txn (meso_db_t *db, void *arg)
         ev.payload_case = MESO__V1__EVENT__PAYLOAD_SESSION_BOOKED;
         ev.session_booked = &sb;
         if (meso_outbox_append (db, &ev) != 0) {
-            PQclear (res);
+            for (int k = 0; k < 3; k++)
+                PQclear (r[k]);
             goto db_error;
         }
     }
-    PQclear (res);
-    if (rows_reply_course (db, f->course_id, f->reply) != 0)
+    int rc = rows_reply_course_read (r, f->course_id, f->reply);
+    for (int k = 0; k < 3; k++)
+        PQclear (r[k]);
+    if (rc != 0)
         return -1;
     if (f->req && meso_idem_store (db, SCHED_SCHEMA, f->req, f->reply) != 0)
         return -1;
@@ -402,10 +408,12 @@ saga_wait_point (void)
 void
 saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
 {
+    /* Step 0 ran already: both callers ask saga_replayed before they plan.
+     * A request with the same key that got further meanwhile still books
+     * once: its course holds the key (course_idem_idx), so this insert is
+     * refused as ABORTED and the retry gets the stored reply. */
     const Meso__V1__Request *req = b->req;
     bool keyed = req->idempotency_key && req->idempotency_key[0];
-    if (keyed && s_replay (self->db, req, reply) != 0)
-        return;
 
     /* Step 1: the recipe's ingredients (inventory's latest version, which
      * the appointments record and Reserve uses), and screening. */

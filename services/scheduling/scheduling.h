@@ -313,6 +313,8 @@ void rows_session (const PGresult *res, int i, Meso__V1__Session *s, char **area
 void rows_info (const PGresult *res, int i, Meso__V1__SessionInfo *s, char **areas);
 /* Reads the BookedCourse of course_id into reply (OK). 0 or -1 (reply set). */
 int rows_reply_course (meso_db_t *db, const char *course_id, meso_reply_t *reply);
+/* The same from the results of store_course_read (left to the caller). */
+int rows_reply_course_read (PGresult *const r[3], const char *course_id, meso_reply_t *reply);
 
 /* ---- peers.c ---- */
 

@@ -141,6 +141,10 @@ PGresult *store_course_sessions (meso_db_t *db, const char *course_id);
 /* A course row: course_id, clinic_id, patient_id, grade, areas "a,b",
  * recipe_id, recipe_version, status, non_responder. */
 PGresult *store_course_get (meso_db_t *db, const char *course_id);
+/* The course row, its sessions and its re-planned sessions (the results
+ * of store_course_get, store_course_sessions and store_replanned_get) in
+ * one round trip: 0 with out[0..2] set, or -1. */
+int store_course_read (meso_db_t *db, const char *course_id, PGresult *out[3]);
 /* Course ids and their clinics (course_id, clinic_id, created_at in
  * microseconds): the course (by_course) or the patient's courses that did
  * not fail, oldest first, after the position (created_at in microseconds,

@@ -117,8 +117,7 @@ PGresult *
 store_replanned_get (meso_db_t *db, const char *course_id)
 {
     const char *p[] = { course_id };
-    return meso_db_query (db, "SELECT session_number, appointment_id, " US ("original_start") ", original_local"
-                          " FROM scheduling.course_replanned WHERE course_id = $1 ORDER BY session_number", 1, p);
+    return meso_db_query (db, REPLANNED_GET, 1, p);
 }
 
 int

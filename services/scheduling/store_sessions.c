@@ -44,14 +44,29 @@ store_course_sessions (meso_db_t *db, const char *course_id)
 }
 
 
+#define COURSE_GET \
+    "SELECT course_id, clinic_id, patient_id, grade," \
+    " array_to_string(areas, ','), recipe_id, recipe_version, status," \
+    " non_responder, coalesce(requested_first_date::text, ''), first_date_note" \
+    " FROM scheduling.course WHERE course_id = $1"
+
 PGresult *
 store_course_get (meso_db_t *db, const char *course_id)
 {
     const char *p[] = { course_id };
-    return meso_db_query (db, "SELECT course_id, clinic_id, patient_id, grade,"
-                          " array_to_string(areas, ','), recipe_id, recipe_version, status,"
-                          " non_responder, coalesce(requested_first_date::text, ''), first_date_note"
-                          " FROM scheduling.course WHERE course_id = $1", 1, p);
+    return meso_db_query (db, COURSE_GET, 1, p);
+}
+
+int
+store_course_read (meso_db_t *db, const char *course_id, PGresult *out[3])
+{
+    const char *p[] = { course_id };
+    const meso_db_stmt_t st[] = {
+        { COURSE_GET, 1, p },
+        { SESSION_SELECT " WHERE a.course_id = $1 ORDER BY a.session_number", 1, p },
+        { REPLANNED_GET, 1, p },
+    };
+    return meso_db_pipeline (db, 3, st, out);
 }
 
 PGresult *

@@ -12,4 +12,10 @@
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 #define ACTIVE "('pending', 'booked', 'on_hold', 'started', 'completed')"
 
+/* The sessions a course was moved from at booking (store_replanned_get,
+ * store_course_read). */
+#define REPLANNED_GET \
+    "SELECT session_number, appointment_id, " US ("original_start") ", original_local" \
+    " FROM scheduling.course_replanned WHERE course_id = $1 ORDER BY session_number"
+
 #endif

@@ -56,9 +56,12 @@ screening_catalogue_learn (screening_t *self, meso_reply_t *reply, const char *c
         return 0;
     char *ask[MAX_ASK];
     size_t at[MAX_ASK], nask = 0;
+    bool shapes_ok = true;
     for (size_t i = 0; i < n && nask < MAX_ASK; i++) {
-        if (!meso_handler_ingredient_ok (codes[i]))
+        if (!meso_handler_ingredient_ok (codes[i])) {
+            shapes_ok = false;
             continue;               /* the shape is refused by the caller */
+        }
         bool dup = false;
         for (size_t j = 0; !dup && j < nask; j++)
             dup = strcmp (ask[j], codes[i]) == 0;
@@ -75,7 +78,7 @@ screening_catalogue_learn (screening_t *self, meso_reply_t *reply, const char *c
         }
     }
     if (nask == 0)
-        return 0;
+        return shapes_ok ? 1 : 0;
 
     Meso__V1__GetIngredientsRequest rq = MESO__V1__GET_INGREDIENTS_REQUEST__INIT;
     rq.codes = ask;

@@ -162,11 +162,9 @@ screening_chars (const char *s)
 
 /* ------------------------------------------------------------- patient */
 
-int
-screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
-                   store_patient_t *p)
+static int
+s_patient_found (meso_reply_t *reply, meso_db_t *db, int rc, const char *id)
 {
-    int rc = store_patient_get (db, id, lock, p);
     if (rc < 0) {
         meso_reply_db_error (reply, db, "cannot read the patient");
         return -1;
@@ -180,10 +178,24 @@ screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock
 }
 
 int
+screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
+                   store_patient_t *p)
+{
+    return s_patient_found (reply, db, store_patient_get (db, id, lock, p), id);
+}
+
+int
 screening_patient_live (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
                         store_patient_t *p, const char *field)
 {
-    if (screening_patient (reply, db, id, lock, p) != 0)
+    return screening_patient_live_row (reply, db, store_patient_get (db, id, lock, p), id, p, field);
+}
+
+int
+screening_patient_live_row (meso_reply_t *reply, meso_db_t *db, int rc, const char *id,
+                            const store_patient_t *p, const char *field)
+{
+    if (s_patient_found (reply, db, rc, id) != 0)
         return -1;
     if (!p->erased)
         return 0;

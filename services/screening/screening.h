@@ -103,6 +103,8 @@ typedef struct {
 
 /* The settings of clinic (defaults when it has none). 0 or -1. */
 int store_settings_get (meso_db_t *db, const char *clinic_id, rules_settings_t *out);
+/* The settings in a result of their columns (defaults when no row). */
+void store_settings_row (const PGresult *res, rules_settings_t *out);
 /* Creates or replaces clinic's settings. 0 or -1. */
 int store_settings_set (meso_db_t *db, const char *clinic_id, const rules_settings_t *s);
 
@@ -114,6 +116,16 @@ int store_patient_insert (meso_db_t *db, const Meso__V1__Patient *p, store_patie
  * erased patient reads as placeholders, erased set); lock takes a row lock
  * (FOR UPDATE). 1 found, 0 not found, -1 error. */
 int store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *out);
+/* The patient of a result of store_check_reads (out[0]), opened as
+ * store_patient_get opens it. 1 found, 0 not found, -1 error. */
+int store_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out);
+/* What a Check reads, in one round trip (patient_id a valid UUID):
+ * out[0] the patient (store_patient_row), out[1] the latest screening
+ * (the columns of store_screenings), out[2] the changes reported after
+ * it (those of store_changes_since; none without a screening), out[3]
+ * the settings (store_settings_row) of clinic_id, or when it is empty of
+ * the clinic of that screening. 0, or -1 with the db error set. */
+int store_check_reads (meso_db_t *db, const char *patient_id, const char *clinic_id, PGresult *out[4]);
 /* Reads the patients whose ids are in ids_literal ("{uuid,uuid}", each
  * a valid UUID), in no particular order, at most max, opened as
  * store_patient_get opens one. Returns the count or -1. */
@@ -332,6 +344,9 @@ size_t screening_chars (const char *s);
  * patient_id, or the database's error. */
 int screening_patient (meso_reply_t *reply, meso_db_t *db, const char *id, bool lock,
                        store_patient_t *p);
+/* screening_patient_live's answer for rc, a store_patient_row of id. */
+int screening_patient_live_row (meso_reply_t *reply, meso_db_t *db, int rc, const char *id,
+                                const store_patient_t *p, const char *field);
 /* The same for a method that acts on the patient: an erased patient is
  * refused, FAILED_PRECONDITION "patient erased: register again" (reason
  * "patient_erased" on field). */
@@ -370,7 +385,10 @@ void screening_settings_proto (const char *clinic_id, const rules_settings_t *s,
  * stay unknown, for the caller to name. 0, or -1 with reply set:
  * UNAVAILABLE with the reason "ingredient_unchecked" on "<list>[i]" when
  * inventory did not answer about a code not seen before, or the database
- * error. Without an inventory endpoint, nothing is asked and 0 returned. */
+ * error. Without an inventory endpoint, nothing is asked and 0 returned.
+ * 1 instead of 0 when every code was of the ingredient syntax and already
+ * known here (so screening_catalogue_check has nothing to find: codes
+ * are never removed from the catalogue). */
 int screening_catalogue_learn (screening_t *self, meso_reply_t *reply, const char *const *codes,
                                size_t n, const char *list);
 

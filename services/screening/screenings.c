@@ -196,7 +196,7 @@ screening_record_screening (const Meso__V1__Request *req, void *body, meso_reply
         && screening_catalogue_learn (arg, reply, (const char *const *) rq->answers->allergies,
                                       rq->answers->n_allergies < RULES_MAX_ALLERGIES
                                           ? rq->answers->n_allergies : RULES_MAX_ALLERGIES,
-                                      "answers.allergies") != 0)
+                                      "answers.allergies") < 0)
         return;
     screening_run (&call, &bad, s_record_txn, "cannot record the screening");
 }
@@ -406,7 +406,7 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 {
     screening_t *self = arg;
     Meso__V1__CheckRequest *rq = body;
-    PGresult *res = NULL, *ch = NULL;
+    PGresult *res = NULL, *ch = NULL, *pat = NULL, *set = NULL;
     Meso__V1__Screening *sc = NULL;
     rules_reasons_t bad = { .n = 0 };
     int32_t date = 0;
@@ -425,10 +425,12 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
                           "clinic_id is longer than 64 characters.");
     size_t ningredients = rq->n_ingredients < RULES_MAX_INGREDIENTS ? rq->n_ingredients
                                                                     : RULES_MAX_INGREDIENTS;
-    if (screening_catalogue_learn (self, reply, (const char *const *) rq->ingredients, ningredients,
-                                   "ingredients") != 0
-        || screening_catalogue_check (self->db, reply, (const char *const *) rq->ingredients, ningredients,
-                        "ingredients", false, &bad) != 0)
+    /* All known at the first look (the usual case): not looked up twice. */
+    int learnt = screening_catalogue_learn (self, reply, (const char *const *) rq->ingredients, ningredients,
+                                            "ingredients");
+    if (learnt < 0
+        || (learnt == 0 && screening_catalogue_check (self->db, reply, (const char *const *) rq->ingredients,
+                                                      ningredients, "ingredients", false, &bad) != 0))
         goto done;
     screening_need_clinic (&bad, "clinic_id", rq->clinic_id, false);
     screening_consent_need (&bad, rq);
@@ -441,14 +443,21 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
      * holds, so the id is known from here on. */
     if (rq->clinic_id && *rq->clinic_id)
         meso_clinics_learn (self->clinics, rq->clinic_id);
-    store_patient_t p;
-    if (screening_patient_live (reply, self->db, rq->patient_id, false, &p, "patient_id") != 0)
-        goto done;
-    res = store_screenings (self->db, p.id, 1, NULL, NULL);
-    if (!res) {
-        meso_reply_db_error (reply, self->db, "cannot read the screenings");
+    /* The patient, the latest screening, the changes reported since and
+     * the clinic's settings: one round trip (store_check_reads). */
+    PGresult *rd[4];
+    if (store_check_reads (self->db, rq->patient_id, rq->clinic_id, rd) != 0) {
+        meso_reply_db_error (reply, self->db, "cannot read the patient's screening");
         goto done;
     }
+    pat = rd[0];
+    res = rd[1];
+    ch = rd[2];
+    set = rd[3];
+    store_patient_t p;
+    if (screening_patient_live_row (reply, self->db, store_patient_row (self->db, pat, &p), rq->patient_id,
+                                    &p, "patient_id") != 0)
+        goto done;
     if (PQntuples (res) == 1 && !(sc = screening_stored (res, 0, true, &p, reply)))
         goto done;
     rules_check_input_t in;
@@ -465,21 +474,12 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
         screening_answers_from (sc->answers, birth, &a, &ignore);
         in.answers = &a;
         meso_date_parse (sc->valid_until, &in.valid_until);
-        ch = store_changes_since (self->db, p.id, sc->screened_at_us);
-        if (!ch) {
-            meso_reply_db_error (reply, self->db, "cannot read the reported changes");
-            goto done;
-        }
         if (s_check_changes (ch, &p, &codebuf, &in) != 0) {
             meso_reply_error (reply, MESO_DATA_LOSS, "the reported changes of patient %s do not open",
                               p.id);
             goto done;
         }
-        const char *clinic = rq->clinic_id && *rq->clinic_id ? rq->clinic_id : sc->clinic_id;
-        if (store_settings_get (self->db, clinic, &settings) != 0) {
-            meso_reply_db_error (reply, self->db, "cannot read the clinic settings");
-            goto done;
-        }
+        store_settings_row (set, &settings);    /* rq's clinic, else the screening's */
     }
     rules_check_t out;
     rules_check (&in, (const char *const *) rq->ingredients, rq->n_ingredients, &settings, date, &out);
@@ -500,8 +500,8 @@ screening_check (const Meso__V1__Request *req, void *body, meso_reply_t *reply, 
 done:
     if (sc)
         meso__v1__screening__free_unpacked (sc, NULL);
-    if (res)
-        PQclear (res);
-    if (ch)
-        PQclear (ch);
+    PQclear (res);
+    PQclear (ch);
+    PQclear (pat);
+    PQclear (set);
 }

@@ -32,13 +32,20 @@ store_settings_get (meso_db_t *db, const char *clinic_id, rules_settings_t *out)
         " WHERE clinic_id = $1", 1, params);
     if (!res)
         return -1;
+    store_settings_row (res, out);
+    PQclear (res);
+    return 0;
+}
+
+void
+store_settings_row (const PGresult *res, rules_settings_t *out)
+{
+    rules_settings_default (out);
     if (PQntuples (res) == 1) {
         out->max_age = atoi (PQgetvalue (res, 0, 0));
         out->bmi_obesity_x10 = atoi (PQgetvalue (res, 0, 1));
         out->validity_days = atoi (PQgetvalue (res, 0, 2));
     }
-    PQclear (res);
-    return 0;
 }
 
 int
@@ -182,6 +189,37 @@ store_patient_get (meso_db_t *db, const char *id, bool lock, store_patient_t *ou
         found = -1;
     PQclear (res);
     return found;
+}
+
+int
+store_patient_row (meso_db_t *db, PGresult *res, store_patient_t *out)
+{
+    if (PQntuples (res) != 1)
+        return 0;
+    return s_patient_row (db, res, out) == 0 ? 1 : -1;
+}
+
+/* The patient's latest screening, as a subquery. */
+#define LATEST_SCREENING(col) \
+    "(SELECT " col " FROM screening.screenings WHERE patient_id = $1::uuid" \
+    " ORDER BY screened_at DESC, id LIMIT 1)"
+
+int
+store_check_reads (meso_db_t *db, const char *patient_id, const char *clinic_id, PGresult *out[4])
+{
+    const char *params[] = { patient_id, clinic_id && *clinic_id ? clinic_id : NULL };
+    const meso_db_stmt_t st[] = {
+        { "SELECT " PATIENT_COLS PATIENT_FROM " WHERE p.id = $1::uuid", 1, params },
+        { "SELECT id, " US_OF ("screened_at") ", record, sealed, clinic_id, screened_on::text, verdict,"
+          " valid_until::text FROM screening.screenings WHERE patient_id = $1::uuid"
+          " ORDER BY screened_at DESC, id LIMIT 1", 1, params },
+        { "SELECT coalesce (changes::text, '{}'), coalesce (note, ''), " US_OF ("reported_at") ","
+          " ineligible, sealed FROM screening.patient_changes WHERE patient_id = $1::uuid"
+          " AND reported_at > " LATEST_SCREENING ("screened_at") " ORDER BY reported_at, id", 1, params },
+        { "SELECT max_age, bmi_obesity_x10, validity_days FROM screening.clinic_settings"
+          " WHERE clinic_id = coalesce ($2::text, " LATEST_SCREENING ("clinic_id") ")", 2, params },
+    };
+    return meso_db_pipeline (db, 4, st, out);
 }
 
 int

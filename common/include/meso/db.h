@@ -77,6 +77,27 @@ void meso_db_set_prepare (meso_db_t *self, bool on);
 /* Number of statements the handle has prepared on its current connection. */
 size_t meso_db_prepared (meso_db_t *self);
 
+/* One statement of a pipeline (meso_db_pipeline): text parameters, text
+ * results, as meso_db_query. */
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+} meso_db_stmt_t;
+
+#define MESO_DB_PIPELINE_MAX 16
+
+/* Runs n (<= MESO_DB_PIPELINE_MAX) statements that do not depend on each
+ * other's results in one round trip (libpq pipeline mode, one sync at the
+ * end), through the statement cache, in order. Outside a transaction they
+ * run as one implicit transaction (each with its own snapshot under READ
+ * COMMITTED); inside meso_db_txn, in the caller's transaction. Returns 0
+ * with out[i] the result of statement i (the caller PQclear()s each), or
+ * -1 with every out[i] NULL and the error of the first statement that
+ * failed set (the ones after it did not run). A statement gone stale in
+ * the cache is handled as meso_db_query does (db_pipeline.c). */
+int meso_db_pipeline (meso_db_t *self, int n, const meso_db_stmt_t *stmts, PGresult **out);
+
 /* Runs a statement and discards its result: 0 or -1. */
 int meso_db_exec (meso_db_t *self, const char *sql, int nparams,
                   const char *const *params);
