@@ -137,10 +137,7 @@ typedef struct {
 
 /* One request on its way: read by the routing thread (bus_route.c),
  * served by a worker (meso_bus_serve), its reply sent by the routing
- * thread. handoff orders the two threads' writes for ThreadSanitizer:
- * libzmq's inproc queue orders them too, but it is not instrumented, so
- * each side stores it (release) after writing and loads it (acquire)
- * before reading. */
+ * thread. The pool's mutex orders the two threads' writes (bus_pool.c). */
 typedef struct {
     zmq_msg_t identity;
     zmq_msg_t frames [MESO_BUS_FRAMES_KEPT];
@@ -152,7 +149,6 @@ typedef struct {
     const uint8_t *out;         /* the packed reply (the slot's buffer) */
     size_t size;
     char request_id [MESO_BUS_REQUEST_ID_PEEK];
-    atomic_int handoff;
 } meso_bus_job_t;
 
 typedef struct meso_bus_pool_t meso_bus_pool_t;
