@@ -8,7 +8,11 @@
  *   appends them to one queue that every worker takes from, and sends the
  *   packed replies the workers leave on the done list. The pool holds
  *   workers x MESO_WORKER_QUEUE jobs (default 4 per worker), made at
- *   start: nothing is allocated or copied per request. The frames keep
+ *   start. A request's frames are not copied; a reply is packed into the
+ *   worker's buffer and copied once into a message of its own
+ *   (job->reply), which zmq_msg_send hands to libzmq: the worker may be
+ *   serving its next request, in the same buffer, before the routing
+ *   thread sends the reply. The frames keep
  *   their metadata (the CURVE User-Id the caller is known by) because the
  *   worker reads the same zmq_msg_t.
  * - One queue for all workers, not one per worker: a worker that finishes

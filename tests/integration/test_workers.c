@@ -13,6 +13,10 @@
  *   database, 40 Health requests sent at once (more than the pool takes:
  *   the rest wait in the ROUTER) are all answered OK by the other worker
  *   while the held one is still inside the database.
+ * - Many in flight: 2000 Health requests, 64 in flight, through 2 workers
+ *   all come back OK, each reply matched to its request (a reply packed
+ *   in a worker's buffer and sent after that worker served the next one
+ *   would carry the wrong request id or not decode).
  * - Graceful stop: SIGTERM while 2 requests are held and 3 more are taken
  *   but not started: the daemon does not exit until they are answered, all
  *   5 replies arrive with status OK, and it exits 0.
@@ -271,6 +275,33 @@ test_requests_do_not_wait_behind_a_held_one (void **state)
     PQfinish (watcher);
 }
 
+static void
+test_many_in_flight_are_all_answered (void **state)
+{
+    (void) state;
+    char router[256];
+    pid_t pid = s_spawn (2, router, sizeof router);
+    assert_true (pid > 0);
+    meso_bus_client_t *client = mt_client (router);
+    enum { N = 2000, WINDOW = 64 };
+    int sent = 0, received = 0, ok = 0;
+    while (received < N) {
+        while (sent < N && sent - received < WINDOW) {
+            char id[64];
+            assert_int_equal (meso_bus_client_send (client, "Health", NULL, NULL, 30000, id), 0);
+            sent++;
+        }
+        meso_result_t r = { 0 };
+        if (meso_bus_client_recv (client, 5000, &r) == 0 && r.status == MESO_OK)
+            ok++;
+        meso_result_reset (&r);
+        received++;
+    }
+    assert_int_equal (ok, N);
+    meso_bus_client_destroy (&client);
+    assert_int_equal (mt_stop (pid, SIGTERM), 0);
+}
+
 typedef struct {
     meso_bus_client_t *client;
     int status;
@@ -324,6 +355,7 @@ main (void)
         cmocka_unit_test (test_requests_are_served_in_parallel),
         cmocka_unit_test (test_sigterm_answers_requests_in_flight),
         cmocka_unit_test (test_requests_do_not_wait_behind_a_held_one),
+        cmocka_unit_test (test_many_in_flight_are_all_answered),
         cmocka_unit_test (test_resent_copies_are_not_served_twice),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
