@@ -1,4 +1,5 @@
-/* bus_budget.c -- how many replies a server may queue for one peer.
+/* bus_budget.c -- how many replies a server may queue for one peer, and
+ * how many requests its worker pool takes at once (MESO_WORKER_QUEUE).
  *
  * libzmq's high-water mark counts messages, not bytes: at its old 10000, a
  * client sending Replay requests it never reads made the events daemon hold
@@ -42,3 +43,19 @@ meso_bus_peer_budget (void)
     return budget;
 }
 
+
+int
+meso_bus_queue_resolve (const char *value)
+{
+    if (!value || !*value)
+        return MESO_BUS_QUEUE_DEFAULT;
+    char *end;
+    errno = 0;
+    long n = strtol (value, &end, 10);
+    if (errno || *end || n < 1 || n > MESO_BUS_QUEUE_MAX) {
+        meso_warn ("MESO_WORKER_QUEUE=\"%.32s\" is not a count of 1..%d; using %d", value,
+                   MESO_BUS_QUEUE_MAX, MESO_BUS_QUEUE_DEFAULT);
+        return MESO_BUS_QUEUE_DEFAULT;
+    }
+    return (int) n;
+}

@@ -137,10 +137,7 @@ typedef struct {
 
 /* One request on its way: read by the routing thread (bus_route.c),
  * served by a worker (meso_bus_serve), its reply sent by the routing
- * thread. handoff orders the two threads' writes for ThreadSanitizer:
- * libzmq's inproc queue orders them too, but it is not instrumented, so
- * each side stores it (release) after writing and loads it (acquire)
- * before reading. */
+ * thread. The pool's mutex orders the two threads' writes (bus_pool.c). */
 typedef struct {
     zmq_msg_t identity;
     zmq_msg_t frames [MESO_BUS_FRAMES_KEPT];
@@ -149,10 +146,8 @@ typedef struct {
     int64_t received_us;        /* monotonic, when read */
     /* Filled by meso_bus_serve: */
     bool delimited;             /* answer with an empty delimiter first */
-    const uint8_t *out;         /* the packed reply (the slot's buffer) */
-    size_t size;
+    zmq_msg_t reply;            /* the packed reply; meso_bus_send sends or closes it */
     char request_id [MESO_BUS_REQUEST_ID_PEEK];
-    atomic_int handoff;
 } meso_bus_job_t;
 
 typedef struct meso_bus_pool_t meso_bus_pool_t;
@@ -192,7 +187,7 @@ int meso_bus_slot_init (meso_bus_slot_t *slot, void *arg, struct meso_db_t *db);
 void meso_bus_slot_fini (meso_bus_slot_t *slot);
 
 /* Serves job with slot: decode, authorise, dispatch, pack, log, count.
- * Leaves the reply in job->out / job->size; the caller sends it
+ * Leaves the reply in job->reply; the caller sends it
  * (meso_bus_send) and closes the frames (meso_bus_job_close). */
 void meso_bus_serve (meso_bus_server_t *self, meso_bus_slot_t *slot, meso_bus_job_t *job);
 

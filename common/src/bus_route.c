@@ -6,7 +6,8 @@
  * - Reading and sending are apart from serving (bus_server.c) so that the
  *   routing thread of a server with workers (bus_pool.c) does only this:
  *   the frames of a request are read into a job that a worker serves, and
- *   its packed reply is sent from there, with no copy in between.
+ *   its reply message (job->reply, made by the worker) is sent from there:
+ *   zmq_msg_send hands it to libzmq without a copy.
  * - Replies are sent with ZMQ_DONTWAIT and ZMQ_ROUTER_MANDATORY: a peer
  *   that went away (EHOSTUNREACH) or stopped reading (EAGAIN at the HWM)
  *   costs a dropped reply, never a blocked server. Drops are counted
@@ -55,12 +56,14 @@ meso_bus_send (meso_bus_server_t *self, meso_bus_job_t *job)
     if (zmq_msg_send (&job->identity, self->handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         s_dropped (self, job->request_id, zmq_errno ());
         zmq_msg_close (&job->identity);
+        zmq_msg_close (&job->reply);
         return;
     }
     /* Once the first part is accepted the rest of the message is too. */
     if (job->delimited)
         zmq_send (self->handle, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_send (self->handle, job->out, job->size, ZMQ_DONTWAIT);
+    if (zmq_msg_send (&job->reply, self->handle, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close (&job->reply);
 }
 
 void

@@ -303,8 +303,13 @@ meso_bus_serve (meso_bus_server_t *self, meso_bus_slot_t *slot, meso_bus_job_t *
 
     /* s_pack only returns 0 for an empty OK envelope or when out of
      * memory; either way an (empty) frame still tells the client. */
-    job->size = s_pack (slot, reply, request_id);
-    job->out = slot->out;
+    size_t size = s_pack (slot, reply, request_id);
+    /* The reply leaves in a message of its own: the thread that sends it
+     * may do so after this slot has served the next request. */
+    if (zmq_msg_init_size (&job->reply, size) == 0)
+        memcpy (zmq_msg_data (&job->reply), slot->out, size);
+    else
+        zmq_msg_init (&job->reply);
     job->delimited = delimited;
     snprintf (job->request_id, sizeof job->request_id, "%s", request_id);
     atomic_fetch_add (&self->served, 1);

@@ -214,6 +214,8 @@ done
 section "0b. Each daemon serves with a pool of workers (MESO_WORKERS)"
 note "one worker per core by default, each with its own database connection; Health says how many"
 note "and how many have their connection up (the workers=N connected=M note)"
+note "the workers take requests from one shared queue (MESO_WORKER_QUEUE per worker, default 4):"
+note "a request never waits behind a slow one while another worker is free"
 "$M" health || true     # billing may be absent: its line says so
 
 section "1. Clinics, practitioners and rooms (scheduling)"

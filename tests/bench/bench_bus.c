@@ -22,20 +22,20 @@
  * of about 200 bytes.
  *
  * Then memory: meso-demo without a database, VmRSS idle and after 20000
- * Echo requests, against the 8 MB target.
+ * Echo requests, against the 8 MB target (bench_bus_memory.c).
  *
  * It prints figures and ratios; it never fails on time. Run it with stderr
  * where a daemon's stderr would go (the bus server logs every request):
  *     build/tests/bench/bench_bus 2>/dev/null
  * For diagnosis: BENCH_LOG=warn turns the request log lines off (to see
  * what they cost); BENCH_HYBRID=1 adds the raw client against the bus
- * server (server overhead alone). Two cores shared with other work make
+ * server (server overhead alone). The bus servers use worker threads as
+ * the daemons do (MESO_WORKERS, MESO_WORKER_QUEUE; MESO_WORKERS=none for
+ * none). Two cores shared with other work make
  * single runs noisy: each figure is the best of 3 interleaved runs.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,11 +52,11 @@
 #include "meso/curve.h"
 #include "meso/db.h"
 #include "meso/log.h"
+#include "bench_bus.h"
 
 #define N_SERIAL 20000
 #define N_PIPELINED 100000
 #define IN_FLIGHT 64
-#define MEM_REQUESTS 20000
 #define REPEATS 3
 
 static uint8_t s_body [512];
@@ -289,8 +289,8 @@ s_keys_remove (void)
 
 /* A free tcp port on loopback: bind port 0, read it back, release it (a
  * plain socket: libzmq would release it only later, in its I/O thread). */
-static int
-s_free_port (void)
+int
+bench_free_port (void)
 {
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET };
@@ -320,6 +320,17 @@ s_worker_fini (void *arg, void *worker_arg)
 {
     (void) arg;
     (void) worker_arg;
+}
+
+/* The bus servers' workers: 0 for MESO_WORKERS=none, else as a daemon
+ * resolves MESO_WORKERS. */
+static int
+s_workers (void)
+{
+    const char *w = getenv ("MESO_WORKERS");
+    if (w && strcmp (w, "none") == 0)
+        return 0;
+    return meso_bus_workers_resolve (w ? atol (w) : 0);
 }
 
 static void *
@@ -372,165 +383,6 @@ s_bus_run (const char *endpoint, int n, int window)
     return took;
 }
 
-/* ------------------------------------------------------------- memory */
-
-/* One "Key: N kB" value of a /proc file, or -1. */
-static long
-s_proc_kb (pid_t pid, const char *file, const char *key)
-{
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    char line [256];
-    long kb = -1;
-    size_t keylen = strlen (key);
-    while (fgets (line, sizeof line, f))
-        if (strncmp (line, key, keylen) == 0 && line [keylen] == ':') {
-            kb = strtol (line + keylen + 1, NULL, 10);
-            break;
-        }
-    fclose (f);
-    return kb;
-}
-
-typedef struct {
-    long rss, anon, file, pss;
-} s_mem_t;
-
-static s_mem_t
-s_mem (pid_t pid)
-{
-    s_mem_t m = {
-        s_proc_kb (pid, "status", "VmRSS"), s_proc_kb (pid, "status", "RssAnon"),
-        s_proc_kb (pid, "status", "RssFile"), s_proc_kb (pid, "smaps_rollup", "Pss")
-    };
-    return m;
-}
-
-static void
-s_demo_path (char *out, size_t size)
-{
-    const char *build = getenv ("MESO_BUILD_DIR");
-    if (build && *build) {
-        snprintf (out, size, "%s/bin/meso-demo", build);
-        return;
-    }
-    /* build/tests/bench/bench_bus -> build/bin/meso-demo */
-    char exe [PATH_MAX];
-    ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
-    exe [n > 0 ? n : 0] = '\0';
-    char *dir = dirname (dirname (dirname (exe)));
-    snprintf (out, size, "%s/bin/meso-demo", dir);
-}
-
-static void
-s_memory (void)
-{
-    char demo [PATH_MAX + 32];
-    s_demo_path (demo, sizeof demo);
-    if (access (demo, X_OK) != 0) {
-        printf ("\nmemory: %s not found (build meso-demo), skipped\n", demo);
-        return;
-    }
-    /* Plaintext, so that the load below can use a bare DEALER. */
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", s_free_port ());
-    char plain [512];
-    snprintf (plain, sizeof plain, "%s,%s", getenv ("MESO_PLAINTEXT_ENDPOINTS"), endpoint);
-    setenv ("MESO_PLAINTEXT_ENDPOINTS", plain, 1);
-
-    pid_t pid = fork ();
-    if (pid == 0) {
-        FILE *devnull = freopen ("/dev/null", "w", stderr);
-        (void) devnull;
-        execl (demo, "meso-demo", "--db", "", "--bind", endpoint, (char *) NULL);
-        _exit (127);
-    }
-    meso_bus_client_t *client = meso_bus_client_new ("demo", endpoint);
-    meso_bus_client_set_attempt_timeout (client, 200);
-    meso_result_t r = { 0 };
-    int up = meso_bus_client_call (client, "Health", NULL, NULL, 10000, &r);
-    meso_result_reset (&r);
-    if (up != 0) {
-        printf ("\nmemory: meso-demo did not come up on %s\n", endpoint);
-        kill (pid, SIGKILL);
-        waitpid (pid, NULL, 0);
-        meso_bus_client_destroy (&client);
-        return;
-    }
-    zclock_sleep (200);
-    s_mem_t idle = s_mem (pid);
-
-    /* A packed meso.test.EchoRequest { bytes payload = 1 } around the same
-     * body, written by hand (demo.proto is not linked here). The load goes
-     * through a plain DEALER with 64 in flight to be quick. */
-    uint8_t echo [600];
-    echo [0] = 0x0A;
-    echo [1] = (uint8_t) (0x80 | (s_body_len & 0x7F));
-    echo [2] = (uint8_t) (s_body_len >> 7);
-    memcpy (echo + 3, s_body, s_body_len);
-    zsock_t *dealer = zsock_new (ZMQ_DEALER);
-    void *handle = zsock_resolve (dealer);
-    zsock_connect (dealer, "%s", endpoint);
-    uint8_t buf [1024];
-    int ok = 0, sent = 0, received = 0;
-    uint64_t counter = 0;
-    int64_t start = s_now_us ();
-    while (received < MEM_REQUESTS) {
-        while (sent < MEM_REQUESTS && sent - received < IN_FLIGHT) {
-            char id [40];
-            snprintf (id, sizeof id, "mem-%" PRIu64, ++counter);
-            Meso__V1__Request req = MESO__V1__REQUEST__INIT;
-            req.request_id = id;
-            req.method = "demo.Echo";
-            req.body.data = echo;
-            req.body.len = s_body_len + 3;
-            size_t len = meso__v1__request__pack (&req, buf);
-            zmq_send (handle, "", 0, ZMQ_SNDMORE);
-            zmq_send (handle, buf, len, 0);
-            sent++;
-        }
-        zmq_msg_t empty, reply;
-        zmq_msg_init (&empty);
-        zmq_msg_init (&reply);
-        zmq_msg_recv (&empty, handle, 0);
-        zmq_msg_recv (&reply, handle, 0);
-        Meso__V1__Reply *rep = meso__v1__reply__unpack (NULL, zmq_msg_size (&reply),
-                                                        zmq_msg_data (&reply));
-        if (rep && rep->status == MESO__V1__STATUS__STATUS_OK
-            && rep->body.len == s_body_len + 3)
-            ok++;
-        if (rep)
-            meso__v1__reply__free_unpacked (rep, NULL);
-        zmq_msg_close (&empty);
-        zmq_msg_close (&reply);
-        received++;
-    }
-    int64_t took = s_now_us () - start;
-    zsock_destroy (&dealer);
-    s_mem_t loaded = s_mem (pid);
-    kill (pid, SIGTERM);
-    int status = 0;
-    waitpid (pid, &status, 0);
-    meso_bus_client_destroy (&client);
-
-    printf ("\nmemory of meso-demo --db '' (target: VmRSS < 8 MB = 8192 kB)\n");
-    printf ("  %-38s %8s %8s %8s %8s\n", "", "VmRSS", "RssAnon", "RssFile", "Pss");
-    printf ("  %-38s %5ld kB %5ld kB %5ld kB %5ld kB  %s\n", "idle", idle.rss, idle.anon,
-            idle.file, idle.pss, idle.rss < 8192 ? "ok" : "OVER");
-    char label [64];
-    snprintf (label, sizeof label, "after %d Echo (%d OK, %.0f/s)", MEM_REQUESTS, ok,
-              MEM_REQUESTS / (took / 1e6));
-    printf ("  %-38s %5ld kB %5ld kB %5ld kB %5ld kB  %s\n", label, loaded.rss, loaded.anon,
-            loaded.file, loaded.pss, loaded.rss < 8192 ? "ok" : "OVER");
-    printf ("  (RssFile is shared library pages -- libzmq, libpq and what they pull in --\n"
-            "   shared with every other process using them; RssAnon is the daemon's own)\n");
-    printf ("  exit on SIGTERM: %s\n",
-            WIFEXITED (status) && WEXITSTATUS (status) == 0 ? "clean (0)" : "NOT CLEAN");
-}
-
 /* ------------------------------------------------------------- main */
 
 /* The servers, in a process of their own as a daemon is (with its own
@@ -561,11 +413,13 @@ s_servers (const char *raw_ep, const char *raw_curve_ep, const char *bus_ep,
     meso_bus_server_t *curve = meso_bus_server_new ("bench", curve_ep, s_methods, NULL, NULL);
     if (!bus || !curve)
         return 1;
-    /* MESO_WORKERS: serve through worker threads, as the daemons do. */
-    const char *w = getenv ("MESO_WORKERS");
-    if (w && atoi (w) >= 1
-        && (meso_bus_server_start (bus, atoi (w), s_worker_init, s_worker_fini, NULL) != 0
-            || meso_bus_server_start (curve, atoi (w), s_worker_init, s_worker_fini, NULL) != 0))
+    /* Through worker threads, as the daemons serve: MESO_WORKERS as they
+     * read it (unset or 0: one per core); "none" serves in the server's
+     * own thread (the pool's reference). */
+    int workers = s_workers ();
+    if (workers > 0
+        && (meso_bus_server_start (bus, workers, s_worker_init, s_worker_fini, NULL) != 0
+            || meso_bus_server_start (curve, workers, s_worker_init, s_worker_fini, NULL) != 0))
         return 1;
     pthread_t curve_thread;
     pthread_create (&curve_thread, NULL, s_bus_server, curve);
@@ -594,10 +448,10 @@ main (void)
 {
     s_make_body ();
     char raw_ep [64], raw_curve_ep [64], bus_ep [64], curve_ep [64];
-    snprintf (raw_ep, sizeof raw_ep, "tcp://127.0.0.1:%d", s_free_port ());
-    snprintf (raw_curve_ep, sizeof raw_curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
-    snprintf (bus_ep, sizeof bus_ep, "tcp://127.0.0.1:%d", s_free_port ());
-    snprintf (curve_ep, sizeof curve_ep, "tcp://127.0.0.1:%d", s_free_port ());
+    snprintf (raw_ep, sizeof raw_ep, "tcp://127.0.0.1:%d", bench_free_port ());
+    snprintf (raw_curve_ep, sizeof raw_curve_ep, "tcp://127.0.0.1:%d", bench_free_port ());
+    snprintf (bus_ep, sizeof bus_ep, "tcp://127.0.0.1:%d", bench_free_port ());
+    snprintf (curve_ep, sizeof curve_ep, "tcp://127.0.0.1:%d", bench_free_port ());
     setenv ("MESO_PLAINTEXT_ENDPOINTS", bus_ep, 1);
     /* 64 requests in flight may leave a few more replies than that queued
      * at once: give each peer room for 256 (a 64 MiB budget would drop the
@@ -634,14 +488,17 @@ main (void)
         return 1;
     }
 
+    const char *wq = getenv ("MESO_WORKER_QUEUE");
     printf ("bus vs raw ZeroMQ+protobuf-c, and CURVE vs plaintext, tcp loopback, body %zu bytes,\n"
             "servers in a process of their own, best of %d interleaved runs; the bus servers\n"
-            "log a JSON line per request to stderr\n\n",
-            s_body_len, REPEATS);
+            "log a JSON line per request to stderr; bus workers: %d%s (MESO_WORKERS), "
+            "queue %d per worker (MESO_WORKER_QUEUE)\n\n",
+            s_body_len, REPEATS, s_workers (), s_workers () ? "" : " (served in the routing thread)",
+            meso_bus_queue_resolve (wq));
     printf ("%-14s %10s %9s %10s %9s %8s %8s %10s %9s %11s  %s\n", "mode", "raw req/s",
             "raw us/rt", "plain req/s", "us/rt", "pl/raw", "target", "curve req/s", "us/rt",
             "curve/plain", "target");
-    double raw_curve [2] = { 0, 0 };
+    double raw_curve [2] = { 0, 0 }, curve_raw [2] = { 0, 0 };
     struct { const char *name; int n; int window; } modes [] = {
         { "1 in flight", N_SERIAL, 1 },
         { "64 in flight", N_PIPELINED, IN_FLIGHT },
@@ -672,10 +529,13 @@ main (void)
                 curve_rps, (double) curve_us / modes [i].n, cratio,
                 cratio >= 0.80 ? "ok" : "BELOW");
         raw_curve [i] = (double) raw_us / (double) rawc_us;
+        curve_raw [i] = (double) rawc_us / (double) curve_us;
         fflush (stdout);
     }
     printf ("libzmq's own CURVE, raw client and server as above: raw CURVE / raw plaintext = "
             "%.2f (1 in flight), %.2f (64 in flight)\n", raw_curve [0], raw_curve [1]);
+    printf ("bus over CURVE / raw over CURVE (like with like, as the daemons run): "
+            "%.2f (1 in flight), %.2f (64 in flight)\n", curve_raw [0], curve_raw [1]);
     if (getenv ("BENCH_HYBRID")) {
         int64_t best = INT64_MAX;
         for (int rep = 0; rep < REPEATS; rep++) {
@@ -687,7 +547,7 @@ main (void)
     kill (servers, SIGTERM);
     waitpid (servers, NULL, 0);
 
-    s_memory ();
+    bench_bus_memory (s_body, s_body_len);
     s_keys_remove ();
     meso_curve_shutdown ();
     return 0;

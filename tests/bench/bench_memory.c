@@ -9,8 +9,12 @@
  * environment, else the harness's); the load is Health (one per-worker
  * database ping) and events.Head (one small read), spread evenly over the
  * five, 64 in flight per daemon, as fast as the machine allows.
- * MESO_BENCH_N changes the total (default 1000000). Needs PostgreSQL: run
- * through tests/bench/run.sh memory. */
+ * MESO_BENCH_N changes the total (default 1000000). RssAnon is read at
+ * checkpoints (50k, 200k, 500k, 1M, 2M requests in all, those up to the
+ * total, and the total), so that "flat" can be read off the output: a
+ * leak grows at every checkpoint, a bounded cache or allocator state
+ * grows early and then stays. Needs PostgreSQL: run through
+ * tests/bench/run.sh memory. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,13 +26,29 @@
 
 #define NDAEMONS 5
 #define INFLIGHT 64
+#define NCHECKS 6
 
 typedef struct {
     const char *name;
     char ep[256];
     pid_t pid;
+    meso_bus_client_t *client;
     long rss_idle, pss_idle, rss_load, pss_load;
+    long rss_at[NCHECKS];       /* RssAnon at each checkpoint */
 } daemon_t;
+
+/* The checkpoints up to total, ending with total; returns how many. */
+static int
+s_checkpoints (long total, long *at)
+{
+    static const long marks[] = { 50000, 200000, 500000, 1000000, 2000000 };
+    int n = 0;
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0] && n < NCHECKS - 1; i++)
+        if (marks[i] < total)
+            at[n++] = marks[i];
+    at[n++] = total;
+    return n;
+}
 
 static long
 s_pss_kb (pid_t pid)
@@ -57,8 +77,11 @@ s_spawn (const char *name, const char *role, const char *ep, const char *a1, con
     snprintf (path, sizeof path, "bin/%s", name);
     const char *argv[] = { name, db, bind, "--log-level=warn", a1, a2, a3, NULL };
     pid_t pid = mt_spawn (path, argv, NULL);
-    if (pid > 0 && mt_wait_healthy (ep, 10000) != 0)
+    /* A minute: a daemon may run under valgrind (see run.sh memory). */
+    if (pid > 0 && mt_wait_healthy (ep, 60000) != 0) {
+        mt_stop (pid, SIGKILL);
         return -1;
+    }
     return pid;
 }
 
@@ -134,21 +157,31 @@ main (void)
         d[i].pss_idle = s_pss_kb (d[i].pid);
     }
 
-    int64_t t0 = meso_time_mono_ms ();
-    long ok = 0;
-    for (int i = 0; i < NDAEMONS; i++) {
-        meso_bus_client_t *c = mt_client (d[i].ep);
-        if (!c)
+    for (int i = 0; i < NDAEMONS; i++)
+        if (!(d[i].client = mt_client (d[i].ep)))
             return 1;
-        long share = total / NDAEMONS;
-        /* events.Head is a read of the stream heads; elsewhere Health. */
-        long got = s_load (c, i == 0 ? "events.Head" : "Health", share);
-        if (got != share)
-            fprintf (stderr, "bench_memory: meso-%s answered %ld of %ld OK\n", d[i].name, got, share);
-        ok += got;
-        meso_bus_client_destroy (&c);
+    long at[NCHECKS];
+    int nchecks = s_checkpoints (total, at);
+    int64_t t0 = meso_time_mono_ms ();
+    long ok = 0, done = 0;
+    for (int k = 0; k < nchecks; k++) {
+        for (int i = 0; i < NDAEMONS; i++) {
+            long share = (at[k] - done) / NDAEMONS;
+            /* events.Head is a read of the stream heads; elsewhere Health. */
+            long got = s_load (d[i].client, i == 0 ? "events.Head" : "Health", share);
+            if (got != share)
+                fprintf (stderr, "bench_memory: meso-%s answered %ld of %ld OK\n", d[i].name,
+                         got, share);
+            ok += got;
+        }
+        done = at[k];
+        mt_sleep_ms (200);
+        for (int i = 0; i < NDAEMONS; i++)
+            d[i].rss_at[k] = mt_rss_anon_kb (d[i].pid);
     }
     int64_t took = meso_time_mono_ms () - t0;
+    for (int i = 0; i < NDAEMONS; i++)
+        meso_bus_client_destroy (&d[i].client);
     mt_sleep_ms (1000);
     for (int i = 0; i < NDAEMONS; i++) {
         d[i].rss_load = mt_rss_anon_kb (d[i].pid);
@@ -164,6 +197,17 @@ main (void)
         printf ("  %-11s %9ld kB %9ld kB %+9ld kB %9ld kB %7ld kB\n", d[i].name, d[i].rss_idle,
                 d[i].rss_load, d[i].rss_load - d[i].rss_idle, d[i].pss_idle, d[i].pss_load);
     printf ("  target: RssAnon under 4096 kB idle, growth about 0 under load\n");
+    printf ("\nRssAnon (kB) of each daemon after n requests in all (flat: the same figure "
+            "from one checkpoint to the next):\n  %-11s %8s", "daemon", "idle");
+    for (int k = 0; k < nchecks; k++)
+        printf (" %7ldk", at[k] / 1000);
+    printf ("\n");
+    for (int i = 0; i < NDAEMONS; i++) {
+        printf ("  %-11s %8ld", d[i].name, d[i].rss_idle);
+        for (int k = 0; k < nchecks; k++)
+            printf (" %8ld", d[i].rss_at[k]);
+        printf ("\n");
+    }
     for (int i = NDAEMONS - 1; i >= 0; i--)
         mt_stop (d[i].pid, SIGTERM);
     return 0;

@@ -192,10 +192,11 @@ uint64_t meso_bus_server_served (meso_bus_server_t *self);
  * routing thread owns the ROUTER and only routes; each worker thread
  * serves one request at a time with state of its own (its connection, its
  * bus clients, its prepared statements), made by init in the worker's
- * thread. The routing thread hands a request to an idle worker only (no
- * request waits behind a slow one while another worker is idle); when all
- * are busy, requests wait in the ROUTER's queue. Replies leave in the
- * order they are ready; clients match them by request id. */
+ * thread. The routing thread puts requests on one queue that every
+ * worker takes from (no request waits behind a slow one while another
+ * worker is free), at most MESO_WORKER_QUEUE per worker; the rest wait in
+ * the ROUTER's queue. Replies leave in the order they are ready; clients
+ * match them by request id. */
 
 /* Makes worker index's handler arg (*worker_arg) and its connection (*db,
  * pinged by Health and used for audit rows) from arg. Runs in the
@@ -230,6 +231,14 @@ int meso_bus_server_workers (meso_bus_server_t *self);
 /* The count for a configured value: value itself when 1..MAX, else the
  * online cores (at most MAX). */
 int meso_bus_workers_resolve (long value);
+
+/* MESO_WORKER_QUEUE: requests a server's pool takes from the ROUTER per
+ * worker (being served or waiting for the next free worker); the rest
+ * wait in the ROUTER. The count for a configured value: the value when
+ * 1..MESO_BUS_QUEUE_MAX, else MESO_BUS_QUEUE_DEFAULT (NULL or "" too). */
+#define MESO_BUS_QUEUE_DEFAULT 4
+#define MESO_BUS_QUEUE_MAX 64
+int meso_bus_queue_resolve (const char *value);
 
 /* The send high-water mark a server gives each peer for a per-peer byte
  * budget: budget / MESO_BUS_MAX_FRAME replies, at least 1, at most 10000.
