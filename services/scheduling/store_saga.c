@@ -177,3 +177,40 @@ store_array_literal (char *out, size_t size, char *const *items, size_t n)
     if (used < size)
         snprintf (out + used, size - used, "}");
 }
+
+typedef struct {
+    const char *course_id;
+    int timeout_ms;
+    int got;
+} s_await_t;
+
+static int
+s_await_txn (meso_db_t *db, void *arg)
+{
+    s_await_t *a = arg;
+    char ms[16];
+    snprintf (ms, sizeof ms, "%d", a->timeout_ms);
+    const char *p[] = { ms, a->course_id };
+    PGresult *res = meso_db_query (db, "SELECT set_config ('lock_timeout', $1, true)", 1, p);
+    if (!res)
+        return -1;
+    PQclear (res);
+    res = meso_db_query (db, "SELECT pg_advisory_xact_lock(" LOCK_CLASS ", hashtext($1))", 1, p + 1);
+    if (!res) {
+        if (strcmp (meso_db_error (db)->sqlstate, "55P03") == 0)       /* lock_not_available */
+            a->got = 0;
+        return -1;
+    }
+    PQclear (res);
+    a->got = 1;
+    return 0;
+}
+
+int
+store_saga_await (meso_db_t *db, const char *course_id, int timeout_ms)
+{
+    s_await_t a = { course_id, timeout_ms, -1 };
+    if (meso_db_txn (db, MESO_DB_READ_COMMITTED, s_await_txn, &a) == 0)
+        return 1;
+    return a.got == 0 ? 0 : -1;
+}

@@ -11,7 +11,12 @@
  *     retry with the same key gets a consistent answer;
  *   - stock short midway: the booking is undone, and a Reserve of its
  *     appointments arriving late (queued by a process that died) is
- *     refused, so nothing stays held. */
+ *     refused, so nothing stays held;
+ *   - a retry of a booking reaching the other instance while the first
+ *     attempt is still running there (a client's resend after its attempt
+ *     timeout, as under load) waits for it and gets its reply, not
+ *     "in progress"; so does a first attempt whose key another instance
+ *     booked meanwhile. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +267,133 @@ test_stock_short_midway_undoes (void **state)
     fx_teardown (fx);
 }
 
+/* Sends BookCourse of two sessions for patient from day at 14:00 (key)
+ * on c, without waiting; rid the request id. */
+static void
+s_send_course (meso_bus_client_t *c, const char *patient, const char *day, const char *key, char *rid)
+{
+    Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
+    sp.clinic_id = "paris";
+    sp.patient_id = (char *) patient;
+    sp.grade = 2;
+    char *areas[] = { "thighs" };
+    sp.areas = areas;
+    sp.n_areas = 1;
+    sp.first_date = (char *) day;
+    sp.preferred_time = "14:00";
+    sp.sessions = 2;
+    sp.recipe_id = "lipo";
+    Meso__V1__BookCourseRequest rq = MESO__V1__BOOK_COURSE_REQUEST__INIT;
+    rq.spec = &sp;
+    assert_int_equal (meso_bus_client_send (c, "scheduling.BookCourse", &rq.base, key, 30000, rid), 0);
+}
+
+/* The reply to rid on c (within 20 s); its status, the course id in
+ * course, whether it was a stored reply in *replayed. */
+static int
+s_recv_course (meso_bus_client_t *c, const char *rid, char *course, bool *replayed)
+{
+    meso_result_t r = { 0 };
+    int64_t end = meso_time_mono_us () + 20 * INT64_C (1000000);
+    while (meso_time_mono_us () < end) {
+        meso_result_reset (&r);
+        if (meso_bus_client_recv (c, 500, &r) == 0 && r.reply && strcmp (r.reply->request_id, rid) == 0)
+            break;
+    }
+    assert_non_null (r.reply);
+    int status = r.status;
+    course[0] = '\0';
+    *replayed = r.reply->replayed;
+    if (status == MESO_OK) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        Meso__V1__BookCourseReply *out = meso__v1__book_course_reply__unpack (NULL, len, body);
+        assert_non_null (out);
+        snprintf (course, 40, "%s", out->course->course_id);
+        meso__v1__book_course_reply__free_unpacked (out, NULL);
+    }
+    else
+        printf ("# reply to %s: %s: %s\n", rid, meso_status_name (r.status), r.message);
+    meso_result_reset (&r);
+    return status;
+}
+
+/* A client's resend reaching the other instance while the booking runs on
+ * the first (as under load, after the 1 s attempt timeout), in both
+ * orders. Instance 0 holds its bookings after step 1 until the wait file
+ * is removed (MESO_SCHEDULING_TEST_WAIT_FILE, saga.c). */
+static void
+test_retry_on_other_instance_waits (void **state)
+{
+    fx_t *fx = fx_setup ("sched_fault_retry", 2);
+    fx_clinic (fx, "paris", "Europe/Paris", s_practs, 1, s_rooms, 1, true);
+    char wait[300], env1[340];
+    snprintf (wait, sizeof wait, "%s/sched-wait-%d", mt_build_dir (), (int) getpid ());
+    unlink (wait);
+    snprintf (env1, sizeof env1, "MESO_SCHEDULING_TEST_WAIT_FILE=%s", wait);
+    const char *env[] = { env1, NULL };
+    mt_stop (fx->sched_pid[0], SIGTERM);
+    fx->sched_pid[0] = fx_spawn_scheduling (fx, 0, env);
+    assert_int_equal (mt_wait_healthy (fx->sched_ep[0], 10000), 0);
+    meso_bus_client_t *a = mt_client (fx->sched_ep[0]), *b = mt_client (fx->sched_ep[1]);
+    char pat[40], day[11], rid_a[64], rid_b[64], course_a[40], course_b[40];
+    bool ra, rb;
+
+    /* 1. The resend arrives while the first attempt's course is pending:
+     * instance 0 inserts it and waits on inventory (stopped); the same
+     * request goes to instance 1, then inventory resumes. Instance 1
+     * answers with instance 0's booking, not "in progress". */
+    fx_patient (fx, "paris", NULL, false, pat);
+    fx_day (4, day);
+    const char *key = "retry-other-instance-1";
+    s_send_course (a, pat, day, key, rid_a);
+    assert_true (s_wait_file (wait, 10000));
+    assert_int_equal (kill (fx->inventory_pid, SIGSTOP), 0);
+    unlink (wait);
+    int64_t pending = 0;
+    for (int i = 0; i < 250 && pending == 0; i++) {
+        mt_sleep_ms (20);
+        pending = fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE idem_key = $1 AND status = 'pending'",
+                          key);
+    }
+    assert_int_equal (pending, 1);
+    s_send_course (b, pat, day, key, rid_b);
+    mt_sleep_ms (300);          /* instance 1 meets the booking in progress */
+    assert_int_equal (kill (fx->inventory_pid, SIGCONT), 0);
+    assert_int_equal (s_recv_course (a, rid_a, course_a, &ra), MESO_OK);
+    assert_int_equal (s_recv_course (b, rid_b, course_b, &rb), MESO_OK);
+    assert_false (ra);
+    assert_true (rb);
+    assert_string_equal (course_a, course_b);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE patient_id = $1", pat), 1);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment WHERE patient_id = $1"
+                              " AND status = 'booked'", pat), 2);
+
+    /* 2. The resend books first: instance 0 holds the first attempt
+     * before its pending insert while instance 1 books the same request;
+     * instance 0 then meets the key's course and answers with its reply. */
+    char pat2[40];
+    fx_patient (fx, "paris", NULL, false, pat2);
+    fx_day (40, day);
+    const char *key2 = "retry-other-instance-2";
+    s_send_course (a, pat2, day, key2, rid_a);
+    assert_true (s_wait_file (wait, 10000));
+    s_send_course (b, pat2, day, key2, rid_b);
+    assert_int_equal (s_recv_course (b, rid_b, course_b, &rb), MESO_OK);
+    assert_false (rb);
+    unlink (wait);
+    assert_int_equal (s_recv_course (a, rid_a, course_a, &ra), MESO_OK);
+    assert_true (ra);
+    assert_string_equal (course_a, course_b);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE patient_id = $1", pat2), 1);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment WHERE patient_id = $1"
+                              " AND status = 'booked'", pat2), 2);
+    fx_check_complete_or_absent (fx);
+    meso_bus_client_destroy (&a);
+    meso_bus_client_destroy (&b);
+    fx_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -269,6 +401,7 @@ main (void)
         cmocka_unit_test (test_fifty_clients_never_double_book),
         cmocka_unit_test (test_kill_at_each_saga_step),
         cmocka_unit_test (test_stock_short_midway_undoes),
+        cmocka_unit_test (test_retry_on_other_instance_waits),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
