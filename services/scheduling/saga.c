@@ -104,10 +104,11 @@ saga_pause_point (scheduling_t *self, int step)
 
 /* One statement, no transaction: the key's stored reply (replayed), the
  * key used for another request (refused), or a booking with the key still
- * pending (refused: ABORTED, retry later). Not a claim: two requests with
- * one key that both pass here still book once, since the course's unique
- * idempotency index lets one insert its course and the other gets
- * ABORTED, and the final step claims the key in its transaction. The
+ * pending (ABORTED, which s_replay_wait turns into a wait). Not a claim:
+ * two requests with one key that both pass here still book once, since
+ * the course's unique idempotency index lets one insert its course and
+ * the other fails its insert (and waits for the first: saga_book), and
+ * the final step claims the key in its transaction. The
  * request hash is meso_idem_claim's: sha256(method || '\0' || body).
  * Returns 1 answered (reply set), 0 new, -1 error (reply set), 2 in
  * progress (reply ABORTED, the pending course in course, >= 40 bytes). */
