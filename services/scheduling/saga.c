@@ -2,13 +2,12 @@
  * inventory, and its recovery after a crash.
  *
  *   0. replay: a request whose idempotency key already booked gets the
- *      stored reply; a key whose booking is still running in a live
- *      process (the client's resend after its attempt timeout, reaching
- *      another instance or worker) waits for it, up to the request's
- *      deadline, and gets its reply: a retry gets the same reply (DESIGN
- *      "The wire protocol"); a key whose booking was left pending by a
- *      process that died is refused (ABORTED, retry later: recovery
- *      finishes it);
+ *      stored reply; a key whose booking is still running is refused
+ *      (ABORTED with the reason "in_progress": the client library keeps
+ *      waiting for the running attempt's reply and resending, since that
+ *      is mostly its own resend reaching another instance or worker, see
+ *      bus_client.c; a booking left pending by a dead process is finished
+ *      by recovery, and a resend then gets its stored reply);
  *   1. inventory.GetRecipe for the cocktail (the recipes are inventory's:
  *      scheduling never reads its tables; the version it returns is the one
  *      the appointments record and Reserve uses), then screening.Check for
@@ -104,16 +103,14 @@ saga_pause_point (scheduling_t *self, int step)
 
 /* One statement, no transaction: the key's stored reply (replayed), the
  * key used for another request (refused), or a booking with the key still
- * pending (ABORTED, which s_replay_wait turns into a wait). Not a claim:
- * two requests with one key that both pass here still book once, since
- * the course's unique idempotency index lets one insert its course and
- * the other fails its insert (and waits for the first: saga_book), and
- * the final step claims the key in its transaction. The
+ * pending (refused: ABORTED, retry later). Not a claim: two requests with
+ * one key that both pass here still book once, since the course's unique
+ * idempotency index lets one insert its course and the other gets
+ * ABORTED, and the final step claims the key in its transaction. The
  * request hash is meso_idem_claim's: sha256(method || '\0' || body).
- * Returns 1 answered (reply set), 0 new, -1 error (reply set), 2 in
- * progress (reply ABORTED, the pending course in course, >= 40 bytes). */
+ * Returns 1 answered (reply set), 0 new, -1 error (reply set). */
 static int
-s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply, char *course)
+s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
 {
     const char *method = req->method ? req->method : "";
     size_t mlen = strlen (method);
@@ -161,8 +158,8 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply, char
     else if (!PQgetisnull (res, 0, 4)) {
         meso_reply_error (reply, MESO_ABORTED, "the booking with this idempotency key is still in progress");
         meso_reply_detail (reply, "course %s; retry in a few seconds", PQgetvalue (res, 0, 4));
-        snprintf (course, 40, "%s", PQgetvalue (res, 0, 4));
-        rc = 2;
+        meso_reply_reason (reply, MESO_REASON_IN_PROGRESS, "idempotency_key",
+                           "a booking with this key is running; its reply answers this request");
     }
     else
         rc = 0;
@@ -170,36 +167,12 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply, char
     return rc;
 }
 
-#define SAGA_AWAIT_MAX_MS 30000
-
-/* s_replay, waiting for a booking of the key in progress: when its
- * process ends it (its advisory lock freed), the stored reply is replayed
- * or, the booking undone, the request is new. Still pending after the
- * wait (its process died: recovery's) or past the deadline: ABORTED.
- * Returns as s_replay, never 2. */
-static int
-s_replay_wait (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply)
-{
-    char course[40];
-    int rc = s_replay (self->db, req, reply, course);
-    if (rc != 2)
-        return rc;
-    int ms = req->deadline_ms ? (int) req->deadline_ms : self->call_deadline_ms;
-    if (ms <= 0 || ms > SAGA_AWAIT_MAX_MS)
-        ms = SAGA_AWAIT_MAX_MS;
-    if (store_saga_await (self->db, course, ms) != 1)
-        return 1;
-    meso_reply_reset (reply);
-    rc = s_replay (self->db, req, reply, course);
-    return rc == 2 ? 1 : rc;
-}
-
 bool
 saga_replayed (scheduling_t *self, const Meso__V1__Request *req, meso_reply_t *reply)
 {
     if (!req->idempotency_key || !req->idempotency_key[0])
         return false;
-    return s_replay_wait (self, req, reply) != 0;
+    return s_replay (self->db, req, reply) != 0;
 }
 
 /* ------------------------------------------------- step 2: pending rows */
@@ -210,7 +183,6 @@ typedef struct {
     int recipe_version;
     meso_reply_t *reply;
     int conflict;                       /* the slot refused as taken, -1 none */
-    bool key_taken;                     /* another booking of the key inserted its course */
 } s_insert_t;
 
 static int
@@ -267,9 +239,10 @@ s_insert_txn (meso_db_t *db, void *arg)
     return 0;
 db_error:
     if (strcmp (meso_db_error (db)->sqlstate, "23505") == 0) {
-        x->key_taken = true;
         meso_reply_error (x->reply, MESO_ABORTED,
                           "a booking with this idempotency key is in progress; retry in a few seconds");
+        meso_reply_reason (x->reply, MESO_REASON_IN_PROGRESS, "idempotency_key",
+                           "a booking with this key is running; its reply answers this request");
     }
     else
         meso_reply_db_error (x->reply, db, "booking");
@@ -440,7 +413,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
 {
     const Meso__V1__Request *req = b->req;
     bool keyed = req->idempotency_key && req->idempotency_key[0];
-    if (keyed && s_replay_wait (self, req, reply) != 0)
+    if (keyed && s_replay (self->db, req, reply) != 0)
         return;
 
     /* Step 1: the recipe's ingredients (inventory's latest version, which
@@ -460,7 +433,7 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
     saga_pause_point (self, 1);
 
     /* Step 2: pending appointments, under this process's lock. */
-    s_insert_t ins = { b, "", version, reply, -1, false };
+    s_insert_t ins = { b, "", version, reply, -1 };
     if (meso_uuid_v4 (ins.course_id) != 0) {
         meso_reply_error (reply, MESO_INTERNAL, "no randomness for ids");
         return;
@@ -490,15 +463,6 @@ saga_book (scheduling_t *self, sched_booking_t *b, meso_reply_t *reply)
             continue;
         }
         store_saga_unlock (self->db, ins.course_id);
-        /* The same key's other booking passed step 0 with this one and
-         * inserted first: its reply once it ends (undone: ABORTED stands,
-         * a retry books). */
-        if (ins.key_taken && keyed) {
-            meso_reply_reset (reply);
-            if (s_replay_wait (self, req, reply) == 0)
-                meso_reply_error (reply, MESO_ABORTED,
-                                  "a booking with this idempotency key was undone meanwhile; retry");
-        }
         return;
     }
     saga_pause_point (self, 2);

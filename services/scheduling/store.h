@@ -199,10 +199,6 @@ int store_retreatment_mark (meso_db_t *db, const char *course_id);
  * running its booking. lock waits (try_only: does not); 1 got, 0 not, -1. */
 int store_saga_lock (meso_db_t *db, const char *course_id, bool try_only);
 void store_saga_unlock (meso_db_t *db, const char *course_id);
-/* Waits up to timeout_ms until no process holds the course's lock (its
- * booking ended: committed or undone, or its process died), taking and
- * releasing it in one transaction. 1 free, 0 still held, -1 error. */
-int store_saga_await (meso_db_t *db, const char *course_id, int timeout_ms);
 
 /* The idempotency key's state for a booking: columns method, hash
  * matches, reply is null, reply, pending course_id (see saga.c s_replay).
