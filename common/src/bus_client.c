@@ -13,6 +13,15 @@
  *   key): the server's idempotency store turns "maybe twice" into "once".
  *   With several endpoints the DEALER round-robins, so the resend goes to
  *   another instance when one died.
+ * - A resend may reach another instance (or worker) while the first
+ *   attempt is still running there; a service whose work spans several
+ *   transactions (scheduling's booking saga) then answers ABORTED with the
+ *   reason MESO_REASON_IN_PROGRESS. That is not the answer: the running
+ *   attempt's reply carries the same request id. So such a reply is kept
+ *   and the call goes on waiting and resending (a later resend gets the
+ *   stored reply); only at the deadline is it returned, as the last word.
+ *   The server does not wait instead: a worker blocked on another
+ *   instance's booking could wait on one blocked the same way there.
  * - Request ids are "<pid>-<random>-<counter>": unique across the clients
  *   of one process (one counter per process) and, thanks to the random
  *   part, across processes that reuse a pid.
@@ -289,6 +298,19 @@ s_send (meso_bus_client_t *self, size_t size)
  * second receive, and this runs for every reply. Returns 1 with *out set,
  * 0 when nothing (usable) came or a signal interrupted the wait, -1 on a
  * socket error. */
+/* True when reply says the request's key is being served by another
+ * attempt right now (see the top). */
+static bool
+s_in_progress (const Meso__V1__Reply *reply)
+{
+    if (reply->status != MESO__V1__STATUS__STATUS_ABORTED)
+        return false;
+    for (size_t i = 0; i < reply->n_reasons; i++)
+        if (reply->reasons [i]->code && strcmp (reply->reasons [i]->code, MESO_REASON_IN_PROGRESS) == 0)
+            return true;
+    return false;
+}
+
 static int
 s_recv_reply (meso_bus_client_t *self, bool wait, Meso__V1__Reply **out)
 {
@@ -375,6 +397,7 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
     int64_t deadline = zclock_mono () + deadline_ms;
     int attempts = 0;
     bool sent_ok = false;
+    Meso__V1__Reply *in_progress = NULL;       /* kept, the answer if nothing better comes */
     while (zclock_mono () < deadline) {
         if (s_send (self, size) < 0) {
             if (zmq_errno () == ETERM)
@@ -383,6 +406,8 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
              * once, which a server still starting may do): no point
              * waiting for the deadline. */
             if (self->watch && meso_bus_watch_refused (self->watch, self->n_endpoints)) {
+                if (in_progress)
+                    meso__v1__reply__free_unpacked (in_progress, NULL);
                 result->status = MESO_UNAUTHENTICATED;
                 snprintf (result->message, sizeof result->message,
                           "%s: not authorised by %s", method, meso_bus_watch_why (self->watch));
@@ -409,6 +434,8 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
                 break;
             if (rc == 0) {
                 if (zsys_interrupted) {
+                    if (in_progress)
+                        meso__v1__reply__free_unpacked (in_progress, NULL);
                     result->status = MESO_CANCELLED;
                     snprintf (result->message, sizeof result->message,
                               "%s to %s interrupted", method, self->endpoints);
@@ -417,12 +444,24 @@ meso_bus_client_call (meso_bus_client_t *self, const char *method,
                 continue;       /* timed out (left <= 0 next) or a stray frame */
             }
             if (strcmp (reply->request_id, request_id) == 0) {
+                if (s_in_progress (reply)) {
+                    if (in_progress)
+                        meso__v1__reply__free_unpacked (in_progress, NULL);
+                    in_progress = reply;
+                    continue;
+                }
+                if (in_progress)
+                    meso__v1__reply__free_unpacked (in_progress, NULL);
                 s_result_fill (result, reply);
                 return result->status == MESO_OK ? 0 : -1;
             }
             /* A late reply to an earlier attempt or call: not ours. */
             meso__v1__reply__free_unpacked (reply, NULL);
         }
+    }
+    if (in_progress) {
+        s_result_fill (result, in_progress);
+        return -1;
     }
     if (sent_ok) {
         result->status = MESO_DEADLINE_EXCEEDED;

@@ -3,7 +3,11 @@
  *
  *   0. replay: a request whose idempotency key already booked gets the
  *      stored reply; a key whose booking is still running is refused
- *      (ABORTED, retry later);
+ *      (ABORTED with the reason "in_progress": the client library keeps
+ *      waiting for the running attempt's reply and resending, since that
+ *      is mostly its own resend reaching another instance or worker, see
+ *      bus_client.c; a booking left pending by a dead process is finished
+ *      by recovery, and a resend then gets its stored reply);
  *   1. inventory.GetRecipe for the cocktail (the recipes are inventory's:
  *      scheduling never reads its tables; the version it returns is the one
  *      the appointments record and Reserve uses), then screening.Check for
@@ -154,6 +158,8 @@ s_replay (meso_db_t *db, const Meso__V1__Request *req, meso_reply_t *reply)
     else if (!PQgetisnull (res, 0, 4)) {
         meso_reply_error (reply, MESO_ABORTED, "the booking with this idempotency key is still in progress");
         meso_reply_detail (reply, "course %s; retry in a few seconds", PQgetvalue (res, 0, 4));
+        meso_reply_reason (reply, MESO_REASON_IN_PROGRESS, "idempotency_key",
+                           "a booking with this key is running; its reply answers this request");
     }
     else
         rc = 0;
@@ -232,9 +238,12 @@ s_insert_txn (meso_db_t *db, void *arg)
     }
     return 0;
 db_error:
-    if (strcmp (meso_db_error (db)->sqlstate, "23505") == 0)
+    if (strcmp (meso_db_error (db)->sqlstate, "23505") == 0) {
         meso_reply_error (x->reply, MESO_ABORTED,
                           "a booking with this idempotency key is in progress; retry in a few seconds");
+        meso_reply_reason (x->reply, MESO_REASON_IN_PROGRESS, "idempotency_key",
+                           "a booking with this key is running; its reply answers this request");
+    }
     else
         meso_reply_db_error (x->reply, db, "booking");
     return -1;

@@ -5,7 +5,10 @@
 #   tests/bench/run.sh            all benchmarks
 #   tests/bench/run.sh bus        only bench_bus (no database needed)
 #   tests/bench/run.sh events     only bench_events
-#   tests/bench/run.sh scheduling only bench_scheduling (needs pgbench);
+#   tests/bench/run.sh scheduling only bench_scheduling (needs pgbench
+#                                 and psql): bookings through the daemons
+#                                 beside their own SQL (booking.pgbench)
+#                                 and the essential work (essential.pgbench);
 #                                 MESO_BENCH_INSTANCES=1,4 (the default)
 #                                 lists the booking configurations: n
 #                                 scheduling instances, n/2 (>= 1) each of

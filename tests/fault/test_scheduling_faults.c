@@ -11,7 +11,12 @@
  *     retry with the same key gets a consistent answer;
  *   - stock short midway: the booking is undone, and a Reserve of its
  *     appointments arriving late (queued by a process that died) is
- *     refused, so nothing stays held. */
+ *     refused, so nothing stays held;
+ *   - a client's resend of a booking reaching the other instance while
+ *     the first attempt is still running there (after its attempt
+ *     timeout, as under load) ends with the booking's reply, not "in
+ *     progress"; so does a first attempt whose key the resend booked
+ *     meanwhile. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -262,6 +267,140 @@ test_stock_short_midway_undoes (void **state)
     fx_teardown (fx);
 }
 
+/* A BookCourse of two sessions for patient from day at 14:00, called with
+ * key through c as a client does (resending after each 1 s attempt, up to
+ * 20 s); its status, course id and whether the reply was a stored one. */
+typedef struct {
+    meso_bus_client_t *c;
+    const char *patient, *day, *key;
+    int status;
+    bool replayed;
+    char course[40];
+    char message[256];
+} s_course_call_t;
+
+static void *
+s_course_call (void *arg)
+{
+    s_course_call_t *x = arg;
+    Meso__V1__CourseSpec sp = MESO__V1__COURSE_SPEC__INIT;
+    sp.clinic_id = "paris";
+    sp.patient_id = (char *) x->patient;
+    sp.grade = 2;
+    char *areas[] = { "thighs" };
+    sp.areas = areas;
+    sp.n_areas = 1;
+    sp.first_date = (char *) x->day;
+    sp.preferred_time = "14:00";
+    sp.sessions = 2;
+    sp.recipe_id = "lipo";
+    Meso__V1__BookCourseRequest rq = MESO__V1__BOOK_COURSE_REQUEST__INIT;
+    rq.spec = &sp;
+    meso_result_t r = { 0 };
+    meso_bus_client_call (x->c, "scheduling.BookCourse", &rq.base, x->key, 20000, &r);
+    x->status = r.status;
+    x->replayed = r.reply && r.reply->replayed;
+    snprintf (x->message, sizeof x->message, "%s", r.message);
+    x->course[0] = '\0';
+    if (r.status == MESO_OK) {
+        size_t len;
+        const uint8_t *body = meso_result_body (&r, &len);
+        Meso__V1__BookCourseReply *out = meso__v1__book_course_reply__unpack (NULL, len, body);
+        if (out) {
+            snprintf (x->course, sizeof x->course, "%s", out->course->course_id);
+            meso__v1__book_course_reply__free_unpacked (out, NULL);
+        }
+    }
+    else
+        printf ("# BookCourse %s: %s: %s\n", x->key, meso_status_name (r.status), r.message);
+    meso_result_reset (&r);
+    return NULL;
+}
+
+/* A client's resend reaching the other instance while its first attempt
+ * is still running there (as under load, after the 1 s attempt timeout),
+ * in both orders: the answer is the booking, never "in progress".
+ * Instance 0 holds its bookings after step 1 until the wait file is
+ * removed (MESO_SCHEDULING_TEST_WAIT_FILE, saga.c). */
+static void
+test_retry_on_other_instance_waits (void **state)
+{
+    fx_t *fx = fx_setup ("sched_fault_retry", 2);
+    fx_clinic (fx, "paris", "Europe/Paris", s_practs, 1, s_rooms, 1, true);
+    char wait[300], env1[340];
+    snprintf (wait, sizeof wait, "%s/sched-wait-%d", mt_build_dir (), (int) getpid ());
+    unlink (wait);
+    snprintf (env1, sizeof env1, "MESO_SCHEDULING_TEST_WAIT_FILE=%s", wait);
+    const char *env[] = { env1, NULL };
+    mt_stop (fx->sched_pid[0], SIGTERM);
+    fx->sched_pid[0] = fx_spawn_scheduling (fx, 0, env);
+    assert_int_equal (mt_wait_healthy (fx->sched_ep[0], 10000), 0);
+    meso_bus_client_t *a = mt_client (fx->sched_ep[0]), *b = mt_client (fx->sched_ep[1]);
+    char pat[40], day[11];
+    pthread_t th;
+
+    /* 1. The first attempt's course is pending on instance 0 (held after
+     * step 1, then waiting on inventory, stopped); the same request, key
+     * and all, goes to instance 1, which answers "in progress" until
+     * inventory resumes and instance 0 finishes: the call then gets the
+     * booking's stored reply. */
+    fx_patient (fx, "paris", NULL, false, pat);
+    fx_day (4, day);
+    s_course_call_t first = { a, pat, day, "retry-other-instance-1", -1, false, "", "" };
+    assert_int_equal (pthread_create (&th, NULL, s_course_call, &first), 0);
+    assert_true (s_wait_file (wait, 10000));
+    assert_int_equal (kill (fx->inventory_pid, SIGSTOP), 0);
+    unlink (wait);
+    int64_t pending = 0;
+    for (int i = 0; i < 250 && pending == 0; i++) {
+        mt_sleep_ms (20);
+        pending = fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE idem_key = $1 AND status = 'pending'",
+                          first.key);
+    }
+    assert_int_equal (pending, 1);
+    s_course_call_t retry = { b, pat, day, first.key, -1, false, "", "" };
+    pthread_t th2;
+    assert_int_equal (pthread_create (&th2, NULL, s_course_call, &retry), 0);
+    mt_sleep_ms (1500);         /* instance 1 answers "in progress" meanwhile */
+    assert_int_equal (kill (fx->inventory_pid, SIGCONT), 0);
+    pthread_join (th, NULL);
+    pthread_join (th2, NULL);
+    assert_int_equal (first.status, MESO_OK);
+    assert_int_equal (retry.status, MESO_OK);
+    assert_true (retry.replayed);
+    assert_string_equal (first.course, retry.course);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE patient_id = $1", pat), 1);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment WHERE patient_id = $1"
+                              " AND status = 'booked'", pat), 2);
+
+    /* 2. The resend books first: instance 0 holds the first attempt before
+     * its pending insert while instance 1 books the same request; instance
+     * 0's insert then meets the key's course ("in progress"), and the
+     * call's next resend gets the stored reply. */
+    char pat2[40];
+    fx_patient (fx, "paris", NULL, false, pat2);
+    fx_day (40, day);
+    s_course_call_t held = { a, pat2, day, "retry-other-instance-2", -1, false, "", "" };
+    assert_int_equal (pthread_create (&th, NULL, s_course_call, &held), 0);
+    assert_true (s_wait_file (wait, 10000));
+    s_course_call_t other = { b, pat2, day, held.key, -1, false, "", "" };
+    s_course_call (&other);
+    assert_int_equal (other.status, MESO_OK);
+    assert_false (other.replayed);
+    unlink (wait);
+    pthread_join (th, NULL);
+    assert_int_equal (held.status, MESO_OK);
+    assert_true (held.replayed);
+    assert_string_equal (held.course, other.course);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.course WHERE patient_id = $1", pat2), 1);
+    assert_int_equal (fx_sql (fx, "SELECT count(*) FROM scheduling.appointment WHERE patient_id = $1"
+                              " AND status = 'booked'", pat2), 2);
+    fx_check_complete_or_absent (fx);
+    meso_bus_client_destroy (&a);
+    meso_bus_client_destroy (&b);
+    fx_teardown (fx);
+}
+
 int
 main (void)
 {
@@ -269,6 +408,7 @@ main (void)
         cmocka_unit_test (test_fifty_clients_never_double_book),
         cmocka_unit_test (test_kill_at_each_saga_step),
         cmocka_unit_test (test_stock_short_midway_undoes),
+        cmocka_unit_test (test_retry_on_other_instance_waits),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -60,6 +60,12 @@ void meso_reply_detail (meso_reply_t *reply, const char *fmt, ...)
 void meso_reply_reason (meso_reply_t *reply, const char *code, const char *field,
                         const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+/* The reason code of an ABORTED reply saying that a request with the same
+ * idempotency key is being served right now (a booking saga running): a
+ * client that resent its request after an attempt timeout meets its own
+ * first attempt. meso_bus_client_call keeps waiting (and resending) for
+ * that attempt's reply until its deadline instead of returning it. */
+#define MESO_REASON_IN_PROGRESS "in_progress"
 /* Back to OK with no body, message, detail or reasons (a transaction
  * callback calls this at its start, since it may run more than once). */
 void meso_reply_reset (meso_reply_t *reply);
