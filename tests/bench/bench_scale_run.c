@@ -45,14 +45,21 @@ s_fig (int64_t *us, int n, int failed, scale_fig_t *out)
     out->p99 = (double) us[(int) (0.99 * (n - 1) + 0.5)] / 1000.0;
 }
 
-/* A setup call with a fresh key; the status. */
+/* A setup call with a fresh key (the same key again when it is retried:
+ * a daemon that has just started on a large database may answer
+ * UNAVAILABLE while its caches are cold); the status. */
 static int
 s_call (meso_bus_client_t *c, const char *method, const ProtobufCMessage *body, meso_result_t *r)
 {
     char key[64];
     snprintf (key, sizeof key, "scale-setup-%d-%d", (int) getpid (), ++s_key);
-    meso_result_reset (r);
-    meso_bus_client_call (c, method, body, key, 20000, r);
+    for (int attempt = 0; attempt < 5; attempt++) {
+        meso_result_reset (r);
+        meso_bus_client_call (c, method, body, key, 20000, r);
+        if (r->status != MESO_UNAVAILABLE && r->status != MESO_DEADLINE_EXCEEDED)
+            break;
+        mt_sleep_ms (1000);
+    }
     if (r->status != MESO_OK)
         fprintf (stderr, "bench_scale: %s: %s: %s\n", method, meso_status_name (r->status), r->message);
     return r->status;

@@ -27,7 +27,7 @@
 --   events.log: each session's life, numbered as the events daemon does
 --   (gapless global and per-stream sequences in time order), each payload
 --   a packed meso.v1.Event with its typed payload: session.booked,
---   stock.reserved, session.reminder_due, then session.started,
+--   stock.reserved, session.reminder_due (48 h before), then session.started,
 --   session.completed, stock.consumed, billing.invoice_issued,
 --   billing.payment_received for a completed one, session.cancelled or
 --   session.no_show and stock.released otherwise; plus
@@ -179,6 +179,16 @@ SELECT clinic_id, appointment_id, course_id, patient_id, practitioner_id, 'r' ||
 FROM s ORDER BY clinic_id, r, h, starts;
 DO $$ DECLARE d text; BEGIN FOR d IN SELECT make FROM appt_gist LOOP EXECUTE d; END LOOP; END $$;
 
+-- The reminders already decided (the default leads, 48 h and 2 h): the
+-- sessions still to come that one is due for. The 48 h one went out
+-- (session.reminder_due below, for every session); the 2 h one is marked
+-- superseded.
+INSERT INTO scheduling.reminder_sent (clinic_id, appointment_id, lead_minutes, starts_at, outcome, decided_at)
+SELECT clinic_id, appointment_id, lead, starts, CASE lead WHEN 2880 THEN 'sent' ELSE 'superseded' END,
+       starts - lead * interval '1 minute'
+FROM s, unnest (ARRAY[2880, 120]) lead
+WHERE st = 'booked' AND starts > now () AND starts - lead * interval '1 minute' < now ();
+
 -- ------------------------------------------------------------ screening
 CREATE TEMP TABLE pt AS
 SELECT clinic_id, patient_id, row_number () OVER (ORDER BY patient_id) AS n
@@ -193,10 +203,20 @@ FROM pt;
 INSERT INTO screening.screenings (patient_id, clinic_id, screened_at, screened_on, pregnancy, breastfeeding,
     diabetes, active_infection, septicaemia, immunocompromised, liver_failure, kidney_failure,
     coagulation_disorder, menstrual_disorder, cancer, heart_arrhythmia, blood_clots, height_mm, weight_g,
-    verdict, valid_until, max_age, bmi_obesity_x10, validity_days, record)
+    verdict, valid_until, max_age, bmi_obesity_x10, validity_days, id, record)
 SELECT patient_id::uuid, clinic_id, now () - interval '10 days', current_date - 10, false, false, false, false,
        false, false, false, false, false, false, false, false, false, 1650, 62000, 'eligible',
-       current_date + 200, 70, 300, 210, '\x'
+       current_date + 200, 70, 300, 210, md5 ('scr' || patient_id)::uuid,
+       -- The packed meso.v1.Screening: ids, when, the answers (13 times
+       -- ANSWER_NO, height 1650 mm, weight 62000 g, thighs grade 2),
+       -- eligible, valid until.
+       pg_temp.ps (1, md5 ('scr' || patient_id)::uuid::text) || pg_temp.ps (2, patient_id)
+       || pg_temp.ps (3, clinic_id) || pg_temp.pt (4, pg_temp.us (now () - interval '10 days'))
+       || pg_temp.ps (5, to_char (current_date - 10, 'YYYY-MM-DD'))
+       || pg_temp.pb (6, decode ('0801100118012001280130013801400148015001580160016801'
+                                 || 'b801f20cc001b0e403', 'hex')
+                         || pg_temp.pb (25, pg_temp.ps (1, 'thighs') || pg_temp.pv (2, 2)))
+       || pg_temp.pv (7, 1) || pg_temp.ps (9, to_char (current_date + 200, 'YYYY-MM-DD'))
 FROM pt;
 INSERT INTO screening.consent_texts (clinic_id, treatment, version, body, sha256)
 SELECT clinic_id, 'body_mesotherapy', 1, 'I consent (' || clinic_id || ').',
@@ -283,8 +303,9 @@ SELECT 'stock', 'stock.reserved', clinic_id, time_zone, booked_at, pg_temp.vi (6
        || pg_temp.pb (4, pg_temp.ps (1, 'caffeine') || pg_temp.pv (2, 1) || pg_temp.pv (3, 1000) || pg_temp.ps (4, 'lot-' || clinic_id))
 FROM s
 UNION ALL
-SELECT 'session', 'session.reminder_due', clinic_id, time_zone, starts - interval '1 day', pg_temp.vi (30 * 8 + 2), pg_temp.pb (1, info)
-FROM s WHERE st IN ('booked', 'completed', 'no_show') AND starts - interval '1 day' < now ()
+SELECT 'session', 'session.reminder_due', clinic_id, time_zone, starts - interval '2 days', pg_temp.vi (30 * 8 + 2),
+       pg_temp.pb (1, info) || pg_temp.pv (2, 2880)
+FROM s WHERE st IN ('booked', 'completed', 'no_show') AND starts - interval '2 days' < now ()
 UNION ALL
 SELECT 'session', 'session.started', clinic_id, time_zone, starts, pg_temp.vi (23 * 8 + 2),
        pg_temp.pb (1, info) || pg_temp.pt (2, starts_us) FROM s WHERE st = 'completed'
