@@ -31,6 +31,16 @@
 #                                 local receiver, deliveries/s and
 #                                 commit-to-delivery p50/p99;
 #                                 MESO_BENCH_RATE events/s (50)
+#   tests/bench/run.sh scale      only bench_scale (needs psql): the same
+#                                 requests on a small database and on a
+#                                 generated chain of 100 clinics over 2
+#                                 years (3 million sessions, 20 million
+#                                 events, 10 million idempotency keys),
+#                                 p50/p99 side by side; MESO_BENCH_SCALE
+#                                 (0..1] sizes the chain, MESO_BENCH_KEEP=1
+#                                 times again on the kept databases;
+#                                 not part of "all" (it generates for
+#                                 minutes)
 #   tests/bench/run.sh memory     only bench_memory: each daemon's RssAnon
 #                                 and PSS idle and after a million
 #                                 requests (MESO_BENCH_N), with
@@ -86,4 +96,8 @@ fi
 if [ "$which" = all ] || [ "$which" = memory ]; then
     [ $pg_started -eq 1 ] || start_pg
     "$BUILD/tests/bench/bench_memory"
+fi
+if [ "$which" = scale ]; then
+    start_pg
+    "$BUILD/tests/bench/bench_scale"
 fi
