@@ -144,6 +144,10 @@ for entry in "${SERVICES[@]}"; do
     fi
     extra=()
     [ "$svc" = events ] && extra+=(MESO_EVENTS_PUB_BIND=tcp://127.0.0.1:$((PB + 6)))
+    # A scheduling worker waits on screening and inventory for most of a
+    # booking's saga, so scheduling runs more workers than cores (README,
+    # Configuration: MESO_SCHEDULING_WORKERS).
+    [ "$svc" = scheduling ] && extra+=(MESO_WORKERS=${MESO_SCHEDULING_WORKERS:-8})
     # setsid: the daemon leaves this script's session, so closing the
     # terminal or ^C on a later command does not reach it.
     env "${ENV_COMMON[@]}" "${extra[@]}" \

@@ -227,6 +227,31 @@ s_spawn (const char *name, const char *role, const char *ep, const char *extra1,
     return mt_spawn (path, argv, NULL);
 }
 
+/* Scheduling's worker count as deployed (deploy/local/up.sh and
+ * docker-compose.yml give it MESO_SCHEDULING_WORKERS, default 8: its
+ * workers wait on screening and inventory for most of a booking). */
+int
+bs_sched_workers (void)
+{
+    const char *v = getenv ("MESO_SCHEDULING_WORKERS");
+    int n = v && *v ? atoi (v) : 8;
+    return n >= 1 && n <= 64 ? n : 8;
+}
+
+static pid_t
+s_spawn_workers (const char *name, const char *role, const char *ep, const char *extra1, const char *extra2,
+                 int workers)
+{
+    char conn[512], db[600], bind[2100], path[64], w[32];
+    mt_role_conninfo ("bench_scheduling", role, conn, sizeof conn);
+    snprintf (db, sizeof db, "--db=%s", conn);
+    snprintf (bind, sizeof bind, "--bind=%s", ep);
+    snprintf (path, sizeof path, "bin/%s", name);
+    snprintf (w, sizeof w, "--workers=%d", workers);
+    const char *argv[] = { name, db, bind, bs_log_level, extra1, extra2, w, NULL };
+    return mt_spawn (path, argv, NULL);
+}
+
 /* Stops every instance (scheduling first, so no booking is left half-way
  * by a missing screening or inventory) and frees the fleet. */
 void
@@ -296,7 +321,8 @@ bs_fleet_start (int nsch, int nscr, int ninv)
     static char scr[MAXINST * EPLEN + 16];
     snprintf (scr, sizeof scr, "--screening=%s", self->scr_list);
     for (int i = 0; i < nsch; i++) {
-        self->pid[self->npid++] = s_spawn ("meso-scheduling", "meso_scheduling", self->sch[i], scr, inv);
+        self->pid[self->npid++] = s_spawn_workers ("meso-scheduling", "meso_scheduling", self->sch[i], scr, inv,
+                                                   bs_sched_workers ());
         if (self->pid[self->npid - 1] < 0 || mt_wait_healthy (self->sch[i], 10000) != 0)
             goto fail;
     }

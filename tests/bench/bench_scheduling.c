@@ -12,7 +12,9 @@
  *      lot: the bookings do not conflict), one session after the other.
  *      Every daemon runs its worker pool (MESO_WORKERS from the
  *      environment, default one worker per core, each with its own
- *      connection). This runs once per configuration of
+ *      connection); scheduling runs as deployed, with
+ *      MESO_SCHEDULING_WORKERS (8) workers, since its workers wait on
+ *      screening and inventory for most of a booking. This runs once per configuration of
  *      MESO_BENCH_INSTANCES (default "1,4"): n scheduling instances with
  *      max(1, n/2) screening and as many inventory instances, each on its
  *      own endpoint; every scheduling instance is given the lists of
@@ -270,6 +272,9 @@ s_table (const booking_t *runs, int nconf, const bs_pgbench_t *own, const bs_pgb
 {
     printf ("scheduling: BookSession, %d concurrent client%s, %d s per row, distinct clinics"
             " (load average %s at the start)\n", s_nclients, s_nclients > 1 ? "s" : "", RUN_S, load);
+    const char *w = getenv ("MESO_WORKERS");
+    printf ("  workers: scheduling %d (MESO_SCHEDULING_WORKERS, as deployed), screening and inventory %s"
+            " (MESO_WORKERS)\n", bs_sched_workers (), w && *w && strcmp (w, "0") != 0 ? w : "one per core");
     printf ("  %-32s %5s %10s %10s %10s %9s %9s %9s\n", "row", "conns", "bookings/s", "p50", "p99", "/own SQL",
             "p99/own", "/essent.");
     for (int c = 0; c < nconf; c++) {
