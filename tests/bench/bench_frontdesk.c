@@ -113,7 +113,7 @@ s_day (int32_t today)
 {
     for (;;) {
         int32_t d = today - 590 + rand () % 700;
-        if (meso_date_weekday (d) != 7)
+        if (meso_date_weekday (d) != 6)
             return d;
     }
 }
