@@ -40,10 +40,10 @@ CREATE TABLE essential.appointment (
     status          text NOT NULL,
     PRIMARY KEY (clinic_id, appointment_id),
     CONSTRAINT appointment_practitioner_free EXCLUDE USING gist
-        (practitioner_id WITH =, during WITH &&)
+        (during WITH &&, practitioner_id WITH =)
         WHERE (status IN ('pending', 'booked', 'started', 'completed')),
     CONSTRAINT appointment_room_free EXCLUDE USING gist
-        (clinic_id WITH =, room_id WITH =, during WITH &&)
+        (during WITH &&, clinic_id WITH =, room_id WITH =)
         WHERE (status IN ('pending', 'booked', 'started', 'completed'))
 );
 
