@@ -261,9 +261,13 @@ store_slot_facts (meso_db_t *db, const store_clinic_t *c, const char *practition
     snprintf (mins, sizeof mins, "%d", minutes);
     const char *p[] = { c->clinic_id, local_start, mins, practitioner, room, c->time_zone };
     PGresult *res = meso_db_query (db,
-        "WITH t AS (SELECT $2::timestamp AS lt, $2::timestamp + make_interval(mins => $3::int) AS lend,"
-        "                  scheduling.local_instant($2::timestamp, $6) AS st,"
-        "                  scheduling.local_gap($2::timestamp, $6) AS gap)"
+        /* local_gap only for a local time that does not exist: it is a
+         * SQL function planned again at every call (0.6 ms of a 0.7 ms
+         * statement), and NULL for every time that exists. */
+        "WITH u AS (SELECT $2::timestamp AS lt, $2::timestamp + make_interval(mins => $3::int) AS lend,"
+        "                  scheduling.local_instant($2::timestamp, $6) AS st),"
+        " t AS (SELECT u.*, CASE WHEN (u.st AT TIME ZONE $6) <> u.lt"
+        "                   THEN scheduling.local_gap($2::timestamp, $6) END AS gap FROM u)"
         " SELECT " US ("t.st") ", " US ("t.st + make_interval(mins => $3::int)") ","
         "  EXISTS (SELECT 1 FROM scheduling.clinic_hours h WHERE h.clinic_id = $1"
         "          AND h.isodow = extract(isodow FROM t.lt)"
