@@ -38,8 +38,7 @@ store_patient_days_except_course (meso_db_t *db, const char *patient_id, const c
     const char *p[] = { patient_id, course_id };
     PGresult *res = meso_db_query (db,
         "SELECT " LOCAL_DAY " FROM scheduling.appointment a JOIN scheduling.clinic c USING (clinic_id)"
-        " WHERE a.patient_id = $1 AND a.status IN " ACTIVE
-        " AND lower(a.during) >= now() - interval '8 days'"
+        " WHERE " PATIENT_FROM ("$1", "now() - interval '8 days'") " AND a.status IN " ACTIVE
         " AND NOT (a.course_id = $2 AND a.status IN ('booked', 'on_hold') AND lower(a.during) > now())"
         " ORDER BY 1 LIMIT 300", 2, p);
     if (!res)

@@ -25,8 +25,8 @@ store_patient_days (meso_db_t *db, const char *patient_id, const char *except_ap
     const char *p[] = { patient_id, except_appointment ? except_appointment : "" };
     PGresult *res = meso_db_query (db,
         "SELECT " LOCAL_DAY " FROM scheduling.appointment a JOIN scheduling.clinic c USING (clinic_id)"
-        " WHERE a.patient_id = $1 AND a.appointment_id <> $2 AND a.status IN " ACTIVE
-        " AND lower(a.during) >= now() - interval '8 days' ORDER BY 1 LIMIT 300", 2, p);
+        " WHERE " PATIENT_FROM ("$1", "now() - interval '8 days'")
+        " AND a.appointment_id <> $2 AND a.status IN " ACTIVE " ORDER BY 1 LIMIT 300", 2, p);
     if (!res)
         return -1;
     int n = PQntuples (res) < max ? PQntuples (res) : max;
@@ -44,7 +44,8 @@ store_patient_courses (meso_db_t *db, const char *patient_id)
         "SELECT a.course_id, min(" LOCAL_DAY "), max(" LOCAL_DAY ")"
         " FROM scheduling.appointment a JOIN scheduling.clinic c USING (clinic_id)"
         " JOIN scheduling.course k ON k.course_id = a.course_id"
-        " WHERE a.patient_id = $1 AND a.status IN " ACTIVE " AND k.sessions > 1"
+        " WHERE " PATIENT_FROM ("$1", "'-infinity'::timestamptz") " AND a.status IN " ACTIVE
+        " AND k.sessions > 1"
         " AND k.status IN ('pending', 'booked')"
         " GROUP BY a.course_id"
         " HAVING bool_or(a.status IN ('pending', 'booked', 'on_hold', 'started'))"

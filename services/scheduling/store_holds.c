@@ -22,11 +22,11 @@ store_hold_sessions (meso_db_t *db, const char *patient_id, int64_t since_us, co
     snprintf (since, sizeof since, "%" PRId64, since_us);
     const char *p[] = { patient_id, since, event_id };
     return meso_db_query (db,
-        "WITH u AS (UPDATE scheduling.appointment SET status = 'on_hold',"
+        "WITH u AS (UPDATE scheduling.appointment a SET status = 'on_hold',"
         "  held_since = 'epoch'::timestamptz + $2::bigint * interval '1 microsecond',"
         "  hold_event = $3, updated_at = now()"
-        " WHERE patient_id = $1 AND status = 'booked'"
-        "  AND lower(during) >= 'epoch'::timestamptz + $2::bigint * interval '1 microsecond'"
+        " WHERE " PATIENT_FROM ("$1", "'epoch'::timestamptz + $2::bigint * interval '1 microsecond'")
+        "  AND a.status = 'booked'"
         " RETURNING appointment_id, lower(during) AS st" S_CHANGED, 3, p);
 }
 

@@ -1,0 +1,13 @@
+-- 041_appointment_patient_days.sql -- a patient's appointments by start,
+-- from a btree.
+--
+-- Until 040 the patient's exclusion constraint led with patient_id, and
+-- the reads of one patient's sessions without a time range used it: the
+-- days of the patient's other sessions for the spacing rules
+-- (store_patient_days, store_course_changes: patient_id = $1 AND
+-- lower(during) >= now() - 8 days) and the patient's courses
+-- (store_patient_courses: patient_id = $1). With the range first (040)
+-- that index answers overlaps, not "this patient", so they get their own:
+-- the patient, then the start, so the spacing read reads only the
+-- patient's last week and what is ahead.
+CREATE INDEX appointment_patient_start_idx ON scheduling.appointment (patient_id, lower(during));
