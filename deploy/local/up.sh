@@ -147,7 +147,7 @@ for entry in "${SERVICES[@]}"; do
     # A scheduling worker waits on screening and inventory for most of a
     # booking's saga, so scheduling runs more workers than cores (README,
     # Configuration: MESO_SCHEDULING_WORKERS).
-    [ "$svc" = scheduling ] && extra+=(MESO_WORKERS=${MESO_SCHEDULING_WORKERS:-8})
+    [ "$svc" = scheduling ] && extra+=(MESO_WORKERS=${MESO_SCHEDULING_WORKERS:-4})
     # setsid: the daemon leaves this script's session, so closing the
     # terminal or ^C on a later command does not reach it.
     env "${ENV_COMMON[@]}" "${extra[@]}" \

@@ -228,14 +228,14 @@ s_spawn (const char *name, const char *role, const char *ep, const char *extra1,
 }
 
 /* Scheduling's worker count as deployed (deploy/local/up.sh and
- * docker-compose.yml give it MESO_SCHEDULING_WORKERS, default 8: its
+ * docker-compose.yml give it MESO_SCHEDULING_WORKERS, default 4: its
  * workers wait on screening and inventory for most of a booking). */
 int
 bs_sched_workers (void)
 {
     const char *v = getenv ("MESO_SCHEDULING_WORKERS");
-    int n = v && *v ? atoi (v) : 8;
-    return n >= 1 && n <= 64 ? n : 8;
+    int n = v && *v ? atoi (v) : 4;
+    return n >= 1 && n <= 64 ? n : 4;
 }
 
 static pid_t

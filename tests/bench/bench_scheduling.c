@@ -13,8 +13,9 @@
  *      Every daemon runs its worker pool (MESO_WORKERS from the
  *      environment, default one worker per core, each with its own
  *      connection); scheduling runs as deployed, with
- *      MESO_SCHEDULING_WORKERS (8) workers, since its workers wait on
- *      screening and inventory for most of a booking. This runs once per configuration of
+ *      MESO_SCHEDULING_WORKERS (4) workers, since its workers wait on
+ *      screening and inventory for most of a booking. This runs once
+ *      per configuration of
  *      MESO_BENCH_INSTANCES (default "1,4"): n scheduling instances with
  *      max(1, n/2) screening and as many inventory instances, each on its
  *      own endpoint; every scheduling instance is given the lists of
@@ -395,7 +396,8 @@ main (void)
     client_t cl[NCLIENTS];
     memset (cl, 0, sizeof cl);
     if (meso_db_exec (db, "CREATE SCHEMA bench", 0, NULL) || meso_db_exec (db, "CREATE SEQUENCE bench.seq", 0, NULL)
-        || meso_db_exec (db, "CREATE TABLE bench.client (c int PRIMARY KEY, patient_id text, lot_id text)", 0, NULL)) {
+        || meso_db_exec (db, "CREATE TABLE bench.client (c int, k int, patient_id text, lot_id text,"
+                         " PRIMARY KEY (c, k))", 0, NULL)) {
         fprintf (stderr, "bench_scheduling: %s\n", meso_db_error (db)->message);
         return 1;
     }
@@ -405,7 +407,7 @@ main (void)
         snprintf (gc, sizeof gc, "gc%d", i);
         if (bs_clinic (bc, "UTC", "06:00", "22:00", 7, 1, 1) != 0 || bs_stock (bc) != 0
             || bs_clinic (gc, "UTC", "06:00", "22:00", 7, 0, 0) != 0
-            || bs_stock (gc) != 0 || bs_patient (gc, gpid) != 0)
+            || bs_stock (gc) != 0)
             return 1;
         for (int k = 0; k < WEEK_SLOTS; k++)
             if (bs_patient (bc, cl[i].patients[k]) != 0)
@@ -414,14 +416,26 @@ main (void)
         snprintf (gp, sizeof gp, "gp%d", i);
         snprintf (gr, sizeof gr, "gr%d", i);
         snprintf (ci, sizeof ci, "%d", i);
-        const char *p1[] = { gp }, *p2[] = { gc, gr }, *p3[] = { gc, ci, gpid };
+        const char *p1[] = { gp }, *p2[] = { gc, gr };
         if (meso_db_exec (db, "INSERT INTO scheduling.practitioner (practitioner_id, name) VALUES ($1, $1)", 1, p1)
             || meso_db_exec (db, "INSERT INTO scheduling.room (clinic_id, room_id, name, active)"
-                             " VALUES ($1, $2, $2, true)", 2, p2)
-            || meso_db_exec (db, "INSERT INTO bench.client SELECT $2::int, $3, lot_id FROM inventory.lot"
-                             " WHERE clinic_id = $1", 3, p3)) {
+                             " VALUES ($1, $2, $2, true)", 2, p2)) {
             fprintf (stderr, "bench_scheduling: pgbench setup: %s\n", meso_db_error (db)->message);
             return 1;
+        }
+        /* pgbench's clients book a pool of patients as large as the daemon
+         * clients' (booking n goes to patient n mod WEEK_SLOTS), so that
+         * the reads of a patient's sessions see as many rows on both. */
+        for (int k = 0; k < WEEK_SLOTS; k++) {
+            char kk[8];
+            snprintf (kk, sizeof kk, "%d", k);
+            const char *p3[] = { gc, ci, gpid, kk };
+            if (bs_patient (gc, gpid) != 0
+                || meso_db_exec (db, "INSERT INTO bench.client SELECT $2::int, $4::int, $3, lot_id"
+                                 " FROM inventory.lot WHERE clinic_id = $1", 4, p3)) {
+                fprintf (stderr, "bench_scheduling: pgbench setup: %s\n", meso_db_error (db)->message);
+                return 1;
+            }
         }
     }
 

@@ -94,7 +94,7 @@ int bs_plan (meso_db_t *db, const fleet_t *fleet);
 /* The comparison of two builds' PlanCourse. 0 identical, 1 otherwise. */
 int bs_compare (meso_db_t *db, const fleet_t *f, const char *other);
 
-/* Scheduling's worker count as deployed (MESO_SCHEDULING_WORKERS, 8). */
+/* Scheduling's worker count as deployed (MESO_SCHEDULING_WORKERS, 4). */
 int bs_sched_workers (void);
 
 #endif

@@ -51,7 +51,7 @@ def first_param(prefix, num):
     sys.exit("trace_to_pgbench: no statement starting with %r" % prefix)
 
 clinic = first_param("SELECT clinic_id, name, time_zone", 1)
-slot = [e for e in entries if e[0].startswith("WITH t AS (SELECT $2::timestamp")][0][1]
+slot = [e for e in entries if e[0].startswith("WITH u AS (SELECT $2::timestamp")][0][1]
 course = first_param("INSERT INTO scheduling.course", 2)
 appt = first_param("INSERT INTO scheduling.appointment", 2)
 patient = first_param("INSERT INTO scheduling.appointment", 4)
