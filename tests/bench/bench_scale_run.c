@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench_scale_run.h"
+#include "fixture_patient.h"
 #include "harness.h"
 #include "meso/bus.h"
 #include "meso/db.h"
@@ -18,7 +19,6 @@
 #include "events.pb-c.h"
 #include "inventory.pb-c.h"
 #include "scheduling.pb-c.h"
-#include "screening.pb-c.h"
 
 #define NPATIENTS 48            /* 6 hours x 8 rooms of one day, a week apart */
 #define WARMUP 5
@@ -115,55 +115,9 @@ s_recipe (meso_bus_client_t *inv)
 static int
 s_patient (meso_bus_client_t *scr, int i, char *id)
 {
-    meso_result_t r = { 0 };
     char family[32];
     snprintf (family, sizeof family, "Scale %d", i);
-    Meso__V1__Patient p = MESO__V1__PATIENT__INIT;
-    p.given_name = "Bench";
-    p.family_name = family;
-    p.birth_date = "1990-05-04";
-    p.sex = MESO__V1__SEX__SEX_FEMALE;
-    p.home_clinic_id = "c001";
-    Meso__V1__RegisterPatientRequest rq = MESO__V1__REGISTER_PATIENT_REQUEST__INIT;
-    rq.patient = &p;
-    if (s_call (scr, "screening.RegisterPatient", &rq.base, &r) != MESO_OK)
-        return -1;
-    size_t len;
-    const uint8_t *body = meso_result_body (&r, &len);
-    Meso__V1__RegisterPatientReply *rep = meso__v1__register_patient_reply__unpack (NULL, len, body);
-    if (!rep)
-        return -1;
-    snprintf (id, 40, "%s", rep->patient->id);
-    meso__v1__register_patient_reply__free_unpacked (rep, NULL);
-    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
-    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
-    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
-    q.heart_arrhythmia = q.blood_clots = no;
-    q.height_mm = 1700;
-    q.weight_g = 65000;
-    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
-    ag.area = "thighs";
-    ag.grade = 2;
-    Meso__V1__AreaGrade *ags[] = { &ag };
-    q.areas = ags;
-    q.n_areas = 1;
-    Meso__V1__RecordScreeningRequest sr = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
-    sr.patient_id = id;
-    sr.clinic_id = "c001";
-    sr.answers = &q;
-    int rc = s_call (scr, "screening.RecordScreening", &sr.base, &r);
-    Meso__V1__SignConsentRequest sc = MESO__V1__SIGN_CONSENT_REQUEST__INIT;
-    sc.patient_id = id;
-    sc.clinic_id = "c001";
-    sc.treatment = "body_mesotherapy";
-    sc.version = 1;
-    sc.witness = "Bench";
-    if (rc == MESO_OK)
-        rc = s_call (scr, "screening.SignConsent", &sc.base, &r);
-    meso_result_reset (&r);
-    return rc == MESO_OK ? 0 : -1;
+    return mt_patient_eligible (s_call, scr, "c001", "Bench", family, 2, "Bench", id, 40);
 }
 
 typedef struct {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench_scheduling.h"
+#include "fixture_patient.h"
 #include "harness.h"
 #include "meso/mtime.h"
 #include "meso/status.h"
@@ -132,58 +133,12 @@ bs_stock (const char *clinic)
     return rc == MESO_OK ? 0 : -1;
 }
 
-/* A registered, eligible patient of the clinic; id (>= 40 bytes). */
+/* A registered, eligible patient of the clinic who signed its consent
+ * (version 1); id (>= 40 bytes). */
 int
 bs_patient (const char *clinic, char *id)
 {
-    meso_result_t r = { 0 };
-    Meso__V1__Patient p = MESO__V1__PATIENT__INIT;
-    p.given_name = "Bench";
-    p.family_name = (char *) clinic;
-    p.birth_date = "1990-05-04";
-    p.sex = MESO__V1__SEX__SEX_FEMALE;
-    p.home_clinic_id = (char *) clinic;
-    Meso__V1__RegisterPatientRequest rq = MESO__V1__REGISTER_PATIENT_REQUEST__INIT;
-    rq.patient = &p;
-    if (bs_call (bs_scr, "screening.RegisterPatient", &rq.base, &r) != MESO_OK)
-        return -1;
-    size_t len;
-    const uint8_t *body = meso_result_body (&r, &len);
-    Meso__V1__RegisterPatientReply *rep = meso__v1__register_patient_reply__unpack (NULL, len, body);
-    if (!rep)
-        return -1;
-    snprintf (id, 40, "%s", rep->patient->id);
-    meso__v1__register_patient_reply__free_unpacked (rep, NULL);
-    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
-    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
-    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
-    q.heart_arrhythmia = q.blood_clots = no;
-    q.height_mm = 1700;
-    q.weight_g = 65000;
-    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
-    ag.area = "thighs";
-    ag.grade = 3;
-    Meso__V1__AreaGrade *ags[] = { &ag };
-    q.areas = ags;
-    q.n_areas = 1;
-    Meso__V1__RecordScreeningRequest sr = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
-    sr.patient_id = id;
-    sr.clinic_id = (char *) clinic;
-    sr.answers = &q;
-    int rc = bs_call (bs_scr, "screening.RecordScreening", &sr.base, &r);
-    /* The clinic's consent, signed (version 1). */
-    Meso__V1__SignConsentRequest sc = MESO__V1__SIGN_CONSENT_REQUEST__INIT;
-    sc.patient_id = id;
-    sc.clinic_id = (char *) clinic;
-    sc.treatment = "body_mesotherapy";
-    sc.version = 1;
-    sc.witness = "Bench";
-    if (rc == MESO_OK)
-        rc = bs_call (bs_scr, "screening.SignConsent", &sc.base, &r);
-    meso_result_reset (&r);
-    return rc == MESO_OK ? 0 : -1;
+    return mt_patient_eligible (bs_call, bs_scr, clinic, "Bench", clinic, 3, "Bench", id, 40);
 }
 
 int

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include "fixture_patient.h"
 #include "scheduling_fixture.h"
 
 static const char *const s_practs[] = { "dr-a" };
@@ -107,26 +108,14 @@ s_reason (const meso_result_t *r, const char *code)
 static int
 s_screen (fx_t *fx, const char *patient, const char *const *allergies, size_t n, meso_result_t *r)
 {
-    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
-    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
-    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
-    q.heart_arrhythmia = q.blood_clots = no;
-    q.height_mm = 1700;
-    q.weight_g = 65000;
-    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
-    ag.area = "thighs";
-    ag.grade = 2;
-    Meso__V1__AreaGrade *ags[] = { &ag };
-    q.areas = ags;
-    q.n_areas = 1;
-    q.allergies = (char **) allergies;
-    q.n_allergies = n;
+    mt_answers_t a;
+    mt_answers_eligible (&a, 2);
+    a.q.allergies = (char **) allergies;
+    a.q.n_allergies = n;
     Meso__V1__RecordScreeningRequest sr = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
     sr.patient_id = (char *) patient;
     sr.clinic_id = "paris";
-    sr.answers = &q;
+    sr.answers = &a.q;
     return fx_call (fx, fx->scr, "screening.RecordScreening", &sr.base, NULL, r);
 }
 

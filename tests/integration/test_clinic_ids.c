@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_patient.h"
 #include "harness.h"
 #include "meso/bus.h"
 #include "meso/db.h"
@@ -259,24 +260,12 @@ s_settings (fx_t *fx, const char *clinic, meso_result_t *r)
 static int
 s_screening (fx_t *fx, const char *clinic, meso_result_t *r)
 {
-    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
-    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
-    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
-    q.heart_arrhythmia = q.blood_clots = no;
-    q.height_mm = 1700;
-    q.weight_g = 65000;
-    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
-    ag.area = "thighs";
-    ag.grade = 2;
-    Meso__V1__AreaGrade *ags[] = { &ag };
-    q.areas = ags;
-    q.n_areas = 1;
+    mt_answers_t a;
+    mt_answers_eligible (&a, 2);
     Meso__V1__RecordScreeningRequest rq = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
     rq.patient_id = fx->patient;
     rq.clinic_id = (char *) clinic;
-    rq.answers = &q;
+    rq.answers = &a.q;
     return s_call (fx, SCR, "screening.RecordScreening", &rq.base, r);
 }
 

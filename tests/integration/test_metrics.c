@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture_patient.h"
 #include "harness.h"
 #include "meso/bus.h"
 #include "meso/metrics.h"
@@ -412,24 +413,12 @@ test_daemons (void **state)
         }
     }
     /* A screening: the event that events must publish. */
-    Meso__V1__Questionnaire q = MESO__V1__QUESTIONNAIRE__INIT;
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    q.pregnancy = q.breastfeeding = q.diabetes = q.active_infection = no;
-    q.septicaemia = q.immunocompromised = q.liver_failure = q.kidney_failure = no;
-    q.coagulation_disorder = q.menstrual_disorder = q.cancer = no;
-    q.heart_arrhythmia = q.blood_clots = no;
-    q.height_mm = 1700;
-    q.weight_g = 65000;
-    Meso__V1__AreaGrade ag = MESO__V1__AREA_GRADE__INIT;
-    ag.area = "thighs";
-    ag.grade = 2;
-    Meso__V1__AreaGrade *ags[] = { &ag };
-    q.areas = ags;
-    q.n_areas = 1;
+    mt_answers_t a;
+    mt_answers_eligible (&a, 2);
     Meso__V1__RecordScreeningRequest sr = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
     sr.patient_id = patient;
     sr.clinic_id = "lyon";
-    sr.answers = &q;
+    sr.answers = &a.q;
     meso_result_reset (&r);
     assert_int_equal (meso_bus_client_call (c, "screening.RecordScreening", &sr.base, "metrics-scr", 10000, &r), 0);
     /* A request refused for bad input, and one for a method that does not
