@@ -187,7 +187,7 @@ agenda_get (const Meso__V1__Request *req, void *body, meso_reply_t *reply, void 
         holds_stock |= strcmp (st, "booked") == 0 || strcmp (st, "on_hold") == 0 || strcmp (st, "started") == 0;
     }
     char *warnings[2];
-    char w_scr[300] = "", w_inv[300] = "", why[256] = "";
+    char w_scr[340] = "", w_inv[340] = "", why[256] = "";
     size_t nw = 0;
     if (nids > 0) {
         patients = peers_patients (self, in->clinic_id, in->date, ids, nids, why, sizeof why);

@@ -134,7 +134,7 @@ s_parse (const char *text, scrape_t *sc)
                 if (strcmp (rest, "counter") && strcmp (rest, "gauge") && strcmp (rest, "histogram")
                     && strcmp (rest, "summary") && strcmp (rest, "untyped"))
                     fail_msg ("unknown type in: %s", line);
-                snprintf (types[f], sizeof types[f], "%s", rest);
+                snprintf (types[f], sizeof types[f], "%.15s", rest);
             }
             else {
                 if (helped[f])
