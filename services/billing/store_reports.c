@@ -115,14 +115,17 @@ store_revenue_today (meso_db_t *db, const char *const *clinics, const char *cons
     if (ids && tzs) {
         const char *p[] = { ids, tzs };
         /* The bounds of each clinic's local today, then its invoices on
-         * the index (clinic_id, issued_at). */
+         * the index (clinic_id, issued_at), clinic by clinic (LATERAL):
+         * as a join, the bounds that differ by clinic were a join filter
+         * and the plan a scan of every invoice (4 s on 2.2 million). */
         res = meso_db_query (db,
-            "SELECT c.clinic_id, coalesce (sum (i.total_cents), 0)::bigint"
-            " FROM unnest ($1::text[], $2::text[]) AS c (clinic_id, tz)"
-            " LEFT JOIN billing.invoice i ON i.clinic_id = c.clinic_id"
+            "SELECT c.clinic_id, x.total"
+            " FROM (SELECT DISTINCT clinic_id, tz FROM unnest ($1::text[], $2::text[]) AS u (clinic_id, tz)) c"
+            " CROSS JOIN LATERAL (SELECT coalesce (sum (i.total_cents), 0)::bigint AS total"
+            "  FROM billing.invoice i WHERE i.clinic_id = c.clinic_id"
             "  AND i.issued_at >= (now () AT TIME ZONE c.tz)::date::timestamp AT TIME ZONE c.tz"
-            "  AND i.issued_at < ((now () AT TIME ZONE c.tz)::date + 1)::timestamp AT TIME ZONE c.tz"
-            " GROUP BY c.clinic_id ORDER BY c.clinic_id", 2, p);
+            "  AND i.issued_at < ((now () AT TIME ZONE c.tz)::date + 1)::timestamp AT TIME ZONE c.tz) x"
+            " ORDER BY c.clinic_id", 2, p);
     }
     free (ids);
     free (tzs);

@@ -44,7 +44,7 @@ store_patient_courses (meso_db_t *db, const char *patient_id)
         "SELECT a.course_id, min(" LOCAL_DAY "), max(" LOCAL_DAY ")"
         " FROM scheduling.appointment a JOIN scheduling.clinic c USING (clinic_id)"
         " JOIN scheduling.course k ON k.course_id = a.course_id"
-        " WHERE " PATIENT_FROM ("$1", "'-infinity'::timestamptz") " AND a.status IN " ACTIVE
+        " WHERE " PATIENT_IS ("$1") " AND a.status IN " ACTIVE
         " AND k.sessions > 1"
         " AND k.status IN ('pending', 'booked')"
         " GROUP BY a.course_id"

@@ -114,10 +114,14 @@ store_report_today (meso_db_t *db, int limit)
         "             scheduling.local_instant ((now () AT TIME ZONE time_zone)::date::timestamp, time_zone) AS t0, "
         "             scheduling.local_instant (((now () AT TIME ZONE time_zone)::date + 1)::timestamp, time_zone) AS t1 "
         "           FROM scheduling.clinic ORDER BY clinic_id LIMIT $1::int) "
-        "SELECT c.clinic_id, "
-        "  count (a.appointment_id) FILTER (WHERE a.status IN ('booked', 'on_hold', 'started', 'completed', 'no_show')), "
-        "  count (a.appointment_id) FILTER (WHERE a.status = 'completed') "
-        "FROM c LEFT JOIN scheduling.appointment a ON a.clinic_id = c.clinic_id "
-        "  AND lower (a.during) >= c.t0 AND lower (a.during) < c.t1 "
-        "GROUP BY c.clinic_id ORDER BY c.clinic_id", 1, p);
+        /* LATERAL: each clinic's day read on appointment_clinic_start_idx.
+         * As a join, the bounds that differ by clinic were a join filter
+         * and the plan a scan of every appointment (3.5 s on 3 million). */
+        "SELECT c.clinic_id, x.booked, x.done FROM c CROSS JOIN LATERAL ("
+        " SELECT count (*) FILTER (WHERE a.status IN ('booked', 'on_hold', 'started', 'completed', 'no_show'))"
+        "          AS booked,"
+        "        count (*) FILTER (WHERE a.status = 'completed') AS done"
+        " FROM scheduling.appointment a WHERE a.clinic_id = c.clinic_id"
+        "  AND lower (a.during) >= c.t0 AND lower (a.during) < c.t1) x "
+        "ORDER BY c.clinic_id", 1, p);
 }

@@ -13,16 +13,13 @@
 #define ACTIVE "('pending', 'booked', 'on_hold', 'started', 'completed')"
 
 /* The appointments a of patient p that start at t or later, read through
- * appointment_patient_start_idx (migration 041). Written as two row
- * comparisons, which only a btree answers: given "a.patient_id = p" the
- * planner prices the patient's exclusion constraint (GiST, the range
- * first since 040) as cheaply, and that scan reads the whole index (165
- * buffers against 13 on a 5,000-session bench database; the whole
- * constraint on a chain's years). lower(during) is finite (006's
- * appointment_during_shape), so the upper bound leaves none out. */
-#define PATIENT_FROM(p, t) \
-    "(a.patient_id, lower(a.during)) >= (" p ", " t ")" \
-    " AND (a.patient_id, lower(a.during)) < (" p ", 'infinity'::timestamptz)"
+ * appointment_patient_c_idx (migration 042): the comparison is collated
+ * "C" as that index is, so that no other index can answer it -- with a
+ * plain "a.patient_id = p" the planner may take the patient's exclusion
+ * constraint (GiST, the range first since 040), whose scan for a patient
+ * reads the whole index. PATIENT_IS is the same without a start. */
+#define PATIENT_IS(p) "a.patient_id = " p " COLLATE \"C\""
+#define PATIENT_FROM(p, t) PATIENT_IS (p) " AND lower(a.during) >= " t
 
 /* The sessions a course was moved from at booking (store_replanned_get,
  * store_course_read). */
