@@ -99,7 +99,15 @@ meso_bus_server_new (const char *service, const char *endpoint,
     zsock_set_maxmsgsize (self->router, 4 * MESO_BUS_MAX_FRAME);
     zsock_set_linger (self->router, LINGER_MS);
     self->sndhwm = meso_bus_peer_hwm (meso_bus_peer_budget ());
-    zsock_set_sndhwm (self->router, self->sndhwm);
+    /* The HWM counts frames, and a reply is two in the peer's pipe (the
+     * empty delimiter and the body; the identity frame only routes). At
+     * an HWM of sndhwm a peer held sndhwm / 2 replies, and less: libzmq
+     * learns what the reader took only every HWM / 2 frames. So 16
+     * requests in flight met the HWM of 64 under load and lost replies
+     * (integration_test_workers). Twice sndhwm keeps the byte bound (at
+     * most sndhwm bodies) and lets sndhwm / 2 replies wait whatever the
+     * lag. */
+    zsock_set_sndhwm (self->router, 2 * self->sndhwm);
     zsock_set_rcvhwm (self->router, HWM);
     self->plaintext = meso_bus_plaintext (endpoint);
     if (self->plaintext)
