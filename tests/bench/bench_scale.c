@@ -20,7 +20,9 @@
  *   - PlanCourse: 10 weekly sessions from tomorrow at 10:00 in c001 (half
  *     of its room-hours taken for the next 130 days);
  *   - BookSession: one session each, in c001, 132 to 160 days ahead, for
- *     48 patients registered, screened and consented through screening;
+ *     48 patients registered, screened and consented through screening
+ *     (a run on kept databases first cancels, untimed, what earlier runs
+ *     booked there);
  *   - GetAgenda: the whole day (one page) of c001 on a day drawn between 10
  *     days ago and 120 ahead (about 48 sessions);
  *   - GetStatement: the first page (20 entries) of a c001 patient's

@@ -123,6 +123,7 @@ s_patient (meso_bus_client_t *scr, int i, char *id)
 typedef struct {
     meso_bus_client_t *sch, *scr, *inv, *bil, *ev;
     meso_db_t *admin;
+    const char *dbname;
     char patients[NPATIENTS][40];
     int n;
     int64_t *us;
@@ -167,17 +168,30 @@ s_book (run_t *x, scale_fig_t *out)
     char *areas[] = { "thighs" };
     meso_result_t r = { 0 };
     int n = 0, failed = 0;
-    /* Each run on a kept database books from the day after the last day
-     * the earlier runs booked (their sessions are still there, and their
-     * patients' next session must be a week away); c001 is in
-     * America/New_York. Taking the first such day instead, the weeks of
-     * later runs met the earlier runs' sessions: the sixth run on one
-     * database had 157 of 205 bookings refused. */
+    /* A run on a kept database first cancels, through scheduling, what
+     * earlier runs booked (c001's sessions past the generated 130 days),
+     * untimed: their slots are free again and their patients' spacing
+     * does not count, so every run books the same days, within the
+     * screenings' validity. (Booking after the earlier runs instead, the
+     * sixth run's days were past the validity: 157 of 205 refused.) */
+    PGresult *old = meso_db_query (x->admin, "SELECT appointment_id FROM scheduling.appointment"
+                                   " WHERE clinic_id = 'c001' AND lower (during) > now () + interval '131 days'"
+                                   " AND status IN ('pending', 'booked', 'on_hold')", 0, NULL);
+    for (int i = 0; old && i < PQntuples (old); i++) {
+        Meso__V1__CancelRequest cq = MESO__V1__CANCEL_REQUEST__INIT;
+        cq.appointment_id = PQgetvalue (old, i, 0);
+        cq.by = MESO__V1__CANCELLED_BY__CANCELLED_BY_CLINIC;
+        cq.reason = "bench_scale: a new run";
+        s_timed (x->sch, "scheduling.Cancel", &cq.base, cq.appointment_id, &r);
+        if (r.status != MESO_OK && !failed++)
+            fprintf (stderr, "bench_scale: cancelling an earlier run's session: %s\n", r.message);
+        meso_result_reset (&r);
+    }
+    if (old && PQntuples (old))
+        printf ("  %s: %d sessions of earlier runs cancelled\n", x->dbname, PQntuples (old));
+    PQclear (old);
+    failed = 0;
     int64_t offset = 132;
-    mt_sql_int (x->admin, "SELECT coalesce (max ((lower (during) AT TIME ZONE 'America/New_York')::date)"
-                " - current_date + 1, 132) FROM scheduling.appointment WHERE clinic_id = 'c001'"
-                " AND lower (during) > now () + interval '131 days'",
-                NULL, &offset);
     int32_t base = s_today () + (int32_t) offset;
     if (meso_date_weekday (base) == 6)
         base++;
@@ -459,6 +473,7 @@ scale_measure (const char *dbname, const char *admin, int n, scale_figs_t *out)
     x.bil = mt_client (ebil);
     x.ev = mt_client (erouter);
     x.admin = meso_db_new (admin);
+    x.dbname = dbname;
     x.n = n;
     x.us = calloc ((size_t) n + WARMUP, sizeof *x.us);
     rc = s_recipe (x.inv);
