@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_bench.h"
 #include "harness.h"
 #include "meso/db.h"
 #include "meso/mtime.h"
@@ -79,19 +80,7 @@ s_emit (meso_db_t *db, void *arg)
     for (int i = b->from; i < b->from + b->n; i++) {
         char id[32];
         snprintf (id, sizeof id, "b-%d", i);
-        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-        Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
-        low.ingredient_code = "caffeine";
-        low.unit = MESO__V1__UNIT__UNIT_MG;
-        low.available_milli = 1500;
-        low.reorder_point_milli = 5000;
-        ev.id = id;
-        ev.type = "stock.low";
-        ev.clinic_id = "clinic-nyc";
-        ev.clinic_time_zone = "America/New_York";
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_LOW;
-        ev.stock_low = &low;
-        if (meso_outbox_append (db, &ev) != 0)
+        if (mt_outbox_stock_low (db, id, "clinic-nyc", "America/New_York") != 0)
             return -1;
     }
     return 0;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bench_scale_run.h"
-#include "fixture_patient.h"
+#include "fixture_bench.h"
 #include "harness.h"
 #include "meso/bus.h"
 #include "meso/db.h"
@@ -82,33 +82,6 @@ s_today (void)
     return (int32_t) (meso_time_now_us () / INT64_C (86400000000));
 }
 
-/* The recipe the bench's sessions use (the generated lot is caffeine). */
-static int
-s_recipe (meso_bus_client_t *inv)
-{
-    meso_result_t r = { 0 };
-    Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "caffeine";
-    ing.name = "Caffeine";
-    ing.unit = MESO__V1__UNIT__UNIT_MG;
-    Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
-    ir.ingredient = &ing;
-    int rc = s_call (inv, "inventory.UpsertIngredient", &ir.base, &r);
-    Meso__V1__RecipeLine l = MESO__V1__RECIPE_LINE__INIT;
-    l.area = "thighs";
-    l.ingredient_code = "caffeine";
-    l.amount_milli = 1000;
-    Meso__V1__RecipeLine *lines[] = { &l };
-    Meso__V1__UpsertRecipeRequest rq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
-    rq.recipe_id = "bench";
-    rq.name = "Bench";
-    rq.lines = lines;
-    rq.n_lines = 1;
-    if (rc == MESO_OK)
-        rc = s_call (inv, "inventory.UpsertRecipe", &rq.base, &r);
-    meso_result_reset (&r);
-    return rc == MESO_OK ? 0 : -1;
-}
 
 /* A patient of c001 registered, screened and consented (the generated
  * consent text, version 1); id (>= 40 bytes). */
@@ -370,19 +343,7 @@ s_burst (meso_db_t *db, void *arg)
     for (int i = 0; i < BURST; i++) {
         char id[48];
         snprintf (id, sizeof id, "scale-%d-%d", ++s_key, i);
-        Meso__V1__Event ev = MESO__V1__EVENT__INIT;
-        Meso__V1__StockLow low = MESO__V1__STOCK_LOW__INIT;
-        low.ingredient_code = "caffeine";
-        low.unit = MESO__V1__UNIT__UNIT_MG;
-        low.available_milli = 1500;
-        low.reorder_point_milli = 5000;
-        ev.id = id;
-        ev.type = "stock.low";
-        ev.clinic_id = "c001";
-        ev.clinic_time_zone = "America/New_York";
-        ev.payload_case = MESO__V1__EVENT__PAYLOAD_STOCK_LOW;
-        ev.stock_low = &low;
-        if (meso_outbox_append (db, &ev) != 0)
+        if (mt_outbox_stock_low (db, id, "c001", "America/New_York") != 0)
             return -1;
     }
     return 0;
@@ -476,7 +437,7 @@ scale_measure (const char *dbname, const char *admin, int n, scale_figs_t *out)
     x.dbname = dbname;
     x.n = n;
     x.us = calloc ((size_t) n + WARMUP, sizeof *x.us);
-    rc = s_recipe (x.inv);
+    rc = mt_bench_recipe (s_call, x.inv);     /* the generated lots are caffeine */
     for (int i = 0; rc == 0 && i < NPATIENTS; i++)
         rc = s_patient (x.scr, i, x.patients[i]);
     if (rc == 0) {

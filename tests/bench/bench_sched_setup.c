@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bench_scheduling.h"
-#include "fixture_patient.h"
+#include "fixture_bench.h"
 #include "harness.h"
 #include "meso/mtime.h"
 #include "meso/status.h"
@@ -144,28 +144,7 @@ bs_patient (const char *clinic, char *id)
 int
 bs_catalogue (void)
 {
-    meso_result_t r = { 0 };
-    Meso__V1__Ingredient ing = MESO__V1__INGREDIENT__INIT;
-    ing.code = "caffeine";
-    ing.name = "Caffeine";
-    ing.unit = MESO__V1__UNIT__UNIT_MG;
-    Meso__V1__UpsertIngredientRequest ir = MESO__V1__UPSERT_INGREDIENT_REQUEST__INIT;
-    ir.ingredient = &ing;
-    if (bs_call (bs_inv, "inventory.UpsertIngredient", &ir.base, &r) != MESO_OK)
-        return -1;
-    Meso__V1__RecipeLine l = MESO__V1__RECIPE_LINE__INIT;
-    l.area = "thighs";
-    l.ingredient_code = "caffeine";
-    l.amount_milli = 1000;
-    Meso__V1__RecipeLine *lines[] = { &l };
-    Meso__V1__UpsertRecipeRequest rq = MESO__V1__UPSERT_RECIPE_REQUEST__INIT;
-    rq.recipe_id = "bench";
-    rq.name = "Bench";
-    rq.lines = lines;
-    rq.n_lines = 1;
-    int rc = bs_call (bs_inv, "inventory.UpsertRecipe", &rq.base, &r);
-    meso_result_reset (&r);
-    return rc == MESO_OK ? 0 : -1;
+    return mt_bench_recipe (bs_call, bs_inv);
 }
 
 /* ---------------------------------------------------------- the fleet */
