@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_patient.h"
 #include "harness.h"
 #include "meso/bus.h"
 #include "meso/db.h"
@@ -172,11 +173,10 @@ s_register (const char *birth, const char *clinic, char *id_out)
     meso_result_reset (&r);
 }
 
-/* A clean questionnaire: everything answered no, 1.70 m, 65 kg, grade 2 thighs. */
+/* A clean questionnaire: mt_answers_eligible (everything answered no,
+ * 1.70 m, 65 kg, grade 2 thighs), with diet and exercise answered yes. */
 typedef struct {
-    Meso__V1__Questionnaire q;
-    Meso__V1__AreaGrade area;
-    Meso__V1__AreaGrade *areas[1];
+    mt_answers_t e;
     char *allergies[4];
     char *meds[2];
 } s_answers_t;
@@ -184,22 +184,9 @@ typedef struct {
 static void
 s_answers (s_answers_t *a)
 {
-    meso__v1__questionnaire__init (&a->q);
-    Meso__V1__Answer no = MESO__V1__ANSWER__ANSWER_NO;
-    a->q.pregnancy = a->q.breastfeeding = a->q.diabetes = a->q.active_infection = no;
-    a->q.septicaemia = a->q.immunocompromised = a->q.liver_failure = a->q.kidney_failure = no;
-    a->q.coagulation_disorder = a->q.menstrual_disorder = a->q.cancer = no;
-    a->q.heart_arrhythmia = a->q.blood_clots = no;
-    a->q.height_mm = 1700;
-    a->q.weight_g = 65000;
-    meso__v1__area_grade__init (&a->area);
-    a->area.area = "thighs";
-    a->area.grade = 2;
-    a->areas[0] = &a->area;
-    a->q.n_areas = 1;
-    a->q.areas = a->areas;
-    a->q.diet = MESO__V1__ANSWER__ANSWER_YES;
-    a->q.exercise = MESO__V1__ANSWER__ANSWER_YES;
+    mt_answers_eligible (&a->e, 2);
+    a->e.q.diet = MESO__V1__ANSWER__ANSWER_YES;
+    a->e.q.exercise = MESO__V1__ANSWER__ANSWER_YES;
 }
 
 /* Records a screening; returns the unpacked reply (caller frees) or NULL
@@ -209,7 +196,7 @@ s_record (const char *patient, s_answers_t *a, meso_result_t *r)
 {
     Meso__V1__RecordScreeningRequest rq = MESO__V1__RECORD_SCREENING_REQUEST__INIT;
     rq.patient_id = (char *) patient;
-    rq.answers = &a->q;
+    rq.answers = &a->e.q;
     char key[64];
     if (s_call ("screening.RecordScreening", &rq.base, s_key (key), r) != 0)
         return NULL;
@@ -260,11 +247,11 @@ test_screening_round_trip (void **state)
     s_answers (&a);
     a.allergies[0] = "glycolic_acid";
     a.allergies[1] = "lidocaine";
-    a.q.n_allergies = 2;
-    a.q.allergies = a.allergies;
+    a.e.q.n_allergies = 2;
+    a.e.q.allergies = a.allergies;
     a.meds[0] = "levothyroxine 50ug";
-    a.q.n_medications = 1;
-    a.q.medications = a.meds;
+    a.e.q.n_medications = 1;
+    a.e.q.medications = a.meds;
     meso_result_t r = { 0 };
     Meso__V1__RecordScreeningReply *rec = s_record (id, &a, &r);
     assert_non_null (rec);
@@ -446,7 +433,7 @@ test_reported_pregnancy_makes_check_refuse (void **state)
 
     /* A new screening answering the pregnancy: a new dated record,
      * ineligible; the old one stays in the history. */
-    a.q.pregnancy = MESO__V1__ANSWER__ANSWER_YES;
+    a.e.q.pregnancy = MESO__V1__ANSWER__ANSWER_YES;
     rec = s_record (id, &a, &r);
     assert_non_null (rec);
     assert_int_equal (rec->screening->verdict, MESO__V1__VERDICT__VERDICT_INELIGIBLE);
@@ -502,29 +489,29 @@ test_bad_input_is_named_and_stores_nothing (void **state)
     s_answers (&a);
     a.allergies[0] = "caffeine";
     a.allergies[1] = "unicorn_dust";
-    a.q.n_allergies = 2;
-    a.q.allergies = a.allergies;
+    a.e.q.n_allergies = 2;
+    a.e.q.allergies = a.allergies;
     assert_null (s_record (id, &a, &r));
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
     assert_true (s_has_reason (&r, "unknown_ingredient", "answers.allergies[1]"));
     assert_int_equal (r.reply->n_reasons, 1);
     /* Grade 4. */
     s_answers (&a);
-    a.area.grade = 4;
+    a.e.area.grade = 4;
     assert_null (s_record (id, &a, &r));
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
     assert_true (s_has_reason (&r, "out_of_range", "answers.areas[0].grade"));
     /* A negative weight. */
     s_answers (&a);
-    a.q.weight_g = -65000;
+    a.e.q.weight_g = -65000;
     assert_null (s_record (id, &a, &r));
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
     assert_true (s_has_reason (&r, "out_of_range", "answers.weight_g"));
     /* Missing answers: pregnancy and height; everything wrong at once. */
     s_answers (&a);
-    a.q.pregnancy = MESO__V1__ANSWER__ANSWER_UNSPECIFIED;
-    a.q.height_mm = 0;
-    a.q.weight_g = -1;
+    a.e.q.pregnancy = MESO__V1__ANSWER__ANSWER_UNSPECIFIED;
+    a.e.q.height_mm = 0;
+    a.e.q.weight_g = -1;
     assert_null (s_record (id, &a, &r));
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
     assert_true (s_has_reason (&r, "missing_answer", "answers.pregnancy"));
@@ -554,7 +541,7 @@ test_bad_input_is_named_and_stores_nothing (void **state)
     assert_int_equal (r.status, MESO_NOT_FOUND);
     /* A mutating call without an idempotency key. */
     rq.patient_id = id;
-    rq.answers = &a.q;
+    rq.answers = &a.e.q;
     assert_int_equal (s_call ("screening.RecordScreening", &rq.base, NULL, &r), -1);
     assert_int_equal (r.status, MESO_INVALID_ARGUMENT);
 
