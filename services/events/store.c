@@ -19,7 +19,8 @@
 const char *const events_streams[EVENTS_NSTREAMS] = { "session", "screening", "stock", "billing" };
 
 /* Runs a statement with text parameters and a binary result (through the
- * db handle's statement cache: relay and replay run constantly). */
+ * db handle's statement cache: replay runs constantly; the writer's handle,
+ * which relays, has its cache off, see main.c). */
 static PGresult *
 s_query_binary (meso_db_t *db, const char *sql, int n, const char *const *params)
 {
