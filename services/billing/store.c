@@ -263,9 +263,10 @@ PGresult *
 store_ledger_sums (meso_db_t *db, const char *clinic, const char *patient)
 {
     const char *p[] = { clinic, patient };
+    /* The ledger's sums, kept by trigger (migration 043). */
     return meso_db_query (db,
-        "SELECT kind, sum (amount_cents), sum (tax_cents) FROM billing.ledger"
-        " WHERE clinic_id = $1 AND patient_id = $2 GROUP BY kind", 2, p);
+        "SELECT kind, amount_cents, tax_cents FROM billing.account_total"
+        " WHERE clinic_id = $1 AND patient_id = $2", 2, p);
 }
 
 int
@@ -273,7 +274,7 @@ store_balance (meso_db_t *db, const char *clinic, const char *patient, int64_t *
 {
     const char *p[] = { clinic, patient };
     PGresult *res = meso_db_query (db,
-        "SELECT coalesce (sum (amount_cents), 0) FROM billing.ledger"
+        "SELECT coalesce (sum (amount_cents), 0) FROM billing.account_total"
         " WHERE clinic_id = $1 AND patient_id = $2", 2, p);
     if (!res)
         return -1;

@@ -150,6 +150,13 @@ s_check_books (fx_t *fx)
         "   UNION ALL SELECT clinic_id, patient_id, -amount_cents FROM billing.payment"
         "   UNION ALL SELECT clinic_id, patient_id, amount_cents FROM billing.refund) x GROUP BY 1, 2) tab"
         " USING (clinic_id, patient_id) WHERE led.l IS DISTINCT FROM tab.t", NULL), 0);
+    /* The totals statements read (migration 043) are the ledger's, kind by kind. */
+    assert_int_equal (fx_sql (fx,
+        "SELECT count (*) FROM ("
+        " SELECT clinic_id, patient_id, kind, sum (amount_cents) AS a, sum (tax_cents) AS x, count (*) AS n"
+        " FROM billing.ledger GROUP BY 1, 2, 3) led"
+        " FULL JOIN billing.account_total t USING (clinic_id, patient_id, kind)"
+        " WHERE (led.a, led.x, led.n) IS DISTINCT FROM (t.amount_cents, t.tax_cents, t.entries)", NULL), 0);
     assert_int_equal (fx_sql (fx,
         "SELECT count (*) FROM billing.ledger l LEFT JOIN billing.invoice i USING (clinic_id, invoice_id)"
         " WHERE l.kind = 'charge' AND l.amount_cents IS DISTINCT FROM i.total_cents", NULL), 0);
@@ -523,6 +530,12 @@ test_bad_input_changes_nothing (void **state)
     mt_role_conninfo (fx->dbname, "meso_billing", role, sizeof role);
     meso_db_t *rdb = meso_db_new (role);
     assert_int_equal (meso_db_exec (rdb, "DELETE FROM billing.ledger", 0, NULL), -1);
+    assert_string_equal (meso_db_error (rdb)->sqlstate, "42501");
+    /* Nor move an account's totals but by a ledger entry (migration 043). */
+    assert_int_equal (meso_db_exec (rdb, "UPDATE billing.account_total SET amount_cents = 0", 0, NULL), -1);
+    assert_string_equal (meso_db_error (rdb)->sqlstate, "42501");
+    assert_int_equal (meso_db_exec (rdb, "INSERT INTO billing.account_total VALUES"
+                                         " ('clinic-a', 'p', 'charge', 1, 0, 1)", 0, NULL), -1);
     assert_string_equal (meso_db_error (rdb)->sqlstate, "42501");
     meso_db_destroy (&rdb);
     s_fingerprint (fx, after, sizeof after);
