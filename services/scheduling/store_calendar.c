@@ -100,9 +100,10 @@ s_copy (char *dst, size_t size, const char *src)
     " UNION ALL SELECT 'a', w.n, 0, 0, 0, lower(a.during), upper(a.during), a.patient_id = $3," \
     "  a.practitioner_id, NULL" \
     "  FROM w JOIN scheduling.appointment a ON a.during && w.r AND a.status IN " ACTIVE \
-    "   AND a.clinic_id <> $1 AND a.practitioner_id IN (SELECT practitioner_id" \
-    "       FROM scheduling.practitioner_hours WHERE clinic_id = $1" \
-    "       INTERSECT SELECT practitioner_id FROM scheduling.practitioner_hours WHERE clinic_id <> $1)" \
+    "   AND a.clinic_id <> $1 AND a.practitioner_id IN (SELECT h.practitioner_id" \
+    "       FROM scheduling.practitioner_hours h WHERE h.clinic_id = $1" \
+    "       AND EXISTS (SELECT 1 FROM scheduling.practitioner_hours e" \
+    "                   WHERE e.practitioner_id = h.practitioner_id AND e.clinic_id <> $1))" \
     " UNION ALL SELECT 'a', w.n, 0, 0, 0, lower(a.during), upper(a.during), true," \
     "  a.practitioner_id, NULL" \
     "  FROM w JOIN scheduling.appointment a ON a.patient_id = $3 AND a.during && w.r" \
