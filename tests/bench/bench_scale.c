@@ -196,7 +196,10 @@ main (void)
         if (s_generate (&sizes[i], keep, admin, sizeof admin) != 0)
             return 1;
         s_describe (&sizes[i], admin);
-        if (s_check_events (admin) != 0)
+        /* The generated events are checked once, when generated: on a
+         * kept database the newest of each type is the daemons' own, and
+         * the check (a sort of the whole log) takes a minute. */
+        if (!keep && s_check_events (admin) != 0)
             return 1;
         if (scale_measure (sizes[i].name, admin, n, &figs[i]) != 0)
             return 1;
