@@ -102,8 +102,9 @@ int store_health_forget (meso_db_t *db, const char *patient);
  * each erasure (store_health_forget; *erased set). 0, or -1 with the db
  * error set. */
 int health_split (meso_db_t *db, PGresult *relayed, bool *erased);
-/* Deletes log rows recorded more than retention_s ago; returns how many or -1. */
-long store_prune (meso_db_t *db, int64_t retention_s);
+/* Deletes the oldest log rows recorded more than retention_s ago, at most
+ * limit of them (and their full payloads); returns how many or -1. */
+long store_prune (meso_db_t *db, int64_t retention_s, int limit);
 /* Bytes the event log takes on disk (table, indexes, TOAST), or -1. */
 int64_t store_log_bytes (meso_db_t *db);
 /* Milliseconds since the oldest outbox row was written (0 when empty), or -1. */

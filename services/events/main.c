@@ -51,6 +51,11 @@
 #define LOCK_RETRY_MS 500
 #define HEARTBEAT_MS 1000
 #define PRUNE_EVERY_MS 60000
+/* Events pruned in one statement. A first prune of months (a retention
+ * shortened, a long stop) deletes millions: in one statement it held the
+ * relay, on this same thread, for its whole length; in batches the relay
+ * takes its turn between them. */
+#define PRUNE_BATCH 10000
 #define LOG_SIZE_EVERY_MS 30000
 
 static void
@@ -388,7 +393,7 @@ main (int argc, char **argv)
             next_heartbeat = now + HEARTBEAT_MS;
         }
         if (self.active && now >= next_prune) {
-            long pruned = store_prune (self.db, self.retention_s);
+            long pruned = store_prune (self.db, self.retention_s, PRUNE_BATCH);
             if (pruned > 0) {
                 meso_info ("pruned %ld events older than %lld s", pruned, (long long) self.retention_s);
                 /* A replay from a pruned position must be refused, not
@@ -397,9 +402,14 @@ main (int argc, char **argv)
                 tail_clear (self.tail);
                 pthread_mutex_unlock (&self.lock);
             }
-            /* At least once per retention period, at most once a minute. */
-            next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
-                                ? self.retention_s * 1000 : PRUNE_EVERY_MS);
+            /* A full batch: more to prune, after the relay's next turn.
+             * Otherwise at least once per retention period, at most once
+             * a minute. */
+            if (pruned == PRUNE_BATCH)
+                next_prune = now;
+            else
+                next_prune = now + (self.retention_s * 1000 < PRUNE_EVERY_MS
+                                    ? self.retention_s * 1000 : PRUNE_EVERY_MS);
         }
 
         /* The disk the log takes, for the alert before the database's disk

@@ -160,18 +160,25 @@ store_health_forget (meso_db_t *db, const char *patient)
 }
 
 long
-store_prune (meso_db_t *db, int64_t retention_s)
+store_prune (meso_db_t *db, int64_t retention_s, int limit)
 {
-    char secs[24];
+    char secs[24], lim[16];
     snprintf (secs, sizeof secs, "%lld", (long long) retention_s);
-    const char *params[1] = { secs };
-    /* The full payloads of the pruned events go with them. */
+    snprintf (lim, sizeof lim, "%d", limit);
+    const char *params[2] = { secs, lim };
+    /* Oldest first (log_recorded_at_idx; global_seq orders one relay
+     * batch's rows, recorded at the same instant), so what is left is
+     * always the log's tail. The full payloads of the pruned events go
+     * with them. */
     PGresult *res = meso_db_query (db,
-        "WITH d AS (DELETE FROM events.log WHERE recorded_at < now () - $1::bigint * interval '1 second'"
+        "WITH d AS (DELETE FROM events.log WHERE global_seq IN ("
+        "  SELECT global_seq FROM events.log"
+        "  WHERE recorded_at < now () - $1::bigint * interval '1 second'"
+        "  ORDER BY recorded_at, global_seq LIMIT $2::int)"
         "  RETURNING global_seq),"
         " h AS (DELETE FROM events.log_health WHERE global_seq IN (SELECT global_seq FROM d))"
         " SELECT count (*) FROM d",
-        1, params);
+        2, params);
     if (!res)
         return -1;
     long n = strtol (PQgetvalue (res, 0, 0), NULL, 10);

@@ -304,6 +304,49 @@ test_log_is_pruned_after_retention (void **state)
     assert_int_equal (mt_stop (pid, SIGTERM), 0);
 }
 
+/* A prune of more than one batch (10,000) goes on batch after batch, not
+ * one batch a minute: 25,000 events recorded two days ago are all gone
+ * within seconds of the start of a daemon keeping an hour, and numbering
+ * goes on after them. */
+static void
+test_a_long_prune_goes_on_in_batches (void **state)
+{
+    (void) state;
+    char conninfo[512], router[256], pub[256];
+    assert_int_equal (mt_db_create ("events_prune_batches", conninfo, sizeof conninfo), 0);
+    mt_ipc_endpoint ("r", router, sizeof router);
+    mt_ipc_endpoint ("p", pub, sizeof pub);
+    meso_db_t *db = meso_db_new (conninfo);
+    assert_int_equal (meso_db_exec (db,
+        "INSERT INTO events.log (global_seq, stream, stream_seq, type, clinic_id, occurred_at,"
+        " recorded_at, payload) SELECT g, 'stock', g, 'stock.low', 'clinic-a', now () - interval '2 days',"
+        " now () - interval '2 days', '\\x'::bytea FROM generate_series (1, 25000) g", 0, NULL), 0);
+    assert_int_equal (meso_db_exec (db, "UPDATE events.stream_head SET seq = 25000 WHERE stream IN ('*', 'stock')",
+                                    0, NULL), 0);
+    int64_t t0 = meso_time_mono_ms ();
+    pid_t pid = s_start (conninfo, router, pub, "--retention-s=3600");
+    int64_t left = -1;
+    while (meso_time_mono_ms () - t0 < 20000) {
+        assert_int_equal (mt_sql_int (db, "SELECT count (*) FROM events.log", NULL, &left), 0);
+        if (left == 0)
+            break;
+        mt_sleep_ms (100);
+    }
+    print_message ("25000 events pruned %lld ms after the start\n", (long long) (meso_time_mono_ms () - t0));
+    assert_int_equal (left, 0);
+    s_emit_n (conninfo, 1);
+    t0 = meso_time_mono_ms ();
+    while (s_head (router, NULL) < 25001 && meso_time_mono_ms () - t0 < 5000)
+        mt_sleep_ms (20);
+    assert_int_equal (s_head (router, NULL), 25001);
+    meso_result_t r = { 0 };
+    assert_int_equal (s_replay (router, "stock", 0, 10, &r), -1);
+    assert_int_equal (r.status, MESO_FAILED_PRECONDITION);
+    meso_result_reset (&r);
+    meso_db_destroy (&db);
+    assert_int_equal (mt_stop (pid, SIGTERM), 0);
+}
+
 typedef struct {
     uint64_t next;                  /* the stream_seq expected next */
     int wrong;                      /* out of order, duplicate or foreign */
@@ -406,6 +449,7 @@ main (void)
         cmocka_unit_test (test_malformed_replays_get_clear_errors),
         cmocka_unit_test (test_replay_pages_are_contiguous),
         cmocka_unit_test (test_log_is_pruned_after_retention),
+        cmocka_unit_test (test_a_long_prune_goes_on_in_batches),
         cmocka_unit_test (test_late_subscriber_catches_up_on_ten_thousand_events),
         cmocka_unit_test (test_a_backlog_drains_as_fast_as_a_trickle),
     };
