@@ -94,6 +94,27 @@ s_head (const char *router, bool *active)
     return head;
 }
 
+/* Waits up to timeout_ms for the stock head to reach n; returns the head. */
+static uint64_t
+s_wait_head (const char *router, uint64_t n, int timeout_ms)
+{
+    int64_t t0 = meso_time_mono_ms ();
+    uint64_t head;
+    while ((head = s_head (router, NULL)) < n && meso_time_mono_ms () - t0 < timeout_ms)
+        mt_sleep_ms (20);
+    return head;
+}
+
+/* A database of the test's own and the router and publisher endpoints of
+ * one daemon (conninfo 512, router and pub 256 bytes). */
+static void
+s_place (const char *dbname, char *conninfo, char *router, char *pub)
+{
+    assert_int_equal (mt_db_create (dbname, conninfo, 512), 0);
+    mt_ipc_endpoint ("r", router, 256);
+    mt_ipc_endpoint ("p", pub, 256);
+}
+
 static int
 s_replay (const char *router, const char *stream, uint64_t after, uint32_t limit,
           meso_result_t *r)
@@ -131,9 +152,7 @@ test_standby_takes_over_when_the_writer_dies (void **state)
     assert_false (active);              /* one writer only */
 
     s_emit_n (conninfo, 10);
-    int64_t t0 = meso_time_mono_ms ();
-    while (s_head (r1, NULL) < 10 && meso_time_mono_ms () - t0 < 5000)
-        mt_sleep_ms (20);
+    s_wait_head (r1, 10, 5000);
     assert_int_equal (s_head (r2, NULL), 10);   /* the standby reads the same log */
 
     mt_stop (a, SIGKILL);
@@ -159,9 +178,7 @@ static void
 test_malformed_replays_get_clear_errors (void **state)
 {
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_malformed", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_malformed", conninfo, router, pub);
     pid_t pid = s_start (conninfo, router, pub, NULL);
     s_emit_n (conninfo, 3);
 
@@ -179,9 +196,7 @@ test_malformed_replays_get_clear_errors (void **state)
     assert_string_equal (r.reply->reasons[0]->field, "limit");
     meso_result_reset (&r);
     /* A cursor beyond the head. */
-    int64_t t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 3 && meso_time_mono_ms () - t0 < 5000)
-        mt_sleep_ms (20);
+    s_wait_head (router, 3, 5000);
     assert_int_equal (s_replay (router, "stock", 99, 10, &r), -1);
     assert_int_equal (r.status, MESO_FAILED_PRECONDITION);
     assert_non_null (strstr (r.reply->message, "beyond the head"));
@@ -240,14 +255,10 @@ static void
 test_replay_pages_are_contiguous (void **state)
 {
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_pages", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_pages", conninfo, router, pub);
     pid_t pid = s_start (conninfo, router, pub, NULL);
     s_emit_n (conninfo, 2500);
-    int64_t t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 2500 && meso_time_mono_ms () - t0 < 10000)
-        mt_sleep_ms (20);
+    s_wait_head (router, 2500, 10000);
     uint64_t cursor = 0;
     int pages = 0;
     while (cursor < 2500) {
@@ -272,18 +283,14 @@ static void
 test_log_is_pruned_after_retention (void **state)
 {
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_prune", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_prune", conninfo, router, pub);
     pid_t pid = s_start (conninfo, router, pub, "--retention-s=1");
     s_emit_n (conninfo, 5);
-    int64_t t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 5 && meso_time_mono_ms () - t0 < 5000)
-        mt_sleep_ms (20);
+    s_wait_head (router, 5, 5000);
     /* Pruning runs at least once per retention period. */
     meso_result_t r = { 0 };
     int rc = 0;
-    t0 = meso_time_mono_ms ();
+    int64_t t0 = meso_time_mono_ms ();
     while (meso_time_mono_ms () - t0 < 8000) {
         rc = s_replay (router, "stock", 0, 10, &r);
         if (rc != 0)
@@ -297,10 +304,7 @@ test_log_is_pruned_after_retention (void **state)
     meso_result_reset (&r);
     /* The head survives pruning: numbering goes on from 6. */
     s_emit_n (conninfo, 1);
-    t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 6 && meso_time_mono_ms () - t0 < 5000)
-        mt_sleep_ms (20);
-    assert_int_equal (s_head (router, NULL), 6);
+    assert_int_equal (s_wait_head (router, 6, 5000), 6);
     assert_int_equal (mt_stop (pid, SIGTERM), 0);
 }
 
@@ -313,9 +317,7 @@ test_a_long_prune_goes_on_in_batches (void **state)
 {
     (void) state;
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_prune_batches", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_prune_batches", conninfo, router, pub);
     meso_db_t *db = meso_db_new (conninfo);
     assert_int_equal (meso_db_exec (db,
         "INSERT INTO events.log (global_seq, stream, stream_seq, type, clinic_id, occurred_at,"
@@ -335,10 +337,7 @@ test_a_long_prune_goes_on_in_batches (void **state)
     print_message ("25000 events pruned %lld ms after the start\n", (long long) (meso_time_mono_ms () - t0));
     assert_int_equal (left, 0);
     s_emit_n (conninfo, 1);
-    t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 25001 && meso_time_mono_ms () - t0 < 5000)
-        mt_sleep_ms (20);
-    assert_int_equal (s_head (router, NULL), 25001);
+    assert_int_equal (s_wait_head (router, 25001, 5000), 25001);
     meso_result_t r = { 0 };
     assert_int_equal (s_replay (router, "stock", 0, 10, &r), -1);
     assert_int_equal (r.status, MESO_FAILED_PRECONDITION);
@@ -367,23 +366,18 @@ static void
 test_late_subscriber_catches_up_on_ten_thousand_events (void **state)
 {
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_catchup", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_catchup", conninfo, router, pub);
     pid_t pid = s_start (conninfo, router, pub, NULL);
     for (int i = 0; i < 20; i++)
         s_emit_n (conninfo, 500);   /* available_milli = 0..499 per batch */
-    int64_t t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 10000 && meso_time_mono_ms () - t0 < 20000)
-        mt_sleep_ms (50);
-    assert_int_equal (s_head (router, NULL), 10000);
+    assert_int_equal (s_wait_head (router, 10000, 20000), 10000);
 
     /* Only now does the subscriber start, from sequence 0. */
     s_catchup_t c = { 1, 0 };
     meso_subscriber_t *sub = meso_subscriber_new (router, pub, "late", s_on_catchup, &c);
     assert_non_null (sub);
     assert_int_equal (meso_subscriber_follow (sub, "stock", 0), 0);
-    t0 = meso_time_mono_ms ();
+    int64_t t0 = meso_time_mono_ms ();
     while (meso_subscriber_cursor (sub, "stock") < 10000 && meso_time_mono_ms () - t0 < 30000)
         meso_subscriber_poll (sub, 100);
     print_message ("caught up on 10000 events in %lld ms\n", (long long) (meso_time_mono_ms () - t0));
@@ -413,9 +407,7 @@ test_a_backlog_drains_as_fast_as_a_trickle (void **state)
 {
     (void) state;
     char conninfo[512], router[256], pub[256];
-    assert_int_equal (mt_db_create ("events_backlog", conninfo, sizeof conninfo), 0);
-    mt_ipc_endpoint ("r", router, sizeof router);
-    mt_ipc_endpoint ("p", pub, sizeof pub);
+    s_place ("events_backlog", conninfo, router, pub);
     /* An outbox known to be empty, as after autovacuum (or a restore's
      * VACUUM ANALYZE) on a quiet evening. */
     meso_db_t *db = meso_db_new (conninfo);
@@ -426,10 +418,9 @@ test_a_backlog_drains_as_fast_as_a_trickle (void **state)
     mt_sleep_ms (1500);
     s_emit_n (conninfo, 30000);
     int64_t t0 = meso_time_mono_ms ();
-    while (s_head (router, NULL) < 30000 && meso_time_mono_ms () - t0 < 60000)
-        mt_sleep_ms (100);
+    uint64_t head = s_wait_head (router, 30000, 60000);
     print_message ("30000 events relayed in %lld ms\n", (long long) (meso_time_mono_ms () - t0));
-    assert_int_equal (s_head (router, NULL), 30000);
+    assert_int_equal (head, 30000);
     int64_t left = -1, n = -1, last = -1;
     assert_int_equal (mt_sql_int (db, "SELECT count (*) FROM events.outbox", NULL, &left), 0);
     assert_int_equal (left, 0);
